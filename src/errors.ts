@@ -1,0 +1,36 @@
+// Typed errors with stable codes: callers branch on `code`, never on message text.
+export type ErrorCode =
+  | "E_USAGE"
+  | "E_BAD_NAME"
+  | "E_BAD_BODY"
+  | "E_TOO_LARGE"
+  | "E_UNKNOWN_ROLE"
+  | "E_NO_RECIPIENTS"
+  | "E_SELF_SEND"
+  | "E_NO_IDENTITY"
+  | "E_NOT_FOUND"
+  | "E_LOCKED"
+  | "E_SYMLINK"
+  | "E_CONFIG"
+  | "E_ADMIN_ONLY"
+  | "E_IO";
+
+export class BridgeError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "BridgeError";
+    this.code = code;
+  }
+}
+
+export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" && codes.includes((err as NodeJS.ErrnoException).code!);
+}
+
+/** A one-line description of any thrown value, for stderr and tool results. */
+export function describeError(err: unknown): string {
+  if (err instanceof BridgeError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${err.message}` : err.message;
+  return String(err);
+}

@@ -1,0 +1,58 @@
+// The one entry point: a thin argv switch. Each subcommand's module is imported lazily so a
+// hook never pays for the CLI, the MCP server or the daemon (and never for the MCP SDK).
+import { describeError, BridgeError } from "./errors.ts";
+
+type Runner = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Runner>> = {
+};
+
+export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups
+
+usage: session-bridge <command> [options]
+
+the bus (identity from BRIDGE_PROJECT/BRIDGE_ROLE or --project/--role):
+  send TO BODY          send to a role, or '*' for every other role (--queue, --reply-to ID)
+  recv                  print unread messages and mark them read
+  peek                  print unread messages without consuming them
+  tail [N] [--follow]   the last N messages delivered to this role
+  roles                 roles of the project, with live sessions
+  whoami                this identity, its session and settings
+  status ID             queued or read, per recipient
+  root                  the bus folder (BRIDGE_ROOT, default ~/.claude/bridge)
+
+every command takes --help; human-facing ones take --json.
+  --version             print the version`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    (command === undefined ? process.stderr : process.stdout).write(USAGE + "\n");
+    return command === undefined ? 2 : 0;
+  }
+  if (command === "--version" || command === "-v" || command === "version") {
+    process.stdout.write(__VERSION__ + "\n");
+    return 0;
+  }
+  const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (!load) {
+    process.stderr.write(`session-bridge: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  const run = await load();
+  return run(argv);
+}
+
+function reportFatal(err: unknown): number {
+  process.stderr.write(`session-bridge: ${describeError(err)}\n`);
+  return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = reportFatal(err);
+  },
+);
