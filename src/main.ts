@@ -4,7 +4,17 @@ import { describeError, BridgeError } from "./errors.ts";
 
 type Runner = (argv: string[]) => Promise<number>;
 
+const cli = async (): Promise<Runner> => (await import("./cli.ts")).runCli;
+
 const commands: Record<string, () => Promise<Runner>> = {
+  send: cli,
+  recv: cli,
+  peek: cli,
+  tail: cli,
+  roles: cli,
+  whoami: cli,
+  status: cli,
+  root: cli,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups

@@ -1,0 +1,241 @@
+// The bus: send, receive, peek, tail, roles and status over the file store. Every face (CLI,
+// MCP server, hooks, daemon, dashboard) goes through these functions, so they all share one
+// exactly-once cursor per role and one truthful answer about delivery.
+import { readdirSync } from "node:fs";
+import { BridgeError, describeError, isErrno } from "./errors.ts";
+import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./inbox.ts";
+import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./inbox.ts";
+import { BROADCAST, ensureRoleDir, projectDir, projectsDir, roleExists, rolePaths, validateName, NAME_PATTERN } from "./layout.ts";
+import type { RolePaths } from "./layout.ts";
+import { ID_PATTERN, newId } from "./message.ts";
+import type { Message } from "./message.ts";
+import { listSessions } from "./sessions.ts";
+import type { SessionView } from "./sessions.ts";
+import type { Stamp } from "./chain.ts";
+import type { Settings } from "./settings-schema.ts";
+
+export interface Identity {
+  root: string;
+  project: string;
+  role: string;
+}
+
+export const CONNECT_HINT = "start Claude Code as a bridge role, e.g. `BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude`";
+
+/** Identity from --project/--role, else BRIDGE_PROJECT/BRIDGE_ROLE; E_NO_IDENTITY says how to set it. */
+export function resolveIdentity(root: string, env: NodeJS.ProcessEnv, project?: string, role?: string): Identity {
+  const p = project ?? env.BRIDGE_PROJECT;
+  const r = role ?? env.BRIDGE_ROLE;
+  if (!p || !r) {
+    const missing = [!p && "BRIDGE_PROJECT (or --project)", !r && "BRIDGE_ROLE (or --role)"].filter(Boolean).join(" and ");
+    throw new BridgeError("E_NO_IDENTITY", `no bridge identity: set ${missing}; to connect a session, ${CONNECT_HINT}`);
+  }
+  return { root, project: validateName("project", p), role: validateName("role", r) };
+}
+
+export function resolveProject(env: NodeJS.ProcessEnv, project?: string): string {
+  const p = project ?? env.BRIDGE_PROJECT;
+  if (!p) throw new BridgeError("E_NO_IDENTITY", "no project: set BRIDGE_PROJECT or pass --project");
+  return validateName("project", p);
+}
+
+export function pathsOf(identity: Identity): RolePaths {
+  return rolePaths(identity.root, identity.project, identity.role);
+}
+
+export function listProjects(root: string): string[] {
+  return listNames(projectsDir(root));
+}
+
+/** Roles that have joined the project (each has its own folder). */
+export function listRoles(root: string, project: string): string[] {
+  return listNames(projectDir(root, project));
+}
+
+function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && NAME_PATTERN.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return [];
+    throw err;
+  }
+}
+
+export interface SendRequest {
+  identity: Identity;
+  to: string;
+  body: unknown;
+  replyTo?: string;
+  /** Queue for a role that has not joined yet instead of failing with E_UNKNOWN_ROLE. */
+  queue?: boolean;
+  stamp: Stamp;
+  settings: Pick<Settings, "maxBodyBytes" | "fsync">;
+}
+
+export interface Delivery {
+  role: string;
+  queued: true;
+  /** Live Claude Code sessions holding the role right now (empty: it waits for the next one). */
+  live: SessionView[];
+}
+
+export interface SendResult {
+  message: Message;
+  deliveries: Delivery[];
+}
+
+export function checkBody(body: unknown, maxBodyBytes: number): string {
+  if (typeof body !== "string") throw new BridgeError("E_BAD_BODY", `message body must be text (got ${typeof body})`);
+  if (body.trim() === "") throw new BridgeError("E_BAD_BODY", "message body is empty; say something");
+  const bytes = Buffer.byteLength(body, "utf8");
+  if (bytes > maxBodyBytes) {
+    throw new BridgeError(
+      "E_TOO_LARGE",
+      `message body is ${bytes} bytes, over the limit of ${maxBodyBytes} bytes; send a file path instead, or raise maxBodyBytes (session-bridge spawner config maxBodyBytes=N)`,
+    );
+  }
+  return body;
+}
+
+export function sendMessage(request: SendRequest): SendResult {
+  const { identity, to } = request;
+  const from = rolePaths(identity.root, identity.project, identity.role);
+  const body = checkBody(request.body, request.settings.maxBodyBytes);
+  if (request.replyTo !== undefined && !ID_PATTERN.test(request.replyTo)) {
+    throw new BridgeError("E_USAGE", `replyTo ${JSON.stringify(request.replyTo)} is not a message id (ids look like m…, as printed by send)`);
+  }
+  const recipients = resolveRecipients(identity, to, request.queue === true);
+  ensureRoleDir(from);
+  const message: Message = {
+    id: newId(),
+    ts: new Date().toISOString(),
+    project: identity.project,
+    from: identity.role,
+    to,
+    body,
+    chain: request.stamp.chain,
+    hop: request.stamp.hop,
+    ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
+  };
+  const deliveries: Delivery[] = [];
+  for (const role of recipients) {
+    const paths = rolePaths(identity.root, identity.project, role);
+    try {
+      ensureRoleDir(paths);
+      appendMessage(paths, message, { fsync: request.settings.fsync });
+    } catch (err) {
+      const done = deliveries.map((d) => d.role).join(", ") || "nobody";
+      throw new BridgeError(
+        err instanceof BridgeError ? err.code : "E_IO",
+        `message ${message.id} could not be queued for "${role}" (${describeError(err)}); already queued for: ${done}`,
+      );
+    }
+    deliveries.push({ role, queued: true, live: listSessions(paths).filter((s) => s.live) });
+  }
+  return { message, deliveries };
+}
+
+function resolveRecipients(identity: Identity, to: string, queue: boolean): string[] {
+  const known = listRoles(identity.root, identity.project);
+  if (to === BROADCAST) {
+    const others = known.filter((r) => r !== identity.role);
+    if (others.length === 0) {
+      throw new BridgeError("E_NO_RECIPIENTS", `nobody else has joined project "${identity.project}" yet, so a broadcast would reach no one; send to a role by name with --queue to leave a message for it`);
+    }
+    return others;
+  }
+  validateName("role", to);
+  if (to === identity.role) {
+    throw new BridgeError("E_SELF_SEND", `"${to}" is your own role; send to another role of project "${identity.project}" (known: ${known.join(", ") || "none"})`);
+  }
+  if (!queue && !roleExists(rolePaths(identity.root, identity.project, to))) {
+    const others = known.filter((r) => r !== identity.role);
+    throw new BridgeError(
+      "E_UNKNOWN_ROLE",
+      `unknown role "${to}" in project "${identity.project}" (known: ${others.join(", ") || "none yet"}); use --queue (CLI) or queue: true (bridge_send) to queue for a role that has not joined yet`,
+    );
+  }
+  return [to];
+}
+
+/** Consumes unread messages for the identity's role (joining it if it is new). */
+export function receive(identity: Identity, options: ConsumeOptions): ConsumeResult {
+  const paths = pathsOf(identity);
+  ensureRoleDir(paths);
+  return consumeUnread(paths, options);
+}
+
+export function peek(identity: Identity): { messages: Message[]; skipped: number } {
+  const scan = peekUnread(pathsOf(identity));
+  return { messages: scan.entries.map((e) => e.message), skipped: scan.skippedAt.length };
+}
+
+export function tail(identity: Identity, limit: number): { messages: StoredMessage[]; skipped: number } {
+  const all = readAllKept(pathsOf(identity));
+  return { messages: limit > 0 ? all.messages.slice(-limit) : [], skipped: all.skipped };
+}
+
+export interface RoleSummary {
+  role: string;
+  unread: number;
+  skipped: number;
+  sessions: SessionView[];
+  live: boolean;
+}
+
+export function roleSummaries(root: string, project: string): RoleSummary[] {
+  return listRoles(root, project).map((role) => {
+    const paths = rolePaths(root, project, role);
+    const scan = peekUnread(paths);
+    const sessions = listSessions(paths);
+    return { role, unread: scan.entries.length, skipped: scan.skippedAt.length, sessions, live: sessions.some((s) => s.live) };
+  });
+}
+
+export interface RecipientStatus {
+  role: string;
+  state: "queued" | "read";
+  at?: string;
+  by?: string;
+}
+
+export interface MessageStatus {
+  id: string;
+  project: string;
+  from: string;
+  to: string;
+  ts: string;
+  chain: string;
+  hop: number;
+  recipients: RecipientStatus[];
+  skipped: number;
+}
+
+/** Where message `id` is: queued or read (when, by whom) in each recipient's inbox. */
+export function messageStatus(root: string, project: string, id: string): MessageStatus {
+  if (!ID_PATTERN.test(id)) throw new BridgeError("E_USAGE", `${JSON.stringify(id)} is not a message id (ids look like m…, as printed by send)`);
+  let found: Message | undefined;
+  let skipped = 0;
+  const recipients: RecipientStatus[] = [];
+  for (const role of listRoles(root, project)) {
+    const paths = rolePaths(root, project, role);
+    const kept = readAllKept(paths);
+    skipped += kept.skipped;
+    const hit = kept.messages.find((m) => m.message.id === id);
+    if (!hit) continue;
+    found ??= hit.message;
+    const status: RecipientStatus = { role, state: hit.read ? "read" : "queued" };
+    if (hit.read) {
+      const receipt = findReceipt(paths, id);
+      if (receipt) Object.assign(status, { at: receipt.at, by: receipt.by });
+    }
+    recipients.push(status);
+  }
+  if (!found) {
+    throw new BridgeError("E_NOT_FOUND", `no message with id "${id}" in project "${project}" (it may be from another project: pass --project, or older than the kept history)`);
+  }
+  return { id, project, from: found.from, to: found.to, ts: found.ts, chain: found.chain, hop: found.hop, recipients, skipped };
+}

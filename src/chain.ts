@@ -1,0 +1,70 @@
+// Loop-guard bookkeeping (DESIGN.md "Rails"): every message carries the chain it belongs to and
+// its hop. A prompt typed by a human starts a new chain at hop 0; a turn woken by the bridge
+// continues the chain of the messages that woke it, one hop further. The rails refuse a wake
+// once a message's hop reaches maxHops, however slow or fast each turn is.
+import { isRecord, parseJson, readFileIfExists, writeFileAtomic } from "./fsutil.ts";
+import { ensureRoleDir } from "./layout.ts";
+import type { RolePaths } from "./layout.ts";
+import { ID_PATTERN, newId } from "./message.ts";
+import type { Message } from "./message.ts";
+
+export interface ChainContext {
+  chain: string;
+  /** The hop the role's next messages carry. */
+  hop: number;
+  at: string;
+  source: "human" | "wake";
+}
+
+export interface Stamp {
+  chain: string;
+  hop: number;
+}
+
+export function readChainContext(paths: RolePaths): ChainContext | undefined {
+  const value = parseJson(readFileIfExists(paths.chain) ?? "");
+  if (isRecord(value) && typeof value.chain === "string" && typeof value.hop === "number") return value as unknown as ChainContext;
+  return undefined;
+}
+
+function writeContext(paths: RolePaths, context: ChainContext): ChainContext {
+  ensureRoleDir(paths);
+  writeFileAtomic(paths.chain, JSON.stringify(context) + "\n");
+  return context;
+}
+
+export function startHumanChain(paths: RolePaths): ChainContext {
+  return writeContext(paths, { chain: newId("c"), hop: 0, at: new Date().toISOString(), source: "human" });
+}
+
+/** The woken turn continues the chain of the highest-hop message that woke it. */
+export function continueChain(paths: RolePaths, messages: readonly Message[]): ChainContext | undefined {
+  const waker = highestHop(messages);
+  if (!waker) return undefined;
+  return writeContext(paths, { chain: waker.chain, hop: waker.hop + 1, at: new Date().toISOString(), source: "wake" });
+}
+
+export function highestHop(messages: readonly Message[]): Message | undefined {
+  let best: Message | undefined;
+  for (const m of messages) if (!best || m.hop > best.hop) best = m;
+  return best;
+}
+
+/**
+ * The chain/hop for a message this process sends now:
+ *  - a spawned run carries BRIDGE_CHAIN/BRIDGE_HOP from the daemon;
+ *  - inside a Claude Code session (its MCP server, or its Bash tool: CLAUDECODE=1) the role's
+ *    current context, kept by the prompt hook;
+ *  - otherwise a human at a shell: a new chain.
+ */
+export function stampForSend(paths: RolePaths, env: NodeJS.ProcessEnv, inSession: boolean): Stamp {
+  const hop = Number(env.BRIDGE_HOP);
+  if (env.BRIDGE_CHAIN && ID_PATTERN.test(env.BRIDGE_CHAIN) && Number.isInteger(hop) && hop >= 0) {
+    return { chain: env.BRIDGE_CHAIN, hop };
+  }
+  if (inSession) {
+    const context = readChainContext(paths);
+    if (context) return { chain: context.chain, hop: context.hop };
+  }
+  return { chain: newId("c"), hop: 0 };
+}

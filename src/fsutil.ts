@@ -1,0 +1,164 @@
+// File primitives every store write goes through: private modes whatever the umask, no
+// symlinks followed, and whole-file rewrites done as temp + rename so a crash leaves either
+// the old or the new content, never a mix.
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { randomBytes } from "node:crypto";
+import { BridgeError, isErrno } from "./errors.ts";
+
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+
+/** Creates a private directory (and parents) or checks an existing one is a real directory. */
+export function ensureDir(path: string): void {
+  try {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) throw new BridgeError("E_SYMLINK", `refusing to use "${path}": it is a symbolic link; remove it and let session-bridge create the folder`);
+    if (!st.isDirectory()) throw new BridgeError("E_IO", `"${path}" exists but is not a folder; move it away`);
+    return;
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+  mkdirSync(path, { recursive: true, mode: DIR_MODE });
+  // mkdir's mode is filtered by the umask; set it explicitly so umask 000 or 077 both give 0700.
+  try {
+    chmodDir(path);
+  } catch (err) {
+    // Another process may have created and secured it in between; only a vanished folder is fine.
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+}
+
+function chmodDir(path: string): void {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    if ((fstatSync(fd).mode & 0o777) !== DIR_MODE) fchmodSync(fd, DIR_MODE);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Refuses a path component that is a symlink (the store never follows links inside the root). */
+export function assertNotSymlink(path: string): void {
+  try {
+    if (lstatSync(path).isSymbolicLink()) {
+      throw new BridgeError("E_SYMLINK", `refusing to follow the symbolic link "${path}" inside the bridge root; remove it`);
+    }
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+}
+
+/** open(2) that never follows a final symlink and reports one as E_SYMLINK. */
+export function openNoFollow(path: string, flags: number, mode = FILE_MODE): number {
+  try {
+    return openSync(path, flags | constants.O_NOFOLLOW, mode);
+  } catch (err) {
+    if (isErrno(err, "ELOOP")) {
+      throw new BridgeError("E_SYMLINK", `refusing to open "${path}": it is a symbolic link; remove it`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Opens (creating if needed) a file for appending, forcing mode 0600 whatever the umask.
+ * Read-write so the caller can check the last byte; O_APPEND still sends every write to the end.
+ */
+export function openForAppend(path: string): number {
+  const fd = openNoFollow(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT);
+  try {
+    if ((fstatSync(fd).mode & 0o777) !== FILE_MODE) fchmodSync(fd, FILE_MODE);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/** Reads a whole file without following a symlink; undefined when it does not exist. */
+export function readFileIfExists(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openNoFollow(path, constants.O_RDONLY);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
+  }
+  try {
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeAll(fd: number, data: string | Buffer): void {
+  const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/**
+ * Replaces `path` atomically: write a private temp file beside it, then rename over it.
+ * rename(2) replaces a symlink itself rather than its target, so a planted link is never written through.
+ */
+export function writeFileAtomic(path: string, data: string | Buffer, options: { fsync?: boolean; mode?: number } = {}): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode ?? FILE_MODE);
+  try {
+    fchmodSync(fd, options.mode ?? FILE_MODE);
+    writeAll(fd, data);
+    if (options.fsync) fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    removeQuietly(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    removeQuietly(tmp);
+    throw err;
+  }
+}
+
+export function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    // Already gone is the goal; anything else (EACCES, EISDIR) is a real problem.
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+}
+
+/** Parses JSON, returning undefined instead of throwing (callers report what they skipped). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Bad data never blocks: the caller decides whether undefined is an error to report.
+    return undefined;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Synchronous sleep for lock backoff (hooks and the CLI are short-lived and synchronous). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

@@ -1,0 +1,338 @@
+// One role's inbox on disk: an append-only JSON-lines file, a byte-offset cursor, receipts and
+// compaction. Every append, cursor move and compaction happens under the role's lock; readers
+// that do not consume (peek, tail, status) take no lock and ignore a half-written last line.
+//
+// Compaction moves the consumed prefix out without ever rewriting what a reader may be using:
+//   1. write the unconsumed suffix to inbox.jsonl.compact
+//   2. hard-link inbox.jsonl to history/<n>.jsonl   (the old file, whole, is now history)
+//   3. rename inbox.jsonl.compact over inbox.jsonl  (a new inode holding only unread lines)
+//   4. write the cursor {ino: new inode, offset: 0}
+// A crash after 3 leaves a cursor naming the old inode; a cursor for another inode means
+// "start of the current file", which after step 3 is exactly the unread suffix.
+import {
+  closeSync,
+  constants,
+  fdatasyncSync,
+  fstatSync,
+  linkSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { isErrno } from "./errors.ts";
+import {
+  ensureDir,
+  isRecord,
+  openForAppend,
+  openNoFollow,
+  parseJson,
+  readFileIfExists,
+  removeQuietly,
+  writeAll,
+  writeFileAtomic,
+} from "./fsutil.ts";
+import { withLock } from "./lock.ts";
+import { parseMessage, serializeMessage } from "./message.ts";
+import type { Message } from "./message.ts";
+import type { RolePaths } from "./layout.ts";
+
+/** How far the role has consumed: a byte offset into the inbox file with inode `ino`. */
+export interface Cursor {
+  ino: number;
+  offset: number;
+  /** Set by compaction: offsets into the previous inode map to `offset - shift` in this one. */
+  prev?: { ino: number; shift: number };
+}
+
+export interface Entry {
+  message: Message;
+  /** Byte range of the line in its file. */
+  start: number;
+  end: number;
+}
+
+export interface Scan {
+  entries: Entry[];
+  /** Start offsets of lines that were not a valid message (torn by a crash, or garbage). */
+  skippedAt: number[];
+  /** Offset just past the last complete line. */
+  end: number;
+  ino: number;
+  size: number;
+}
+
+export interface StoreOptions {
+  /** fdatasync each append (survives power loss, not only process crashes). */
+  fsync?: boolean;
+  /** Compact once the consumed prefix reaches this many bytes. */
+  compactBytes?: number;
+  /** How many compacted history files to keep per role. */
+  historyFiles?: number;
+}
+
+export interface Receipt {
+  at: string;
+  by: string;
+  ids: string[];
+}
+
+const NEWLINE = 0x0a;
+const EMPTY_SCAN: Scan = { entries: [], skippedAt: [], end: 0, ino: -1, size: 0 };
+const RECEIPTS_MAX_BYTES = 256 * 1024;
+
+export function readCursor(paths: RolePaths): Cursor {
+  const value = parseJson(readFileIfExists(paths.cursor) ?? "");
+  if (isRecord(value) && typeof value.ino === "number" && typeof value.offset === "number" && value.offset >= 0) {
+    return value as unknown as Cursor;
+  }
+  // Missing (never consumed) or unreadable: the start of whatever inbox file is there.
+  return { ino: -1, offset: 0 };
+}
+
+/** The cursor's offset within the inbox file `ino` (0 when the cursor names a replaced file). */
+export function cursorOffsetFor(cursor: Cursor, ino: number, size: number): number {
+  return cursor.ino === ino ? Math.min(cursor.offset, size) : 0;
+}
+
+/** Appends one message, first sealing a torn last line left by a writer killed mid-write. */
+export function appendMessage(paths: RolePaths, message: Message, options: StoreOptions = {}): void {
+  const line = Buffer.from(serializeMessage(message), "utf8");
+  withLock(paths.lock, () => {
+    const fd = openForAppend(paths.inbox);
+    try {
+      const size = fstatSync(fd).size;
+      const last = Buffer.alloc(1);
+      const torn = size > 0 && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE);
+      writeAll(fd, torn ? Buffer.concat([Buffer.from("\n"), line]) : line);
+      if (options.fsync) fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/** Reads the complete lines of `path` from the offset `from(ino, size)` picks; missing reads as empty. */
+export function scanFile(path: string, from: (ino: number, size: number) => number = () => 0): Scan {
+  let fd: number;
+  try {
+    fd = openNoFollow(path, constants.O_RDONLY);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return EMPTY_SCAN;
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    const start = from(st.ino, st.size);
+    return { ...parseLines(readRange(fd, start, st.size), start), ino: st.ino, size: st.size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readRange(fd: number, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(Math.max(0, end - start));
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, start + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+function parseLines(buf: Buffer, base: number): Pick<Scan, "entries" | "skippedAt" | "end"> {
+  const entries: Entry[] = [];
+  const skippedAt: number[] = [];
+  let pos = 0;
+  for (let nl = buf.indexOf(NEWLINE, pos); nl !== -1; nl = buf.indexOf(NEWLINE, pos)) {
+    if (nl > pos) {
+      const message = parseMessage(buf.toString("utf8", pos, nl));
+      if (message) entries.push({ message, start: base + pos, end: base + nl + 1 });
+      else skippedAt.push(base + pos);
+    }
+    pos = nl + 1;
+  }
+  return { entries, skippedAt, end: base + pos };
+}
+
+/** Unread messages, not consumed. */
+export function peekUnread(paths: RolePaths): Scan {
+  const cursor = readCursor(paths);
+  return scanFile(paths.inbox, (ino, size) => cursorOffsetFor(cursor, ino, size));
+}
+
+export interface ConsumeOptions extends StoreOptions {
+  /** Who consumed, for `status` (e.g. "hook recv, session 1a2b, pid 123"). */
+  by: string;
+  /** Called in order; returning false stops (that message and later ones stay unread). */
+  accept?: (message: Message, alreadyTaken: number) => boolean;
+}
+
+export interface ConsumeResult {
+  messages: Message[];
+  /** Unread messages left behind because `accept` stopped. */
+  remaining: number;
+  /** Unparsable lines passed over. */
+  skipped: number;
+}
+
+/** Takes unread messages and moves the cursor past them, exactly once across all consumers. */
+export function consumeUnread(paths: RolePaths, options: ConsumeOptions): ConsumeResult {
+  return withLock(paths.lock, () => {
+    let fd: number;
+    try {
+      fd = openNoFollow(paths.inbox, constants.O_RDWR);
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return { messages: [], remaining: 0, skipped: 0 };
+      throw err;
+    }
+    try {
+      const st = fstatSync(fd);
+      const cursor = readCursor(paths);
+      const from = cursorOffsetFor(cursor, st.ino, st.size);
+      let buf = readRange(fd, from, st.size);
+      if (buf.length > 0 && buf[buf.length - 1] !== NEWLINE) {
+        // We hold the lock, so no writer is mid-line: this tail was torn by a killed writer.
+        // Seal it so it is skipped as one bad line and the next append starts a fresh line.
+        writeSync(fd, "\n", st.size);
+        buf = Buffer.concat([buf, Buffer.from("\n")]);
+      }
+      const scan = parseLines(buf, from);
+      const messages: Message[] = [];
+      let to = from;
+      for (const entry of scan.entries) {
+        if (options.accept && !options.accept(entry.message, messages.length)) break;
+        messages.push(entry.message);
+        to = entry.end;
+      }
+      const remaining = scan.entries.length - messages.length;
+      if (remaining === 0) to = scan.end; // trailing bad lines are passed over too
+      const skipped = scan.skippedAt.filter((at) => at < to).length;
+      if (to > from) {
+        // The cursor rename is the commit point; the receipt only documents it for `status`.
+        writeFileAtomic(paths.cursor, JSON.stringify({ ino: st.ino, offset: to } satisfies Cursor));
+        if (messages.length > 0) appendReceipt(paths, { at: new Date().toISOString(), by: options.by, ids: messages.map((m) => m.id) });
+        if (to >= (options.compactBytes ?? Number.POSITIVE_INFINITY)) {
+          compact(paths, st.ino, to, buf.subarray(to - from), options.historyFiles ?? 8);
+        }
+      }
+      return { messages, remaining, skipped };
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+function appendReceipt(paths: RolePaths, receipt: Receipt): void {
+  const fd = openForAppend(paths.receipts);
+  try {
+    writeAll(fd, JSON.stringify(receipt) + "\n");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface HistoryFile {
+  seq: number;
+  path: string;
+}
+
+export function listHistory(paths: RolePaths): HistoryFile[] {
+  let names: string[];
+  try {
+    names = readdirSync(paths.history);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return [];
+    throw err;
+  }
+  const files: HistoryFile[] = [];
+  for (const name of names) {
+    const m = /^(\d+)\.jsonl$/.exec(name);
+    if (m) files.push({ seq: Number(m[1]), path: join(paths.history, name) });
+  }
+  return files.sort((a, b) => a.seq - b.seq);
+}
+
+/** Caller holds the role lock. `suffix` is the unread tail of the inbox (from `consumedTo` to its end). */
+function compact(paths: RolePaths, ino: number, consumedTo: number, suffix: Buffer, historyFiles: number): void {
+  ensureDir(paths.history);
+  let history = listHistory(paths);
+  // A history name sharing the live inode is left by a compaction that died between link and rename.
+  for (const file of history) if (inodeOf(file.path) === ino) removeQuietly(file.path);
+  history = listHistory(paths);
+  const seq = (history.at(-1)?.seq ?? 0) + 1;
+  const tmp = `${paths.inbox}.compact`;
+  removeQuietly(tmp);
+  writeFileAtomic(tmp, suffix);
+  linkSync(paths.inbox, join(paths.history, `${String(seq).padStart(6, "0")}.jsonl`));
+  renameSync(tmp, paths.inbox);
+  const cursor: Cursor = { ino: statSync(paths.inbox).ino, offset: 0, prev: { ino, shift: consumedTo } };
+  writeFileAtomic(paths.cursor, JSON.stringify(cursor));
+  const kept = listHistory(paths);
+  for (const old of kept.slice(0, Math.max(0, kept.length - historyFiles))) removeQuietly(old.path);
+  trimReceipts(paths);
+}
+
+function inodeOf(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return -1;
+    throw err;
+  }
+}
+
+// Receipts only serve `status`; keep the newest half once the file passes its bound.
+function trimReceipts(paths: RolePaths): void {
+  const text = readFileIfExists(paths.receipts);
+  if (text === undefined || Buffer.byteLength(text) <= RECEIPTS_MAX_BYTES) return;
+  const keepFrom = text.indexOf("\n", text.length - RECEIPTS_MAX_BYTES / 2);
+  writeFileAtomic(paths.receipts, keepFrom === -1 ? "" : text.slice(keepFrom + 1));
+}
+
+/** The newest receipt naming message `id`, if any is kept. */
+export function findReceipt(paths: RolePaths, id: string): Receipt | undefined {
+  const text = readFileIfExists(paths.receipts) ?? "";
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (!line.includes(id)) continue;
+    const value = parseJson(line);
+    if (isRecord(value) && Array.isArray(value.ids) && value.ids.includes(id)) return value as unknown as Receipt;
+  }
+  return undefined;
+}
+
+export interface StoredMessage {
+  message: Message;
+  read: boolean;
+}
+
+/**
+ * Every kept message of the role, oldest first, each marked read or unread, plus the count of
+ * skipped lines. Compaction copies the unread suffix into the new inbox, so one message may sit in
+ * a history file and in the inbox (or the next history file): each id is listed once.
+ */
+export function readAllKept(paths: RolePaths): { messages: StoredMessage[]; skipped: number } {
+  const cursor = readCursor(paths);
+  const live = scanFile(paths.inbox);
+  const liveRead = cursorOffsetFor(cursor, live.ino, live.size);
+  const seen = new Set(live.entries.map((e) => e.message.id));
+  const messages: StoredMessage[] = [];
+  let skipped = live.skippedAt.length;
+  for (const file of listHistory(paths)) {
+    if (inodeOf(file.path) === live.ino) continue; // half-done compaction: same file as the inbox
+    const scan = scanFile(file.path);
+    skipped += scan.skippedAt.length;
+    for (const e of scan.entries) {
+      if (seen.has(e.message.id)) continue;
+      seen.add(e.message.id);
+      messages.push({ message: e.message, read: true });
+    }
+  }
+  for (const e of live.entries) messages.push({ message: e.message, read: e.end <= liveRead });
+  return { messages, skipped };
+}

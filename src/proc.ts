@@ -1,0 +1,42 @@
+// Process liveness, including pid reuse: Linux exposes each process's start time (in clock
+// ticks since boot) as field 22 of /proc/<pid>/stat; a live pid with another start time is
+// a different process.
+import { readFileSync } from "node:fs";
+
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else — alive all the same.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+let ownStart: number | undefined | null = null;
+
+export function processStartTime(pid: number): number | undefined {
+  if (pid === process.pid && ownStart !== null) return ownStart;
+  let start: number | undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const value = Number(fields[19]);
+    start = Number.isFinite(value) ? value : undefined;
+  } catch {
+    // No /proc (not Linux) or the process is gone: start time unknown, liveness falls back to kill(0).
+    start = undefined;
+  }
+  if (pid === process.pid) ownStart = start;
+  return start;
+}
+
+/** Alive and, when a start time was recorded, still the same process. */
+export function isSameProcessAlive(pid: number, start: number | undefined): boolean {
+  if (!isProcessAlive(pid)) return false;
+  if (start === undefined) return true;
+  const now = processStartTime(pid);
+  return now === undefined || now === start;
+}
