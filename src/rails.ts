@@ -2,8 +2,8 @@
 // shared by every driver — the daemon's tmux and spawn drivers and the `hook wait` rewake —
 // so there is exactly one copy of the rules. Effects (reading state, typing, spawning) live
 // with the callers; everything here is data in, decision out.
-import { effectiveRole } from "./config.ts";
 import type { Message } from "./message.ts";
+import { effectiveRole } from "./settings-schema.ts";
 import type { Settings } from "./settings-schema.ts";
 
 export interface WakeHistory {

@@ -199,3 +199,52 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   }
   return out;
 }
+
+export interface EffectiveRole {
+  project: string;
+  role: string;
+  /** True when automatic wakes are allowed for this role by the mode settings. */
+  auto: boolean;
+  mode: Mode;
+  /** Why the mode is what it is, with the command that changes it. */
+  why: string;
+  driver: Driver;
+  cwd?: string;
+  model?: string;
+  tmuxTarget?: string;
+  permissionMode: PermissionMode;
+}
+
+export function effectiveRole(settings: Settings, project: string, role: string): EffectiveRole {
+  const projectSettings = settings.projects[project];
+  const roleSettings: RoleSettings = projectSettings?.roles?.[role] ?? {};
+  const base = {
+    project,
+    role,
+    driver: roleSettings.driver ?? settings.driver,
+    permissionMode: roleSettings.permissionMode ?? settings.spawn.permissionMode,
+    ...(roleSettings.cwd !== undefined && { cwd: roleSettings.cwd }),
+    ...(roleSettings.model !== undefined && { model: roleSettings.model }),
+    ...(roleSettings.tmuxTarget !== undefined && { tmuxTarget: roleSettings.tmuxTarget }),
+  };
+  const mode = (m: Mode, why: string): EffectiveRole => ({ ...base, mode: m, auto: m === "auto" && settings.enabled, why });
+  if (!settings.enabled) {
+    const configured = roleSettings.mode ?? projectSettings?.mode ?? settings.defaultMode;
+    return { ...mode(configured, ""), auto: false, why: "automation is off (enabled: false); turn it on with `session-bridge spawner on`" };
+  }
+  if (roleSettings.mode) {
+    return mode(roleSettings.mode, `${roleSettings.mode} by name (projects.${project}.roles.${role}.mode)`);
+  }
+  if (settings.defaultOffRoles.includes(role)) {
+    return mode("manual", `"${role}" is a default-off role; opt it in by name: session-bridge spawner on ${project} ${role}`);
+  }
+  if (projectSettings?.mode) {
+    return mode(projectSettings.mode, `${projectSettings.mode} for project ${project} (projects.${project}.mode)`);
+  }
+  return mode(
+    settings.defaultMode,
+    settings.defaultMode === "auto"
+      ? "auto for every role (defaultMode: auto)"
+      : `manual by default; opt in with \`session-bridge spawner on ${project} ${role}\` or \`session-bridge spawner on ${project}\``,
+  );
+}
