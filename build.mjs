@@ -64,7 +64,8 @@ function listTests(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) found.push(...listTests(path));
-    else if (entry.name.endsWith(".test.ts")) found.push(path);
+    // Test files and the TypeScript fixtures they run as child processes (test/fixtures/*.ts).
+    else if (entry.name.endsWith(".test.ts") || (dir.includes("/fixtures") && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))) found.push(path);
   }
   return found;
 }

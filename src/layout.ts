@@ -16,7 +16,7 @@ import { lstatSync, chmodSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { BridgeError, isErrno } from "./errors.ts";
-import { DIR_MODE, ensureDir } from "./fsutil.ts";
+import { assertNotSymlink, DIR_MODE, ensureDir } from "./fsutil.ts";
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const BROADCAST = "*";
@@ -105,10 +105,11 @@ export function ensureRoleDir(paths: RolePaths): void {
   ensureDir(paths.dir);
 }
 
-/** True when the role has joined: its folder exists (a planted symlink does not count). */
+/** True when the role has joined: its folder exists. A symlink in its place is refused (E_SYMLINK). */
 export function roleExists(paths: RolePaths): boolean {
   try {
     const st = lstatSync(paths.dir);
+    if (st.isSymbolicLink()) assertNotSymlink(paths.dir);
     return st.isDirectory();
   } catch (err) {
     if (isErrno(err, "ENOENT", "ENOTDIR")) return false;
