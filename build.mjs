@@ -2,6 +2,7 @@
 // Builds dist/session-bridge.mjs: one file, shebang, executable, only `node:` imports.
 //   node build.mjs           the binary (and dist/session-bridge.cjs, the SEA input)
 //   node build.mjs --tests   also bundles test/**/*.test.ts into dist/test/ (Node 20 cannot strip types)
+//   node build.mjs --bench   also bundles bench/fixtures/*.ts into dist/bench/
 //
 // The MCP SDK (zod, ajv, protocol types) is ~380 KB of JavaScript that only `mcp` needs.
 // V8 must parse every function of a loaded file, so it is built separately and embedded as
@@ -13,6 +14,7 @@ import { join, relative } from "node:path";
 const root = new URL(".", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const withTests = process.argv.includes("--tests");
+const withBench = process.argv.includes("--bench");
 
 const common = {
   bundle: true,
@@ -110,6 +112,22 @@ if (withTests) {
     plugins: [embeddedSdkPlugin(sdkSource)],
   });
   void result;
+}
+
+if (withBench) {
+  // Benchmark workers drive the store in-process (thousands of sends a second).
+  await build({
+    ...common,
+    entryPoints: listFixtures(join(root, "bench/fixtures")),
+    outdir: join(root, "dist/bench"),
+    outExtension: { ".js": ".mjs" },
+    format: "esm",
+    plugins: [embeddedSdkPlugin(sdkSource)],
+  });
+}
+
+function listFixtures(dir) {
+  return readdirSync(dir).filter((n) => n.endsWith(".ts")).map((n) => join(dir, n));
 }
 
 const size = statSync(join(root, "dist/session-bridge.mjs")).size;
