@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { CLAUDE_BIN, TEST_API_KEY } from "./constants.ts";
-import { killTree, killTreeSync, onProcessExit } from "./procs.ts";
+import { killTree, killTreeSync, onCleanup, onProcessExit } from "./procs.ts";
+
+export { onCleanup } from "./procs.ts";
 
 export { CLAUDE_BIN, FIXTURES, TEST_API_KEY } from "./constants.ts";
 export { startTui, type Tui, type TuiOptions } from "./tui.ts";
@@ -132,6 +134,15 @@ export function addHook(configDir: string, event: string, handler: HookHandler, 
   });
 }
 
+/** Adds rules to `permissions.allow` in `<config>/settings.json` (e.g. "mcp__fx__echo", "Bash(ls:*)"). */
+export function allowTools(configDir: string, rules: string[]): void {
+  updateJsonFile(join(configDir, "settings.json"), (s) => {
+    const permissions = (s.permissions ??= {});
+    const allow: string[] = (permissions.allow ??= []);
+    for (const rule of rules) if (!allow.includes(rule)) allow.push(rule);
+  });
+}
+
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
@@ -139,7 +150,7 @@ export function shellQuote(arg: string): string {
 // ---- sandbox ----
 
 export interface Sandbox {
-  /** Temp folder holding everything below; removed after the test (kept with E2E_KEEP=1). */
+  /** Temp folder holding everything below (and TMPDIR); removed after the test (kept with E2E_KEEP=1). */
   root: string;
   home: string;
   configDir: string;
@@ -154,19 +165,24 @@ export interface SandboxOptions {
   extra?: Record<string, string | undefined>;
 }
 
-/** Fresh HOME, CLAUDE_CONFIG_DIR (first run answered) and work folder; cleaned up by `t.after`. */
+/** Fresh HOME, CLAUDE_CONFIG_DIR (first run answered), TMPDIR and work folder; removed after the test. */
 export function makeSandbox(t: TestContext, o: SandboxOptions): Sandbox {
   // realpath: Claude Code keys trust by the resolved cwd (/tmp is a symlink on macOS).
   const root = realpathSync(mkdtempSync(join(tmpdir(), "sb-e2e-")));
   const home = join(root, "home");
   const configDir = join(root, "config");
   const cwd = join(root, "work");
-  for (const dir of [home, configDir, cwd]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // TMPDIR inside: claude keeps per-session notes (claude-<uid>/) and its messaging sockets (cc-socks/) there.
+  const tmp = join(root, "tmp");
+  for (const dir of [home, configDir, cwd, tmp]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeClaudeJson(configDir, { ...(o.apiKey === undefined ? {} : { apiKey: o.apiKey }), trust: [cwd] });
-  const env = claudeEnv({ baseUrl: o.baseUrl, configDir, home, ...(o.apiKey === undefined ? {} : { apiKey: o.apiKey }), ...(o.extra ? { extra: o.extra } : {}) });
-  t.after(() => {
+  const extra = { TMPDIR: tmp, ...o.extra };
+  const env = claudeEnv({ baseUrl: o.baseUrl, configDir, home, ...(o.apiKey === undefined ? {} : { apiKey: o.apiKey }), extra });
+  // Registered first, so it runs last: after every claude started in this test is gone.
+  onCleanup(t, () => {
     if (process.env.E2E_KEEP) t.diagnostic(`kept sandbox ${root}`);
-    else rmSync(root, { recursive: true, force: true });
+    // Retries cover a straggler still writing (ENOTEMPTY) during the first attempt.
+    else rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   });
   return { root, home, configDir, cwd, env };
 }

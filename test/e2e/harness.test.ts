@@ -4,16 +4,16 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
-import { addHook, addUserMcpServer, makeSandbox, runClaude, runHeadless, startTui, type Sandbox } from "./claude.ts";
+import { addHook, addUserMcpServer, makeSandbox, onCleanup, runClaude, runHeadless, startTui, type Sandbox } from "./claude.ts";
 import { callTool, callTools, lastUserText, offeredTools, reply, requestText, startModelServer, toolResults, type ModelServer } from "./model-server.ts";
 import { fixtureMcpServer, hookCommand, readJsonLines, waitForLine } from "./stand-ins.ts";
 
 async function setup(t: TestContext): Promise<{ server: ModelServer; box: Sandbox }> {
   const server = await startModelServer();
-  t.after(() => server.close());
+  onCleanup(t, () => server.close());
   const box = makeSandbox(t, { baseUrl: server.url });
-  // With E2E_KEEP=1 the kept sandbox also holds what the model saw (the sandbox's own after runs later).
-  if (process.env.E2E_KEEP) t.after(() => writeFileSync(join(box.root, "model-requests.jsonl"), server.requests.map((r) => JSON.stringify(r) + "\n").join("")));
+  // With E2E_KEEP=1 the kept sandbox also holds what the model saw.
+  if (process.env.E2E_KEEP) onCleanup(t, () => writeFileSync(join(box.root, "model-requests.jsonl"), server.requests.map((r) => JSON.stringify(r) + "\n").join("")));
   return { server, box };
 }
 
@@ -153,8 +153,7 @@ test("tui: ready footer, a typed prompt reaches the model, the reply shows, /exi
   addHook(box.configDir, "UserPromptSubmit", { command: hookCommand(hookLog, "record") });
   addUserMcpServer(box.configDir, "fx", fixtureMcpServer(mcpLog));
   server.script("", [reply("TUI-REPLY-5d1e")]);
-  const tui = await startTui({ cwd: box.cwd, env: box.env });
-  t.after(() => tui.kill());
+  const tui = await startTui({ t, cwd: box.cwd, env: box.env });
   t.diagnostic(`TUI ready after ${tui.readyMs.toFixed(0)} ms`);
 
   const typed = performance.now();
@@ -182,8 +181,7 @@ test("tui: an asyncRewake Stop hook that exits 2 wakes the idle session with its
   addHook(box.configDir, "Stop", { command: hookCommand(hookLog, "wait", mail), asyncRewake: true, timeout: 120 });
   addHook(box.configDir, "UserPromptSubmit", { command: hookCommand(hookLog, "record") });
   server.script("", [reply("FIRST-REPLY-aa11"), reply("WOKEN-REPLY-bb22")]);
-  const tui = await startTui({ cwd: box.cwd, env: box.env });
-  t.after(() => tui.kill());
+  const tui = await startTui({ t, cwd: box.cwd, env: box.env });
 
   await tui.submit("first prompt");
   await tui.waitFor("FIRST-REPLY-aa11", 15_000);

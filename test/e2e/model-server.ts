@@ -310,6 +310,15 @@ export function lastUserText(req: ModelRequest): string {
 }
 
 /**
+ * Routes by the working directory Claude Code reports ("Primary working directory: DIR" in the
+ * environment system message of every turn request, 2.1.328), for processes sharing one base URL.
+ */
+export function byCwd(dir: string): (req: ModelRequest) => boolean {
+  const line = `Primary working directory: ${dir}\n`;
+  return (req) => req.kind === "turn" && requestText(req).includes(line);
+}
+
+/**
  * Tool names the model is offered: loaded ones from `tools`, plus deferred ones. 2.1.328 defers
  * MCP tools behind ToolSearch: they are only named in a system message ("The following deferred
  * tools are now available via ToolSearch…", one name a line), yet a direct call still works.

@@ -1,6 +1,7 @@
 // Ending what a test started: a claude process, its MCP servers and its hooks, even when the
 // test fails or the runner exits early.
 import { readdirSync, readFileSync } from "node:fs";
+import type { TestContext } from "node:test";
 
 /** The pid and every live descendant (Linux /proc; elsewhere only the pid itself). */
 export function processTree(pid: number): number[] {
@@ -91,4 +92,33 @@ export function onProcessExit(fn: () => void): () => void {
   }
   atExit.add(fn);
   return () => void atExit.delete(fn);
+}
+
+const stacks = new WeakMap<TestContext, (() => unknown)[]>();
+
+/**
+ * Registers cleanup for test `t`, run LAST-IN-FIRST-OUT after the test, pass or fail
+ * (node:test runs `t.after` hooks first-in-first-out, which would remove a sandbox while
+ * the claude started later still writes into it). Every step runs even if one throws.
+ */
+export function onCleanup(t: TestContext, fn: () => unknown): void {
+  let stack = stacks.get(t);
+  if (!stack) {
+    const fresh: (() => unknown)[] = [];
+    stacks.set(t, fresh);
+    stack = fresh;
+    t.after(async () => {
+      const errors: unknown[] = [];
+      while (fresh.length > 0) {
+        try {
+          await fresh.pop()!();
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, `${errors.length} cleanup steps failed`);
+    });
+  }
+  stack.push(fn);
 }

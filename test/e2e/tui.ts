@@ -4,10 +4,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import { CLAUDE_BIN } from "./constants.ts";
-import { isAlive, killTree, killTreeSync, onProcessExit, processTree } from "./procs.ts";
+import { isAlive, killTree, killTreeSync, onCleanup, onProcessExit, processTree } from "./procs.ts";
 
 export interface TuiOptions {
+  /** When given, the TUI is killed after the test, pass or fail (see onCleanup). */
+  t?: TestContext;
   cwd: string;
   env: Record<string, string>;
   /** Arguments for claude; `--permission-mode default` is added unless a mode is given. */
@@ -147,6 +150,7 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
       forget();
     },
   };
+  if (o.t) onCleanup(o.t, () => tui.kill());
   try {
     await waitFor(READY, o.readyTimeoutMs ?? 15_000);
   } catch (err) {
