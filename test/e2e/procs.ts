@@ -36,12 +36,19 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
+/** True while the process runs; a zombie (dead, not yet reaped by its new parent) counts as gone. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true; // No /proc (macOS): kill(0) succeeded, so take it as alive.
   }
 }
 
