@@ -155,25 +155,32 @@ test("hooks: SessionStart and UserPromptSubmit additionalContext reach the model
   assertClean(server);
 });
 
-test("hooks: a PreToolUse deny on Bash comes back as an is_error tool_result with the reason", async (t) => {
-  const { server, box } = await setup(t);
-  const log = join(box.root, "hooks.jsonl");
-  const marker = join(box.root, "bash-ran");
-  addHook(box.configDir, "PreToolUse", { command: hookCommand(log, "deny", "DENIED-BY-E2E-GUARD") }, "Bash");
-  server.script("", [callTool("Bash", { command: `touch ${marker}`, description: "touch a file" }), reply("after deny")]);
-  // Bash is allowed, so only the hook can stop it.
-  const r = await runHeadless({ cwd: box.cwd, env: box.env, prompt: "run bash", args: ["--output-format", "json", "--allowedTools", "Bash"] });
-  assertOk(r);
-  const [first, second] = turns(server);
-  const [result, ...more] = toolResults(second!);
-  assert.equal(more.length, 0);
-  assert.equal(result!.is_error, true);
-  assert.equal(result!.tool_use_id, (first!.answered!.tools![0] as { id?: string }).id ?? "toolu_e2e_1_0");
-  assert.equal(result!.text, "PreToolUse:Bash hook error: DENIED-BY-E2E-GUARD");
-  assert.equal(readJsonLines(log)[0]?.stdin.tool_input.command, `touch ${marker}`);
-  assert.equal(existsSync(marker), false, "the denied command did not run");
-  assertClean(server);
-});
+// Both deny styles reach the model as an is_error tool_result; exit 2 also quotes the command line.
+for (const [style, mode, expected] of [
+  ["JSON permissionDecision deny", "deny", (_cmd: string) => "PreToolUse:Bash hook error: DENIED-BY-E2E-GUARD"],
+  ["exit 2 with the reason on stderr", "block", (cmd: string) => `PreToolUse:Bash hook error: [${cmd}]: DENIED-BY-E2E-GUARD\n`],
+] as const) {
+  test(`hooks: a PreToolUse deny on Bash (${style}) comes back as an is_error tool_result with the reason`, async (t) => {
+    const { server, box } = await setup(t);
+    const log = join(box.root, "hooks.jsonl");
+    const marker = join(box.root, "bash-ran");
+    const command = hookCommand(log, mode, "DENIED-BY-E2E-GUARD");
+    addHook(box.configDir, "PreToolUse", { command }, "Bash");
+    server.script("", [callTool("Bash", { command: `touch ${marker}`, description: "touch a file" }, "toolu_bash_1"), reply("after deny")]);
+    // Bash is allowed, so only the hook can stop it.
+    const r = await runHeadless({ cwd: box.cwd, env: box.env, prompt: "run bash", args: ["--output-format", "json", "--allowedTools", "Bash"] });
+    assertOk(r);
+    const [, second] = turns(server);
+    const [result, ...more] = toolResults(second!);
+    assert.equal(more.length, 0);
+    assert.equal(result!.is_error, true);
+    assert.equal(result!.tool_use_id, "toolu_bash_1");
+    assert.equal(result!.text, expected(command));
+    assert.equal(readJsonLines(log)[0]?.stdin.tool_input.command, `touch ${marker}`);
+    assert.equal(existsSync(marker), false, "the denied command did not run");
+    assertClean(server);
+  });
+}
 
 test("claude mcp list reports healthy and failing user-scope servers; add-json writes <config>/.claude.json", async (t) => {
   const { server, box } = await setup(t);
@@ -238,7 +245,7 @@ test("tui: an asyncRewake Stop hook that exits 2 wakes the idle session with its
   const hookLog = join(box.root, "hooks.jsonl");
   const mail = join(box.root, "mail.txt");
   addHook(box.configDir, "Stop", { command: hookCommand(hookLog, "wait", mail), asyncRewake: true, timeout: 120 });
-  addHook(box.configDir, "UserPromptSubmit", { command: hookCommand(hookLog, "record") });
+  addHook(box.configDir, "UserPromptSubmit", { command: hookCommand(hookLog, "context", "UPS-CONTEXT-ee44") });
   server.script("", [reply("FIRST-REPLY-aa11"), reply("WOKEN-REPLY-bb22")]);
   const tui = await startTui({ t, cwd: box.cwd, env: box.env });
 
@@ -260,7 +267,10 @@ test("tui: an asyncRewake Stop hook that exits 2 wakes the idle session with its
   assert.match(wake, /<summary>Stop hook feedback<\/summary>/);
   await tui.waitFor("WOKEN-REPLY-bb22", 15_000);
 
-  // The woken turn runs UserPromptSubmit hooks, with the notification as the prompt.
+  // The woken turn runs UserPromptSubmit hooks, with the notification as the prompt, and their
+  // additionalContext lands in a system message after the wake message: `hook recv` can inject mail there.
+  assert.equal(systemMessages(woken).at(-1), "UserPromptSubmit hook additional context: UPS-CONTEXT-ee44");
+  assert.equal(woken.body.messages.at(-1).role, "system");
   const prompts = readJsonLines(hookLog).filter((x) => x.event === "UserPromptSubmit").map((x) => x.stdin.prompt as string);
   assert.equal(prompts.length, 2);
   assert.equal(prompts[0], "first prompt");
