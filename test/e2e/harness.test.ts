@@ -16,8 +16,8 @@ import {
   reply,
   requestText,
   startModelServer,
+  systemMessages,
   toolResults,
-  type ModelRequest,
   type ModelServer,
 } from "./model-server.ts";
 import { isAlive, processTree } from "./procs.ts";
@@ -42,13 +42,6 @@ function assertOk(r: { code: number | null; stdout: string; stderr: string }): v
 }
 
 const turns = (server: ModelServer) => server.findRequests((r) => r.kind === "turn");
-
-/** Text of the role:"system" messages 2.1.328 puts inside `messages` (environment, hook context). */
-function systemMessages(req: ModelRequest): string[] {
-  return (req.body.messages as { role: string; content: unknown }[])
-    .filter((m) => m.role === "system")
-    .map((m) => (typeof m.content === "string" ? m.content : (m.content as { text?: string }[]).map((b) => b.text ?? "").join("\n")));
-}
 
 test("headless: claude -p gets the scripted text reply", async (t) => {
   const { server, box } = await setup(t);
