@@ -47,7 +47,7 @@ export interface SessionKeeper {
 }
 
 /** Registers the session (making the role and its inbox exist) and keeps it fresh until `stop`. */
-export function keepSession(paths: RolePaths, info: SessionInfo, log: (line: string) => void): SessionKeeper {
+export function keepSession(paths: RolePaths, info: SessionInfo, log: (line: string) => void, heartbeatMs = HEARTBEAT_MS): SessionKeeper {
   const register = (): void => {
     ensureRoleDir(paths);
     // The inbox exists from the first moment the role is connected (watchers and `tail -f` want a file).
@@ -64,7 +64,7 @@ export function keepSession(paths: RolePaths, info: SessionInfo, log: (line: str
     } catch (err) {
       log(`could not refresh the session record: ${describeError(err)}`);
     }
-  }, HEARTBEAT_MS);
+  }, heartbeatMs);
   timer.unref();
   let stopped = false;
   return {

@@ -169,7 +169,13 @@ export async function runMcp(argv: string[]): Promise<number> {
   let server: SdkServer | undefined;
   const wire = new StdioWire(handshake, () => {
     register();
-    server ??= startSdk(ctx, handshake, wire, shutdown.signal);
+    try {
+      server ??= startSdk(ctx, handshake, wire, shutdown.signal);
+    } catch (err) {
+      // Only a broken build gets here (the SDK is embedded): say so rather than hang the client.
+      log(`cannot start the embedded MCP SDK: ${describeError(err)}`);
+      process.exit(70);
+    }
   });
   wire.onerror = (err) => log(describeError(err));
 
