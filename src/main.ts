@@ -7,6 +7,7 @@ type Runner = (argv: string[]) => Promise<number>;
 const cli = async (): Promise<Runner> => (await import("./cli.ts")).runCli;
 
 const commands: Record<string, () => Promise<Runner>> = {
+  mcp: async () => (await import("./mcp.ts")).runMcp,
   send: cli,
   recv: cli,
   peek: cli,
@@ -30,6 +31,10 @@ the bus (identity from BRIDGE_PROJECT/BRIDGE_ROLE or --project/--role):
   whoami                this identity, its session and settings
   status ID             queued or read, per recipient
   root                  the bus folder (BRIDGE_ROOT, default ~/.claude/bridge)
+
+Claude Code integration:
+  mcp                   the stdio MCP server Claude Code launches (bridge_* tools and prompts;
+                        BRIDGE_ADMIN=1 allows the settings tools)
 
 every command takes --help; human-facing ones take --json.
   --version             print the version`;

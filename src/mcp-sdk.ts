@@ -1,10 +1,15 @@
 // The parts of @modelcontextprotocol/sdk the MCP server uses. build.mjs bundles this file on its
 // own and embeds it as a string (see src/sdk-loader.ts) so that no other command parses it.
+// Only the low-level Server: tools are plain JSON-schema objects (src/tool-args.ts), so the
+// high-level McpServer and its zod-to-JSON-schema machinery are never needed. The stdio side is
+// src/mcp-wire.ts, which answers the handshake before this bundle is even evaluated.
 export { Server } from "@modelcontextprotocol/sdk/server/index.js";
-export { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 export {
   CallToolRequestSchema,
+  ErrorCode,
   GetPromptRequestSchema,
+  JSONRPCMessageSchema,
   ListPromptsRequestSchema,
   ListToolsRequestSchema,
+  McpError,
 } from "@modelcontextprotocol/sdk/types.js";

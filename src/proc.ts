@@ -33,9 +33,20 @@ export function processStartTime(pid: number): number | undefined {
   return start;
 }
 
-/** Alive and, when a start time was recorded, still the same process. */
+/** True when /proc says `pid` has exited and only waits to be reaped (kill(pid, 0) still succeeds on it). */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat[stat.lastIndexOf(")") + 2] === "Z";
+  } catch {
+    // No /proc, or already reaped: kill(0) alone decides.
+    return false;
+  }
+}
+
+/** Alive (not a zombie) and, when a start time was recorded, still the same process. */
 export function isSameProcessAlive(pid: number, start: number | undefined): boolean {
-  if (!isProcessAlive(pid)) return false;
+  if (!isProcessAlive(pid) || isZombie(pid)) return false;
   if (start === undefined) return true;
   const now = processStartTime(pid);
   return now === undefined || now === start;

@@ -21,6 +21,8 @@ export interface SessionRecord {
   entrypoint?: string;
   cwd?: string;
   tmux?: { pane: string; socket: string };
+  /** The `session-bridge mcp` process that registered the record; only it marks the record ended. */
+  mcpPid?: number;
   startedAt: string;
   lastSeen: string;
   endedAt?: string;
