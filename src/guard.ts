@@ -39,8 +39,9 @@
  * other than ssh (docker exec, kubectl exec); tmux send-keys; decoding tricks (base64 | sh).
  */
 import { BridgeError } from "./errors.ts";
-import { parseShell, ShellSyntaxError, DYN, type ShellCommand, type ShellWord } from "./shell-words.ts";
+import { parseShell, ShellSyntaxError, type ShellCommand, type ShellWord } from "./shell-words.ts";
 import { basename, couldBe, couldBeProgram, dynamicWord, INTERPRETER, scanOptions, scriptText, shellInvocation, SHELLS, unwrap } from "./guard-programs.ts";
+import { checkGit, type Checker, type Deny } from "./guard-git.ts";
 import { bridgeRails, BRIDGE_NAMES, CONFIG_NAME, fileRails, isBridgeProgram, redirectRails, type RailsHit } from "./guard-rails.ts";
 
 export interface GuardPolicy {
@@ -70,13 +71,6 @@ export function parseBlockGit(value: string | undefined): RegExp {
         `set it to a regex of git subcommands such as "^(commit|push|reset)$", or unset it for that default`,
     );
   }
-}
-
-interface Deny {
-  rule: GuardRule;
-  blocked: string;
-  note?: string;
-  pattern?: string;
 }
 
 const ALLOW: GuardVerdict = { allow: true };
@@ -133,14 +127,11 @@ function railsDeny(hit: RailsHit): Deny {
   return { rule: "rails", blocked: hit.blocked, note: hit.what };
 }
 
-/** Options after which git runs nothing but prints (help, version, paths). */
-const GIT_NO_RUN = new Set(["-h", "--help", "-v", "--version", "--html-path", "--man-path", "--info-path", "--exec-path"]);
-const GIT_ARG_OPTS = new Set(["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env", "--attr-source", "--list-cmds"]);
 const EXEC_ACTIONS = new Set(["-exec", "-execdir", "-ok", "-okdir"]);
 const CODE_TOKEN_SPLIT = /[^A-Za-z0-9_./@+-]+/;
 const WINDOW = 8;
 
-class Inspector {
+class Inspector implements Checker {
   private readonly patterns: string[][];
 
   constructor(private readonly policy: GuardPolicy) {
@@ -173,7 +164,7 @@ class Inspector {
     return this.words(cmd.words, cmd, depth, cmd.assigns);
   }
 
-  private words(ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[]): Deny | undefined {
+  words(ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[]): Deny | undefined {
     for (let hops = 0; ws.length > 0; hops++) {
       if (hops > 16) throw new ShellSyntaxError("commands wrapped too deeply");
       const pat = this.denyPattern(ws);
@@ -199,7 +190,7 @@ class Inspector {
     if (name === "eval") return this.script(scriptText(ws.slice(1).map((w) => w.value).join(" ")), depth + 1, true);
     if (name === "source" || name === ".") d = this.sourced(ws, cmd, depth);
     else if (name === "alias") d = this.aliasBodies(ws, depth);
-    else if (name === "git" || name.startsWith("git-")) d = this.git(ws, cmd, depth, assigns);
+    else if (name === "git" || name.startsWith("git-")) d = checkGit(this, ws, cmd, depth, assigns);
     else if (name === "find") d = this.findExec(ws, cmd, depth);
     else if (INTERPRETER.test(name)) {
       const inv = interpreterInvocation(ws);
@@ -223,7 +214,7 @@ class Inspector {
       return { rule: "git", blocked, note: "the program is an unquoted expansion, which may be several words such as `git push`; quote it" };
     }
     if (couldBeProgram(prog, "git")) {
-      const d = this.git(ws, cmd, depth, assigns);
+      const d = checkGit(this, ws, cmd, depth, assigns);
       if (d) return { ...d, note: d.note ?? `the program ${prog.raw} may be git` };
     }
     if (!this.policy.protectRails) return undefined;
@@ -231,87 +222,9 @@ class Inspector {
     return hit ? railsDeny(hit) : undefined;
   }
 
-  private blockedSub(sub: string): boolean {
+  blockedSub(sub: string): boolean {
     this.policy.blockGit.lastIndex = 0;
     return this.policy.blockGit.test(sub);
-  }
-
-  private git(ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[]): Deny | undefined {
-    const name = basename(ws[0]!.value);
-    if (!ws[0]!.dynamic && name.startsWith("git-")) {
-      const sub = name.slice(4);
-      return this.blockedSub(sub) ? { rule: "git", blocked: `git ${sub}`, note: `run as ${name}` } : undefined;
-    }
-    const aliases = new Map<string, string | null>();
-    let unknownConfig = assigns.some((a) => /^GIT_CONFIG/.test(a.value) && (a.dynamic || /alias|autocorrect/i.test(a.value)));
-    let i = 1;
-    let sub: ShellWord | undefined;
-    for (; i < ws.length; i++) {
-      const w = ws[i]!;
-      if (w.split) return { rule: "git", blocked: `git ${w.raw}`, note: "an unquoted expansion before the subcommand may hide it" };
-      const v = w.value;
-      if (!v.startsWith("-")) {
-        sub = w;
-        break;
-      }
-      if (GIT_NO_RUN.has(v)) return undefined;
-      if (GIT_ARG_OPTS.has(v)) {
-        const val = ws[++i];
-        if (val?.split) return { rule: "git", blocked: `git ${v} ${val.raw}`, note: "an unquoted expansion before the subcommand may hide it; quote it" };
-        if (val && (v === "-c" || v === "--config-env")) unknownConfig = gitConfigArg(val.value, aliases) || unknownConfig;
-      } else if (v.startsWith("--config-env=")) unknownConfig = gitConfigArg(v.slice(13), aliases) || unknownConfig;
-    }
-    if (!sub) return undefined;
-    if (sub.dynamic) return { rule: "git", blocked: `git ${sub.raw}`, note: "the subcommand is only known at run time" };
-    let subName = sub.value;
-    for (let hop = 0; aliases.has(subName.toLowerCase()) && hop < 8; hop++) {
-      const body = aliases.get(subName.toLowerCase());
-      if (body === null || body === undefined) return { rule: "git", blocked: `git ${subName}`, note: "an alias whose value is only known at run time" };
-      if (body.startsWith("!")) return this.script(scriptText(body.slice(1)), depth + 1, true);
-      subName = body.trim().split(/\s+/)[0] ?? "";
-    }
-    if (this.blockedSub(subName)) return { rule: "git", blocked: `git ${subName}`, ...(subName !== sub.value ? { note: `alias ${sub.value}` } : {}) };
-    if (unknownConfig) return { rule: "git", blocked: `git ${subName}`, note: "git config given with the command may turn it into another command" };
-    const args = ws.slice(i + 1);
-    switch (subName) {
-      case "config":
-        return this.gitAliasDefinition(args, depth);
-      case "submodule": {
-        const at = args.findIndex((a) => a.value === "foreach");
-        const rest = at < 0 ? [] : args.slice(at + 1).filter((a) => !a.value.startsWith("--"));
-        return rest.length ? this.script(scriptText(rest.map((a) => a.value).join(" ")), depth + 1, true) : undefined;
-      }
-      case "rebase":
-        for (let k = 0; k < args.length; k++) {
-          const v = args[k]!.value;
-          const exec = v === "-x" || v === "--exec" ? args[++k]?.value : v.startsWith("--exec=") ? v.slice(7) : undefined;
-          const d = exec === undefined ? undefined : this.script(scriptText(exec), depth + 1, true);
-          if (d) return d;
-        }
-        return undefined;
-      case "bisect":
-        return args[0]?.value === "run" ? this.words(args.slice(1), cmd, depth, []) : undefined;
-      default:
-        return undefined;
-    }
-  }
-
-  /** `git config [--global] alias.x VALUE` (or `git config set …`): the alias must not run a blocked subcommand. */
-  private gitAliasDefinition(args: ShellWord[], depth: number): Deny | undefined {
-    const o = scanOptions(args, 0, { arg: "f", long: ["--file", "--blob", "--type", "--default", "--comment", "--value"] });
-    const operands = args.slice(o.at).filter((a) => !a.value.startsWith("-"));
-    if (operands[0]?.value === "set") operands.shift();
-    const [key, val] = operands;
-    if (!key || !val || !/^alias\./i.test(key.value)) return undefined;
-    const alias = key.value.slice(6);
-    if (val.dynamic) return { rule: "git", blocked: `git config ${key.raw} ${val.raw}`, note: "defines an alias whose value is only known at run time" };
-    const body = val.value.trim();
-    if (body.startsWith("!")) {
-      const d = this.script(scriptText(body.slice(1)), depth + 1, false) ?? this.code(body.slice(1), `alias ${alias}`);
-      return d ? { ...d, note: `defines alias ${alias}` } : undefined;
-    }
-    const first = body.split(/\s+/)[0] ?? "";
-    return this.blockedSub(first) ? { rule: "git", blocked: `git ${first}`, note: `defines alias ${alias}` } : undefined;
   }
 
   private shell(ws: ShellWord[], cmd: ShellCommand, depth: number): Deny | undefined {
@@ -379,7 +292,7 @@ class Inspector {
   }
 
   /** Code the guard cannot parse (python, node, awk, a pipe into sh): denied when it names a blocked command. */
-  private code(text: string, where: string): Deny | undefined {
+  code(text: string, where: string): Deny | undefined {
     const tokens = text.split(CODE_TOKEN_SPLIT);
     for (let i = 0; i < tokens.length; i++) {
       const b = basename(tokens[i]!);
@@ -406,24 +319,6 @@ class Inspector {
     }
     return undefined;
   }
-}
-
-/**
- * `-c key=value` given to git: records `alias.NAME=VALUE` (null when the value is unknown) and
- * answers true when the setting may turn the subcommand into another one that cannot be known
- * (an unknown key, or help.autocorrect, which runs the closest command to a typo).
- */
-function gitConfigArg(setting: string, aliases: Map<string, string | null>): boolean {
-  const eq = setting.indexOf("=");
-  const key = (eq < 0 ? setting : setting.slice(0, eq)).toLowerCase();
-  if (key.includes(DYN)) return true;
-  if (key.startsWith("alias.")) {
-    const val = eq < 0 ? "" : setting.slice(eq + 1);
-    aliases.set(key.slice(6), val.includes(DYN) ? null : val);
-    return false;
-  }
-  if (key === "help.autocorrect") return !/^(0|false|no|off|never|show)$/i.test(eq < 0 ? "" : setting.slice(eq + 1));
-  return false;
 }
 
 function tokenWord(t: string): ShellWord {
