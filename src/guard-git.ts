@@ -46,7 +46,12 @@ export function checkGit(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: 
     if (GIT_ARG_OPTS.has(v)) {
       const val = ws[++i];
       if (val?.split) return { rule: "git", blocked: `git ${v} ${val.raw}`, note: "an unquoted expansion before the subcommand may hide it; quote it" };
-      if (val && v === "-c") unknownConfig = gitConfigArg(val.value, aliases) || unknownConfig;
+      if (val && v === "-c") {
+        // core.pager, core.editor, core.sshCommand… run commands: look at what they run.
+        const hidden = c.code(val.value.slice(val.value.indexOf("=") + 1), `git -c ${val.value.split("=")[0]}`);
+        if (hidden) return hidden;
+        unknownConfig = gitConfigArg(val.value, aliases) || unknownConfig;
+      }
       if (val && v === "--config-env") unknownConfig = gitConfigArg(fromEnv(val.value), aliases) || unknownConfig;
     } else if (v.startsWith("--config-env=")) unknownConfig = gitConfigArg(fromEnv(v.slice(13)), aliases) || unknownConfig;
   }

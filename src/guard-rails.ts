@@ -96,6 +96,13 @@ const READERS = new Set(
   ).split(" "),
 );
 
+const DOCS = new Set(["man", "info", "help", "tldr", "whatis", "apropos", "whereis"]);
+
+/** Programs whose arguments are data, never a command they run (readers, echo, man…). */
+export function isDataProgram(name: string): boolean {
+  return READERS.has(name) || DOCS.has(name);
+}
+
 /** A reader that writes after all: sed -i, sort -o, find -delete, gawk -i inplace, yq -i. */
 function readerWrites(name: string, args: ShellWord[]): boolean {
   const vals = args.map((w) => w.value);

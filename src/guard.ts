@@ -40,9 +40,9 @@
  */
 import { BridgeError } from "./errors.ts";
 import { parseShell, ShellSyntaxError, type ShellCommand, type ShellWord } from "./shell-words.ts";
-import { basename, couldBe, couldBeProgram, dynamicWord, INTERPRETER, scanOptions, scriptText, shellInvocation, SHELLS, unwrap } from "./guard-programs.ts";
+import { basename, couldBe, couldBeProgram, dynamicWord, INTERPRETER, interpreterInvocation, scriptText, shellInvocation, SHELLS, stdinTexts, unwrap, upstreamText } from "./guard-programs.ts";
 import { checkGit, type Checker, type Deny } from "./guard-git.ts";
-import { bridgeRails, BRIDGE_NAMES, CONFIG_NAME, fileRails, isBridgeProgram, redirectRails, type RailsHit } from "./guard-rails.ts";
+import { bridgeRails, BRIDGE_NAMES, CONFIG_NAME, fileRails, isBridgeProgram, isDataProgram, redirectRails, type RailsHit } from "./guard-rails.ts";
 
 export interface GuardPolicy {
   /** Denied git subcommands, tested against the whole subcommand word. */
@@ -128,6 +128,7 @@ function railsDeny(hit: RailsHit): Deny {
 }
 
 const EXEC_ACTIONS = new Set(["-exec", "-execdir", "-ok", "-okdir"]);
+const RUN_VARS = /^(?:GIT_[A-Z_]+|EDITOR|VISUAL|PAGER|SHELL|PROMPT_COMMAND|BASH_ENV|ENV)=/;
 const CODE_TOKEN_SPLIT = /[^A-Za-z0-9_./@+-]+/;
 const WINDOW = 8;
 
@@ -161,7 +162,17 @@ class Inspector implements Checker {
         if (hit) return railsDeny(hit);
       }
     }
-    return this.words(cmd.words, cmd, depth, cmd.assigns);
+    return this.assignments(cmd.assigns) ?? this.words(cmd.words, cmd, depth, cmd.assigns);
+  }
+
+  /** `GIT_EDITOR='git push' git commit`, `PAGER=…`: variables whose value git or bash runs. */
+  private assignments(assigns: ShellWord[]): Deny | undefined {
+    for (const a of assigns) {
+      if (!RUN_VARS.test(a.value)) continue;
+      const d = this.code(a.raw, `the variable ${a.value.slice(0, a.value.indexOf("="))}`);
+      if (d) return d;
+    }
+    return undefined;
   }
 
   words(ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[]): Deny | undefined {
@@ -179,7 +190,11 @@ class Inspector implements Checker {
         if (d) return d;
       }
       ws = step.inner;
-      assigns = step.assigns.length ? [...assigns, ...step.assigns] : assigns;
+      if (step.assigns.length) {
+        const d = this.assignments(step.assigns);
+        if (d) return d;
+        assigns = [...assigns, ...step.assigns];
+      }
     }
     return undefined;
   }
@@ -192,6 +207,8 @@ class Inspector implements Checker {
     else if (name === "alias") d = this.aliasBodies(ws, depth);
     else if (name === "git" || name.startsWith("git-")) d = checkGit(this, ws, cmd, depth, assigns);
     else if (name === "find") d = this.findExec(ws, cmd, depth);
+    else if (name === "trap") d = this.trapAction(ws, depth);
+    else if (name === "tmux" || name === "screen") d = this.typedKeys(ws);
     else if (INTERPRETER.test(name)) {
       const inv = interpreterInvocation(ws);
       const texts = [ws.slice(1).map((w) => w.value).join(" ")];
@@ -200,7 +217,7 @@ class Inspector implements Checker {
       d = this.code(texts.join("\n"), `${name} code`);
       const script = inv.script;
       if (!d && script && isBridgeProgram(basename(script[0]!.value))) d = this.words(script, cmd, depth, assigns);
-    }
+    } else if (!isDataProgram(name) && !isBridgeProgram(name)) d = this.embedded(name, ws, cmd, depth);
     if (d || !this.policy.protectRails) return d;
     const hit = (isBridgeProgram(name) ? bridgeRails(ws, true) : undefined) ?? fileRails(name, ws);
     return hit ? railsDeny(hit) : undefined;
@@ -267,6 +284,39 @@ class Inspector implements Checker {
     return undefined;
   }
 
+  /** `trap 'cmd' EXIT`: the action runs later in the same shell. */
+  private trapAction(ws: ShellWord[], depth: number): Deny | undefined {
+    const args = ws[1]?.value === "--" ? ws.slice(2) : ws.slice(1);
+    const action = args[0];
+    return action && !action.value.startsWith("-") ? this.script(scriptText(action.value), depth + 1, false) : undefined;
+  }
+
+  /** `tmux send-keys 'git push' Enter`, `tmux new-window 'git push'`, `screen -X stuff …`: run in another shell. */
+  private typedKeys(ws: ShellWord[]): Deny | undefined {
+    return this.code(ws.map((w) => w.value).join(" "), `a command given to ${ws[0]!.value}`);
+  }
+
+  /**
+   * A program the guard does not know that is given `git …` (or a guard.deny command, or
+   * session-bridge) as arguments may run it: `strace -f git push`, `docker run img git push`.
+   */
+  private embedded(name: string, ws: ShellWord[], cmd: ShellCommand, depth: number): Deny | undefined {
+    for (let i = 1; i < ws.length; i++) {
+      const w = ws[i]!;
+      if (w.dynamic) continue;
+      const b = basename(w.value);
+      const rest = ws.slice(i);
+      let d: Deny | undefined;
+      if (b === "git") d = checkGit(this, rest, cmd, depth, []);
+      else if (this.policy.protectRails && isBridgeProgram(b)) {
+        const hit = bridgeRails(rest, true);
+        d = hit ? railsDeny(hit) : undefined;
+      } else if (this.patterns.some((p) => basename(p[0]!) === b)) d = this.denyPattern(rest);
+      if (d) return { ...d, note: d.note ?? `${name} may run it` };
+    }
+    return undefined;
+  }
+
   private findExec(ws: ShellWord[], cmd: ShellCommand, depth: number): Deny | undefined {
     for (let i = 1; i < ws.length; i++) {
       if (!EXEC_ACTIONS.has(ws[i]!.value)) continue;
@@ -323,37 +373,4 @@ class Inspector implements Checker {
 
 function tokenWord(t: string): ShellWord {
   return { value: t, raw: t, dynamic: false, split: false, pattern: t };
-}
-
-/** Here-document bodies and here-strings: what the command reads on stdin. */
-function stdinTexts(cmd: ShellCommand): string[] {
-  const out: string[] = [];
-  for (const r of cmd.redirects) {
-    if (r.op === "<<" || r.op === "<<-") out.push(r.body ?? "");
-    else if (r.op === "<<<") out.push(scriptText(r.target.value));
-  }
-  return out;
-}
-
-/** What the previous pipeline stage may print: its arguments and here-documents, one command a line. */
-function upstreamText(cmd: ShellCommand): string {
-  if (!cmd.upstream) return "";
-  return cmd.upstream.map((c) => [c.words.slice(1).map((w) => scriptText(w.value)).join(" "), ...stdinTexts(c)].join("\n")).join("\n");
-}
-
-interface InterpreterInvocation {
-  /** `SCRIPT args` when the program comes from a file (node x.mjs, python y.py). */
-  script?: ShellWord[];
-  codeFromStdin: boolean;
-}
-
-const INLINE_CODE = new Set(["-e", "-E", "-c", "-p", "-r", "--eval", "--print"]);
-
-/** `node [options] SCRIPT args`, `python -c CODE`, `perl -e CODE`, `python3 - <<EOF`… */
-function interpreterInvocation(ws: ShellWord[]): InterpreterInvocation {
-  const o = scanOptions(ws, 1, { arg: "rCm", long: ["--require", "--import", "--loader", "--experimental-loader", "--conditions"] });
-  if (o.seen.some(([n]) => INLINE_CODE.has(n))) return { codeFromStdin: false };
-  const rest = ws.slice(o.at);
-  if (rest.length === 0 || rest[0]!.value === "-") return { codeFromStdin: true };
-  return { script: rest, codeFromStdin: false };
 }

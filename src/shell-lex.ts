@@ -18,6 +18,11 @@ export abstract class ShellLexer extends ShellScanner {
     return this.s[this.i + k];
   }
 
+  /** The next `n` characters of source, unlexed. */
+  protected ahead(n: number): string {
+    return this.s.slice(this.i, this.i + n);
+  }
+
   protected peek(): Token {
     return (this.buf ??= this.lex());
   }

@@ -93,6 +93,8 @@ class Parser extends ShellLexer {
         this.buf = null;
         const next = this.peek();
         if (r === "time" && next.t === "w" && next.raw === "-p") this.buf = null;
+        // `coproc NAME { …; }`: NAME names the coprocess; the group after it is the command.
+        if (r === "coproc" && next.t === "w" && /^[ \t]*[({]/.test(this.ahead(16))) this.buf = null;
         return; // the list loop parses what follows as a command of its own
       }
       if (RESERVED_END.has(r)) {

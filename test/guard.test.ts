@@ -117,6 +117,17 @@ const BYPASSES: Case[] = [
   ["python3 -c \"import os; os.system('git push')\"", "git: git push"],
   ["node -e \"require('child_process').execSync('git commit -m x')\"", "git: git commit"],
   ["echo 'git commit' | python3", "git: git commit"],
+  ["cat <<EOF | sh\ngit push\nEOF", "git: git push"],
+  ["trap 'git push' EXIT", "git: git push"],
+  ["coproc NAME { git push; }", "git: git push"],
+  ["strace -f git push", "git: git push"],
+  ["kubectl exec pod -- git commit -m x", "git: git commit"],
+  ["tmux send-keys -t 2 'git push' Enter", "git: git push"],
+  ["git -c core.pager='sh -c \"git push\"' log", "git: git push"],
+  ["GIT_SSH_COMMAND='git push' git fetch", "git: git push"],
+  ["parallel git push ::: a b", "git: git push"],
+  ["script -qc 'git push' /dev/null", "git: git push"],
+  ["git --config-env=alias.x=VAR x", "git: git x"],
 ];
 
 const INNOCENT: Case[] = [
@@ -158,6 +169,11 @@ const INNOCENT: Case[] = [
   ["find . -name '*.ts' | xargs wc -l", "allow"],
   ["git diff | python3 -c 'import sys; print(len(sys.stdin.read()))'", "allow"],
   ["npm test 2>&1 | tail -5 > /tmp/out.txt", "allow"],
+  ["apt-get install -y git", "allow"],
+  ["man git push", "allow"],
+  ["git -c core.pager=less log", "allow"],
+  ["trap - EXIT", "allow"],
+  ["tmux list-panes -a", "allow"],
   ["git add . && git commit -m \"$(cat <<'EOF'\nmsg mentioning git push\nEOF\n)\"", "git: git commit"],
 ];
 
