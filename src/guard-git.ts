@@ -16,7 +16,7 @@ export interface Deny {
 export interface Checker {
   script(text: string, depth: number, strict: boolean): Deny | undefined;
   words(ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[]): Deny | undefined;
-  code(text: string, where: string): Deny | undefined;
+  code(text: string, prog: string, where: string): Deny | undefined;
   blockedSub(sub: string): boolean;
 }
 
@@ -48,7 +48,7 @@ export function checkGit(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: 
       if (val?.split) return { rule: "git", blocked: `git ${v} ${val.raw}`, note: "an unquoted expansion before the subcommand may hide it; quote it" };
       if (val && v === "-c") {
         // core.pager, core.editor, core.sshCommand… run commands: look at what they run.
-        const hidden = c.code(val.value.slice(val.value.indexOf("=") + 1), `git -c ${val.value.split("=")[0]}`);
+        const hidden = c.code(val.value.slice(val.value.indexOf("=") + 1), "git", `git -c ${val.value.split("=")[0]}`);
         if (hidden) return hidden;
         unknownConfig = gitConfigArg(val.value, aliases) || unknownConfig;
       }
@@ -101,7 +101,7 @@ function aliasDefinition(c: Checker, args: ShellWord[], depth: number): Deny | u
   if (val.dynamic) return { rule: "git", blocked: `git config ${key.raw} ${val.raw}`, note: "defines an alias whose value is only known at run time" };
   const body = val.value.trim();
   if (body.startsWith("!")) {
-    const d = c.script(scriptText(body.slice(1)), depth + 1, false) ?? c.code(body.slice(1), `alias ${alias}`);
+    const d = c.script(scriptText(body.slice(1)), depth + 1, false) ?? c.code(body.slice(1), "git", `alias ${alias}`);
     return d ? { ...d, note: `defines alias ${alias}` } : undefined;
   }
   const first = body.split(/\s+/)[0] ?? "";

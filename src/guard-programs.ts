@@ -16,7 +16,7 @@ export function dynamicWord(raw: string, split = true): ShellWord {
 
 /** A word's text as a script to parse again: an unknown part becomes an unquoted variable. */
 export function scriptText(value: string): string {
-  return value.includes(DYN) ? value.split(DYN).join("$__bridge_unknown") : value;
+  return value.includes(DYN) ? value.split(DYN).join("$UNKNOWN_VALUE") : value;
 }
 
 /** Could this word (a program path) run a program whose file name is `name`? */

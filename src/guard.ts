@@ -10,33 +10,40 @@
  * run — through ; && || | & newlines, ( ) { }, if/while/for/case bodies, functions, $( ) and
  * backticks (nested, in double quotes, in unquoted here-documents), <( ), brace expansion,
  * quoting ("git" 'push' g\it $'\x67it'), backslash-newline. Each command is unwrapped through
- * sudo/env/nohup/time/timeout/nice/exec/command/xargs/find -exec/npx… and shells (sh/bash -c,
- * -lc, a here-document or pipe fed to a shell), eval and alias bodies, then checked.
+ * sudo/env/nohup/time/timeout/nice/exec/command/xargs/parallel/find -exec/npx/strace…, shells
+ * (sh/bash -c, -lc; a here-document, here-string or pipe fed to a shell), eval, source <( ),
+ * trap and alias bodies, then checked. Compound syntax is not checked for balance (if without
+ * fi): every command in it is inspected either way; unbalanced quotes or $( are denied.
  *
  * Decisions:
  * - git is any program whose file name is `git` (/usr/bin/git, ./git). The subcommand is the
  *   first word after git's global options (-C x, -c k=v, --git-dir[=]x, --no-pager…), matched
  *   whole against policy.blockGit. `git-commit` (the legacy dash form, still runnable from
- *   `git --exec-path`) counts as `git commit`; `gitk`, `git-lfs` do not match.
+ *   `git --exec-path`) counts as `git commit`; `gitk`, `git-lfs push` do not match.
  * - Aliases from the user's git config cannot be resolved purely: they are not. Aliases made
- *   in the command itself are: `git -c alias.x=push x`, `git config alias.x '!git push'`.
+ *   on the command line are: `git -c alias.x=push x`, `git config alias.x '!git push'`;
+ *   `-c help.autocorrect=…` or GIT_CONFIG_* naming aliases make any subcommand suspect.
  * - A subcommand known only at run time (`git $sub`, `git pu*`, `echo push | xargs git`) and a
- *   program that is an unquoted expansion (`$X push`, which may be `git push`) are denied;
- *   quoting the program (`"$PYTHON" x.py`) lets it through unless its arguments look like a
- *   blocked git call.
- * - Arguments of echo/printf/grep/cat…, here-document bodies given to them, comments and
- *   single-quoted text are data. `git --help push`, `git --version` run nothing.
- * - Interpreter code (python -c, node -e, perl/ruby/php/awk, a here-doc or pipe fed to them) is
- *   not parsed; it is denied when it names git and a blocked subcommand within a few words, a
- *   guard.deny pattern, or the rails. Conservative: `python -c "print('git push')"` is denied.
+ *   program that is an unquoted expansion (`$X push`, `$X` may be `git push`) are denied, as is
+ *   an unquoted expansion before git's subcommand (`git -C $D status`): quote it. A quoted
+ *   variable program (`"$PYTHON" x.py`) is checked as if it might be git or session-bridge.
+ * - Arguments of echo/printf/grep/cat/man…, here-document bodies given to them, comments and
+ *   single-quoted text are data. `git --help push`, `git --version` run nothing. Any other
+ *   program given `git …` as arguments is taken to run it (`strace git push`, `docker run
+ *   img git push`, `kubectl exec pod -- git push`).
+ * - Interpreter code (python -c, node -e, perl/ruby/php/awk, a here-doc or pipe fed to them;
+ *   tmux/screen commands; GIT_EDITOR/PAGER-like variables; git -c values) is not parsed: it
+ *   is denied when it names git and a blocked subcommand within 8 words, a guard.deny
+ *   command, or the rails. Conservative: `python -c "print('git push')"` is denied.
  * - guard.deny patterns ("kubectl apply") match as words: the program's file name, then the
  *   other words in order anywhere among its arguments (`terraform -chdir=x apply`).
  * - BRIDGE_BLOCK_GIT: a regex matched against the whole subcommand (implicitly ^(?:…)$).
- *   Unset or empty (only blanks) means the default: an empty value is more likely an unset
- *   variable than a wish to allow everything (`session-bridge install --no-block-git` is that).
- * Limits: scripts run from files (bash x.sh, make, npm run) are not read; variable values are
- * unknown; git aliases and help.autocorrect from the user's config; remote/container shells
- * other than ssh (docker exec, kubectl exec); tmux send-keys; decoding tricks (base64 | sh).
+ *   Unset or blank means the default: a blank value is more likely an unset variable than a
+ *   wish to allow everything (`session-bridge install --no-block-git` is that).
+ * Limits: scripts run from files (bash x.sh, make, npm run, git hooks) are not read; variable
+ * values are unknown; git aliases and help.autocorrect from the user's config are not known;
+ * an unlisted wrapper is caught only when `git` is one of its words; decoding tricks
+ * (base64 -d | sh, printf '\x67it') are not seen through.
  */
 import { BridgeError } from "./errors.ts";
 import { parseShell, ShellSyntaxError, type ShellCommand, type ShellWord } from "./shell-words.ts";
@@ -169,7 +176,8 @@ class Inspector implements Checker {
   private assignments(assigns: ShellWord[]): Deny | undefined {
     for (const a of assigns) {
       if (!RUN_VARS.test(a.value)) continue;
-      const d = this.code(a.raw, `the variable ${a.value.slice(0, a.value.indexOf("="))}`);
+      const name = a.value.slice(0, a.value.indexOf("="));
+      const d = this.code(a.raw, name, `the variable ${name}`);
       if (d) return d;
     }
     return undefined;
@@ -214,7 +222,7 @@ class Inspector implements Checker {
       const texts = [ws.slice(1).map((w) => w.value).join(" ")];
       // stdin is the program only without inline code and a script file; otherwise it is data
       if (inv.codeFromStdin) texts.push(...stdinTexts(cmd), upstreamText(cmd));
-      d = this.code(texts.join("\n"), `${name} code`);
+      d = this.code(texts.join("\n"), name, `${name} code`);
       const script = inv.script;
       if (!d && script && isBridgeProgram(basename(script[0]!.value))) d = this.words(script, cmd, depth, assigns);
     } else if (!isDataProgram(name) && !isBridgeProgram(name)) d = this.embedded(name, ws, cmd, depth);
@@ -240,7 +248,9 @@ class Inspector implements Checker {
   }
 
   blockedSub(sub: string): boolean {
-    this.policy.blockGit.lastIndex = 0;
+    // No git subcommand is that long; a long token (from code) could be slow to test against a user's regex.
+    if (sub.length > 64) return false;
+    this.policy.blockGit.lastIndex = 0; // a /g or /y regex from a caller must not carry state between calls
     return this.policy.blockGit.test(sub);
   }
 
@@ -250,27 +260,27 @@ class Inspector implements Checker {
     if (!inv.readsStdin) {
       // A script file is not read; a <( ) whose output is run as the script gets the token check.
       const file = ws.find((w, k) => k > 0 && w.raw.startsWith("<("));
-      return file ? this.code(file.raw, "process substitution run as a script") : undefined;
+      return file ? this.code(file.raw, ws[0]!.value, "a process substitution run as a script") : undefined;
     }
-    return this.stdinScript(cmd, depth);
+    return this.stdinScript(ws[0]!.value, cmd, depth);
   }
 
   /** Input that a shell runs as its script: here-documents exactly, a pipe's producer by tokens. */
-  private stdinScript(cmd: ShellCommand, depth: number): Deny | undefined {
+  private stdinScript(prog: string, cmd: ShellCommand, depth: number): Deny | undefined {
     for (const body of stdinTexts(cmd)) {
       const d = this.script(body, depth + 1, true);
       if (d) return d;
     }
     if (!cmd.upstream) return undefined;
     const text = upstreamText(cmd);
-    return this.script(text, depth + 1, false) ?? this.code(text, "piped into a shell");
+    return this.script(text, depth + 1, false) ?? this.code(text, prog, "input piped into a shell");
   }
 
   private sourced(ws: ShellWord[], cmd: ShellCommand, depth: number): Deny | undefined {
     const file = ws[1];
     if (!file) return undefined;
-    if (file.value === "/dev/stdin" || file.value === "-") return this.stdinScript(cmd, depth);
-    return file.raw.startsWith("<(") ? this.code(file.raw, "process substitution run as a script") : undefined;
+    if (file.value === "/dev/stdin" || file.value === "-") return this.stdinScript(ws[0]!.value, cmd, depth);
+    return file.raw.startsWith("<(") ? this.code(file.raw, ws[0]!.value, "a process substitution run as a script") : undefined;
   }
 
   /** `alias gp='git push'` is denied: the alias may run later, where the guard cannot see it. */
@@ -293,7 +303,7 @@ class Inspector implements Checker {
 
   /** `tmux send-keys 'git push' Enter`, `tmux new-window 'git push'`, `screen -X stuff …`: run in another shell. */
   private typedKeys(ws: ShellWord[]): Deny | undefined {
-    return this.code(ws.map((w) => w.value).join(" "), `a command given to ${ws[0]!.value}`);
+    return this.code(ws.map((w) => w.value).join(" "), ws[0]!.value, `a command given to ${ws[0]!.value}`);
   }
 
   /**
@@ -341,31 +351,33 @@ class Inspector implements Checker {
     return undefined;
   }
 
-  /** Code the guard cannot parse (python, node, awk, a pipe into sh): denied when it names a blocked command. */
-  code(text: string, where: string): Deny | undefined {
+  /**
+   * Code the guard cannot parse (python, node, awk, a pipe into sh), given to `prog`: denied when
+   * it names git and a blocked subcommand within a few words, a guard.deny command, or the rails.
+   */
+  code(text: string, prog: string, where: string): Deny | undefined {
     const tokens = text.split(CODE_TOKEN_SPLIT);
+    const near = (i: number) => tokens.slice(i + 1, i + 1 + WINDOW);
     for (let i = 0; i < tokens.length; i++) {
       const b = basename(tokens[i]!);
-      const near = tokens.slice(i + 1, i + 1 + WINDOW);
       if (b === "git") {
-        const sub = near.find((t) => this.blockedSub(t));
+        const sub = near(i).find((t) => this.blockedSub(t));
         if (sub !== undefined) return { rule: "git", blocked: `git ${sub}`, note: `named in ${where}` };
       } else if (b.startsWith("git-") && this.blockedSub(b.slice(4))) {
         return { rule: "git", blocked: `git ${b.slice(4)}`, note: `named in ${where}` };
+      } else if (this.policy.protectRails && isBridgeProgram(b)) {
+        const hit = bridgeRails([tokenWord(b), ...near(i).map(tokenWord)], true);
+        if (hit) return railsDeny({ ...hit, what: `${hit.what} (named in ${where})` });
       }
       for (const p of this.patterns) {
         if (b !== basename(p[0]!)) continue;
         let k = 1;
-        for (const t of near) if (k < p.length && t === p[k]) k++;
+        for (const t of near(i)) if (k < p.length && t === p[k]) k++;
         if (k === p.length) return { rule: "deny-pattern", blocked: p.join(" "), pattern: p.join(" "), note: `named in ${where}` };
-      }
-      if (this.policy.protectRails && isBridgeProgram(b)) {
-        const hit = bridgeRails([tokenWord(b), ...near.map(tokenWord)], true);
-        if (hit) return railsDeny({ ...hit, what: `${hit.what} (named in ${where})` });
       }
     }
     if (this.policy.protectRails && text.includes(CONFIG_NAME)) {
-      return railsDeny({ blocked: `${where.split(" ")[0]} … ${CONFIG_NAME}`, what: `may write the automation config (named in ${where})` });
+      return railsDeny({ blocked: `${prog} … ${CONFIG_NAME}`, what: `may write the automation config (named in ${where})` });
     }
     return undefined;
   }
