@@ -135,16 +135,18 @@ export abstract class ShellScanner {
       }
       unknown(acc, !inDq);
     } else if (n === "{") {
+      const start = this.i + 2;
       this.i += 2;
       this.skipParam();
-      unknown(acc, !inDq);
+      // "${arr[@]}" and "${!prefix@}" are several words even inside double quotes.
+      unknown(acc, !inDq || /^[@!]|\[@\]/.test(s.slice(start, this.i - 1)));
     } else if (n !== undefined && /[A-Za-z_]/.test(n)) {
       this.i += 2;
       while (this.i < s.length && /[A-Za-z0-9_]/.test(s[this.i]!)) this.i++;
       unknown(acc, !inDq);
     } else if (n !== undefined && /[0-9@*#?$!-]/.test(n)) {
       this.i += 2;
-      unknown(acc, !inDq);
+      unknown(acc, !inDq || n === "@"); // "$@" is several words even inside double quotes
     } else {
       lit(acc, "$");
       this.i++;

@@ -128,6 +128,10 @@ const BYPASSES: Case[] = [
   ["parallel git push ::: a b", "git: git push"],
   ["script -qc 'git push' /dev/null", "git: git push"],
   ["git --config-env=alias.x=VAR x", "git: git x"],
+  ['arr=(git push); "${arr[@]}"', 'git: "${arr[@]}"'],
+  ['f() { "$@"; }; f git push', 'git: "$@"'],
+  ['git "${args[@]}"', 'git: git "${args[@]}"'],
+  ["git -C $D status", "git: git -C $D"],
 ];
 
 const INNOCENT: Case[] = [
@@ -162,6 +166,8 @@ const INNOCENT: Case[] = [
   ["x='\ngit push\n'", "allow"],
   ["cat script.sh | bash", "allow"],
   ['"$PYTHON" script.py', "allow"],
+  ['git log "$@"', "allow"],
+  ['"${arr[0]}" status', "allow"],
   ["echo $(( (1 + 2) * 3 ))", "allow"],
   ["for ((i=0; i<3; i++)); do echo $i; done", "allow"],
   ['if [[ "$x" =~ ^(a|b)$ ]]; then echo y; fi', "allow"],
