@@ -1,7 +1,7 @@
 // Tokens and words of the shell parser (shell-words.ts has the grammar, shell-scan.ts the
 // expansions inside words): operators, redirections, here-documents, quoting, globs, braces.
 import { expandBraces } from "./shell-expand.ts";
-import { ShellScanner, escapeRe, lit, newAcc, unknown, type Acc, type ShellRedirect, type ShellWord, type Token } from "./shell-scan.ts";
+import { ShellScanner, escapeRe, lit, newAcc, unknown, wildcard, type Acc, type ShellRedirect, type ShellWord, type Token } from "./shell-scan.ts";
 
 export { DYN, ShellSyntaxError, type ShellCommand, type ShellRedirect, type ShellWord } from "./shell-scan.ts";
 
@@ -181,9 +181,7 @@ export abstract class ShellLexer extends ShellScanner {
       else if (c === "$") this.readDollar(acc, false);
       else if (c === "`") this.readBacktick(acc, false);
       else if (c === "*" || c === "?") {
-        acc.v += c;
-        acc.p += c === "*" ? "[^]*" : "[^]";
-        acc.d = true;
+        wildcard(acc, c, c === "*" ? "[^]*" : "[^]");
         this.i++;
       } else if (c === "[" && this.globClass(acc)) {
         // consumed
@@ -194,7 +192,7 @@ export abstract class ShellLexer extends ShellScanner {
       }
     }
     const raw = s.slice(start, this.i);
-    const word: ShellWord = { value: acc.v, raw, dynamic: acc.d, split: acc.s, pattern: acc.p };
+    const word: ShellWord = { value: acc.v, raw, dynamic: acc.d, split: acc.s, pattern: acc.p ?? escapeRe(acc.v) };
     if (braces) {
       const variants = expandBraces(raw);
       if (variants.length > 1) return { t: "w", words: variants.map((v) => this.decodeVariant(v, word)), raw };
@@ -213,9 +211,8 @@ export abstract class ShellLexer extends ShellScanner {
     let k = this.i + 1;
     while (k < s.length && !" \t\n;&|()<>]".includes(s[k]!)) k++;
     if (s[k] !== "]" || k === this.i + 1) return false;
-    acc.v += s.slice(this.i, k + 1);
-    acc.p += "[^]*"; // wider than one character: the value keeps the whole [...] text
-    acc.d = true;
+    // Wider than one character: the value keeps the whole [...] text, which the pattern must match.
+    wildcard(acc, s.slice(this.i, k + 1), "[^]*");
     this.i = k + 1;
     return true;
   }

@@ -45,9 +45,10 @@ export type Token =
   | { t: "redir"; redir: ShellRedirect }
   | { t: "eof" };
 
+/** A word being read: value, regex pattern (null until some part is unknown), dynamic, split. */
 export interface Acc {
   v: string;
-  p: string;
+  p: string | null;
   d: boolean;
   s: boolean;
 }
@@ -248,23 +249,31 @@ export abstract class ShellScanner {
 }
 
 export function newAcc(): Acc {
-  return { v: "", p: "", d: false, s: false };
+  return { v: "", p: null, d: false, s: false };
 }
 
 export function lit(acc: Acc, text: string): void {
   acc.v += text;
-  acc.p += escapeRe(text);
+  if (acc.p !== null) acc.p += escapeRe(text);
 }
 
 export function unknown(acc: Acc, unquoted: boolean): void {
-  acc.v += DYN;
-  acc.p += "[^]*";
-  acc.d = true;
+  wildcard(acc, DYN, "[^]*");
   if (unquoted) acc.s = true;
 }
 
+/** Appends a part whose run-time text is unknown: `shown` to the value, `regex` to the pattern. */
+export function wildcard(acc: Acc, shown: string, regex: string): void {
+  // The pattern is built only once a word turns out dynamic: most words never need it.
+  acc.p = (acc.p ?? escapeRe(acc.v)) + regex;
+  acc.v += shown;
+  acc.d = true;
+}
+
 const RE_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;
+const RE_SPECIAL_CHARS = "\\^$.*+?()[]{}|/";
 
 export function escapeRe(s: string): string {
+  if (s.length === 1) return RE_SPECIAL_CHARS.includes(s) ? "\\" + s : s;
   return s.replace(RE_SPECIAL, "\\$&");
 }
