@@ -7,7 +7,8 @@
 // time ($x, $(…), a glob) makes the word `dynamic`, with a regex `pattern` of what it may be.
 // Compound syntax (if/while/for/case/{ }/( )/functions/[[ ]]/(( ))) is flattened: reserved
 // words are skipped, the commands inside are listed, header words (for/case/[[) are dropped.
-// Anything bash would not parse the same way throws ShellSyntaxError (callers fail closed).
+// Unterminated quotes, substitutions and subshells throw ShellSyntaxError (callers fail
+// closed); the balance of if/fi, do/done, { } is not checked: every command inside is listed.
 // The grammar is here; tokens and words (quotes, expansions, here-documents) are in shell-lex.ts.
 import { ShellLexer, type ShellCommand } from "./shell-lex.ts";
 
@@ -25,10 +26,9 @@ export function parseShell(text: string, depth = 0): ShellCommand[] {
 }
 
 class Parser extends ShellLexer {
-  protected child(text: string): ShellLexer {
+  protected override child(text: string): ShellLexer {
     return new Parser(text, this.depth + 1);
   }
-
 
   /** Parses commands until `close` (")"), a case terminator (;;) or `esac`, or the end. */
   override parseList(close: ")" | null, stopWords: Set<string> | undefined): string {
