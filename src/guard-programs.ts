@@ -144,9 +144,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /**
  * If `name` (the basename of words[0]) runs another command, what it runs; otherwise undefined.
- * `upstream` names the input xargs reads, for messages and the rails check.
+ * `upstream` gives the input xargs and parallel read, for messages and the rails check.
  */
-export function unwrap(name: string, words: ShellWord[], upstream: string): Unwrapped | undefined {
+export function unwrap(name: string, words: ShellWord[], upstream: () => string): Unwrapped | undefined {
   const runner = RUNNER_VERBS[name];
   if (runner) {
     if (!runner.has(words[1]?.value ?? "")) return undefined;
@@ -169,7 +169,7 @@ export function unwrap(name: string, words: ShellWord[], upstream: string): Unwr
       return { ...result([], [split + " " + rest.map((w) => w.raw).join(" ")]), assigns };
     }
     case "xargs":
-      return result(xargsCommand(rest, o.seen, upstream));
+      return result(xargsCommand(rest, o.seen, upstream()));
     case "flock": {
       const script = value(o.seen, "-c", "--command");
       if (script !== undefined) return result([], [script]);
@@ -182,7 +182,7 @@ export function unwrap(name: string, words: ShellWord[], upstream: string): Unwr
       // GNU parallel runs its command through a shell, with arguments after ::: (or from stdin).
       const end = rest.findIndex((w) => w.value === ":::" || w.value === "::::");
       const command = end < 0 ? rest : rest.slice(0, end);
-      return result(command.length ? [...command, dynamicWord(upstream || "<arguments>")] : [], [command.map((w) => w.value).join(" ")]);
+      return result(command.length ? [...command, dynamicWord(upstream() || "<arguments>")] : [], [command.map((w) => w.value).join(" ")]);
     }
     case "script":
       return result([], scriptsOf(o.seen, "-c", "--command"));

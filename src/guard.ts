@@ -191,7 +191,7 @@ class Inspector implements Checker {
       const prog = ws[0]!;
       if (prog.dynamic) return this.unknownProgram(ws, cmd, depth, assigns);
       const name = basename(prog.value);
-      const step = unwrap(name, ws, cmd.upstream ? upstreamText(cmd) : "");
+      const step = unwrap(name, ws, () => upstreamText(cmd));
       if (!step) return this.program(name, ws, cmd, depth, assigns);
       for (const s of step.scripts) {
         const d = this.script(s, depth + 1, true);

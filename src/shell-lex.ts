@@ -1,7 +1,7 @@
 // Tokens and words of the shell parser (shell-words.ts has the grammar, shell-scan.ts the
 // expansions inside words): operators, redirections, here-documents, quoting, globs, braces.
 import { expandBraces } from "./shell-expand.ts";
-import { ShellScanner, escapeRe, lit, newAcc, unknown, wildcard, type Acc, type ShellRedirect, type ShellWord, type Token } from "./shell-scan.ts";
+import { ANYTHING, ShellScanner, escapeRe, lit, newAcc, unknown, wildcard, type Acc, type ShellRedirect, type ShellWord, type Token } from "./shell-scan.ts";
 
 export { DYN, ShellSyntaxError, type ShellCommand, type ShellRedirect, type ShellWord } from "./shell-scan.ts";
 
@@ -181,7 +181,7 @@ export abstract class ShellLexer extends ShellScanner {
       else if (c === "$") this.readDollar(acc, false);
       else if (c === "`") this.readBacktick(acc, false);
       else if (c === "*" || c === "?") {
-        wildcard(acc, c, c === "*" ? "[^]*" : "[^]");
+        wildcard(acc, c, c === "*" ? ANYTHING : "[^]");
         this.i++;
       } else if (c === "[" && this.globClass(acc)) {
         // consumed
@@ -196,6 +196,7 @@ export abstract class ShellLexer extends ShellScanner {
     if (braces) {
       const variants = expandBraces(raw);
       if (variants.length > 1) return { t: "w", words: variants.map((v) => this.decodeVariant(v, word)), raw };
+      if (variants.length === 0) return { t: "w", words: [{ ...word, dynamic: true, split: true, pattern: ANYTHING }], raw }; // too many to list
     }
     return { t: "w", words: [word], raw };
   }
@@ -203,7 +204,7 @@ export abstract class ShellLexer extends ShellScanner {
   /** One brace-expansion result, decoded on its own (its substitutions were already listed). */
   private decodeVariant(text: string, whole: ShellWord): ShellWord {
     const tok = this.child(text).lex();
-    return tok.t === "w" && tok.words.length === 1 && tok.raw === text ? tok.words[0]! : { ...whole, dynamic: true, split: true, pattern: "[^]*" };
+    return tok.t === "w" && tok.words.length === 1 && tok.raw === text ? tok.words[0]! : { ...whole, dynamic: true, split: true, pattern: ANYTHING };
   }
 
   private globClass(acc: Acc): boolean {
@@ -212,7 +213,7 @@ export abstract class ShellLexer extends ShellScanner {
     while (k < s.length && !" \t\n;&|()<>]".includes(s[k]!)) k++;
     if (s[k] !== "]" || k === this.i + 1) return false;
     // Wider than one character: the value keeps the whole [...] text, which the pattern must match.
-    wildcard(acc, s.slice(this.i, k + 1), "[^]*");
+    wildcard(acc, s.slice(this.i, k + 1), ANYTHING);
     this.i = k + 1;
     return true;
   }

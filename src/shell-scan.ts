@@ -38,6 +38,7 @@ export class ShellSyntaxError extends Error {
 
 export const DYN = "\u0000";
 const MAX_DEPTH = 24;
+const MAX_NESTING = 200;
 
 export type Token =
   | { t: "w"; words: ShellWord[]; raw: string }
@@ -45,13 +46,16 @@ export type Token =
   | { t: "redir"; redir: ShellRedirect }
   | { t: "eof" };
 
-/** A word being read: value, regex pattern (null until some part is unknown), dynamic, split. */
+/** A word being read: value, regex pattern (null until some part is unknown), dynamic, split, wildcards. */
 export interface Acc {
   v: string;
   p: string | null;
   d: boolean;
   s: boolean;
+  n: number;
 }
+
+export const ANYTHING = "[^]*";
 
 export abstract class ShellScanner {
   readonly out: ShellCommand[] = [];
@@ -118,6 +122,10 @@ export abstract class ShellScanner {
   }
 
   protected readDollar(acc: Acc, inDq: boolean): void {
+    this.deeper(() => this.readExpansion(acc, inDq));
+  }
+
+  private readExpansion(acc: Acc, inDq: boolean): void {
     const s = this.s;
     const n = s[this.i + 1];
     if (n === "'" && !inDq) {
@@ -132,7 +140,7 @@ export abstract class ShellScanner {
     } else if (n === "(") {
       if (!(s[this.i + 2] === "(" && this.scanArith(this.i + 3))) {
         this.i += 2;
-        this.nested(")");
+        this.parseList(")", undefined);
       }
       unknown(acc, !inDq);
     } else if (n === "{") {
@@ -241,33 +249,45 @@ export abstract class ShellScanner {
 
   /** `$(` or `<(`: a full command list up to its `)`, parsed in place like bash does. */
   protected nested(close: ")"): void {
-    if (++this.nest > 100) this.fail("commands nested too deeply");
     // Only lex() gets here, and only with no token buffered: the inner list ends on its ")".
-    this.parseList(close, undefined);
+    this.deeper(() => this.parseList(close, undefined));
+  }
+
+  /** Runs a nested read (subshell, $( ), ${ }): past MAX_NESTING levels, stop instead of overflowing the stack. */
+  protected deeper<T>(read: () => T): T {
+    if (++this.nest > MAX_NESTING) this.fail("commands nested too deeply");
+    const result = read();
     this.nest--;
+    return result;
   }
 }
 
 export function newAcc(): Acc {
-  return { v: "", p: null, d: false, s: false };
+  return { v: "", p: null, d: false, s: false, n: 0 };
 }
 
 export function lit(acc: Acc, text: string): void {
   acc.v += text;
-  if (acc.p !== null) acc.p += escapeRe(text);
+  if (acc.p !== null && acc.n < MAX_WILDCARDS) acc.p += escapeRe(text);
 }
 
 export function unknown(acc: Acc, unquoted: boolean): void {
-  wildcard(acc, DYN, "[^]*");
+  wildcard(acc, DYN, ANYTHING);
   if (unquoted) acc.s = true;
 }
 
+const MAX_WILDCARDS = 6;
+
 /** Appends a part whose run-time text is unknown: `shown` to the value, `regex` to the pattern. */
 export function wildcard(acc: Acc, shown: string, regex: string): void {
-  // The pattern is built only once a word turns out dynamic: most words never need it.
-  acc.p = (acc.p ?? escapeRe(acc.v)) + regex;
   acc.v += shown;
   acc.d = true;
+  if (acc.n === MAX_WILDCARDS) return; // already "anything"
+  // Many wildcards in one regex (`$a/$b/$c/…`) could backtrack for ages: past a few, the
+  // word may be anything. The pattern is built only once a word turns dynamic: most never do.
+  if (++acc.n === MAX_WILDCARDS) acc.p = ANYTHING;
+  else if (acc.p === null) acc.p = escapeRe(acc.v.slice(0, acc.v.length - shown.length)) + regex;
+  else if (!(regex === ANYTHING && acc.p.endsWith(ANYTHING))) acc.p += regex;
 }
 
 const RE_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;

@@ -83,7 +83,7 @@ class Parser extends ShellLexer {
     const first = this.peek();
     if (first.t === "op" && first.op === "(") {
       this.buf = null;
-      if (!(this.at() === "(" && this.scanArith(this.i + 1))) this.parseList(")", undefined);
+      if (!(this.at() === "(" && this.scanArith(this.i + 1))) this.nested(")");
       this.parseSimple(true);
       return;
     }

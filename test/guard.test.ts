@@ -195,6 +195,27 @@ test("input bash would not parse is denied as unparsable", () => {
   }
 });
 
+test("hostile input neither hangs nor crashes the guard", () => {
+  const cases = [
+    '"' + Array.from({ length: 40 }, (_, i) => `$v${i}`).join("/") + '/x" push', // regex backtracking
+    "echo " + "{a,b}".repeat(30), // 2^30 brace variants
+    "echo " + "$(".repeat(5000) + "x" + ")".repeat(5000), // stack depth
+    "echo ${a:-" + "${a:-".repeat(3000) + "x" + "}".repeat(3001),
+    "(".repeat(300) + " x" + ")".repeat(300),
+    "cat <<'EOF'\n" + "line with git push\n".repeat(20000) + "EOF",
+    "echo " + "word ".repeat(50000),
+  ];
+  for (const cmd of cases) {
+    const start = performance.now();
+    const v = checkCommand(cmd, POLICY);
+    const ms = performance.now() - start;
+    assert.ok(ms < 1000, `${cmd.slice(0, 40)}…: ${ms.toFixed(0)} ms`);
+    if (!v.allow) assert.notEqual(v.rule === "unparsable" && /guard error/.test(v.reason), true, v.reason);
+  }
+  const deep = checkCommand("echo " + "$(".repeat(5000) + "x" + ")".repeat(5000), POLICY);
+  assert.ok(!deep.allow && deep.rule === "unparsable" && /nested too deeply/.test(deep.reason));
+});
+
 test("a denial says what, why and how a human can allow it", () => {
   const v = checkCommand("git -C x push --force", POLICY);
   assert.ok(!v.allow);
