@@ -227,7 +227,8 @@ class Inspector implements Checker {
       if (!d && script && isBridgeProgram(basename(script[0]!.value))) d = this.words(script, cmd, depth, assigns);
     } else if (!isDataProgram(name) && !isBridgeProgram(name)) d = this.embedded(name, ws, cmd, depth);
     if (d || !this.policy.protectRails) return d;
-    const hit = (isBridgeProgram(name) ? bridgeRails(ws, true) : undefined) ?? fileRails(name, ws);
+    // session-bridge's own arguments (a message body) may name the config file: only its subcommand matters.
+    const hit = isBridgeProgram(name) ? bridgeRails(ws, true) : fileRails(name, ws);
     return hit ? railsDeny(hit) : undefined;
   }
 

@@ -306,6 +306,7 @@ const RAILS_ALLOWED: Case[] = [
   ["session-bridge spawner status", "allow"],
   ["session-bridge dashboard", "allow"],
   ["session-bridge send web 'spawner on'", "allow"],
+  ["session-bridge send web 'I edited spawner.config.json, please check'", "allow"],
   ['echo "session-bridge spawner on"', "allow"],
   ["cat ~/.claude/bridge/spawner.config.json", "allow"],
   ["jq . ~/.claude/bridge/spawner.config.json", "allow"],
