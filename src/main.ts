@@ -1,6 +1,7 @@
 // The one entry point: a thin argv switch. Each subcommand's module is imported lazily so a
 // hook never pays for the CLI, the MCP server or the daemon (and never for the MCP SDK).
 import { describeError, BridgeError } from "./errors.ts";
+import { cliArgs } from "./runtime.ts";
 
 type Runner = (argv: string[]) => Promise<number>;
 
@@ -48,7 +49,7 @@ function reportFatal(err: unknown): number {
   return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
 }
 
-main(process.argv.slice(2)).then(
+main(cliArgs()).then(
   (code) => {
     process.exitCode = code;
   },
