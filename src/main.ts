@@ -6,6 +6,8 @@ import { cliArgs } from "./runtime.ts";
 type Runner = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Runner>> = {
+  // Hidden: a stand-in MCP server with dummy tools, for startup benchmarks and SEA smoke tests.
+  "__mcp-probe": async () => (await import("./mcp-probe.ts")).runMcpProbe,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups
