@@ -7,6 +7,7 @@
 // V8 must parse every function of a loaded file, so it is built separately and embedded as
 // a string literal that `src/sdk-loader.ts` evaluates on demand: hooks never pay for it.
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
@@ -37,13 +38,16 @@ async function buildSdkSource() {
   return output.text;
 }
 
-// Resolves `import source from "embedded:mcp-sdk"` to the SDK bundle as a string.
+// Resolves `import source, { sdkHash } from "embedded:mcp-sdk"` to the SDK bundle as a string and
+// its content hash, which names the V8 code cache of it (src/sdk-loader.ts).
 function embeddedSdkPlugin(sdkSource) {
+  const sdkHash = createHash("sha256").update(sdkSource).digest("hex").slice(0, 16);
+  const contents = `export default ${JSON.stringify(sdkSource)};\nexport const sdkHash = ${JSON.stringify(sdkHash)};\n`;
   return {
     name: "embedded-sdk",
     setup(b) {
       b.onResolve({ filter: /^embedded:mcp-sdk$/ }, (args) => ({ path: args.path, namespace: "embedded" }));
-      b.onLoad({ filter: /.*/, namespace: "embedded" }, () => ({ contents: sdkSource, loader: "text" }));
+      b.onLoad({ filter: /.*/, namespace: "embedded" }, () => ({ contents, loader: "js" }));
     },
   };
 }

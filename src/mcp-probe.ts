@@ -2,7 +2,8 @@
 // initialize, tools/list and tools/call with a dozen dummy tools shaped like the real ones. It exists
 // to measure what the SDK costs at startup (bench/startup.mjs) and to smoke-test the single
 // executable; it shares nothing with src/mcp.ts, so either can change or go without the other.
-import { loadMcpSdk } from "./sdk-loader.ts";
+import { parseArgs } from "./args.ts";
+import { loadMcpSdk, saveMcpSdkCodeCache } from "./sdk-loader.ts";
 
 interface ProbeTool {
   name: string;
@@ -33,10 +34,18 @@ export const PROBE_TOOLS: readonly ProbeTool[] = [
   inputSchema: { type: "object", properties: properties as Record<string, unknown>, required: required as string[] },
 }));
 
-export async function runMcpProbe(_argv: string[]): Promise<number> {
-  const sdk = loadMcpSdk();
+const USAGE = "usage: session-bridge __mcp-probe [--code-cache DIR]   (a dummy MCP server on stdio, for benchmarks)";
+
+export async function runMcpProbe(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv.slice(1), { "code-cache": "string" }, USAGE);
+  const codeCacheDir = typeof flags["code-cache"] === "string" ? flags["code-cache"] : undefined;
+  const sdk = loadMcpSdk(codeCacheDir ? { codeCacheDir } : {});
   const server = new sdk.Server({ name: "session-bridge-probe", version: __VERSION__ }, { capabilities: { tools: {} } });
-  server.setRequestHandler(sdk.ListToolsRequestSchema, async () => ({ tools: [...PROBE_TOOLS] }));
+  server.setRequestHandler(sdk.ListToolsRequestSchema, async () => {
+    // After this answer is sent, so the cache holds what initialize and tools/list compiled.
+    setImmediate(saveMcpSdkCodeCache);
+    return { tools: [...PROBE_TOOLS] };
+  });
   server.setRequestHandler(sdk.CallToolRequestSchema, async (request) => ({
     content: [{ type: "text", text: `probe: ${request.params.name} called` }],
   }));
