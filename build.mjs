@@ -3,13 +3,14 @@
 //   node build.mjs           the binary (and dist/session-bridge.cjs, the SEA input)
 //   node build.mjs --tests   also bundles test/**/*.test.ts into dist/test/ (Node 20 cannot strip types)
 //
-// The MCP SDK (zod, ajv, protocol types) is ~380 KB of JavaScript that only `mcp` needs.
+// The MCP SDK (zod, protocol types) is ~140 KB of JavaScript that only `mcp` needs.
 // V8 must parse every function of a loaded file, so it is built separately and embedded as
 // a string literal that `src/sdk-loader.ts` evaluates on demand: hooks never pay for it.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { noAjvPlugin, pureSchemasPlugin } from "./scripts/sdk-plugins.mjs";
 
 const root = new URL(".", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -32,6 +33,8 @@ async function buildSdkSource() {
     minify: true,
     write: false,
     metafile: true,
+    // Without Ajv and unused zod schemas: half the size, ~10 ms less to start `mcp` (see the plugins).
+    plugins: [noAjvPlugin, pureSchemasPlugin],
   });
   const [output] = result.outputFiles;
   assertOnlyNodeImports(result.metafile, "embedded MCP SDK");
