@@ -4,13 +4,16 @@
 //   node scripts/build-sea.mjs                  stripped node, V8 code cache for the main script
 //   node scripts/build-sea.mjs --no-strip       keep node's symbols (~12 MB more on Linux)
 //   node scripts/build-sea.mjs --no-code-cache  plain blob
+//   node scripts/build-sea.mjs --no-sdk-cache   without the embedded MCP SDK's code cache (asset)
 //   node scripts/build-sea.mjs --main F --out P another CommonJS entry / output path (benchmarks)
+//   node scripts/build-sea.mjs --snapshot ...    F builds a V8 startup snapshot (v8.startupSnapshot) at
+//                                                build time; Node 20 then ignores the code cache
 //
 // The executable runs on any machine with the same OS/arch and the libraries node itself needs
 // (on Linux: glibc >= 2.28, libstdc++, libgcc_s; see the ldd report at the end). The blob must be
 // made by the same node binary it is injected into, so both come from process.execPath.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
 
@@ -30,7 +33,10 @@ const exe = process.platform === "win32" ? ".exe" : "";
 const main = option("--main", join(root, "dist/session-bridge.cjs"));
 const out = option("--out", join(root, `dist/session-bridge${exe}`));
 const wantStrip = !flag("--no-strip");
-const useCodeCache = !flag("--no-code-cache");
+const useSnapshot = flag("--snapshot");
+// With a snapshot the code cache is redundant and Node 20 warns; it is in the snapshot already.
+const useCodeCache = !flag("--no-code-cache") && !useSnapshot;
+const withSdkCache = !flag("--no-sdk-cache") && !useSnapshot;
 // Only the real entry answers --version with our version; other entries (benchmarks) are not checked.
 const checkVersion = !args.includes("--main");
 
@@ -57,12 +63,14 @@ if (!["linux", "darwin", "win32"].includes(process.platform)) fail(`single execu
 mkdirSync(join(root, "dist"), { recursive: true });
 const work = mkdtempSync(join(root, "dist", ".sea-"));
 try {
-  // 1. The blob: the entry script plus (optionally) V8's code cache for its top level.
+  // 1. The blob: the entry script, V8's code cache for its top level, and as an asset V8's code cache
+  //    of the embedded MCP SDK (src/sdk-loader.ts), so `mcp` starts fast from the first run.
   const blob = join(work, "sea-prep.blob");
   const config = join(work, "sea-config.json");
+  const assets = withSdkCache ? { "mcp-sdk.v8cache": makeSdkCodeCache(join(work, "sdk-cache")) } : {};
   writeFileSync(
     config,
-    JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache }, null, 2),
+    JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache, useSnapshot, assets }, null, 2),
   );
   run(process.execPath, ["--experimental-sea-config", config], "making the SEA blob");
 
@@ -111,11 +119,31 @@ try {
   process.stderr.write(
     `built ${relative(process.cwd(), out) || out} (${mb(size)}; node ${mb(nodeSize)}` +
       `${stripped ? ", stripped" : ""}, blob ${(statSync(blob).size / 1024).toFixed(0)} KB` +
-      `${useCodeCache ? " with code cache" : ""})\n`,
+      `${useCodeCache ? " with code cache" : ""}${withSdkCache ? " and the SDK's" : ""}${useSnapshot ? " with a startup snapshot" : ""})\n`,
   );
   if (process.platform === "linux") reportSharedLibraries(out);
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+// Runs the entry's MCP probe once under this node, the same V8 as the executable, answering
+// initialize and tools/list so that the cache also holds the functions that path compiles.
+function makeSdkCodeCache(dir) {
+  const requests = [
+    { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "build-sea", version: "0" } } },
+    { jsonrpc: "2.0", method: "notifications/initialized" },
+    { jsonrpc: "2.0", id: 2, method: "tools/list" },
+  ];
+  const r = spawnSync(process.execPath, [main, "__mcp-probe", "--code-cache", dir], {
+    input: requests.map((m) => JSON.stringify(m) + "\n").join(""),
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".v8cache")) : [];
+  if (r.status !== 0 || !r.stdout.includes('"id":2') || files.length !== 1) {
+    fail(`making the MCP SDK code cache: \`${main} __mcp-probe\` exited ${r.status ?? r.signal} with ${files.length} cache files; use --no-sdk-cache to build without it\n${r.stderr}`);
+  }
+  return join(dir, files[0]);
 }
 
 // The executable needs what node needs. Say so at build time, so nobody ships it to a musl box.
