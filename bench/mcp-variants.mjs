@@ -38,6 +38,15 @@ function embedded(source) {
   };
 }
 
+// Drops src/zod-jitless.ts from the SDK entry: zod as it comes, JIT on.
+const zodJitPlugin = {
+  name: "zod-jit",
+  setup(b) {
+    b.onResolve({ filter: /zod-jitless\.ts$/ }, () => ({ path: "zod-jit", namespace: "stub" }));
+    b.onLoad({ filter: /^zod-jit$/, namespace: "stub" }, () => ({ contents: "", loader: "js" }));
+  },
+};
+
 // Replaces src/mcp-probe.ts (today the only importer of the SDK string) with nothing: the main
 // bundle as a hook would see it if no command embedded the SDK.
 const noProbePlugin = {
@@ -68,13 +77,15 @@ const add = (v) => {
   process.stderr.write(`  ${v.name}${v.size ? `: ${v.size}` : ""}\n`);
 };
 
-// "full" is the SDK bundle as the skeleton built it; "lean" is what build.mjs ships now.
+// "full" is the SDK bundle as the skeleton built it (Ajv, every schema, zod's JIT on); "lean" is
+// what build.mjs ships now. Each other bundle changes one thing.
 const sources = {
-  full: await sdkSource("src/mcp-sdk.ts"),
-  fullUnminified: await sdkSource("src/mcp-sdk.ts", { minify: false }),
-  noAjv: await sdkSource("src/mcp-sdk.ts", { plugins: [noAjvPlugin] }),
-  pure: await sdkSource("src/mcp-sdk.ts", { plugins: [pureSchemasPlugin] }),
+  full: await sdkSource("src/mcp-sdk.ts", { plugins: [zodJitPlugin] }),
+  fullUnminified: await sdkSource("src/mcp-sdk.ts", { minify: false, plugins: [zodJitPlugin] }),
+  noAjv: await sdkSource("src/mcp-sdk.ts", { plugins: [noAjvPlugin, zodJitPlugin] }),
+  pure: await sdkSource("src/mcp-sdk.ts", { plugins: [pureSchemasPlugin, zodJitPlugin] }),
   lean: await sdkSource("src/mcp-sdk.ts", { plugins: [noAjvPlugin, pureSchemasPlugin] }),
+  jit: await sdkSource("src/mcp-sdk.ts", { plugins: [noAjvPlugin, pureSchemasPlugin, zodJitPlugin] }),
   highNs: await sdkSource("bench/variants/sdk-high-level-ns.ts", { plugins: [noAjvPlugin, pureSchemasPlugin] }),
   highNamed: await sdkSource("bench/variants/sdk-high-level-named.ts", { plugins: [noAjvPlugin, pureSchemasPlugin] }),
 };
@@ -87,6 +98,7 @@ const f = {
   fullUnminified: await mjs("full-unminified", "fullUnminified"),
   noAjv: await mjs("no-ajv", "noAjv"),
   pure: await mjs("pure", "pure"),
+  jit: await mjs("zod-jit", "jit"),
   noSdk: await mjs("no-sdk-string", "lean", [noProbePlugin]),
   highNs: await bundle("bench/variants/probe-high-level.ts", sources.highNs, join(out, "high-level-ns.mjs"), "esm"),
   highNamed: await bundle("bench/variants/probe-high-level.ts", sources.highNamed, join(out, "high-level-named.mjs"), "esm"),
@@ -103,6 +115,8 @@ add({ name: "mjs: full SDK, no Ajv", file: f.noAjv, args: probe, size: sdkKb("no
 add({ name: "mjs: McpServer, zod namespace", file: f.highNs, args: [], size: sdkKb("highNs"), note: "(a,b) lean + McpServer, export * as z" });
 add({ name: "mjs: McpServer, zod named", file: f.highNamed, args: [], size: sdkKb("highNamed"), note: "(a,b) lean + McpServer, named zod imports" });
 add({ name: "mjs: full SDK + code cache", file: f.full, args: [...probe, "--code-cache", join(cacheRoot, "full")], note: "(d) warm cache" });
+add({ name: "mjs: lean, zod JIT on", file: f.jit, args: probe, size: sdkKb("jit"), note: "zod's default: a new Function per object schema" });
+add({ name: "mjs: lean, zod JIT on + code cache", file: f.jit, args: [...probe, "--code-cache", join(cacheRoot, "jit")], note: "compare: mjs mcp probe, code cache" });
 const cold = join(cacheRoot, "cold");
 add({ name: "mjs: lean + code cache, cold", file: join(root, "dist/session-bridge.mjs"), args: [...probe, "--code-cache", cold], coldCacheDir: cold, note: "(d) first run: compile, then write the cache" });
 add({ name: "mjs: floor, no SDK", file: f.floor, args: [], note: "hand-written JSON-RPC, for scale only" });

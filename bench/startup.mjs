@@ -133,20 +133,36 @@ for (let round = 0; round < runs + WARMUP; round++) {
 }
 if (!asJson) process.stderr.write("\n");
 
-const base = median(times.get(selected[0]));
+const baseTimes = times.get(selected[0]);
+const base = median(baseTimes);
 const rows = selected.map((c) => {
   const t = times.get(c);
   const med = median(t);
-  return { name: c.name, median_ms: +med.toFixed(1), min_ms: +Math.min(...t).toFixed(1), ratio: +(med / base).toFixed(2), budget: c.budget ?? null, note: c.note ?? "" };
+  // Also each run against the `node -e 0` of its own round: a burst of load from elsewhere that
+  // slows one round then cancels out instead of landing on whichever case ran during it.
+  const paired = median(t.map((x, round) => x / baseTimes[round]));
+  return {
+    name: c.name,
+    median_ms: +med.toFixed(1),
+    min_ms: +Math.min(...t).toFixed(1),
+    ratio: +(med / base).toFixed(2),
+    paired_ratio: +paired.toFixed(2),
+    budget: c.budget ?? null,
+    note: c.note ?? "",
+  };
 });
 
 if (asJson) {
   process.stdout.write(JSON.stringify({ node: process.version, runs, rows }, null, 2) + "\n");
 } else {
   const w = Math.max(...rows.map((r) => r.name.length));
-  console.log(`${"case".padEnd(w)}  median    min   ratio  budget   (${runs} interleaved runs, ${process.version})`);
+  console.log(`${"case".padEnd(w)}  median    min   ratio  paired  budget   (${runs} interleaved runs, ${process.version})`);
   for (const r of rows) {
     const verdict = r.budget === null ? "" : r.ratio <= r.budget ? `≤ ${r.budget} ok` : `> ${r.budget} OVER`;
-    console.log(`${r.name.padEnd(w)}  ${r.median_ms.toFixed(1).padStart(6)} ${r.min_ms.toFixed(1).padStart(6)}  ${r.ratio.toFixed(2).padStart(5)}×  ${verdict.padEnd(10)} ${r.note}`);
+    console.log(
+      `${r.name.padEnd(w)}  ${r.median_ms.toFixed(1).padStart(6)} ${r.min_ms.toFixed(1).padStart(6)}  ` +
+        `${r.ratio.toFixed(2).padStart(5)}×  ${r.paired_ratio.toFixed(2).padStart(5)}×  ${verdict.padEnd(10)} ${r.note}`,
+    );
   }
+  console.log("ratio = median / median of node -e 0; paired = median of each run / the node -e 0 of its round");
 }
