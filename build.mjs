@@ -4,12 +4,14 @@
 //   node build.mjs --tests   also bundles test/**/*.test.ts into dist/test/ (Node 20 cannot strip types)
 //   node build.mjs --bench   also bundles bench/fixtures/*.ts into dist/bench/
 //
-// The MCP SDK (zod, ajv, protocol types) is ~380 KB of JavaScript that only `mcp` needs.
+// The MCP SDK (zod, protocol types) is ~140 KB of JavaScript that only `mcp` needs.
 // V8 must parse every function of a loaded file, so it is built separately and embedded as
 // a string literal that `src/sdk-loader.ts` evaluates on demand: hooks never pay for it.
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { noAjvPlugin, pureSchemasPlugin } from "./scripts/sdk-plugins.mjs";
 
 const root = new URL(".", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -33,19 +35,24 @@ async function buildSdkSource() {
     minify: true,
     write: false,
     metafile: true,
+    // Without Ajv and unused zod schemas: half the size, ~10 ms less to start `mcp` (see the plugins).
+    plugins: [noAjvPlugin, pureSchemasPlugin],
   });
   const [output] = result.outputFiles;
   assertOnlyNodeImports(result.metafile, "embedded MCP SDK");
   return output.text;
 }
 
-// Resolves `import source from "embedded:mcp-sdk"` to the SDK bundle as a string.
+// Resolves `import source, { sdkHash } from "embedded:mcp-sdk"` to the SDK bundle as a string and
+// its content hash, which names the V8 code cache of it (src/sdk-loader.ts).
 function embeddedSdkPlugin(sdkSource) {
+  const sdkHash = createHash("sha256").update(sdkSource).digest("hex").slice(0, 16);
+  const contents = `export default ${JSON.stringify(sdkSource)};\nexport const sdkHash = ${JSON.stringify(sdkHash)};\n`;
   return {
     name: "embedded-sdk",
     setup(b) {
       b.onResolve({ filter: /^embedded:mcp-sdk$/ }, (args) => ({ path: args.path, namespace: "embedded" }));
-      b.onLoad({ filter: /.*/, namespace: "embedded" }, () => ({ contents: sdkSource, loader: "text" }));
+      b.onLoad({ filter: /.*/, namespace: "embedded" }, () => ({ contents, loader: "js" }));
     },
   };
 }

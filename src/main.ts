@@ -1,6 +1,7 @@
 // The one entry point: a thin argv switch. Each subcommand's module is imported lazily so a
 // hook never pays for the CLI, the MCP server or the daemon (and never for the MCP SDK).
 import { describeError, BridgeError } from "./errors.ts";
+import { cliArgs } from "./runtime.ts";
 
 type Runner = (argv: string[]) => Promise<number>;
 
@@ -16,6 +17,8 @@ const commands: Record<string, () => Promise<Runner>> = {
   whoami: cli,
   status: cli,
   root: cli,
+  // Hidden: a stand-in MCP server with dummy tools, for startup benchmarks and SEA smoke tests.
+  "__mcp-probe": async () => (await import("./mcp-probe.ts")).runMcpProbe,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups
@@ -63,7 +66,7 @@ function reportFatal(err: unknown): number {
   return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
 }
 
-main(process.argv.slice(2)).then(
+main(cliArgs()).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,0 +1,48 @@
+// How this very process was started: `node dist/session-bridge.mjs …`, `node dist/session-bridge.cjs …`
+// or the single executable `dist/session-bridge …`. Hooks and the MCP config must call back into the
+// same artifact, so everything that needs argv or "how do I invoke myself" asks here.
+import { realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import { BridgeError } from "./errors.ts";
+
+/**
+ * The user's arguments. Both layouts keep two leading entries: under node they are
+ * [node, script]; in a Node 20 single executable they are [executable, argv0 as typed], and Node
+ * does not parse any of the rest as its own options (`--version` reaches us).
+ */
+export function cliArgs(): string[] {
+  return process.argv.slice(2);
+}
+
+let sea: boolean | undefined;
+
+/** True inside the single executable (dist/session-bridge). */
+export function isSea(): boolean {
+  if (sea === undefined) {
+    try {
+      // Loaded on demand rather than imported: `node:sea` only exists since Node 20.12, and a static
+      // import would make every command (every hook) fail to load on an older Node.
+      const mod = createRequire(process.execPath)("node:sea") as typeof import("node:sea");
+      sea = mod.isSea();
+    } catch {
+      // No node:sea means an old Node, which cannot be running our executable: we are a script.
+      sea = false;
+    }
+  }
+  return sea;
+}
+
+/**
+ * The argv prefix that runs this very artifact again, for hook commands and the MCP server entry:
+ * the executable alone, or node plus the script's real path (npm installs a symlink on PATH, and
+ * a hook registered through it would break if the link moved).
+ */
+export function selfCommand(): string[] {
+  if (isSea()) return [process.execPath];
+  const script = process.argv[1];
+  if (script === undefined || script === "") {
+    throw new BridgeError("E_IO", "cannot tell which script is running (process.argv[1] is empty); run session-bridge as `node path/to/session-bridge.mjs` or as the single executable");
+  }
+  return [process.execPath, realpathSync(resolve(script))];
+}
