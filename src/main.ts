@@ -9,6 +9,8 @@ const cli = async (): Promise<Runner> => (await import("./cli.ts")).runCli;
 
 const commands: Record<string, () => Promise<Runner>> = {
   mcp: async () => (await import("./mcp.ts")).runMcp,
+  install: async () => (await import("./install.ts")).runInstall,
+  uninstall: async () => (await import("./install.ts")).runUninstall,
   send: cli,
   recv: cli,
   peek: cli,
@@ -38,6 +40,9 @@ the bus (identity from BRIDGE_PROJECT/BRIDGE_ROLE or --project/--role):
 Claude Code integration:
   mcp                   the stdio MCP server Claude Code launches (bridge_* tools and prompts;
                         BRIDGE_ADMIN=1 allows the settings tools)
+  install               register this binary with Claude Code (MCP server, hooks, permissions)
+  uninstall             remove exactly what install added
+  doctor                check the wiring, this binary, tmux, the bus folder and the daemon
 
 every command takes --help; human-facing ones take --json.
   --version             print the version`;
