@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Runner>> = {
   whoami: cli,
   status: cli,
   root: cli,
+  spawner: async () => (await import("./spawner.ts")).runSpawner,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups
@@ -30,6 +31,13 @@ the bus (identity from BRIDGE_PROJECT/BRIDGE_ROLE or --project/--role):
   whoami                this identity, its session and settings
   status ID             queued or read, per recipient
   root                  the bus folder (BRIDGE_ROOT, default ~/.claude/bridge)
+
+automatic wake-ups (off until you opt in):
+  spawner on|off [PROJECT] [ROLE]      opt roles in or out
+  spawner set PROJECT ROLE KEY=VALUE   per role: cwd, model, tmuxTarget, permissionMode, driver
+  spawner config [KEY=VALUE ...]       global rails: maxHops, rateLimitPerMinute, cooldownSeconds…
+  spawner status [--json]              the daemon, each role, and why it was not woken
+  spawner run [--replay]               the wake daemon (foreground)
 
 every command takes --help; human-facing ones take --json.
   --version             print the version`;
