@@ -42,8 +42,8 @@ export function decideWake(request: WakeRequest): WakeDecision {
   const mode = effectiveRole(settings, project, role);
   if (!mode.auto) return refuse(settings.enabled ? "manual" : "off", mode.why);
 
-  const eligible = batch.filter((m) => m.hop < settings.maxHops);
-  if (eligible.length === 0) {
+  const waker = wakerOf(batch, settings.maxHops);
+  if (!waker) {
     const top = batch.reduce((a, b) => (b.hop > a.hop ? b : a));
     return refuse(
       "hops",
@@ -71,8 +71,18 @@ export function decideWake(request: WakeRequest): WakeDecision {
   }
   if (!request.target.ok) return refuse("no-target", request.target.reason);
 
-  const waker = eligible.reduce((a, b) => (b.hop > a.hop ? b : a));
   return { wake: true, chain: waker.chain, hop: waker.hop, ids: batch.map((m) => m.id) };
+}
+
+/**
+ * The message a wake continues: the highest hop still under maxHops. A woken turn must continue
+ * this same chain (chain.ts continueChain), or a stale message that already hit the loop guard,
+ * read along with fresh mail, would drag the fresh exchange onto the dead chain.
+ */
+export function wakerOf(batch: readonly Message[], maxHops: number): Message | undefined {
+  let best: Message | undefined;
+  for (const m of batch) if (m.hop < maxHops && (!best || m.hop > best.hop)) best = m;
+  return best;
 }
 
 function refuse(code: RefusalCode, reason: string, retryAt?: number): WakeDecision {

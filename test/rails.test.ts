@@ -1,7 +1,7 @@
 // The rails as a pure function: every refusal code, the order of the checks, and clock jumps.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decideWake, IN_FLIGHT_LIMIT_MS, withWake } from "../src/rails.ts";
+import { decideWake, IN_FLIGHT_LIMIT_MS, wakerOf, withWake } from "../src/rails.ts";
 import type { RefusalCode, WakeDecision, WakeHistory, WakeRequest } from "../src/rails.ts";
 import { defaultSettings } from "../src/settings-schema.ts";
 import type { Settings } from "../src/settings-schema.ts";
@@ -247,4 +247,12 @@ test("withWake appends now, sets lastWakeAt and prunes stamps outside the minute
   assert.deepEqual(h.recent, [NOW - 1000, NOW]);
   assert.equal(h.lastWakeAt, NOW);
   assert.equal(h.inFlightSince, 5, "withWake leaves the in-flight mark to its caller");
+});
+
+test("wakerOf: the highest hop under maxHops; none when every message reached it", () => {
+  const batch = [msg(1, "cA", "m1"), msg(6, "cDead", "m2"), msg(3, "cB", "m3")];
+  assert.equal(wakerOf(batch, 4)!.id, "m3");
+  assert.equal(wakerOf(batch, 2)!.id, "m1");
+  assert.equal(wakerOf([msg(4), msg(5)], 4), undefined);
+  assert.equal(wakerOf([], 4), undefined);
 });
