@@ -87,6 +87,8 @@ export interface NudgeOutcome {
  * Types `text`, pauses, presses Enter, then watches for the prompt to be submitted: the session
  * took the mail (its prompt hook consumed it), or the input line no longer shows the text. If
  * neither happens it presses Enter once more (the first can be dropped) and reports what it saw.
+ * Seen with Claude Code 2.1.328 in tmux: the (hidden) terminal cursor stays on the input line, which
+ * shows the wrapped tail of the typed nudge, and reads "❯ " once the prompt is submitted.
  */
 export async function nudgeTmux(target: TmuxTarget, text: string, deps: TmuxDeps & { taken(): boolean }): Promise<NudgeOutcome> {
   const typed = await deps.run(sendLiteralArgs(target.socket, target.pane, text));
