@@ -219,7 +219,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     if (r.lastLogged === mark) return;
     r.lastLogged = mark;
     const retry = decision.retryAt !== undefined && !ownRun ? `; retrying at ${new Date(decision.retryAt).toISOString()}` : "";
-    const then = final ? "" : decision.code === "busy" && ownRun ? "; one follow-up when the run ends" : retry || "; retrying on the next rescan";
+    // A busy refusal already says the follow-up comes when the run ends.
+    const then = final || (decision.code === "busy" && ownRun) ? "" : retry || "; retrying on the next rescan";
     log({
       event: final ? "refused" : "deferred",
       project: r.project,

@@ -107,10 +107,8 @@ test("spawn: single flight per role; mail during a run gives exactly one follow-
     await waitFor("run 1", () => starts(log).length === 1);
     const m2 = send(box, "shop", "web", "backend", "two");
     const m3 = send(box, "shop", "web", "backend", "three");
-    await waitFor("both to be deferred as busy", () => {
-      const busy = new Set(readJsonLines<{ event: string; code?: string }>(join(box.root, "spawner/log.jsonl")).filter((e) => e.event === "deferred" && e.code === "busy"));
-      return busy.size >= 1 && readFileSync(join(box.root, "projects/shop/backend/inbox.jsonl"), "utf8").includes(m3.id);
-    });
+    const busy = await waitForLog(box, "the busy deferral", (e) => e.event === "deferred" && e.code === "busy");
+    assert.equal(busy.msg, "busy: a wake for this role is still running; the new mail gets one follow-up when it ends");
     const status = ok(box, ["spawner", "status"]);
     assert.match(status, /run in flight: pid \d+/);
     assert.equal(starts(log).length, 1, "no second run while the first is in flight");
