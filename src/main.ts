@@ -21,6 +21,8 @@ const commands: Record<string, () => Promise<Runner>> = {
   root: cli,
   // Hidden: a stand-in MCP server with dummy tools, for startup benchmarks and SEA smoke tests.
   "__mcp-probe": async () => (await import("./mcp-probe.ts")).runMcpProbe,
+  doctor: async () => (await import("./doctor.ts")).runDoctor,
+  spawner: async () => (await import("./spawner.ts")).runSpawner,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups
@@ -43,6 +45,13 @@ Claude Code integration:
   install               register this binary with Claude Code (MCP server, hooks, permissions)
   uninstall             remove exactly what install added
   doctor                check the wiring, this binary, tmux, the bus folder and the daemon
+
+automatic wake-ups (off until you opt in):
+  spawner on|off [PROJECT] [ROLE]      opt roles in or out
+  spawner set PROJECT ROLE KEY=VALUE   per role: cwd, model, tmuxTarget, permissionMode, driver
+  spawner config [KEY=VALUE ...]       global rails: maxHops, rateLimitPerMinute, cooldownSeconds…
+  spawner status [--json]              the daemon, each role, and why it was not woken
+  spawner run [--replay]               the wake daemon (foreground)
 
 every command takes --help; human-facing ones take --json.
   --version             print the version`;

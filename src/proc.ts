@@ -51,3 +51,25 @@ export function isSameProcessAlive(pid: number, start: number | undefined): bool
   const now = processStartTime(pid);
   return now === undefined || now === start;
 }
+
+/** The parent pid from /proc (undefined when unknown: not Linux, or the process is gone). */
+export function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const value = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return Number.isInteger(value) && value >= 0 ? value : undefined;
+  } catch {
+    // Gone, or no /proc: the caller treats "unknown" as "not related".
+    return undefined;
+  }
+}
+
+/** True when `pid` is `ancestor` or one of its descendants (walking up at most `depth` parents). */
+export function descendsFrom(pid: number, ancestor: number, depth = 16): boolean {
+  let current: number | undefined = pid;
+  for (let i = 0; i <= depth && current !== undefined && current > 1; i++) {
+    if (current === ancestor) return true;
+    current = parentPid(current);
+  }
+  return false;
+}

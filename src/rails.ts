@@ -42,16 +42,20 @@ export function decideWake(request: WakeRequest): WakeDecision {
   const mode = effectiveRole(settings, project, role);
   if (!mode.auto) return refuse(settings.enabled ? "manual" : "off", mode.why);
 
-  const eligible = batch.filter((m) => m.hop < settings.maxHops);
-  if (eligible.length === 0) {
+  const waker = wakerOf(batch, settings.maxHops);
+  if (!waker) {
     const top = batch.reduce((a, b) => (b.hop > a.hop ? b : a));
     return refuse(
       "hops",
       `loop guard: chain ${top.chain} reached hop ${top.hop} (maxHops ${settings.maxHops}); the messages wait for a prompt typed by a human, which starts a new chain`,
     );
   }
-  if (history.inFlightSince !== undefined && now - history.inFlightSince < IN_FLIGHT_LIMIT_MS) {
-    return refuse("busy", "a wake for this role is still running; the new mail gets one follow-up when it ends");
+  // A mark older than the limit is lost (its driver died). A mark more than a minute in the future
+  // was written before the clock went back: like a rate stamp from the future it is ignored, so a
+  // clock jump can never hold the role for as long as the jump.
+  const inFlight = history.inFlightSince;
+  if (inFlight !== undefined && now - inFlight < IN_FLIGHT_LIMIT_MS && inFlight - now < MINUTE_MS) {
+    return refuse("busy", "a wake for this role is still running; the new mail gets one follow-up when it ends", inFlight + IN_FLIGHT_LIMIT_MS);
   }
   const cooldownMs = settings.cooldownSeconds * 1000;
   if (history.lastWakeAt !== undefined && now >= history.lastWakeAt && now - history.lastWakeAt < cooldownMs) {
@@ -60,13 +64,25 @@ export function decideWake(request: WakeRequest): WakeDecision {
   // A stamp more than a minute in the future (the clock went back) is ignored, never counted forever.
   const lastMinute = history.recent.filter((t) => Math.abs(now - t) < MINUTE_MS).sort((a, b) => a - b);
   if (lastMinute.length >= settings.rateLimitPerMinute) {
-    const oldest = Math.min(lastMinute[0]!, now);
-    return refuse("rate", `rate limit: ${lastMinute.length} wakes in the last minute (rateLimitPerMinute ${settings.rateLimitPerMinute})`, oldest + MINUTE_MS);
+    // The count drops below the limit once this stamp leaves the window (|now - t| reaches a
+    // minute), which is exact for stamps from the past and from a slightly-future clock alike.
+    const freeing = lastMinute[lastMinute.length - settings.rateLimitPerMinute]!;
+    return refuse("rate", `rate limit: ${lastMinute.length} wakes in the last minute (rateLimitPerMinute ${settings.rateLimitPerMinute})`, freeing + MINUTE_MS);
   }
   if (!request.target.ok) return refuse("no-target", request.target.reason);
 
-  const waker = eligible.reduce((a, b) => (b.hop > a.hop ? b : a));
   return { wake: true, chain: waker.chain, hop: waker.hop, ids: batch.map((m) => m.id) };
+}
+
+/**
+ * The message a wake continues: the highest hop still under maxHops. A woken turn must continue
+ * this same chain (chain.ts continueChain), or a stale message that already hit the loop guard,
+ * read along with fresh mail, would drag the fresh exchange onto the dead chain.
+ */
+export function wakerOf(batch: readonly Message[], maxHops: number): Message | undefined {
+  let best: Message | undefined;
+  for (const m of batch) if (m.hop < maxHops && (!best || m.hop > best.hop)) best = m;
+  return best;
 }
 
 function refuse(code: RefusalCode, reason: string, retryAt?: number): WakeDecision {

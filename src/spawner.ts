@@ -1,0 +1,241 @@
+// `session-bridge spawner …`: the opt-in wake daemon and its settings. on/off/set/config are thin
+// faces over src/settings-ops.ts (the one write path every face shares); status reads the files;
+// run is the daemon itself (src/daemon.ts), in the foreground.
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "./args.ts";
+import type { FlagSpec, ParsedArgs } from "./args.ts";
+import { loadSettingsLenient } from "./config.ts";
+import type { SettingsUpdate } from "./config.ts";
+import { createDaemon } from "./daemon.ts";
+import { BridgeError, describeError } from "./errors.ts";
+import { resolveRoot } from "./layout.ts";
+import { configureRole, describeUpdate, parseAssignment, turnOff, turnOn, updateGlobal } from "./settings-ops.ts";
+import { effectiveRole, GLOBAL_KEYS } from "./settings-schema.ts";
+import type { Settings } from "./settings-schema.ts";
+import { createLogger, readDaemonHolder } from "./spawner-state.ts";
+import { collectStatus, renderStatus } from "./spawner-status.ts";
+
+interface Io {
+  env: NodeJS.ProcessEnv;
+  json: boolean;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+interface Sub {
+  usage: string;
+  flags: FlagSpec;
+  run(args: ParsedArgs, io: Io): Promise<number> | number;
+}
+
+export const SPAWNER_USAGE = `usage: session-bridge spawner <command>
+  on [PROJECT] [ROLE]       opt in to automatic wakes: every role, a project, or one role
+                            (infra and qa, the default-off roles, only when named)
+  off [PROJECT] [ROLE]      no automatic wakes at all; or that project or role back to manual
+  set PROJECT ROLE KEY=VALUE...   per role: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn
+  config [KEY=VALUE ...]    show or change global settings: driver, maxHops, rateLimitPerMinute,
+                            cooldownSeconds, denyTools, defaultOffRoles, nudgePrompt, spawn.timeoutSeconds…
+                            (KEY= resets one to its default; lists are comma-separated)
+  status [--json]           the daemon, and per role: mode, driver, target, last wake, why not woken
+  run [--replay]            the daemon, in the foreground (stop it with Ctrl-C or SIGTERM);
+                            --replay also wakes for mail that arrived while it was down
+Nothing is woken until \`spawner on\` and while no daemon runs.`;
+
+function positionals(args: ParsedArgs, min: number, max: number, usage: string): string[] {
+  const n = args.positionals.length;
+  if (n < min || n > max) throw new BridgeError("E_USAGE", `expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${n}\n${usage}`);
+  return args.positionals;
+}
+
+/** A session must not flip its own rails: from inside Claude Code, changes need BRIDGE_ADMIN=1. */
+function assertMayChange(io: Io): void {
+  if (io.env.CLAUDECODE === "1" && io.env.BRIDGE_ADMIN !== "1") {
+    throw new BridgeError(
+      "E_ADMIN_ONLY",
+      "the spawner settings are the rails of every session, so a Claude Code session may not change them (CLAUDECODE=1 without BRIDGE_ADMIN=1); run the command from your own shell",
+    );
+  }
+}
+
+function daemonNote(root: string): string {
+  const view = readDaemonHolder(root);
+  return view.running && view.holder
+    ? `the running daemon (pid ${view.holder.pid}) applies this at its next event`
+    : "no daemon is running, so nothing is woken yet: start one with `session-bridge spawner run`";
+}
+
+function report(io: Io, root: string, update: SettingsUpdate, notes: string[]): number {
+  if (io.json) {
+    io.out(JSON.stringify({ changes: update.changes, notes, daemon: readDaemonHolder(root) }) + "\n");
+    return 0;
+  }
+  io.out(describeUpdate(update) + "\n");
+  for (const note of [...notes, daemonNote(root)]) io.out(`note: ${note}\n`);
+  return 0;
+}
+
+function onNotes(settings: Settings, project?: string, role?: string): string[] {
+  if (project !== undefined && role !== undefined) {
+    const eff = effectiveRole(settings, project, role);
+    const fix = eff.driver === "spawn" && eff.cwd === undefined ? `; the spawn driver needs a cwd: session-bridge spawner set ${project} ${role} cwd=PATH` : "";
+    return [`${project}/${role}: ${eff.auto ? "automatic" : "manual"} via ${eff.driver} (${eff.why})${fix}`];
+  }
+  const offRoles = settings.defaultOffRoles;
+  return offRoles.length > 0
+    ? [`default-off roles (${offRoles.join(", ")}) stay manual unless named: session-bridge spawner on ${project ?? "PROJECT"} ${offRoles[0]}`]
+    : [];
+}
+
+const SUBS: Record<string, Sub> = {
+  on: {
+    usage: "usage: session-bridge spawner on [PROJECT] [ROLE] [--json]",
+    flags: { json: "boolean" },
+    run(args, io) {
+      const [project, role] = positionals(args, 0, 2, SUBS.on!.usage);
+      assertMayChange(io);
+      const root = resolveRoot(io.env);
+      const update = turnOn(root, project, role);
+      return report(io, root, update, onNotes(update.settings, project, role));
+    },
+  },
+  off: {
+    usage: "usage: session-bridge spawner off [PROJECT] [ROLE] [--json]",
+    flags: { json: "boolean" },
+    run(args, io) {
+      const [project, role] = positionals(args, 0, 2, SUBS.off!.usage);
+      assertMayChange(io);
+      const root = resolveRoot(io.env);
+      const scope = project === undefined ? "nothing is woken automatically (enabled: false)" : `${project}${role ? `/${role}` : ""} is manual: its mail waits for its next prompt`;
+      return report(io, root, turnOff(root, project, role), [scope]);
+    },
+  },
+  set: {
+    usage: "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual (KEY= unsets)",
+    flags: { json: "boolean" },
+    run(args, io) {
+      const [project, role, ...assignments] = positionals(args, 3, 50, SUBS.set!.usage);
+      assertMayChange(io);
+      const root = resolveRoot(io.env);
+      const patch: Record<string, unknown> = {};
+      const notes: string[] = [];
+      for (const text of assignments) {
+        const [key, value] = parseAssignment(text);
+        // A relative cwd means the folder the user is in, not wherever the daemon was started.
+        if (key === "cwd" && typeof value === "string") {
+          patch.cwd = resolve(value);
+          if (!isDirectory(patch.cwd as string)) notes.push(`${patch.cwd} is not a folder yet; the spawn driver refuses to run until it is`);
+        } else patch[key] = value;
+      }
+      return report(io, root, configureRole(root, project!, role!, patch), notes);
+    },
+  },
+  config: {
+    usage: `usage: session-bridge spawner config [KEY=VALUE ...] [--json]\n  keys: ${GLOBAL_KEYS.join(", ")}`,
+    flags: { json: "boolean" },
+    run(args, io) {
+      const root = resolveRoot(io.env);
+      if (args.positionals.length === 0) {
+        const { settings, error } = loadSettingsLenient(root);
+        if (io.json) io.out(JSON.stringify({ settings, ...(error && { configError: error.message }) }) + "\n");
+        else {
+          for (const key of GLOBAL_KEYS) io.out(`${key} = ${JSON.stringify(valueAt(settings, key))}\n`);
+          if (error) io.err(`warning: ${error.message} (showing the defaults)`);
+        }
+        return 0;
+      }
+      assertMayChange(io);
+      const patch: Record<string, unknown> = {};
+      for (const text of args.positionals) {
+        const [key, value] = parseAssignment(text);
+        patch[key] = value;
+      }
+      return report(io, root, updateGlobal(root, patch), []);
+    },
+  },
+  status: {
+    usage: "usage: session-bridge spawner status [--json]",
+    flags: { json: "boolean" },
+    run(args, io) {
+      positionals(args, 0, 0, SUBS.status!.usage);
+      const status = collectStatus(resolveRoot(io.env));
+      io.out(io.json ? JSON.stringify(status) + "\n" : renderStatus(status));
+      return 0;
+    },
+  },
+  run: {
+    usage: "usage: session-bridge spawner run [--replay]\n  the wake daemon, in the foreground; logs to stderr and <root>/spawner/log.jsonl",
+    flags: { replay: "boolean" },
+    async run(args, io) {
+      positionals(args, 0, 0, SUBS.run!.usage);
+      const root = resolveRoot(io.env);
+      const log = createLogger(root, { stderr: (line) => io.err(line) });
+      const rescan = Number(io.env.BRIDGE_SPAWNER_RESCAN_MS);
+      const daemon = createDaemon({
+        root,
+        env: io.env,
+        replay: args.flags.replay === true,
+        log,
+        now: Date.now,
+        ...(Number.isInteger(rescan) && rescan > 0 && { rescanMs: rescan }),
+      });
+      // Never die on an unexpected error in a callback: log it and keep watching.
+      const survive = (err: unknown): void => log({ event: "error", msg: `internal error, still running: ${describeError(err)}` });
+      process.on("uncaughtException", survive);
+      process.on("unhandledRejection", survive);
+      daemon.start();
+      await new Promise<void>((done) => {
+        process.once("SIGINT", () => done());
+        process.once("SIGTERM", () => done());
+      });
+      await daemon.stop();
+      return 0;
+    },
+  },
+};
+
+function valueAt(settings: Settings, key: string): unknown {
+  let node: unknown = settings;
+  for (const part of key.split(".")) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    // Missing or unreadable: not usable as a cwd, which the caller reports.
+    return false;
+  }
+}
+
+export async function runSpawner(argv: string[]): Promise<number> {
+  const [, name, ...rest] = argv;
+  const json = rest.includes("--json");
+  const io: Io = {
+    env: process.env,
+    json,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text + "\n"),
+  };
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    (name === undefined ? process.stderr : process.stdout).write(SPAWNER_USAGE + "\n");
+    return name === undefined ? 2 : 0;
+  }
+  const sub = Object.hasOwn(SUBS, name) ? SUBS[name] : undefined;
+  try {
+    if (!sub) throw new BridgeError("E_USAGE", `unknown spawner command "${name}"\n${SPAWNER_USAGE}`);
+    const args = parseArgs(rest, sub.flags, sub.usage);
+    if (args.flags.help) {
+      process.stdout.write(sub.usage + "\n");
+      return 0;
+    }
+    return await sub.run(args, io);
+  } catch (err) {
+    if (json) {
+      const code = err instanceof BridgeError ? err.code : ((err as NodeJS.ErrnoException).code ?? "E_IO");
+      process.stderr.write(JSON.stringify({ error: { code, message: err instanceof Error ? err.message : String(err) } }) + "\n");
+    } else process.stderr.write(`session-bridge spawner${name ? ` ${name}` : ""}: ${describeError(err)}\n`);
+    return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
+  }
+}
