@@ -7,7 +7,7 @@ import type { Identity } from "./bus.ts";
 import { stampForSend, readChainContext } from "./chain.ts";
 import { loadSettingsLenient } from "./config.ts";
 import { effectiveRole } from "./settings-schema.ts";
-import { BridgeError, describeError } from "./errors.ts";
+import { BridgeError, describeError, exitQuietlyOnClosedStdout } from "./errors.ts";
 import { resolveRoot } from "./layout.ts";
 import { renderMessage, sessionJson } from "./render.ts";
 import { describeWhere, listSessions, sessionFromEnv } from "./sessions.ts";
@@ -239,6 +239,7 @@ function printStored(io: Io, m: import("./message.ts").Message, read: boolean | 
 }
 
 export async function runCli(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
   const [name, ...rest] = argv;
   const command = COMMANDS[name!]!;
   const json = rest.includes("--json");

@@ -20,7 +20,10 @@ export function configPath(root: string): string {
 export function readOverrides(root: string): Overrides {
   const path = configPath(root);
   const text = readFileIfExists(path);
-  if (text === undefined || text.trim() === "") return {};
+  if (text === undefined) return {};
+  // An empty file is most often an editor caught between truncating and writing: reading it as
+  // "all defaults" would switch automation off for that instant, so it is an error like any other.
+  if (text.trim() === "") throw new BridgeError("E_CONFIG", `${path} is empty; write {} for the defaults, or delete it`);
   const value = parseJson(text);
   if (value === undefined) {
     let detail = "not valid JSON";

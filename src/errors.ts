@@ -34,3 +34,14 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${err.message}` : err.message;
   return String(err);
 }
+
+/**
+ * `session-bridge tail | head` closes the pipe early: end quietly like other Unix tools instead
+ * of dying on EPIPE with a stack trace. Only for commands that print; hooks never pay for it.
+ */
+export function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}

@@ -8,7 +8,7 @@ import type { FlagSpec, ParsedArgs } from "./args.ts";
 import { loadSettingsLenient } from "./config.ts";
 import type { SettingsUpdate } from "./config.ts";
 import { createDaemon } from "./daemon.ts";
-import { BridgeError, describeError } from "./errors.ts";
+import { BridgeError, describeError, exitQuietlyOnClosedStdout } from "./errors.ts";
 import { resolveRoot } from "./layout.ts";
 import { configureRole, describeUpdate, parseAssignment, turnOff, turnOn, updateGlobal } from "./settings-ops.ts";
 import { effectiveRole, GLOBAL_KEYS } from "./settings-schema.ts";
@@ -210,6 +210,7 @@ function isDirectory(path: string): boolean {
 }
 
 export async function runSpawner(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
   const [, name, ...rest] = argv;
   const json = rest.includes("--json");
   const io: Io = {

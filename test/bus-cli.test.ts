@@ -266,3 +266,14 @@ test("a send from inside a Claude session carries the role's chain; a shell send
   const spawned = bridge(["send", "api", "spawned run", "--json"], { ...shop(root, "web"), env: { BRIDGE_CHAIN: "cspawn9", BRIDGE_HOP: "4" } }).json();
   assert.deepEqual([spawned.chain, spawned.hop], ["cspawn9", 4]);
 });
+
+test("output piped into a reader that stops early (| head) ends quietly, exit 0", async (t) => {
+  const root = makeRoot(t);
+  bridge(["recv"], shop(root, "web"));
+  for (let i = 0; i < 5; i++) bridge(["send", "web", `line ${i} ${"x".repeat(20_000)}`], shop(root, "api"));
+  const reader = bridgeAsync(["tail", "5"], shop(root, "web"));
+  await reader.waitFor(/line 0/);
+  reader.child.stdout.destroy();
+  assert.equal(await reader.exited, 0);
+  assert.doesNotMatch(reader.stderr, /EPIPE|Error/);
+});

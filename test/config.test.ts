@@ -47,6 +47,8 @@ test("a corrupt or invalid file is reported with its path and never replaced by 
   assert.equal(readFileSync(configPath(root), "utf8"), '{"maxHops": 3,', "untouched");
   const lenient = loadSettingsLenient(root);
   assert.ok(lenient.error && isConfigError(lenient.error));
+  writeFileSync(configPath(root), "  \n");
+  assert.throws(() => loadSettings(root), (e: unknown) => isConfigError(e) && (e as Error).message === `${configPath(root)} is empty; write {} for the defaults, or delete it`);
   writeFileSync(configPath(root), '{"maxHops": "lots"}');
   assert.throws(() => loadSettings(root), (e: unknown) => isConfigError(e) && /"maxHops" must be an integer/.test((e as Error).message));
 });
