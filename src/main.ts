@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Runner>> = {
   whoami: cli,
   status: cli,
   root: cli,
+  hook: async () => (await import("./hooks.ts")).runHook,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups
@@ -30,6 +31,12 @@ the bus (identity from BRIDGE_PROJECT/BRIDGE_ROLE or --project/--role):
   whoami                this identity, its session and settings
   status ID             queued or read, per recipient
   root                  the bus folder (BRIDGE_ROOT, default ~/.claude/bridge)
+
+Claude Code hooks (set up by install; outside a bridged session each exits 0 at once):
+  hook recv             UserPromptSubmit/SessionStart: inject unread messages as context
+  hook guard            PreToolUse(Bash): deny git commit/push/reset, deploys, rails changes
+  hook send             Stop: with BRIDGE_AUTOSEND=1, send the last reply to BRIDGE_SEND_TO
+  hook wait             Stop with asyncRewake: wake this idle session when mail arrives
 
 every command takes --help; human-facing ones take --json.
   --version             print the version`;

@@ -1,0 +1,87 @@
+// `hook recv` (UserPromptSubmit, SessionStart): hands this role's unread messages to the model as
+// additionalContext, consuming them through the same exactly-once cursor as every other reader;
+// keeps the session record fresh; and keeps the loop guard's books: a prompt a human typed starts
+// a new chain, the bridge's own wake text continues the chain of the messages it delivers.
+import { pathsOf, receive, resolveIdentity } from "./bus.ts";
+import { chainFromEnv, continueChain, startHumanChain } from "./chain.ts";
+import { loadSettingsLenient } from "./config.ts";
+import { describeError } from "./errors.ts";
+import { chooseBoundary, MessageFrame } from "./frame.ts";
+import type { HookInput, HookResult } from "./hooks.ts";
+import { resolveRoot } from "./layout.ts";
+import type { RolePaths } from "./layout.ts";
+import type { Message } from "./message.ts";
+import { registerSession, sessionFromEnv } from "./sessions.ts";
+import { DEFAULT_NUDGE } from "./settings-schema.ts";
+import type { Settings } from "./settings-schema.ts";
+
+const EVENTS = ["UserPromptSubmit", "SessionStart"] as const;
+type RecvEvent = (typeof EVENTS)[number];
+
+export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
+  const event = input.hook_event_name ?? "UserPromptSubmit";
+  if (!EVENTS.includes(event as RecvEvent)) {
+    // Claude Code would ignore additionalContext on another event, and the messages would be lost.
+    return { code: 0, stderr: `session-bridge hook recv: runs on UserPromptSubmit or SessionStart, not ${JSON.stringify(event)}; nothing was read (fix the hook with \`session-bridge install\`)\n` };
+  }
+  const identity = resolveIdentity(resolveRoot(env), env);
+  const paths = pathsOf(identity);
+  const notes: string[] = [];
+  const { settings, error } = loadSettingsLenient(identity.root);
+  if (error) notes.push(`warning: ${error.message} (using the defaults)`);
+  const sessionId = typeof input.session_id === "string" && input.session_id !== "" ? input.session_id : undefined;
+
+  const session = sessionFromEnv(env, undefined, sessionId);
+  if (session) {
+    try {
+      registerSession(paths, session);
+    } catch (err) {
+      // The record only tells senders where the role lives; delivery does not depend on it.
+      notes.push(`could not refresh the session record: ${describeError(err)}`);
+    }
+  }
+
+  const frame = new MessageFrame({ project: identity.project, role: identity.role });
+  const by = `hook recv (${event}${sessionId ? `, claude session ${sessionId}` : ""}${session ? `, claude pid ${session.pid}` : ""})`;
+  const result = receive(identity, {
+    by,
+    accept: (m) => frame.tryAdd(m),
+    compactBytes: settings.compactBytes,
+    historyFiles: settings.historyFiles,
+  });
+  if (result.skipped > 0) notes.push(`skipped ${result.skipped} unreadable inbox line(s) (torn by a crash, or not a message); \`session-bridge tail\` shows the rest`);
+
+  // From here on the messages are consumed: nothing may stop them from being printed.
+  if (event === "UserPromptSubmit") {
+    try {
+      trackChain(paths, env, input.prompt, settings, result.messages);
+    } catch (err) {
+      notes.push(`could not update the loop-guard chain: ${describeError(err)}`);
+    }
+  }
+  const text = frame.render(result.remaining, chooseBoundary(frame.messages));
+  const stderr = notes.map((n) => `session-bridge hook recv: ${n}\n`).join("");
+  if (text === "") return { code: 0, stderr };
+  const output = { hookSpecificOutput: { hookEventName: event as RecvEvent, additionalContext: text } };
+  return { code: 0, stdout: JSON.stringify(output) + "\n", stderr };
+}
+
+/** True when `prompt` is the fixed text the bridge's own drivers type to wake a session. */
+export function isWakePrompt(prompt: string, settings: Pick<Settings, "nudgePrompt">): boolean {
+  const p = prompt.trim();
+  return p === settings.nudgePrompt.trim() || p === DEFAULT_NUDGE.trim();
+}
+
+function trackChain(paths: RolePaths, env: NodeJS.ProcessEnv, prompt: unknown, settings: Settings, consumed: Message[]): void {
+  // A spawned run's chain comes from the daemon (BRIDGE_CHAIN/BRIDGE_HOP, honoured by every send
+  // of the run); its prompt is the daemon's, never a human's, so it must not reset the chain.
+  if (chainFromEnv(env)) return;
+  // Without a prompt nobody can tell who typed it; leaving the chain alone keeps the guard strict.
+  if (typeof prompt !== "string") return;
+  if (!isWakePrompt(prompt, settings)) {
+    startHumanChain(paths);
+    return;
+  }
+  // Woken with nothing consumed (another reader took the mail first): the previous context holds.
+  if (consumed.length > 0) continueChain(paths, consumed);
+}
