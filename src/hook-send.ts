@@ -29,7 +29,9 @@ export function hookSend(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
 export function fitBody(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length <= maxBytes) return text;
-  const note = `\n\n[session-bridge autosend: cut to fit maxBodyBytes; the whole reply was ${bytes.length} bytes]`;
+  const full = `\n\n[session-bridge autosend: cut to fit maxBodyBytes; the whole reply was ${bytes.length} bytes]`;
+  // A tiny limit keeps the text rather than the note.
+  const note = Buffer.byteLength(full) <= maxBytes / 2 ? full : "";
   let end = Math.max(0, maxBytes - Buffer.byteLength(note));
   // Back off to the first byte of a UTF-8 sequence so no character is split.
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
