@@ -6,7 +6,7 @@
 //     cannot close its own message early, forge another message's header, or fake the footer;
 //   - only ever holds whole messages: what does not fit stays unread, and a closing line says how
 //     many are left for the bridge_recv tool.
-import { randomBytes } from "node:crypto";
+import { randomHex as randomHexBytes } from "./fsutil.ts";
 import type { Message } from "./message.ts";
 
 /** Claude Code's cap on one hook's injected context (longer is saved to a file and previewed). */
@@ -82,7 +82,7 @@ export function chooseBoundary(messages: readonly Message[], random: () => strin
 }
 
 function randomHex(): string {
-  return randomBytes(BOUNDARY_LENGTH / 2).toString("hex");
+  return randomHexBytes(BOUNDARY_LENGTH / 2);
 }
 
 function header(o: FrameOptions): string {

@@ -11,7 +11,7 @@ import type { HookInput, HookResult } from "./hooks.ts";
 import { resolveRoot } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
 import type { Message } from "./message.ts";
-import { registerSession, sessionFromEnv } from "./sessions.ts";
+import { registerSession, sessionFromEnv, touchSession } from "./sessions.ts";
 import { DEFAULT_NUDGE } from "./settings-schema.ts";
 import type { Settings } from "./settings-schema.ts";
 
@@ -34,7 +34,10 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   const session = sessionFromEnv(env, undefined, sessionId);
   if (session) {
     try {
-      registerSession(paths, session);
+      // SessionStart (startup, resume, clear, compact) writes the whole record; a prompt only
+      // refreshes lastSeen, a third of the cost, unless the record is missing.
+      const refreshed = event === "UserPromptSubmit" && touchSession(paths, session.pid);
+      if (!refreshed) registerSession(paths, session);
     } catch (err) {
       // The record only tells senders where the role lives; delivery does not depend on it.
       notes.push(`could not refresh the session record: ${describeError(err)}`);

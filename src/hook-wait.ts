@@ -11,13 +11,12 @@
 //     has them, and continues their chain for the loop guard.
 import { lstatSync, watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { pathsOf, receive, resolveIdentity } from "./bus.ts";
 import type { Identity } from "./bus.ts";
 import { continueChain } from "./chain.ts";
 import { configPath, loadSettingsLenient } from "./config.ts";
 import { chooseBoundary, MessageFrame } from "./frame.ts";
-import { isRecord, parseJson, readFileIfExists, removeQuietly, writeFileAtomic } from "./fsutil.ts";
+import { isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, writeFileAtomic } from "./fsutil.ts";
 import type { HookResult } from "./hooks.ts";
 import type { ConsumeResult } from "./inbox.ts";
 import { peekUnread } from "./inbox.ts";
@@ -56,7 +55,7 @@ export function hookWait(env: NodeJS.ProcessEnv): Promise<HookResult> | HookResu
 
 class Waiter {
   private readonly paths: RolePaths;
-  private readonly token = randomBytes(8).toString("hex");
+  private readonly token = randomHex(8);
   private finished = false;
   private resolve: ((result: HookResult) => void) | undefined;
   private watcher: FSWatcher | undefined;

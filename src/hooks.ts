@@ -8,8 +8,9 @@
 // broken bridge must never break the user's prompt), and the guard answers every failure
 // inside a bridged session with a deny (an exit 1 would let the command run).
 import { fstatSync, readSync } from "node:fs";
+// Only errors.ts and node:fs here: in the CommonJS build a module's `node:` imports load when the
+// module is first used, so a hook outside a bridged session never loads node:crypto (~2 ms).
 import { BridgeError, describeError, isErrno } from "./errors.ts";
-import { isRecord, sleepSync } from "./fsutil.ts";
 
 export type HookInput = Record<string, unknown>;
 
@@ -103,8 +104,8 @@ export function readHookInput(): HookInput {
   } catch (err) {
     throw new BridgeError("E_USAGE", `the hook input on stdin is not JSON (${(err as Error).message}); this command is meant to be run by Claude Code, which writes the event as JSON`);
   }
-  if (!isRecord(value)) throw new BridgeError("E_USAGE", `the hook input on stdin is JSON but not an object (got ${Array.isArray(value) ? "an array" : typeof value})`);
-  return value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BridgeError("E_USAGE", `the hook input on stdin is JSON but not an object (got ${Array.isArray(value) ? "an array" : typeof value})`);
+  return value as HookInput;
 }
 
 function readAll(fd: number): string {
@@ -118,7 +119,7 @@ function readAll(fd: number): string {
     } catch (err) {
       // A non-blocking pipe inherited from a parent that set O_NONBLOCK: wait for data.
       if (isErrno(err, "EAGAIN")) {
-        sleepSync(2);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
         continue;
       }
       throw err;

@@ -47,6 +47,19 @@ test("an empty inbox prints nothing, and the session record is registered from s
   assert.equal(record.cwd, root);
 });
 
+test("a prompt registers a missing session record and refreshes an existing one", (t) => {
+  const root = tempRoot(t);
+  const file = join(rolePaths(root, PROJECT, "web").sessions, `${process.pid}.json`);
+  runHookSync("recv", hookEnv(root, "web"), events.prompt("first"));
+  const first = JSON.parse(readFileSync(file, "utf8"));
+  assert.equal(first.sessionId, "0d9a7c1e-5b2f-4f7e-9a61-2c3d4e5f6a7b");
+  writeFileSync(file, JSON.stringify({ ...first, lastSeen: "2000-01-01T00:00:00.000Z" }));
+  runHookSync("recv", hookEnv(root, "web"), events.prompt("second"));
+  const second = JSON.parse(readFileSync(file, "utf8"));
+  assert.equal(second.startedAt, first.startedAt);
+  assert.ok(second.lastSeen > first.lastSeen);
+});
+
 test("one message is injected as UserPromptSubmit additionalContext, exactly, and consumed once", (t) => {
   const root = tempRoot(t);
   const { message } = send(root, "backend", "web", "the API is at /v2 now", { chain: "cabc", hop: 2 }, "m0previous");
