@@ -90,11 +90,17 @@ export function registerSession(paths: RolePaths, info: SessionInfo): SessionRec
   return record;
 }
 
-/** Refreshes lastSeen of an open record; false when there is none to refresh (register instead). */
-export function touchSession(paths: RolePaths, pid: number): boolean {
+/**
+ * Refreshes lastSeen of an open record; false when there is none to refresh (register instead).
+ * A record seen less than `freshMs` ago is left as it is (a prompt hook need not rewrite it each time).
+ */
+export function touchSession(paths: RolePaths, pid: number, freshMs = 0): boolean {
   const record = readRecord(recordPath(paths, pid));
   if (!record || record.endedAt) return false;
-  record.lastSeen = new Date().toISOString();
+  const now = Date.now();
+  const age = now - Date.parse(record.lastSeen);
+  if (age >= 0 && age < freshMs) return true;
+  record.lastSeen = new Date(now).toISOString();
   writeFileAtomic(recordPath(paths, pid), JSON.stringify(record) + "\n");
   return true;
 }
