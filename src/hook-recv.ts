@@ -2,12 +2,16 @@
 // additionalContext, consuming them through the same exactly-once cursor as every other reader;
 // keeps the session record fresh; and keeps the loop guard's books: a prompt a human typed starts
 // a new chain, the bridge's own wake text continues the chain of the messages it delivers.
+import { lstatSync } from "node:fs";
 import { pathsOf, receive, resolveIdentity } from "./bus.ts";
+import type { Identity } from "./bus.ts";
 import { chainFromEnv, continueChain, startHumanChain } from "./chain.ts";
 import { loadSettingsLenient } from "./config.ts";
 import { describeError } from "./errors.ts";
 import { chooseBoundary, MessageFrame } from "./frame.ts";
 import type { HookInput, HookResult } from "./hooks.ts";
+import { cursorOffsetFor, readCursor } from "./inbox.ts";
+import type { ConsumeResult } from "./inbox.ts";
 import { resolveRoot } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
 import type { Message } from "./message.ts";
@@ -16,14 +20,18 @@ import { DEFAULT_NUDGE } from "./settings-schema.ts";
 import type { Settings } from "./settings-schema.ts";
 
 const EVENTS = ["UserPromptSubmit", "SessionStart"] as const;
+/** lastSeen is for people ("seen 2 min ago"); liveness is judged from the pid. */
+const TOUCH_FRESH_MS = 60_000;
+const NOTHING: ConsumeResult = { messages: [], remaining: 0, skipped: 0 };
 type RecvEvent = (typeof EVENTS)[number];
 
 export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
-  const event = input.hook_event_name ?? "UserPromptSubmit";
-  if (!EVENTS.includes(event as RecvEvent)) {
+  const named = input.hook_event_name ?? "UserPromptSubmit";
+  if (!EVENTS.includes(named as RecvEvent)) {
     // Claude Code would ignore additionalContext on another event, and the messages would be lost.
-    return { code: 0, stderr: `session-bridge hook recv: runs on UserPromptSubmit or SessionStart, not ${JSON.stringify(event)}; nothing was read (fix the hook with \`session-bridge install\`)\n` };
+    return { code: 0, stderr: `session-bridge hook recv: runs on UserPromptSubmit or SessionStart, not ${JSON.stringify(named)}; nothing was read (fix the hook with \`session-bridge install\`)\n` };
   }
+  const event = named as RecvEvent;
   const identity = resolveIdentity(resolveRoot(env), env);
   const paths = pathsOf(identity);
   const notes: string[] = [];
@@ -35,8 +43,8 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   if (session) {
     try {
       // SessionStart (startup, resume, clear, compact) writes the whole record; a prompt only
-      // refreshes lastSeen, a third of the cost, unless the record is missing.
-      const refreshed = event === "UserPromptSubmit" && touchSession(paths, session.pid);
+      // refreshes lastSeen, at most once a minute, unless the record is missing.
+      const refreshed = event === "UserPromptSubmit" && touchSession(paths, session.pid, TOUCH_FRESH_MS);
       if (!refreshed) registerSession(paths, session);
     } catch (err) {
       // The record only tells senders where the role lives; delivery does not depend on it.
@@ -45,13 +53,7 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   }
 
   const frame = new MessageFrame({ project: identity.project, role: identity.role });
-  const by = `hook recv (${event}${sessionId ? `, claude session ${sessionId}` : ""}${session ? `, claude pid ${session.pid}` : ""})`;
-  const result = receive(identity, {
-    by,
-    accept: (m) => frame.tryAdd(m),
-    compactBytes: settings.compactBytes,
-    historyFiles: settings.historyFiles,
-  });
+  const result = mayHaveUnread(paths) ? take(identity, frame, event, sessionId, session?.pid, settings) : NOTHING;
   if (result.skipped > 0) notes.push(`skipped ${result.skipped} unreadable inbox line(s) (torn by a crash, or not a message); \`session-bridge tail\` shows the rest`);
 
   // From here on the messages are consumed: nothing may stop them from being printed.
@@ -65,8 +67,28 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   const text = frame.render(result.remaining, chooseBoundary(frame.messages));
   const stderr = notes.map((n) => `session-bridge hook recv: ${n}\n`).join("");
   if (text === "") return { code: 0, stderr };
-  const output = { hookSpecificOutput: { hookEventName: event as RecvEvent, additionalContext: text } };
+  const output = { hookSpecificOutput: { hookEventName: event, additionalContext: text } };
   return { code: 0, stdout: JSON.stringify(output) + "\n", stderr };
+}
+
+function take(identity: Identity, frame: MessageFrame, event: RecvEvent, sessionId: string | undefined, pid: number | undefined, settings: Settings): ConsumeResult {
+  return receive(identity, {
+    by: `hook recv (${event}${sessionId ? `, claude session ${sessionId}` : ""}${pid ? `, claude pid ${pid}` : ""})`,
+    accept: (m) => frame.tryAdd(m),
+    compactBytes: settings.compactBytes,
+    historyFiles: settings.historyFiles,
+  });
+}
+
+/**
+ * False only when the cursor sits at the very end of the inbox file, as it does for most prompts:
+ * then the role's lock is not taken at all. Anything else (new lines, a torn tail to seal, a
+ * replaced file) goes through the locked, exactly-once receive.
+ */
+function mayHaveUnread(paths: RolePaths): boolean {
+  const st = lstatSync(paths.inbox, { throwIfNoEntry: false });
+  if (!st) return false;
+  return cursorOffsetFor(readCursor(paths), st.ino, st.size) < st.size;
 }
 
 /** True when `prompt` is the fixed text the bridge's own drivers type to wake a session. */
