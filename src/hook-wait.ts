@@ -27,7 +27,7 @@ import type { Message } from "./message.ts";
 import { isSameProcessAlive, processStartTime } from "./proc.ts";
 import { decideWake } from "./rails.ts";
 import type { WakeDecision } from "./rails.ts";
-import { claimWake, wakeLockPath } from "./wake-state.ts";
+import { claimWake, readWakeState, wakeLockPath } from "./wake-state.ts";
 
 /** The safety net under fs.watch (which can miss events on some filesystems), and the liveness check. */
 export const POLL_MS = 2000;
@@ -118,15 +118,17 @@ class Waiter {
       if (this.claude && !isSameProcessAlive(this.claude.pid, this.claude.start)) return this.finish({ code: 0 });
       const now = Date.now();
       const due = this.retryAt !== undefined && now >= this.retryAt;
-      if (this.signature() === this.lastSignature && !due) return;
+      const seen = this.signature();
+      if (seen === this.lastSignature && !due) return;
       this.setRetry(undefined);
       const outcome = this.evaluate(now);
       if (outcome.kind === "wake") return this.finish({ code: 2, stderr: outcome.text });
       if (outcome.kind === "replaced") return this.finish({ code: 0 });
       const { decision } = outcome;
       this.watchWakeState = !decision.wake && decision.code === "busy";
-      // Taken after our own writes (wake.json, locks), so they do not count as news.
-      this.lastSignature = this.signature();
+      // Taken before deciding, so mail that lands while we decide is news at the next look (the
+      // watch event or the poll); our own writes (wake.json, lock files) are not part of it.
+      this.lastSignature = seen;
       if (!decision.wake && decision.retryAt !== undefined) this.setRetry(decision.retryAt);
     } catch {
       // A passing failure (a lock held past its timeout, a file mid-replace): look again at the
@@ -142,16 +144,19 @@ class Waiter {
     if (at !== undefined) this.retry = setTimeout(() => this.schedule(), Math.max(0, at - Date.now()) + 5);
   }
 
-  /** What can make a new decision come out differently: the inbox, the cursor, the settings. */
+  /**
+   * What can make a new decision come out differently: the inbox, the cursor, the settings, and
+   * after a "busy" refusal the other driver's in-flight mark (not wake.json as a whole: every
+   * refusal we record rewrites it, and would have us deciding in a loop).
+   */
   private signature(): string {
     const files = [this.paths.inbox, this.paths.cursor, configPath(this.identity.root)];
-    if (this.watchWakeState) files.push(this.paths.wake);
-    return files
-      .map((file) => {
-        const st = lstatSync(file, { throwIfNoEntry: false });
-        return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : "-";
-      })
-      .join("|");
+    const parts = files.map((file) => {
+      const st = lstatSync(file, { throwIfNoEntry: false });
+      return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : "-";
+    });
+    if (this.watchWakeState) parts.push(`busy:${readWakeState(this.paths).inFlightSince ?? "-"}`);
+    return parts.join("|");
   }
 
   private isCurrent(): boolean {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { peek } from "../src/bus.ts";
 import { readChainContext } from "../src/chain.ts";
@@ -66,6 +66,29 @@ test("a waiter exits 2 when mail arrives, with a doorbell and the message itself
   assert.equal(state.lastWake?.driver, "rewake");
   assert.deepEqual(state.lastWake?.ids, [message.id]);
   assert.equal(existsSync(paths.waiter), false);
+});
+
+test("mail that lands while the waiter is deciding is never missed", async (t) => {
+  const root = tempRoot(t);
+  turnOn(root);
+  send(root, "web", "backend", "hi");
+  const paths = rolePaths(root, PROJECT, "web");
+  // Many unread messages the loop guard refuses make each decision take a while (every one is read).
+  const stale = (i: number) => JSON.stringify({ id: `mstale${i}`, ts: "2026-01-01T00:00:00.000Z", project: PROJECT, from: "backend", to: "web", body: `old ${i}`, chain: "cold", hop: 6 }) + "\n";
+  writeFileSync(paths.inbox, Array.from({ length: 20_000 }, (_, i) => stale(i)).join(""));
+  const waiter = await startWaiter(t, root);
+  await waitFor("the first refusal", () => readWakeState(paths).lastRefusal?.code === "hops");
+  appendFileSync(paths.inbox, stale(20_000)); // starts a decision
+  // The waiter holds wake.lock while it decides: mail sent now lands mid-decision.
+  const lock = join(paths.dir, "wake.lock");
+  const deadline = Date.now() + 5000;
+  while (!existsSync(lock) && Date.now() < deadline) {
+    // Busy-wait on purpose: the window is a few milliseconds wide.
+  }
+  send(root, "backend", "web", "fresh", { chain: "cnew", hop: 0 });
+  const r = await exitWithin(waiter, "the wake for mail that arrived mid-decision", 8000);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^\[session-bridge\] Not an error: 20002 new messages from "backend"/);
 });
 
 test("mail already waiting when the turn ends wakes at once", async (t) => {
