@@ -2,7 +2,7 @@
 // (sudo, env, timeout, xargs, npx…) are unwrapped to the program they run; programs that run
 // a script string (env -S, watch, flock -c, su -c, ssh) hand the string back to be parsed.
 // Pure; every table is a constant built at import time.
-import { DYN, type ShellWord } from "./shell-words.ts";
+import { DYN, type ShellCommand, type ShellWord } from "./shell-words.ts";
 
 export function basename(path: string): string {
   const k = path.lastIndexOf("/");
@@ -16,7 +16,7 @@ export function dynamicWord(raw: string, split = true): ShellWord {
 
 /** A word's text as a script to parse again: an unknown part becomes an unquoted variable. */
 export function scriptText(value: string): string {
-  return value.includes(DYN) ? value.split(DYN).join("$__bridge_unknown") : value;
+  return value.includes(DYN) ? value.split(DYN).join("$UNKNOWN_VALUE") : value;
 }
 
 /** Could this word (a program path) run a program whose file name is `name`? */
@@ -74,6 +74,11 @@ const SPECS: Record<string, Spec> = {
     arg: "adEILnPs",
     long: ["--arg-file", "--delimiter", "--max-lines", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"],
   },
+  parallel: { arg: "jSaEdI", long: ["--jobs", "--sshlogin", "--arg-file", "--delimiter", "--results", "--joblog", "--workdir", "--timeout"] },
+  strace: { arg: "abeEIoOpPsSuUX", long: ["--output", "--user", "--trace", "--signal", "--attach"] },
+  ltrace: { arg: "aAeEnopsuDlw", long: ["--output", "--user", "--library"] },
+  script: { arg: "cEIOBTm", long: ["--command", "--log-in", "--log-out", "--log-io", "--log-timing", "--logging-format", "--echo"] },
+  unshare: { arg: "SGR", long: ["--setuid", "--setgid", "--root", "--wd", "--map-user", "--map-group"] },
   flock: { arg: "wEc", long: ["--timeout", "--conflict-exit-code", "--command"] },
   watch: { arg: "n", long: ["--interval"] },
   su: { arg: "cgGs", long: ["--command", "--group", "--supp-group", "--shell", "--session-command"] },
@@ -139,9 +144,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /**
  * If `name` (the basename of words[0]) runs another command, what it runs; otherwise undefined.
- * `upstream` names the input xargs reads, for messages and the rails check.
+ * `upstream` gives the input xargs and parallel read, for messages and the rails check.
  */
-export function unwrap(name: string, words: ShellWord[], upstream: string): Unwrapped | undefined {
+export function unwrap(name: string, words: ShellWord[], upstream: () => string): Unwrapped | undefined {
   const runner = RUNNER_VERBS[name];
   if (runner) {
     if (!runner.has(words[1]?.value ?? "")) return undefined;
@@ -164,7 +169,7 @@ export function unwrap(name: string, words: ShellWord[], upstream: string): Unwr
       return { ...result([], [split + " " + rest.map((w) => w.raw).join(" ")]), assigns };
     }
     case "xargs":
-      return result(xargsCommand(rest, o.seen, upstream));
+      return result(xargsCommand(rest, o.seen, upstream()));
     case "flock": {
       const script = value(o.seen, "-c", "--command");
       if (script !== undefined) return result([], [script]);
@@ -173,6 +178,14 @@ export function unwrap(name: string, words: ShellWord[], upstream: string): Unwr
       if (v === "-c" || v === "--command") return result([], after[1] ? [after[1].value] : []);
       return result(after);
     }
+    case "parallel": {
+      // GNU parallel runs its command through a shell, with arguments after ::: (or from stdin).
+      const end = rest.findIndex((w) => w.value === ":::" || w.value === "::::");
+      const command = end < 0 ? rest : rest.slice(0, end);
+      return result(command.length ? [...command, dynamicWord(upstream() || "<arguments>")] : [], [command.map((w) => w.value).join(" ")]);
+    }
+    case "script":
+      return result([], scriptsOf(o.seen, "-c", "--command"));
     case "watch":
       return result([], [rest.map((w) => w.value).join(" ")]);
     case "su":
@@ -251,4 +264,37 @@ export function shellInvocation(words: ShellWord[]): ShellInvocation {
     return { ...(script ? { script: scriptText(script.value) } : {}), readsStdin: false };
   }
   return { readsStdin: stdin || i >= words.length };
+}
+
+/** Here-document bodies and here-strings: what the command reads on stdin. */
+export function stdinTexts(cmd: ShellCommand): string[] {
+  const out: string[] = [];
+  for (const r of cmd.redirects) {
+    if (r.op === "<<" || r.op === "<<-") out.push(r.body ?? "");
+    else if (r.op === "<<<") out.push(scriptText(r.target.value));
+  }
+  return out;
+}
+
+/** What the previous pipeline stage may print: its arguments and here-documents, one command a line. */
+export function upstreamText(cmd: ShellCommand): string {
+  if (!cmd.upstream) return "";
+  return cmd.upstream.map((c) => [c.words.slice(1).map((w) => scriptText(w.value)).join(" "), ...stdinTexts(c)].join("\n")).join("\n");
+}
+
+export interface InterpreterInvocation {
+  /** `SCRIPT args` when the program comes from a file (node x.mjs, python y.py). */
+  script?: ShellWord[];
+  codeFromStdin: boolean;
+}
+
+const INLINE_CODE = new Set(["-e", "-E", "-c", "-p", "-r", "--eval", "--print"]);
+
+/** `node [options] SCRIPT args`, `python -c CODE`, `perl -e CODE`, `python3 - <<EOF`… */
+export function interpreterInvocation(ws: ShellWord[]): InterpreterInvocation {
+  const o = scanOptions(ws, 1, { arg: "rCm", long: ["--require", "--import", "--loader", "--experimental-loader", "--conditions"] });
+  if (o.seen.some(([n]) => INLINE_CODE.has(n))) return { codeFromStdin: false };
+  const rest = ws.slice(o.at);
+  if (rest.length === 0 || rest[0]!.value === "-") return { codeFromStdin: true };
+  return { script: rest, codeFromStdin: false };
 }

@@ -96,6 +96,13 @@ const READERS = new Set(
   ).split(" "),
 );
 
+const DOCS = new Set(["man", "info", "help", "tldr", "whatis", "apropos", "whereis"]);
+
+/** Programs whose arguments are data, never a command they run (readers, echo, man…). */
+export function isDataProgram(name: string): boolean {
+  return READERS.has(name) || DOCS.has(name);
+}
+
 /** A reader that writes after all: sed -i, sort -o, find -delete, gawk -i inplace, yq -i. */
 function readerWrites(name: string, args: ShellWord[]): boolean {
   const vals = args.map((w) => w.value);
@@ -125,7 +132,8 @@ export function fileRails(name: string, words: ShellWord[]): RailsHit | undefine
   if (READERS.has(name) && !readerWrites(name, args)) return undefined;
   if (COPIERS.has(name)) return copyRails(name, args);
   const hit = words.find(mentionsConfig);
-  return hit ? { blocked: `${basename(words[0]!.value) || words[0]!.raw} ${hit.raw}`, what: "may write, move or delete the automation config" } : undefined;
+  const prog = words[0]!.dynamic ? words[0]!.raw : basename(words[0]!.value);
+  return hit ? { blocked: `${prog} ${hit.raw}`, what: "may write, move or delete the automation config" } : undefined;
 }
 
 /** cp/ln/install/rsync/scp write only their destination: copying the config elsewhere is reading it. */
