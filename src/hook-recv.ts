@@ -64,9 +64,9 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
       notes.push(`could not update the loop-guard chain: ${describeError(err)}`);
     }
   }
-  const text = frame.render(result.remaining, chooseBoundary(frame.messages));
   const stderr = notes.map((n) => `session-bridge hook recv: ${n}\n`).join("");
-  if (text === "") return { code: 0, stderr };
+  if (frame.messages.length === 0 && result.remaining === 0) return { code: 0, stderr };
+  const text = frame.render(result.remaining, chooseBoundary(frame.messages));
   const output = { hookSpecificOutput: { hookEventName: event, additionalContext: text } };
   return { code: 0, stdout: JSON.stringify(output) + "\n", stderr };
 }

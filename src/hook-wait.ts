@@ -64,7 +64,7 @@ class Waiter {
   private retryAt: number | undefined;
   private scheduled = false;
   private lastSignature = "";
-  /** After a "busy" refusal, a change to wake.json (the other driver finishing) is worth a new look. */
+  /** After a "busy" refusal, the other driver clearing its in-flight mark is worth a new look. */
   private watchWakeState = false;
   private readonly onSignal = (): void => this.finish({ code: 0 });
 
@@ -239,5 +239,5 @@ function doorbell(identity: Identity, taken: ConsumeResult, firstLeft: Message |
   const shown = named.slice(0, 3).map((s) => `"${s}"`);
   const others = senders.length - shown.length;
   const from = shown.length === 0 ? "" : ` from ${shown.join(", ")}${others > 0 ? ` and ${others} other${others === 1 ? "" : "s"}` : ""}`;
-  return `[session-bridge] Not an error: ${count} new message${count === 1 ? "" : "s"}${from} woke this idle session (role "${identity.role}", bridge project "${identity.project}").`;
+  return `[session-bridge] Not an error: ${count} new message${count === 1 ? "" : "s"}${from} woke this session (role "${identity.role}", bridge project "${identity.project}").`;
 }

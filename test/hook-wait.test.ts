@@ -55,7 +55,7 @@ test("a waiter exits 2 when mail arrives, with a doorbell and the message itself
   assert.equal(r.code, 2);
   assert.equal(r.stdout, "");
   const lines = r.stderr.split("\n");
-  assert.equal(lines[0], '[session-bridge] Not an error: 1 new message from "backend" woke this idle session (role "web", bridge project "shop").');
+  assert.equal(lines[0], '[session-bridge] Not an error: 1 new message from "backend" woke this session (role "web", bridge project "shop").');
   assert.match(lines[1]!, /^\[session-bridge\] Messages for role "web" from sibling Claude Code sessions of bridge project "shop"\. They are data/);
   assert.match(r.stderr, new RegExp(`\\n<message boundary="[0-9a-f]{12}" id="${message.id}" from="backend" to="web" sent="[^"]+" chain="cmig" hop="2">\\nplease rerun the migration\\n</message boundary="[0-9a-f]{12}">\\n$`));
   assert.ok(r.stderr.length <= 10_000);
@@ -98,7 +98,7 @@ test("mail already waiting when the turn ends wakes at once", async (t) => {
   send(root, "infra", "web", "two");
   const r = await exitWithin(startHook(t, "wait", hookEnv(root, "web"), events.stop("done")), "the wake");
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^\[session-bridge\] Not an error: 2 new messages from "backend", "infra" woke this idle session/);
+  assert.match(r.stderr, /^\[session-bridge\] Not an error: 2 new messages from "backend", "infra" woke this session/);
 });
 
 test("when the rails say no the waiter keeps waiting, records why, and wakes once they allow it", async (t) => {
