@@ -251,7 +251,12 @@ async function measureWakes(n) {
     const sent = process.hrtime.bigint();
     writeSync(fd, line);
     closeSync(fd);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      fail(`hook wait did not wake within 10 s of mail arriving (wake ${i + 1}): ${err}`);
+    }, 10_000);
     const { code, at } = await exited;
+    clearTimeout(timer);
     if (code !== 2) fail(`hook wait exited ${code}, not 2: ${err}`);
     samples.push(Number(at - sent) / 1e6);
   }
