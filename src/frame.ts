@@ -7,6 +7,7 @@
 //   - only ever holds whole messages: what does not fit stays unread, and a closing line says how
 //     many are left for the bridge_recv tool.
 import { randomHex as randomHexBytes } from "./fsutil.ts";
+import { NAME_PATTERN } from "./layout.ts";
 import type { Message } from "./message.ts";
 
 /** Claude Code's cap on one hook's injected context (longer is saved to a file and previewed). */
@@ -73,6 +74,25 @@ export class MessageFrame {
   }
 }
 
+/**
+ * How the rewake's stderr begins. Claude Code shows that stderr to the model and also passes it,
+ * inside a <task-notification>, as the woken turn's UserPromptSubmit `prompt`: `hook recv` looks for
+ * this mark there to tell a bridge wake from a prompt a human typed.
+ */
+export const DOORBELL_MARK = "[session-bridge] Not an error:";
+/** Room kept for the doorbell line in a rewake frame. */
+export const DOORBELL_RESERVE = 450;
+
+/** The rewake's first line: not an error, how many messages, from whom (a few well-formed names). */
+export function doorbell(to: { project: string; role: string }, count: number, from: readonly Message[]): string {
+  const senders = [...new Set(from.map((m) => m.from))];
+  // Sender names come from the inbox file: only well-formed ones are shown, and only a few.
+  const shown = senders.filter((s) => NAME_PATTERN.test(s)).slice(0, 3).map((s) => `"${s}"`);
+  const others = senders.length - shown.length;
+  const who = shown.length === 0 ? "" : ` from ${shown.join(", ")}${others > 0 ? ` and ${others} other${others === 1 ? "" : "s"}` : ""}`;
+  return `${DOORBELL_MARK} ${count} new message${count === 1 ? "" : "s"}${who} woke this session (role "${to.role}", bridge project "${to.project}").`;
+}
+
 /** A boundary that occurs in none of the bodies; `random` returns BOUNDARY_LENGTH hex digits. */
 export function chooseBoundary(messages: readonly Message[], random: () => string = randomHex): string {
   for (;;) {
@@ -105,7 +125,7 @@ function block(m: Message, boundary: string): string {
 
 function footer(remaining: number, shown: number): string {
   const s = remaining === 1 ? "" : "s";
-  return `\n${remaining} more unread message${s} did not fit in this delivery (after the ${shown} above; the limit is ${group(CONTEXT_LIMIT)} characters): they stay queued; call the bridge_recv tool to read them.\n`;
+  return `\n${remaining} more unread message${s} did not fit in this delivery (after the ${shown} above; the limit is ${group(CONTEXT_LIMIT)} characters): they stay queued for the next prompt; call the bridge_recv tool to read them now.\n`;
 }
 
 interface Mention {
@@ -121,7 +141,7 @@ function mention(m: Message): Mention {
 function footerNoneFit(remaining: number, first: Mention | undefined): string {
   const s = remaining === 1 ? "" : "s";
   const which = first ? ` the next one (${attr(first.id)} from ${attr(first.from)}, ${group(first.size)} characters)` : " the next one";
-  return `\n${remaining} unread message${s} wait for you, but${which} is too long to show here (the limit is ${group(CONTEXT_LIMIT)} characters): they stay queued; call the bridge_recv tool to read them.\n`;
+  return `\n${remaining} unread message${s} ${remaining === 1 ? "waits" : "wait"} for you, but${which} is too long to show here (the limit is ${group(CONTEXT_LIMIT)} characters): they stay queued; call the bridge_recv tool to read them.\n`;
 }
 
 // The longest id, sender and size a "too long" footer could mention, for planning.

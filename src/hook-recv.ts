@@ -1,14 +1,15 @@
 // `hook recv` (UserPromptSubmit, SessionStart): hands this role's unread messages to the model as
 // additionalContext, consuming them through the same exactly-once cursor as every other reader;
 // keeps the session record fresh; and keeps the loop guard's books: a prompt a human typed starts
-// a new chain, the bridge's own wake text continues the chain of the messages it delivers.
+// a new chain; a turn the bridge woke (the daemon's nudge, the rewake's notification) continues
+// the chain of the messages that woke it and never resets it.
 import { lstatSync } from "node:fs";
 import { pathsOf, receive, resolveIdentity } from "./bus.ts";
 import type { Identity } from "./bus.ts";
-import { chainFromEnv, continueChain, startHumanChain } from "./chain.ts";
+import { chainFromEnv, continueChain, highestHop, readChainContext, startHumanChain } from "./chain.ts";
 import { loadSettingsLenient } from "./config.ts";
 import { describeError } from "./errors.ts";
-import { chooseBoundary, MessageFrame } from "./frame.ts";
+import { chooseBoundary, DOORBELL_MARK, MessageFrame } from "./frame.ts";
 import type { HookInput, HookResult } from "./hooks.ts";
 import { cursorOffsetFor, readCursor } from "./inbox.ts";
 import type { ConsumeResult } from "./inbox.ts";
@@ -91,10 +92,21 @@ function mayHaveUnread(paths: RolePaths): boolean {
   return cursorOffsetFor(readCursor(paths), st.ino, st.size) < st.size;
 }
 
-/** True when `prompt` is the fixed text the bridge's own drivers type to wake a session. */
-export function isWakePrompt(prompt: string, settings: Pick<Settings, "nudgePrompt">): boolean {
+export type PromptOrigin = "human" | "nudge" | "rewake" | "automated";
+
+/**
+ * Who produced a UserPromptSubmit prompt, for the loop guard:
+ *  - "nudge": the fixed text the daemon's tmux/spawn drivers type (settings.nudgePrompt);
+ *  - "rewake": the turn `hook wait` woke. Claude Code runs UserPromptSubmit on it with the wake as
+ *    the prompt: a <task-notification> holding our stderr, doorbell first (seen, 2.1.328);
+ *  - "automated": any other task notification (a background task ending): nobody typed it;
+ *  - "human": everything else.
+ */
+export function promptOrigin(prompt: string, settings: Pick<Settings, "nudgePrompt">): PromptOrigin {
   const p = prompt.trim();
-  return p === settings.nudgePrompt.trim() || p === DEFAULT_NUDGE.trim();
+  if (p === settings.nudgePrompt.trim() || p === DEFAULT_NUDGE.trim()) return "nudge";
+  if (p.startsWith("<task-notification>")) return p.includes(DOORBELL_MARK) ? "rewake" : "automated";
+  return "human";
 }
 
 function trackChain(paths: RolePaths, env: NodeJS.ProcessEnv, prompt: unknown, settings: Settings, consumed: Message[]): void {
@@ -103,10 +115,20 @@ function trackChain(paths: RolePaths, env: NodeJS.ProcessEnv, prompt: unknown, s
   if (chainFromEnv(env)) return;
   // Without a prompt nobody can tell who typed it; leaving the chain alone keeps the guard strict.
   if (typeof prompt !== "string") return;
-  if (!isWakePrompt(prompt, settings)) {
+  const origin = promptOrigin(prompt, settings);
+  if (origin === "human") {
     startHumanChain(paths);
     return;
   }
-  // Woken with nothing consumed (another reader took the mail first): the previous context holds.
-  if (consumed.length > 0) continueChain(paths, consumed);
+  // Nothing new read (another reader took the mail, or the rewake already delivered it and
+  // continued its chain): the context stands.
+  if (consumed.length === 0) return;
+  if (origin !== "nudge") {
+    // hook wait already continued the chain of what it delivered; what is read now must not
+    // lower that hop (nor may mail read on any automated turn).
+    const current = readChainContext(paths);
+    const top = highestHop(consumed)!;
+    if (current?.source === "wake" && current.hop >= top.hop + 1) return;
+  }
+  continueChain(paths, consumed);
 }

@@ -15,12 +15,12 @@ import { pathsOf, receive, resolveIdentity } from "./bus.ts";
 import type { Identity } from "./bus.ts";
 import { continueChain } from "./chain.ts";
 import { configPath, loadSettingsLenient } from "./config.ts";
-import { chooseBoundary, MessageFrame } from "./frame.ts";
+import { chooseBoundary, doorbell, DOORBELL_RESERVE, MessageFrame } from "./frame.ts";
 import { isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, writeFileAtomic } from "./fsutil.ts";
 import type { HookResult } from "./hooks.ts";
 import type { ConsumeResult } from "./inbox.ts";
 import { peekUnread } from "./inbox.ts";
-import { ensureRoleDir, NAME_PATTERN, resolveRoot } from "./layout.ts";
+import { ensureRoleDir, resolveRoot } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
 import { withLock } from "./lock.ts";
 import type { Message } from "./message.ts";
@@ -31,7 +31,6 @@ import { claimWake, readWakeState, wakeLockPath } from "./wake-state.ts";
 
 /** The safety net under fs.watch (which can miss events on some filesystems), and the liveness check. */
 export const POLL_MS = 2000;
-const DOORBELL_RESERVE = 450;
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 
 interface Claude {
@@ -208,7 +207,7 @@ class Waiter {
       // The messages are consumed and must reach the model; the turn's sends then carry the role's
       // previous chain context, which is never more lenient than a fresh human chain.
     }
-    const lead = doorbell(identity, delivered, frame.firstLeft);
+    const lead = doorbell(identity, delivered.messages.length + delivered.remaining, [...delivered.messages, ...(frame.firstLeft ? [frame.firstLeft] : [])]);
     return { kind: "wake", text: frame.render(delivered.remaining, chooseBoundary(delivered.messages), lead) };
   }
 
@@ -228,16 +227,4 @@ class Waiter {
     }
     this.resolve?.(result);
   }
-}
-
-/** The first line of the woken turn: not an error, who wrote, how many. */
-function doorbell(identity: Identity, taken: ConsumeResult, firstLeft: Message | undefined): string {
-  const count = taken.messages.length + taken.remaining;
-  const senders = [...new Set([...taken.messages, ...(firstLeft ? [firstLeft] : [])].map((m) => m.from))];
-  // Names come from the inbox file; only well-formed ones are quoted, and only a few.
-  const named = senders.filter((s) => NAME_PATTERN.test(s));
-  const shown = named.slice(0, 3).map((s) => `"${s}"`);
-  const others = senders.length - shown.length;
-  const from = shown.length === 0 ? "" : ` from ${shown.join(", ")}${others > 0 ? ` and ${others} other${others === 1 ? "" : "s"}` : ""}`;
-  return `[session-bridge] Not an error: ${count} new message${count === 1 ? "" : "s"}${from} woke this session (role "${identity.role}", bridge project "${identity.project}").`;
 }

@@ -44,7 +44,7 @@ test("only whole messages that fit the 10,000-character cap, footer included, ar
   assert.ok(left > 0 && frame.messages.length > 0);
   const text = frame.render(left, B);
   assert.ok(text.length <= CONTEXT_LIMIT, `${text.length} characters`);
-  assert.match(text, new RegExp(`\\n${left} more unread messages did not fit in this delivery \\(after the ${frame.messages.length} above; the limit is 10,000 characters\\): they stay queued; call the bridge_recv tool to read them\\.\\n$`));
+  assert.match(text, new RegExp(`\\n${left} more unread messages did not fit in this delivery \\(after the ${frame.messages.length} above; the limit is 10,000 characters\\): they stay queued for the next prompt; call the bridge_recv tool to read them now\\.\\n$`));
   // Nothing after the first refusal is taken, so order is kept.
   assert.equal(frame.tryAdd(msg(99, "tiny")), false);
 });

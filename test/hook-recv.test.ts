@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { messageStatus, peek } from "../src/bus.ts";
 import { readChainContext } from "../src/chain.ts";
+import { promptOrigin } from "../src/hook-recv.ts";
 import { rolePaths } from "../src/layout.ts";
 import { DEFAULT_NUDGE } from "../src/settings-schema.ts";
 import { events, hookEnv, PROJECT, runHookSync, send, tempRoot } from "./helpers/hooks.ts";
@@ -110,7 +111,7 @@ test("over 10,000 characters: whole messages that fit, a line counting the rest,
   assert.ok(first.length <= 10_000, `${first.length}`);
   const shown = (first.match(/<message boundary="[0-9a-f]{12}"/g) ?? []).length;
   assert.ok(shown >= 7 && shown < 30, `${shown} shown`);
-  assert.ok(first.endsWith(`\n${30 - shown} more unread messages did not fit in this delivery (after the ${shown} above; the limit is 10,000 characters): they stay queued; call the bridge_recv tool to read them.\n`));
+  assert.ok(first.endsWith(`\n${30 - shown} more unread messages did not fit in this delivery (after the ${shown} above; the limit is 10,000 characters): they stay queued for the next prompt; call the bridge_recv tool to read them now.\n`));
   assert.equal(unread(root, "web"), 30 - shown);
   const second = contextOf(runHookSync("recv", hookEnv(root, "web"), events.prompt("more")).stdout);
   assert.match(second, new RegExp(`\\n${shown} x{1000}\\n`));
@@ -120,7 +121,7 @@ test("a message too long for the cap is not consumed; the context says so and po
   const root = tempRoot(t);
   const { message } = send(root, "backend", "web", "y".repeat(12_000));
   const text = contextOf(runHookSync("recv", hookEnv(root, "web"), events.prompt("go")).stdout);
-  assert.ok(text.endsWith(`\n1 unread message wait for you, but the next one ("${message.id}" from "backend", 12,000 characters) is too long to show here (the limit is 10,000 characters): they stay queued; call the bridge_recv tool to read them.\n`));
+  assert.ok(text.endsWith(`\n1 unread message waits for you, but the next one ("${message.id}" from "backend", 12,000 characters) is too long to show here (the limit is 10,000 characters): they stay queued; call the bridge_recv tool to read them.\n`));
   assert.equal(unread(root, "web"), 1);
 });
 
@@ -153,6 +154,50 @@ test("a human prompt starts a new chain; the wake text continues the chain of th
   // Woken with nothing left to read (another reader took it): the previous context holds.
   runHookSync("recv", hookEnv(root, "web"), events.prompt(DEFAULT_NUDGE));
   assert.equal(readChainContext(paths)!.hop, 4);
+});
+
+// What Claude Code 2.1.328 passes as `prompt` on the turn an asyncRewake hook woke (e2e NOTES.md).
+function rewakePrompt(stderr: string): string {
+  return `<task-notification>\n<summary>Stop hook feedback</summary>\n</task-notification>\n<system-reminder>\nStop hook blocking error from command "Stop": ${stderr}\n\n</system-reminder>`;
+}
+
+test("promptOrigin tells a human prompt from the nudge, the rewake notification and other notifications", () => {
+  const settings = { nudgePrompt: "check the bridge" };
+  assert.equal(promptOrigin("fix the login bug", settings), "human");
+  assert.equal(promptOrigin(" check the bridge\n", settings), "nudge");
+  assert.equal(promptOrigin(DEFAULT_NUDGE, settings), "nudge");
+  assert.equal(promptOrigin(rewakePrompt('[session-bridge] Not an error: 1 new message from "backend" woke this session'), settings), "rewake");
+  assert.equal(promptOrigin("<task-notification>\n<summary>Background command finished</summary>\n</task-notification>", settings), "automated");
+  assert.equal(promptOrigin("please look at [session-bridge] Not an error: lines", settings), "human");
+});
+
+test("the turn a rewake woke never resets the chain, and mail read on it never lowers the hop", (t) => {
+  const root = tempRoot(t);
+  const paths = rolePaths(root, PROJECT, "web");
+  const woken = rewakePrompt('[session-bridge] Not an error: 1 new message from "backend" woke this session (role "web", bridge project "shop").');
+  // hook wait continued chain cwoke to hop 4 before exiting 2.
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.chain, JSON.stringify({ chain: "cwoke", hop: 4, at: new Date().toISOString(), source: "wake" }));
+  runHookSync("recv", hookEnv(root, "web"), events.prompt(woken));
+  assert.deepEqual({ ...readChainContext(paths)!, at: "" }, { chain: "cwoke", hop: 4, at: "", source: "wake" });
+  // Mail left over by the rewake, from a lower hop: read now, but the stricter context stays.
+  send(root, "backend", "web", "left over", { chain: "cother", hop: 1 });
+  const r = runHookSync("recv", hookEnv(root, "web"), events.prompt(woken));
+  assert.match(contextOf(r.stdout), /\nleft over\n/);
+  assert.deepEqual({ ...readChainContext(paths)!, at: "" }, { chain: "cwoke", hop: 4, at: "", source: "wake" });
+  // Mail from further along a chain raises it.
+  send(root, "backend", "web", "deeper", { chain: "cdeep", hop: 5 });
+  runHookSync("recv", hookEnv(root, "web"), events.prompt(woken));
+  assert.deepEqual({ ...readChainContext(paths)!, at: "" }, { chain: "cdeep", hop: 6, at: "", source: "wake" });
+});
+
+test("other task notifications are not human prompts: the chain is left alone", (t) => {
+  const root = tempRoot(t);
+  const paths = rolePaths(root, PROJECT, "web");
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.chain, JSON.stringify({ chain: "cwoke", hop: 3, at: new Date().toISOString(), source: "wake" }));
+  runHookSync("recv", hookEnv(root, "web"), events.prompt("<task-notification>\n<summary>Background command \"npm test\" completed</summary>\n</task-notification>"));
+  assert.equal(readChainContext(paths)!.chain, "cwoke");
 });
 
 test("a custom nudgePrompt from the config is recognised as the wake text", (t) => {
