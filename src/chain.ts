@@ -58,13 +58,20 @@ export function highestHop(messages: readonly Message[]): Message | undefined {
  *  - otherwise a human at a shell: a new chain.
  */
 export function stampForSend(paths: RolePaths, env: NodeJS.ProcessEnv, inSession: boolean): Stamp {
-  const hop = Number(env.BRIDGE_HOP);
-  if (env.BRIDGE_CHAIN && ID_PATTERN.test(env.BRIDGE_CHAIN) && Number.isInteger(hop) && hop >= 0) {
-    return { chain: env.BRIDGE_CHAIN, hop };
-  }
+  const spawned = chainFromEnv(env);
+  if (spawned) return spawned;
   if (inSession) {
     const context = readChainContext(paths);
     if (context) return { chain: context.chain, hop: context.hop };
   }
   return { chain: newId("c"), hop: 0 };
+}
+
+/** The stamp a spawned run was given by the daemon (BRIDGE_CHAIN/BRIDGE_HOP), if valid. */
+export function chainFromEnv(env: NodeJS.ProcessEnv): Stamp | undefined {
+  const hop = Number(env.BRIDGE_HOP);
+  if (env.BRIDGE_CHAIN && ID_PATTERN.test(env.BRIDGE_CHAIN) && Number.isInteger(hop) && hop >= 0) {
+    return { chain: env.BRIDGE_CHAIN, hop };
+  }
+  return undefined;
 }

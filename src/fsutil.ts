@@ -11,11 +11,11 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { BridgeError, isErrno } from "./errors.ts";
 
 export const DIR_MODE = 0o700;
@@ -115,7 +115,7 @@ export function writeAll(fd: number, data: string | Buffer): void {
  * rename(2) replaces a symlink itself rather than its target, so a planted link is never written through.
  */
 export function writeFileAtomic(path: string, data: string | Buffer, options: { fsync?: boolean; mode?: number } = {}): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomHex(4)}.tmp`;
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode ?? FILE_MODE);
   try {
     fchmodSync(fd, options.mode ?? FILE_MODE);
@@ -133,6 +133,31 @@ export function writeFileAtomic(path: string, data: string | Buffer, options: { 
     removeQuietly(tmp);
     throw err;
   }
+}
+
+let urandom: number | undefined;
+
+/**
+ * `bytes` random bytes as hex, read from /dev/urandom: importing node:crypto costs every process
+ * ~2 ms at startup (a tenth of a hook's whole budget), reading the device a few microseconds.
+ * Without the device (an odd sandbox) Web Crypto does the same job.
+ */
+export function randomHex(bytes: number): string {
+  const buf = Buffer.alloc(bytes);
+  try {
+    // libuv opens every file close-on-exec, so spawned children do not inherit it.
+    urandom ??= openSync("/dev/urandom", constants.O_RDONLY);
+    let got = 0;
+    while (got < bytes) {
+      const n = readSync(urandom, buf, got, bytes - got, null);
+      if (n <= 0) throw new Error("/dev/urandom returned no data");
+      got += n;
+    }
+  } catch {
+    // No /dev/urandom here: the global Web Crypto is loaded on first use only.
+    globalThis.crypto.getRandomValues(buf);
+  }
+  return buf.toString("hex");
 }
 
 export function removeQuietly(path: string): void {

@@ -10,6 +10,7 @@
 //       lock                         O_EXCL lock serialising appends, cursor moves and compaction
 //       chain.json                   loop guard: the chain/hop this role's next sends carry
 //       wake.json                    rails bookkeeping: recent wakes, last refusal
+//       waiter.json                  the one `hook wait` process waiting on this inbox (pid, token)
 //       sessions/<claude pid>.json   live Claude Code sessions holding this role
 //       history/<n>.jsonl            consumed inbox prefixes moved out by compaction
 import { lstatSync, chmodSync } from "node:fs";
@@ -67,6 +68,7 @@ export interface RolePaths {
   lock: string;
   chain: string;
   wake: string;
+  waiter: string;
   sessions: string;
   history: string;
 }
@@ -92,6 +94,7 @@ export function rolePaths(root: string, project: string, role: string): RolePath
     lock: join(dir, "lock"),
     chain: join(dir, "chain.json"),
     wake: join(dir, "wake.json"),
+    waiter: join(dir, "waiter.json"),
     sessions: join(dir, "sessions"),
     history: join(dir, "history"),
   };

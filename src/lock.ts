@@ -4,9 +4,8 @@
 // clock — never by comparing wall-clock stamps, so a clock jump cannot wedge or break anything.
 import { closeSync, constants, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import { BridgeError, isErrno } from "./errors.ts";
-import { FILE_MODE, isRecord, parseJson, readFileIfExists, removeQuietly, sleepSync, writeAll } from "./fsutil.ts";
+import { FILE_MODE, isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, sleepSync, writeAll } from "./fsutil.ts";
 import { isProcessAlive, isSameProcessAlive, processStartTime } from "./proc.ts";
 
 export interface LockOptions {
@@ -35,7 +34,7 @@ const EMPTY_LOCK_STALE_MS = 1000;
 export function acquireLock(path: string, options: LockOptions = {}): LockHandle {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 10_000;
-  const token = randomBytes(8).toString("hex");
+  const token = randomHex(8);
   const began = performance.now();
   let seen: { content: string; since: number } | undefined;
   let delay = 1;

@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<Runner>> = {
   "__mcp-probe": async () => (await import("./mcp-probe.ts")).runMcpProbe,
   doctor: async () => (await import("./doctor.ts")).runDoctor,
   spawner: async () => (await import("./spawner.ts")).runSpawner,
+  hook: async () => (await import("./hooks.ts")).runHook,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups
@@ -45,6 +46,10 @@ Claude Code integration:
   install               register this binary with Claude Code (MCP server, hooks, permissions)
   uninstall             remove exactly what install added
   doctor                check the wiring, this binary, tmux, the bus folder and the daemon
+  hook recv             UserPromptSubmit/SessionStart: inject unread messages as context
+  hook guard            PreToolUse(Bash): deny git commit/push/reset, deploys, rails changes
+  hook send             Stop: with BRIDGE_AUTOSEND=1, send the last reply to BRIDGE_SEND_TO
+  hook wait             Stop with asyncRewake: wake this idle session when mail arrives
 
 automatic wake-ups (off until you opt in):
   spawner on|off [PROJECT] [ROLE]      opt roles in or out

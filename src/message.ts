@@ -1,6 +1,5 @@
 // The message envelope, one JSON object per inbox line.
-import { randomBytes } from "node:crypto";
-import { isRecord, parseJson } from "./fsutil.ts";
+import { isRecord, parseJson, randomHex } from "./fsutil.ts";
 
 export interface Message {
   id: string;
@@ -21,7 +20,7 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Time-ordered, unique ids: base-36 milliseconds, then 48 random bits. */
 export function newId(prefix = "m"): string {
-  return `${prefix}${Date.now().toString(36)}${randomBytes(6).toString("hex")}`;
+  return `${prefix}${Date.now().toString(36)}${randomHex(6)}`;
 }
 
 export function parseMessage(line: string): Message | undefined {

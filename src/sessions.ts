@@ -92,11 +92,19 @@ export function registerSession(paths: RolePaths, info: SessionInfo): SessionRec
   return record;
 }
 
-export function touchSession(paths: RolePaths, pid: number): void {
+/**
+ * Refreshes lastSeen of an open record; false when there is none to refresh (register instead).
+ * A record seen less than `freshMs` ago is left as it is (a prompt hook need not rewrite it each time).
+ */
+export function touchSession(paths: RolePaths, pid: number, freshMs = 0): boolean {
   const record = readRecord(recordPath(paths, pid));
-  if (!record || record.endedAt) return;
-  record.lastSeen = new Date().toISOString();
+  if (!record || record.endedAt) return false;
+  const now = Date.now();
+  const age = now - Date.parse(record.lastSeen);
+  if (age >= 0 && age < freshMs) return true;
+  record.lastSeen = new Date(now).toISOString();
   writeFileAtomic(recordPath(paths, pid), JSON.stringify(record) + "\n");
+  return true;
 }
 
 export function endSession(paths: RolePaths, pid: number): void {
@@ -131,7 +139,8 @@ export function listSessions(paths: RolePaths): SessionView[] {
     const record = readRecord(join(paths.sessions, name));
     if (record) views.push({ ...record, live: isLive(record) });
   }
-  return views.sort((a, b) => Number(b.live) - Number(a.live) || b.lastSeen.localeCompare(a.lastSeen));
+  // ISO stamps sort as plain strings; localeCompare would load ICU collation (~6 ms in every hook).
+  return views.sort((a, b) => Number(b.live) - Number(a.live) || (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
 }
 
 function forgetOldDead(paths: RolePaths): void {

@@ -32,6 +32,11 @@ export interface WakeState extends WakeHistory {
   lastRefusal?: RefusalRecord;
 }
 
+/** The lock every wake decision of the role is made under (the daemon's and `hook wait`'s alike). */
+export function wakeLockPath(paths: RolePaths): string {
+  return join(paths.dir, "wake.lock");
+}
+
 export function readWakeState(paths: RolePaths): WakeState {
   const value = parseJson(readFileIfExists(paths.wake) ?? "");
   if (!isRecord(value)) return { recent: [] };
@@ -56,7 +61,7 @@ export interface ClaimOptions {
  */
 export function claimWake(paths: RolePaths, decide: (history: WakeHistory) => WakeDecision, options: ClaimOptions): WakeDecision {
   ensureRoleDir(paths);
-  return withLock(join(paths.dir, "wake.lock"), () => {
+  return withLock(wakeLockPath(paths), () => {
     const state = readWakeState(paths);
     const decision = decide(state);
     const now = options.now ?? Date.now();
@@ -79,7 +84,7 @@ export function claimWake(paths: RolePaths, decide: (history: WakeHistory) => Wa
 
 /** Ends the in-flight mark set by claimWake, adding a note (e.g. the run's exit) to the last wake. */
 export function finishWake(paths: RolePaths, detail?: string): void {
-  withLock(join(paths.dir, "wake.lock"), () => {
+  withLock(wakeLockPath(paths), () => {
     const state = readWakeState(paths);
     delete state.inFlightSince;
     if (detail && state.lastWake) state.lastWake.detail = detail;

@@ -1,0 +1,135 @@
+// `session-bridge hook recv|guard|send|wait`: the Claude Code hooks (CLAUDE_CODE.md "Hooks").
+// They run on every prompt, tool call and turn end of every session on the machine, bridged or
+// not, so this file stays tiny: a session without BRIDGE_PROJECT/BRIDGE_ROLE gets exit 0 before
+// stdin is read or the disk is touched, and each hook's module is imported only when it runs.
+//
+// Exit codes are Claude Code's protocol: 2 blocks (or, for `wait`, wakes the model); every
+// other code is non-blocking. So recv, send and wait never fail loudly (stderr + exit 0: a
+// broken bridge must never break the user's prompt), and the guard answers every failure
+// inside a bridged session with a deny (an exit 1 would let the command run).
+import { fstatSync, readSync } from "node:fs";
+// Only errors.ts and node:fs here: in the CommonJS build a module's `node:` imports load when the
+// module is first used, so a hook outside a bridged session never loads node:crypto (~2 ms).
+import { BridgeError, describeError, isErrno } from "./errors.ts";
+
+export type HookInput = Record<string, unknown>;
+
+export interface HookResult {
+  code: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up by \`session-bridge install\`)
+  recv    UserPromptSubmit, SessionStart: inject this role's unread messages as context
+  guard   PreToolUse (matcher Bash): deny git commit/push/reset, deploy commands and rails changes
+  send    Stop: with BRIDGE_AUTOSEND=1, send the last assistant message to BRIDGE_SEND_TO (default '*')
+  wait    Stop with "asyncRewake": wait for mail and wake this idle session when the rails allow
+Each reads Claude Code's hook JSON on stdin; outside a bridged session (BRIDGE_PROJECT and
+BRIDGE_ROLE unset) each exits 0 at once.`;
+
+export function isBridged(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.BRIDGE_PROJECT) && Boolean(env.BRIDGE_ROLE);
+}
+
+/** `claude -p` runs Stop hooks synchronously: a waiter there would hold the run hostage. */
+export function isHeadless(env: NodeJS.ProcessEnv): boolean {
+  return env.CLAUDE_CODE_SESSION_ATTENDED === "0" || env.CLAUDE_CODE_ENTRYPOINT === "sdk-cli";
+}
+
+export async function runHook(argv: string[]): Promise<number> {
+  const name = argv[1];
+  const env = process.env;
+  const result = await dispatch(name, env);
+  if (result.stdout) process.stdout.write(result.stdout);
+  if (result.stderr) process.stderr.write(result.stderr);
+  return result.code;
+}
+
+async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promise<HookResult> {
+  switch (name) {
+    case "recv":
+      if (!isBridged(env)) return { code: 0 };
+      return quietly("recv", async () => (await import("./hook-recv.ts")).hookRecv(env, readHookInput()));
+    case "send":
+      if (!isBridged(env) || env.BRIDGE_AUTOSEND !== "1") return { code: 0 };
+      return quietly("send", async () => (await import("./hook-send.ts")).hookSend(env, readHookInput()));
+    case "wait":
+      // Stdin is not read: the waiter needs nothing from it, and Claude Code tolerates a hook
+      // that exits without reading (it logs the failed write and moves on).
+      if (!isBridged(env) || isHeadless(env)) return { code: 0 };
+      return quietly("wait", async () => (await import("./hook-wait.ts")).hookWait(env));
+    case "guard":
+      if (!isBridged(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };
+      return (await import("./hook-guard.ts")).hookGuard(env, readHookInput);
+    case "--help":
+    case "-h":
+    case "help":
+      return { code: 0, stdout: USAGE + "\n" };
+    default:
+      // Exit 1, not 2: a mistyped hook command must not block every prompt of the session.
+      return { code: 1, stderr: `session-bridge hook: ${name === undefined ? "missing hook name" : `unknown hook "${name}"`}\n${USAGE}\n` };
+  }
+}
+
+/** Runs a non-blocking hook: any failure becomes one stderr line and exit 0. */
+async function quietly(name: string, run: () => Promise<HookResult> | HookResult): Promise<HookResult> {
+  try {
+    return await run();
+  } catch (err) {
+    return { code: 0, stderr: `session-bridge hook ${name}: ${describeError(err)}\n` };
+  }
+}
+
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Claude Code writes one JSON object and closes stdin. A terminal or nothing at all on stdin
+ * (a person trying the command) reads as {}.
+ */
+export function readHookInput(): HookInput {
+  let kind;
+  try {
+    kind = fstatSync(0);
+  } catch (err) {
+    if (isErrno(err, "EBADF")) return {}; // started with stdin closed
+    throw err;
+  }
+  if (!kind.isFIFO() && !kind.isFile() && !kind.isSocket()) return {};
+  const text = readAll(0);
+  if (text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new BridgeError("E_USAGE", `the hook input on stdin is not JSON (${(err as Error).message}); this command is meant to be run by Claude Code, which writes the event as JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BridgeError("E_USAGE", `the hook input on stdin is JSON but not an object (got ${Array.isArray(value) ? "an array" : typeof value})`);
+  return value as HookInput;
+}
+
+function readAll(fd: number): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (err) {
+      // A non-blocking pipe inherited from a parent that set O_NONBLOCK: wait for data.
+      if (isErrno(err, "EAGAIN")) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        continue;
+      }
+      throw err;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+    total += n;
+    if (total > MAX_INPUT_BYTES) {
+      throw new BridgeError("E_TOO_LARGE", `the hook input on stdin is over ${MAX_INPUT_BYTES} bytes; refusing to read more`);
+    }
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
