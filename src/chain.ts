@@ -7,6 +7,7 @@ import { ensureRoleDir } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
 import { ID_PATTERN, newId } from "./message.ts";
 import type { Message } from "./message.ts";
+import { wakerOf } from "./rails.ts";
 
 export interface ChainContext {
   chain: string;
@@ -37,10 +38,24 @@ export function startHumanChain(paths: RolePaths): ChainContext {
   return writeContext(paths, { chain: newId("c"), hop: 0, at: new Date().toISOString(), source: "human" });
 }
 
-/** The woken turn continues the chain of the highest-hop message that woke it. */
-export function continueChain(paths: RolePaths, messages: readonly Message[]): ChainContext | undefined {
-  const waker = highestHop(messages);
-  if (!waker) return undefined;
+/**
+ * The message a woken turn continues: its waker (the highest hop still under maxHops, as the rails
+ * chose it), or — when every message already hit the loop guard — the highest of them, so that a
+ * stopped chain stays stopped. A stale refused message read along with fresh mail must not drag
+ * the fresh exchange onto its dead chain.
+ */
+export function wakingMessage(messages: readonly Message[], maxHops: number): Message | undefined {
+  return wakerOf(messages, maxHops) ?? highestHop(messages);
+}
+
+/** The woken turn continues the chain of the message that woke it, one hop further. */
+export function continueChain(paths: RolePaths, messages: readonly Message[], maxHops: number): ChainContext | undefined {
+  const waker = wakingMessage(messages, maxHops);
+  return waker ? continueFrom(paths, waker) : undefined;
+}
+
+/** Continues a known waker's chain (the rails' decision names it). */
+export function continueFrom(paths: RolePaths, waker: Stamp): ChainContext {
   return writeContext(paths, { chain: waker.chain, hop: waker.hop + 1, at: new Date().toISOString(), source: "wake" });
 }
 

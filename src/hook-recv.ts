@@ -6,7 +6,7 @@
 import { lstatSync } from "node:fs";
 import { pathsOf, receive, resolveIdentity } from "./bus.ts";
 import type { Identity } from "./bus.ts";
-import { chainFromEnv, continueChain, highestHop, readChainContext, startHumanChain } from "./chain.ts";
+import { chainFromEnv, continueChain, readChainContext, startHumanChain, wakingMessage } from "./chain.ts";
 import { loadSettingsLenient } from "./config.ts";
 import { describeError } from "./errors.ts";
 import { chooseBoundary, DOORBELL_MARK, MessageFrame } from "./frame.ts";
@@ -127,8 +127,8 @@ function trackChain(paths: RolePaths, env: NodeJS.ProcessEnv, prompt: unknown, s
     // hook wait already continued the chain of what it delivered; what is read now must not
     // lower that hop (nor may mail read on any automated turn).
     const current = readChainContext(paths);
-    const top = highestHop(consumed)!;
+    const top = wakingMessage(consumed, settings.maxHops)!;
     if (current?.source === "wake" && current.hop >= top.hop + 1) return;
   }
-  continueChain(paths, consumed);
+  continueChain(paths, consumed, settings.maxHops);
 }

@@ -13,7 +13,7 @@ import { lstatSync, watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { pathsOf, receive, resolveIdentity } from "./bus.ts";
 import type { Identity } from "./bus.ts";
-import { continueChain } from "./chain.ts";
+import { continueFrom } from "./chain.ts";
 import { configPath, loadSettingsLenient } from "./config.ts";
 import { chooseBoundary, doorbell, DOORBELL_RESERVE, MessageFrame } from "./frame.ts";
 import { isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, writeFileAtomic } from "./fsutil.ts";
@@ -202,7 +202,7 @@ class Waiter {
     if (!decision.wake || taken === undefined) return { kind: "wait", decision };
     const delivered = taken as ConsumeResult;
     try {
-      continueChain(paths, [...delivered.messages, ...batch]);
+      continueFrom(paths, decision);
     } catch {
       // The messages are consumed and must reach the model; the turn's sends then carry the role's
       // previous chain context, which is never more lenient than a fresh human chain.

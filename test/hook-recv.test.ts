@@ -156,6 +156,19 @@ test("a human prompt starts a new chain; the wake text continues the chain of th
   assert.equal(readChainContext(paths)!.hop, 4);
 });
 
+test("a woken turn continues the fresh message's chain, not a stale one that already hit the loop guard", (t) => {
+  const root = tempRoot(t);
+  const paths = rolePaths(root, PROJECT, "web");
+  send(root, "backend", "web", "stale, refused by the loop guard", { chain: "cdead", hop: 6 });
+  send(root, "backend", "web", "fresh", { chain: "cfresh", hop: 0 });
+  runHookSync("recv", hookEnv(root, "web"), events.prompt(DEFAULT_NUDGE));
+  assert.deepEqual({ ...readChainContext(paths)!, at: "" }, { chain: "cfresh", hop: 1, at: "", source: "wake" });
+  // Only dead mail: the chain stays past the guard, so replies cannot wake anyone.
+  send(root, "backend", "web", "dead again", { chain: "cdead", hop: 7 });
+  runHookSync("recv", hookEnv(root, "web"), events.prompt(DEFAULT_NUDGE));
+  assert.deepEqual({ ...readChainContext(paths)!, at: "" }, { chain: "cdead", hop: 8, at: "", source: "wake" });
+});
+
 // What Claude Code 2.1.328 passes as `prompt` on the turn an asyncRewake hook woke (e2e NOTES.md).
 function rewakePrompt(stderr: string): string {
   return `<task-notification>\n<summary>Stop hook feedback</summary>\n</task-notification>\n<system-reminder>\nStop hook blocking error from command "Stop": ${stderr}\n\n</system-reminder>`;
