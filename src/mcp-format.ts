@@ -55,10 +55,8 @@ export function acceptWithin(limit: number, maxChars = MAX_OUTPUT_CHARS): (m: Me
 }
 
 export function describeSession(s: SessionView): string {
-  // mcp-session.ts registers a server with no Claude Code process above it under its own pid.
-  const where = s.entrypoint === "mcp-server" && !s.tmux ? `MCP server pid ${s.pid} (not under Claude Code)` : describeWhere(s);
   const kind = s.attended === true ? "interactive" : s.attended === false && s.tmux ? "headless" : undefined;
-  const parts = [where, ...(kind ? [kind] : []), `last seen ${s.lastSeen}`];
+  const parts = [describeWhere(s), ...(kind ? [kind] : []), `last seen ${s.lastSeen}`];
   if (s.sessionId) parts.push(`Claude session ${s.sessionId}`);
   if (!s.live) parts.push(s.endedAt ? `ended ${s.endedAt}` : "process gone");
   return parts.join(", ");

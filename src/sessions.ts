@@ -155,6 +155,7 @@ function forgetOldDead(paths: RolePaths): void {
 /** "tmux pane %3 (socket /tmp/tmux-0/default)", "headless claude -p", … for humans and tools. */
 export function describeWhere(record: SessionRecord): string {
   if (record.tmux) return `tmux pane ${record.tmux.pane} (socket ${record.tmux.socket})`;
+  if (record.entrypoint === "mcp-server") return `MCP server pid ${record.pid} (not under Claude Code)`;
   if (record.attended === false) return `headless claude -p (pid ${record.pid})`;
   return `claude pid ${record.pid}${record.cwd ? ` in ${record.cwd}` : ""}`;
 }
