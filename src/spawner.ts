@@ -183,11 +183,14 @@ const SUBS: Record<string, Sub> = {
       const survive = (err: unknown): void => log({ event: "error", msg: `internal error, still running: ${describeError(err)}` });
       process.on("uncaughtException", survive);
       process.on("unhandledRejection", survive);
-      daemon.start();
-      await new Promise<void>((done) => {
+      // Listen before starting: a SIGTERM that arrives while start() is still scanning must stop
+      // the daemon cleanly, not kill it with Node's default action.
+      const stopRequested = new Promise<void>((done) => {
         process.once("SIGINT", () => done());
         process.once("SIGTERM", () => done());
       });
+      daemon.start();
+      await stopRequested;
       await daemon.stop();
       return 0;
     },
