@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeSandbox, runHeadless, type RunResult } from "./claude.ts";
+import { makeSandbox, runClaude, runHeadless, type RunResult } from "./claude.ts";
 import { callTool, reply, requestText, startModelServer, systemMessages, toolResults, type ModelRequest, type ModelServer } from "./model-server.ts";
 import { bridgeOk, inbox, installBridge, readJson, roleDir, roleEnv } from "./bridge.ts";
 
@@ -38,6 +38,10 @@ test("headless ping-pong: backend sends, frontend's prompt carries it and replie
   // rewake adds the asyncRewake Stop hook, which must not hold `claude -p` hostage.
   const installed = installBridge(box, { viaClaude: true, rewake: true });
   assert.match(installed, /hooks\.Stop: .*hook wait.*"asyncRewake":true/);
+  // What the user checks next: the real client connects to the server install registered, and doctor agrees.
+  const list = await runClaude({ cwd: box.cwd, env: box.env, args: ["mcp", "list"] });
+  assert.match(list.stdout, /^session-bridge: \S+node \S+\/session-bridge\.mjs mcp - ✔ Connected$/m);
+  assert.match(bridgeOk({ ...box.env, BRIDGE_ROOT: root }, ["doctor", "--config-dir", box.configDir]), /\nall good\n$/);
   const backend = roleEnv(box.env, root, "shop", "backend", { ANTHROPIC_BASE_URL: server.baseUrl("backend") });
   const frontend = roleEnv(box.env, root, "shop", "frontend", { ANTHROPIC_BASE_URL: server.baseUrl("frontend") });
   const PING = "PING-7c1e: the items API is live at GET /v1/items";

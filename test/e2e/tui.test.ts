@@ -138,6 +138,7 @@ test("rewake: an idle TUI with no daemon is woken by `hook wait` when mail arriv
   const context = systemMessages(turnsOf("rewake")[0]!).join("\n");
   assert.match(context, /hook additional context: \[session-bridge\] Messages for role "web"/);
   assert.ok(context.includes(`id="${first.id}" from="backend"`) && context.includes("MAIL-ONE before the first prompt"), context);
+  assert.equal(readJson(join(roleDir(root, "shop", "web"), "chain.json")).source, "human", "a typed prompt starts a chain");
 
   // The waiter is armed once the turn has ended; nobody types from here on and no daemon runs.
   const waiterFile = join(roleDir(root, "shop", "web"), "waiter.json");
