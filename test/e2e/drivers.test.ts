@@ -35,7 +35,9 @@ test("spawn driver: the daemon wakes each role with the real claude -p, each run
   const root = join(box.root, "bridge");
   const dirs = { frontend: join(box.root, "frontend"), backend: join(box.root, "backend") };
   for (const dir of Object.values(dirs)) mkdirSync(dir);
-  installBridge(box);
+  // With the rewake hook too: a spawned `claude -p` runs Stop hooks synchronously, so `hook wait`
+  // must step aside at once or every run would hang until spawn.timeoutSeconds.
+  installBridge(box, { rewake: true });
   // A human at a shell (no CLAUDECODE) sets the rails.
   const human = { ...box.env, BRIDGE_ROOT: root };
   bridgeOk(human, ["spawner", "on"]);

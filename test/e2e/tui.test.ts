@@ -2,7 +2,7 @@
 // its own private tmux server), registered by our MCP server and hooks, woken with nobody typing:
 // by the daemon's tmux nudge, and by `hook wait` (asyncRewake) with no daemon at all.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeSandbox, startTui, type Tui } from "./claude.ts";
@@ -101,15 +101,17 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
     ["frontend", 3, m0!.chain, "frontend-answer-2"],
   ]);
   assert.deepEqual(chain.slice(1).map((m) => m.replyTo), chain.slice(0, 3).map((m) => m.id));
-  // backend's typed prompt started the chain the kickoff carries.
-  assert.deepEqual(daemonLog(root).filter((e) => e.event === "nudged").map((e) => e.role), ["frontend", "backend", "frontend"]);
+  const log = daemonLog(root);
+  assert.deepEqual(log.filter((e) => e.event === "wake").map((e) => `${e.role}@${e.hop} via ${e.driver}`), ["frontend@0 via tmux", "backend@1 via tmux", "frontend@2 via tmux"]);
+  assert.deepEqual(log.filter((e) => e.event === "nudged" || e.event === "nudge-failed").map((e) => `${e.event} ${e.role}`), ["nudged frontend", "nudged backend", "nudged frontend"]);
 
-  // Each woken turn: the fixed nudge was typed as the prompt, and the mail that woke it is in the request.
-  const woken = (route: string) => turnsOf(route).filter((r) => lastUserText(r).includes(DEFAULT_NUDGE) && !lastUserHasToolResult(r));
-  const wokenTurns = [...woken("tmux-frontend"), ...woken("tmux-backend")].sort((a, b) => a.seq - b.seq);
-  assert.equal(wokenTurns.length, 3);
-  wokenTurns.forEach((req, i) => {
-    const mail = chain[i]!;
+  // Each woken turn: the fixed nudge was typed as the prompt, and the mail that woke it is in that
+  // request's context. (Found by message id: a nudge that lands while the session is still busy
+  // rides along with a tool result instead of opening a turn of its own, see the next test.)
+  chain.slice(0, 3).forEach((mail, i) => {
+    const req = turnsOf(`tmux-${mail.to}`).find((r) => systemMessages(r).some((text) => text.includes(`id="${mail.id}"`)));
+    assert.ok(req, `no request of ${mail.to} carries ${mail.id}`);
+    assert.ok(lastUserText(req).includes(DEFAULT_NUDGE), `woken turn ${i}: ${lastUserText(req)}`);
     const context = systemMessages(req).at(-1) ?? "";
     assert.ok(context.includes(`id="${mail.id}" from="${mail.from}"`) && context.includes(mail.body), `woken turn ${i}: ${context}`);
   });
@@ -119,6 +121,45 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
   assert.equal(status.unread, 1, "the hop-3 answer waits for backend's next human prompt");
   assert.match(status.notWoken, /^hops at \S+ \(tmux\): loop guard/);
   assert.ok(status.target.includes(`tmux pane ${backend!.paneId}`), status.target);
+  assert.deepEqual(server.unscripted.map((r) => r.seq), []);
+});
+
+test("tmux driver: a nudge typed into a busy session is taken mid-turn; the mail reaches that same turn", async (t) => {
+  const box = makeSandbox(t, { baseUrl: server.url });
+  const root = join(box.root, "bridge");
+  installBridge(box);
+  const human = { ...box.env, BRIDGE_ROOT: root };
+  bridgeOk(human, ["spawner", "on"]);
+  bridgeOk(human, ["spawner", "config", "driver=tmux", "cooldownSeconds=0"]);
+  // The turn stays busy in a Bash tool until the test lets it go: no timing luck involved.
+  const go = join(box.root, "go");
+  server.script("busy", [callTool("Bash", { command: `until [ -e ${go} ]; do sleep 0.05; done`, description: "a long task" }), reply("BUSY-DONE")]);
+  const tui = await startTui({ t, cwd: box.cwd, env: roleEnv(box.env, root, "shop", "web", { ANTHROPIC_BASE_URL: server.baseUrl("busy") }), args: ["--allowedTools", "Bash"] });
+  await registered(root, "web", tui);
+  await startDaemon(t, human);
+  await tui.submit("start the long task");
+  await server.waitForRequest((r) => r.kind === "turn" && r.route === "busy", 20_000);
+
+  const sent = JSON.parse(bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "backend", "web", "MAIL-WHILE-BUSY"]));
+  const nudged = await waitUntil("the nudge", () => daemonLog(root).find((e) => e.event === "nudged" || e.event === "nudge-failed"), 20_000, () => `${describeDaemonLog(root)}\n${tui.capture()}`);
+  assert.equal(nudged.event, "nudged", nudged.msg);
+  // Claude Code runs UserPromptSubmit when a prompt is queued during a turn, so the mail is read at once.
+  // ("nudged" may be logged as soon as the input line clears, a moment before the hook has run.)
+  const read = await waitUntil("the mail read by the queued prompt", () => {
+    const out = bridgeOk(human, ["status", "--project", "shop", sent.id]);
+    return /web: read/.test(out) && out;
+  }, 20_000, () => tui.capture());
+  assert.match(read, /web: read at \S+ by hook recv \(UserPromptSubmit/);
+  writeFileSync(go, "");
+  await tui.waitFor("BUSY-DONE", 20_000);
+
+  // No extra turn: the nudge rides along with the tool result, the mail in the context right after it.
+  const [first, second, ...more] = turnsOf("busy");
+  assert.equal(more.length, 0);
+  assert.ok(first && second);
+  assert.ok(lastUserHasToolResult(second) && lastUserText(second).includes(DEFAULT_NUDGE), lastUserText(second));
+  const context = systemMessages(second).at(-1) ?? "";
+  assert.ok(context.includes(`id="${sent.id}" from="backend"`) && context.includes("MAIL-WHILE-BUSY"), context);
   assert.deepEqual(server.unscripted.map((r) => r.seq), []);
 });
 
