@@ -1,5 +1,5 @@
-// Scenarios 4 and 5 of the end-to-end suite: interactive Claude Code TUIs in tmux panes (each on
-// its own private tmux server), registered by our MCP server and hooks, woken with nobody typing:
+// Scenarios 4 and 5 of the end-to-end suite: interactive Claude Code TUIs in panes of the test's
+// private tmux server, registered by our MCP server and hooks, woken with nobody typing:
 // by the daemon's tmux nudge, and by `hook wait` (asyncRewake) with no daemon at all.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -70,25 +70,26 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
   server.script("tmux-backend", player("backend", "frontend", "KICKOFF-5a2: the items API is live"));
   server.script("tmux-frontend", player("frontend", "backend"));
 
-  const [backend, frontend] = await Promise.all(
-    (["backend", "frontend"] as const).map((role) =>
-      startTui({ t, cwd: dirs[role], env: roleEnv(box.env, root, "shop", role, { ANTHROPIC_BASE_URL: server.baseUrl(`tmux-${role}`) }) }),
-    ),
-  );
-  await Promise.all([registered(root, "backend", backend!), registered(root, "frontend", frontend!)]);
+  // Two panes of one tmux server, as a user runs sibling sessions: the nudge must pick the right one.
+  const tuiEnv = (role: "backend" | "frontend") => roleEnv(box.env, root, "shop", role, { ANTHROPIC_BASE_URL: server.baseUrl(`tmux-${role}`) });
+  const backend = await startTui({ t, cwd: dirs.backend, env: tuiEnv("backend") });
+  const frontend = await startTui({ t, cwd: dirs.frontend, env: tuiEnv("frontend"), server: backend });
+  assert.equal(frontend.socket, backend.socket);
+  assert.notEqual(frontend.paneId, backend.paneId);
+  await Promise.all([registered(root, "backend", backend), registered(root, "frontend", frontend)]);
   await startDaemon(t, human);
 
   // The only typing a person does: one prompt in backend's pane.
-  await backend!.submit("tell frontend the API is live");
+  await backend.submit("tell frontend the API is live");
   const refusal = await waitUntil(
     "the loop guard to refuse the third nudge (backend at hop 3)",
     () => readJson(join(roleDir(root, "shop", "backend"), "wake.json"))?.lastRefusal,
     60_000,
-    () => `${describeDaemonLog(root)}\n--- backend pane\n${backend!.capture()}\n--- frontend pane\n${frontend!.capture()}`,
+    () => `${describeDaemonLog(root)}\n--- backend pane\n${backend.capture()}\n--- frontend pane\n${frontend.capture()}`,
   );
   assert.equal(refusal.code, "hops", JSON.stringify(refusal));
   // frontend's last turn ends with its text reply on screen.
-  await frontend!.waitFor("frontend: sent 2", 20_000);
+  await frontend.waitFor("frontend: sent 2", 20_000);
 
   const [m0, m2, ...f] = inbox(root, "shop", "frontend");
   const [m1, m3, ...b] = inbox(root, "shop", "backend");
@@ -115,12 +116,12 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
     const context = systemMessages(req).at(-1) ?? "";
     assert.ok(context.includes(`id="${mail.id}" from="${mail.from}"`) && context.includes(mail.body), `woken turn ${i}: ${context}`);
   });
-  assert.ok(frontend!.capture().includes(DEFAULT_NUDGE.slice(0, 40)), "the nudge shows in frontend's pane as typed input");
+  assert.ok(frontend.capture().includes(DEFAULT_NUDGE.slice(0, 40)), "the nudge shows in frontend's pane as typed input");
 
   const status = spawnerStatus(human).roles.find((r: any) => r.role === "backend");
   assert.equal(status.unread, 1, "the hop-3 answer waits for backend's next human prompt");
   assert.match(status.notWoken, /^hops at \S+ \(tmux\): loop guard/);
-  assert.ok(status.target.includes(`tmux pane ${backend!.paneId}`), status.target);
+  assert.ok(status.target.includes(`tmux pane ${backend.paneId}`), status.target);
   assert.deepEqual(server.unscripted.map((r) => r.seq), []);
 });
 
