@@ -1,5 +1,6 @@
 // The interactive Claude Code TUI in a tmux pane on a PRIVATE server (`tmux -S <tmp>/sock`):
-// tests never touch the user's default tmux server.
+// tests never touch the user's default tmux server. Several TUIs can share one server (`server`),
+// each in its own window, as a user runs sibling sessions in panes of one tmux.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +20,12 @@ export interface TuiOptions {
   rows?: number;
   /** Deadline for the ready footer. */
   readyTimeoutMs?: number;
+  /**
+   * Open this TUI as a new window on that TUI's tmux server instead of starting a server. Its
+   * environment is passed with `new-window -e` for every variable in `env` (a pane otherwise gets
+   * the server's environment, which is the first TUI's). The owner's kill() ends the whole server.
+   */
+  server?: Tui;
 }
 
 export interface Tui {
@@ -52,12 +59,9 @@ export interface Tui {
 const READY = /\? for shortcuts|mode on/;
 
 export async function startTui(o: TuiOptions): Promise<Tui> {
-  // A short private folder: socket paths are limited to ~100 bytes.
-  const dir = mkdtempSync(join(tmpdir(), "sb-tmux-"));
-  const socket = join(dir, "sock");
-  const conf = join(dir, "tmux.conf");
-  // remain-on-exit keeps the pane after claude exits so a test can read why it ended.
-  writeFileSync(conf, "set -g remain-on-exit on\nset -g history-limit 10000\nset -g default-terminal tmux-256color\n");
+  // A short private folder: socket paths are limited to ~100 bytes. A guest pane uses its host's.
+  const dir = o.server ? undefined : mkdtempSync(join(tmpdir(), "sb-tmux-"));
+  const socket = o.server ? o.server.socket : join(dir!, "sock");
   const tmux = (...args: string[]) => {
     const r = spawnSync("tmux", ["-S", socket, ...args], { encoding: "utf8", env: o.env });
     if (r.error) throw new Error(`cannot run tmux: ${r.error.message}; install tmux (apt-get install tmux)`);
@@ -66,21 +70,40 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
   const args = o.args ?? [];
   const claudeArgs = args.includes("--permission-mode") ? args : ["--permission-mode", "default", ...args];
   const started = performance.now();
-  // The first client forks the server, which inherits this environment; the pane gets it plus TMUX/TMUX_PANE.
-  const r = tmux("-f", conf, "new-session", "-d", "-s", "e2e", "-x", String(o.cols ?? 140), "-y", String(o.rows ?? 45), "-c", o.cwd, "--", CLAUDE_BIN, ...claudeArgs);
-  if (r.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`tmux new-session failed (${r.status}): ${r.stderr}`);
+  let target: string;
+  if (dir) {
+    const conf = join(dir, "tmux.conf");
+    // remain-on-exit keeps the pane after claude exits so a test can read why it ended.
+    writeFileSync(conf, "set -g remain-on-exit on\nset -g history-limit 10000\nset -g default-terminal tmux-256color\n");
+    // The first client forks the server, which inherits this environment; the pane gets it plus TMUX/TMUX_PANE.
+    const r = tmux("-f", conf, "new-session", "-d", "-s", "e2e", "-x", String(o.cols ?? 140), "-y", String(o.rows ?? 45), "-c", o.cwd, "--", CLAUDE_BIN, ...claudeArgs);
+    if (r.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`tmux new-session failed (${r.status}): ${r.stderr}`);
+    }
+    target = "e2e:0.0";
+  } else {
+    const vars = Object.entries(o.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    const r = tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "e2e:", "-c", o.cwd, ...vars, "--", CLAUDE_BIN, ...claudeArgs);
+    if (r.status !== 0) throw new Error(`tmux new-window failed (${r.status}): ${r.stderr}`);
+    // The pane id (%N) is a stable target, unlike a window index.
+    target = r.stdout.trim();
   }
-  const target = "e2e:0.0";
   const [pidText = "", paneId = ""] = tmux("display-message", "-p", "-t", target, "#{pane_pid} #{pane_id}").stdout.trim().split(" ");
   const pid = Number(pidText);
   let tree: number[] = [pid];
   let killed = false;
+  // Every pane's claude on the server (an owner ends them all): collected before the server goes.
+  const panePids = (): number[] => {
+    const l = tmux("list-panes", "-a", "-F", "#{pane_pid}");
+    return l.status === 0 ? l.stdout.split("\n").map(Number).filter((n) => n > 0) : [];
+  };
   const killSync = () => {
-    spawnSync("tmux", ["-S", socket, "kill-server"], { stdio: "ignore" });
-    killTreeSync(pid, "SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    const pids = dir ? [pid, ...panePids()] : [pid];
+    if (dir) spawnSync("tmux", ["-S", socket, "kill-server"], { stdio: "ignore" });
+    else spawnSync("tmux", ["-S", socket, "kill-pane", "-t", target], { stdio: "ignore" });
+    for (const p of pids) killTreeSync(p, "SIGKILL");
+    if (dir) rmSync(dir, { recursive: true, force: true });
   };
   const forget = onProcessExit(killSync);
 
@@ -142,11 +165,15 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
     async kill() {
       if (killed) return;
       killed = true;
-      // Collect the tree first: once claude dies its hooks and MCP servers are re-parented.
+      // Collect the trees first: once claude dies its hooks and MCP servers are re-parented.
       if (isAlive(pid)) tree = processTree(pid);
-      tmux("kill-server");
+      if (dir) {
+        // The owner ends the server, and with it every guest pane still running.
+        for (const p of panePids()) if (p !== pid && isAlive(p)) tree.push(...processTree(p));
+        tmux("kill-server");
+      } else tmux("kill-pane", "-t", target);
       await Promise.all(tree.filter(isAlive).map((p) => killTree(p, "SIGTERM", 2000)));
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
       forget();
     },
   };
