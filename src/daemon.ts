@@ -177,9 +177,20 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const at = now();
     const decision = claimWake(
       paths,
-      (h) => decideWake({ ...base, batch: batch.messages, history: history(h), now: at, target: target.ok ? { ok: true } : { ok: false, reason: target.reason } }),
+      (h) => {
+        // Read again under the wake lock: `hook wait` consumes inside its own claim, so mail a
+        // rewake already delivered is gone here and never wakes the session a second time.
+        batch = readBatch(paths, state.positions[r.key]);
+        if (batch.messages.length === 0) return { wake: false, code: "nothing-new", reason: "the mail was read meanwhile" };
+        return decideWake({ ...base, batch: batch.messages, history: history(h), now: at, target: target.ok ? { ok: true } : { ok: false, reason: target.reason } });
+      },
       { driver: role.driver, inFlight: driver.tracksRuns, now: at },
     );
+    if (!decision.wake && decision.code === "nothing-new") {
+      r.pending = false;
+      setPosition(r, batch);
+      return;
+    }
     if (!decision.wake) return refused(r, batch, decision, own !== undefined);
     r.pending = false;
     r.lastLogged = undefined;
