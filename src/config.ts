@@ -10,6 +10,13 @@ import { mergeSettings, validateSettings } from "./settings-schema.ts";
 import type { Settings } from "./settings-schema.ts";
 
 export const CONFIG_FILE = "spawner.config.json";
+
+/** An empty settings file: an error like any other, but also what an editor leaves for an instant. */
+export class EmptyConfigError extends BridgeError {
+  constructor(message: string) {
+    super("E_CONFIG", message);
+  }
+}
 export type Overrides = Record<string, unknown>;
 
 export function configPath(root: string): string {
@@ -23,7 +30,7 @@ export function readOverrides(root: string): Overrides {
   if (text === undefined) return {};
   // An empty file is most often an editor caught between truncating and writing: reading it as
   // "all defaults" would switch automation off for that instant, so it is an error like any other.
-  if (text.trim() === "") throw new BridgeError("E_CONFIG", `${path} is empty; write {} for the defaults, or delete it`);
+  if (text.trim() === "") throw new EmptyConfigError(`${path} is empty; write {} for the defaults, or delete it`);
   const value = parseJson(text);
   if (value === undefined) {
     let detail = "not valid JSON";

@@ -5,7 +5,7 @@
 import { statSync, watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { listProjects, listRoles } from "./bus.ts";
-import { CONFIG_FILE, loadSettings } from "./config.ts";
+import { CONFIG_FILE, EmptyConfigError, loadSettings } from "./config.ts";
 import { BridgeError, describeError, isErrno } from "./errors.ts";
 import { ensureDir } from "./fsutil.ts";
 import { ensureRoot, projectsDir, rolePaths } from "./layout.ts";
@@ -79,14 +79,21 @@ export function createDaemon(options: DaemonOptions): Daemon {
   };
 
   /** Re-read on every event; a bad edit keeps the last good settings, reported once per distinct error. */
+  let emptySeen = false;
   const loadConfig = (): void => {
     try {
       settings = loadSettings(root);
+      emptySeen = false;
       if (configError !== undefined) log({ event: "config-ok", msg: "the settings file is valid again; using it" });
       configError = undefined;
     } catch (err) {
       const message = describeError(err);
       if (!(err instanceof BridgeError) || err.code !== "E_CONFIG") throw err;
+      // An editor truncates before it writes: an empty file is reported only if it is still empty
+      // at the next look; meanwhile the last good settings apply, as for any bad file.
+      const transient = err instanceof EmptyConfigError && !emptySeen;
+      emptySeen = err instanceof EmptyConfigError;
+      if (transient) return;
       if (message !== configError) log({ event: "config-error", msg: `${message}; keeping the last good settings` });
       configError = message;
     }

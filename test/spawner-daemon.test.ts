@@ -117,6 +117,21 @@ test("daemon: a corrupt settings file is logged once and survived with the last 
   });
 });
 
+test("daemon: an empty settings file is an error only if it stays empty; meanwhile the last good settings hold", async () => {
+  const { box, cwd, log, env } = setup();
+  ok(box, ["spawner", "on"]);
+  spawnRoles(box, cwd, ["backend"]);
+  const daemon = await runDaemon(box, env);
+  await using(box, () => [daemon], async () => {
+    writeFileSync(join(box.root, "spawner.config.json"), "");
+    send(box, "shop", "web", "backend", "one");
+    await waitFor("a run with the last good settings (automation still on)", () => runs(log).length >= 1);
+    send(box, "shop", "web", "backend", "two");
+    const error = await waitForLog(box, "the empty file reported once it stays empty", (e) => e.event === "config-error");
+    assert.match(error.msg, /spawner\.config\.json is empty; write \{\} for the defaults, or delete it; keeping the last good settings/);
+  });
+});
+
 test("daemon: a second daemon for the same root is refused, naming the first", async () => {
   const { box, env } = setup();
   const first = await runDaemon(box, env);
