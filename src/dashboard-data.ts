@@ -4,7 +4,7 @@
 // from the store's own readers (collectStatus, readAllKept, listSessions, readRecentLog) and
 // bounded, so a long history never makes a large page.
 import { statSync } from "node:fs";
-import { listProjects } from "./bus.ts";
+import { listProjects, listRoles } from "./bus.ts";
 import { loadSettingsLenient } from "./config.ts";
 import { describeError, isErrno } from "./errors.ts";
 import { listHistory, readAllKept } from "./inbox.ts";
@@ -134,13 +134,14 @@ export function createSnapshotter(root: string, options: { admin: boolean }): Sn
       const problems: string[] = [];
       const used = new Set<string>();
       const { settings, error } = loadSettingsLenient(root);
-      const status = safely(problems, "reading the roles and the daemon", () => collectStatus(root), undefined);
-      const statusRoles = status?.roles ?? [];
-      const names = new Set([...safely(problems, "listing the projects", () => listProjects(root), []), ...statusRoles.map((r) => r.project)]);
+      const status = safely(problems, "reading the roles' status", () => collectStatus(root), undefined);
+      const listed = safely(problems, "listing the projects", () => listProjects(root), []);
+      const statusRoles = status?.roles ?? bareRoles(root, settings, listed, problems);
+      const names = new Set([...listed, ...statusRoles.map((r) => r.project)]);
       const projects = [...names].sort().map((name) => {
         const roles = statusRoles.filter((r) => r.project === name).map((r) => roleView(root, settings, r, problems));
         const read = (paths: RolePaths): CachedRole["kept"] => keptOf(paths, used);
-        const messages = safely(problems, `reading the messages of project ${name}`, () => projectMessages(root, name, roles, read), { views: [], total: 0, skipped: 0 });
+        const messages = projectMessages(root, name, roles, read, problems);
         return { name, roles, messages: messages.views, totalMessages: messages.total, skippedLines: messages.skipped };
       });
       for (const key of [...cache.keys()]) if (!used.has(key)) cache.delete(key);
@@ -191,12 +192,18 @@ function roleView(root: string, settings: Settings, r: RoleStatus, problems: str
 }
 
 /** One entry per message id: a broadcast sits in every recipient's inbox, each with its own read state. */
-function projectMessages(root: string, project: string, roles: RoleView[], keptOf: (paths: RolePaths) => CachedRole["kept"]): { views: MessageView[]; total: number; skipped: number } {
+function projectMessages(
+  root: string,
+  project: string,
+  roles: RoleView[],
+  keptOf: (paths: RolePaths) => CachedRole["kept"],
+  problems: string[],
+): { views: MessageView[]; total: number; skipped: number } {
   const byId = new Map<string, MessageView>();
   let skipped = 0;
   for (const role of roles) {
     if (!role.joined) continue;
-    const kept = keptOf(rolePaths(root, project, role.role));
+    const kept = safely(problems, `reading the messages of ${project}/${role.role}`, () => keptOf(rolePaths(root, project, role.role)), { messages: [], skipped: 0 });
     skipped += kept.skipped;
     for (const { message, read } of kept.messages) {
       let view = byId.get(message.id);
@@ -222,6 +229,18 @@ function projectMessages(root: string, project: string, roles: RoleView[], keptO
   // Ids start with the send time in base 36, so they break ties between equal timestamps in order.
   const all = [...byId.values()].sort((a, b) => (a.ts === b.ts ? cmp(b.id, a.id) : cmp(b.ts, a.ts)));
   return { views: all.slice(0, MESSAGES_PER_PROJECT), total: all.length, skipped };
+}
+
+/** When the status cannot be read as a whole: each joined role with its settings, so the page still lists it. */
+function bareRoles(root: string, settings: Settings, projects: string[], problems: string[]): RoleStatus[] {
+  const roles: RoleStatus[] = [];
+  for (const project of projects) {
+    for (const role of safely(problems, `listing the roles of ${project}`, () => listRoles(root, project), [])) {
+      const eff = effectiveRole(settings, project, role);
+      roles.push({ project, role, joined: true, auto: eff.auto, mode: eff.mode, driver: eff.driver, target: "unknown (see the problem above)", unread: 0 });
+    }
+  }
+  return roles;
 }
 
 function eventView(e: ReturnType<typeof readRecentLog>[number]): EventView {
