@@ -4,6 +4,8 @@
 // from the store's own readers (collectStatus, readAllKept, listSessions, readRecentLog) and
 // bounded, so a long history never makes a large page.
 import { statSync } from "node:fs";
+import { homedir } from "node:os";
+import { sep } from "node:path";
 import { listProjects, listRoles } from "./bus.ts";
 import { loadSettingsLenient } from "./config.ts";
 import { describeError, isErrno } from "./errors.ts";
@@ -93,6 +95,8 @@ export interface EventView {
 export interface DashboardSnapshot {
   version: string;
   root: string;
+  /** The root as a person reads it: ~/… when under the home folder. */
+  rootLabel: string;
   admin: boolean;
   automation: SpawnerStatus["settings"] & { configError?: string };
   daemon: SpawnerStatus["daemon"];
@@ -150,6 +154,7 @@ export function createSnapshotter(root: string, options: { admin: boolean }): Sn
       return {
         version: __VERSION__,
         root,
+        rootLabel: homeRelative(root),
         admin: options.admin,
         automation: {
           ...(status?.settings ?? { enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, defaultOffRoles, denyTools, nudgePrompt }),
@@ -260,6 +265,11 @@ export function cut(text: string, max: number): string {
   if (text.length <= max) return text;
   const high = text.charCodeAt(max - 1);
   return text.slice(0, high >= 0xd800 && high <= 0xdbff ? max - 1 : max);
+}
+
+function homeRelative(path: string): string {
+  const home = homedir();
+  return home.length > 1 && (path === home || path.startsWith(home + sep)) ? `~${path.slice(home.length)}` : path;
 }
 
 function statKey(path: string): string {

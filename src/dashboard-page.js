@@ -151,7 +151,8 @@
 
   function renderTop(snap) {
     $("version").textContent = `v${snap.version}`;
-    $("root").textContent = snap.root;
+    $("root").textContent = snap.rootLabel;
+    $("root").title = `the bus folder (BRIDGE_ROOT): ${snap.root}`;
     const a = snap.automation;
     const pill = $("automation");
     pill.textContent = a.configError ? "settings file invalid" : a.enabled ? "automation on" : "automation off";
