@@ -59,14 +59,16 @@ export async function runDashboard(argv: string[]): Promise<number> {
     const admin = args.flags.admin === true;
     if (admin) assertMayAdmin(process.env);
     const root = resolveRoot(process.env);
+    // Listening for the stop before saying where we are: a script may send SIGTERM the moment it reads the URL.
+    const stopped = new Promise<void>((done) => {
+      process.once("SIGINT", () => done());
+      process.once("SIGTERM", () => done());
+    });
     const server = await listen(root, admin, port, err);
     process.stdout.write(json ? JSON.stringify({ url: server.url, port: server.port, admin, root }) + "\n" : server.url + "\n");
     err(`showing ${root} on 127.0.0.1 only, ${admin ? "with admin buttons" : "read-only (--admin for the settings buttons)"}; stop with Ctrl-C`);
     if (args.flags.open === true) openInBrowser(server.url, process.env, err);
-    await new Promise<void>((done) => {
-      process.once("SIGINT", () => done());
-      process.once("SIGTERM", () => done());
-    });
+    await stopped;
     await server.close();
     return 0;
   } catch (error) {

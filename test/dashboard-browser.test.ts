@@ -10,7 +10,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { rolePaths } from "../src/layout.ts";
 import { claimWake } from "../src/wake-state.ts";
 import { chromiumMissing, launchChromium } from "./helpers/browser.ts";
-import { startDashboard } from "./helpers/dashboard.ts";
+import { deferrer, startDashboard } from "./helpers/dashboard.ts";
 import type { DashboardProc } from "./helpers/dashboard.ts";
 import { sandbox, send } from "./helpers/spawner.ts";
 import type { Sandbox } from "./helpers/spawner.ts";
@@ -28,13 +28,14 @@ interface Opened {
 
 /** Everything started here is stopped when the test ends, whatever happened. */
 async function open(t: TestContext, seed: (box: Sandbox) => void, args: string[] = []): Promise<Opened> {
+  const defer = deferrer(t);
   const box = sandbox();
-  t.after(() => box.cleanup());
+  defer(() => box.cleanup());
   seed(box);
   const dashboard = await startDashboard(box, args);
-  t.after(() => dashboard.stop());
+  defer(() => dashboard.stop());
   const browser = await launchChromium(box.dir);
-  t.after(() => browser.close());
+  defer(() => browser.close());
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on("console", (m) => {

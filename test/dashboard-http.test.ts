@@ -11,18 +11,26 @@ import { spawn } from "node:child_process";
 import { BIN } from "./helpers/bin.ts";
 import { baseEnv, cli, ok, sandbox, send, waitFor } from "./helpers/spawner.ts";
 import type { Sandbox } from "./helpers/spawner.ts";
-import { inotifyWatches, openEvents, request, startDashboard } from "./helpers/dashboard.ts";
+import { deferrer, inotifyWatches, openEvents, request, startDashboard } from "./helpers/dashboard.ts";
 import type { DashboardProc } from "./helpers/dashboard.ts";
+
+const deferrers = new WeakMap<TestContext, (fn: () => unknown) => void>();
+/** Everything a test starts is stopped before its folder goes, even when it fails. */
+function defer(t: TestContext, fn: () => unknown): void {
+  let d = deferrers.get(t);
+  if (!d) deferrers.set(t, (d = deferrer(t)));
+  d(fn);
+}
 
 function box(t: TestContext): Sandbox {
   const b = sandbox();
-  t.after(() => b.cleanup());
+  defer(t, () => b.cleanup());
   return b;
 }
 
 async function dashboard(t: TestContext, b: Sandbox, args: string[] = [], extra: Record<string, string> = {}): Promise<DashboardProc> {
   const d = await startDashboard(b, args, extra);
-  t.after(() => d.stop());
+  defer(t, () => d.stop());
   return d;
 }
 
@@ -134,7 +142,7 @@ test("--port: a whole number up to 65535; a port in use is named with the fix; a
   }
   const busy = createServer();
   await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
-  t.after(() => busy.close());
+  defer(t, () => busy.close());
   const port = (busy.address() as { port: number }).port;
   const r = cli(b, ["dashboard", "--port", String(port)]);
   assert.equal(r.status, 1);
@@ -225,7 +233,7 @@ test("the event stream: a snapshot at once, a new one when a message is sent wit
   send(b, "shop", "web", "backend", "first");
   const d = await dashboard(t, b, [], { BRIDGE_DASHBOARD_HEARTBEAT_MS: "100" });
   const stream = await openEvents(d.port, d.token);
-  t.after(() => stream.close());
+  defer(t, () => stream.close());
   assert.equal(stream.status, 200);
   const first = await waitFor("the first snapshot", () => stream.snapshots()[0]);
   assert.deepEqual(first.projects[0].messages.map((m: { body: string }) => m.body), ["first"]);
@@ -279,7 +287,7 @@ test("--open hands the URL to xdg-open, or says there is none; --json and --help
 test("--json prints the URL, port, mode and root as one JSON line", async (t) => {
   const b = box(t);
   const child = spawn(process.execPath, [BIN, "dashboard", "--json"], { env: baseEnv(b), stdio: ["ignore", "pipe", "ignore"] });
-  t.after(() => child.kill("SIGTERM"));
+  defer(t, () => child.kill("SIGTERM"));
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (x: string) => (out += x));
   const line = await waitFor("the JSON line", () => out.includes("\n") && out);

@@ -6,9 +6,31 @@ import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import type { ClientRequest, IncomingHttpHeaders } from "node:http";
+import type { TestContext } from "node:test";
 import { BIN } from "./bin.ts";
 import { baseEnv, waitFor } from "./spawner.ts";
 import type { Sandbox } from "./spawner.ts";
+
+/**
+ * Cleanup in reverse order of set-up, in one hook, each step attempted even if another fails:
+ * the browser closes before the server stops, and both before their folder is removed (node:test
+ * runs separate `after` hooks first-registered first, and stops at the first that throws).
+ */
+export function deferrer(t: TestContext): (fn: () => unknown) => void {
+  const steps: (() => unknown)[] = [];
+  t.after(async () => {
+    const errors: unknown[] = [];
+    for (const step of steps.reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  });
+  return (fn) => void steps.push(fn);
+}
 
 export interface DashboardProc {
   child: ChildProcess;
