@@ -101,7 +101,8 @@
     });
     source.addEventListener("error", () => {
       document.body.dataset.state = "reconnecting";
-      $("conn-text").textContent = source.readyState === EventSource.CLOSED ? "disconnected (reload the page)" : "reconnecting…";
+      // CLOSED: the server refused the stream (a restarted dashboard has a new token): only its new URL works.
+      $("conn-text").textContent = source.readyState === EventSource.CLOSED ? "disconnected: open the URL the dashboard printed" : "reconnecting…";
     });
   }
 
@@ -113,9 +114,15 @@
         headers: { "Content-Type": "application/json", "X-Bridge-Token": token },
         body: JSON.stringify(body),
       });
-      const answer = await res.json();
-      if (res.ok) notify(answer.text, "ok");
-      else notify(`${answer.error.code}: ${answer.error.message}`, "error");
+      const text = await res.text();
+      let answer = null;
+      try {
+        answer = JSON.parse(text);
+      } catch {
+        // Not JSON: a refusal before the action ran (token, Host, origin); its text says why.
+      }
+      if (res.ok && answer) notify(answer.text, "ok");
+      else notify(answer && answer.error ? `${answer.error.code}: ${answer.error.message}` : `refused (${res.status}): ${text.trim()}`, "error");
     } catch (err) {
       notify(`the request failed: ${err.message}`, "error");
     } finally {

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { rolePaths } from "../src/layout.ts";
@@ -124,7 +124,16 @@ test("with --admin the buttons switch automation and a role's mode through the C
   await page.getByTestId("admin-automation").click();
   await page.locator('[data-testid="automation"]', { hasText: "automation off" }).waitFor();
   assert.equal(config().enabled, false);
-  assert.deepEqual(errors, []);
+
+  // A refused change is shown with its reason, and the file is left as it was.
+  writeFileSync(join(box.root, "spawner.config.json"), "{ nope");
+  await page.locator('[data-testid="automation"]', { hasText: "settings file invalid" }).waitFor();
+  await page.getByTestId("admin-automation").click();
+  await page.locator("#notice-text", { hasText: "E_CONFIG" }).waitFor();
+  assert.match((await page.locator("#notice-text").textContent()) ?? "", /E_CONFIG: .*spawner\.config\.json is not valid JSON/);
+  assert.equal(readFileSync(join(box.root, "spawner.config.json"), "utf8"), "{ nope");
+  // Browsers log failed requests (this 400) to the console; nothing else may be there.
+  assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
 });
 
 async function waitForCount(page: Page, selector: string, n: number): Promise<void> {
