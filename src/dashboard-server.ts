@@ -85,6 +85,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     const next = current();
     const changed = next !== last && next !== "";
     if (changed) last = next;
+    if (last === "") return; // no snapshot could be made yet; the warning said why
     const targets = changed ? [...clients] : only ? [only] : [];
     for (const res of targets) send(res, `event: snapshot\ndata: ${last}\n\n`);
   };
@@ -151,8 +152,10 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         return reply(res, 200, "text/javascript; charset=utf-8", appJs);
       case "style":
         return reply(res, 200, "text/css; charset=utf-8", pageCss);
-      case "snapshot":
-        return reply(res, 200, "application/json; charset=utf-8", current());
+      case "snapshot": {
+        const body = current();
+        return body === "" ? refuse(res, 500, "the snapshot failed; see the dashboard's stderr") : reply(res, 200, "application/json; charset=utf-8", body);
+      }
       case "events":
         return joinStream(res);
       case "automation":
