@@ -6,3 +6,17 @@ declare module "embedded:mcp-sdk" {
 }
 
 declare const __VERSION__: string;
+
+// The dashboard's page, style and script, imported `with { type: "text" }` (esbuild's text loader).
+declare module "*.html" {
+  const text: string;
+  export default text;
+}
+declare module "*.css" {
+  const text: string;
+  export default text;
+}
+declare module "*/dashboard-page.js" {
+  const text: string;
+  export default text;
+}

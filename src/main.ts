@@ -24,6 +24,7 @@ const commands: Record<string, () => Promise<Runner>> = {
   doctor: async () => (await import("./doctor.ts")).runDoctor,
   spawner: async () => (await import("./spawner.ts")).runSpawner,
   hook: async () => (await import("./hooks.ts")).runHook,
+  dashboard: async () => (await import("./dashboard.ts")).runDashboard,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups
@@ -57,6 +58,10 @@ automatic wake-ups (off until you opt in):
   spawner config [KEY=VALUE ...]       global rails: maxHops, rateLimitPerMinute, cooldownSeconds…
   spawner status [--json]              the daemon, each role, and why it was not woken
   spawner run [--replay]               the wake daemon (foreground)
+
+watching:
+  dashboard [--port N] [--open] [--admin]   a live view of rooms, messages and wakes in your
+                        browser, on 127.0.0.1 only (--admin: settings buttons)
 
 every command takes --help; human-facing ones take --json.
   --version             print the version`;

@@ -2,13 +2,14 @@
 //   daemon.pid     O_EXCL single-instance lock: {pid, start, host, startedAt}
 //   state.json     per role: how far the daemon has looked in the inbox (its position, separate
 //                  from the role's consumer cursor), the spawned run in flight, the last run
-//   log.jsonl      one JSON object per event (rotated to log.1.jsonl past a size)
+//   log.jsonl      one JSON object per event (rotated to log.1.jsonl past a size); read back
+//                  by readRecentLog (the dashboard's spawner panel)
 //   runs/          one log file per spawned run, newest kept
-import { closeSync, constants, fstatSync, openSync, readdirSync, renameSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, renameSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { BridgeError, isErrno } from "./errors.ts";
-import { ensureDir, FILE_MODE, isRecord, openForAppend, parseJson, readFileIfExists, removeQuietly, writeAll, writeFileAtomic } from "./fsutil.ts";
+import { ensureDir, FILE_MODE, isRecord, openForAppend, openNoFollow, parseJson, readFileIfExists, removeQuietly, writeAll, writeFileAtomic } from "./fsutil.ts";
 import { ensureRoot } from "./layout.ts";
 import { withLock } from "./lock.ts";
 import { isSameProcessAlive, processStartTime } from "./proc.ts";
@@ -18,12 +19,21 @@ export interface SpawnerPaths {
   pid: string;
   state: string;
   log: string;
+  /** The previous log, moved aside when log.jsonl passed its size limit. */
+  rotatedLog: string;
   runs: string;
 }
 
 export function spawnerPaths(root: string): SpawnerPaths {
   const dir = join(root, "spawner");
-  return { dir, pid: join(dir, "daemon.pid"), state: join(dir, "state.json"), log: join(dir, "log.jsonl"), runs: join(dir, "runs") };
+  return {
+    dir,
+    pid: join(dir, "daemon.pid"),
+    state: join(dir, "state.json"),
+    log: join(dir, "log.jsonl"),
+    rotatedLog: join(dir, "log.1.jsonl"),
+    runs: join(dir, "runs"),
+  };
 }
 
 const HOST = hostname();
@@ -211,7 +221,7 @@ export function createLogger(root: string, options: { stderr?: (line: string) =>
       const fd = openForAppend(paths.log);
       try {
         writeAll(fd, JSON.stringify({ ts, t, ...entry }) + "\n");
-        if (fstatSync(fd).size > maxBytes) renameSync(paths.log, `${paths.log.slice(0, -".jsonl".length)}.1.jsonl`);
+        if (fstatSync(fd).size > maxBytes) renameSync(paths.log, paths.rotatedLog);
       } finally {
         closeSync(fd);
       }
@@ -220,6 +230,64 @@ export function createLogger(root: string, options: { stderr?: (line: string) =>
       options.stderr?.(`${ts} log-error: cannot write ${paths.log}: ${(err as Error).message}`);
     }
   };
+}
+
+/** A log line as written by createLogger: the entry plus its time. */
+export interface LoggedEntry extends LogEntry {
+  ts: string;
+}
+
+/** How much of each log file's end readRecentLog looks at: enough for hundreds of events, never the whole file. */
+const LOG_TAIL_BYTES = 256 * 1024;
+
+/**
+ * The newest `limit` events, oldest first: the end of log.jsonl, and of log.1.jsonl when the
+ * current file holds fewer. Lines that are not an event (torn by a crash, edited) are skipped.
+ */
+export function readRecentLog(root: string, limit: number): LoggedEntry[] {
+  if (limit <= 0) return [];
+  const paths = spawnerPaths(root);
+  let entries = tailEntries(paths.log);
+  if (entries.length < limit) entries = [...tailEntries(paths.rotatedLog), ...entries];
+  return entries.slice(-limit);
+}
+
+function tailEntries(path: string): LoggedEntry[] {
+  let fd: number;
+  try {
+    fd = openNoFollow(path, constants.O_RDONLY);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return [];
+    throw err;
+  }
+  let text: string;
+  let cut: boolean;
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - LOG_TAIL_BYTES);
+    const buf = Buffer.alloc(size - start);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, start + got);
+      if (n === 0) break;
+      got += n;
+    }
+    text = buf.toString("utf8", 0, got);
+    cut = start > 0;
+  } finally {
+    closeSync(fd);
+  }
+  const lines = text.split("\n");
+  // Reading from the middle of the file: the first piece is the end of a line, not a line.
+  if (cut) lines.shift();
+  const entries: LoggedEntry[] = [];
+  for (const line of lines) {
+    const value = parseJson(line);
+    if (isRecord(value) && typeof value.event === "string" && typeof value.msg === "string" && typeof value.ts === "string") {
+      entries.push(value as LoggedEntry);
+    }
+  }
+  return entries;
 }
 
 export const RUN_LOGS_KEPT = 200;

@@ -11,7 +11,7 @@ import { ensureRoleDir, rolePaths } from "../src/layout.ts";
 import type { RolePaths } from "../src/layout.ts";
 import type { Message } from "../src/message.ts";
 import { BridgeError } from "../src/errors.ts";
-import { acquireDaemonLock, createLogger, loadDaemonState, pruneRunLogs, readDaemonHolder, runLogPath, saveDaemonState, spawnerPaths } from "../src/spawner-state.ts";
+import { acquireDaemonLock, createLogger, loadDaemonState, pruneRunLogs, readDaemonHolder, readRecentLog, runLogPath, saveDaemonState, spawnerPaths } from "../src/spawner-state.ts";
 import { allTaken, endPosition, positionIn, readBatch } from "../src/wake-batch.ts";
 import { planSpawn, spawnTargetCheck } from "../src/driver-spawn.ts";
 import { defaultSettings, effectiveRole } from "../src/settings-schema.ts";
@@ -112,6 +112,32 @@ test("log: JSON lines with a sub-millisecond time, mirrored to stderr, rotated p
   rmSync(join(root, "spawner"), { recursive: true });
   log({ event: "after", msg: "the folder is gone" });
   assert.match(lines.at(-1)!, /log-error: cannot write/);
+}));
+
+test("recent log: the newest events across the rotation, oldest first; bad lines and a torn tail skipped", withRoot((root) => {
+  assert.deepEqual(readRecentLog(root, 10), [], "no log yet reads as none");
+  mkdirSync(join(root, "spawner"), { recursive: true });
+  const log = createLogger(root, { maxBytes: 600 });
+  for (let i = 0; i < 12; i++) log({ event: "wake", project: "shop", role: "web", msg: `event ${i}` });
+  assert.ok(existsSync(spawnerPaths(root).rotatedLog), "the log rotated");
+  writeFileSync(spawnerPaths(root).log, "not json\n" + '{"event":"x"}\n', { flag: "a" });
+  log({ event: "refused", project: "shop", role: "web", code: "hops", msg: "event 12" });
+  writeFileSync(spawnerPaths(root).log, '{"event":"torn', { flag: "a" });
+  const recent = readRecentLog(root, 4);
+  assert.deepEqual(recent.map((e) => e.msg), ["event 9", "event 10", "event 11", "event 12"]);
+  assert.equal(recent.at(-1)!.code, "hops");
+  assert.match(recent[0]!.ts, /^\d{4}-\d\d-\d\dT/);
+  assert.deepEqual(readRecentLog(root, 0), []);
+}));
+
+test("recent log: only the end of a large file is read, starting at a whole line", withRoot((root) => {
+  mkdirSync(join(root, "spawner"), { recursive: true });
+  const line = (i: number): string => JSON.stringify({ ts: "2026-01-01T00:00:00.000Z", event: "wake", msg: `event ${i} ${"x".repeat(200)}` }) + "\n";
+  writeFileSync(spawnerPaths(root).log, Array.from({ length: 3000 }, (_, i) => line(i)).join(""));
+  const recent = readRecentLog(root, 5000);
+  assert.ok(recent.length > 500 && recent.length < 3000, `read ${recent.length} events from the end`);
+  assert.match(recent.at(-1)!.msg, /^event 2999 /);
+  assert.equal(Number(/^event (\d+)/.exec(recent[0]!.msg)![1]), 3000 - recent.length, "every event read is whole and in order");
 }));
 
 test("run logs: named by time, project and role; only the newest are kept", withRoot((root) => {
