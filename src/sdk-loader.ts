@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Script } from "node:vm";
-import sdkSource, { sdkHash } from "embedded:mcp-sdk";
+import { embeddedSource, nodeRequire } from "./embedded.ts";
 import { isErrno } from "./errors.ts";
+import { ensureDir } from "./fsutil.ts";
 import { isSea } from "./runtime.ts";
 
 export type McpSdk = typeof import("./mcp-sdk.ts");
@@ -13,10 +13,23 @@ export interface LoadOptions {
    * A folder for V8's code cache of the SDK. Without a usable cache V8 parses the whole bundle and
    * compiles each function on first call (~10 ms); with one it deserializes bytecode instead. The
    * first run (or one after an upgrade) compiles as usual; call saveMcpSdkCodeCache() once the
-   * server has answered tools/list so the functions compiled for that are in the cache too.
+   * server has answered its first tool call, so the functions compiled for that are in the cache too.
    * The single executable carries a cache made at build time and only writes here if V8 rejects it.
    */
   codeCacheDir?: string;
+}
+
+/** The embedded bundle's name (build.mjs). */
+export const SDK_BUNDLE = "mcp-sdk";
+
+let source: { code: string; hash: string } | undefined;
+
+/**
+ * Reads the SDK's code now (microseconds; evaluating it is what costs), so that a server started
+ * from one build never evaluates the SDK of another that replaced the file while it ran.
+ */
+export function readMcpSdk(): void {
+  source ??= embeddedSource(SDK_BUNDLE);
 }
 
 /** Name of the SEA asset holding the build-time cache (scripts/build-sea.mjs). */
@@ -34,20 +47,31 @@ let pendingSave: { script: Script; file: string } | undefined;
 // Evaluates the embedded SDK bundle (CommonJS) the first time the MCP server needs it.
 export function loadMcpSdk(options: LoadOptions = {}): McpSdk {
   if (loaded) return loaded;
+  readMcpSdk();
+  const { code, hash } = source!;
   // Named by the bundle's content hash and the node it ran on, so another build never reads it.
-  const cacheFile = options.codeCacheDir && join(options.codeCacheDir, `mcp-sdk-${sdkHash}-${process.version}-${process.arch}.v8cache`);
-  const cachedData = (cacheFile ? readCacheFile(cacheFile) : undefined) ?? (isSea() ? readSeaCache() : undefined);
-  const script = new Script(`(function (module, exports, require) {${sdkSource}\n})`, {
-    filename: "session-bridge-embedded-mcp-sdk.cjs",
-    ...(cachedData ? { cachedData } : {}),
-  });
-  if (cacheFile && (!cachedData || script.cachedDataRejected)) pendingSave = { script, file: cacheFile };
+  const cacheFile = options.codeCacheDir && join(options.codeCacheDir, `mcp-sdk-${hash}-${process.version}-${process.arch}.v8cache`);
+  // The executable's own cache (made at build time) first: it needs no file. V8 rejects a cache
+  // made under other flags (NODE_OPTIONS), and then the folder's, made under these, is tried.
+  const seaCache = isSea() ? readSeaCache() : undefined;
+  let script = compile(code, seaCache);
+  if (cacheFile && (!seaCache || script.cachedDataRejected)) {
+    const fileCache = readCacheFile(cacheFile);
+    if (fileCache) script = compile(code, fileCache);
+    if (!fileCache || script.cachedDataRejected) pendingSave = { script, file: cacheFile };
+  }
   const wrapper = script.runInThisContext() as (module: { exports: unknown }, exports: unknown, require: NodeJS.Require) => void;
   const module = { exports: {} as unknown };
-  // Built-ins only: createRequire needs a path, and the executable's own is always valid.
-  wrapper(module, module.exports, createRequire(process.execPath));
+  wrapper(module, module.exports, nodeRequire);
   loaded = module.exports as McpSdk;
   return loaded;
+}
+
+function compile(code: string, cachedData: Buffer | undefined): Script {
+  return new Script(`(function (module, exports, require) {${code}\n})`, {
+    filename: "session-bridge/mcp-sdk.js",
+    ...(cachedData ? { cachedData } : {}),
+  });
 }
 
 /** Writes the code cache if loadMcpSdk() asked for one and had none (or V8 rejected it). Never throws. */
@@ -59,7 +83,7 @@ export function saveMcpSdkCodeCache(): void {
   const temp = `${file}.${process.pid}.tmp`;
   try {
     const payload = script.createCachedData();
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    ensureDir(dir);
     // Temp + rename: a concurrent server never reads half a cache.
     writeFileSync(temp, Buffer.concat([MAGIC, sha256(payload), payload]), { mode: 0o600 });
     renameSync(temp, file);
@@ -89,7 +113,7 @@ function readCacheFile(file: string): Buffer | undefined {
 function readSeaCache(): Buffer | undefined {
   let data: Buffer;
   try {
-    const sea = createRequire(process.execPath)("node:sea") as typeof import("node:sea");
+    const sea = nodeRequire("node:sea") as typeof import("node:sea");
     data = Buffer.from(sea.getAsset(SEA_CODE_CACHE_ASSET));
   } catch {
     // An executable built without the asset (build-sea --no-sdk-cache) simply compiles.
@@ -109,6 +133,6 @@ function verified(data: Buffer, { trusted = false } = {}): Buffer | undefined {
 // node:crypto is loaded here, not imported at the top: every command loads this module's bundle,
 // and only `mcp` with a cache should pay for OpenSSL's start-up.
 function sha256(data: Buffer): Buffer {
-  const { createHash } = createRequire(process.execPath)("node:crypto") as typeof import("node:crypto");
+  const { createHash } = nodeRequire("node:crypto") as typeof import("node:crypto");
   return createHash("sha256").update(data).digest();
 }

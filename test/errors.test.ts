@@ -14,6 +14,6 @@ test("BridgeError: plain errors, lookalikes and non-objects are not BridgeErrors
   assert.ok(new BridgeError("E_USAGE", "x") instanceof BridgeError);
   assert.ok(new BridgeError("E_USAGE", "x") instanceof Error);
   assert.ok(!(Object.assign(new Error("x"), { name: "BridgeError", code: "E_USAGE" }) instanceof BridgeError));
-  assert.ok(!(null instanceof BridgeError));
-  assert.ok(!("E_USAGE" instanceof BridgeError));
+  assert.ok(!((null as unknown) instanceof BridgeError));
+  assert.ok(!(("E_USAGE" as unknown) instanceof BridgeError));
 });

@@ -1,0 +1,2 @@
+// Defined by build.mjs.
+declare const __VERSION__: string;
