@@ -18,6 +18,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
+import { inflateRawSync } from "node:zlib";
 
 const root = new URL("..", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -148,7 +149,7 @@ function splitBundles(dir) {
     if (!raw.startsWith(header)) fail(`bundle "${name}" is not where the index of ${relative(process.cwd(), input)} says; rebuild it`);
     const code = raw.slice(header.length);
     const file = join(dir, `${name}.js`);
-    writeFileSync(file, entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code, "latin1");
+    writeFileSync(file, entry.z ? inflateRawSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code, "latin1");
     assets[`bundle/${name}.js`] = file;
   }
   return { main, assets };

@@ -8,7 +8,7 @@
 // identity across bundles (BridgeError's instanceof goes by a brand for that reason).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { BridgeError } from "./errors.ts";
-import { isSea } from "./runtime.ts";
+import { isSea, nodeRequire } from "./runtime.ts";
 
 /** Where a bundle sits in the file: its first byte is `before` bytes before the index line. */
 export interface BundleEntry {
@@ -18,6 +18,8 @@ export interface BundleEntry {
   hash: string;
   /** The trailer is a block comment: each "*" "/" of the code is stored with this between. */
   esc?: string;
+  /** Stored deflated (raw), as base64. */
+  z?: true;
 }
 
 export interface BundleIndex {
@@ -68,22 +70,6 @@ export function loadEmbedded<T>(name: string): T {
   wrapper(module.exports, nodeRequire, module, self, (nodeRequire("node:path") as typeof import("node:path")).dirname(self));
   modules.set(name, module.exports);
   return module.exports as T;
-}
-
-/**
- * `require` for Node built-ins, the only modules a bundle loads. process.getBuiltinModule (Node
- * 20.16+) works the same in every artifact; an older Node has the entry's own require.
- */
-export const nodeRequire = ((id: string): unknown => {
-  const mod = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule(id) : legacyRequire(id);
-  if (mod === undefined) throw new BridgeError("E_IO", `"${id}" is not a Node.js built-in; an embedded bundle may only load built-ins (build.mjs checks this)`);
-  return mod;
-}) as NodeJS.Require;
-
-function legacyRequire(id: string): unknown {
-  // The CommonJS entry has require, and the .mjs wrapper passes one in (build.mjs).
-  if (typeof require !== "function") throw new BridgeError("E_IO", "this Node.js has neither process.getBuiltinModule nor require; use Node 20.16 or newer");
-  return require(id);
 }
 
 /** The file this code runs from: the .mjs or .cjs (the .mjs wrapper defines __filename too). */
@@ -137,6 +123,11 @@ function readBundle(name: string, entry: BundleEntry, build: string): string {
   // Another build written over this file since the index was read (an upgrade mid-run) fails here.
   if (!text.startsWith(header)) throw damaged(`bundle "${name}" is not where the index says (was the file replaced while running?)`);
   const code = text.slice(header.length);
+  if (entry.z) {
+    // Only commands that are not hooks are stored deflated: loading node:zlib costs ~1 ms.
+    const { inflateRawSync } = nodeRequire("node:zlib") as typeof import("node:zlib");
+    return inflateRawSync(Buffer.from(code, "base64")).toString("utf8");
+  }
   return entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code;
 }
 

@@ -1,10 +1,10 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Script } from "node:vm";
-import { embeddedSource, nodeRequire } from "./embedded.ts";
+import { embeddedSource } from "./embedded.ts";
 import { isErrno } from "./errors.ts";
 import { ensureDir } from "./fsutil.ts";
-import { isSea } from "./runtime.ts";
+import { isSea, nodeRequire } from "./runtime.ts";
 
 export type McpSdk = typeof import("./mcp-sdk.ts");
 
