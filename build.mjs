@@ -117,13 +117,14 @@ function makeTrailer(bundles) {
     let esc;
     if (code.includes("*/")) for (let n = 0; esc === undefined || code.includes(esc); n++) esc = `~${n}~`;
     const text = bundleHeader(name, buildId) + (esc ? code.replaceAll("*/", `*${esc}/`) : code) + "\n";
-    parts.push({ name, hash, esc, text });
+    // The hooks also keep V8's compiled code under <root>/cache (src/code-cache.ts).
+    parts.push({ name, hash, esc, cache: true, text });
   }
   const index = { format: 1, build: buildId, bundles: {} };
   let before = 0;
   for (const part of [...parts].reverse()) {
     before += part.text.length;
-    index.bundles[part.name] = { before, bytes: part.text.length, hash: part.hash, ...(part.esc && { esc: part.esc }), ...(part.z && { z: true }) };
+    index.bundles[part.name] = { before, bytes: part.text.length, hash: part.hash, ...(part.esc && { esc: part.esc }), ...(part.z && { z: true }), ...(part.cache && { cache: true }) };
   }
   index.bundles = Object.fromEntries(parts.map((p) => [p.name, index.bundles[p.name]]));
   return { buildId, text: TRAILER_HEAD + parts.map((p) => p.text).join("") + JSON.stringify(index) + `\n${INDEX_TAIL}\n` };

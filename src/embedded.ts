@@ -2,11 +2,11 @@
 // (each `import()` in src/main.ts and src/hooks.ts) and the MCP SDK as separate CommonJS bundles
 // and stores them after the code of dist/session-bridge.mjs (and .cjs) in one trailing block
 // comment, with an index on the file's last line; the single executable carries them as assets.
-// A comment is skipped by V8 ten times faster than a string literal is scanned, and only the code
-// in front of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or
-// the daemon. Each bundle has its own copy of the store modules: nothing may rely on module
+// V8 skips a comment about twice as fast as it scans a string literal, and only the code in front
+// of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the daemon. Each bundle has its own copy of the store modules: nothing may rely on module
 // identity across bundles (BridgeError's instanceof goes by a brand for that reason).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { bundleCacheFile, readCodeCache, writeCodeCacheAtExit } from "./code-cache.ts";
 import { BridgeError } from "./errors.ts";
 import { isSea, nodeRequire } from "./runtime.ts";
 
@@ -20,6 +20,8 @@ export interface BundleEntry {
   esc?: string;
   /** Stored deflated (raw), as base64. */
   z?: true;
+  /** Run on every prompt or tool call: keep V8's compiled code under <root>/cache (src/code-cache.ts). */
+  cache?: true;
 }
 
 export interface BundleIndex {
@@ -44,8 +46,8 @@ let indexAt = 0;
 const sources = new Map<string, string>();
 const modules = new Map<string, unknown>();
 
-/** The code of an embedded bundle and its hash. */
-export function embeddedSource(name: string): { code: string; hash: string } {
+/** The code of an embedded bundle and its index entry. */
+export function embeddedSource(name: string): { code: string; hash: string; entry: BundleEntry } {
   const idx = readIndex();
   const entry = Object.hasOwn(idx.bundles, name) ? idx.bundles[name] : undefined;
   if (!entry) throw damaged(`it has no embedded bundle "${name}" (it has: ${Object.keys(idx.bundles).join(", ")})`);
@@ -54,16 +56,22 @@ export function embeddedSource(name: string): { code: string; hash: string } {
     code = isSea() ? seaAsset(seaBundleAsset(name)) : readBundle(name, entry, idx.build);
     sources.set(name, code);
   }
-  return { code, hash: entry.hash };
+  return { code, hash: entry.hash, entry };
 }
 
 /** Evaluates a CommonJS bundle once and returns its exports. */
 export function loadEmbedded<T>(name: string): T {
   if (modules.has(name)) return modules.get(name) as T;
-  const { code } = embeddedSource(name);
+  const { code, hash, entry } = embeddedSource(name);
   const { Script } = nodeRequire("node:vm") as typeof import("node:vm");
-  // The filename is what stack traces show; the bundle's `// src/x.ts` comments locate a line.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: `session-bridge/${name}.js` });
+  const cacheFile = entry.cache ? bundleCacheFile(name, hash) : undefined;
+  const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
+  // The filename is what stack traces show, with the function names (the bundles keep them).
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
+    filename: `session-bridge/${name}.js`,
+    ...(cachedData && { cachedData }),
+  });
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) writeCodeCacheAtExit(name, cacheFile, script);
   const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
   const self = isSea() ? process.execPath : selfPath();
