@@ -48,15 +48,31 @@ const modules = new Map<string, unknown>();
 
 /** The code of an embedded bundle and its index entry. */
 export function embeddedSource(name: string): { code: string; hash: string; entry: BundleEntry } {
+  const stored = storedBundle(name);
+  return { code: stored.code(), hash: stored.entry.hash, entry: stored.entry };
+}
+
+export interface StoredBundle {
+  entry: BundleEntry;
+  /** The code, inflated on the first call if it is stored deflated. */
+  code(): string;
+}
+
+/** Reads a bundle as stored (a read, microseconds) and leaves decoding it for later. */
+export function storedBundle(name: string): StoredBundle {
   const idx = readIndex();
   const entry = Object.hasOwn(idx.bundles, name) ? idx.bundles[name] : undefined;
   if (!entry) throw damaged(`it has no embedded bundle "${name}" (it has: ${Object.keys(idx.bundles).join(", ")})`);
-  let code = sources.get(name);
-  if (code === undefined) {
-    code = isSea() ? seaAsset(seaBundleAsset(name)) : readBundle(name, entry, idx.build);
-    sources.set(name, code);
-  }
-  return { code, hash: entry.hash, entry };
+  const known = sources.get(name);
+  if (known !== undefined) return { entry, code: () => known };
+  if (isSea()) return { entry, code: () => remember(name, seaAsset(seaBundleAsset(name))) };
+  const text = readStored(name, entry, idx.build);
+  return { entry, code: () => sources.get(name) ?? remember(name, decode(text, entry)) };
+}
+
+function remember(name: string, code: string): string {
+  sources.set(name, code);
+  return code;
 }
 
 /** Evaluates a CommonJS bundle once and returns its exports. */
@@ -118,7 +134,7 @@ function readIndex(): BundleIndex {
   return parsed;
 }
 
-function readBundle(name: string, entry: BundleEntry, build: string): string {
+function readStored(name: string, entry: BundleEntry, build: string): string {
   const fd = openSelf(selfPath());
   let text: string;
   try {
@@ -130,7 +146,10 @@ function readBundle(name: string, entry: BundleEntry, build: string): string {
   const header = bundleHeader(name, build);
   // Another build written over this file since the index was read (an upgrade mid-run) fails here.
   if (!text.startsWith(header)) throw damaged(`bundle "${name}" is not where the index says (was the file replaced while running?)`);
-  const code = text.slice(header.length);
+  return text.slice(header.length);
+}
+
+function decode(code: string, entry: BundleEntry): string {
   if (entry.z) {
     // Only commands that are not hooks are stored deflated: loading node:zlib costs ~1 ms.
     const { inflateRawSync } = nodeRequire("node:zlib") as typeof import("node:zlib");

@@ -1,7 +1,8 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Script } from "node:vm";
-import { embeddedSource } from "./embedded.ts";
+import { storedBundle } from "./embedded.ts";
+import type { StoredBundle } from "./embedded.ts";
 import { isErrno } from "./errors.ts";
 import { ensureDir } from "./fsutil.ts";
 import { isSea, nodeRequire } from "./runtime.ts";
@@ -22,14 +23,14 @@ export interface LoadOptions {
 /** The embedded bundle's name (build.mjs). */
 export const SDK_BUNDLE = "mcp-sdk";
 
-let source: { code: string; hash: string } | undefined;
+let source: StoredBundle | undefined;
 
 /**
- * Reads the SDK's code now (microseconds; evaluating it is what costs), so that a server started
- * from one build never evaluates the SDK of another that replaced the file while it ran.
+ * Reads the SDK as stored now (microseconds; inflating and evaluating it is what costs), so that a
+ * server started from one build never evaluates the SDK of another that replaced the file meanwhile.
  */
 export function readMcpSdk(): void {
-  source ??= embeddedSource(SDK_BUNDLE);
+  source ??= storedBundle(SDK_BUNDLE);
 }
 
 /** Name of the SEA asset holding the build-time cache (scripts/build-sea.mjs). */
@@ -48,7 +49,8 @@ let pendingSave: { script: Script; file: string } | undefined;
 export function loadMcpSdk(options: LoadOptions = {}): McpSdk {
   if (loaded) return loaded;
   readMcpSdk();
-  const { code, hash } = source!;
+  const code = source!.code();
+  const { hash } = source!.entry;
   // Named by the bundle's content hash and the node it ran on, so another build never reads it.
   const cacheFile = options.codeCacheDir && join(options.codeCacheDir, `mcp-sdk-${hash}-${process.version}-${process.arch}.v8cache`);
   // The executable's own cache (made at build time) first: it needs no file. V8 rejects a cache
