@@ -174,7 +174,7 @@ async function makeSdkCodeCache(dir) {
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (err += d));
   child.stdin.write(requests.map((m) => JSON.stringify(m) + "\n").join(""));
-  const cached = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((f) => f.endsWith(".v8cache")) : []);
+  const cached = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((f) => f.startsWith("bundle-mcp-sdk-") && f.endsWith(".v8cache")) : []);
   const deadline = Date.now() + 30_000;
   while (cached().length === 0 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   child.stdin.end();

@@ -81,7 +81,9 @@ export function loadEmbedded<T>(name: string): T {
   const { code, hash, entry } = embeddedSource(name);
   const { Script } = nodeRequire("node:vm") as typeof import("node:vm");
   const cacheFile = entry.cache ? bundleCacheFile(name, hash) : undefined;
-  const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
+  const cached = cacheFile ? readCodeCache(cacheFile) : undefined;
+  // "damaged" is not worth a word on a hook's stderr: the cache is simply rewritten.
+  const cachedData = typeof cached === "string" ? undefined : cached;
   // The filename is what stack traces show, with the function names (the bundles keep them).
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
     filename: `session-bridge/${name}.js`,

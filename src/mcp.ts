@@ -18,7 +18,7 @@ import { BUS_TOOLS } from "./mcp-tools.ts";
 import type { ToolDef } from "./mcp-tools.ts";
 import { StdioWire } from "./mcp-wire.ts";
 import type { Handshake } from "./mcp-wire.ts";
-import { cacheDir, ensureRoot } from "./layout.ts";
+import { ensureRoot } from "./layout.ts";
 import { loadMcpSdk, readMcpSdk, saveMcpSdkCodeCache } from "./sdk-loader.ts";
 import { checkArgs } from "./tool-args.ts";
 
@@ -62,7 +62,7 @@ type SdkServer = InstanceType<ReturnType<typeof loadMcpSdk>["Server"]>;
 
 /** Loads the SDK and connects its Server to the wire, which hands it the handshake so far. */
 function startSdk(ctx: McpContext, handshake: Handshake, wire: StdioWire, shutdown: AbortSignal): SdkServer {
-  const sdk = loadMcpSdk({ codeCacheDir: cacheDir(ctx.root) });
+  const sdk = loadMcpSdk(log);
   const { serverInfo, capabilities, instructions } = handshake.server as { serverInfo: { name: string; version: string }; capabilities: Record<string, object>; instructions: string };
   const server = new sdk.Server(serverInfo, {
     capabilities,
@@ -123,7 +123,7 @@ function saveCodeCache(ctx: McpContext): void {
     log(`not caching the SDK's compiled code: ${describeError(err)}`);
     return;
   }
-  saveMcpSdkCodeCache();
+  saveMcpSdkCodeCache(log);
 }
 
 export async function runMcp(argv: string[]): Promise<number> {
