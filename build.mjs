@@ -170,10 +170,11 @@ const mjs =
   "#!/usr/bin/env node\n" +
   `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs: CommonJS inside an ES module, see there.\n` +
   'const require = typeof process.getBuiltinModule === "function" ? (id) => process.getBuiltinModule(id) : (await import("node:module")).createRequire(import.meta.url);\n' +
-  'const __filename = require("node:url").fileURLToPath(import.meta.url);\n' +
   "(function (exports, require, module, __filename) {\n" +
   entry +
-  "})({}, require, { exports: {} }, __filename);\n" +
+  // process.argv[1] is this file's absolute path (node resolved it); import.meta.url would cost
+  // loading one more internal module on every start.
+  "})({}, require, { exports: {} }, process.argv[1]);\n" +
   trailer.text;
 writeFileSync(mjsOut, mjs);
 chmodSync(mjsOut, 0o755);

@@ -2,7 +2,8 @@
 // `npm run bench`: every budget from DESIGN.md measured in one run, each printed beside its budget,
 // written to bench/results.json and summarised in BENCHMARKS.md (between its bench markers).
 // `npm run bench` builds first (node build.mjs --bench, scripts/build-sea.mjs); alone:
-//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory] [--no-clean]
+//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory] [--no-clean] [--cases WORD,…]
+// (--cases keeps only the startup cases whose name contains one of the words: for quick looks.)
 //
 // Startup figures are medians of N interleaved rounds (default 15, after 2 warm-up rounds), as
 // ratios to `node -e 0` in the same rounds. Budgets are judged in the environment the bench runs
@@ -22,6 +23,7 @@ const valueOf = (name, fallback) => (args.includes(name) ? args[args.indexOf(nam
 const rounds = Number(valueOf("--rounds", process.env.BENCH_ROUNDS ?? "15"));
 const only = valueOf("--only", "startup,bus,wake,memory").split(",");
 const withClean = !args.includes("--no-clean");
+const caseWords = valueOf("--cases", "").split(",").filter(Boolean);
 const BUDGET = { unbridged: 1.1, guard: 1.15, recv: 1.25 };
 const say = (line) => process.stderr.write(line + "\n");
 
@@ -40,10 +42,9 @@ if (only.includes("startup")) {
   const seeded = seedHookRoot();
   const build = (mode) => [
     { name: NODE_BASELINE, argv: [process.execPath, "-e", "0"], env: envFor(mode) },
-    ...hookCases(MJS, ".mjs", mode, seeded),
-    ...hookCases(SEA, "SEA", mode, seeded),
-    ...mcpCases(MJS, ".mjs", mode, 1.6),
-    ...mcpCases(SEA, "SEA", mode, 1.35),
+    ...[...hookCases(MJS, ".mjs", mode, seeded), ...hookCases(SEA, "SEA", mode, seeded), ...mcpCases(MJS, ".mjs", mode, 1.6), ...mcpCases(SEA, "SEA", mode, 1.35)].filter(
+      (c) => caseWords.length === 0 || caseWords.some((w) => c.name.includes(w)),
+    ),
   ];
   const modes = withClean ? ["inherited", "clean"] : ["inherited"];
   const results = {};
@@ -62,6 +63,7 @@ if (only.includes("startup")) {
     row({ section: "startup", name: c.name, value: ratio("inherited", c.name), unit: "×", ...(withClean && { clean: ratio("clean", c.name) }), budget, detail: `${median(samples.get(c.name)).toFixed(1)} ms vs ${base.toFixed(1)} ms` });
   }
   for (const label of [".mjs", "SEA"]) {
+    if (!samples.has(`${label} hook recv, 0 unread, no history`) || !samples.has(`${label} hook recv, 0 unread, 100,000 old`)) continue;
     const flat = median(samples.get(`${label} hook recv, 0 unread, 100,000 old`)) / median(samples.get(`${label} hook recv, 0 unread, no history`));
     row({ section: "startup", name: `${label} hook recv: 100,000 old ÷ no history (flat)`, value: flat, unit: "×", budget: 1.05, detail: "the cursor is a byte offset: history is never read" });
   }
