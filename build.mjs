@@ -35,6 +35,10 @@ const SDK_BUNDLE = "mcp-sdk";
 // are stored deflated as base64, a third of the size. The hooks stay plain: a bridged hook must
 // not pay ~1.2 ms to load node:zlib on every prompt.
 const stored = (name) => (name.startsWith("hook-") ? "plain" : "deflated");
+// Bundles whose V8 code cache is kept under <root>/cache (src/code-cache.ts): the hooks, run on
+// every prompt and tool call, and the MCP server, whose start Claude Code waits for. (The SDK has
+// its own, see src/sdk-loader.ts.)
+const cached = (name) => name.startsWith("hook-") || name === "mcp";
 const MINIFY = { minifyWhitespace: true, minifySyntax: true };
 
 const common = {
@@ -109,7 +113,7 @@ function makeTrailer(bundles) {
     const hash = sha(code).slice(0, 16);
     if (stored(name) === "deflated") {
       // Base64 has no "*": nothing to escape.
-      parts.push({ name, hash, z: true, text: bundleHeader(name, buildId) + deflateRawSync(code, { level: 9 }).toString("base64") + "\n" });
+      parts.push({ name, hash, z: true, cache: cached(name), text: bundleHeader(name, buildId) + deflateRawSync(code, { level: 9 }).toString("base64") + "\n" });
       continue;
     }
     // A "*/" inside the comment would end it: each is stored as "*" esc "/", with an `esc` that
@@ -117,8 +121,7 @@ function makeTrailer(bundles) {
     let esc;
     if (code.includes("*/")) for (let n = 0; esc === undefined || code.includes(esc); n++) esc = `~${n}~`;
     const text = bundleHeader(name, buildId) + (esc ? code.replaceAll("*/", `*${esc}/`) : code) + "\n";
-    // The hooks also keep V8's compiled code under <root>/cache (src/code-cache.ts).
-    parts.push({ name, hash, esc, cache: true, text });
+    parts.push({ name, hash, esc, cache: cached(name), text });
   }
   const index = { format: 1, build: buildId, bundles: {} };
   let before = 0;

@@ -4,7 +4,7 @@
 //   node scripts/build-sea.mjs                  stripped node, V8 code cache for the entry
 //   node scripts/build-sea.mjs --no-strip       keep node's symbols (~12 MB more on Linux)
 //   node scripts/build-sea.mjs --no-code-cache  plain blob
-//   node scripts/build-sea.mjs --no-sdk-cache   without the MCP SDK's code cache (asset)
+//   node scripts/build-sea.mjs --no-sdk-cache   without the code caches of mcp and its SDK (assets)
 //   node scripts/build-sea.mjs --out PATH       write the executable elsewhere
 //
 // The .cjs is the entry's code followed by the embedded bundles in a trailing comment (build.mjs);
@@ -71,11 +71,11 @@ const work = mkdtempSync(join(root, "dist", ".sea-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 
 // 1. The blob: the entry script, V8's code cache for it, each embedded bundle as an asset, and as
-//    another V8's code cache of the MCP SDK (src/sdk-loader.ts), so `mcp` starts fast from the first run.
+//    others V8's code caches of `mcp` and its SDK (src/code-cache.ts), so `mcp` is fast from the first run.
 const blob = join(work, "sea-prep.blob");
 const config = join(work, "sea-config.json");
 const { main, assets } = splitBundles(join(work, "bundles"));
-if (withSdkCache) assets["mcp-sdk.v8cache"] = await makeSdkCodeCache(join(work, "sdk-cache"));
+if (withSdkCache) for (const [name, file] of await makeMcpCodeCaches(join(work, "mcp-run"))) assets[`cache/${name}.v8cache`] = file;
 writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets }, null, 2));
 run(process.execPath, ["--experimental-sea-config", config], "making the SEA blob");
 
@@ -125,7 +125,7 @@ const size = statSync(out).size;
 process.stderr.write(
   `built ${relative(process.cwd(), out) || out} (${mb(size)}; node ${mb(nodeSize)}` +
     `${stripped ? ", stripped" : ""}, blob ${(statSync(blob).size / 1024).toFixed(0)} KB` +
-    `${useCodeCache ? " with code cache" : ""}${withSdkCache ? " and the SDK's" : ""})\n`,
+    `${useCodeCache ? " with code cache" : ""}${withSdkCache ? ", and mcp's and the SDK's" : ""})\n`,
 );
 if (process.platform === "linux") reportSharedLibraries(out);
 
@@ -155,10 +155,11 @@ function splitBundles(dir) {
   return { main, assets };
 }
 
-// Runs the real `mcp` of the .cjs once under this node (the same V8 as the executable): the
-// handshake, then a tools/call that loads the SDK; the server then writes V8's code cache of the
-// SDK into <BRIDGE_ROOT>/cache, holding what that path compiled too.
-async function makeSdkCodeCache(dir) {
+// Runs the real `mcp` of the .cjs once under this node (the same V8 as the executable), as a
+// bridge role: the handshake, then a tools/call that loads the SDK. The server writes V8's code
+// cache of its own bundle into <BRIDGE_ROOT>/cache as it starts, and the SDK's after the call (so
+// that one holds what the call compiled too; src/code-cache.ts). Returns [bundle name, file] pairs.
+async function makeMcpCodeCaches(dir) {
   const bridgeRoot = join(dir, "root");
   const cacheDir = join(bridgeRoot, "cache");
   const requests = [
@@ -167,6 +168,8 @@ async function makeSdkCodeCache(dir) {
     { jsonrpc: "2.0", id: 2, method: "tools/list" },
     { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "bridge_whoami", arguments: {} } },
   ];
+  // The root exists, as it does for any bridge role that ran before: no root, no cache.
+  mkdirSync(bridgeRoot, { recursive: true, mode: 0o700 });
   const env = { PATH: process.env.PATH, HOME: dir, BRIDGE_ROOT: bridgeRoot, BRIDGE_PROJECT: "build", BRIDGE_ROLE: "sea" };
   const child = spawn(process.execPath, [input, "mcp"], { env, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
@@ -174,16 +177,21 @@ async function makeSdkCodeCache(dir) {
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (err += d));
   child.stdin.write(requests.map((m) => JSON.stringify(m) + "\n").join(""));
-  const cached = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((f) => f.startsWith("bundle-mcp-sdk-") && f.endsWith(".v8cache")) : []);
+  const caches = () =>
+    (existsSync(cacheDir) ? readdirSync(cacheDir) : []).flatMap((f) => {
+      const name = f.match(/^bundle-(.+)-[0-9a-f]{16}-.*\.v8cache$/)?.[1];
+      return name ? [[name, join(cacheDir, f)]] : [];
+    });
   const deadline = Date.now() + 30_000;
-  while (cached().length === 0 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (!caches().some(([name]) => name === "mcp-sdk") && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   child.stdin.end();
   const code = await new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on("close", r)));
-  const files = cached();
-  if (code !== 0 || !out.includes('"id":3') || files.length !== 1) {
-    fail(`making the MCP SDK code cache: \`${input} mcp\` exited ${code} with ${files.length} cache files; use --no-sdk-cache to build without it\n${err}`);
+  const found = caches();
+  const names = found.map(([name]) => name).sort();
+  if (code !== 0 || !out.includes('"id":3') || names.join() !== "mcp,mcp-sdk") {
+    fail(`making the MCP code caches: \`${input} mcp\` exited ${code} leaving caches for [${names.join(", ")}], expected mcp and mcp-sdk; use --no-sdk-cache to build without them\n${err}`);
   }
-  return join(cacheDir, files[0]);
+  return found;
 }
 
 // The executable needs what node needs. Say so at build time, so nobody ships it to a musl box.

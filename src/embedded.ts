@@ -6,7 +6,7 @@
 // of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the daemon. Each bundle has its own copy of the store modules: nothing may rely on module
 // identity across bundles (BridgeError's instanceof goes by a brand for that reason).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { bundleCacheFile, readCodeCache, writeCodeCacheAtExit } from "./code-cache.ts";
+import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "./errors.ts";
 import { isSea, nodeRequire } from "./runtime.ts";
 
@@ -80,16 +80,20 @@ export function loadEmbedded<T>(name: string): T {
   if (modules.has(name)) return modules.get(name) as T;
   const { code, hash, entry } = embeddedSource(name);
   const { Script } = nodeRequire("node:vm") as typeof import("node:vm");
-  const cacheFile = entry.cache ? bundleCacheFile(name, hash) : undefined;
-  const cached = cacheFile ? readCodeCache(cacheFile) : undefined;
-  // "damaged" is not worth a word on a hook's stderr: the cache is simply rewritten.
-  const cachedData = typeof cached === "string" ? undefined : cached;
+  type Script = import("node:vm").Script;
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
   // The filename is what stack traces show, with the function names (the bundles keep them).
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
-    filename: `session-bridge/${name}.js`,
-    ...(cachedData && { cachedData }),
-  });
-  if (cacheFile && (!cachedData || script.cachedDataRejected)) writeCodeCacheAtExit(name, cacheFile, script);
+  const compile = (cachedData: Buffer | undefined): Script => new Script(wrapped, { filename: `session-bridge/${name}.js`, ...(cachedData && { cachedData }) });
+  // The executable's build-time cache first; then the one under <root>/cache (src/code-cache.ts).
+  const seaCache = entry.cache && isSea() ? seaCodeCache(name) : undefined;
+  let script = compile(seaCache);
+  const cacheFile = entry.cache && (!seaCache || script.cachedDataRejected) ? bundleCacheFile(name, hash) : undefined;
+  if (cacheFile) {
+    const cached = readCodeCache(cacheFile);
+    // "damaged" is not worth a word on a hook's stderr: the cache is simply rewritten.
+    if (typeof cached !== "string") script = compile(cached);
+    if (typeof cached === "string" || script.cachedDataRejected) writeCodeCacheSoon(name, cacheFile, script);
+  }
   const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
   const self = isSea() ? process.execPath : selfPath();

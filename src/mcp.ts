@@ -18,7 +18,6 @@ import { BUS_TOOLS } from "./mcp-tools.ts";
 import type { ToolDef } from "./mcp-tools.ts";
 import { StdioWire } from "./mcp-wire.ts";
 import type { Handshake } from "./mcp-wire.ts";
-import { ensureRoot } from "./layout.ts";
 import { loadMcpSdk, readMcpSdk, saveMcpSdkCodeCache } from "./sdk-loader.ts";
 import { checkArgs } from "./tool-args.ts";
 
@@ -112,18 +111,10 @@ function startSdk(ctx: McpContext, handshake: Handshake, wire: StdioWire, shutdo
   return server;
 }
 
-/** V8's code cache of the SDK under <root>/cache (private, like the rest of the root); once. */
+/** V8's code cache of the SDK under <root>/cache (src/code-cache.ts); once. */
 function saveCodeCache(ctx: McpContext): void {
   // A server that is not a bridge role (registered for every session) writes nothing at all.
-  if (!ctx.identity) return;
-  try {
-    ensureRoot(ctx.root);
-  } catch (err) {
-    // No usable root only costs the next server its compile time.
-    log(`not caching the SDK's compiled code: ${describeError(err)}`);
-    return;
-  }
-  saveMcpSdkCodeCache(log);
+  if (ctx.identity) saveMcpSdkCodeCache(log);
 }
 
 export async function runMcp(argv: string[]): Promise<number> {

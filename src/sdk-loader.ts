@@ -1,7 +1,7 @@
 // The MCP SDK, embedded in the binary as a bundle of its own (build.mjs), evaluated only when
 // `mcp` first needs it (a tool call, a prompt): never by a hook, never before the handshake.
 import { Script } from "node:vm";
-import { bundleCacheFile, parseCodeCache, readCodeCache, writeCodeCache } from "./code-cache.ts";
+import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCache } from "./code-cache.ts";
 import { storedBundle } from "./embedded.ts";
 import type { StoredBundle } from "./embedded.ts";
 import { describeError } from "./errors.ts";
@@ -11,8 +11,6 @@ export type McpSdk = typeof import("./mcp-sdk.ts");
 
 /** The embedded bundle's name (build.mjs). */
 export const SDK_BUNDLE = "mcp-sdk";
-/** The executable's asset holding V8's code cache of the SDK, made at build time (scripts/build-sea.mjs). */
-export const SEA_CODE_CACHE_ASSET = "mcp-sdk.v8cache";
 
 let source: StoredBundle | undefined;
 let loaded: McpSdk | undefined;
@@ -39,7 +37,7 @@ export function loadMcpSdk(log: (line: string) => void): McpSdk {
   const cacheFile = bundleCacheFile(SDK_BUNDLE, source!.entry.hash);
   // The executable's own cache first: it needs no file. V8 rejects a cache made under other flags
   // (NODE_OPTIONS), and then the folder's, made under these, is tried.
-  const seaCache = isSea() ? readSeaCache() : undefined;
+  const seaCache = isSea() ? seaCodeCache(SDK_BUNDLE) : undefined;
   let script = compile(code, seaCache);
   if (cacheFile && (!seaCache || script.cachedDataRejected)) {
     const cached = readCodeCache(cacheFile);
@@ -73,16 +71,4 @@ export function saveMcpSdkCodeCache(log: (line: string) => void): void {
     // A read-only or full disk only costs startup time; the server must not fail over a cache.
     log(`not caching the MCP SDK's compiled code in ${file}: ${describeError(err)}`);
   }
-}
-
-function readSeaCache(): Buffer | undefined {
-  let data: Buffer;
-  try {
-    const sea = nodeRequire("node:sea") as typeof import("node:sea");
-    data = Buffer.from(sea.getAsset(SEA_CODE_CACHE_ASSET));
-  } catch {
-    // An executable built without the asset (build-sea --no-sdk-cache) simply compiles.
-    return undefined;
-  }
-  return parseCodeCache(data);
 }

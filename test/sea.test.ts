@@ -129,19 +129,27 @@ for (const artifact of artifacts) {
   });
 }
 
-test("mcp: the .mjs caches the SDK's compiled code under <root>/cache after the first tool call; the executable brings its own", async (t) => {
+test("mcp: the .mjs caches its bundle's and the SDK's compiled code under <root>/cache; the executable brings its own", async (t) => {
   const root = makeRoot(t);
   const cache = join(root, "cache");
-  const files = () => (existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith(".v8cache")) : []);
+  const files = () => (existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith(".v8cache")).sort() : []);
+  const sdk = () => files().filter((f) => f.startsWith("bundle-mcp-sdk-"));
   await mcpSession([process.execPath, BIN], as(root, "web"), []);
-  assert.deepEqual(files(), [], "no tool call, no SDK loaded, nothing cached");
-  await mcpSession([process.execPath, BIN], as(root, "web"), [{ name: "bridge_whoami", arguments: {} }], { waitFor: () => files().length === 1 });
+  assert.deepEqual(sdk(), [], "no tool call, no SDK loaded, nothing of it cached");
+  // The root exists now (the session record): the server caches its own bundle as it starts, and
+  // the SDK's once the first tool call is answered.
+  await mcpSession([process.execPath, BIN], as(root, "web"), [{ name: "bridge_whoami", arguments: {} }], { waitFor: () => sdk().length === 1 });
+  assert.deepEqual(
+    files().map((f) => f.replace(/-[0-9a-f]{16}-.*$/, "")),
+    ["bundle-mcp", "bundle-mcp-sdk"],
+  );
   assert.equal(statSync(cache).mode & 0o777, 0o700);
-  assert.equal(statSync(join(cache, files()[0]!)).mode & 0o777, 0o600);
+  for (const f of files()) assert.equal(statSync(join(cache, f)).mode & 0o777, 0o600, f);
   if (!seaSkip) {
     const other = makeRoot(t);
+    await mcpSession([SEA], as(other, "web"), []);
     await mcpSession([SEA], as(other, "web"), [{ name: "bridge_whoami", arguments: {} }]);
-    assert.equal(existsSync(join(other, "cache")), false, "the executable's build-time cache was used");
+    assert.equal(existsSync(join(other, "cache")), false, "the executable's build-time caches were used");
   }
 });
 
@@ -149,7 +157,7 @@ test("mcp: a damaged SDK code cache is reported, ignored and rewritten, never ru
   const root = makeRoot(t);
   const cache = join(root, "cache");
   const call = [{ name: "bridge_whoami", arguments: {} }];
-  const cached = () => (existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith(".v8cache")) : []);
+  const cached = () => (existsSync(cache) ? readdirSync(cache).filter((f) => f.startsWith("bundle-mcp-sdk-")) : []);
   await mcpSession([process.execPath, BIN], as(root, "web"), call, { waitFor: () => cached().length === 1 });
   const file = join(cache, cached()[0]!);
   const good = readFileSync(file);
