@@ -29,7 +29,7 @@ export function seaCodeCache(name: string): Buffer | undefined {
     const sea = nodeRequire("node:sea") as typeof import("node:sea");
     data = Buffer.from(sea.getAsset(seaCacheAsset(name)));
   } catch {
-    // An executable built without it (build-sea --no-code-cache, or a bundle that has none).
+    // An executable built without it (build-sea --no-sdk-cache), or a bundle that has none.
     return undefined;
   }
   return parseCodeCache(data);

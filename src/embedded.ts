@@ -3,8 +3,9 @@
 // and stores them after the code of dist/session-bridge.mjs (and .cjs) in one trailing block
 // comment, with an index on the file's last line; the single executable carries them as assets.
 // V8 skips a comment about twice as fast as it scans a string literal, and only the code in front
-// of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the daemon. Each bundle has its own copy of the store modules: nothing may rely on module
-// identity across bundles (BridgeError's instanceof goes by a brand for that reason).
+// of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the
+// daemon. Each bundle has its own copy of the store modules: nothing may rely on module identity
+// across bundles (BridgeError's instanceof goes by a brand for that reason).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "./errors.ts";
@@ -14,13 +15,13 @@ import { isSea, nodeRequire } from "./runtime.ts";
 export interface BundleEntry {
   before: number;
   bytes: number;
-  /** sha256 of the bundle's code, 16 hex digits (names the MCP SDK's code cache). */
+  /** sha256 of the bundle's code, 16 hex digits (names its code cache). */
   hash: string;
   /** The trailer is a block comment: each "*" "/" of the code is stored with this between. */
   esc?: string;
   /** Stored deflated (raw), as base64. */
   z?: true;
-  /** Run on every prompt or tool call: keep V8's compiled code under <root>/cache (src/code-cache.ts). */
+  /** Keeps V8's compiled code (src/code-cache.ts): the hooks and mcp, whose start is waited for. */
   cache?: true;
 }
 
@@ -102,7 +103,7 @@ export function loadEmbedded<T>(name: string): T {
   return module.exports as T;
 }
 
-/** The file this code runs from: the .mjs or .cjs (the .mjs wrapper defines __filename too). */
+/** The file this code runs from: the .cjs, or the .mjs (its wrapper passes process.argv[1] as __filename). */
 function selfPath(): string {
   if (typeof __filename !== "string" || __filename === "") throw new BridgeError("E_IO", "cannot tell which file is running (no __filename); run session-bridge as built by build.mjs");
   return __filename;
