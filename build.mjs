@@ -9,8 +9,8 @@
 // scan every byte of the file it runs. So the file holds, as code, only the entry: src/main.ts
 // and the hook dispatcher. Each `import()` in them (a command: the CLI, mcp, install, doctor,
 // spawner, each hook) is built as a CommonJS bundle of its own, and so is the MCP SDK; those
-// bundles are stored after the code in one block comment, which V8 skips ten times faster than it
-// scans a string, with an index on the last line. src/embedded.ts reads and evaluates one when
+// bundles are stored after the code in one block comment, which V8 skips about twice as fast as
+// it scans a string, with an index on the last line. src/embedded.ts reads and evaluates one when
 // its command runs. The entry itself is CommonJS too, run inside a function in the .mjs: esbuild's
 // ES module output would hoist every `node:` import of every module to the top and load them all.
 import { build } from "esbuild";
@@ -150,8 +150,8 @@ function listFixtures(dir) {
 
 mkdirSync(join(root, "dist"), { recursive: true });
 
-// 1. The entry, as CommonJS: modules it imports statically run at start; every import() is a stub
-//    that loads an embedded bundle.
+// 1. The entry, as CommonJS: what src/main.ts imports statically is part of it; every import() is
+//    a stub that loads an embedded bundle.
 const lazy = new Map();
 const entry = await buildCjs(join(root, "src/main.ts"), "the entry (src/main.ts)", { plugins: [lazyBundlesPlugin(lazy)] });
 
