@@ -1,16 +1,23 @@
 #!/usr/bin/env node
-// Builds dist/session-bridge.mjs: one file, shebang, executable, only `node:` imports.
-//   node build.mjs           the binary (and dist/session-bridge.cjs, the SEA input)
+// Builds dist/session-bridge.mjs: one file, shebang, executable, only `node:` imports; and
+// dist/session-bridge.cjs, the same program as CommonJS (the single executable's input).
+//   node build.mjs           the binary
 //   node build.mjs --tests   also bundles test/**/*.test.ts into dist/test/ (Node 20 cannot strip types)
 //   node build.mjs --bench   also bundles bench/fixtures/*.ts into dist/bench/
 //
-// The MCP SDK (zod, protocol types) is ~140 KB of JavaScript that only `mcp` needs.
-// V8 must parse every function of a loaded file, so it is built separately and embedded as
-// a string literal that `src/sdk-loader.ts` evaluates on demand: hooks never pay for it.
+// Startup is the product's budget (DESIGN.md): a hook may cost 10% over `node -e 0`, and V8 must
+// scan every byte of the file it runs. So the file holds, as code, only the entry: src/main.ts
+// and the hook dispatcher. Each `import()` in them (a command: the CLI, mcp, install, doctor,
+// spawner, each hook) is built as a CommonJS bundle of its own, and so is the MCP SDK; those
+// bundles are stored after the code in one block comment, which V8 skips about twice as fast as
+// it scans a string, with an index on the last line. src/embedded.ts reads and evaluates one when
+// its command runs. The entry itself is CommonJS too, run inside a function in the .mjs: esbuild's
+// ES module output would hoist every `node:` import of every module to the top and load them all.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join, relative } from "node:path";
 import { noAjvPlugin, pureSchemasPlugin } from "./scripts/sdk-plugins.mjs";
 
 const root = new URL(".", import.meta.url).pathname;
@@ -18,43 +25,70 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const withTests = process.argv.includes("--tests");
 const withBench = process.argv.includes("--bench");
 
+// Keep in step with src/embedded.ts, which reads what is written here.
+const INDEX_TAIL = "*/";
+const TRAILER_HEAD = "\n/* session-bridge: embedded bundles, evaluated on demand (build.mjs, src/embedded.ts)\n";
+const bundleHeader = (name, buildId) => `//# session-bridge bundle ${name} ${buildId}\n`;
+const SDK_BUNDLE = "mcp-sdk";
+// Every byte of the file costs every start (V8 scans even a comment, ~0.2 ms per 100 KB, after
+// Node decodes it), so bundles are minified (names kept, for stack traces) and all but the hooks
+// are stored deflated as base64, a third of the size. The hooks stay plain: a bridged hook must
+// not pay ~1.2 ms to load node:zlib on every prompt.
+const stored = (name) => (name.startsWith("hook-") ? "plain" : "deflated");
+// Bundles whose V8 code cache is kept under <root>/cache (src/code-cache.ts): the hooks, run on
+// every prompt and tool call, and the MCP server, whose start Claude Code waits for. (The SDK has
+// its own, see src/sdk-loader.ts.)
+const cached = (name) => name.startsWith("hook-") || name === "mcp";
+const MINIFY = { minifyWhitespace: true, minifySyntax: true };
+
 const common = {
   bundle: true,
   platform: "node",
   target: "node20",
   logLevel: "warning",
   legalComments: "none",
+  // ASCII output: byte offsets equal string offsets, and V8 keeps the source one byte per char.
+  charset: "ascii",
   define: { __VERSION__: JSON.stringify(pkg.version) },
 };
 
-async function buildSdkSource() {
-  const result = await build({
-    ...common,
-    entryPoints: [join(root, "src/mcp-sdk.ts")],
-    format: "cjs",
-    minify: true,
-    write: false,
-    metafile: true,
-    // Without Ajv and unused zod schemas: half the size, ~10 ms less to start `mcp` (see the plugins).
-    plugins: [noAjvPlugin, pureSchemasPlugin],
-  });
-  const [output] = result.outputFiles;
-  assertOnlyNodeImports(result.metafile, "embedded MCP SDK");
-  return output.text;
-}
-
-// Resolves `import source, { sdkHash } from "embedded:mcp-sdk"` to the SDK bundle as a string and
-// its content hash, which names the V8 code cache of it (src/sdk-loader.ts).
-function embeddedSdkPlugin(sdkSource) {
-  const sdkHash = createHash("sha256").update(sdkSource).digest("hex").slice(0, 16);
-  const contents = `export default ${JSON.stringify(sdkSource)};\nexport const sdkHash = ${JSON.stringify(sdkHash)};\n`;
+/** Every `import()` reached from the entry becomes an embedded bundle, named after its file. */
+function lazyBundlesPlugin(found) {
+  const embedded = join(root, "src/embedded.ts");
   return {
-    name: "embedded-sdk",
+    name: "lazy-bundles",
     setup(b) {
-      b.onResolve({ filter: /^embedded:mcp-sdk$/ }, (args) => ({ path: args.path, namespace: "embedded" }));
-      b.onLoad({ filter: /.*/, namespace: "embedded" }, () => ({ contents, loader: "js" }));
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind !== "dynamic-import") return undefined;
+        const file = join(args.resolveDir, args.path);
+        const name = basename(file).replace(/\.ts$/, "");
+        if (!file.startsWith(join(root, "src") + "/") || !/^[a-z][a-z0-9-]*$/.test(name)) {
+          return { errors: [{ text: `import("${args.path}") in ${relative(root, args.importer)}: only src/<name>.ts modules can be lazily loaded (each becomes an embedded bundle)` }] };
+        }
+        const previous = found.get(name);
+        if (previous && previous !== file) return { errors: [{ text: `two lazily loaded modules are named "${name}": ${previous} and ${file}` }] };
+        found.set(name, file);
+        return { path: name, namespace: "lazy-bundle" };
+      });
+      b.onLoad({ filter: /.*/, namespace: "lazy-bundle" }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(embedded)}).loadEmbedded(${JSON.stringify(args.path)});\n`,
+        loader: "js",
+        resolveDir: root,
+      }));
     },
   };
+}
+
+async function buildCjs(entry, what, extra = {}) {
+  const result = await build({ ...common, entryPoints: [entry], format: "cjs", write: false, metafile: true, ...extra });
+  assertOnlyNodeImports(result.metafile, what);
+  return asciiComments(result.outputFiles[0].text);
+}
+
+// charset "ascii" escapes every string, template, regexp and identifier, but leaves comments
+// alone; one "…" in a comment would make V8 hold the whole file two bytes per character.
+function asciiComments(code) {
+  return code.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
 }
 
 function assertOnlyNodeImports(metafile, what) {
@@ -68,6 +102,37 @@ function assertOnlyNodeImports(metafile, what) {
   }
 }
 
+const sha = (text) => createHash("sha256").update(text).digest("hex");
+
+/** The block comment holding every bundle, ending with the index line (see src/embedded.ts). */
+function makeTrailer(bundles) {
+  const buildId = sha(bundles.map(([name, code]) => `${name}\n${code}`).join("\n")).slice(0, 12);
+  const parts = [];
+  for (const [name, code] of bundles) {
+    if (Buffer.byteLength(code) !== code.length) throw new Error(`bundle "${name}" is not ASCII (asciiComments should have made it so)`);
+    const hash = sha(code).slice(0, 16);
+    if (stored(name) === "deflated") {
+      // Base64 has no "*": nothing to escape.
+      parts.push({ name, hash, z: true, cache: cached(name), text: bundleHeader(name, buildId) + deflateRawSync(code, { level: 9 }).toString("base64") + "\n" });
+      continue;
+    }
+    // A "*/" inside the comment would end it: each is stored as "*" esc "/", with an `esc` that
+    // occurs nowhere in the code, so reading reverses it exactly.
+    let esc;
+    if (code.includes("*/")) for (let n = 0; esc === undefined || code.includes(esc); n++) esc = `~${n}~`;
+    const text = bundleHeader(name, buildId) + (esc ? code.replaceAll("*/", `*${esc}/`) : code) + "\n";
+    parts.push({ name, hash, esc, cache: cached(name), text });
+  }
+  const index = { format: 1, build: buildId, bundles: {} };
+  let before = 0;
+  for (const part of [...parts].reverse()) {
+    before += part.text.length;
+    index.bundles[part.name] = { before, bytes: part.text.length, hash: part.hash, ...(part.esc && { esc: part.esc }), ...(part.z && { z: true }), ...(part.cache && { cache: true }) };
+  }
+  index.bundles = Object.fromEntries(parts.map((p) => [p.name, index.bundles[p.name]]));
+  return { buildId, text: TRAILER_HEAD + parts.map((p) => p.text).join("") + JSON.stringify(index) + `\n${INDEX_TAIL}\n` };
+}
+
 function listTests(dir) {
   const found = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -79,36 +144,49 @@ function listTests(dir) {
   return found;
 }
 
-const sdkSource = await buildSdkSource();
+function listFixtures(dir) {
+  return readdirSync(dir).filter((n) => n.endsWith(".ts")).map((n) => join(dir, n));
+}
+
 mkdirSync(join(root, "dist"), { recursive: true });
 
-const binary = await build({
-  ...common,
-  entryPoints: [join(root, "src/main.ts")],
-  outfile: join(root, "dist/session-bridge.mjs"),
-  format: "esm",
-  banner: { js: "#!/usr/bin/env node" },
-  plugins: [embeddedSdkPlugin(sdkSource)],
-  metafile: true,
-});
-assertOnlyNodeImports(binary.metafile, "dist/session-bridge.mjs");
-chmodSync(join(root, "dist/session-bridge.mjs"), 0o755);
+// 1. The entry, as CommonJS: what src/main.ts imports statically is part of it; every import() is
+//    a stub that loads an embedded bundle.
+const lazy = new Map();
+const entry = await buildCjs(join(root, "src/main.ts"), "the entry (src/main.ts)", { plugins: [lazyBundlesPlugin(lazy)] });
 
-// The single-executable build (scripts/build-sea.mjs) needs CommonJS: Node 20 SEA runs one CJS script.
-await build({
-  ...common,
-  entryPoints: [join(root, "src/main.ts")],
-  outfile: join(root, "dist/session-bridge.cjs"),
-  format: "cjs",
-  plugins: [embeddedSdkPlugin(sdkSource)],
-});
+// 2. The bundles: one per lazily loaded module (its own copy of what it imports), and the SDK,
+//    minified and without Ajv and unused zod schemas (half the size, ~10 ms less to start `mcp`).
+const names = [...lazy.keys()].sort();
+const bundles = await Promise.all([
+  ...names.map(async (name) => [name, await buildCjs(lazy.get(name), `bundle "${name}"`, MINIFY)]),
+  (async () => [SDK_BUNDLE, await buildCjs(join(root, "src/mcp-sdk.ts"), "embedded MCP SDK", { minify: true, plugins: [noAjvPlugin, pureSchemasPlugin] })])(),
+]);
+const trailer = makeTrailer(bundles);
+
+// 3. The artifacts. The .mjs runs the CommonJS entry inside a function, handing it `require` for
+//    built-ins and `__filename` (where src/embedded.ts finds the bundles).
+const cjsOut = join(root, "dist/session-bridge.cjs");
+const mjsOut = join(root, "dist/session-bridge.mjs");
+writeFileSync(cjsOut, entry + trailer.text);
+const mjs =
+  "#!/usr/bin/env node\n" +
+  `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs: CommonJS inside an ES module, see there.\n` +
+  'const require = typeof process.getBuiltinModule === "function" ? (id) => process.getBuiltinModule(id) : (await import("node:module")).createRequire(import.meta.url);\n' +
+  "(function (exports, require, module, __filename) {\n" +
+  entry +
+  // process.argv[1] is this file's absolute path (node resolved it); import.meta.url would cost
+  // loading one more internal module on every start.
+  "})({}, require, { exports: {} }, process.argv[1]);\n" +
+  trailer.text;
+writeFileSync(mjsOut, mjs);
+chmodSync(mjsOut, 0o755);
 
 if (withTests) {
   rmSync(join(root, "dist/test"), { recursive: true, force: true });
-  const entries = listTests(join(root, "test"));
-  const result = await build({
+  await build({
     ...common,
-    entryPoints: entries,
+    entryPoints: listTests(join(root, "test")),
     outdir: join(root, "dist/test"),
     outbase: join(root, "test"),
     outExtension: { ".js": ".mjs" },
@@ -116,9 +194,7 @@ if (withTests) {
     // Tests use devDependencies (the SDK Client, playwright) straight from node_modules.
     packages: "external",
     sourcemap: "inline",
-    plugins: [embeddedSdkPlugin(sdkSource)],
   });
-  void result;
 }
 
 if (withBench) {
@@ -129,17 +205,11 @@ if (withBench) {
     outdir: join(root, "dist/bench"),
     outExtension: { ".js": ".mjs" },
     format: "esm",
-    plugins: [embeddedSdkPlugin(sdkSource)],
   });
 }
 
-function listFixtures(dir) {
-  return readdirSync(dir).filter((n) => n.endsWith(".ts")).map((n) => join(dir, n));
-}
-
-const size = statSync(join(root, "dist/session-bridge.mjs")).size;
+const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
+const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}${stored(name) === "deflated" ? " (deflated)" : ""}`).join(", ");
 process.stderr.write(
-  `built ${relative(process.cwd(), join(root, "dist/session-bridge.mjs")) || "dist/session-bridge.mjs"} ` +
-    `(${(size / 1024).toFixed(0)} KB, of which embedded SDK ${(sdkSource.length / 1024).toFixed(0)} KB)` +
-    (withTests ? " and tests\n" : "\n"),
+  `built dist/session-bridge.mjs (${kb(Buffer.byteLength(mjs))}: entry ${kb(entry.length)}, embedded ${sizes})` + (withTests ? " and tests\n" : "\n"),
 );

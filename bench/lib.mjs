@@ -1,47 +1,93 @@
-// Timing helpers for `npm run bench`. Every startup figure is a ratio to `node -e 0` measured
-// in the same run, interleaved round by round, so machine noise hits both sides alike.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Timing helpers for `npm run bench` (bench/run.mjs). Every startup figure is a ratio to
+// `node -e 0` measured in the same run, interleaved round by round (in a rotated order), so machine
+// noise hits every case alike.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 
 export const REPO = new URL("..", import.meta.url).pathname;
-export const BIN = join(REPO, "dist/session-bridge.mjs");
+export const MJS = join(REPO, "dist/session-bridge.mjs");
 export const SEA = join(REPO, "dist/session-bridge");
 
+const scratches = [];
+process.on("exit", () => {
+  if (!process.env.BENCH_KEEP) for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp folder removed when the bench exits. */
 export function scratch(name) {
-  return mkdtempSync(join(tmpdir(), `sb-bench-${name}-`));
-}
-
-/** The environment a bench process gets: nothing of the developer's own bridge or Claude session. */
-export function benchEnv(extra = {}) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("BRIDGE_") && !k.startsWith("CLAUDE") && k !== "TMUX" && k !== "TMUX_PANE") env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-export function timeOnce({ cmd, args, env, input }) {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env, input: input ?? "", stdio: ["pipe", "ignore", "pipe"] });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.status !== 0 && r.status !== 2) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
-  return ms;
+  const dir = mkdtempSync(join(tmpdir(), `sb-bench-${name}-`));
+  scratches.push(dir);
+  return dir;
 }
 
 /**
- * Runs every case once per round, in order, for `rounds` rounds (after one warm-up round);
- * `before` (untimed) prepares a case's state before each of its runs. Returns ms samples per case.
+ * The environment a child gets. "inherited": this shell's (as a hook inherits Claude Code's, with
+ * NODE_EXTRA_CA_CERTS and all), minus anything of a bridge or Claude session the bench runs in.
+ * "clean": only PATH and HOME. Either way `extra` is added last.
  */
-export function interleaved(cases, rounds) {
-  const samples = Object.fromEntries(cases.map((c) => [c.name, []]));
-  for (let round = -1; round < rounds; round++) {
-    for (const c of cases) {
-      c.before?.();
-      const ms = c.time ? c.time() : timeOnce(c);
-      if (round >= 0) samples[c.name].push(ms);
+export function envFor(mode, extra = {}) {
+  const env = {};
+  if (mode === "clean") Object.assign(env, { PATH: process.env.PATH, HOME: process.env.HOME });
+  else for (const [k, v] of Object.entries(process.env)) if (!/^(BRIDGE_|CLAUDE)/.test(k) && k !== "TMUX" && k !== "TMUX_PANE") env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** argv that runs an artifact: node + script, or the executable itself. */
+export function runner(artifact) {
+  return artifact.endsWith(".mjs") || artifact.endsWith(".cjs") ? [process.execPath, artifact] : [artifact];
+}
+
+/**
+ * One timed run: spawn → exit, or with `until(out)` spawn → the first stdout for which it is true
+ * (then stdin is closed and the exit awaited). `check(out)` must hold or the bench fails: a figure
+ * for a run that did the wrong thing is worthless.
+ */
+export function timeRun(c) {
+  c.before?.();
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(c.argv[0], c.argv.slice(1), { env: c.env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let elapsed;
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (c.until && elapsed === undefined && c.until(out)) {
+        elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+        child.stdin.end();
+      }
+    });
+    child.stderr.on("data", (d) => (err += d));
+    // A hook that exits without reading its input closes the pipe first: expected.
+    child.stdin.on("error", () => {});
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (!c.until) elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== (c.exitCode ?? 0)) return reject(new Error(`${c.name}: exited ${code}\n${err}`));
+      if (elapsed === undefined) return reject(new Error(`${c.name}: never produced the expected output\n${out}\n${err}`));
+      if (c.check && !c.check(out)) return reject(new Error(`${c.name}: unexpected output ${JSON.stringify(out.slice(0, 400))}\n${err}`));
+      resolve(elapsed);
+    });
+    if (c.until) child.stdin.write(c.input ?? "");
+    else child.stdin.end(c.input ?? "");
+  });
+}
+
+/**
+ * Runs every case once per round for `rounds` rounds after `warmup` untimed ones, rotating the
+ * order each round. Returns ms samples per case name, and per-round baseline pairing.
+ */
+export async function interleaved(cases, rounds, { warmup = 2, progress } = {}) {
+  const samples = new Map(cases.map((c) => [c.name, []]));
+  for (let round = -warmup; round < rounds; round++) {
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[(i + round + warmup) % cases.length];
+      const ms = await timeRun(c);
+      if (round >= 0) samples.get(c.name).push(ms);
     }
+    progress?.(round + warmup + 1, rounds + warmup);
   }
   return samples;
 }
@@ -59,4 +105,29 @@ export function percentile(values, p) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
 
-export const NODE_BASELINE = { name: "node -e 0", cmd: process.execPath, args: ["-e", "0"] };
+/** Peak and current resident memory of a live process, from /proc (Linux), in MiB. */
+export function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, "m"))?.[1]);
+  return { peakMiB: kb("VmHWM") / 1024, rssMiB: kb("VmRSS") / 1024 };
+}
+
+export function machine() {
+  const cpu = cpus();
+  let os = `${process.platform} ${release()}`;
+  if (existsSync("/etc/os-release")) os = (readFileSync("/etc/os-release", "utf8").match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? "Linux") + `, kernel ${release()}`;
+  return { cpus: cpu.length, cpu: cpu[0]?.model.trim() ?? "?", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, os };
+}
+
+/** Polls `check` every few ms until it returns something truthy; fails after the deadline. */
+export async function until(what, check, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export const NODE_BASELINE = "node -e 0";

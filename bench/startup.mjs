@@ -1,168 +1,152 @@
-#!/usr/bin/env node
-// Startup times, measured interleaved against `node -e 0` so machine noise hits every case alike.
-//   node bench/startup.mjs                 built artifacts (run `npm run build:sea` first for the SEA rows)
-//   node bench/startup.mjs --variants      also the MCP startup experiments (bench/mcp-variants.mjs builds them)
-//   node bench/startup.mjs --runs 30 --only node,mcp   more rounds; only cases whose name contains a word
-//   node bench/startup.mjs --json          machine-readable results on stdout
+// Startup cases for bench/run.mjs: every hook (spawn → exit) and `mcp` (spawn → the tools/list
+// answer, and spawn → the first tool call answered), each checked for the right output.
 //
-// "exit" cases time spawn → exit. "mcp" cases time spawn → the tools/list answer: initialize,
-// notifications/initialized and tools/list are written at once, as Claude Code does, and the clock
-// stops at the line answering id 2. Each round runs every case once, in a rotated order.
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// The recv cases read an inbox of 100,000 already-read messages kept in the live file (compaction
+// off): the worst case for "flat in history", since the cursor is a byte offset and none of it
+// should be read. Before each "100 unread" run the cursor is moved back over the last 100.
+import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { envFor, runner, scratch } from "./lib.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const args = process.argv.slice(2);
-const valueOf = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const runs = Number(valueOf("--runs", "15"));
-const only = valueOf("--only", "")?.split(",").filter(Boolean) ?? [];
-const asJson = args.includes("--json");
-const withVariants = args.includes("--variants");
+const PROJECT = "bench";
+export const OLD = 100_000;
+const UNREAD = 100;
 
-const MJS = join(root, "dist/session-bridge.mjs");
-const CJS = join(root, "dist/session-bridge.cjs");
-const SEA = join(root, "dist/session-bridge");
-// Code-cache cases share one folder made fresh per bench run; the warm-up rounds fill it.
-const CACHE = mkdtempSync(join(tmpdir(), "session-bridge-bench-cache-"));
-process.on("exit", () => rmSync(CACHE, { recursive: true, force: true }));
-const MCP_REQUESTS =
-  [
-    { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } } },
-    { jsonrpc: "2.0", method: "notifications/initialized" },
-    { jsonrpc: "2.0", id: 2, method: "tools/list" },
-  ]
-    .map((m) => JSON.stringify(m))
-    .join("\n") + "\n";
-
-/** @typedef {{ name: string, cmd: string, args: string[], until: "exit" | "mcp", budget?: number, env?: Record<string,string>, before?: () => void, note?: string }} Case */
-
-/** @type {Case[]} */
-const cases = [
-  { name: "node -e 0", cmd: process.execPath, args: ["-e", "0"], until: "exit" },
-  { name: "mjs --version", cmd: process.execPath, args: [MJS, "--version"], until: "exit", budget: 1.1 },
-  { name: "cjs --version", cmd: process.execPath, args: [CJS, "--version"], until: "exit", note: "the SEA input, run by node" },
-  { name: "sea --version", cmd: SEA, args: ["--version"], until: "exit", budget: 1.1 },
-  { name: "mjs mcp probe", cmd: process.execPath, args: [MJS, "__mcp-probe"], until: "mcp", budget: 1.6, note: "no code cache (a first run)" },
-  { name: "mjs mcp probe, code cache", cmd: process.execPath, args: [MJS, "__mcp-probe", "--code-cache", CACHE], until: "mcp", budget: 1.6, note: "warm V8 code cache of the SDK in a folder" },
-  { name: "sea mcp probe", cmd: SEA, args: ["__mcp-probe"], until: "mcp", budget: 1.35, note: "code cache embedded at build time" },
-];
-
-if (withVariants) {
-  const manifest = join(root, "dist/bench/variants.json");
-  if (!existsSync(manifest)) fail("dist/bench/variants.json is missing; run `node bench/mcp-variants.mjs` first");
-  for (const v of JSON.parse(readFileSync(manifest, "utf8"))) {
-    /** @type {Case} */
-    const c = {
-      name: v.name,
-      cmd: v.sea ? v.file : process.execPath,
-      args: v.sea ? v.args : [v.file, ...v.args],
-      until: v.until ?? "mcp",
-      budget: v.budget ?? (v.sea ? 1.35 : 1.6),
-      note: v.note,
-    };
-    // A cold code-cache case deletes the cache before every run, so each run pays for producing it.
-    if (v.coldCacheDir) c.before = () => rmSync(v.coldCacheDir, { recursive: true, force: true });
-    cases.push(c);
-  }
+function message(i, to) {
+  return (
+    JSON.stringify({
+      id: `mbench${String(i).padStart(8, "0")}`,
+      ts: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+      project: PROJECT,
+      from: "backend",
+      to,
+      body: `result ${i}: the users table was migrated, 42 rows changed, tests green`,
+      chain: "cbench",
+      hop: 0,
+    }) + "\n"
+  );
 }
 
-function fail(message) {
-  process.stderr.write(`startup: ${message}\n`);
-  process.exit(1);
-}
-
-/** One timed run of a case, in milliseconds. */
-function measure(c) {
-  c.before?.();
-  return new Promise((resolvePromise, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(c.cmd, c.args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...c.env } });
-    let elapsed;
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (d) => (err += d));
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (c.until === "mcp" && elapsed === undefined && /"id":2[,}]/.test(out)) {
-        elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-        // The answer must be the real list, not an error that happens to carry id 2.
-        const line = out.split("\n").find((l) => /"id":2[,}]/.test(l));
-        const tools = JSON.parse(line).result?.tools;
-        if (!Array.isArray(tools) || tools.length === 0) reject(new Error(`${c.name}: tools/list answered ${line}`));
-        child.stdin.end();
+/** A bridge root with roles idle (100,000 read), busy (+100 unread), fresh (no inbox) and backend. */
+export function seedHookRoot() {
+  const root = scratch("hooks");
+  const roleDir = (role) => join(root, "projects", PROJECT, role);
+  const seed = (role, unread) => {
+    mkdirSync(join(roleDir(role), "sessions"), { recursive: true, mode: 0o700 });
+    const inbox = join(roleDir(role), "inbox.jsonl");
+    const fd = openSync(inbox, "w", 0o600);
+    let chunk = "";
+    for (let i = 0; i < OLD; i++) {
+      chunk += message(i, role);
+      if (chunk.length > 1 << 20) {
+        writeSync(fd, chunk);
+        chunk = "";
       }
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (c.until === "exit") elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) return reject(new Error(`${c.name}: exited ${code ?? signal}\n${err}`));
-      if (elapsed === undefined) return reject(new Error(`${c.name}: exited without answering tools/list\n${out}\n${err}`));
-      resolvePromise(elapsed);
-    });
-    if (c.until === "mcp") child.stdin.write(MCP_REQUESTS);
-    else child.stdin.end();
+    }
+    writeSync(fd, chunk);
+    const readTo = statSync(inbox).size;
+    let tail = "";
+    for (let i = 0; i < unread; i++) tail += message(OLD + i, role);
+    writeSync(fd, tail);
+    closeSync(fd);
+    const cursor = () => writeFileSync(join(roleDir(role), "cursor.json"), JSON.stringify({ ino: statSync(inbox).ino, offset: readTo }), { mode: 0o600 });
+    cursor();
+    return cursor;
+  };
+  // Compaction off, so the 100,000 read messages stay in the live inbox file.
+  mkdirSync(join(root, "projects", PROJECT), { recursive: true, mode: 0o700 });
+  writeFileSync(join(root, "spawner.config.json"), JSON.stringify({ compactBytes: 1024 * 1024 * 1024 }), { mode: 0o600 });
+  seed("idle", 0);
+  const rewindBusy = seed("busy", UNREAD);
+  mkdirSync(join(roleDir("fresh"), "sessions"), { recursive: true, mode: 0o700 });
+  mkdirSync(roleDir("backend"), { recursive: true, mode: 0o700 });
+  return { root, rewindBusy };
+}
+
+const SESSION = "0d9a7c1e-5b2f-4f7e-9a61-2c3d4e5f6a7b";
+const common = { session_id: SESSION, transcript_path: "/tmp/t.jsonl", cwd: "/tmp", permission_mode: "default" };
+const prompt = JSON.stringify({ ...common, hook_event_name: "UserPromptSubmit", prompt: "what is the status?" }) + "\n";
+const bash = (command) => JSON.stringify({ ...common, hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command }, tool_use_id: "toolu_1" }) + "\n";
+const stop = JSON.stringify({ ...common, hook_event_name: "Stop", stop_hook_active: false, last_assistant_message: "done" }) + "\n";
+
+/** What Claude Code puts in a hook's environment, on top of the inherited or clean one. */
+function claudeEnv(mode, root, role) {
+  return envFor(mode, {
+    BRIDGE_ROOT: root,
+    CLAUDECODE: "1",
+    CLAUDE_PID: String(process.pid),
+    CLAUDE_CODE_SESSION_ID: SESSION,
+    CLAUDE_CODE_ENTRYPOINT: "cli",
+    CLAUDE_CODE_SESSION_ATTENDED: "1",
+    ...(role && { BRIDGE_PROJECT: PROJECT, BRIDGE_ROLE: role }),
   });
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-const selected = cases.filter((c) => {
-  if (c.cmd === SEA && !existsSync(SEA)) {
-    process.stderr.write(`startup: skipping "${c.name}": ${SEA} is missing (npm run build:sea)\n`);
-    return false;
-  }
-  return c.name === "node -e 0" || only.length === 0 || only.some((w) => c.name.includes(w));
-});
-if (!existsSync(MJS)) fail(`${MJS} is missing; run \`node build.mjs\` first`);
-
-const WARMUP = 2;
-const times = new Map(selected.map((c) => [c, []]));
-for (let round = 0; round < runs + WARMUP; round++) {
-  for (let i = 0; i < selected.length; i++) {
-    const c = selected[(i + round) % selected.length];
-    const t = await measure(c);
-    if (round >= WARMUP) times.get(c).push(t);
-  }
-  if (!asJson) process.stderr.write(`\rround ${round + 1}/${runs + WARMUP}`);
+/**
+ * Hook cases for one artifact. `group` ties each to its budget in run.mjs: "unbridged" (≤ 1.10),
+ * "guard" (≤ 1.15), "recv" (≤ 1.25, flat in history), or "info" (shown, not judged).
+ */
+export function hookCases(artifact, label, mode, seeded) {
+  const { root, rewindBusy } = seeded;
+  const argv = (name) => [...runner(artifact), "hook", name];
+  const empty = (o) => o === "";
+  return [
+    { group: "unbridged", name: `${label} hook recv, not bridged`, argv: argv("recv"), env: claudeEnv(mode, root), input: prompt, check: empty },
+    { group: "unbridged", name: `${label} hook guard, not bridged`, argv: argv("guard"), env: claudeEnv(mode, root), input: bash("git push"), check: empty },
+    { group: "unbridged", name: `${label} hook send, not bridged`, argv: argv("send"), env: claudeEnv(mode, root), input: stop, check: empty },
+    { group: "unbridged", name: `${label} hook wait, not bridged`, argv: argv("wait"), env: claudeEnv(mode, root), input: stop, check: empty },
+    { group: "guard", name: `${label} hook guard, allow (git status && npm test)`, argv: argv("guard"), env: claudeEnv(mode, root, "idle"), input: bash("git status && npm test"), check: empty },
+    { group: "guard", name: `${label} hook guard, deny (sh -c 'git push')`, argv: argv("guard"), env: claudeEnv(mode, root, "idle"), input: bash("sh -c 'git push'"), check: (o) => o.includes('"deny"') },
+    { group: "info", name: `${label} hook recv, 0 unread, no history`, argv: argv("recv"), env: claudeEnv(mode, root, "fresh"), input: prompt, check: empty },
+    { group: "recv", name: `${label} hook recv, 0 unread, 100,000 old`, argv: argv("recv"), env: claudeEnv(mode, root, "idle"), input: prompt, check: empty },
+    {
+      group: "recv",
+      name: `${label} hook recv, 100 unread, 100,000 old`,
+      argv: argv("recv"),
+      env: claudeEnv(mode, root, "busy"),
+      input: prompt,
+      before: rewindBusy,
+      // Injection stops at 10,000 characters (the rest waits for bridge_recv): the first unread is there.
+      check: (o) => o.includes("additionalContext") && o.includes(`mbench${String(OLD).padStart(8, "0")}`),
+    },
+  ];
 }
-if (!asJson) process.stderr.write("\n");
 
-const baseTimes = times.get(selected[0]);
-const base = median(baseTimes);
-const rows = selected.map((c) => {
-  const t = times.get(c);
-  const med = median(t);
-  // Also each run against the `node -e 0` of its own round: a burst of load from elsewhere that
-  // slows one round then cancels out instead of landing on whichever case ran during it.
-  const paired = median(t.map((x, round) => x / baseTimes[round]));
-  return {
-    name: c.name,
-    median_ms: +med.toFixed(1),
-    min_ms: +Math.min(...t).toFixed(1),
-    ratio: +(med / base).toFixed(2),
-    paired_ratio: +paired.toFixed(2),
-    budget: c.budget ?? null,
-    note: c.note ?? "",
+const rpc = (messages) => messages.map((m) => JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n").join("");
+// What Claude Code sends at once: its server/discover probe, then the handshake and tools/list.
+const HANDSHAKE = [
+  { id: 0, method: "server/discover", params: {} },
+  { id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "0" } } },
+  { method: "notifications/initialized" },
+  { id: 2, method: "tools/list" },
+];
+const answered = (id) => (out) => out.split("\n").some((l) => l.startsWith("{") && JSON.parse(l).id === id);
+
+/**
+ * `mcp` cases for one artifact: spawn → tools/list answered (group "mcp"), and spawn → the first
+ * tool call answered ("info"), which loads the SDK (its code cache warm: the .mjs writes one under
+ * <root>/cache on its first run, which the warm-up rounds do; the executable carries its own).
+ */
+export function mcpCases(artifact, label, mode, budget) {
+  const root = scratch("mcp");
+  const env = envFor(mode, { BRIDGE_ROOT: root, BRIDGE_PROJECT: PROJECT, BRIDGE_ROLE: "web" });
+  const listed = (out) => {
+    const line = out.split("\n").find((l) => l.startsWith("{") && JSON.parse(l).id === 2);
+    return line !== undefined && JSON.parse(line).result?.tools?.length > 0;
   };
-});
-
-if (asJson) {
-  process.stdout.write(JSON.stringify({ node: process.version, runs, rows }, null, 2) + "\n");
-} else {
-  const w = Math.max(...rows.map((r) => r.name.length));
-  console.log(`${"case".padEnd(w)}  median    min   ratio  paired  budget   (${runs} interleaved runs, ${process.version})`);
-  for (const r of rows) {
-    const verdict = r.budget === null ? "" : r.ratio <= r.budget ? `≤ ${r.budget} ok` : `> ${r.budget} OVER`;
-    console.log(
-      `${r.name.padEnd(w)}  ${r.median_ms.toFixed(1).padStart(6)} ${r.min_ms.toFixed(1).padStart(6)}  ` +
-        `${r.ratio.toFixed(2).padStart(5)}×  ${r.paired_ratio.toFixed(2).padStart(5)}×  ${verdict.padEnd(10)} ${r.note}`,
-    );
-  }
-  console.log("ratio = median / median of node -e 0; paired = median of each run / the node -e 0 of its round");
+  // Each run registers a session record: drop them so the roles stay small.
+  const tidy = () => rmSync(join(root, "projects", PROJECT, "web", "sessions"), { recursive: true, force: true });
+  return [
+    { group: "mcp", budget, name: `${label} mcp spawn → tools/list`, argv: [...runner(artifact), "mcp"], env, input: rpc(HANDSHAKE), until: answered(2), check: listed, before: tidy },
+    {
+      group: "info",
+      name: `${label} mcp spawn → first tools/call answered`,
+      argv: [...runner(artifact), "mcp"],
+      env,
+      input: rpc([...HANDSHAKE, { id: 3, method: "tools/call", params: { name: "bridge_whoami", arguments: {} } }]),
+      until: answered(3),
+      check: (out) => out.includes('you are role \\"web\\"'),
+      before: tidy,
+    },
+  ];
 }

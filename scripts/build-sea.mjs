@@ -1,28 +1,30 @@
 #!/usr/bin/env node
 // Builds dist/session-bridge: a Node single executable (SEA) made of this very node binary with
 // dist/session-bridge.cjs injected. Run `node build.mjs` first (`npm run build:sea` does both).
-//   node scripts/build-sea.mjs                  stripped node, V8 code cache for the main script
+//   node scripts/build-sea.mjs                  stripped node, V8 code cache for the entry
 //   node scripts/build-sea.mjs --no-strip       keep node's symbols (~12 MB more on Linux)
 //   node scripts/build-sea.mjs --no-code-cache  plain blob
-//   node scripts/build-sea.mjs --no-sdk-cache   without the embedded MCP SDK's code cache (asset)
-//   node scripts/build-sea.mjs --main F --out P another CommonJS entry / output path (benchmarks;
-//                                                F must answer `__mcp-probe` unless --no-sdk-cache)
-//   node scripts/build-sea.mjs --snapshot ...    F builds a V8 startup snapshot (v8.startupSnapshot) at
-//                                                build time; Node 20 then ignores the code cache
+//   node scripts/build-sea.mjs --no-sdk-cache   without the code caches of mcp and its SDK (assets)
+//   node scripts/build-sea.mjs --out PATH       write the executable elsewhere
+//
+// The .cjs is the entry's code followed by the embedded bundles in a trailing comment (build.mjs);
+// here the entry alone becomes the SEA's main script and each bundle an asset (src/embedded.ts
+// reads either), so the executable neither scans nor reads what a command does not use.
 //
 // The executable runs on any machine with the same OS/arch and the libraries node itself needs
 // (on Linux: glibc >= 2.28, libstdc++, libgcc_s; see the ldd report at the end). The blob must be
 // made by the same node binary it is injected into, so both come from process.execPath.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
+import { inflateRawSync } from "node:zlib";
 
 const root = new URL("..", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const args = process.argv.slice(2);
-const FLAGS = ["--no-strip", "--no-code-cache", "--no-sdk-cache", "--snapshot"];
-const OPTIONS = ["--main", "--out"];
+const FLAGS = ["--no-strip", "--no-code-cache", "--no-sdk-cache"];
+const OPTIONS = ["--out"];
 for (let i = 0; i < args.length; i++) {
   if (OPTIONS.includes(args[i])) i++;
   else if (!FLAGS.includes(args[i])) fail(`unknown argument "${args[i]}" (known: ${[...FLAGS, ...OPTIONS].join(", ")})`);
@@ -37,15 +39,11 @@ function option(name, fallback) {
 }
 
 const exe = process.platform === "win32" ? ".exe" : "";
-const main = option("--main", join(root, "dist/session-bridge.cjs"));
+const input = join(root, "dist/session-bridge.cjs");
 const out = option("--out", join(root, `dist/session-bridge${exe}`));
 const wantStrip = !flag("--no-strip");
-const useSnapshot = flag("--snapshot");
-// With a snapshot the code cache is redundant and Node 20 warns; it is in the snapshot already.
-const useCodeCache = !flag("--no-code-cache") && !useSnapshot;
-const withSdkCache = !flag("--no-sdk-cache") && !useSnapshot;
-// Only the real entry answers --version with our version; other entries (benchmarks) are not checked.
-const checkVersion = !args.includes("--main");
+const useCodeCache = !flag("--no-code-cache");
+const withSdkCache = !flag("--no-sdk-cache");
 
 // The fuse is the string Node searches its own binary for to decide whether a blob was injected.
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
@@ -64,7 +62,7 @@ function run(cmd, argv, what) {
 
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-if (!existsSync(main)) fail(`${relative(process.cwd(), main)} is missing; run \`node build.mjs\` first (or \`npm run build:sea\`)`);
+if (!existsSync(input)) fail(`${relative(process.cwd(), input)} is missing; run \`node build.mjs\` first (or \`npm run build:sea\`)`);
 if (!["linux", "darwin", "win32"].includes(process.platform)) fail(`single executables are not supported on ${process.platform}`);
 
 mkdirSync(join(root, "dist"), { recursive: true });
@@ -72,15 +70,13 @@ const work = mkdtempSync(join(root, "dist", ".sea-"));
 // fail() exits without unwinding, so the scratch folder goes on exit rather than in a finally.
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 
-// 1. The blob: the entry script, V8's code cache for its top level, and as an asset V8's code cache
-//    of the embedded MCP SDK (src/sdk-loader.ts), so `mcp` starts fast from the first run.
+// 1. The blob: the entry script, V8's code cache for it, each embedded bundle as an asset, and as
+//    others V8's code caches of `mcp` and its SDK (src/code-cache.ts), so `mcp` is fast from the first run.
 const blob = join(work, "sea-prep.blob");
 const config = join(work, "sea-config.json");
-const assets = withSdkCache ? { "mcp-sdk.v8cache": makeSdkCodeCache(join(work, "sdk-cache")) } : {};
-writeFileSync(
-  config,
-  JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache, useSnapshot, assets }, null, 2),
-);
+const { main, assets } = splitBundles(join(work, "bundles"));
+if (withSdkCache) for (const [name, file] of await makeMcpCodeCaches(join(work, "mcp-run"))) assets[`cache/${name}.v8cache`] = file;
+writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets }, null, 2));
 run(process.execPath, ["--experimental-sea-config", config], "making the SEA blob");
 
 // 2. A copy of this node, stripped of symbols if strip works on it. Stripping must happen before
@@ -115,41 +111,87 @@ run(
 if (process.platform === "darwin") run("codesign", ["--sign", "-", target], "ad-hoc signing");
 chmodSync(target, 0o755);
 
-// 4. Check it before it replaces the previous build.
-if (checkVersion) {
-  const v = spawnSync(target, ["--version"], { encoding: "utf8" });
-  if (v.status !== 0 || v.stdout !== `${pkg.version}\n`) {
-    fail(`the executable answered --version with ${JSON.stringify(v.stdout)} (exit ${v.status ?? v.signal}), expected "${pkg.version}\\n"\n${v.stderr ?? ""}`);
-  }
+// 4. Check it before it replaces the previous build: --version is the entry, `hook` with a wrong
+//    name reaches the dispatcher, `root --help` loads an embedded bundle from the assets.
+const v = spawnSync(target, ["--version"], { encoding: "utf8" });
+if (v.status !== 0 || v.stdout !== `${pkg.version}\n`) {
+  fail(`the executable answered --version with ${JSON.stringify(v.stdout)} (exit ${v.status ?? v.signal}), expected "${pkg.version}\\n"\n${v.stderr ?? ""}`);
 }
+const h = spawnSync(target, ["root", "--help"], { encoding: "utf8" });
+if (h.status !== 0 || !h.stdout.includes("usage: session-bridge")) fail(`the executable could not run \`root --help\` (exit ${h.status ?? h.signal}):\n${h.stderr}`);
 renameSync(target, out);
 
 const size = statSync(out).size;
 process.stderr.write(
   `built ${relative(process.cwd(), out) || out} (${mb(size)}; node ${mb(nodeSize)}` +
     `${stripped ? ", stripped" : ""}, blob ${(statSync(blob).size / 1024).toFixed(0)} KB` +
-    `${useCodeCache ? " with code cache" : ""}${withSdkCache ? " and the SDK's" : ""}${useSnapshot ? " with a startup snapshot" : ""})\n`,
+    `${useCodeCache ? " with code cache" : ""}${withSdkCache ? ", and mcp's and the SDK's" : ""})\n`,
 );
 if (process.platform === "linux") reportSharedLibraries(out);
 
-// Runs the entry's MCP probe once under this node, the same V8 as the executable, answering
-// initialize and tools/list so that the cache also holds the functions that path compiles.
-function makeSdkCodeCache(dir) {
+// Splits the .cjs into the entry (the SEA's main script) and one asset per embedded bundle, plus
+// the index (src/embedded.ts reads them by these names).
+function splitBundles(dir) {
+  mkdirSync(dir);
+  const text = readFileSync(input, "latin1");
+  const head = text.indexOf("\n/* session-bridge: embedded bundles");
+  const end = text.lastIndexOf("\n*/");
+  const indexAt = text.lastIndexOf("\n", end - 1) + 1;
+  if (head === -1 || end === -1) fail(`${relative(process.cwd(), input)} has no embedded bundles; rebuild it with \`node build.mjs\``);
+  const index = JSON.parse(text.slice(indexAt, end));
+  const main = join(dir, "main.cjs");
+  writeFileSync(main, text.slice(0, head + 1), "latin1");
+  const assets = { "bundles.json": join(dir, "bundles.json") };
+  writeFileSync(assets["bundles.json"], JSON.stringify(index));
+  for (const [name, entry] of Object.entries(index.bundles)) {
+    const raw = text.slice(indexAt - entry.before, indexAt - entry.before + entry.bytes);
+    const header = `//# session-bridge bundle ${name} ${index.build}\n`;
+    if (!raw.startsWith(header)) fail(`bundle "${name}" is not where the index of ${relative(process.cwd(), input)} says; rebuild it`);
+    const code = raw.slice(header.length);
+    const file = join(dir, `${name}.js`);
+    writeFileSync(file, entry.z ? inflateRawSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code, "latin1");
+    assets[`bundle/${name}.js`] = file;
+  }
+  return { main, assets };
+}
+
+// Runs the real `mcp` of the .cjs once under this node (the same V8 as the executable), as a
+// bridge role: the handshake, then a tools/call that loads the SDK. The server writes V8's code
+// cache of its own bundle into <BRIDGE_ROOT>/cache as it starts, and the SDK's after the call (so
+// that one holds what the call compiled too; src/code-cache.ts). Returns [bundle name, file] pairs.
+async function makeMcpCodeCaches(dir) {
+  const bridgeRoot = join(dir, "root");
+  const cacheDir = join(bridgeRoot, "cache");
   const requests = [
     { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "build-sea", version: "0" } } },
     { jsonrpc: "2.0", method: "notifications/initialized" },
     { jsonrpc: "2.0", id: 2, method: "tools/list" },
+    { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "bridge_whoami", arguments: {} } },
   ];
-  const r = spawnSync(process.execPath, [main, "__mcp-probe", "--code-cache", dir], {
-    input: requests.map((m) => JSON.stringify(m) + "\n").join(""),
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".v8cache")) : [];
-  if (r.status !== 0 || !r.stdout.includes('"id":2') || files.length !== 1) {
-    fail(`making the MCP SDK code cache: \`${main} __mcp-probe\` exited ${r.status ?? r.signal} with ${files.length} cache files; use --no-sdk-cache to build without it\n${r.stderr}`);
+  // The root exists, as it does for any bridge role that ran before: no root, no cache.
+  mkdirSync(bridgeRoot, { recursive: true, mode: 0o700 });
+  const env = { PATH: process.env.PATH, HOME: dir, BRIDGE_ROOT: bridgeRoot, BRIDGE_PROJECT: "build", BRIDGE_ROLE: "sea" };
+  const child = spawn(process.execPath, [input, "mcp"], { env, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  child.stdin.write(requests.map((m) => JSON.stringify(m) + "\n").join(""));
+  const caches = () =>
+    (existsSync(cacheDir) ? readdirSync(cacheDir) : []).flatMap((f) => {
+      const name = f.match(/^bundle-(.+)-[0-9a-f]{16}-.*\.v8cache$/)?.[1];
+      return name ? [[name, join(cacheDir, f)]] : [];
+    });
+  const deadline = Date.now() + 30_000;
+  while (!caches().some(([name]) => name === "mcp-sdk") && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  child.stdin.end();
+  const code = await new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on("close", r)));
+  const found = caches();
+  const names = found.map(([name]) => name).sort();
+  if (code !== 0 || !out.includes('"id":3') || names.join() !== "mcp,mcp-sdk") {
+    fail(`making the MCP code caches: \`${input} mcp\` exited ${code} leaving caches for [${names.join(", ")}], expected mcp and mcp-sdk; use --no-sdk-cache to build without them\n${err}`);
   }
-  return join(dir, files[0]);
+  return found;
 }
 
 // The executable needs what node needs. Say so at build time, so nobody ships it to a musl box.

@@ -139,9 +139,10 @@ export function sendMessage(request: SendRequest): SendResult {
 }
 
 function resolveRecipients(identity: Identity, to: string, queue: boolean): string[] {
-  const known = listRoles(identity.root, identity.project);
+  // Listed only for a broadcast or an error message: a send to a named role need not read the folder.
+  const known = (): string[] => listRoles(identity.root, identity.project);
   if (to === BROADCAST) {
-    const others = known.filter((r) => r !== identity.role);
+    const others = known().filter((r) => r !== identity.role);
     if (others.length === 0) {
       throw new BridgeError("E_NO_RECIPIENTS", `nobody else has joined project "${identity.project}" yet, so a broadcast would reach no one; send to a role by name with --queue to leave a message for it`);
     }
@@ -149,10 +150,10 @@ function resolveRecipients(identity: Identity, to: string, queue: boolean): stri
   }
   validateName("role", to);
   if (to === identity.role) {
-    throw new BridgeError("E_SELF_SEND", `"${to}" is your own role; send to another role of project "${identity.project}" (known: ${known.join(", ") || "none"})`);
+    throw new BridgeError("E_SELF_SEND", `"${to}" is your own role; send to another role of project "${identity.project}" (known: ${known().join(", ") || "none"})`);
   }
   if (!queue && !roleExists(rolePaths(identity.root, identity.project, to))) {
-    const others = known.filter((r) => r !== identity.role);
+    const others = known().filter((r) => r !== identity.role);
     throw new BridgeError(
       "E_UNKNOWN_ROLE",
       `unknown role "${to}" in project "${identity.project}" (known: ${others.join(", ") || "none yet"}); use --queue (CLI) or queue: true (bridge_send) to queue for a role that has not joined yet`,

@@ -9,6 +9,8 @@
 // A POST also needs the token in the X-Bridge-Token header (a header no form or <img> can send)
 // and Content-Type: application/json. No Access-Control-Allow-* header is ever sent.
 import { createHash, timingSafeEqual } from "node:crypto";
+// The dashboard is a bundle of its own (src/embedded.ts): its imports load only when it runs.
+import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import appJs from "./dashboard-page.js" with { type: "text" };
 import pageCss from "./dashboard-page.css" with { type: "text" };
@@ -60,8 +62,6 @@ const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
 
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   if (!/^[A-Za-z0-9_-]{16,}$/.test(options.token)) throw new Error("dashboard token must be at least 16 URL-safe characters");
-  // Loaded here, not at the top: the binary is one file whose static imports every hook pays for.
-  const { createServer } = await import("node:http");
   const { root, admin } = options;
   const digest = sha256(options.token);
   const tokenMatches = (given: unknown): boolean => typeof given === "string" && timingSafeEqual(sha256(given), digest);

@@ -15,12 +15,22 @@ export type ErrorCode =
   | "E_ADMIN_ONLY"
   | "E_IO";
 
+// Each embedded bundle of the binary (build.mjs) carries its own copy of this class, and an error
+// thrown inside one (a command) is judged by another (main's exit code): so `instanceof` checks a
+// brand shared through the global symbol registry, not the identity of this particular class.
+const BRAND = Symbol.for("session-bridge.BridgeError");
+
 export class BridgeError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = "BridgeError";
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 

@@ -7,7 +7,7 @@
 // other code is non-blocking. So recv, send and wait never fail loudly (stderr + exit 0: a
 // broken bridge must never break the user's prompt), and the guard answers every failure
 // inside a bridged session with a deny (an exit 1 would let the command run).
-import { fstatSync, readSync } from "node:fs";
+import { fstatSync, readSync, writeSync } from "node:fs";
 // Only errors.ts and node:fs here: in the CommonJS build a module's `node:` imports load when the
 // module is first used, so a hook outside a bridged session never loads node:crypto (~2 ms).
 import { BridgeError, describeError, isErrno } from "./errors.ts";
@@ -41,9 +41,28 @@ export async function runHook(argv: string[]): Promise<number> {
   const name = argv[1];
   const env = process.env;
   const result = await dispatch(name, env);
-  if (result.stdout) process.stdout.write(result.stdout);
-  if (result.stderr) process.stderr.write(result.stderr);
+  if (result.stdout) writeFully(1, result.stdout);
+  if (result.stderr) writeFully(2, result.stderr);
   return result.code;
+}
+
+/**
+ * Synchronous writes: process.stdout would build a stream for the pipe (~2 ms: it loads net and
+ * stream) to print one JSON line, at the end of a run that has nothing else to do.
+ */
+function writeFully(fd: number, text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(fd, buf, off, buf.length - off);
+    } catch (err) {
+      // A non-blocking pipe that is full (a parent that set O_NONBLOCK): wait for its reader.
+      if (isErrno(err, "EAGAIN")) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      // The reader is gone: nobody is left to tell.
+      else if (isErrno(err, "EPIPE")) return;
+      else throw err;
+    }
+  }
 }
 
 async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promise<HookResult> {

@@ -3,6 +3,7 @@
 //   <root>/                          0700, BRIDGE_ROOT or ~/.claude/bridge
 //     spawner.config.json            automation settings (only what differs from the defaults)
 //     spawner/                       the daemon: pid lock, its per-role positions, log, run logs
+//     cache/                         V8's compiled code of the MCP SDK (makes `mcp` start faster)
 //     projects/<project>/<role>/
 //       inbox.jsonl                  append-only JSON lines, one message each
 //       cursor.json                  {ino, offset}: how far this role has consumed inbox.jsonl
@@ -71,6 +72,11 @@ export interface RolePaths {
   waiter: string;
   sessions: string;
   history: string;
+}
+
+/** Compiled-code caches: safe to delete at any time. */
+export function cacheDir(root: string): string {
+  return join(root, "cache");
 }
 
 export function projectsDir(root: string): string {

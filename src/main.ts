@@ -1,6 +1,11 @@
 // The one entry point: a thin argv switch. Each subcommand's module is imported lazily so a
-// hook never pays for the CLI, the MCP server or the daemon (and never for the MCP SDK).
+// hook never pays for the CLI, the MCP server or the daemon (and never for the MCP SDK): build.mjs
+// turns every `import()` here (and in src/hooks.ts) into a bundle of its own, embedded in the
+// binary and evaluated only when its command runs (src/embedded.ts). Adding a command is one line.
 import { describeError, BridgeError } from "./errors.ts";
+// Static: the hooks run on every prompt and tool call of every session, so their dispatcher is
+// part of the entry itself; it is small and loads each hook's own bundle only when bridged.
+import { runHook } from "./hooks.ts";
 import { cliArgs } from "./runtime.ts";
 
 type Runner = (argv: string[]) => Promise<number>;
@@ -19,11 +24,9 @@ const commands: Record<string, () => Promise<Runner>> = {
   whoami: cli,
   status: cli,
   root: cli,
-  // Hidden: a stand-in MCP server with dummy tools, for startup benchmarks and SEA smoke tests.
-  "__mcp-probe": async () => (await import("./mcp-probe.ts")).runMcpProbe,
   doctor: async () => (await import("./doctor.ts")).runDoctor,
   spawner: async () => (await import("./spawner.ts")).runSpawner,
-  hook: async () => (await import("./hooks.ts")).runHook,
+  hook: async () => runHook,
   dashboard: async () => (await import("./dashboard.ts")).runDashboard,
 };
 

@@ -6,8 +6,6 @@
 // First, so that it runs before the SDK's types.js builds its zod schemas:
 import "./zod-jitless.ts";
 export { Server } from "@modelcontextprotocol/sdk/server/index.js";
-// Only for the hidden __mcp-probe (src/mcp-probe.ts), which makes the executable's SDK code cache.
-export { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 export {
   CallToolRequestSchema,
   ErrorCode,

@@ -18,7 +18,7 @@ import { BUS_TOOLS } from "./mcp-tools.ts";
 import type { ToolDef } from "./mcp-tools.ts";
 import { StdioWire } from "./mcp-wire.ts";
 import type { Handshake } from "./mcp-wire.ts";
-import { loadMcpSdk } from "./sdk-loader.ts";
+import { loadMcpSdk, readMcpSdk, saveMcpSdkCodeCache } from "./sdk-loader.ts";
 import { checkArgs } from "./tool-args.ts";
 
 const USAGE = `usage: session-bridge mcp
@@ -61,7 +61,7 @@ type SdkServer = InstanceType<ReturnType<typeof loadMcpSdk>["Server"]>;
 
 /** Loads the SDK and connects its Server to the wire, which hands it the handshake so far. */
 function startSdk(ctx: McpContext, handshake: Handshake, wire: StdioWire, shutdown: AbortSignal): SdkServer {
-  const sdk = loadMcpSdk();
+  const sdk = loadMcpSdk(log);
   const { serverInfo, capabilities, instructions } = handshake.server as { serverInfo: { name: string; version: string }; capabilities: Record<string, object>; instructions: string };
   const server = new sdk.Server(serverInfo, {
     capabilities,
@@ -92,6 +92,8 @@ function startSdk(ctx: McpContext, handshake: Handshake, wire: StdioWire, shutdo
       return await callTool(ctx, request.params.name, request.params.arguments, AbortSignal.any([extra.signal, shutdown]));
     } finally {
       clearInterval(beat);
+      // After the answer is on its way, so the cache also holds what this first call compiled.
+      setImmediate(() => saveCodeCache(ctx));
     }
   });
   server.setRequestHandler(sdk.ListPromptsRequestSchema, () => ({ prompts: listPrompts() }));
@@ -109,6 +111,12 @@ function startSdk(ctx: McpContext, handshake: Handshake, wire: StdioWire, shutdo
   return server;
 }
 
+/** V8's code cache of the SDK under <root>/cache (src/code-cache.ts); once. */
+function saveCodeCache(ctx: McpContext): void {
+  // A server that is not a bridge role (registered for every session) writes nothing at all.
+  if (ctx.identity) saveMcpSdkCodeCache(log);
+}
+
 export async function runMcp(argv: string[]): Promise<number> {
   const args = parseArgs(argv.slice(1), {}, USAGE);
   if (args.flags.help) {
@@ -123,6 +131,8 @@ export async function runMcp(argv: string[]): Promise<number> {
   console.log = console.info = console.debug = console.error;
 
   const ctx = contextFromEnv(process.env);
+  // Read now, evaluated on the first tool call: see readMcpSdk.
+  readMcpSdk();
   const shutdown = new AbortController();
   const listed = TOOLS.map((t) => ({
     name: t.name,

@@ -2,7 +2,6 @@
 // or the single executable `dist/session-bridge …`. Hooks and the MCP config must call back into the
 // same artifact, so everything that needs argv or "how do I invoke myself" asks here.
 import { realpathSync } from "node:fs";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { BridgeError } from "./errors.ts";
 
@@ -15,6 +14,23 @@ export function cliArgs(): string[] {
   return process.argv.slice(2);
 }
 
+/**
+ * `require` for Node built-ins, the only modules this program loads at run time (build.mjs checks
+ * that). process.getBuiltinModule (Node 20.16+) works the same in every artifact and costs nothing
+ * for a module Node already loaded; an older Node has the CommonJS entry's require (the .mjs
+ * passes one in). Never node:module's createRequire: loading node:module alone costs a hook ~0.5 ms.
+ */
+export const nodeRequire = ((id: string): unknown => {
+  const mod = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule(id) : legacyRequire(id);
+  if (mod === undefined) throw new BridgeError("E_IO", `"${id}" is not a Node.js built-in; session-bridge only loads built-ins at run time`);
+  return mod;
+}) as NodeJS.Require;
+
+function legacyRequire(id: string): unknown {
+  if (typeof require !== "function") throw new BridgeError("E_IO", "this Node.js has neither process.getBuiltinModule nor require; use Node 20.16 or newer");
+  return require(id);
+}
+
 let sea: boolean | undefined;
 
 /** True inside the single executable (dist/session-bridge). */
@@ -23,7 +39,7 @@ export function isSea(): boolean {
     try {
       // Loaded on demand rather than imported: `node:sea` only exists since Node 20.12, and a static
       // import would make every command (every hook) fail to load on an older Node.
-      const mod = createRequire(process.execPath)("node:sea") as typeof import("node:sea");
+      const mod = nodeRequire("node:sea") as typeof import("node:sea");
       sea = mod.isSea();
     } catch {
       // No node:sea means an old Node, which cannot be running our executable: we are a script.

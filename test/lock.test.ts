@@ -41,8 +41,9 @@ test("a lock is exclusive and released; release removes only our own lock", (t) 
   assert.equal(holderInfo.pid, process.pid);
   assert.equal(holderInfo.host, hostname());
   assert.throws(() => acquireLock(path, { timeoutMs: 50 }), (e: unknown) => e instanceof BridgeError && e.code === "E_LOCKED");
-  // Someone broke and re-took it: our release must not delete their lock.
-  writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), token: "theirs" }));
+  // Someone broke it (unlink) and re-took it (a new O_EXCL file): our release must not delete theirs.
+  rmSync(path);
+  writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), token: "theirs" }), { flag: "wx" });
   lock.release();
   assert.ok(existsSync(path));
   rmSync(path);

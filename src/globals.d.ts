@@ -1,10 +1,4 @@
-// build.mjs resolves this import to the bundled SDK source text and a hash of it.
-declare module "embedded:mcp-sdk" {
-  const source: string;
-  export default source;
-  export const sdkHash: string;
-}
-
+// Defined by build.mjs.
 declare const __VERSION__: string;
 
 // The dashboard's page, style and script, imported `with { type: "text" }` (esbuild's text loader).

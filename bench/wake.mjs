@@ -1,0 +1,122 @@
+// Inbox append → wake driver invoked, for bench/run.mjs (DESIGN.md: p50 ≤ 50 ms, p95 ≤ 250 ms).
+//
+// Daemon drivers (spawn, tmux) go through the real `spawner run`: the clock starts right after the
+// message line is appended to the role's inbox (in this process) and stops at the daemon's "wake"
+// log entry, written just before it calls the driver: the time to notice the append, re-read the
+// settings, read the batch, check the target (tmux: one display-message), and decide and record
+// the wake under the role's lock. One wake at a time: the next message is appended once the
+// previous wake was delivered (run ended / nudge submitted).
+//
+// The rewake driver is `hook wait` itself: append → the hook exits 2 (which wakes the session).
+import { spawn, spawnSync } from "node:child_process";
+import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { MJS, REPO, envFor, percentile, runner, scratch, until } from "./lib.mjs";
+
+const summary = (samples) => ({ n: samples.length, p50: percentile(samples, 50), p95: percentile(samples, 95), max: Math.max(...samples) });
+
+export function hasTmux() {
+  return spawnSync("tmux", ["-V"], { encoding: "utf8" }).status === 0;
+}
+
+/** Wake latency through `spawner run` with the spawn or tmux driver. */
+export async function daemonWakes(driver, wakes, warmup = 5) {
+  const dir = scratch(`wake-${driver}`);
+  const root = join(dir, "root");
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  mkdirSync(join(dir, "work"));
+  const socket = join(dir, "tmux.sock");
+  const env = envFor("inherited", { BRIDGE_ROOT: root, PATH: `${bin}:${process.env.PATH}`, BRIDGE_SPAWNER_RESCAN_MS: "60000" });
+  const cli = (...args) => {
+    const r = spawnSync(process.execPath, [MJS, ...args], { env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`session-bridge ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  let daemon;
+  try {
+    cli("spawner", "on");
+    cli("spawner", "config", "cooldownSeconds=0", "rateLimitPerMinute=600", `driver=${driver}`);
+    cli("spawner", "set", "shop", "backend", `cwd=${join(dir, "work")}`);
+    const nudge = JSON.parse(cli("spawner", "config", "--json")).settings.nudgePrompt;
+    if (driver === "spawn") {
+      // The cheapest possible `claude`: the bench measures the daemon, not the run.
+      writeFileSync(join(bin, "claude"), "#!/bin/sh\nexec cat >/dev/null\n");
+      chmodSync(join(bin, "claude"), 0o755);
+    } else {
+      symlinkSync(join(REPO, "test/fixtures/fake-claude-tui.mjs"), join(bin, "claude"));
+      const vars = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "backend", FIXTURE_BIN: MJS, FIXTURE_LOG: join(dir, "tui.jsonl"), FIXTURE_NUDGE: nudge, PATH: env.PATH };
+      const e = Object.entries(vars).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+      const r = spawnSync("tmux", ["-S", socket, "-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "50", ...e, "--", join(bin, "claude")], { env, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`tmux: ${r.stderr}`);
+      await until("the fake session to register", () => existsSync(join(dir, "tui.jsonl")));
+    }
+    const logPath = join(root, "spawner", "log.jsonl");
+    const entries = () => (existsSync(logPath) ? readFileSync(logPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)) : []);
+    daemon = spawn(process.execPath, [MJS, "spawner", "run"], { env, stdio: "ignore" });
+    await until("the daemon to start", () => entries().some((e) => e.event === "start"));
+    const inbox = join(root, "projects", "shop", "backend", "inbox.jsonl");
+    mkdirSync(join(root, "projects", "shop", "backend"), { recursive: true, mode: 0o700 });
+    const tui = join(dir, "tui.jsonl");
+    // Delivered: the run ended; or the fake TUI took the mail with the nudged prompt (appending the
+    // next message before that would let it take both, and the second would never need a wake).
+    const delivered = (id, runsBefore) =>
+      driver === "spawn"
+        ? entries().filter((e) => e.event === "run-end").length > runsBefore
+        : readFileSync(tui, "utf8").split("\n").some((l) => l.includes('"event":"wake"') && l.includes(id));
+    const samples = [];
+    for (let i = 0; i < wakes + warmup; i++) {
+      const id = `mbench${i}${randomBytes(4).toString("hex")}`;
+      const message = { id, ts: new Date().toISOString(), project: "shop", from: "web", to: "backend", body: `bench ${i}`, chain: `cbench${i}`, hop: 0 };
+      const runsBefore = entries().filter((e) => e.event === "run-end").length;
+      appendFileSync(inbox, JSON.stringify(message) + "\n", { mode: 0o600 });
+      const t0 = performance.timeOrigin + performance.now();
+      const wake = await until(`wake ${i}`, () => entries().find((e) => e.event === "wake" && e.ids?.includes(id)));
+      if (i >= warmup) samples.push(wake.t - t0);
+      await until(`wake ${i} to be delivered`, () => delivered(id, runsBefore));
+    }
+    return summary(samples);
+  } finally {
+    daemon?.kill("SIGTERM");
+    if (driver === "tmux") spawnSync("tmux", ["-S", socket, "kill-server"]);
+  }
+}
+
+/** Wake latency of the rewake driver: a complete line appended to the inbox → `hook wait` exited 2. */
+export async function rewakes(artifact, wakes) {
+  const root = scratch("rewake");
+  const dir = join(root, "projects", "bench", "woken");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Rails wide open: every append may wake at once.
+  writeFileSync(join(root, "spawner.config.json"), JSON.stringify({ enabled: true, defaultMode: "auto", cooldownSeconds: 0, rateLimitPerMinute: 600 }), { mode: 0o600 });
+  const env = envFor("inherited", { BRIDGE_ROOT: root, BRIDGE_PROJECT: "bench", BRIDGE_ROLE: "woken", CLAUDECODE: "1", CLAUDE_PID: String(process.pid), CLAUDE_CODE_ENTRYPOINT: "cli", CLAUDE_CODE_SESSION_ATTENDED: "1" });
+  const samples = [];
+  const [cmd, ...prefix] = runner(artifact);
+  for (let i = 0; i < wakes; i++) {
+    const child = spawn(cmd, [...prefix, "hook", "wait"], { stdio: ["ignore", "ignore", "pipe"], env });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    const exited = new Promise((done) => child.on("close", (code) => done({ code, at: process.hrtime.bigint() })));
+    // Ready once its waiter.json names it (it then watches the inbox).
+    await until(`hook wait ${i} to wait`, () => {
+      if (child.exitCode !== null) throw new Error(`hook wait exited early (${child.exitCode}): ${err}`);
+      try {
+        return JSON.parse(readFileSync(join(dir, "waiter.json"), "utf8")).pid === child.pid;
+      } catch {
+        return false; // not written yet, or mid-replace
+      }
+    });
+    const line = JSON.stringify({ id: `mwake${i}${randomBytes(4).toString("hex")}`, ts: new Date().toISOString(), project: "bench", from: "backend", to: "woken", body: `wake ${i}`, chain: `cw${i}`, hop: 0 }) + "\n";
+    const fd = openSync(join(dir, "inbox.jsonl"), "a", 0o600);
+    const sent = process.hrtime.bigint();
+    writeSync(fd, line);
+    closeSync(fd);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const { code, at } = await exited;
+    clearTimeout(timer);
+    if (code !== 2) throw new Error(`hook wait exited ${code}, not 2 (woken within 10 s?): ${err}`);
+    samples.push(Number(at - sent) / 1e6);
+  }
+  return summary(samples);
+}
