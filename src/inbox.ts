@@ -9,22 +9,12 @@
 //   4. write the cursor {ino: new inode, offset: 0}
 // A crash after 3 leaves a cursor naming the old inode; a cursor for another inode means
 // "start of the current file", which after step 3 is exactly the unread suffix.
-import {
-  closeSync,
-  constants,
-  fdatasyncSync,
-  fstatSync,
-  linkSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, constants, fstatSync, linkSync, readdirSync, readSync, renameSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { isErrno } from "./errors.ts";
 import {
   ensureDir,
+  fsOps,
   isRecord,
   openForAppend,
   openNoFollow,
@@ -80,6 +70,7 @@ export interface Receipt {
 }
 
 const NEWLINE = 0x0a;
+const NEWLINE_BUF = Buffer.from("\n");
 const EMPTY_SCAN: Scan = { entries: [], skippedAt: [], end: 0, ino: -1, size: 0 };
 const RECEIPTS_MAX_BYTES = 256 * 1024;
 
@@ -100,18 +91,36 @@ export function cursorOffsetFor(cursor: Cursor, ino: number, size: number): numb
 /** Appends one message, first sealing a torn last line left by a writer killed mid-write. */
 export function appendMessage(paths: RolePaths, message: Message, options: StoreOptions = {}): void {
   const line = Buffer.from(serializeMessage(message), "utf8");
-  withLock(paths.lock, () => {
-    const fd = openForAppend(paths.inbox);
+  withLock(paths.lock, () => appendLine(paths.inbox, line, options.fsync === true));
+}
+
+/**
+ * Appends one whole line to a JSON-lines file; the caller holds the role's lock. A torn last line
+ * (a writer killed mid-write) is sealed first. A failed append (ENOSPC, EIO, a failed fdatasync)
+ * cuts the file back to its old size, so the sender's error is the whole truth: no partial line
+ * stays behind that a reader could later seal and take as a message.
+ */
+function appendLine(path: string, line: Buffer, fsync: boolean): void {
+  const fd = openForAppend(path);
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    const torn = size > 0 && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE);
     try {
-      const size = fstatSync(fd).size;
-      const last = Buffer.alloc(1);
-      const torn = size > 0 && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE);
-      writeAll(fd, torn ? Buffer.concat([Buffer.from("\n"), line]) : line);
-      if (options.fsync) fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
+      writeAll(fd, torn ? Buffer.concat([NEWLINE_BUF, line]) : line);
+      if (fsync) fsOps.fdatasyncSync(fd);
+    } catch (err) {
+      try {
+        fsOps.ftruncateSync(fd, size);
+      } catch {
+        // Shrinking allocates nothing, so this fails only on a dying disk; the error still reaches
+        // the caller, and what is left is at worst a line the next append seals off as torn.
+      }
+      throw err;
     }
-  });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads the complete lines of `path` from the offset `from(ino, size)` picks; missing reads as empty. */

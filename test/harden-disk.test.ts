@@ -59,6 +59,82 @@ function everyFailurePoint(code: FaultCode, options: FaultOptions, setup: () => 
   }
 }
 
+const LEAVE: Record<string, FaultOptions> = {
+  "nothing written": {},
+  "half the line written": { leave: (len) => Math.floor(len / 2) },
+  // The dangerous one: the whole JSON object landed, only its newline did not.
+  "all but the newline written": { leave: (len) => len - 1 },
+};
+
+for (const code of CODES) {
+  for (const [how, leave] of Object.entries(LEAVE)) {
+    test(`send: ${code} at any write (${how}) is a clear error and leaves the inbox exactly as it was`, (t) => {
+      let points = 0;
+      for (const fsync of [false, true]) {
+        let ctx!: ReturnType<typeof room>;
+        let before!: Buffer;
+        points += everyFailurePoint(
+          code,
+          leave,
+          () => {
+            ctx = room(t);
+            send(ctx.a, "b", "before");
+            before = readFileSync(rolePaths(ctx.root, "shop", "b").inbox);
+          },
+          () => send(ctx.a, "b", "victim", fsync),
+          (outcome, where) => {
+            const err = outcome.error;
+            assert.ok(err instanceof BridgeError, `${where}: expected a BridgeError, got ${String(err)}`);
+            assert.equal(err.code, "E_IO", where);
+            assert.match(err.message, new RegExp(`^message m\\w+ could not be queued for "b" \\(${code}: .*\\); already queued for: nobody$`), where);
+            const paths = rolePaths(ctx.root, "shop", "b");
+            assert.deepEqual(readFileSync(paths.inbox), before, `${where}: the inbox is exactly as it was`);
+            assert.equal(existsSync(paths.lock), false, `${where}: no lock left behind`);
+            send(ctx.a, "b", "after");
+            const got = receive(ctx.b, { by: "t" });
+            assert.deepEqual([bodies(got.messages), got.skipped], [["before", "after"], 0], where);
+          },
+        );
+      }
+      assert.ok(points >= 4, `only ${points} failure points were reached`);
+    });
+  }
+}
+
+test("send: a failing append after a torn line restores the torn line, which the next send seals and skips", (t) => {
+  const { root, a, b } = room(t);
+  const paths = rolePaths(root, "shop", "b");
+  send(a, "b", "before");
+  appendFileSync(paths.inbox, '{"id":"mtorn","bo');
+  const torn = readFileSync(paths.inbox);
+  const fault = failNth(1, "ENOSPC", { leave: (len) => len - 1 });
+  assert.throws(() => send(a, "b", "victim"), (e: unknown) => e instanceof BridgeError && /ENOSPC/.test(e.message));
+  fault.restore();
+  assert.deepEqual(readFileSync(paths.inbox), torn);
+  send(a, "b", "after");
+  const got = receive(b, { by: "t" });
+  assert.deepEqual([bodies(got.messages), got.skipped], [["before", "after"], 1]);
+});
+
+test("broadcast: a recipient whose inbox fails is named, and the error says who already has it", (t) => {
+  const { root, a } = room(t);
+  receive({ root, project: "shop", role: "c" }, { by: "setup" });
+  // The recipients are written in name order (b, then c): fail the first write of c's append.
+  let firstOfC = 0;
+  const probe = failNth(Number.MAX_SAFE_INTEGER, "EIO");
+  send(a, "b", "count b's writes");
+  firstOfC = probe.calls + 1;
+  probe.restore();
+  const fault = failNth(firstOfC, "EIO");
+  assert.throws(
+    () => send(a, "*", "to everyone"),
+    (e: unknown) => e instanceof BridgeError && e.code === "E_IO" && /could not be queued for "c" \(EIO: .*\); already queued for: b$/.test(e.message),
+  );
+  fault.restore();
+  assert.deepEqual(bodies(peek({ root, project: "shop", role: "b" }).messages), ["count b's writes", "to everyone"]);
+  assert.deepEqual(bodies(peek({ root, project: "shop", role: "c" }).messages), []);
+});
+
 test("a lock whose holder record cannot be written is removed at once, not left to go stale", (t) => {
   const path = `${makeRoot(t)}.lock`;
   const fault = failNth(1, "ENOSPC");
