@@ -110,6 +110,7 @@ const COMMANDS: Record<string, Command> = {
       const { settings } = loadSettingsLenient(id.root);
       const result = receive(id, { by: consumerName(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles });
       if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) in the inbox (torn by a crash, or not a message)`);
+      if (result.compactError) io.warn(`warning: the inbox could not be compacted (${result.compactError}); the messages below are delivered, and a later read retries`);
       if (io.json) io.printJson({ messages: result.messages, skipped: result.skipped });
       else if (result.messages.length === 0) io.warn("no unread messages");
       else for (const m of result.messages) io.print(renderMessage(m, { terminal: io.terminal }));

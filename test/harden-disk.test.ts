@@ -5,7 +5,7 @@
 // real thing: the built binary run by the inbox's owner after the file was made read-only.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, chmodSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { TestContext } from "node:test";
 import { messageStatus, peek, receive, sendMessage, tail } from "../src/bus.ts";
@@ -135,6 +135,65 @@ test("broadcast: a recipient whose inbox fails is named, and the error says who 
   assert.deepEqual(bodies(peek({ root, project: "shop", role: "c" }).messages), []);
 });
 
+for (const code of CODES) {
+  test(`receive with compaction: ${code} at any write either delivers and commits, or leaves everything unread; never half`, (t) => {
+    const N = 30;
+    const TAKEN = 20;
+    let ctx!: ReturnType<typeof room>;
+    let ids: string[] = [];
+    let compactFailures = 0;
+    const points = everyFailurePoint(
+      code,
+      { leave: (len) => Math.floor(len / 2) },
+      () => {
+        ctx = room(t);
+        ids = [];
+        for (let i = 0; i < N; i++) ids.push(send(ctx.a, "b", `m${i} ${"x".repeat(150)}`).message.id);
+        receive(ctx.b, { by: "earlier", accept: (_m, n) => n < TAKEN });
+        // A torn tail, so the consume also has a line to seal.
+        appendFileSync(rolePaths(ctx.root, "shop", "b").inbox, '{"id":"mtorn"');
+      },
+      () => receive(ctx.b, { by: "victim", compactBytes: 1024, historyFiles: 2 }),
+      (outcome, where) => {
+        const paths = rolePaths(ctx.root, "shop", "b");
+        const rest = ids.slice(TAKEN);
+        const expected = Array.from({ length: N - TAKEN }, (_, i) => `m${TAKEN + i}`);
+        assert.equal(existsSync(paths.lock), false, `${where}: no lock left behind`);
+        if (outcome.error !== undefined) {
+          assert.equal((outcome.error as NodeJS.ErrnoException).code, code, `${where}: the error is the disk's`);
+          // Nothing was taken: the cursor did not move, so every message is still unread, and
+          // `status` says queued even if the consume's receipt made it to disk.
+          assert.deepEqual(peek(ctx.b).messages.map((m) => m.body.split(" ")[0]), expected, where);
+          assert.equal(messageStatus(ctx.root, "shop", rest[0]!).recipients[0]!.state, "queued", where);
+          const again = receive(ctx.b, { by: "after" });
+          assert.deepEqual(again.messages.map((m) => m.body.split(" ")[0]), expected, `${where}: delivered on the next try`);
+          assert.deepEqual(messageStatus(ctx.root, "shop", rest[0]!).recipients.map((r) => [r.state, r.by]), [["read", "after"]], where);
+        } else {
+          const got = outcome.value as ReturnType<typeof receive>;
+          assert.deepEqual(got.messages.map((m) => m.body.split(" ")[0]), expected, `${where}: delivered`);
+          if (got.compactError !== undefined) {
+            compactFailures++;
+            assert.match(got.compactError, new RegExp(`^${code}: `), where);
+          }
+          assert.deepEqual(receive(ctx.b, { by: "after" }).messages, [], `${where}: nothing is delivered twice`);
+          assert.deepEqual(messageStatus(ctx.root, "shop", rest[0]!).recipients.map((r) => [r.state, r.by]), [["read", "victim"]], where);
+        }
+        const kept = tail(ctx.b, 1000).messages;
+        assert.equal(new Set(kept.map((m) => m.message.id)).size, kept.length, `${where}: each message kept once`);
+        assert.ok(ids.every((id) => kept.some((m) => m.message.id === id && m.read)), `${where}: all read, none lost`);
+        // The store keeps working: the next message is delivered, and a later compaction succeeds.
+        send(ctx.a, "b", "later");
+        assert.deepEqual(bodies(receive(ctx.b, { by: "after", compactBytes: 1024 }).messages), ["later"], where);
+        assert.ok(statSync(paths.inbox).size < 1024, `${where}: compacted`);
+        const litter = readdirSync(paths.dir).filter((f) => f.endsWith(".tmp") || f.endsWith(".compact"));
+        assert.deepEqual(litter, [], `${where}: no temp files left`);
+      },
+    );
+    assert.ok(points >= 8, `only ${points} failure points were reached`);
+    assert.ok(compactFailures >= 3, `compaction failed after the commit only ${compactFailures} times`);
+  });
+}
+
 test("a lock whose holder record cannot be written is removed at once, not left to go stale", (t) => {
   const path = `${makeRoot(t)}.lock`;
   const fault = failNth(1, "ENOSPC");
@@ -144,3 +203,23 @@ test("a lock whose holder record cannot be written is removed at once, not left 
   acquireLock(path, { timeoutMs: 50 }).release();
 });
 
+
+test("a compaction that cannot run still delivers: recv prints the messages and warns; hook recv injects them and notes it", (t) => {
+  const { root, a } = room(t);
+  const paths = rolePaths(root, "shop", "b");
+  // A planted link where the history folder goes makes every compaction fail (E_SYMLINK).
+  symlinkSync(dirname(root), paths.history);
+  writeFileSync(`${root}/spawner.config.json`, JSON.stringify({ compactBytes: 4096 }));
+  for (let i = 0; i < 30; i++) send(a, "b", `m${i} ${"z".repeat(200)}`);
+  const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "b" };
+  const recv = bridgeAs(undefined, ["recv", "--json"], env);
+  assert.equal(recv.status, 0, recv.stderr);
+  assert.equal(JSON.parse(recv.stdout).messages.length, 30);
+  assert.match(recv.stderr, /^warning: the inbox could not be compacted \(E_SYMLINK: refusing to use ".*\/history": it is a symbolic link; .*\); the messages below are delivered, and a later read retries\n$/);
+  for (let i = 0; i < 30; i++) send(a, "b", `n${i} ${"z".repeat(200)}`);
+  const hook = bridgeAs(undefined, ["hook", "recv"], { ...env, CLAUDECODE: "1" }, JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }));
+  assert.equal(hook.status, 0);
+  assert.match(JSON.parse(hook.stdout).hookSpecificOutput.additionalContext, /n0 z+/);
+  assert.match(hook.stderr, /session-bridge hook recv: the inbox could not be compacted \(E_SYMLINK: .*\); the messages are delivered, and a later read retries\n/);
+  assert.equal(readdirSync(dirname(root)).length, 1, "nothing was written through the link");
+});
