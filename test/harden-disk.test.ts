@@ -223,3 +223,55 @@ test("a compaction that cannot run still delivers: recv prints the messages and 
   assert.match(hook.stderr, /session-bridge hook recv: the inbox could not be compacted \(E_SYMLINK: .*\); the messages are delivered, and a later read retries\n/);
   assert.equal(readdirSync(dirname(root)).length, 1, "nothing was written through the link");
 });
+
+test("EACCES: a read-only inbox gives the sender a clear error and the reader its messages untouched", (t) => {
+  const { root, a } = room(t);
+  send(a, "b", "kept");
+  const paths = rolePaths(root, "shop", "b");
+  const before = readFileSync(paths.inbox);
+  // As root, permissions do not bind us: the store is handed to `nobody`, who then runs the CLI.
+  const user = isRoot() ? NOBODY : undefined;
+  if (user) {
+    traversable(dirname(root));
+    chownTree(root, user);
+  }
+  chmodSync(paths.inbox, 0o400);
+  const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop" };
+  const sent = bridgeAs(user, ["send", "b", "refused"], { ...env, BRIDGE_ROLE: "a" });
+  assert.equal(sent.status, 1);
+  assert.match(sent.stderr, /^session-bridge send: E_IO: message m\w+ could not be queued for "b" \(EACCES: permission denied, open '.*\/projects\/shop\/b\/inbox\.jsonl'\); already queued for: nobody\n$/);
+  const json = bridgeAs(user, ["send", "b", "refused", "--json"], { ...env, BRIDGE_ROLE: "a" });
+  assert.equal(JSON.parse(json.stderr).error.code, "E_IO");
+  assert.deepEqual(readFileSync(paths.inbox), before);
+  // Reading takes the lock and may seal a torn tail, so it needs a writable inbox too: a clear
+  // error, and the cursor stays where it was.
+  const recv = bridgeAs(user, ["recv"], { ...env, BRIDGE_ROLE: "b" });
+  assert.equal(recv.status, 1);
+  assert.match(recv.stderr, /^session-bridge recv: EACCES: permission denied, open '.*inbox\.jsonl'\n$/);
+  assert.equal(readCursor(paths).offset, 0);
+  chmodSync(paths.inbox, 0o600);
+  const after = bridgeAs(user, ["recv", "--json"], { ...env, BRIDGE_ROLE: "b" });
+  assert.equal(after.status, 0, after.stderr);
+  assert.deepEqual(bodies(JSON.parse(after.stdout).messages), ["kept"]);
+});
+
+test("EACCES: a read-only role folder is a clear error naming what could not be written; nothing is consumed", (t) => {
+  const { root, a } = room(t);
+  const sent = send(a, "b", "kept");
+  const paths = rolePaths(root, "shop", "b");
+  const user = isRoot() ? NOBODY : undefined;
+  if (user) {
+    traversable(dirname(root));
+    chownTree(root, user);
+  }
+  chmodSync(paths.dir, 0o500);
+  const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "b" };
+  const recv = bridgeAs(user, ["recv"], env);
+  assert.equal(recv.status, 1);
+  assert.match(recv.stderr, /^session-bridge recv: EACCES: permission denied, open '.*\/projects\/shop\/b\/lock'\n$/);
+  const status = bridgeAs(user, ["status", sent.message.id, "--json"], env);
+  assert.deepEqual(JSON.parse(status.stdout).recipients, [{ role: "b", state: "queued" }]);
+  chmodSync(paths.dir, 0o700);
+  const after = bridgeAs(user, ["recv", "--json"], env);
+  assert.deepEqual(bodies(JSON.parse(after.stdout).messages), ["kept"]);
+});
