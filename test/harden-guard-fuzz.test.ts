@@ -115,3 +115,84 @@ test("env and sudo take any operand holding '=' as an assignment: the program af
   }
   assert.equal(checkCommand("env A=1 'B=2' git status", POLICY).allow, true);
 });
+
+test("metamorphic: a blocked git call stays denied in any context that still runs it, nested up to three deep", (t) => {
+  const r = rng(SEED);
+  const bash = new BashOracle();
+  t.after(() => bash.cleanup());
+  const wrong: string[] = [];
+  let sampled = 0;
+  let confirmed = 0;
+  const cases = 1500 * SCALE;
+  for (let i = 0; i < cases; i++) {
+    let command = r.pick(BLOCKED);
+    for (let depth = r.int(1, 3); depth > 0; depth--) command = r.pick(RUNNING)(command);
+    // Bash is the judge of whether the composition still runs the call.
+    if (checkCommand(command, POLICY).allow && (!bash.available || bash.blockedCall(command))) wrong.push(command);
+    // And the contexts really do run it (a test whose compositions ran nothing would prove nothing).
+    if (bash.available && i % 25 === 0) {
+      sampled++;
+      if (bash.blockedCall(command)) confirmed++;
+    }
+  }
+  assert.deepEqual(wrong.slice(0, 10), [], `allowed though bash runs a blocked git call (seed ${SEED})`);
+  if (bash.available) assert.ok(confirmed >= sampled * 0.9, `bash ran the blocked call in only ${confirmed} of ${sampled} sampled compositions`);
+});
+
+test("metamorphic: a harmless command stays allowed in plain contexts", (t) => {
+  const r = rng(SEED + 1);
+  const bash = new BashOracle();
+  t.after(() => bash.cleanup());
+  const wrong: string[] = [];
+  for (let i = 0; i < 800 * SCALE; i++) {
+    let command = r.pick(HARMLESS);
+    for (let depth = r.int(1, 2); depth > 0; depth--) command = r.pick(PLAIN)(command);
+    const v = checkCommand(command, POLICY);
+    if (!v.allow && !(bash.available && bash.blockedCall(command))) wrong.push(`${command}  →  ${v.rule}: ${v.blocked}`);
+  }
+  assert.deepEqual(wrong.slice(0, 10), [], `denied though harmless (seed ${SEED + 1})`);
+});
+
+const INSERTS = ["'", '"', "\\", "$", "$(", ")", "`", "{", "}", ";", "|", "&", "&&", "<", ">", "\n", "#", "*", "~", " ", "\t", "\u0000", "é", "\\\n", "<<EOF\n", "\nEOF\n", "$'\\x70'", "${x:-", "git ", "push", "-c alias.p=push ", "!"];
+
+function mutate(r: Rng, text: string): string {
+  let s = text;
+  for (let n = r.int(1, 4); n > 0; n--) {
+    const at = r.int(0, s.length);
+    const kind = r.int(0, 3);
+    if (kind === 0 || s.length === 0) s = s.slice(0, at) + r.pick(INSERTS) + s.slice(at);
+    else if (kind === 1) s = s.slice(0, at) + s.slice(Math.min(s.length, at + r.int(1, 4)));
+    else if (kind === 2) s = s.slice(0, at) + s.slice(at, at + r.int(1, 8)) + s.slice(at);
+    else s = s.slice(0, at);
+  }
+  return s;
+}
+
+test("mutation fuzz: edits of real commands never crash or hang the guard, and nothing it allows runs a blocked git call in bash", (t) => {
+  const r = rng(SEED + 2);
+  const bash = new BashOracle();
+  t.after(() => bash.cleanup());
+  const seeds = [...BLOCKED, ...HARMLESS, ...BLOCKED.map((c) => r.pick(RUNNING)(c)), ...HARMLESS.map((c) => r.pick(PLAIN)(c))];
+  let allowed = 0;
+  let ran = 0;
+  const crashes: string[] = [];
+  const bypasses: string[] = [];
+  const cases = 600 * SCALE;
+  for (let i = 0; i < cases; i++) {
+    const command = mutate(r, r.pick(seeds));
+    const began = performance.now();
+    const v = checkCommand(command, POLICY);
+    const ms = performance.now() - began;
+    if (ms > 1000) crashes.push(`${JSON.stringify(command)}: took ${ms.toFixed(0)} ms`);
+    if (!v.allow && /guard error/.test(v.reason)) crashes.push(`${JSON.stringify(command)}: ${v.reason}`);
+    if (!v.allow) continue;
+    allowed++;
+    if (!bash.available || !command.includes("git") || command.includes("\u0000")) continue;
+    ran++;
+    const blocked = bash.blockedCall(command);
+    if (blocked) bypasses.push(`${JSON.stringify(command)} ran git ${blocked}`);
+  }
+  assert.deepEqual(crashes.slice(0, 10), [], `the guard crashed or hung (seed ${SEED + 2})`);
+  assert.deepEqual(bypasses.slice(0, 10), [], `allowed by the guard, yet bash ran a blocked git call (seed ${SEED + 2})`);
+  t.diagnostic(`guard mutation fuzz (seed ${SEED + 2}): ${cases} mutants, ${allowed} allowed, ${ran} of those run by bash with a fake git; no crash, no bypass`);
+});
