@@ -23,7 +23,7 @@ const WORKER = join(REPO, "dist/test/fixtures/crash-worker.mjs");
 const PROJECT = "crash";
 const RECIPIENTS = ["r0", "r1", "r2"];
 const WRITERS = ["w0", "w1", "w2"];
-const ROUNDS = envInt("HARDEN_ROUNDS", 24);
+const ROUNDS = envInt("HARDEN_ROUNDS", 18);
 const ROUNDS_PER_STORE = 6;
 const SEED = seedFromEnv(20261123);
 

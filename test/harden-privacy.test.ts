@@ -135,15 +135,14 @@ test("a symbolic link planted anywhere in the layout is never followed: what it 
     };
     const before = snapshot();
     const outputs: string[] = [];
+    // What writes (send, recv, the hook) and what reads every kind of file (tail: history; whoami:
+    // sessions, chain, settings) through the built binary, as a user or Claude Code runs it.
     for (const [args, role, extra] of [
       [["send", "web", "new"], "api", {}],
-      [["peek", "--json"], "web", {}],
       [["tail", "--json"], "web", {}],
-      [["roles", "--json"], "web", {}],
       [["whoami", "--json"], "web", {}],
       [["recv", "--json"], "web", {}],
       [["hook", "recv"], "web", { CLAUDE_PID: String(process.pid) }],
-      [["spawner", "status", "--json"], "web", {}],
     ] as [string[], string, Record<string, string>][]) {
       const r = bridge(args, { ...as(role, extra), input: args[0] === "hook" ? JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }) : "" });
       const what = `${plant.at} linked: ${args.join(" ")}`;
