@@ -173,6 +173,10 @@ test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumer
     `daemon RSS start ${mb(rss[0]!)}, peak ${mb(Math.max(...rss))}, end ${mb(rss.at(-1)!)} (each second: ${rss.map((k) => (k / 1024).toFixed(0)).join(" ")}); daemon started ${wakes} claude -p runs (${ended} run ends in the kept log), refusals/deferrals in the kept log ${JSON.stringify(Object.fromEntries(refusals))}`;
   t.diagnostic(summary);
   process.stderr.write(summary + "\n");
+  // The daemon kept hearing its runs end under the load, and woke each spawn role again (before the
+  // daemon left the watcher's callback first, every run stayed "busy" until the load stopped).
+  const runsPerRole = ROLES.slice(0, 4).map((role) => readJsonLines<{ event: string; env: Record<string, string> }>(join(box.dir, "claude.jsonl")).filter((e) => e.event === "start" && e.env.BRIDGE_ROLE === role).length);
+  assert.ok(runsPerRole.every((n) => n >= 2), `runs per spawn role: ${runsPerRole.join(", ")}`);
   // Memory bounded: it ran the whole time within a 24 MB old generation (RSS is reported above).
   assert.ok(daemon.child.exitCode === null && daemon.child.signalCode === null, `the daemon died: ${daemon.stderr().slice(-2000)}`);
 });
