@@ -183,11 +183,14 @@ const SUBS: Record<string, Sub> = {
       const survive = (err: unknown): void => log({ event: "error", msg: `internal error, still running: ${describeError(err)}` });
       process.on("uncaughtException", survive);
       process.on("unhandledRejection", survive);
-      daemon.start();
-      await new Promise<void>((done) => {
+      // The stop handlers go first: a SIGTERM arriving while start() still scans (after its start
+      // marker is logged) must stop the daemon cleanly, not kill it by the default action.
+      const stopped = new Promise<void>((done) => {
         process.once("SIGINT", () => done());
         process.once("SIGTERM", () => done());
       });
+      daemon.start();
+      await stopped;
       await daemon.stop();
       return 0;
     },
