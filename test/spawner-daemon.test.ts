@@ -3,7 +3,7 @@
 // --replay, bad inbox data, and a clean stop.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, installFixture, ok, readJsonLines, readLog, runDaemon, sandbox, send, startDaemon, waitFor, waitForLog, wakes } from "./helpers/spawner.ts";
 import type { DaemonProc, Sandbox } from "./helpers/spawner.ts";
@@ -102,15 +102,21 @@ test("daemon: a corrupt settings file is logged once and survived with the last 
   await using(box, () => [daemon], async () => {
     const config = join(box.root, "spawner.config.json");
     const good = readFileSync(config, "utf8");
-    writeFileSync(config, "{ this is not json");
+    // Each edit lands whole, as an editor saves (temp + rename): writeFileSync truncates first, and
+    // a daemon reading in between sees a third, different error (an empty file).
+    const edit = (text: string): void => {
+      writeFileSync(`${config}.edit`, text);
+      renameSync(`${config}.edit`, config);
+    };
+    edit("{ this is not json");
     send(box, "shop", "web", "backend", "one");
     send(box, "shop", "web", "backend", "two");
     const error = await waitForLog(box, "the config error", (e) => e.event === "config-error");
     assert.match(error.msg, /spawner\.config\.json is not valid JSON.*keeping the last good settings/);
     await waitFor("a run with the last good settings", () => runs(log).length >= 1);
-    writeFileSync(config, JSON.stringify({ enabled: true, maxHops: "six" }));
+    edit(JSON.stringify({ enabled: true, maxHops: "six" }));
     await waitForLog(box, "the second, different error", (e) => e.event === "config-error" && /maxHops/.test(e.msg));
-    writeFileSync(config, good);
+    edit(good);
     await waitForLog(box, "recovery", (e) => e.event === "config-ok");
     assert.equal(readLog(box).filter((e) => e.event === "config-error").length, 2, "each distinct error once");
     assert.match(ok(box, ["spawner", "status"]), /daemon: running/);
