@@ -5,7 +5,7 @@ import { readdirSync } from "node:fs";
 import { BridgeError, describeError, isErrno } from "./errors.ts";
 import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./inbox.ts";
 import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./inbox.ts";
-import { BROADCAST, ensureRoleDir, projectDir, projectsDir, roleExists, rolePaths, validateName, NAME_PATTERN } from "./layout.ts";
+import { assertReadable, BROADCAST, ensureRoleDir, projectDir, projectsDir, roleExists, rolePaths, validateName, NAME_PATTERN } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
 import { ID_PATTERN, newId } from "./message.ts";
 import type { Message } from "./message.ts";
@@ -30,7 +30,9 @@ export function resolveIdentity(root: string, env: NodeJS.ProcessEnv, project?: 
     const missing = [!p && "BRIDGE_PROJECT (or --project)", !r && "BRIDGE_ROLE (or --role)"].filter(Boolean).join(" and ");
     throw new BridgeError("E_NO_IDENTITY", `no bridge identity: set ${missing}; to connect a session, ${CONNECT_HINT}`);
   }
-  return { root, project: validateName("project", p), role: validateName("role", r) };
+  const identity = { root, project: validateName("project", p), role: validateName("role", r) };
+  assertReadable(root, identity.project, identity.role);
+  return identity;
 }
 
 export function resolveProject(env: NodeJS.ProcessEnv, project?: string): string {
@@ -39,16 +41,20 @@ export function resolveProject(env: NodeJS.ProcessEnv, project?: string): string
   return validateName("project", p);
 }
 
+/** The role's files, once its folders are known to be real folders (no links) in a root of ours. */
 export function pathsOf(identity: Identity): RolePaths {
+  assertReadable(identity.root, identity.project, identity.role);
   return rolePaths(identity.root, identity.project, identity.role);
 }
 
 export function listProjects(root: string): string[] {
+  assertReadable(root);
   return listNames(projectsDir(root));
 }
 
 /** Roles that have joined the project (each has its own folder). */
 export function listRoles(root: string, project: string): string[] {
+  assertReadable(root, project);
   return listNames(projectDir(root, project));
 }
 

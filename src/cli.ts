@@ -9,7 +9,7 @@ import { loadSettingsLenient } from "./config.ts";
 import { effectiveRole } from "./settings-schema.ts";
 import { BridgeError, describeError, exitQuietlyOnClosedStdout } from "./errors.ts";
 import { resolveRoot } from "./layout.ts";
-import { renderMessage, sessionJson } from "./render.ts";
+import { jsonLine, neutralize, oneLine, renderMessage, sessionJson } from "./render.ts";
 import { describeWhere, listSessions, sessionFromEnv } from "./sessions.ts";
 import { followTail } from "./follow.ts";
 
@@ -110,6 +110,7 @@ const COMMANDS: Record<string, Command> = {
       const { settings } = loadSettingsLenient(id.root);
       const result = receive(id, { by: consumerName(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles });
       if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) in the inbox (torn by a crash, or not a message)`);
+      if (result.compactError) io.warn(`warning: the inbox could not be compacted (${result.compactError}); the messages below are delivered, and a later read retries`);
       if (io.json) io.printJson({ messages: result.messages, skipped: result.skipped });
       else if (result.messages.length === 0) io.warn("no unread messages");
       else for (const m of result.messages) io.print(renderMessage(m, { terminal: io.terminal }));
@@ -212,9 +213,9 @@ const COMMANDS: Record<string, Command> = {
         io.printJson(status);
         return 0;
       }
-      io.print(`${status.id} from ${status.from} to ${status.to} at ${status.ts} (chain ${status.chain} hop ${status.hop})\n`);
+      io.print(`${status.id} from ${oneLine(status.from)} to ${oneLine(status.to)} at ${oneLine(status.ts)} (chain ${oneLine(status.chain)} hop ${status.hop})\n`);
       for (const r of status.recipients) {
-        io.print(`  ${r.role}: ${r.state}${r.state === "read" ? (r.at ? ` at ${r.at} by ${r.by}` : " (receipt no longer kept)") : ""}\n`);
+        io.print(`  ${r.role}: ${r.state}${r.state === "read" ? (r.at ? ` at ${oneLine(r.at)} by ${oneLine(String(r.by))}` : " (receipt no longer kept)") : ""}\n`);
       }
       if (status.skipped > 0) io.warn(`note: ${status.skipped} unreadable line(s) skipped while searching`);
       return 0;
@@ -243,13 +244,18 @@ export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const command = COMMANDS[name!]!;
   const json = rest.includes("--json");
+  // Whatever reaches a terminal is made unable to drive it: message fields, session records and
+  // error messages all quote text that other processes wrote.
+  const terminal = process.stdout.isTTY === true;
+  const errTerminal = process.stderr.isTTY === true;
+  const toErr = (text: string): boolean => process.stderr.write(errTerminal ? neutralize(text) : text);
   const io: Io = {
     env: process.env,
     json,
-    terminal: process.stdout.isTTY === true,
-    print: (text) => process.stdout.write(text),
-    printJson: (value) => process.stdout.write(JSON.stringify(value) + "\n"),
-    warn: (text) => process.stderr.write(text + "\n"),
+    terminal,
+    print: (text) => process.stdout.write(terminal ? neutralize(text) : text),
+    printJson: (value) => process.stdout.write(jsonLine(value) + "\n"),
+    warn: (text) => toErr(text + "\n"),
   };
   try {
     const args = parseArgs(rest, command.flags, command.usage);
@@ -261,9 +267,9 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (json) {
       const code = err instanceof BridgeError ? err.code : ((err as NodeJS.ErrnoException).code ?? "E_IO");
-      process.stderr.write(JSON.stringify({ error: { code, message: err instanceof Error ? err.message : String(err) } }) + "\n");
+      process.stderr.write(jsonLine({ error: { code, message: err instanceof Error ? err.message : String(err) } }) + "\n");
     }
-    else process.stderr.write(`session-bridge ${name}: ${describeError(err)}\n`);
+    else toErr(`session-bridge ${name}: ${describeError(err)}\n`);
     return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
   }
 }

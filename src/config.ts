@@ -2,7 +2,7 @@
 // defaults; every write happens under a lock on a fresh read, is validated, and replaces the
 // file atomically, so concurrent writers never lose an update and a bad edit never lands.
 import { join } from "node:path";
-import { BridgeError } from "./errors.ts";
+import { BridgeError, describeError } from "./errors.ts";
 import { isRecord, parseJson, readFileIfExists, writeFileAtomic } from "./fsutil.ts";
 import { withLock } from "./lock.ts";
 import { ensureRoot } from "./layout.ts";
@@ -26,7 +26,14 @@ export function configPath(root: string): string {
 /** The file's own content: {} when missing; E_CONFIG naming the path and the problem when bad. */
 export function readOverrides(root: string): Overrides {
   const path = configPath(root);
-  const text = readFileIfExists(path);
+  let text: string | undefined;
+  try {
+    text = readFileIfExists(path);
+  } catch (err) {
+    // A link (never followed), a folder or an unreadable file in its place is a broken settings file
+    // like any other: messaging goes on with the defaults, the daemon keeps its last good settings.
+    throw new BridgeError("E_CONFIG", `${path} cannot be read (${describeError(err)}); replace it with a settings file, or delete it (defaults apply when it is missing)`);
+  }
   if (text === undefined) return {};
   // An empty file is most often an editor caught between truncating and writing: reading it as
   // "all defaults" would switch automation off for that instant, so it is an error like any other.

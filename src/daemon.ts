@@ -117,6 +117,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
       try {
         do {
           r.again = false;
+          // Leave the watcher's callback first: libuv reads inotify events until none are left, so
+          // work done inside it under a steady stream of mail kept the daemon from hearing child exits
+          // and timers (at 1,000 msg/s, spawned runs that had ended stayed "busy" for a minute).
+          await new Promise<void>((resolve) => setImmediate(resolve));
           await handle(r);
         } while (r.again && !stopping);
       } catch (err) {

@@ -41,7 +41,11 @@ export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoEx
 /** A one-line description of any thrown value, for stderr and tool results. */
 export function describeError(err: unknown): string {
   if (err instanceof BridgeError) return `${err.code}: ${err.message}`;
-  if (err instanceof Error) return (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${err.message}` : err.message;
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Node's fs errors already begin with their code ("EACCES: permission denied, open '…'").
+    return code && !err.message.startsWith(`${code}:`) ? `${code}: ${err.message}` : err.message;
+  }
   return String(err);
 }
 

@@ -6,7 +6,10 @@ import {
   constants,
   fchmodSync,
   fstatSync,
+  fdatasyncSync,
   fsyncSync,
+  ftruncateSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -17,6 +20,13 @@ import {
   writeSync,
 } from "node:fs";
 import { BridgeError, isErrno } from "./errors.ts";
+
+/**
+ * The calls that change the store, reached through this one object so a test can make one fail
+ * (ENOSPC, EIO, EACCES) at a chosen step and check nothing is half-applied, without mocking
+ * node:fs. Nothing in the product ever replaces them.
+ */
+export const fsOps = { openSync, writeSync, fsyncSync, fdatasyncSync, ftruncateSync, renameSync, linkSync };
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -64,7 +74,7 @@ export function assertNotSymlink(path: string): void {
 /** open(2) that never follows a final symlink and reports one as E_SYMLINK. */
 export function openNoFollow(path: string, flags: number, mode = FILE_MODE): number {
   try {
-    return openSync(path, flags | constants.O_NOFOLLOW, mode);
+    return fsOps.openSync(path, flags | constants.O_NOFOLLOW, mode);
   } catch (err) {
     if (isErrno(err, "ELOOP")) {
       throw new BridgeError("E_SYMLINK", `refusing to open "${path}": it is a symbolic link; remove it`);
@@ -107,7 +117,7 @@ export function readFileIfExists(path: string): string | undefined {
 export function writeAll(fd: number, data: string | Buffer): void {
   const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  while (off < buf.length) off += fsOps.writeSync(fd, buf, off, buf.length - off);
 }
 
 /**
@@ -116,11 +126,11 @@ export function writeAll(fd: number, data: string | Buffer): void {
  */
 export function writeFileAtomic(path: string, data: string | Buffer, options: { fsync?: boolean; mode?: number } = {}): void {
   const tmp = `${path}.${process.pid}.${randomHex(4)}.tmp`;
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode ?? FILE_MODE);
+  const fd = fsOps.openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode ?? FILE_MODE);
   try {
     fchmodSync(fd, options.mode ?? FILE_MODE);
     writeAll(fd, data);
-    if (options.fsync) fsyncSync(fd);
+    if (options.fsync) fsOps.fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     removeQuietly(tmp);
@@ -128,7 +138,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, options: { 
   }
   closeSync(fd);
   try {
-    renameSync(tmp, path);
+    fsOps.renameSync(tmp, path);
   } catch (err) {
     removeQuietly(tmp);
     throw err;

@@ -140,7 +140,9 @@ export interface Unwrapped {
 
 const value = (seen: Options["seen"], ...names: string[]) => seen.find(([n]) => names.includes(n))?.[1];
 const has = (seen: Options["seen"], ...names: string[]) => seen.some(([n]) => names.includes(n));
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*=/;
+// env (and sudo) take every operand holding "=" as an assignment, not only NAME=value:
+// `env '*A=1' git push` and `env =1 git push` run git (found by test/harden-guard-fuzz.test.ts).
+const ENV_ASSIGNMENT = /=/;
 
 /**
  * If `name` (the basename of words[0]) runs another command, what it runs; otherwise undefined.
@@ -158,7 +160,7 @@ export function unwrap(name: string, words: ShellWord[], upstream: () => string)
   const o = scanOptions(words, 1, spec);
   let at = o.at + (spec.positionals ?? 0);
   const assigns: ShellWord[] = [];
-  if (spec.assigns) while (at < words.length && ENV_NAME.test(words[at]!.value)) assigns.push(words[at++]!);
+  if (spec.assigns) while (at < words.length && ENV_ASSIGNMENT.test(words[at]!.value)) assigns.push(words[at++]!);
   const rest = words.slice(at);
   switch (name) {
     case "command":

@@ -56,6 +56,7 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   const frame = new MessageFrame({ project: identity.project, role: identity.role });
   const result = mayHaveUnread(paths) ? take(identity, frame, event, sessionId, session?.pid, settings) : NOTHING;
   if (result.skipped > 0) notes.push(`skipped ${result.skipped} unreadable inbox line(s) (torn by a crash, or not a message); \`session-bridge tail\` shows the rest`);
+  if (result.compactError) notes.push(`the inbox could not be compacted (${result.compactError}); the messages are delivered, and a later read retries`);
 
   // From here on the messages are consumed: nothing may stop them from being printed.
   if (event === "UserPromptSubmit") {

@@ -8,23 +8,17 @@
 //   3. rename inbox.jsonl.compact over inbox.jsonl  (a new inode holding only unread lines)
 //   4. write the cursor {ino: new inode, offset: 0}
 // A crash after 3 leaves a cursor naming the old inode; a cursor for another inode means
-// "start of the current file", which after step 3 is exactly the unread suffix.
-import {
-  closeSync,
-  constants,
-  fdatasyncSync,
-  fstatSync,
-  linkSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+// "start of the current file", which after step 3 is exactly the unread suffix. Compaction runs
+// after the consume has committed, so its failure (ENOSPC, EIO) is reported, never thrown: the
+// messages are already taken, and a later consume compacts instead.
+//
+// A consume writes its receipt first and then commits by renaming the cursor; see consumeUnread.
+import { closeSync, constants, fstatSync, lstatSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isErrno } from "./errors.ts";
+import { describeError, isErrno } from "./errors.ts";
 import {
   ensureDir,
+  fsOps,
   isRecord,
   openForAppend,
   openNoFollow,
@@ -73,13 +67,23 @@ export interface StoreOptions {
   historyFiles?: number;
 }
 
+/**
+ * Who took which messages. Written just before the cursor move it names (inbox file `ino`, offsets
+ * `from` → `to`): a receipt whose move never landed (the consumer died or failed in between) names
+ * messages that are still unread. So read/unread always comes from the cursor, and for a read
+ * message the newest receipt naming it is the consume that committed it.
+ */
 export interface Receipt {
   at: string;
   by: string;
   ids: string[];
+  ino?: number;
+  from?: number;
+  to?: number;
 }
 
 const NEWLINE = 0x0a;
+const NEWLINE_BUF = Buffer.from("\n");
 const EMPTY_SCAN: Scan = { entries: [], skippedAt: [], end: 0, ino: -1, size: 0 };
 const RECEIPTS_MAX_BYTES = 256 * 1024;
 
@@ -100,18 +104,36 @@ export function cursorOffsetFor(cursor: Cursor, ino: number, size: number): numb
 /** Appends one message, first sealing a torn last line left by a writer killed mid-write. */
 export function appendMessage(paths: RolePaths, message: Message, options: StoreOptions = {}): void {
   const line = Buffer.from(serializeMessage(message), "utf8");
-  withLock(paths.lock, () => {
-    const fd = openForAppend(paths.inbox);
+  withLock(paths.lock, () => appendLine(paths.inbox, line, options.fsync === true));
+}
+
+/**
+ * Appends one whole line to a JSON-lines file; the caller holds the role's lock. A torn last line
+ * (a writer killed mid-write) is sealed first. A failed append (ENOSPC, EIO, a failed fdatasync)
+ * cuts the file back to its old size, so the sender's error is the whole truth: no partial line
+ * stays behind that a reader could later seal and take as a message.
+ */
+function appendLine(path: string, line: Buffer, fsync: boolean): void {
+  const fd = openForAppend(path);
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    const torn = size > 0 && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE);
     try {
-      const size = fstatSync(fd).size;
-      const last = Buffer.alloc(1);
-      const torn = size > 0 && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE);
-      writeAll(fd, torn ? Buffer.concat([Buffer.from("\n"), line]) : line);
-      if (options.fsync) fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
+      writeAll(fd, torn ? Buffer.concat([NEWLINE_BUF, line]) : line);
+      if (fsync) fsOps.fdatasyncSync(fd);
+    } catch (err) {
+      try {
+        fsOps.ftruncateSync(fd, size);
+      } catch {
+        // Shrinking allocates nothing, so this fails only on a dying disk; the error still reaches
+        // the caller, and what is left is at worst a line the next append seals off as torn.
+      }
+      throw err;
     }
-  });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads the complete lines of `path` from the offset `from(ino, size)` picks; missing reads as empty. */
@@ -177,6 +199,8 @@ export interface ConsumeResult {
   remaining: number;
   /** Unparsable lines passed over. */
   skipped: number;
+  /** Why compaction failed after the messages were taken (they are not affected; a later consume retries it). */
+  compactError?: string;
 }
 
 /** Takes unread messages and moves the cursor past them, exactly once across all consumers. */
@@ -197,7 +221,7 @@ export function consumeUnread(paths: RolePaths, options: ConsumeOptions): Consum
       if (buf.length > 0 && buf[buf.length - 1] !== NEWLINE) {
         // We hold the lock, so no writer is mid-line: this tail was torn by a killed writer.
         // Seal it so it is skipped as one bad line and the next append starts a fresh line.
-        writeSync(fd, "\n", st.size);
+        fsOps.writeSync(fd, NEWLINE_BUF, 0, 1, st.size);
         buf = Buffer.concat([buf, Buffer.from("\n")]);
       }
       const scan = parseLines(buf, from);
@@ -211,28 +235,31 @@ export function consumeUnread(paths: RolePaths, options: ConsumeOptions): Consum
       const remaining = scan.entries.length - messages.length;
       if (remaining === 0) to = scan.end; // trailing bad lines are passed over too
       const skipped = scan.skippedAt.filter((at) => at < to).length;
+      let compactError: string | undefined;
       if (to > from) {
-        // The cursor rename is the commit point; the receipt only documents it for `status`.
+        // The receipt goes first, then the cursor rename commits. Killed or failing in between, the
+        // messages stay unread (delivered again later, never lost) and the receipt only records an
+        // attempt; the other order could commit and die before any trace of who took them.
+        if (messages.length > 0) {
+          const receipt: Receipt = { at: new Date().toISOString(), by: options.by, ids: messages.map((m) => m.id), ino: st.ino, from, to };
+          appendLine(paths.receipts, Buffer.from(JSON.stringify(receipt) + "\n"), false);
+        }
         writeFileAtomic(paths.cursor, JSON.stringify({ ino: st.ino, offset: to } satisfies Cursor));
-        if (messages.length > 0) appendReceipt(paths, { at: new Date().toISOString(), by: options.by, ids: messages.map((m) => m.id) });
+        // Committed: from here on nothing may keep the messages from the caller.
         if (to >= (options.compactBytes ?? Number.POSITIVE_INFINITY)) {
-          compact(paths, st.ino, to, buf.subarray(to - from), options.historyFiles ?? 8);
+          try {
+            compact(paths, st.ino, to, buf.subarray(to - from), options.historyFiles ?? 8);
+          } catch (err) {
+            // Every step of compaction leaves a store the next consume reads correctly (see the top).
+            compactError = describeError(err);
+          }
         }
       }
-      return { messages, remaining, skipped };
+      return { messages, remaining, skipped, ...(compactError !== undefined && { compactError }) };
     } finally {
       closeSync(fd);
     }
   });
-}
-
-function appendReceipt(paths: RolePaths, receipt: Receipt): void {
-  const fd = openForAppend(paths.receipts);
-  try {
-    writeAll(fd, JSON.stringify(receipt) + "\n");
-  } finally {
-    closeSync(fd);
-  }
 }
 
 interface HistoryFile {
@@ -243,6 +270,8 @@ interface HistoryFile {
 export function listHistory(paths: RolePaths): HistoryFile[] {
   let names: string[];
   try {
+    // A link in place of the folder is never read through (compaction refuses it too).
+    if (lstatSync(paths.history).isSymbolicLink()) return [];
     names = readdirSync(paths.history);
   } catch (err) {
     if (isErrno(err, "ENOENT")) return [];
@@ -259,6 +288,7 @@ export function listHistory(paths: RolePaths): HistoryFile[] {
 /** Caller holds the role lock. `suffix` is the unread tail of the inbox (from `consumedTo` to its end). */
 function compact(paths: RolePaths, ino: number, consumedTo: number, suffix: Buffer, historyFiles: number): void {
   ensureDir(paths.history);
+  removeAbandonedTemps(paths);
   let history = listHistory(paths);
   // A history name sharing the live inode is left by a compaction that died between link and rename.
   for (const file of history) if (inodeOf(file.path) === ino) removeQuietly(file.path);
@@ -267,13 +297,22 @@ function compact(paths: RolePaths, ino: number, consumedTo: number, suffix: Buff
   const tmp = `${paths.inbox}.compact`;
   removeQuietly(tmp);
   writeFileAtomic(tmp, suffix);
-  linkSync(paths.inbox, join(paths.history, `${String(seq).padStart(6, "0")}.jsonl`));
-  renameSync(tmp, paths.inbox);
+  fsOps.linkSync(paths.inbox, join(paths.history, `${String(seq).padStart(6, "0")}.jsonl`));
+  fsOps.renameSync(tmp, paths.inbox);
   const cursor: Cursor = { ino: statSync(paths.inbox).ino, offset: 0, prev: { ino, shift: consumedTo } };
   writeFileAtomic(paths.cursor, JSON.stringify(cursor));
   const kept = listHistory(paths);
   for (const old of kept.slice(0, Math.max(0, kept.length - historyFiles))) removeQuietly(old.path);
   trimReceipts(paths);
+}
+
+// The temp files of the role's own rewrites (cursor, compaction, receipts) are written only under
+// the role lock, which the caller holds: any still there belongs to a consumer killed between
+// create and rename. Clearing them here keeps crash litter bounded.
+const LOCKED_TEMP = /^(?:cursor\.json|inbox\.jsonl\.compact|receipts\.jsonl)\.\d+\.[0-9a-f]+\.tmp$/;
+
+function removeAbandonedTemps(paths: RolePaths): void {
+  for (const name of readdirSync(paths.dir)) if (LOCKED_TEMP.test(name)) removeQuietly(join(paths.dir, name));
 }
 
 function inodeOf(path: string): number {

@@ -58,6 +58,32 @@ export function ensureRoot(root: string): void {
   if ((st.mode & 0o777) !== DIR_MODE) chmodSync(root, DIR_MODE);
 }
 
+/**
+ * For paths that only read (peek, tail, roles, status, the daemon's discovery): the root, projects/,
+ * the project and the role folder must each be a real folder, and the root ours — what ensureRoot
+ * and ensureRoleDir insist on before writing. Otherwise a link planted there, or a root made in a
+ * shared folder by another user, would feed the reader someone else's files. A missing folder is
+ * fine: there is nothing to read.
+ */
+export function assertReadable(root: string, project?: string, role?: string): void {
+  const chain = [root, projectsDir(root)];
+  if (project !== undefined) chain.push(projectDir(root, project));
+  if (project !== undefined && role !== undefined) chain.push(rolePaths(root, project, role).dir);
+  for (const path of chain) {
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch (err) {
+      if (isErrno(err, "ENOENT", "ENOTDIR")) return;
+      throw err;
+    }
+    if (st.isSymbolicLink()) assertNotSymlink(path);
+    if (path === root && typeof process.getuid === "function" && st.uid !== process.getuid()) {
+      throw new BridgeError("E_IO", `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`);
+    }
+  }
+}
+
 export interface RolePaths {
   root: string;
   project: string;

@@ -91,6 +91,8 @@ function tryCreate(path: string, token: string): number | undefined {
     const holder = { pid: process.pid, host: HOST, start: processStartTime(process.pid), token, ts: new Date().toISOString() };
     writeAll(fd, JSON.stringify(holder));
   } catch (err) {
+    // A lock we could not sign (ENOSPC, EIO) would hold every other taker up until it looks
+    // abandoned: it is ours (O_EXCL), so take it back before reporting the failure.
     closeSync(fd);
     removeQuietly(path);
     throw err;

@@ -12,6 +12,7 @@ import type { McpContext } from "./mcp-context.ts";
 import { acceptWithin, dataFraming, describeSession, fail, ok, plural, renderBounded, renderForModel, MAX_OUTPUT_CHARS } from "./mcp-format.ts";
 import type { TextResult } from "./mcp-format.ts";
 import { waitForMail } from "./mcp-wait.ts";
+import { oneLine } from "./render.ts";
 import { listSessions } from "./sessions.ts";
 import { effectiveRole } from "./settings-schema.ts";
 import { int, objectSchema, str } from "./tool-args.ts";
@@ -193,10 +194,11 @@ const status: ToolDef = {
   readOnly: true,
   run({ ctx, args }) {
     const s = messageStatus(ctx.root, needProject(ctx, args.project), args.id as string);
-    const lines = [`${s.id} from ${s.from} to ${s.to} at ${s.ts} (chain ${s.chain} hop ${s.hop})`];
+    // Header values come from files any process of the user can write: one line each.
+    const lines = [`${s.id} from ${oneLine(s.from)} to ${oneLine(s.to)} at ${oneLine(s.ts)} (chain ${oneLine(s.chain)} hop ${s.hop})`];
     for (const r of s.recipients) {
       if (r.state === "queued") lines.push(`  ${r.role}: queued, not read yet`);
-      else lines.push(`  ${r.role}: read${r.at ? ` at ${r.at} by ${r.by}` : " (the receipt is no longer kept)"}`);
+      else lines.push(`  ${r.role}: read${r.at ? ` at ${oneLine(r.at)} by ${oneLine(String(r.by))}` : " (the receipt is no longer kept)"}`);
     }
     if (s.skipped > 0) lines.push(`(${plural(s.skipped, "unreadable inbox line")} skipped while searching)`);
     return ok(lines.join("\n"));

@@ -1,7 +1,7 @@
 // Session records: which Claude Code processes hold a role, and where (tmux pane, cwd).
 // One file per claude process (sessions/<pid>.json), written only by that session's own MCP
 // server and hooks, so no lock is needed; liveness is judged from the claude pid itself.
-import { readdirSync } from "node:fs";
+import { lstatSync, readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { isErrno } from "./errors.ts";
@@ -128,6 +128,8 @@ export function isLive(record: SessionRecord): boolean {
 export function listSessions(paths: RolePaths): SessionView[] {
   let names: string[];
   try {
+    // A link in place of the folder is never read through (registerSession refuses it too).
+    if (lstatSync(paths.sessions).isSymbolicLink()) return [];
     names = readdirSync(paths.sessions);
   } catch (err) {
     if (isErrno(err, "ENOENT", "ENOTDIR")) return [];
