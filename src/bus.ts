@@ -1,11 +1,10 @@
 // The bus: send, receive, peek, tail, roles and status over the file store. Every face (CLI,
 // MCP server, hooks, daemon, dashboard) goes through these functions, so they all share one
 // exactly-once cursor per role and one truthful answer about delivery.
-import { readdirSync } from "node:fs";
-import { BridgeError, describeError, isErrno } from "./errors.ts";
+import { BridgeError, describeError } from "./errors.ts";
 import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./inbox.ts";
 import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./inbox.ts";
-import { assertReadable, BROADCAST, ensureRoleDir, projectDir, projectsDir, roleExists, rolePaths, validateName, NAME_PATTERN } from "./layout.ts";
+import { assertReadable, BROADCAST, ensureRoleDir, listNameFolders, projectDir, projectsDir, roleExists, rolePaths, validateName } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
 import { ID_PATTERN, newId } from "./message.ts";
 import type { Message } from "./message.ts";
@@ -49,25 +48,13 @@ export function pathsOf(identity: Identity): RolePaths {
 
 export function listProjects(root: string): string[] {
   assertReadable(root);
-  return listNames(projectsDir(root));
+  return listNameFolders(projectsDir(root));
 }
 
 /** Roles that have joined the project (each has its own folder). */
 export function listRoles(root: string, project: string): string[] {
   assertReadable(root, project);
-  return listNames(projectDir(root, project));
-}
-
-function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && NAME_PATTERN.test(e.name))
-      .map((e) => e.name)
-      .sort();
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return [];
-    throw err;
-  }
+  return listNameFolders(projectDir(root, project));
 }
 
 export interface SendRequest {

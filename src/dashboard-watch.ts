@@ -4,11 +4,11 @@
 // `recursive: true` on Linux puts a watch on every file and can miss a folder created right after
 // it starts (see src/inbox-watch.ts). Events are debounced into one `changed()` call; a slow poll
 // calls it too, for what no file event announces: a session's process dying, a watch that failed.
-import { readdirSync, watch } from "node:fs";
+import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { isErrno } from "./errors.ts";
-import { NAME_PATTERN, projectsDir } from "./layout.ts";
+import { listNameFolders, projectsDir } from "./layout.ts";
 import { spawnerPaths } from "./spawner-state.ts";
 
 export interface RootWatchOptions {
@@ -75,10 +75,10 @@ export function watchRoot(root: string, changed: () => void, options: RootWatchO
   const sync = (): void => {
     if (closed) return;
     const wanted = [root, spawnerPaths(root).dir, projectsDir(root)];
-    for (const project of listNames(projectsDir(root))) {
+    for (const project of listNameFolders(projectsDir(root))) {
       const pdir = join(projectsDir(root), project);
       wanted.push(pdir);
-      for (const role of listNames(pdir)) wanted.push(join(pdir, role), join(pdir, role, "sessions"));
+      for (const role of listNameFolders(pdir)) wanted.push(join(pdir, role), join(pdir, role, "sessions"));
     }
     for (const dir of wanted) add(dir);
     const keep = new Set(wanted);
@@ -105,15 +105,4 @@ export function watchRoot(root: string, changed: () => void, options: RootWatchO
       for (const dir of [...watchers.keys()]) drop(dir);
     },
   };
-}
-
-function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && NAME_PATTERN.test(e.name))
-      .map((e) => e.name);
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR")) return [];
-    throw err;
-  }
 }

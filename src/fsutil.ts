@@ -14,11 +14,13 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   readSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
+import type { Dirent } from "node:fs";
 import { BridgeError, isErrno } from "./errors.ts";
 
 /**
@@ -96,6 +98,20 @@ export function openForAppend(path: string): number {
     throw err;
   }
   return fd;
+}
+
+/**
+ * A folder's entries; none when it is missing, not a folder, or a symbolic link: a link planted in
+ * place of one of the store's folders is never read through.
+ */
+export function readFolder(dir: string): Dirent[] {
+  try {
+    if (lstatSync(dir).isSymbolicLink()) return [];
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if (isErrno(err, "ENOENT", "ENOTDIR")) return [];
+    throw err;
+  }
 }
 
 /** Reads a whole file without following a symlink; undefined when it does not exist. */

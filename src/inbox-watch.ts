@@ -5,11 +5,11 @@
 // folder was created just after the watcher started (1 run in 6). Here every newly watched role
 // folder is reported to the caller right after its watch is in place, so mail written before the
 // watch existed is still seen; the daemon's periodic rescan covers anything else.
-import { readdirSync, watch } from "node:fs";
+import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { isErrno } from "./errors.ts";
-import { NAME_PATTERN, projectsDir } from "./layout.ts";
+import { listNameFolders, projectsDir } from "./layout.ts";
 
 export interface InboxWatchEvents {
   /** The role's folder changed in a way that may be new mail (or it was just put under watch). */
@@ -54,7 +54,7 @@ export function watchInboxes(root: string, events: InboxWatchEvents): InboxWatch
   const syncRoles = (project: string): void => {
     const dir = join(projectsDir(root), project);
     add(dir, () => syncRoles(project));
-    for (const role of listNames(dir)) {
+    for (const role of listNameFolders(dir)) {
       // Only inbox writes (appends, compaction's rename) matter; cursor, wake and session files do not.
       if (add(join(dir, role), (f) => (f === null || f.startsWith("inbox.jsonl")) && events.role(project, role))) events.role(project, role);
     }
@@ -64,9 +64,9 @@ export function watchInboxes(root: string, events: InboxWatchEvents): InboxWatch
     const top = projectsDir(root);
     add(top, () => sync());
     const present = new Set<string>([top]);
-    for (const project of listNames(top)) {
+    for (const project of listNameFolders(top)) {
       present.add(join(top, project));
-      for (const role of listNames(join(top, project))) present.add(join(top, project, role));
+      for (const role of listNameFolders(join(top, project))) present.add(join(top, project, role));
       syncRoles(project);
     }
     for (const dir of [...watchers.keys()]) if (!present.has(dir)) drop(dir);
@@ -79,15 +79,4 @@ export function watchInboxes(root: string, events: InboxWatchEvents): InboxWatch
       for (const dir of [...watchers.keys()]) drop(dir);
     },
   };
-}
-
-function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && NAME_PATTERN.test(e.name))
-      .map((e) => e.name);
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR")) return [];
-    throw err;
-  }
 }

@@ -13,7 +13,7 @@
 // messages are already taken, and a later consume compacts instead.
 //
 // A consume writes its receipt first and then commits by renaming the cursor; see consumeUnread.
-import { closeSync, constants, fstatSync, lstatSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describeError, isErrno } from "./errors.ts";
 import {
@@ -24,6 +24,7 @@ import {
   openNoFollow,
   parseJson,
   readFileIfExists,
+  readFolder,
   removeQuietly,
   writeAll,
   writeFileAtomic,
@@ -268,17 +269,9 @@ interface HistoryFile {
 }
 
 export function listHistory(paths: RolePaths): HistoryFile[] {
-  let names: string[];
-  try {
-    // A link in place of the folder is never read through (compaction refuses it too).
-    if (lstatSync(paths.history).isSymbolicLink()) return [];
-    names = readdirSync(paths.history);
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return [];
-    throw err;
-  }
   const files: HistoryFile[] = [];
-  for (const name of names) {
+  // A link in place of the folder is never read through (compaction refuses it too).
+  for (const { name } of readFolder(paths.history)) {
     const m = /^(\d+)\.jsonl$/.exec(name);
     if (m) files.push({ seq: Number(m[1]), path: join(paths.history, name) });
   }

@@ -18,7 +18,7 @@ import { lstatSync, chmodSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { BridgeError, isErrno } from "./errors.ts";
-import { assertNotSymlink, DIR_MODE, ensureDir } from "./fsutil.ts";
+import { assertNotSymlink, DIR_MODE, ensureDir, readFolder } from "./fsutil.ts";
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const BROADCAST = "*";
@@ -82,6 +82,14 @@ export function assertReadable(root: string, project?: string, role?: string): v
       throw new BridgeError("E_IO", `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`);
     }
   }
+}
+
+/** The project or role folders in `dir` (valid names only, sorted); none when it is missing or a link. */
+export function listNameFolders(dir: string): string[] {
+  return readFolder(dir)
+    .filter((e) => e.isDirectory() && NAME_PATTERN.test(e.name))
+    .map((e) => e.name)
+    .sort();
 }
 
 export interface RolePaths {

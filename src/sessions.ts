@@ -1,11 +1,9 @@
 // Session records: which Claude Code processes hold a role, and where (tmux pane, cwd).
 // One file per claude process (sessions/<pid>.json), written only by that session's own MCP
 // server and hooks, so no lock is needed; liveness is judged from the claude pid itself.
-import { lstatSync, readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { isErrno } from "./errors.ts";
-import { ensureDir, isRecord, parseJson, readFileIfExists, removeQuietly, writeFileAtomic } from "./fsutil.ts";
+import { ensureDir, isRecord, parseJson, readFileIfExists, readFolder, removeQuietly, writeFileAtomic } from "./fsutil.ts";
 import { ensureRoleDir } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
 import { isSameProcessAlive, processStartTime } from "./proc.ts";
@@ -126,17 +124,9 @@ export function isLive(record: SessionRecord): boolean {
 
 /** All records of the role, live ones first, newest first within each group. */
 export function listSessions(paths: RolePaths): SessionView[] {
-  let names: string[];
-  try {
-    // A link in place of the folder is never read through (registerSession refuses it too).
-    if (lstatSync(paths.sessions).isSymbolicLink()) return [];
-    names = readdirSync(paths.sessions);
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR")) return [];
-    throw err;
-  }
   const views: SessionView[] = [];
-  for (const name of names) {
+  // A link in place of the folder is never read through (registerSession refuses it too).
+  for (const { name } of readFolder(paths.sessions)) {
     if (!/^\d+\.json$/.test(name)) continue;
     const record = readRecord(join(paths.sessions, name));
     if (record) views.push({ ...record, live: isLive(record) });
