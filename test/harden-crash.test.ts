@@ -6,7 +6,6 @@
 //   HARDEN_ROUNDS=1000 HARDEN_SEED=<n> node scripts/run-tests.mjs harden-crash
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { receive } from "../src/bus.ts";
@@ -17,6 +16,8 @@ import { makeRoot } from "./helpers/cli.ts";
 import { auditRole, emptyStats, newLedger, roleDirs } from "./helpers/audit.ts";
 import type { AuditStats, Ledger } from "./helpers/audit.ts";
 import { envInt, rng, seedFromEnv } from "./helpers/prng.ts";
+import { startWorker } from "./helpers/worker.ts";
+import type { Worker } from "./helpers/worker.ts";
 import type { Rng } from "./helpers/prng.ts";
 
 const WORKER = join(REPO, "dist/test/fixtures/crash-worker.mjs");
@@ -27,38 +28,15 @@ const ROUNDS = envInt("HARDEN_ROUNDS", 18);
 const ROUNDS_PER_STORE = 6;
 const SEED = seedFromEnv(20261123);
 
-interface Proc {
+interface Proc extends Worker {
   name: string;
   role: string;
-  lines: string[];
-  ready: Promise<void>;
-  exited: Promise<void>;
-  kill(): void;
-  stderr(): string;
 }
 
 function start(args: string[], name: string, role: string): Proc {
-  const child = spawn(process.execPath, [WORKER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  let partial = "";
-  let stderr = "";
-  let onReady!: () => void;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout.setEncoding("utf8").on("data", (d: string) => {
-    const parts = (partial + d).split("\n");
-    // A line cut by the kill was never fully acknowledged or printed: it does not count.
-    partial = parts.pop()!;
-    for (const line of parts) {
-      if (line === "ready") onReady();
-      else lines.push(line);
-    }
-  });
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  // A worker that dies on its own (an exception in the store) never gets ready: fail loudly.
-  void exited.then(() => onReady());
+  const worker = startWorker(WORKER, args);
   // Named as its receipts name it (see crash-worker.ts), so the audit can match the two.
-  return { name: `crash worker pid ${child.pid}`, role, lines, ready, exited, kill: () => child.kill("SIGKILL"), stderr: () => `${name}: ${stderr}` };
+  return { ...worker, name: `crash worker pid ${worker.pid}`, role, stderr: () => `${name}: ${worker.stderr()}` };
 }
 
 interface Totals extends AuditStats {

@@ -12,7 +12,8 @@ import { readAllKept } from "../src/inbox.ts";
 import { rolePaths } from "../src/layout.ts";
 import { isProcessAlive } from "../src/proc.ts";
 import { BIN } from "./helpers/bin.ts";
-import { eventually, Room } from "./helpers/mcp.ts";
+import { Room } from "./helpers/mcp.ts";
+import { waitFor } from "./helpers/poll.ts";
 import { envInt, hostileName, hostileText, randomJson, rng, seedFromEnv } from "./helpers/prng.ts";
 import type { Rng } from "./helpers/prng.ts";
 import { treeProblems } from "./helpers/tree.ts";
@@ -169,7 +170,7 @@ test("raw stdio garbage: the server answers what it can, never dies, and then se
   }
   lines.push(JSON.stringify({ jsonrpc: "2.0", id: "list", method: "tools/list" }), JSON.stringify({ jsonrpc: "2.0", id: "who", method: "tools/call", params: { name: "bridge_whoami", arguments: {} } }));
   child.stdin.write(lines.join("\n") + "\n");
-  await eventually("the answers to tools/list and bridge_whoami after the garbage", () => (/"id":"who"/.test(out) && /"id":"list"/.test(out) ? true : undefined), 30_000);
+  await waitFor("the answers to tools/list and bridge_whoami after the garbage", () => (/"id":"who"/.test(out) && /"id":"list"/.test(out) ? true : undefined), 30_000);
   const replies = out.trim().split("\n").map((l) => JSON.parse(l) as { id?: unknown; result?: { tools?: unknown[]; content?: { text: string }[] }; error?: unknown });
   assert.equal(replies.find((x) => x.id === "list")!.result!.tools!.length, 12);
   assert.match(replies.find((x) => x.id === "who")!.result!.content![0]!.text, /you are role "web" of bridge project "shop"/);

@@ -13,7 +13,6 @@
 //   HARDEN_LOAD_SECONDS=60 node scripts/run-tests.mjs harden-load
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { peek, receive } from "../src/bus.ts";
@@ -21,6 +20,8 @@ import { rolePaths } from "../src/layout.ts";
 import { BIN, REPO } from "./helpers/bin.ts";
 import { auditRole, emptyStats, newLedger } from "./helpers/audit.ts";
 import { envInt } from "./helpers/prng.ts";
+import { startWorker } from "./helpers/worker.ts";
+import type { Worker } from "./helpers/worker.ts";
 import { installFixture, ok, readJsonLines, readLog, runDaemon, sandbox } from "./helpers/spawner.ts";
 import type { LogEntry } from "./helpers/spawner.ts";
 
@@ -33,33 +34,6 @@ const PROJECT = "load";
 /** Each consumer also runs the real `hook recv` binary this often (20 roles: 4 hook processes a second). */
 const HOOK_EVERY_MS = 5000;
 const DAEMON_HEAP_MB = envInt("HARDEN_DAEMON_HEAP_MB", 24);
-
-interface Proc {
-  pid: number;
-  lines: string[];
-  ready: Promise<void>;
-  exited: Promise<number | null>;
-  stderr(): string;
-  kill(): void;
-}
-
-function start(args: string[]): Proc {
-  const child = spawn(process.execPath, [WORKER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  let partial = "";
-  let stderr = "";
-  let onReady!: () => void;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout.setEncoding("utf8").on("data", (d: string) => {
-    const parts = (partial + d).split("\n");
-    partial = parts.pop()!;
-    for (const line of parts) (line === "ready" ? onReady() : lines.push(line));
-  });
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  void exited.then(() => onReady());
-  return { pid: child.pid!, lines, ready, exited, stderr: () => stderr, kill: () => child.kill("SIGKILL") };
-}
 
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -86,7 +60,7 @@ async function deadline<T>(promise: Promise<T>, limit: number, what: string, des
 
 test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumers: nothing lost or duplicated; latencies and daemon memory reported`, async (t) => {
   const box = sandbox();
-  const procs: Proc[] = [];
+  const procs: Worker[] = [];
   let daemon: Awaited<ReturnType<typeof runDaemon>> | undefined;
   t.after(async () => {
     for (const p of procs) p.kill();
@@ -104,12 +78,12 @@ test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumer
   // run out of heap and die within the run; one that does not keeps running. RSS is reported too.
   daemon = await runDaemon(box, { FIXTURE_LOG: join(box.dir, "claude.jsonl"), NODE_OPTIONS: `--max-old-space-size=${DAEMON_HEAP_MB}` });
   const stop = join(box.dir, "stop");
-  const consumers = ROLES.map((role) => start(["consume", box.root, PROJECT, role, stop, String(HOOK_EVERY_MS), BIN]));
+  const consumers = ROLES.map((role) => startWorker(WORKER, ["consume", box.root, PROJECT, role, stop, String(HOOK_EVERY_MS), BIN]));
   procs.push(...consumers);
   await Promise.all(consumers.map((c) => c.ready));
   const rss = [rssKb(daemon.child.pid!)];
   const groups = [0, 1, 2, 3].map((g) => ROLES.slice(g * 5, g * 5 + 5));
-  const senders = groups.map((mine, g) => start(["send", box.root, PROJECT, mine.join(","), ROLES.join(","), String(PER_ROLE_PER_SEC), String(SECONDS), String(1000 + g)]));
+  const senders = groups.map((mine, g) => startWorker(WORKER, ["send", box.root, PROJECT, mine.join(","), ROLES.join(","), String(PER_ROLE_PER_SEC), String(SECONDS), String(1000 + g)]));
   procs.push(...senders);
   const sampler = setInterval(() => rss.push(rssKb(daemon!.child.pid!)), 1000);
   const codes = await Promise.all(senders.map((s) => s.exited));

@@ -5,7 +5,8 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN } from "./helpers/bin.ts";
-import { eventually, messageId, Room } from "./helpers/mcp.ts";
+import { messageId, Room } from "./helpers/mcp.ts";
+import { waitFor } from "./helpers/poll.ts";
 
 test("tools/list has every bridge tool, each scoped to the bridge project", async (t) => {
   const room = new Room();
@@ -154,7 +155,7 @@ test("roles shows liveness: a killed server's role is not live; a session whose 
 
   process.kill(api.pid, "SIGKILL");
   claude.kill("SIGKILL");
-  await eventually("claude stand-in to exit", () => (claude.exitCode !== null || claude.signalCode !== null ? true : undefined));
+  await waitFor("claude stand-in to exit", () => (claude.exitCode !== null || claude.signalCode !== null ? true : undefined));
   const after = (await web.call("bridge_roles")).text;
   assert.match(after, /- api: not live \(last session: MCP server pid \d+ .*process gone\)/);
   assert.match(after, /- qa: not live/);

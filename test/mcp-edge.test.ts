@@ -7,7 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN } from "./helpers/bin.ts";
-import { eventually, Room } from "./helpers/mcp.ts";
+import { Room } from "./helpers/mcp.ts";
+import { waitFor } from "./helpers/poll.ts";
 
 const TOOLS_WITH_ARGS: Record<string, Record<string, unknown>> = {
   bridge_send: { to: "api", body: "hello" },
@@ -40,7 +41,7 @@ test("raw stdio: server/discover gets -32601 at once, then the normal handshake;
     { jsonrpc: "2.0", id: 2, method: "tools/list" },
   ];
   child.stdin.write(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
-  await eventually("tools/list answer", () => (/"id":2[,}]/.test(out) ? true : undefined));
+  await waitFor("tools/list answer", () => (/"id":2[,}]/.test(out) ? true : undefined));
   const replies = out.trim().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual(replies.find((r) => r.id === 0).error.code, -32601);
   assert.equal(replies.find((r) => r.id === 1).result.protocolVersion, "2025-11-25");
@@ -141,7 +142,7 @@ test("SIGTERM ends the session record; mcp --help and stray arguments", async (t
   const web = await room.join("shop", "web");
   process.kill(web.pid, "SIGTERM");
   const record = join(room.root, "projects/shop/web/sessions", `${web.pid}.json`);
-  await eventually("the record to be ended", () => (JSON.parse(readFileSync(record, "utf8")).endedAt ? true : undefined));
+  await waitFor("the record to be ended", () => (JSON.parse(readFileSync(record, "utf8")).endedAt ? true : undefined));
   const help = spawnSync(process.execPath, [BIN, "mcp", "--help"], { encoding: "utf8" });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /usage: session-bridge mcp/);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { negotiateVersion, PROTOCOL_VERSIONS } from "../src/mcp-wire.ts";
 import { BIN } from "./helpers/bin.ts";
-import { eventually } from "./helpers/mcp.ts";
+import { waitFor } from "./helpers/poll.ts";
 
 test("the protocol versions are the SDK's, and negotiation picks what the SDK's Server picks", () => {
   assert.deepEqual([...PROTOCOL_VERSIONS], [LATEST_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v !== LATEST_PROTOCOL_VERSION)]);
@@ -35,7 +35,7 @@ function raw(t: import("node:test").TestContext) {
   const replies = (): Reply[] => out.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
   return {
     send: (...messages: unknown[]) => child.stdin.write(messages.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join("\n") + "\n"),
-    reply: (id: unknown) => eventually(`reply ${JSON.stringify(id)}`, () => replies().find((r) => r.id === id)),
+    reply: (id: unknown) => waitFor(`reply ${JSON.stringify(id)}`, () => replies().find((r) => r.id === id)),
     replies,
     stderr: () => err,
   };

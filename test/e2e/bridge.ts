@@ -9,6 +9,11 @@ import { BIN } from "../helpers/bin.ts";
 import { CLAUDE_BIN, onCleanup, writeClaudeJson, type Sandbox } from "./claude.ts";
 import { killTree, onProcessExit } from "./procs.ts";
 import { readJsonLines } from "./stand-ins.ts";
+import type { Message } from "../../src/message.ts";
+import type { LoggedEntry } from "../../src/spawner-state.ts";
+import { waitFor } from "../helpers/poll.ts";
+
+export { waitFor };
 
 export { readJsonLines } from "./stand-ins.ts";
 
@@ -70,17 +75,8 @@ export function roleEnv(base: Record<string, string>, root: string, project: str
   return { ...base, BRIDGE_ROOT: root, BRIDGE_PROJECT: project, BRIDGE_ROLE: role, ...extra };
 }
 
-export interface StoredMessage {
-  id: string;
-  ts: string;
-  project: string;
-  from: string;
-  to: string;
-  body: string;
-  chain: string;
-  hop: number;
-  replyTo?: string;
-}
+/** An inbox line as the store writes it (src/message.ts). */
+export type StoredMessage = Message;
 
 export function roleDir(root: string, project: string, role: string): string {
   return join(root, "projects", project, role);
@@ -95,26 +91,9 @@ export function readJson(file: string): any {
   return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined;
 }
 
-/** Polls until `check` gives a value (not undefined/false); the error names what and shows `describe()`. */
-export async function waitUntil<T>(what: string, check: () => T | undefined | false, deadlineMs = 20_000, describe?: () => string): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}${describe ? `\n${describe()}` : ""}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
-export interface DaemonLogEntry {
-  ts: string;
-  event: string;
-  msg: string;
-  project?: string;
-  role?: string;
-  code?: string;
-  [key: string]: unknown;
-}
+/** A line of the daemon's log.jsonl (src/spawner-state.ts createLogger). */
+export type DaemonLogEntry = LoggedEntry & { code?: string };
 
 export function daemonLog(root: string): DaemonLogEntry[] {
   return readJsonLines(join(root, "spawner", "log.jsonl")) as DaemonLogEntry[];
@@ -168,7 +147,7 @@ export async function startDaemon(t: TestContext, env: Record<string, string>): 
     },
   };
   onCleanup(t, () => daemon.stop());
-  await waitUntil("the daemon's start marker", () => starts() > before || child.exitCode !== null, 15_000);
+  await waitFor("the daemon's start marker", () => starts() > before || child.exitCode !== null, 15_000);
   if (child.exitCode !== null) throw new Error(`the daemon exited ${child.exitCode}: ${err}`);
   return daemon;
 }

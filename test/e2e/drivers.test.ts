@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { makeSandbox, onCleanup } from "./claude.ts";
 import { byCwd, callTools, lastUserText, reply, requestText, startModelServer, systemMessages, toolResults, type ModelRequest, type Script } from "./model-server.ts";
-import { bridgeOk, daemonLog, describeDaemonLog, inbox, installBridge, pathWith, readJson, roleDir, spawnerStatus, startDaemon, waitUntil } from "./bridge.ts";
+import { bridgeOk, daemonLog, describeDaemonLog, inbox, installBridge, pathWith, readJson, roleDir, spawnerStatus, startDaemon, waitFor } from "./bridge.ts";
 import { DEFAULT_NUDGE } from "../../src/settings-schema.ts";
 
 const SEND = "mcp__session-bridge__bridge_send";
@@ -53,7 +53,7 @@ test("spawn driver: the daemon wakes each role with the real claude -p, each run
   const kickoff = JSON.parse(bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "backend", "frontend", "kickoff: please build the list view"]));
 
   // The third run (frontend's second) answers at hop 3: backend is not woken for it.
-  const refused = await waitUntil(
+  const refused = await waitFor(
     "the loop guard to refuse waking backend",
     () => {
       const wake = readJson(join(roleDir(root, "shop", "backend"), "wake.json"));

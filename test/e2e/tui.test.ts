@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeSandbox, startTui, type Tui } from "./claude.ts";
 import { callTool, lastUserText, reply, requestText, startModelServer, systemMessages, type ModelRequest, type ModelServer, type Script } from "./model-server.ts";
-import { bridgeOk, daemonLog, describeDaemonLog, inbox, installBridge, readJson, roleDir, roleEnv, spawnerStatus, startDaemon, waitUntil } from "./bridge.ts";
+import { bridgeOk, daemonLog, describeDaemonLog, inbox, installBridge, readJson, roleDir, roleEnv, spawnerStatus, startDaemon, waitFor } from "./bridge.ts";
 import { DEFAULT_NUDGE } from "../../src/settings-schema.ts";
 
 const SEND = "mcp__session-bridge__bridge_send";
@@ -55,7 +55,7 @@ function player(me: string, other: string, kickoff?: string): Script {
 /** Waits until the TUI's session is registered for the role with its tmux pane (our hooks/MCP server did it). */
 async function registered(root: string, role: string, tui: Tui): Promise<any> {
   const file = join(roleDir(root, "shop", role), "sessions", `${tui.pid}.json`);
-  return waitUntil(`${role}'s session record with pane ${tui.paneId}`, () => existsSync(file) && readJson(file)?.tmux?.pane === tui.paneId && readJson(file), 20_000, () => tui.capture());
+  return waitFor(`${role}'s session record with pane ${tui.paneId}`, () => existsSync(file) && readJson(file)?.tmux?.pane === tui.paneId && readJson(file), 20_000, () => tui.capture());
 }
 
 test("tmux driver: a send from one TUI wakes the other through the daemon's nudge; the ping-pong stops at maxHops", async (t) => {
@@ -81,7 +81,7 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
 
   // The only typing a person does: one prompt in backend's pane.
   await backend.submit("tell frontend the API is live");
-  const refusal = await waitUntil(
+  const refusal = await waitFor(
     "the loop guard to refuse the third nudge (backend at hop 3)",
     () => {
       const refused = readJson(join(roleDir(root, "shop", "backend"), "wake.json"))?.lastRefusal;
@@ -145,11 +145,11 @@ test("tmux driver: a nudge typed into a busy session is taken mid-turn; the mail
   await server.waitForRequest((r) => r.kind === "turn" && r.route === "busy", 20_000);
 
   const sent = JSON.parse(bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "backend", "web", "MAIL-WHILE-BUSY"]));
-  const nudged = await waitUntil("the nudge", () => daemonLog(root).find((e) => e.event === "nudged" || e.event === "nudge-failed"), 20_000, () => `${describeDaemonLog(root)}\n${tui.capture()}`);
+  const nudged = await waitFor("the nudge", () => daemonLog(root).find((e) => e.event === "nudged" || e.event === "nudge-failed"), 20_000, () => `${describeDaemonLog(root)}\n${tui.capture()}`);
   assert.equal(nudged.event, "nudged", nudged.msg);
   // Claude Code runs UserPromptSubmit when a prompt is queued during a turn, so the mail is read at once.
   // ("nudged" may be logged as soon as the input line clears, a moment before the hook has run.)
-  const read = await waitUntil("the mail read by the queued prompt", () => {
+  const read = await waitFor("the mail read by the queued prompt", () => {
     const out = bridgeOk(human, ["status", "--project", "shop", sent.id]);
     return /web: read/.test(out) && out;
   }, 20_000, () => tui.capture());
@@ -187,7 +187,7 @@ test("rewake: an idle TUI with no daemon is woken by `hook wait` when mail arriv
 
   // The waiter is armed once the turn has ended; nobody types from here on and no daemon runs.
   const waiterFile = join(roleDir(root, "shop", "web"), "waiter.json");
-  const waiter = await waitUntil("the armed waiter", () => existsSync(waiterFile) && JSON.parse(readFileSync(waiterFile, "utf8")), 20_000, () => tui.capture());
+  const waiter = await waitFor("the armed waiter", () => existsSync(waiterFile) && JSON.parse(readFileSync(waiterFile, "utf8")), 20_000, () => tui.capture());
   assert.equal(spawnerStatus(human).daemon.running, false);
   const mark = server.mark();
   const second = sendAsBackend("MAIL-TWO wakes you");
@@ -201,6 +201,6 @@ test("rewake: an idle TUI with no daemon is woken by `hook wait` when mail arriv
   const chain = readJson(join(roleDir(root, "shop", "web"), "chain.json"));
   assert.deepEqual({ chain: chain.chain, hop: chain.hop, source: chain.source }, { chain: second.chain, hop: 1, source: "wake" });
   // Re-armed for the next mail: a new waiter holds the role.
-  await waitUntil("the re-armed waiter", () => existsSync(waiterFile) && JSON.parse(readFileSync(waiterFile, "utf8")).pid !== waiter.pid && true, 20_000);
+  await waitFor("the re-armed waiter", () => existsSync(waiterFile) && JSON.parse(readFileSync(waiterFile, "utf8")).pid !== waiter.pid && true, 20_000);
   assert.deepEqual(server.unscripted.map((r) => r.seq), []);
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { BIN } from "./bin.ts";
+import { waitFor } from "./poll.ts";
 
 export interface Run {
   status: number | null;
@@ -82,9 +83,5 @@ export function bridgeAsync(args: string[], as: As) {
 }
 
 export async function waitUntil(check: () => boolean, deadlineMs: number, describe: () => string): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor("a condition", check, deadlineMs, describe);
 }

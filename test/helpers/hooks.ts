@@ -10,6 +10,8 @@ import { sendMessage } from "../../src/bus.ts";
 import type { SendResult } from "../../src/bus.ts";
 import { BIN } from "./bin.ts";
 
+export { waitFor } from "./poll.ts";
+
 export const PROJECT = "shop";
 
 /** A fresh bridge root, removed when the test ends. */
@@ -96,16 +98,6 @@ export function startHook(t: TestContext, name: string, env: NodeJS.ProcessEnv, 
   return { child, out, exited };
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Resolves with the exit, or fails after `ms` naming what was expected. */
 export async function exitWithin(running: Running, what: string, ms = 15_000): Promise<Ran> {

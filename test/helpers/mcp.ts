@@ -88,16 +88,6 @@ export class Room {
   }
 }
 
-/** Polls `check` until it returns a value, or fails after `ms`. */
-export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 export function messageId(sendText: string): string {
   const m = /sent (m[A-Za-z0-9_-]+)/.exec(sendText);

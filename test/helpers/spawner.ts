@@ -6,6 +6,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, REPO } from "./bin.ts";
+import { waitFor } from "./poll.ts";
+import type { LoggedEntry } from "../../src/spawner-state.ts";
+
+export { waitFor };
 
 export interface Sandbox {
   dir: string;
@@ -67,16 +71,8 @@ export function send(box: Sandbox, project: string, from: string, to: string, bo
   return JSON.parse(out) as Sent;
 }
 
-export interface LogEntry {
-  ts: string;
-  t: number;
-  event: string;
-  msg: string;
-  project?: string;
-  role?: string;
-  code?: string;
-  [key: string]: unknown;
-}
+/** A line of the daemon's log.jsonl (src/spawner-state.ts createLogger writes `t` too). */
+export type LogEntry = LoggedEntry & { t: number; code?: string };
 
 export function readLog(box: Sandbox): LogEntry[] {
   const path = join(box.root, "spawner", "log.jsonl");
@@ -95,16 +91,6 @@ export function readJsonLines<T = Record<string, unknown>>(path: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000, describe?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `\n${describe()}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 export async function waitForLog(box: Sandbox, what: string, match: (e: LogEntry) => boolean, timeoutMs = 20_000): Promise<LogEntry> {
   return waitFor(what, () => readLog(box).find(match), timeoutMs, () => readLog(box).map((e) => `  ${e.event} ${e.project ?? ""}/${e.role ?? ""}: ${e.msg}`).join("\n"));
