@@ -10,14 +10,14 @@
 // and the hook dispatcher. Each `import()` in them (a command: the CLI, mcp, install, doctor,
 // spawner, each hook) is built as a CommonJS bundle of its own, and so is the MCP SDK; those
 // bundles are stored after the code in one block comment, which V8 skips about twice as fast as
-// it scans a string, with an index on the last line. src/embedded.ts reads and evaluates one when
+// it scans a string, with an index on the last line. src/runtime/embedded.ts reads and evaluates one when
 // its command runs. The entry itself is CommonJS too, run inside a function in the .mjs: esbuild's
 // ES module output would hoist every `node:` import of every module to the top and load them all.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { deflateRawSync } from "node:zlib";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { noAjvPlugin, pureSchemasPlugin } from "./scripts/sdk-plugins.mjs";
 
 const root = new URL(".", import.meta.url).pathname;
@@ -25,9 +25,9 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const withTests = process.argv.includes("--tests");
 const withBench = process.argv.includes("--bench");
 
-// Keep in step with src/embedded.ts, which reads what is written here.
+// Keep in step with src/runtime/embedded.ts, which reads what is written here.
 const INDEX_TAIL = "*/";
-const TRAILER_HEAD = "\n/* session-bridge: embedded bundles, evaluated on demand (build.mjs, src/embedded.ts)\n";
+const TRAILER_HEAD = "\n/* session-bridge: embedded bundles, evaluated on demand (build.mjs, src/runtime/embedded.ts)\n";
 const bundleHeader = (name, buildId) => `//# session-bridge bundle ${name} ${buildId}\n`;
 const SDK_BUNDLE = "mcp-sdk";
 // Every byte of the file costs every start (V8 scans even a comment, ~0.2 ms per 100 KB, after
@@ -35,9 +35,9 @@ const SDK_BUNDLE = "mcp-sdk";
 // are stored deflated as base64, a third of the size. The hooks stay plain: a bridged hook must
 // not pay ~1.2 ms to load node:zlib on every prompt.
 const stored = (name) => (name.startsWith("hook-") ? "plain" : "deflated");
-// Bundles whose V8 code cache is kept under <root>/cache (src/code-cache.ts): the hooks, run on
+// Bundles whose V8 code cache is kept under <root>/cache (src/runtime/code-cache.ts): the hooks, run on
 // every prompt and tool call, and the MCP server, whose start Claude Code waits for. (The SDK has
-// its own, see src/sdk-loader.ts.)
+// its own, see src/mcp/sdk-loader.ts.)
 const cached = (name) => name.startsWith("hook-") || name === "mcp";
 const MINIFY = { minifyWhitespace: true, minifySyntax: true };
 
@@ -52,18 +52,32 @@ const common = {
   define: { __VERSION__: JSON.stringify(pkg.version) },
 };
 
-/** Every `import()` reached from the entry becomes an embedded bundle, named after its file. */
+// The embedded bundle each lazily loaded module becomes, by its path under src/.
+const LAZY_NAMES = {
+  "cli/commands.ts": "cli",
+  "mcp.ts": "mcp",
+  "install.ts": "install",
+  "install/doctor.ts": "doctor",
+  "spawner.ts": "spawner",
+  "dashboard/command.ts": "dashboard",
+  "hooks/recv.ts": "hook-recv",
+  "hooks/guard.ts": "hook-guard",
+  "hooks/send.ts": "hook-send",
+  "hooks/wait.ts": "hook-wait",
+};
+
+/** Every `import()` reached from the entry becomes an embedded bundle, named in LAZY_NAMES. */
 function lazyBundlesPlugin(found) {
-  const embedded = join(root, "src/embedded.ts");
+  const embedded = join(root, "src/runtime/embedded.ts");
   return {
     name: "lazy-bundles",
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind !== "dynamic-import") return undefined;
         const file = join(args.resolveDir, args.path);
-        const name = basename(file).replace(/\.ts$/, "");
-        if (!file.startsWith(join(root, "src") + "/") || !/^[a-z][a-z0-9-]*$/.test(name)) {
-          return { errors: [{ text: `import("${args.path}") in ${relative(root, args.importer)}: only src/<name>.ts modules can be lazily loaded (each becomes an embedded bundle)` }] };
+        const name = LAZY_NAMES[relative(join(root, "src"), file)];
+        if (name === undefined) {
+          return { errors: [{ text: `import("${args.path}") in ${relative(root, args.importer)}: not a lazily loaded module of LAZY_NAMES (each becomes an embedded bundle)` }] };
         }
         const previous = found.get(name);
         if (previous && previous !== file) return { errors: [{ text: `two lazily loaded modules are named "${name}": ${previous} and ${file}` }] };
@@ -104,7 +118,7 @@ function assertOnlyNodeImports(metafile, what) {
 
 const sha = (text) => createHash("sha256").update(text).digest("hex");
 
-/** The block comment holding every bundle, ending with the index line (see src/embedded.ts). */
+/** The block comment holding every bundle, ending with the index line (see src/runtime/embedded.ts). */
 function makeTrailer(bundles) {
   const buildId = sha(bundles.map(([name, code]) => `${name}\n${code}`).join("\n")).slice(0, 12);
   const parts = [];
@@ -160,12 +174,12 @@ const entry = await buildCjs(join(root, "src/main.ts"), "the entry (src/main.ts)
 const names = [...lazy.keys()].sort();
 const bundles = await Promise.all([
   ...names.map(async (name) => [name, await buildCjs(lazy.get(name), `bundle "${name}"`, MINIFY)]),
-  (async () => [SDK_BUNDLE, await buildCjs(join(root, "src/mcp-sdk.ts"), "embedded MCP SDK", { minify: true, plugins: [noAjvPlugin, pureSchemasPlugin] })])(),
+  (async () => [SDK_BUNDLE, await buildCjs(join(root, "src/mcp/sdk.ts"), "embedded MCP SDK", { minify: true, plugins: [noAjvPlugin, pureSchemasPlugin] })])(),
 ]);
 const trailer = makeTrailer(bundles);
 
 // 3. The artifacts. The .mjs runs the CommonJS entry inside a function, handing it `require` for
-//    built-ins and `__filename` (where src/embedded.ts finds the bundles).
+//    built-ins and `__filename` (where src/runtime/embedded.ts finds the bundles).
 const cjsOut = join(root, "dist/session-bridge.cjs");
 const mjsOut = join(root, "dist/session-bridge.mjs");
 writeFileSync(cjsOut, entry + trailer.text);

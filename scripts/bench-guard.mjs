@@ -31,7 +31,7 @@ const CORPUS = [
 ];
 
 const bundle = await build({
-  entryPoints: [join(root, "src/guard.ts")],
+  entryPoints: [join(root, "src/guard/check.ts")],
   bundle: true,
   platform: "node",
   format: "esm",

@@ -8,7 +8,7 @@
 //   node scripts/build-sea.mjs --out PATH       write the executable elsewhere
 //
 // The .cjs is the entry's code followed by the embedded bundles in a trailing comment (build.mjs);
-// here the entry alone becomes the SEA's main script and each bundle an asset (src/embedded.ts
+// here the entry alone becomes the SEA's main script and each bundle an asset (src/runtime/embedded.ts
 // reads either), so the executable neither scans nor reads what a command does not use.
 //
 // The executable runs on any machine with the same OS/arch and the libraries node itself needs
@@ -71,7 +71,7 @@ const work = mkdtempSync(join(root, "dist", ".sea-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 
 // 1. The blob: the entry script, V8's code cache for it, each embedded bundle as an asset, and as
-//    others V8's code caches of `mcp` and its SDK (src/code-cache.ts), so `mcp` is fast from the first run.
+//    others V8's code caches of `mcp` and its SDK (src/runtime/code-cache.ts), so `mcp` is fast from the first run.
 const blob = join(work, "sea-prep.blob");
 const config = join(work, "sea-config.json");
 const { main, assets } = splitBundles(join(work, "bundles"));
@@ -130,7 +130,7 @@ process.stderr.write(
 if (process.platform === "linux") reportSharedLibraries(out);
 
 // Splits the .cjs into the entry (the SEA's main script) and one asset per embedded bundle, plus
-// the index (src/embedded.ts reads them by these names).
+// the index (src/runtime/embedded.ts reads them by these names).
 function splitBundles(dir) {
   mkdirSync(dir);
   const text = readFileSync(input, "latin1");
@@ -158,7 +158,7 @@ function splitBundles(dir) {
 // Runs the real `mcp` of the .cjs once under this node (the same V8 as the executable), as a
 // bridge role: the handshake, then a tools/call that loads the SDK. The server writes V8's code
 // cache of its own bundle into <BRIDGE_ROOT>/cache as it starts, and the SDK's after the call (so
-// that one holds what the call compiled too; src/code-cache.ts). Returns [bundle name, file] pairs.
+// that one holds what the call compiled too; src/runtime/code-cache.ts). Returns [bundle name, file] pairs.
 async function makeMcpCodeCaches(dir) {
   const bridgeRoot = join(dir, "root");
   const cacheDir = join(bridgeRoot, "cache");

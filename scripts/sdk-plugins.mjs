@@ -1,4 +1,4 @@
-// esbuild plugins that shrink the embedded MCP SDK bundle (src/mcp-sdk.ts). Used by build.mjs and
+// esbuild plugins that shrink the embedded MCP SDK bundle (src/mcp/sdk.ts). Used by build.mjs and
 // bench/mcp-variants.mjs; `node bench/startup.mjs --variants` shows what each one buys.
 import { readFile } from "node:fs/promises";
 

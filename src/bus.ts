@@ -1,17 +1,17 @@
 // The bus: send, receive, peek, tail, roles and status over the file store. Every face (CLI,
 // MCP server, hooks, daemon, dashboard) goes through these functions, so they all share one
 // exactly-once cursor per role and one truthful answer about delivery.
-import { BridgeError, describeError } from "./errors.ts";
-import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./inbox.ts";
-import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./inbox.ts";
-import { assertReadable, BROADCAST, ensureRoleDir, listNameFolders, projectDir, projectsDir, roleExists, rolePaths, validateName } from "./layout.ts";
-import type { RolePaths } from "./layout.ts";
-import { ID_PATTERN, newId } from "./message.ts";
-import type { Message } from "./message.ts";
-import { listSessions } from "./sessions.ts";
-import type { SessionView } from "./sessions.ts";
-import type { Stamp } from "./chain.ts";
-import type { Settings } from "./settings-schema.ts";
+import { BridgeError, describeError } from "./lib/errors.ts";
+import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./bus/inbox.ts";
+import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./bus/inbox.ts";
+import { assertReadable, BROADCAST, ensureRoleDir, listNameFolders, projectDir, projectsDir, roleExists, rolePaths, validateName } from "./bus/layout.ts";
+import type { RolePaths } from "./bus/layout.ts";
+import { ID_PATTERN, newId } from "./bus/message.ts";
+import type { Message } from "./bus/message.ts";
+import { listSessions } from "./bus/sessions.ts";
+import type { SessionView } from "./bus/sessions.ts";
+import type { Stamp } from "./wake/chain.ts";
+import type { Settings } from "./settings/schema.ts";
 
 export interface Identity {
   root: string;

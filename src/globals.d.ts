@@ -10,7 +10,7 @@ declare module "*.css" {
   const text: string;
   export default text;
 }
-declare module "*/dashboard-page.js" {
+declare module "*/page.js" {
   const text: string;
   export default text;
 }

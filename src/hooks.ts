@@ -8,9 +8,9 @@
 // broken bridge must never break the user's prompt), and the guard answers every failure
 // inside a bridged session with a deny (an exit 1 would let the command run).
 import { fstatSync, readSync, writeSync } from "node:fs";
-// Only errors.ts and node:fs here: in the CommonJS build a module's `node:` imports load when the
+// Only lib/errors.ts and node:fs here: in the CommonJS build a module's `node:` imports load when the
 // module is first used, so a hook outside a bridged session never loads node:crypto (~2 ms).
-import { BridgeError, describeError, isErrno } from "./errors.ts";
+import { BridgeError, describeError, isErrno } from "./lib/errors.ts";
 
 export type HookInput = Record<string, unknown>;
 
@@ -69,18 +69,18 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promi
   switch (name) {
     case "recv":
       if (!isBridged(env)) return { code: 0 };
-      return quietly("recv", async () => (await import("./hook-recv.ts")).hookRecv(env, readHookInput()));
+      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput()));
     case "send":
       if (!isBridged(env) || env.BRIDGE_AUTOSEND !== "1") return { code: 0 };
-      return quietly("send", async () => (await import("./hook-send.ts")).hookSend(env, readHookInput()));
+      return quietly("send", async () => (await import("./hooks/send.ts")).hookSend(env, readHookInput()));
     case "wait":
       // Stdin is not read: the waiter needs nothing from it, and Claude Code tolerates a hook
       // that exits without reading (it logs the failed write and moves on).
       if (!isBridged(env) || isHeadless(env)) return { code: 0 };
-      return quietly("wait", async () => (await import("./hook-wait.ts")).hookWait(env));
+      return quietly("wait", async () => (await import("./hooks/wait.ts")).hookWait(env));
     case "guard":
       if (!isBridged(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };
-      return (await import("./hook-guard.ts")).hookGuard(env, readHookInput);
+      return (await import("./hooks/guard.ts")).hookGuard(env, readHookInput);
     case "--help":
     case "-h":
     case "help":

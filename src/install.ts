@@ -4,14 +4,14 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { parseArgs } from "./args.ts";
-import { backupFile, readJsonFile, resolveConfigDir, writeJsonFile } from "./claude-config.ts";
-import type { ConfigDir, JsonFile } from "./claude-config.ts";
-import { BridgeError, describeError } from "./errors.ts";
-import { desiredHooks, mcpEntry, planMcp, planMcpRemoval, planSettings, planSettingsRemoval } from "./install-plan.ts";
-import type { Plan } from "./install-plan.ts";
-import { selfCommand } from "./runtime.ts";
-import { MCP_SERVER_NAME } from "./tool-names.ts";
+import { parseArgs } from "./lib/args.ts";
+import { backupFile, readJsonFile, resolveConfigDir, writeJsonFile } from "./agents/claude/config.ts";
+import type { ConfigDir, JsonFile } from "./agents/claude/config.ts";
+import { BridgeError, describeError } from "./lib/errors.ts";
+import { desiredHooks, mcpEntry, planMcp, planMcpRemoval, planSettings, planSettingsRemoval } from "./install/plan.ts";
+import type { Plan } from "./install/plan.ts";
+import { selfCommand } from "./runtime/self.ts";
+import { MCP_SERVER_NAME } from "./agents/tool-names.ts";
 
 const INSTALL_USAGE = `usage: session-bridge install [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--dry-run]
   registers this binary with Claude Code: the MCP server (user scope), the prompt hooks, the git guard

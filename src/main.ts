@@ -1,16 +1,16 @@
 // The one entry point: a thin argv switch. Each subcommand's module is imported lazily so a
 // hook never pays for the CLI, the MCP server or the daemon (and never for the MCP SDK): build.mjs
 // turns every `import()` here (and in src/hooks.ts) into a bundle of its own, embedded in the
-// binary and evaluated only when its command runs (src/embedded.ts). Adding a command is one line.
-import { describeError, BridgeError } from "./errors.ts";
+// binary and evaluated only when its command runs (src/runtime/embedded.ts). Adding a command is one line.
+import { describeError, BridgeError } from "./lib/errors.ts";
 // Static: the hooks run on every prompt and tool call of every session, so their dispatcher is
 // part of the entry itself; it is small and loads each hook's own bundle only when bridged.
 import { runHook } from "./hooks.ts";
-import { cliArgs } from "./runtime.ts";
+import { cliArgs } from "./runtime/self.ts";
 
 type Runner = (argv: string[]) => Promise<number>;
 
-const cli = async (): Promise<Runner> => (await import("./cli.ts")).runCli;
+const cli = async (): Promise<Runner> => (await import("./cli/commands.ts")).runCli;
 
 const commands: Record<string, () => Promise<Runner>> = {
   mcp: async () => (await import("./mcp.ts")).runMcp,
@@ -24,10 +24,10 @@ const commands: Record<string, () => Promise<Runner>> = {
   whoami: cli,
   status: cli,
   root: cli,
-  doctor: async () => (await import("./doctor.ts")).runDoctor,
+  doctor: async () => (await import("./install/doctor.ts")).runDoctor,
   spawner: async () => (await import("./spawner.ts")).runSpawner,
   hook: async () => runHook,
-  dashboard: async () => (await import("./dashboard.ts")).runDashboard,
+  dashboard: async () => (await import("./dashboard/command.ts")).runDashboard,
 };
 
 export const USAGE = `session-bridge ${__VERSION__}: messages between Claude Code sessions, with opt-in wake-ups

@@ -1,25 +1,25 @@
 // `session-bridge mcp`: the stdio MCP server Claude Code launches. Stdout is the protocol, so every
 // diagnostic goes to stderr. The handshake (initialize, tools/list, prompts/list, the -32601 for
-// Claude Code's `server/discover` probe) is answered by src/mcp-wire.ts from plain data; the SDK
+// Claude Code's `server/discover` probe) is answered by src/mcp/wire.ts from plain data; the SDK
 // (embedded as a string) is evaluated only when the first tool call or prompt needs it, and only
-// its low-level Server is used: tool definitions are plain JSON schema, checked by src/tool-args.ts.
-import { parseArgs } from "./args.ts";
+// its low-level Server is used: tool definitions are plain JSON schema, checked by src/mcp/tool-args.ts.
+import { parseArgs } from "./lib/args.ts";
 import { pathsOf } from "./bus.ts";
-import { describeError } from "./errors.ts";
-import { contextFromEnv } from "./mcp-context.ts";
-import type { McpContext } from "./mcp-context.ts";
-import { fail } from "./mcp-format.ts";
-import type { TextResult } from "./mcp-format.ts";
-import { getPrompt, listPrompts } from "./mcp-prompts.ts";
-import { keepSession, sessionForServer } from "./mcp-session.ts";
-import type { SessionKeeper } from "./mcp-session.ts";
-import { adminRefusal, SETTINGS_TOOLS } from "./mcp-settings.ts";
-import { BUS_TOOLS } from "./mcp-tools.ts";
-import type { ToolDef } from "./mcp-tools.ts";
-import { StdioWire } from "./mcp-wire.ts";
-import type { Handshake } from "./mcp-wire.ts";
-import { loadMcpSdk, readMcpSdk, saveMcpSdkCodeCache } from "./sdk-loader.ts";
-import { checkArgs } from "./tool-args.ts";
+import { describeError } from "./lib/errors.ts";
+import { contextFromEnv } from "./mcp/context.ts";
+import type { McpContext } from "./mcp/context.ts";
+import { fail } from "./mcp/format.ts";
+import type { TextResult } from "./mcp/format.ts";
+import { getPrompt, listPrompts } from "./mcp/prompts.ts";
+import { keepSession, sessionForServer } from "./mcp/session.ts";
+import type { SessionKeeper } from "./mcp/session.ts";
+import { adminRefusal, SETTINGS_TOOLS } from "./mcp/settings-tools.ts";
+import { BUS_TOOLS } from "./mcp/bus-tools.ts";
+import type { ToolDef } from "./mcp/bus-tools.ts";
+import { StdioWire } from "./mcp/wire.ts";
+import type { Handshake } from "./mcp/wire.ts";
+import { loadMcpSdk, readMcpSdk, saveMcpSdkCodeCache } from "./mcp/sdk-loader.ts";
+import { checkArgs } from "./mcp/tool-args.ts";
 
 const USAGE = `usage: session-bridge mcp
   the stdio MCP server Claude Code launches (session-bridge install registers it); not for a terminal.
@@ -111,7 +111,7 @@ function startSdk(ctx: McpContext, handshake: Handshake, wire: StdioWire, shutdo
   return server;
 }
 
-/** V8's code cache of the SDK under <root>/cache (src/code-cache.ts); once. */
+/** V8's code cache of the SDK under <root>/cache (src/runtime/code-cache.ts); once. */
 function saveCodeCache(ctx: McpContext): void {
   // A server that is not a bridge role (registered for every session) writes nothing at all.
   if (ctx.identity) saveMcpSdkCodeCache(log);

@@ -1,20 +1,20 @@
 // `session-bridge spawner …`: the opt-in wake daemon and its settings. on/off/set/config are thin
-// faces over src/settings-ops.ts (the one write path every face shares); status reads the files;
-// run is the daemon itself (src/daemon.ts), in the foreground.
+// faces over src/settings/ops.ts (the one write path every face shares); status reads the files;
+// run is the daemon itself (src/spawner/daemon.ts), in the foreground.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "./args.ts";
-import type { FlagSpec, ParsedArgs } from "./args.ts";
-import { loadSettingsLenient } from "./config.ts";
-import type { SettingsUpdate } from "./config.ts";
-import { createDaemon } from "./daemon.ts";
-import { BridgeError, describeError, exitQuietlyOnClosedStdout } from "./errors.ts";
-import { resolveRoot } from "./layout.ts";
-import { configureRole, describeUpdate, parseAssignment, turnOff, turnOn, updateGlobal } from "./settings-ops.ts";
-import { effectiveRole, GLOBAL_KEYS } from "./settings-schema.ts";
-import type { Settings } from "./settings-schema.ts";
-import { createLogger, readDaemonHolder } from "./spawner-state.ts";
-import { collectStatus, renderStatus } from "./spawner-status.ts";
+import { parseArgs } from "./lib/args.ts";
+import type { FlagSpec, ParsedArgs } from "./lib/args.ts";
+import { loadSettingsLenient } from "./settings/file.ts";
+import type { SettingsUpdate } from "./settings/file.ts";
+import { createDaemon } from "./spawner/daemon.ts";
+import { BridgeError, describeError, exitQuietlyOnClosedStdout } from "./lib/errors.ts";
+import { resolveRoot } from "./bus/layout.ts";
+import { configureRole, describeUpdate, parseAssignment, turnOff, turnOn, updateGlobal } from "./settings/ops.ts";
+import { effectiveRole, GLOBAL_KEYS } from "./settings/schema.ts";
+import type { Settings } from "./settings/schema.ts";
+import { createLogger, readDaemonHolder } from "./spawner/state.ts";
+import { collectStatus, renderStatus } from "./spawner/status.ts";
 
 interface Io {
   env: NodeJS.ProcessEnv;

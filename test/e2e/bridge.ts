@@ -9,8 +9,8 @@ import { BIN } from "../helpers/bin.ts";
 import { CLAUDE_BIN, onCleanup, writeClaudeJson, type Sandbox } from "./claude.ts";
 import { killTree, onProcessExit } from "./procs.ts";
 import { readJsonLines } from "./stand-ins.ts";
-import type { Message } from "../../src/message.ts";
-import type { LoggedEntry } from "../../src/spawner-state.ts";
+import type { Message } from "../../src/bus/message.ts";
+import type { LoggedEntry } from "../../src/spawner/state.ts";
 import { waitFor } from "../helpers/poll.ts";
 
 export { waitFor };
@@ -75,7 +75,7 @@ export function roleEnv(base: Record<string, string>, root: string, project: str
   return { ...base, BRIDGE_ROOT: root, BRIDGE_PROJECT: project, BRIDGE_ROLE: role, ...extra };
 }
 
-/** An inbox line as the store writes it (src/message.ts). */
+/** An inbox line as the store writes it (src/bus/message.ts). */
 export type StoredMessage = Message;
 
 export function roleDir(root: string, project: string, role: string): string {
@@ -92,7 +92,7 @@ export function readJson(file: string): any {
 }
 
 
-/** A line of the daemon's log.jsonl (src/spawner-state.ts createLogger). */
+/** A line of the daemon's log.jsonl (src/spawner/state.ts createLogger). */
 export type DaemonLogEntry = LoggedEntry & { code?: string };
 
 export function daemonLog(root: string): DaemonLogEntry[] {

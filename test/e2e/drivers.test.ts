@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { makeSandbox, onCleanup } from "./claude.ts";
 import { byCwd, callTools, lastUserText, reply, requestText, startModelServer, systemMessages, toolResults, type ModelRequest, type Script } from "./model-server.ts";
 import { bridgeOk, daemonLog, describeDaemonLog, inbox, installBridge, pathWith, readJson, roleDir, spawnerStatus, startDaemon, waitFor } from "./bridge.ts";
-import { DEFAULT_NUDGE } from "../../src/settings-schema.ts";
+import { DEFAULT_NUDGE } from "../../src/settings/schema.ts";
 
 const SEND = "mcp__session-bridge__bridge_send";
 const WHOAMI = "mcp__session-bridge__bridge_whoami";

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { makeSandbox, startTui, type Tui } from "./claude.ts";
 import { callTool, lastUserText, reply, requestText, startModelServer, systemMessages, type ModelRequest, type ModelServer, type Script } from "./model-server.ts";
 import { bridgeOk, daemonLog, describeDaemonLog, inbox, installBridge, readJson, roleDir, roleEnv, spawnerStatus, startDaemon, waitFor } from "./bridge.ts";
-import { DEFAULT_NUDGE } from "../../src/settings-schema.ts";
+import { DEFAULT_NUDGE } from "../../src/settings/schema.ts";
 
 const SEND = "mcp__session-bridge__bridge_send";
 

@@ -3,17 +3,17 @@
 // receipts), prove that every acknowledged message is either still unread or was taken by exactly
 // one consumer — and, if that consumer lived to print, printed once, by it.
 //
-// Which consume took a message is read from the receipts (src/inbox.ts): each is written just
+// Which consume took a message is read from the receipts (src/bus/inbox.ts): each is written just
 // before the cursor move it names, so a receipt is committed exactly when the next receipt of the
 // role starts where it ended (or in a newer inbox file), or, for the last one, when the cursor has
 // moved past it. A receipt that never committed belongs to a consumer that died or failed in
 // between; its messages must still be unread.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readAllKept, readCursor } from "../../src/inbox.ts";
-import type { Receipt } from "../../src/inbox.ts";
-import { isRecord, parseJson, readFileIfExists } from "../../src/fsutil.ts";
-import type { RolePaths } from "../../src/layout.ts";
+import { readAllKept, readCursor } from "../../src/bus/inbox.ts";
+import type { Receipt } from "../../src/bus/inbox.ts";
+import { isRecord, parseJson, readFileIfExists } from "../../src/lib/fs.ts";
+import type { RolePaths } from "../../src/bus/layout.ts";
 
 export interface Ledger {
   /** id → recipient role and the writer's label ("w1:42"). */

@@ -6,14 +6,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { appendMessage, consumeUnread } from "../../src/inbox.ts";
-import { ensureRoleDir, rolePaths } from "../../src/layout.ts";
-import type { Message } from "../../src/message.ts";
-import { registerSession } from "../../src/sessions.ts";
-import { configureRole, setRoleMode, turnOn } from "../../src/settings-ops.ts";
-import { processStartTime } from "../../src/proc.ts";
-import { spawnerPaths } from "../../src/spawner-state.ts";
-import { claimWake, finishWake } from "../../src/wake-state.ts";
+import { appendMessage, consumeUnread } from "../../src/bus/inbox.ts";
+import { ensureRoleDir, rolePaths } from "../../src/bus/layout.ts";
+import type { Message } from "../../src/bus/message.ts";
+import { registerSession } from "../../src/bus/sessions.ts";
+import { configureRole, setRoleMode, turnOn } from "../../src/settings/ops.ts";
+import { processStartTime } from "../../src/lib/proc.ts";
+import { spawnerPaths } from "../../src/spawner/state.ts";
+import { claimWake, finishWake } from "../../src/wake/state.ts";
 
 const MIN = 60_000;
 

@@ -1,8 +1,8 @@
 // Disk trouble on demand: the store reaches every call that changes a file through `fsOps`
-// (src/fsutil.ts), so a test can make exactly the n-th such call fail with ENOSPC, EIO or EACCES,
+// (src/lib/fs.ts), so a test can make exactly the n-th such call fail with ENOSPC, EIO or EACCES,
 // optionally after part of a write landed, and then check that nothing was half-applied.
 import { constants } from "node:fs";
-import { fsOps } from "../../src/fsutil.ts";
+import { fsOps } from "../../src/lib/fs.ts";
 
 type OpName = keyof typeof fsOps;
 type AnyFn = (...args: unknown[]) => unknown;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, REPO } from "./bin.ts";
 import { waitFor } from "./poll.ts";
-import type { LoggedEntry } from "../../src/spawner-state.ts";
+import type { LoggedEntry } from "../../src/spawner/state.ts";
 
 export { waitFor };
 
@@ -71,7 +71,7 @@ export function send(box: Sandbox, project: string, from: string, to: string, bo
   return JSON.parse(out) as Sent;
 }
 
-/** A line of the daemon's log.jsonl (src/spawner-state.ts createLogger writes `t` too). */
+/** A line of the daemon's log.jsonl (src/spawner/state.ts createLogger writes `t` too). */
 export type LogEntry = LoggedEntry & { t: number; code?: string };
 
 export function readLog(box: Sandbox): LogEntry[] {

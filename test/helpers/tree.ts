@@ -1,12 +1,12 @@
 // "Nothing escapes the root": after hostile input, the scratch folder holds only the bridge root,
-// the root holds only the layout of src/layout.ts, every project and role folder has a valid name,
+// the root holds only the layout of src/bus/layout.ts, every project and role folder has a valid name,
 // and there is no symbolic link anywhere.
 import { lstatSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { NAME_PATTERN } from "../../src/layout.ts";
+import { NAME_PATTERN } from "../../src/bus/layout.ts";
 
 const ROOT_ENTRIES = /^(projects|spawner|cache|spawner\.config\.json(\.lock)?|spawner\.config\.json\.\d+\.[0-9a-f]+\.tmp)$/;
-// src/code-cache.ts: one V8 cache per embedded bundle and build (temp + rename while written).
+// src/runtime/code-cache.ts: one V8 cache per embedded bundle and build (temp + rename while written).
 const CACHE_ENTRIES = /^(bundle-[a-z-]+-[0-9a-f]{16}-v[0-9.]+-[a-z0-9]+\.v8cache|[^/]+\.\d+\.[0-9a-f]+\.tmp)$/;
 const ROLE_ENTRIES = /^(inbox\.jsonl(\.compact)?|cursor\.json|receipts\.jsonl|lock|lock\.break|chain\.json|wake\.json|wake\.lock|waiter\.json|sessions|history|[a-z.]+\.\d+\.[0-9a-f]+\.tmp)$/;
 

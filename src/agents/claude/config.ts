@@ -1,0 +1,96 @@
+// Where Claude Code reads its configuration (CLAUDE_CODE.md "Where configuration lives"), and
+// safe reading/writing of its JSON files: refuse invalid JSON (naming the file and the parse
+// error), keep the file's mode and indentation, back it up before changing it, write atomically.
+import { copyFileSync, fstatSync, chmodSync, closeSync, constants } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { BridgeError, isErrno } from "../../lib/errors.ts";
+import { openNoFollow, readFileIfExists, writeFileAtomic } from "../../lib/fs.ts";
+import { isRecord } from "../../lib/fs.ts";
+
+export interface ConfigDir {
+  dir: string;
+  source: "--config-dir" | "CLAUDE_CONFIG_DIR" | "default";
+  /** One line for humans: which folder and why. */
+  why: string;
+  /** Hooks and permissions. */
+  settingsPath: string;
+  /** User-scope MCP servers (Claude Code ignores mcpServers in settings.json). */
+  claudeJsonPath: string;
+}
+
+export function resolveConfigDir(flag: string | undefined, env: NodeJS.ProcessEnv): ConfigDir {
+  const home = homedir();
+  const defaultDir = join(home, ".claude");
+  const [dir, source, why] =
+    flag !== undefined
+      ? [resolve(flag), "--config-dir" as const, "from --config-dir"]
+      : env.CLAUDE_CONFIG_DIR
+        ? [resolve(env.CLAUDE_CONFIG_DIR), "CLAUDE_CONFIG_DIR" as const, "from $CLAUDE_CONFIG_DIR"]
+        : [defaultDir, "default" as const, "the default: --config-dir and $CLAUDE_CONFIG_DIR are not set"];
+  // Claude Code keeps its state file beside the default folder (~/.claude.json), but inside a
+  // folder chosen with CLAUDE_CONFIG_DIR (seen: $CLAUDE_CONFIG_DIR/.claude.json).
+  const claudeJsonPath = dir === defaultDir ? join(home, ".claude.json") : join(dir, ".claude.json");
+  return { dir, source, why: `Claude Code config folder: ${dir} (${why})`, settingsPath: join(dir, "settings.json"), claudeJsonPath };
+}
+
+export interface JsonFile {
+  path: string;
+  exists: boolean;
+  value: Record<string, unknown>;
+  text: string;
+  mode: number;
+  indent: string;
+}
+
+/** Reads a JSON object file; missing reads as {}. Anything but a JSON object is refused. */
+export function readJsonFile(path: string): JsonFile {
+  const text = readFileIfExists(path);
+  if (text === undefined) return { path, exists: false, value: {}, text: "", mode: 0o600, indent: "  " };
+  let value: unknown;
+  try {
+    value = text.trim() === "" ? {} : JSON.parse(text);
+  } catch (err) {
+    throw new BridgeError("E_CONFIG", `${path} is not valid JSON (${(err as Error).message}); fix it by hand or restore a backup — nothing was changed`);
+  }
+  if (!isRecord(value)) throw new BridgeError("E_CONFIG", `${path} does not hold a JSON object; fix it by hand — nothing was changed`);
+  return { path, exists: true, value, text, mode: fileMode(path), indent: detectIndent(text) };
+}
+
+function fileMode(path: string): number {
+  const fd = openNoFollow(path, constants.O_RDONLY);
+  try {
+    return fstatSync(fd).mode & 0o777;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function detectIndent(text: string): string {
+  const m = /\n([ \t]+)\S/.exec(text);
+  return m?.[1] ?? "  ";
+}
+
+export function formatJson(value: unknown, indent = "  "): string {
+  return JSON.stringify(value, null, indent) + "\n";
+}
+
+/** A timestamped copy beside the file, same mode; undefined when there was no file. */
+export function backupFile(file: JsonFile, now = new Date()): string | undefined {
+  if (!file.exists) return undefined;
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const backup = `${file.path}.session-bridge-backup-${stamp}`;
+  try {
+    copyFileSync(file.path, backup, constants.COPYFILE_EXCL);
+  } catch (err) {
+    // Two changes within the same second: the earlier backup already holds the older content.
+    if (!isErrno(err, "EEXIST")) throw err;
+  }
+  chmodSync(backup, file.mode);
+  return backup;
+}
+
+/** Writes `value` in place of `file` atomically, keeping its mode and indentation. */
+export function writeJsonFile(file: JsonFile, value: Record<string, unknown>): void {
+  writeFileAtomic(file.path, formatJson(value, file.indent), { mode: file.exists ? file.mode : 0o600 });
+}

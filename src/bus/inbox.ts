@@ -1,0 +1,370 @@
+// One role's inbox on disk: an append-only JSON-lines file, a byte-offset cursor, receipts and
+// compaction. Every append, cursor move and compaction happens under the role's lock; readers
+// that do not consume (peek, tail, status) take no lock and ignore a half-written last line.
+//
+// Compaction moves the consumed prefix out without ever rewriting what a reader may be using:
+//   1. write the unconsumed suffix to inbox.jsonl.compact
+//   2. hard-link inbox.jsonl to history/<n>.jsonl   (the old file, whole, is now history)
+//   3. rename inbox.jsonl.compact over inbox.jsonl  (a new inode holding only unread lines)
+//   4. write the cursor {ino: new inode, offset: 0}
+// A crash after 3 leaves a cursor naming the old inode; a cursor for another inode means
+// "start of the current file", which after step 3 is exactly the unread suffix. Compaction runs
+// after the consume has committed, so its failure (ENOSPC, EIO) is reported, never thrown: the
+// messages are already taken, and a later consume compacts instead.
+//
+// A consume writes its receipt first and then commits by renaming the cursor; see consumeUnread.
+import { closeSync, constants, fstatSync, readdirSync, readSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describeError, isErrno } from "../lib/errors.ts";
+import {
+  ensureDir,
+  fsOps,
+  isRecord,
+  openForAppend,
+  openNoFollow,
+  parseJson,
+  readFileIfExists,
+  readFolder,
+  removeQuietly,
+  writeAll,
+  writeFileAtomic,
+} from "../lib/fs.ts";
+import { withLock } from "./lock.ts";
+import { parseMessage, serializeMessage } from "./message.ts";
+import type { Message } from "./message.ts";
+import type { RolePaths } from "./layout.ts";
+
+/** How far the role has consumed: a byte offset into the inbox file with inode `ino`. */
+export interface Cursor {
+  ino: number;
+  offset: number;
+  /** Set by compaction: offsets into the previous inode map to `offset - shift` in this one. */
+  prev?: { ino: number; shift: number };
+}
+
+export interface Entry {
+  message: Message;
+  /** Byte range of the line in its file. */
+  start: number;
+  end: number;
+}
+
+export interface Scan {
+  entries: Entry[];
+  /** Start offsets of lines that were not a valid message (torn by a crash, or garbage). */
+  skippedAt: number[];
+  /** Offset just past the last complete line. */
+  end: number;
+  ino: number;
+  size: number;
+}
+
+export interface StoreOptions {
+  /** fdatasync each append (survives power loss, not only process crashes). */
+  fsync?: boolean;
+  /** Compact once the consumed prefix reaches this many bytes. */
+  compactBytes?: number;
+  /** How many compacted history files to keep per role. */
+  historyFiles?: number;
+}
+
+/**
+ * Who took which messages. Written just before the cursor move it names (inbox file `ino`, offsets
+ * `from` → `to`): a receipt whose move never landed (the consumer died or failed in between) names
+ * messages that are still unread. So read/unread always comes from the cursor, and for a read
+ * message the newest receipt naming it is the consume that committed it.
+ */
+export interface Receipt {
+  at: string;
+  by: string;
+  ids: string[];
+  ino?: number;
+  from?: number;
+  to?: number;
+}
+
+const NEWLINE = 0x0a;
+const NEWLINE_BUF = Buffer.from("\n");
+const EMPTY_SCAN: Scan = { entries: [], skippedAt: [], end: 0, ino: -1, size: 0 };
+const RECEIPTS_MAX_BYTES = 256 * 1024;
+
+export function readCursor(paths: RolePaths): Cursor {
+  const value = parseJson(readFileIfExists(paths.cursor) ?? "");
+  if (isRecord(value) && typeof value.ino === "number" && typeof value.offset === "number" && value.offset >= 0) {
+    return value as unknown as Cursor;
+  }
+  // Missing (never consumed) or unreadable: the start of whatever inbox file is there.
+  return { ino: -1, offset: 0 };
+}
+
+/** The cursor's offset within the inbox file `ino` (0 when the cursor names a replaced file). */
+export function cursorOffsetFor(cursor: Cursor, ino: number, size: number): number {
+  return cursor.ino === ino ? Math.min(cursor.offset, size) : 0;
+}
+
+/** Appends one message, first sealing a torn last line left by a writer killed mid-write. */
+export function appendMessage(paths: RolePaths, message: Message, options: StoreOptions = {}): void {
+  const line = Buffer.from(serializeMessage(message), "utf8");
+  withLock(paths.lock, () => appendLine(paths.inbox, line, options.fsync === true));
+}
+
+/**
+ * Appends one whole line to a JSON-lines file; the caller holds the role's lock. A torn last line
+ * (a writer killed mid-write) is sealed first. A failed append (ENOSPC, EIO, a failed fdatasync)
+ * cuts the file back to its old size, so the sender's error is the whole truth: no partial line
+ * stays behind that a reader could later seal and take as a message.
+ */
+function appendLine(path: string, line: Buffer, fsync: boolean): void {
+  const fd = openForAppend(path);
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    const torn = size > 0 && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE);
+    try {
+      writeAll(fd, torn ? Buffer.concat([NEWLINE_BUF, line]) : line);
+      if (fsync) fsOps.fdatasyncSync(fd);
+    } catch (err) {
+      try {
+        fsOps.ftruncateSync(fd, size);
+      } catch {
+        // Shrinking allocates nothing, so this fails only on a dying disk; the error still reaches
+        // the caller, and what is left is at worst a line the next append seals off as torn.
+      }
+      throw err;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads the complete lines of `path` from the offset `from(ino, size)` picks; missing reads as empty. */
+export function scanFile(path: string, from: (ino: number, size: number) => number = () => 0): Scan {
+  let fd: number;
+  try {
+    fd = openNoFollow(path, constants.O_RDONLY);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return EMPTY_SCAN;
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    const start = from(st.ino, st.size);
+    return { ...parseLines(readRange(fd, start, st.size), start), ino: st.ino, size: st.size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readRange(fd: number, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(Math.max(0, end - start));
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, start + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+function parseLines(buf: Buffer, base: number): Pick<Scan, "entries" | "skippedAt" | "end"> {
+  const entries: Entry[] = [];
+  const skippedAt: number[] = [];
+  let pos = 0;
+  for (let nl = buf.indexOf(NEWLINE, pos); nl !== -1; nl = buf.indexOf(NEWLINE, pos)) {
+    if (nl > pos) {
+      const message = parseMessage(buf.toString("utf8", pos, nl));
+      if (message) entries.push({ message, start: base + pos, end: base + nl + 1 });
+      else skippedAt.push(base + pos);
+    }
+    pos = nl + 1;
+  }
+  return { entries, skippedAt, end: base + pos };
+}
+
+/** Unread messages, not consumed. */
+export function peekUnread(paths: RolePaths): Scan {
+  const cursor = readCursor(paths);
+  return scanFile(paths.inbox, (ino, size) => cursorOffsetFor(cursor, ino, size));
+}
+
+export interface ConsumeOptions extends StoreOptions {
+  /** Who consumed, for `status` (e.g. "hook recv, session 1a2b, pid 123"). */
+  by: string;
+  /** Called in order; returning false stops (that message and later ones stay unread). */
+  accept?: (message: Message, alreadyTaken: number) => boolean;
+}
+
+export interface ConsumeResult {
+  messages: Message[];
+  /** Unread messages left behind because `accept` stopped. */
+  remaining: number;
+  /** Unparsable lines passed over. */
+  skipped: number;
+  /** Why compaction failed after the messages were taken (they are not affected; a later consume retries it). */
+  compactError?: string;
+}
+
+/** Takes unread messages and moves the cursor past them, exactly once across all consumers. */
+export function consumeUnread(paths: RolePaths, options: ConsumeOptions): ConsumeResult {
+  return withLock(paths.lock, () => {
+    let fd: number;
+    try {
+      fd = openNoFollow(paths.inbox, constants.O_RDWR);
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return { messages: [], remaining: 0, skipped: 0 };
+      throw err;
+    }
+    try {
+      const st = fstatSync(fd);
+      const cursor = readCursor(paths);
+      const from = cursorOffsetFor(cursor, st.ino, st.size);
+      let buf = readRange(fd, from, st.size);
+      if (buf.length > 0 && buf[buf.length - 1] !== NEWLINE) {
+        // We hold the lock, so no writer is mid-line: this tail was torn by a killed writer.
+        // Seal it so it is skipped as one bad line and the next append starts a fresh line.
+        fsOps.writeSync(fd, NEWLINE_BUF, 0, 1, st.size);
+        buf = Buffer.concat([buf, Buffer.from("\n")]);
+      }
+      const scan = parseLines(buf, from);
+      const messages: Message[] = [];
+      let to = from;
+      for (const entry of scan.entries) {
+        if (options.accept && !options.accept(entry.message, messages.length)) break;
+        messages.push(entry.message);
+        to = entry.end;
+      }
+      const remaining = scan.entries.length - messages.length;
+      if (remaining === 0) to = scan.end; // trailing bad lines are passed over too
+      const skipped = scan.skippedAt.filter((at) => at < to).length;
+      let compactError: string | undefined;
+      if (to > from) {
+        // The receipt goes first, then the cursor rename commits. Killed or failing in between, the
+        // messages stay unread (delivered again later, never lost) and the receipt only records an
+        // attempt; the other order could commit and die before any trace of who took them.
+        if (messages.length > 0) {
+          const receipt: Receipt = { at: new Date().toISOString(), by: options.by, ids: messages.map((m) => m.id), ino: st.ino, from, to };
+          appendLine(paths.receipts, Buffer.from(JSON.stringify(receipt) + "\n"), false);
+        }
+        writeFileAtomic(paths.cursor, JSON.stringify({ ino: st.ino, offset: to } satisfies Cursor));
+        // Committed: from here on nothing may keep the messages from the caller.
+        if (to >= (options.compactBytes ?? Number.POSITIVE_INFINITY)) {
+          try {
+            compact(paths, st.ino, to, buf.subarray(to - from), options.historyFiles ?? 8);
+          } catch (err) {
+            // Every step of compaction leaves a store the next consume reads correctly (see the top).
+            compactError = describeError(err);
+          }
+        }
+      }
+      return { messages, remaining, skipped, ...(compactError !== undefined && { compactError }) };
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+interface HistoryFile {
+  seq: number;
+  path: string;
+}
+
+export function listHistory(paths: RolePaths): HistoryFile[] {
+  const files: HistoryFile[] = [];
+  // A link in place of the folder is never read through (compaction refuses it too).
+  for (const { name } of readFolder(paths.history)) {
+    const m = /^(\d+)\.jsonl$/.exec(name);
+    if (m) files.push({ seq: Number(m[1]), path: join(paths.history, name) });
+  }
+  return files.sort((a, b) => a.seq - b.seq);
+}
+
+/** Caller holds the role lock. `suffix` is the unread tail of the inbox (from `consumedTo` to its end). */
+function compact(paths: RolePaths, ino: number, consumedTo: number, suffix: Buffer, historyFiles: number): void {
+  ensureDir(paths.history);
+  removeAbandonedTemps(paths);
+  let history = listHistory(paths);
+  // A history name sharing the live inode is left by a compaction that died between link and rename.
+  for (const file of history) if (inodeOf(file.path) === ino) removeQuietly(file.path);
+  history = listHistory(paths);
+  const seq = (history.at(-1)?.seq ?? 0) + 1;
+  const tmp = `${paths.inbox}.compact`;
+  removeQuietly(tmp);
+  writeFileAtomic(tmp, suffix);
+  fsOps.linkSync(paths.inbox, join(paths.history, `${String(seq).padStart(6, "0")}.jsonl`));
+  fsOps.renameSync(tmp, paths.inbox);
+  const cursor: Cursor = { ino: statSync(paths.inbox).ino, offset: 0, prev: { ino, shift: consumedTo } };
+  writeFileAtomic(paths.cursor, JSON.stringify(cursor));
+  const kept = listHistory(paths);
+  for (const old of kept.slice(0, Math.max(0, kept.length - historyFiles))) removeQuietly(old.path);
+  trimReceipts(paths);
+}
+
+// The temp files of the role's own rewrites (cursor, compaction, receipts) are written only under
+// the role lock, which the caller holds: any still there belongs to a consumer killed between
+// create and rename. Clearing them here keeps crash litter bounded.
+const LOCKED_TEMP = /^(?:cursor\.json|inbox\.jsonl\.compact|receipts\.jsonl)\.\d+\.[0-9a-f]+\.tmp$/;
+
+function removeAbandonedTemps(paths: RolePaths): void {
+  for (const name of readdirSync(paths.dir)) if (LOCKED_TEMP.test(name)) removeQuietly(join(paths.dir, name));
+}
+
+function inodeOf(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return -1;
+    throw err;
+  }
+}
+
+// Receipts only serve `status`; keep the newest half once the file passes its bound.
+function trimReceipts(paths: RolePaths): void {
+  const text = readFileIfExists(paths.receipts);
+  if (text === undefined || Buffer.byteLength(text) <= RECEIPTS_MAX_BYTES) return;
+  const keepFrom = text.indexOf("\n", text.length - RECEIPTS_MAX_BYTES / 2);
+  writeFileAtomic(paths.receipts, keepFrom === -1 ? "" : text.slice(keepFrom + 1));
+}
+
+/** The newest receipt naming message `id`, if any is kept. */
+export function findReceipt(paths: RolePaths, id: string): Receipt | undefined {
+  const text = readFileIfExists(paths.receipts) ?? "";
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (!line.includes(id)) continue;
+    const value = parseJson(line);
+    if (isRecord(value) && Array.isArray(value.ids) && value.ids.includes(id)) return value as unknown as Receipt;
+  }
+  return undefined;
+}
+
+export interface StoredMessage {
+  message: Message;
+  read: boolean;
+}
+
+/**
+ * Every kept message of the role, oldest first, each marked read or unread, plus the count of
+ * skipped lines. Compaction copies the unread suffix into the new inbox, so one message may sit in
+ * a history file and in the inbox (or the next history file): each id is listed once.
+ */
+export function readAllKept(paths: RolePaths): { messages: StoredMessage[]; skipped: number } {
+  const cursor = readCursor(paths);
+  const live = scanFile(paths.inbox);
+  const liveRead = cursorOffsetFor(cursor, live.ino, live.size);
+  const seen = new Set(live.entries.map((e) => e.message.id));
+  const messages: StoredMessage[] = [];
+  let skipped = live.skippedAt.length;
+  for (const file of listHistory(paths)) {
+    if (inodeOf(file.path) === live.ino) continue; // half-done compaction: same file as the inbox
+    const scan = scanFile(file.path);
+    skipped += scan.skippedAt.length;
+    for (const e of scan.entries) {
+      if (seen.has(e.message.id)) continue;
+      seen.add(e.message.id);
+      messages.push({ message: e.message, read: true });
+    }
+  }
+  for (const e of live.entries) messages.push({ message: e.message, read: e.end <= liveRead });
+  return { messages, skipped };
+}

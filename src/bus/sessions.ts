@@ -1,0 +1,153 @@
+// Session records: which Claude Code processes hold a role, and where (tmux pane, cwd).
+// One file per claude process (sessions/<pid>.json), written only by that session's own MCP
+// server and hooks, so no lock is needed; liveness is judged from the claude pid itself.
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { ensureDir, isRecord, parseJson, readFileIfExists, readFolder, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
+import { ensureRoleDir } from "./layout.ts";
+import type { RolePaths } from "./layout.ts";
+import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+
+export interface SessionRecord {
+  /** The claude process (CLAUDE_PID): its life is the session's life. */
+  pid: number;
+  pidStart?: number;
+  host: string;
+  sessionId?: string;
+  /** true for the interactive TUI, false for `claude -p`. */
+  attended?: boolean;
+  entrypoint?: string;
+  cwd?: string;
+  tmux?: { pane: string; socket: string };
+  /** The `session-bridge mcp` process that registered the record; only it marks the record ended. */
+  mcpPid?: number;
+  startedAt: string;
+  lastSeen: string;
+  endedAt?: string;
+}
+
+export interface SessionView extends SessionRecord {
+  live: boolean;
+}
+
+export type SessionInfo = Omit<SessionRecord, "pidStart" | "host" | "startedAt" | "lastSeen" | "endedAt">;
+
+const HOST = hostname();
+const FORGET_DEAD_AFTER_MS = 24 * 3600 * 1000;
+
+/**
+ * What the environment Claude Code gives its hooks and MCP servers says about this session.
+ * CLAUDE_PID is the claude process; without it the parent of an MCP server is claude itself.
+ */
+export function sessionFromEnv(env: NodeJS.ProcessEnv, fallbackPid?: number, sessionId?: string): SessionInfo | undefined {
+  const pid = Number(env.CLAUDE_PID ?? fallbackPid);
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  const info: SessionInfo = { pid };
+  const id = sessionId ?? env.CLAUDE_CODE_SESSION_ID;
+  if (id) info.sessionId = id;
+  if (env.CLAUDE_CODE_SESSION_ATTENDED === "1" || env.CLAUDE_CODE_SESSION_ATTENDED === "0") {
+    info.attended = env.CLAUDE_CODE_SESSION_ATTENDED === "1";
+  }
+  if (env.CLAUDE_CODE_ENTRYPOINT) info.entrypoint = env.CLAUDE_CODE_ENTRYPOINT;
+  if (env.CLAUDE_PROJECT_DIR) info.cwd = env.CLAUDE_PROJECT_DIR;
+  const tmux = parseTmuxEnv(env.TMUX, env.TMUX_PANE);
+  if (tmux) info.tmux = tmux;
+  return info;
+}
+
+/** TMUX is "socket,server-pid,session"; the socket path may itself contain commas. */
+export function parseTmuxEnv(tmux: string | undefined, pane: string | undefined): { pane: string; socket: string } | undefined {
+  if (!tmux || !pane || !/^%\d+$/.test(pane)) return undefined;
+  const last = tmux.lastIndexOf(",");
+  const second = last > 0 ? tmux.lastIndexOf(",", last - 1) : -1;
+  if (second <= 0) return undefined;
+  return { pane, socket: tmux.slice(0, second) };
+}
+
+function recordPath(paths: RolePaths, pid: number): string {
+  return join(paths.sessions, `${pid}.json`);
+}
+
+/** Creates or refreshes this session's record (and the role, which makes it known). */
+export function registerSession(paths: RolePaths, info: SessionInfo): SessionRecord {
+  ensureRoleDir(paths);
+  ensureDir(paths.sessions);
+  const now = new Date().toISOString();
+  const pidStart = processStartTime(info.pid);
+  const previous = readRecord(recordPath(paths, info.pid));
+  const same = previous && previous.pidStart === pidStart && !previous.endedAt;
+  const record: SessionRecord = {
+    ...(same ? previous : {}),
+    ...info,
+    ...(pidStart !== undefined && { pidStart }),
+    host: HOST,
+    startedAt: same ? previous.startedAt : now,
+    lastSeen: now,
+  };
+  delete record.endedAt;
+  writeFileAtomic(recordPath(paths, info.pid), JSON.stringify(record) + "\n");
+  forgetOldDead(paths);
+  return record;
+}
+
+/**
+ * Refreshes lastSeen of an open record; false when there is none to refresh (register instead).
+ * A record seen less than `freshMs` ago is left as it is (a prompt hook need not rewrite it each time).
+ */
+export function touchSession(paths: RolePaths, pid: number, freshMs = 0): boolean {
+  const record = readRecord(recordPath(paths, pid));
+  if (!record || record.endedAt) return false;
+  const now = Date.now();
+  const age = now - Date.parse(record.lastSeen);
+  if (age >= 0 && age < freshMs) return true;
+  record.lastSeen = new Date(now).toISOString();
+  writeFileAtomic(recordPath(paths, pid), JSON.stringify(record) + "\n");
+  return true;
+}
+
+export function endSession(paths: RolePaths, pid: number): void {
+  const record = readRecord(recordPath(paths, pid));
+  if (!record) return;
+  record.endedAt = new Date().toISOString();
+  writeFileAtomic(recordPath(paths, pid), JSON.stringify(record) + "\n");
+}
+
+function readRecord(path: string): SessionRecord | undefined {
+  const value = parseJson(readFileIfExists(path) ?? "");
+  if (!isRecord(value) || typeof value.pid !== "number" || typeof value.lastSeen !== "string") return undefined;
+  return value as unknown as SessionRecord;
+}
+
+export function isLive(record: SessionRecord): boolean {
+  return !record.endedAt && record.host === HOST && isSameProcessAlive(record.pid, record.pidStart);
+}
+
+/** All records of the role, live ones first, newest first within each group. */
+export function listSessions(paths: RolePaths): SessionView[] {
+  const views: SessionView[] = [];
+  // A link in place of the folder is never read through (registerSession refuses it too).
+  for (const { name } of readFolder(paths.sessions)) {
+    if (!/^\d+\.json$/.test(name)) continue;
+    const record = readRecord(join(paths.sessions, name));
+    if (record) views.push({ ...record, live: isLive(record) });
+  }
+  // ISO stamps sort as plain strings; localeCompare would load ICU collation (~6 ms in every hook).
+  return views.sort((a, b) => Number(b.live) - Number(a.live) || (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
+}
+
+function forgetOldDead(paths: RolePaths): void {
+  const now = Date.now();
+  for (const view of listSessions(paths)) {
+    const age = now - Date.parse(view.lastSeen);
+    // A record from the future (clock jumped back) is judged by liveness alone, never kept forever.
+    if (!view.live && (Math.abs(age) > FORGET_DEAD_AFTER_MS || Number.isNaN(age))) removeQuietly(recordPath(paths, view.pid));
+  }
+}
+
+/** "tmux pane %3 (socket /tmp/tmux-0/default)", "headless claude -p", … for humans and tools. */
+export function describeWhere(record: SessionRecord): string {
+  if (record.tmux) return `tmux pane ${record.tmux.pane} (socket ${record.tmux.socket})`;
+  if (record.entrypoint === "mcp-server") return `MCP server pid ${record.pid} (not under Claude Code)`;
+  if (record.attended === false) return `headless claude -p (pid ${record.pid})`;
+  return `claude pid ${record.pid}${record.cwd ? ` in ${record.cwd}` : ""}`;
+}

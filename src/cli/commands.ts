@@ -1,0 +1,275 @@
+// The bus from a shell: send, recv, peek, tail, roles, whoami, status, root.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "../lib/args.ts";
+import type { FlagSpec, ParsedArgs } from "../lib/args.ts";
+import { messageStatus, peek, receive, resolveIdentity, resolveProject, roleSummaries, sendMessage, tail, pathsOf } from "../bus.ts";
+import type { Identity } from "../bus.ts";
+import { stampForSend, readChainContext } from "../wake/chain.ts";
+import { loadSettingsLenient } from "../settings/file.ts";
+import { effectiveRole } from "../settings/schema.ts";
+import { BridgeError, describeError, exitQuietlyOnClosedStdout } from "../lib/errors.ts";
+import { resolveRoot } from "../bus/layout.ts";
+import { jsonLine, neutralize, oneLine, renderMessage, sessionJson } from "../bus/render.ts";
+import { describeWhere, listSessions, sessionFromEnv } from "../bus/sessions.ts";
+import { followTail } from "../bus/follow.ts";
+
+interface Command {
+  usage: string;
+  flags: FlagSpec;
+  run(args: ParsedArgs, io: Io): Promise<number> | number;
+}
+
+interface Io {
+  env: NodeJS.ProcessEnv;
+  json: boolean;
+  terminal: boolean;
+  print(text: string): void;
+  printJson(value: unknown): void;
+  warn(text: string): void;
+}
+
+const IDENTITY: FlagSpec = { json: "boolean", project: "string", role: "string" };
+
+function identity(args: ParsedArgs, io: Io): Identity {
+  return resolveIdentity(resolveRoot(io.env), io.env, args.flags.project as string | undefined, args.flags.role as string | undefined);
+}
+
+function inSession(env: NodeJS.ProcessEnv): boolean {
+  return env.CLAUDECODE === "1";
+}
+
+function consumerName(env: NodeJS.ProcessEnv): string {
+  const session = env.CLAUDE_CODE_SESSION_ID ? `, claude session ${env.CLAUDE_CODE_SESSION_ID}` : "";
+  return `cli recv (pid ${process.pid}${session})`;
+}
+
+function positionals(args: ParsedArgs, min: number, max: number, usage: string): string[] {
+  const n = args.positionals.length;
+  if (n < min || n > max) {
+    const want = min === max ? `${min}` : `${min} to ${max}`;
+    throw new BridgeError("E_USAGE", `expected ${want} argument(s), got ${n}${n > max ? ` (${args.positionals.slice(max).map((a) => JSON.stringify(a)).join(" ")} extra; quote a body with spaces)` : ""}\n${usage}`);
+  }
+  return args.positionals;
+}
+
+function readBody(arg: string): string {
+  if (arg !== "-") return arg;
+  const bytes = readFileSync(0);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new BridgeError("E_BAD_BODY", `the body read from stdin (${bytes.length} bytes) is not valid UTF-8 text; send text, or a path to the file`);
+  }
+}
+
+const COMMANDS: Record<string, Command> = {
+  send: {
+    usage: `usage: session-bridge send TO BODY [--queue] [--reply-to ID] [--json] [--project P --role R]
+  TO    a role of the project, or '*' for every other role
+  BODY  the text (quote it); '-' reads it from stdin; put -- first if it starts with a dash`,
+    flags: { ...IDENTITY, queue: "boolean", "reply-to": "string" },
+    run(args, io) {
+      const [to, bodyArg] = positionals(args, 2, 2, COMMANDS.send!.usage) as [string, string];
+      const id = identity(args, io);
+      const { settings, error } = loadSettingsLenient(id.root);
+      if (error) io.warn(`warning: ${error.message} (using the defaults to send)`);
+      const result = sendMessage({
+        identity: id,
+        to,
+        body: readBody(bodyArg),
+        queue: args.flags.queue === true,
+        ...(typeof args.flags["reply-to"] === "string" && { replyTo: args.flags["reply-to"] }),
+        stamp: stampForSend(pathsOf(id), io.env, inSession(io.env)),
+        settings,
+      });
+      const { message } = result;
+      if (io.json) {
+        io.printJson({
+          id: message.id,
+          ts: message.ts,
+          chain: message.chain,
+          hop: message.hop,
+          deliveries: result.deliveries.map((d) => ({ role: d.role, queued: d.queued, live: d.live.map(sessionJson) })),
+        });
+        return 0;
+      }
+      io.print(`sent ${message.id} (chain ${message.chain} hop ${message.hop})\n`);
+      for (const d of result.deliveries) {
+        const where = d.live.length > 0 ? `live session in ${d.live.map(describeWhere).join("; ")}` : "no live session: it waits for that role's next prompt";
+        io.print(`  ${d.role}: queued; ${where}\n`);
+      }
+      return 0;
+    },
+  },
+  recv: {
+    usage: "usage: session-bridge recv [--json] [--project P --role R]\n  prints unread messages and marks them read",
+    flags: IDENTITY,
+    run(args, io) {
+      positionals(args, 0, 0, COMMANDS.recv!.usage);
+      const id = identity(args, io);
+      const { settings } = loadSettingsLenient(id.root);
+      const result = receive(id, { by: consumerName(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles });
+      if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) in the inbox (torn by a crash, or not a message)`);
+      if (result.compactError) io.warn(`warning: the inbox could not be compacted (${result.compactError}); the messages below are delivered, and a later read retries`);
+      if (io.json) io.printJson({ messages: result.messages, skipped: result.skipped });
+      else if (result.messages.length === 0) io.warn("no unread messages");
+      else for (const m of result.messages) io.print(renderMessage(m, { terminal: io.terminal }));
+      return 0;
+    },
+  },
+  peek: {
+    usage: "usage: session-bridge peek [--json] [--project P --role R]\n  prints unread messages without marking them read",
+    flags: IDENTITY,
+    run(args, io) {
+      positionals(args, 0, 0, COMMANDS.peek!.usage);
+      const result = peek(identity(args, io));
+      if (io.json) io.printJson(result);
+      else if (result.messages.length === 0) io.warn("no unread messages");
+      else for (const m of result.messages) io.print(renderMessage(m, { terminal: io.terminal }));
+      return 0;
+    },
+  },
+  tail: {
+    usage: "usage: session-bridge tail [N] [--follow] [--json] [--project P --role R]\n  the last N (default 20) messages delivered to this role, read or not; --follow keeps printing new ones",
+    flags: { ...IDENTITY, follow: "boolean" },
+    async run(args, io) {
+      const [n] = positionals(args, 0, 1, COMMANDS.tail!.usage);
+      const limit = n === undefined ? 20 : Number(n);
+      if (!Number.isInteger(limit) || limit < 0) throw new BridgeError("E_USAGE", `N must be a whole number (got ${JSON.stringify(n)})\n${COMMANDS.tail!.usage}`);
+      const id = identity(args, io);
+      const result = tail(id, limit);
+      if (io.json && !args.flags.follow) io.printJson({ messages: result.messages.map((s) => ({ ...s.message, read: s.read })), skipped: result.skipped });
+      else for (const s of result.messages) printStored(io, s.message, s.read);
+      if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) (torn by a crash, or not a message)`);
+      if (!args.flags.follow) return 0;
+      await followTail(pathsOf(id), new Set(result.messages.map((s) => s.message.id)), (m) => printStored(io, m, undefined));
+      return 0;
+    },
+  },
+  roles: {
+    usage: "usage: session-bridge roles [--json] [--project P]\n  roles of the project, unread counts and live sessions",
+    flags: { json: "boolean", project: "string" },
+    run(args, io) {
+      positionals(args, 0, 0, COMMANDS.roles!.usage);
+      const root = resolveRoot(io.env);
+      const project = resolveProject(io.env, args.flags.project as string | undefined);
+      const roles = roleSummaries(root, project);
+      if (io.json) {
+        io.printJson({ project, roles: roles.map((r) => ({ role: r.role, unread: r.unread, skipped: r.skipped, live: r.live, sessions: r.sessions.map(sessionJson) })) });
+        return 0;
+      }
+      if (roles.length === 0) io.warn(`no roles in project "${project}" yet`);
+      for (const r of roles) {
+        const live = r.sessions.filter((s) => s.live);
+        const where = live.length > 0 ? live.map(describeWhere).join("; ") : "no live session";
+        io.print(`${r.role}\t${r.unread} unread\t${r.live ? "live" : "not live"}: ${where}${r.skipped ? `\t${r.skipped} bad line(s)` : ""}\n`);
+      }
+      return 0;
+    },
+  },
+  whoami: {
+    usage: "usage: session-bridge whoami [--json] [--project P --role R]",
+    flags: IDENTITY,
+    run(args, io) {
+      positionals(args, 0, 0, COMMANDS.whoami!.usage);
+      const id = identity(args, io);
+      const { settings, error } = loadSettingsLenient(id.root);
+      const wake = effectiveRole(settings, id.project, id.role);
+      const sessions = listSessions(pathsOf(id)).filter((s) => s.live);
+      const me = sessionFromEnv(io.env);
+      const chain = readChainContext(pathsOf(id));
+      const info = {
+        project: id.project,
+        role: id.role,
+        root: id.root,
+        admin: io.env.BRIDGE_ADMIN === "1",
+        session: me ?? null,
+        liveSessions: sessions.map(sessionJson),
+        wake: { auto: wake.auto, mode: wake.mode, why: wake.why, driver: wake.driver },
+        chain: chain ?? null,
+        ...(error && { configError: error.message }),
+      };
+      if (io.json) {
+        io.printJson(info);
+        return 0;
+      }
+      io.print(`${id.role} in project ${id.project} (root ${id.root})${info.admin ? ", admin" : ""}\n`);
+      io.print(`wake: ${wake.auto ? "automatic" : "manual"} via ${wake.driver} — ${wake.why}\n`);
+      io.print(`live sessions holding this role: ${sessions.length === 0 ? "none" : sessions.map(describeWhere).join("; ")}\n`);
+      if (sessions.length > 1) io.print(`note: ${sessions.length} live sessions claim role ${id.role}; each message is delivered to whichever reads first\n`);
+      if (error) io.warn(`warning: ${error.message}`);
+      return 0;
+    },
+  },
+  status: {
+    usage: "usage: session-bridge status ID [--json] [--project P]\n  queued or read (when, by whom) for each recipient of message ID",
+    flags: { json: "boolean", project: "string" },
+    run(args, io) {
+      const [messageId] = positionals(args, 1, 1, COMMANDS.status!.usage) as [string];
+      const root = resolveRoot(io.env);
+      const project = resolveProject(io.env, args.flags.project as string | undefined);
+      const status = messageStatus(root, project, messageId);
+      if (io.json) {
+        io.printJson(status);
+        return 0;
+      }
+      io.print(`${status.id} from ${oneLine(status.from)} to ${oneLine(status.to)} at ${oneLine(status.ts)} (chain ${oneLine(status.chain)} hop ${status.hop})\n`);
+      for (const r of status.recipients) {
+        io.print(`  ${r.role}: ${r.state}${r.state === "read" ? (r.at ? ` at ${oneLine(r.at)} by ${oneLine(String(r.by))}` : " (receipt no longer kept)") : ""}\n`);
+      }
+      if (status.skipped > 0) io.warn(`note: ${status.skipped} unreadable line(s) skipped while searching`);
+      return 0;
+    },
+  },
+  root: {
+    usage: "usage: session-bridge root [--json]\n  the bus folder: BRIDGE_ROOT, default ~/.claude/bridge",
+    flags: { json: "boolean" },
+    run(args, io) {
+      positionals(args, 0, 0, COMMANDS.root!.usage);
+      const root = resolveRoot(io.env);
+      if (io.json) io.printJson({ root, source: io.env.BRIDGE_ROOT ? "BRIDGE_ROOT" : "default" });
+      else io.print(root + "\n");
+      return 0;
+    },
+  },
+};
+
+function printStored(io: Io, m: import("../bus/message.ts").Message, read: boolean | undefined): void {
+  if (io.json) io.printJson(read === undefined ? m : { ...m, read });
+  else io.print(renderMessage(m, { terminal: io.terminal, ...(read !== undefined && { read }) }));
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
+  const [name, ...rest] = argv;
+  const command = COMMANDS[name!]!;
+  const json = rest.includes("--json");
+  // Whatever reaches a terminal is made unable to drive it: message fields, session records and
+  // error messages all quote text that other processes wrote.
+  const terminal = process.stdout.isTTY === true;
+  const errTerminal = process.stderr.isTTY === true;
+  const toErr = (text: string): boolean => process.stderr.write(errTerminal ? neutralize(text) : text);
+  const io: Io = {
+    env: process.env,
+    json,
+    terminal,
+    print: (text) => process.stdout.write(terminal ? neutralize(text) : text),
+    printJson: (value) => process.stdout.write(jsonLine(value) + "\n"),
+    warn: (text) => toErr(text + "\n"),
+  };
+  try {
+    const args = parseArgs(rest, command.flags, command.usage);
+    if (args.flags.help) {
+      process.stdout.write(command.usage + "\n");
+      return 0;
+    }
+    return await command.run(args, io);
+  } catch (err) {
+    if (json) {
+      const code = err instanceof BridgeError ? err.code : ((err as NodeJS.ErrnoException).code ?? "E_IO");
+      process.stderr.write(jsonLine({ error: { code, message: err instanceof Error ? err.message : String(err) } }) + "\n");
+    }
+    else toErr(`session-bridge ${name}: ${describeError(err)}\n`);
+    return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
+  }
+}

@@ -1,0 +1,137 @@
+// `session-bridge dashboard`: a live view of the rooms in a browser, served on 127.0.0.1 only
+// (src/dashboard/server.ts) with a random token per run. Read-only unless started with --admin,
+// which a Claude Code session may not do for itself (the same rule as `spawner on`).
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+import { parseArgs } from "../lib/args.ts";
+import { startDashboardServer } from "./server.ts";
+import { BridgeError, describeError, exitQuietlyOnClosedStdout, isErrno } from "../lib/errors.ts";
+import { resolveRoot } from "../bus/layout.ts";
+
+export const DASHBOARD_USAGE = `usage: session-bridge dashboard [--port N] [--open] [--admin] [--json]
+  a live view of the rooms, their messages and the wake daemon, in your browser; serves
+  http://127.0.0.1 only (never another interface) and prints the URL with a random token
+  --port N   listen on port N (default 0: any free port)
+  --open     also open the URL with xdg-open (open on macOS)
+  --admin    buttons for the automation switch and each role's auto/manual mode
+             (refused inside a Claude Code session unless BRIDGE_ADMIN=1)
+  --json     print {"url","port","admin","root"} instead of the bare URL
+stop it with Ctrl-C`;
+
+const FLAGS = { port: "string", open: "boolean", admin: "boolean", json: "boolean" } as const;
+
+export function parsePort(value: string | boolean | undefined): number {
+  if (value === undefined) return 0;
+  const text = String(value);
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 0 && n <= 65535)) {
+    throw new BridgeError("E_USAGE", `--port must be a whole number from 0 to 65535 (got ${JSON.stringify(text)}); leave it out for any free port\n${DASHBOARD_USAGE}`);
+  }
+  return n;
+}
+
+/** The admin buttons change every session's rails: not for a Claude Code session to grant itself. */
+export function assertMayAdmin(env: NodeJS.ProcessEnv): void {
+  if (env.CLAUDECODE === "1" && env.BRIDGE_ADMIN !== "1") {
+    throw new BridgeError(
+      "E_ADMIN_ONLY",
+      "dashboard --admin can change the automation settings, the rails of every session, so a Claude Code session may not start it (CLAUDECODE=1 without BRIDGE_ADMIN=1); run it from your own shell, or leave out --admin for a read-only view",
+    );
+  }
+}
+
+export async function runDashboard(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
+  const json = argv.includes("--json");
+  const err = (line: string): void => {
+    process.stderr.write(`session-bridge dashboard: ${line}\n`);
+  };
+  try {
+    const args = parseArgs(argv.slice(1), FLAGS, DASHBOARD_USAGE);
+    if (args.flags.help) {
+      process.stdout.write(DASHBOARD_USAGE + "\n");
+      return 0;
+    }
+    if (args.positionals.length > 0) throw new BridgeError("E_USAGE", `dashboard takes no arguments (got ${JSON.stringify(args.positionals.join(" "))})\n${DASHBOARD_USAGE}`);
+    const port = parsePort(args.flags.port);
+    const admin = args.flags.admin === true;
+    if (admin) assertMayAdmin(process.env);
+    const root = resolveRoot(process.env);
+    // Listening for the stop before saying where we are: a script may send SIGTERM the moment it reads the URL.
+    const stopped = new Promise<void>((done) => {
+      process.once("SIGINT", () => done());
+      process.once("SIGTERM", () => done());
+    });
+    const server = await listen(root, admin, port, err);
+    process.stdout.write(json ? JSON.stringify({ url: server.url, port: server.port, admin, root }) + "\n" : server.url + "\n");
+    err(`showing ${root} on 127.0.0.1 only, ${admin ? "with admin buttons" : "read-only (--admin for the settings buttons)"}; stop with Ctrl-C`);
+    if (args.flags.open === true) openInBrowser(server.url, process.env, err);
+    await stopped;
+    await server.close();
+    return 0;
+  } catch (error) {
+    if (json) {
+      const code = error instanceof BridgeError ? error.code : ((error as NodeJS.ErrnoException).code ?? "E_IO");
+      process.stderr.write(JSON.stringify({ error: { code, message: error instanceof Error ? error.message : String(error) } }) + "\n");
+    } else err(describeError(error));
+    return error instanceof BridgeError && error.code === "E_USAGE" ? 2 : 1;
+  }
+}
+
+async function listen(root: string, admin: boolean, port: number, warn: (line: string) => void) {
+  const knob = (name: string): number | undefined => {
+    // Test knobs (like BRIDGE_SPAWNER_RESCAN_MS): a faster heartbeat and poll.
+    const n = Number(process.env[name]);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  };
+  const heartbeatMs = knob("BRIDGE_DASHBOARD_HEARTBEAT_MS");
+  const pollMs = knob("BRIDGE_DASHBOARD_POLL_MS");
+  try {
+    return await startDashboardServer({
+      root,
+      admin,
+      port,
+      token: randomBytes(24).toString("base64url"),
+      warn,
+      ...(heartbeatMs !== undefined && { heartbeatMs }),
+      ...(pollMs !== undefined && { pollMs }),
+    });
+  } catch (error) {
+    if (isErrno(error, "EADDRINUSE")) {
+      throw new BridgeError("E_IO", `port ${port} on 127.0.0.1 is already in use (another dashboard, or another program); pick another with --port N, or leave out --port for any free port`);
+    }
+    if (isErrno(error, "EACCES")) {
+      throw new BridgeError("E_IO", `port ${port} needs privileges this user does not have; use a port above 1023 (--port N), or leave out --port for any free port`);
+    }
+    throw error;
+  }
+}
+
+/** Best effort: the URL is printed either way, so a missing opener is a note, not a failure. */
+function openInBrowser(url: string, env: NodeJS.ProcessEnv, err: (line: string) => void): void {
+  const name = process.platform === "darwin" ? "open" : "xdg-open";
+  const program = findOnPath(name, env.PATH);
+  if (program === undefined) {
+    err(`--open: no ${name} on PATH; open the URL above in your browser`);
+    return;
+  }
+  const child = spawn(program, [url], { stdio: "ignore", detached: true });
+  child.on("error", (e) => err(`--open: ${name} failed (${e.message}); open the URL above in your browser`));
+  child.unref();
+}
+
+function findOnPath(name: string, path: string | undefined): string | undefined {
+  for (const dir of (path ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this PATH entry: keep looking.
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,164 @@
+// Rails protection for the guard: a non-admin bridged session may not change the bridge's own
+// automation config, neither through `session-bridge spawner on|off|set|config`,
+// `dashboard --admin`, `install`/`uninstall`, nor by writing, moving, copying over or deleting a
+// file named spawner.config.json. Reading it stays allowed. Pure.
+import type { ShellRedirect, ShellWord } from "../shell/parse.ts";
+import { basename, couldBe } from "./programs.ts";
+
+export const CONFIG_NAME = "spawner.config.json";
+
+export interface RailsHit {
+  blocked: string;
+  /** What it would change, for the reason text. */
+  what: string;
+}
+
+const BRIDGE_NAME = /^session-bridge(?:\.(?:mjs|cjs|js|exe))?$/;
+export const BRIDGE_NAMES = ["session-bridge", "session-bridge.mjs", "session-bridge.cjs", "session-bridge.js"];
+
+export function isBridgeProgram(name: string): boolean {
+  return BRIDGE_NAME.test(name);
+}
+
+const SPAWNER_CHANGES = new Set(["on", "off", "set", "config"]);
+const SPAWNER_WHAT = "turns automatic waking on or off, or changes its settings";
+
+/**
+ * `session-bridge …` words (program first). `exact` is false when the program is only possibly
+ * session-bridge (a variable): then install/uninstall, common verbs of other tools, are let through.
+ */
+export function bridgeRails(words: ShellWord[], exact: boolean): RailsHit | undefined {
+  const command = bridgeCommand(words);
+  if (!command) return undefined;
+  const [cmd, at] = command;
+  const prog = exact ? "session-bridge" : words[0]!.raw;
+  if (cmd.dynamic && exact) return { blocked: `${prog} ${cmd.raw}`, what: "its subcommand is only known at run time" };
+  const later = words.slice(at + 1);
+  switch (cmd.value) {
+    case "spawner": {
+      // Any later word, not just the next: flags such as `--project shop` may sit in between.
+      const action = later.find((w) => w.dynamic || SPAWNER_CHANGES.has(w.value));
+      return action ? { blocked: `${prog} spawner ${action.raw}`, what: SPAWNER_WHAT } : undefined;
+    }
+    case "dashboard":
+      return later.some((w) => w.value === "--admin" || w.value.startsWith("--admin="))
+        ? { blocked: `${prog} dashboard --admin`, what: "opens the dashboard with the power to change the automation settings" }
+        : undefined;
+    case "install":
+    case "uninstall":
+      return exact ? { blocked: `${prog} ${cmd.value}`, what: "rewrites the hooks that enforce the rails, the guard among them" } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The subcommand word: the first operand, unless it may be the value of a preceding `--flag`. */
+function bridgeCommand(words: ShellWord[]): [ShellWord, number] | undefined {
+  let afterFlag = false;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (w.value.startsWith("-")) {
+      afterFlag = w.value.startsWith("--") && !w.value.includes("=");
+      continue;
+    }
+    if (!afterFlag || isRailsVerb(w.value)) return [w, i];
+    afterFlag = false;
+  }
+  return undefined;
+}
+
+function isRailsVerb(v: string): boolean {
+  return v === "spawner" || v === "dashboard" || v === "install" || v === "uninstall";
+}
+
+/** Does this word name the config file, or may it expand to it (a glob or variable in the bridge folder)? */
+export function mentionsConfig(w: ShellWord): boolean {
+  if (w.value.includes(CONFIG_NAME)) return true;
+  if (!w.dynamic || !/spawner|bridge/i.test(w.raw)) return false;
+  const dir = w.value.slice(0, w.value.lastIndexOf("/") + 1);
+  return couldBe(w, dir + CONFIG_NAME) || couldBe(w, CONFIG_NAME);
+}
+
+const WRITE_OPS = new Set([">", ">>", ">|", "&>", "&>>", "<>", ">&"]);
+
+export function redirectRails(r: ShellRedirect): RailsHit | undefined {
+  if (!WRITE_OPS.has(r.op) || !mentionsConfig(r.target)) return undefined;
+  return { blocked: `${r.op} ${r.target.raw}`, what: "writes the automation config" };
+}
+
+/** Programs that only read the files they are given (unless a write flag is present, below). */
+const READERS = new Set(
+  (
+    "cat tac less more head tail grep egrep fgrep rg ag ack wc stat ls file diff cmp comm jq gron bat batcat od xxd " +
+    "hexdump strings sha1sum sha224sum sha256sum sha384sum sha512sum md5sum md5 shasum cksum b2sum sum readlink " +
+    "realpath basename dirname test [ echo printf column nl cut uniq du cd pushd type which fold fmt sed awk gawk " +
+    "mawk nawk sort find yq"
+  ).split(" "),
+);
+
+const DOCS = new Set(["man", "info", "help", "tldr", "whatis", "apropos", "whereis"]);
+
+/** Programs whose arguments are data, never a command they run (readers, echo, man…). */
+export function isDataProgram(name: string): boolean {
+  return READERS.has(name) || DOCS.has(name);
+}
+
+/** A reader that writes after all: sed -i, sort -o, find -delete, gawk -i inplace, yq -i. */
+function readerWrites(name: string, args: ShellWord[]): boolean {
+  const vals = args.map((w) => w.value);
+  switch (name) {
+    case "sed":
+      return vals.some((v) => /^-[^-]*i/.test(v) || v.startsWith("--in-place"));
+    case "awk":
+    case "gawk":
+      return vals.some((v) => v === "inplace" || v.startsWith("--include=inplace") || v.startsWith("-iinplace"));
+    case "sort":
+      return vals.some((v) => /^-[^-]*o/.test(v) || v.startsWith("--output"));
+    case "find":
+      return vals.some((v) => v === "-delete" || v.startsWith("-fprint") || v === "-fls");
+    case "yq":
+      return vals.some((v) => /^-[^-]*i/.test(v) || v.startsWith("--inplace"));
+    default:
+      return false;
+  }
+}
+
+const COPIERS = new Set(["cp", "install", "ln", "rsync", "scp"]);
+const COPIER_ARG_OPTS = new Set(["-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o", "--owner", "-g", "--group", "-e", "--rsh"]);
+
+/** Words naming the config file, given to a program that may write, move or delete it. */
+export function fileRails(name: string, words: ShellWord[]): RailsHit | undefined {
+  const args = words.slice(1);
+  if (READERS.has(name) && !readerWrites(name, args)) return undefined;
+  if (COPIERS.has(name)) return copyRails(name, args);
+  const hit = words.find(mentionsConfig);
+  const prog = words[0]!.dynamic ? words[0]!.raw : basename(words[0]!.value);
+  return hit ? { blocked: `${prog} ${hit.raw}`, what: "may write, move or delete the automation config" } : undefined;
+}
+
+/** cp/ln/install/rsync/scp write only their destination: copying the config elsewhere is reading it. */
+function copyRails(name: string, args: ShellWord[]): RailsHit | undefined {
+  let target: ShellWord | undefined;
+  const operands: ShellWord[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    const v = w.value;
+    if (v.startsWith("--target-directory=")) target = { ...w, value: v.slice(19) };
+    else if (COPIER_ARG_OPTS.has(v)) {
+      if (v === "-t" || v === "--target-directory") target = args[i + 1];
+      i++;
+    } else if (!v.startsWith("-") || v === "-") operands.push(w);
+  }
+  const dest = target ?? operands.pop();
+  if (!dest) return undefined;
+  const hit = { blocked: `${name} … ${dest.raw}`, what: "writes the automation config" };
+  if (mentionsConfig(dest)) return hit;
+  return operands.some(mentionsConfig) && mayBeDirectory(dest) ? hit : undefined;
+}
+
+/** A destination that may be a folder (the file then keeps its name): `dir/`, `.`, `bridge`, `$X`. */
+function mayBeDirectory(w: ShellWord): boolean {
+  if (w.dynamic || w.value.endsWith("/")) return true;
+  const base = basename(w.value);
+  return base === "." || base === ".." || base.lastIndexOf(".") <= 0;
+}

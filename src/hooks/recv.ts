@@ -1,0 +1,135 @@
+// `hook recv` (UserPromptSubmit, SessionStart): hands this role's unread messages to the model as
+// additionalContext, consuming them through the same exactly-once cursor as every other reader;
+// keeps the session record fresh; and keeps the loop guard's books: a prompt a human typed starts
+// a new chain; a turn the bridge woke (the daemon's nudge, the rewake's notification) continues
+// the chain of the messages that woke it and never resets it.
+import { lstatSync } from "node:fs";
+import { pathsOf, receive, resolveIdentity } from "../bus.ts";
+import type { Identity } from "../bus.ts";
+import { chainFromEnv, continueChain, readChainContext, startHumanChain, wakingMessage } from "../wake/chain.ts";
+import { loadSettingsLenient } from "../settings/file.ts";
+import { describeError } from "../lib/errors.ts";
+import { chooseBoundary, DOORBELL_MARK, MessageFrame } from "./frame.ts";
+import type { HookInput, HookResult } from "../hooks.ts";
+import { cursorOffsetFor, readCursor } from "../bus/inbox.ts";
+import type { ConsumeResult } from "../bus/inbox.ts";
+import { resolveRoot } from "../bus/layout.ts";
+import type { RolePaths } from "../bus/layout.ts";
+import type { Message } from "../bus/message.ts";
+import { registerSession, sessionFromEnv, touchSession } from "../bus/sessions.ts";
+import { DEFAULT_NUDGE } from "../settings/schema.ts";
+import type { Settings } from "../settings/schema.ts";
+
+const EVENTS = ["UserPromptSubmit", "SessionStart"] as const;
+/** lastSeen is for people ("seen 2 min ago"); liveness is judged from the pid. */
+const TOUCH_FRESH_MS = 60_000;
+const NOTHING: ConsumeResult = { messages: [], remaining: 0, skipped: 0 };
+type RecvEvent = (typeof EVENTS)[number];
+
+export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
+  const named = input.hook_event_name ?? "UserPromptSubmit";
+  if (!EVENTS.includes(named as RecvEvent)) {
+    // Claude Code would ignore additionalContext on another event, and the messages would be lost.
+    return { code: 0, stderr: `session-bridge hook recv: runs on UserPromptSubmit or SessionStart, not ${JSON.stringify(named)}; nothing was read (fix the hook with \`session-bridge install\`)\n` };
+  }
+  const event = named as RecvEvent;
+  const identity = resolveIdentity(resolveRoot(env), env);
+  const paths = pathsOf(identity);
+  const notes: string[] = [];
+  const { settings, error } = loadSettingsLenient(identity.root);
+  if (error) notes.push(`warning: ${error.message} (using the defaults)`);
+  const sessionId = typeof input.session_id === "string" && input.session_id !== "" ? input.session_id : undefined;
+
+  const session = sessionFromEnv(env, undefined, sessionId);
+  if (session) {
+    try {
+      // SessionStart (startup, resume, clear, compact) writes the whole record; a prompt only
+      // refreshes lastSeen, at most once a minute, unless the record is missing.
+      const refreshed = event === "UserPromptSubmit" && touchSession(paths, session.pid, TOUCH_FRESH_MS);
+      if (!refreshed) registerSession(paths, session);
+    } catch (err) {
+      // The record only tells senders where the role lives; delivery does not depend on it.
+      notes.push(`could not refresh the session record: ${describeError(err)}`);
+    }
+  }
+
+  const frame = new MessageFrame({ project: identity.project, role: identity.role });
+  const result = mayHaveUnread(paths) ? take(identity, frame, event, sessionId, session?.pid, settings) : NOTHING;
+  if (result.skipped > 0) notes.push(`skipped ${result.skipped} unreadable inbox line(s) (torn by a crash, or not a message); \`session-bridge tail\` shows the rest`);
+  if (result.compactError) notes.push(`the inbox could not be compacted (${result.compactError}); the messages are delivered, and a later read retries`);
+
+  // From here on the messages are consumed: nothing may stop them from being printed.
+  if (event === "UserPromptSubmit") {
+    try {
+      trackChain(paths, env, input.prompt, settings, result.messages);
+    } catch (err) {
+      notes.push(`could not update the loop-guard chain: ${describeError(err)}`);
+    }
+  }
+  const stderr = notes.map((n) => `session-bridge hook recv: ${n}\n`).join("");
+  if (frame.messages.length === 0 && result.remaining === 0) return { code: 0, stderr };
+  const text = frame.render(result.remaining, chooseBoundary(frame.messages));
+  const output = { hookSpecificOutput: { hookEventName: event, additionalContext: text } };
+  return { code: 0, stdout: JSON.stringify(output) + "\n", stderr };
+}
+
+function take(identity: Identity, frame: MessageFrame, event: RecvEvent, sessionId: string | undefined, pid: number | undefined, settings: Settings): ConsumeResult {
+  return receive(identity, {
+    by: `hook recv (${event}${sessionId ? `, claude session ${sessionId}` : ""}${pid ? `, claude pid ${pid}` : ""})`,
+    accept: (m) => frame.tryAdd(m),
+    compactBytes: settings.compactBytes,
+    historyFiles: settings.historyFiles,
+  });
+}
+
+/**
+ * False only when the cursor sits at the very end of the inbox file, as it does for most prompts:
+ * then the role's lock is not taken at all. Anything else (new lines, a torn tail to seal, a
+ * replaced file) goes through the locked, exactly-once receive.
+ */
+function mayHaveUnread(paths: RolePaths): boolean {
+  const st = lstatSync(paths.inbox, { throwIfNoEntry: false });
+  if (!st) return false;
+  return cursorOffsetFor(readCursor(paths), st.ino, st.size) < st.size;
+}
+
+export type PromptOrigin = "human" | "nudge" | "rewake" | "automated";
+
+/**
+ * Who produced a UserPromptSubmit prompt, for the loop guard:
+ *  - "nudge": the fixed text the daemon's tmux/spawn drivers type (settings.nudgePrompt);
+ *  - "rewake": the turn `hook wait` woke. Claude Code runs UserPromptSubmit on it with the wake as
+ *    the prompt: a <task-notification> holding our stderr, doorbell first (seen, 2.1.328);
+ *  - "automated": any other task notification (a background task ending): nobody typed it;
+ *  - "human": everything else.
+ */
+export function promptOrigin(prompt: string, settings: Pick<Settings, "nudgePrompt">): PromptOrigin {
+  const p = prompt.trim();
+  if (p === settings.nudgePrompt.trim() || p === DEFAULT_NUDGE.trim()) return "nudge";
+  if (p.startsWith("<task-notification>")) return p.includes(DOORBELL_MARK) ? "rewake" : "automated";
+  return "human";
+}
+
+function trackChain(paths: RolePaths, env: NodeJS.ProcessEnv, prompt: unknown, settings: Settings, consumed: Message[]): void {
+  // A spawned run's chain comes from the daemon (BRIDGE_CHAIN/BRIDGE_HOP, honoured by every send
+  // of the run); its prompt is the daemon's, never a human's, so it must not reset the chain.
+  if (chainFromEnv(env)) return;
+  // Without a prompt nobody can tell who typed it; leaving the chain alone keeps the guard strict.
+  if (typeof prompt !== "string") return;
+  const origin = promptOrigin(prompt, settings);
+  if (origin === "human") {
+    startHumanChain(paths);
+    return;
+  }
+  // Nothing new read (another reader took the mail, or the rewake already delivered it and
+  // continued its chain): the context stands.
+  if (consumed.length === 0) return;
+  if (origin !== "nudge") {
+    // hook wait already continued the chain of what it delivered; what is read now must not
+    // lower that hop (nor may mail read on any automated turn).
+    const current = readChainContext(paths);
+    const top = wakingMessage(consumed, settings.maxHops)!;
+    if (current?.source === "wake" && current.hop >= top.hop + 1) return;
+  }
+  continueChain(paths, consumed, settings.maxHops);
+}

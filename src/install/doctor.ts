@@ -1,0 +1,232 @@
+// `doctor`: is Claude Code wired to this binary where it really reads it, and is the bus healthy?
+// Each problem comes with the command that fixes it; exit 1 when anything is broken.
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, lstatSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "../lib/args.ts";
+import { listProjects, listRoles } from "../bus.ts";
+import { readJsonFile, resolveConfigDir } from "../agents/claude/config.ts";
+import type { ConfigDir } from "../agents/claude/config.ts";
+import { loadSettings } from "../settings/file.ts";
+import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
+import { isRecord } from "../lib/fs.ts";
+import { isBridgeInvocation, isOurMcpEntry, ourHookName } from "./plan.ts";
+import type { HookName } from "./plan.ts";
+import { parseShell } from "../shell/parse.ts";
+import { readAllKept } from "../bus/inbox.ts";
+import { resolveRoot, rolePaths } from "../bus/layout.ts";
+import { selfCommand } from "../runtime/self.ts";
+import { readDaemonHolder } from "../spawner/state.ts";
+import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
+
+export type Level = "ok" | "info" | "warn" | "fail";
+export interface Check {
+  name: string;
+  level: Level;
+  detail: string;
+  fix?: string;
+}
+
+const USAGE = `usage: session-bridge doctor [--config-dir DIR] [--json]
+  checks the Claude Code wiring (MCP server, hooks), this binary, tmux, the bus folder and the daemon`;
+
+export async function runDoctor(argv: string[]): Promise<number> {
+  const args = parseArgs(argv.slice(1), { "config-dir": "string", json: "boolean" }, USAGE);
+  if (args.flags.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (args.positionals.length > 0) throw new BridgeError("E_USAGE", `doctor takes no arguments\n${USAGE}`);
+  const config = resolveConfigDir(args.flags["config-dir"] as string | undefined, process.env);
+  const flag = config.source === "--config-dir" ? ` --config-dir ${config.dir}` : "";
+  const checks = [
+    { name: "config folder", level: "info" as const, detail: config.why },
+    ...checkBinary(),
+    ...checkClaudeWiring(config, flag),
+    checkNode(),
+    checkTmux(),
+    checkShell(),
+    ...checkBus(resolveRoot(process.env)),
+  ];
+  const ok = !checks.some((c) => c.level === "fail");
+  if (args.flags.json) process.stdout.write(JSON.stringify({ ok, configDir: config.dir, configSource: config.source, checks }) + "\n");
+  else {
+    for (const c of checks) process.stdout.write(`${c.level.padEnd(4)}  ${c.name}: ${c.detail}${c.fix ? `\n      fix: ${c.fix}` : ""}\n`);
+    process.stdout.write(ok ? "all good\n" : "problems found: run the fixes above, then `session-bridge doctor` again\n");
+  }
+  return ok ? 0 : 1;
+}
+
+/** Which of the absolute paths among the first two words (binary, or node + script) do not exist. */
+function missingFiles(words: readonly string[]): string[] {
+  const missing: string[] = [];
+  for (const path of words.slice(0, 2)) {
+    if (!path.startsWith("/")) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch {
+      missing.push(path);
+    }
+  }
+  return missing;
+}
+
+function checkBinary(): Check[] {
+  let self: string[];
+  try {
+    self = selfCommand();
+  } catch (err) {
+    return [{ name: "this binary", level: "fail", detail: describeError(err) }];
+  }
+  const r = spawnSync(self[0]!, [...self.slice(1), "--version"], { encoding: "utf8", timeout: 20_000 });
+  const version = r.stdout?.trim();
+  if (r.status !== 0 || version !== __VERSION__) {
+    return [{ name: "this binary", level: "fail", detail: `${self.join(" ")} --version gave ${JSON.stringify(version)} (exit ${r.status})`, fix: "rebuild it: npm run build" }];
+  }
+  return [{ name: "this binary", level: "ok", detail: `${self.join(" ")} (version ${version})` }];
+}
+
+function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
+  const checks: Check[] = [];
+  const install = `session-bridge install${flag}`;
+  let claudeJson: Record<string, unknown>;
+  let settings: Record<string, unknown>;
+  try {
+    claudeJson = readJsonFile(config.claudeJsonPath).value;
+    settings = readJsonFile(config.settingsPath).value;
+  } catch (err) {
+    return [{ name: "Claude Code files", level: "fail", detail: describeError(err), fix: "repair the file by hand (or restore its .session-bridge-backup-*), then rerun doctor" }];
+  }
+  const entry = isRecord(claudeJson.mcpServers) ? claudeJson.mcpServers[MCP_SERVER_NAME] : undefined;
+  if (entry === undefined) checks.push({ name: "MCP server", level: "fail", detail: `no "${MCP_SERVER_NAME}" in mcpServers of ${config.claudeJsonPath}`, fix: install });
+  else if (!isOurMcpEntry(entry)) checks.push({ name: "MCP server", level: "fail", detail: `mcpServers.${MCP_SERVER_NAME} in ${config.claudeJsonPath} does not run session-bridge: ${JSON.stringify(entry)}`, fix: install });
+  else {
+    const { command, args } = entry as { command: string; args: string[] };
+    const missing = missingFiles([command, ...args]);
+    checks.push(
+      missing.length > 0
+        ? { name: "MCP server", level: "fail", detail: `registered in ${config.claudeJsonPath} but ${missing.join(", ")} does not exist (moved or deleted?)`, fix: install }
+        : { name: "MCP server", level: "ok", detail: `registered at user scope in ${config.claudeJsonPath}: ${[command, ...args].join(" ")}` },
+    );
+  }
+  if (isRecord(settings.mcpServers) && settings.mcpServers[MCP_SERVER_NAME] !== undefined) {
+    checks.push({ name: "stray MCP entry", level: "warn", detail: `${config.settingsPath} has mcpServers.${MCP_SERVER_NAME}, which Claude Code ignores (it reads ${config.claudeJsonPath})`, fix: `delete mcpServers.${MCP_SERVER_NAME} from ${config.settingsPath}` });
+  }
+  checks.push(...checkHooks(config, settings, install));
+  const allow = isRecord(settings.permissions) && Array.isArray(settings.permissions.allow) ? settings.permissions.allow : [];
+  const missingAllow = NON_ADMIN_TOOL_IDS.filter((id) => !allow.includes(id));
+  checks.push(
+    missingAllow.length === 0
+      ? { name: "tool permissions", level: "ok", detail: `the ${NON_ADMIN_TOOL_IDS.length} non-admin bridge tools are allowed` }
+      : { name: "tool permissions", level: "warn", detail: `not allowed yet (sessions will ask each time): ${missingAllow.join(", ")}`, fix: install },
+  );
+  return checks;
+}
+
+function checkHooks(config: ConfigDir, settings: Record<string, unknown>, install: string): Check[] {
+  const present = new Map<string, string>(); // "Event/name" → command
+  const hooks = isRecord(settings.hooks) ? settings.hooks : {};
+  for (const [event, groups] of Object.entries(hooks)) {
+    if (!Array.isArray(groups)) continue;
+    for (const group of groups) {
+      if (!isRecord(group) || !Array.isArray(group.hooks)) continue;
+      for (const hook of group.hooks) {
+        const name = isRecord(hook) ? ourHookName(hook.command) : undefined;
+        if (name) present.set(`${event}/${name}`, String((hook as Record<string, unknown>).command));
+      }
+    }
+  }
+  const checks: Check[] = [];
+  const wanted: Array<[string, HookName, Level, string]> = [
+    ["UserPromptSubmit", "recv", "fail", "messages are injected on each prompt"],
+    ["SessionStart", "recv", "fail", "messages are injected when a session starts"],
+    ["PreToolUse", "guard", "warn", "git commit/push/reset are denied in bridged sessions"],
+    ["Stop", "wait", "info", "idle sessions are woken by mail (install --wake rewake)"],
+  ];
+  for (const [event, name, levelIfMissing, what] of wanted) {
+    const command = present.get(`${event}/${name}`);
+    if (!command) {
+      const fix = name === "wait" ? `${install} --wake rewake` : install;
+      checks.push({ name: `hook ${name} (${event})`, level: levelIfMissing, detail: `not in ${config.settingsPath} (with it, ${what})`, fix });
+      continue;
+    }
+    const words = parseShell(command)[0]?.words.map((w) => w.value) ?? [];
+    const missing = isBridgeInvocation(words) ? missingFiles(words) : [];
+    checks.push(
+      missing.length > 0
+        ? { name: `hook ${name} (${event})`, level: "fail", detail: `points at ${missing.join(", ")}, which does not exist`, fix: install }
+        : { name: `hook ${name} (${event})`, level: "ok", detail: `${what}: ${command}` },
+    );
+  }
+  return checks;
+}
+
+function checkNode(): Check {
+  const major = Number(process.versions.node.split(".")[0]);
+  return major >= 20
+    ? { name: "node", level: "ok", detail: `${process.version} (${process.execPath})` }
+    : { name: "node", level: "fail", detail: `${process.version} is too old: Node 20 or newer is needed`, fix: "install Node 20+, or use the single executable (npm run build:sea)" };
+}
+
+function checkTmux(): Check {
+  const r = spawnSync("tmux", ["-V"], { encoding: "utf8", timeout: 10_000 });
+  return r.status === 0
+    ? { name: "tmux", level: "ok", detail: r.stdout.trim() }
+    : { name: "tmux", level: "warn", detail: "not found: only the tmux wake driver needs it (hooks, rewake and spawn work without)", fix: "apt-get install tmux (or brew install tmux)" };
+}
+
+function checkShell(): Check {
+  const vars = Object.entries(process.env).filter(([k]) => k.startsWith("BRIDGE_"));
+  return { name: "this shell", level: "info", detail: vars.length === 0 ? "no BRIDGE_* variables set (not a bridged shell)" : vars.map(([k, v]) => `${k}=${v}`).join(" ") };
+}
+
+function checkBus(root: string): Check[] {
+  const checks: Check[] = [];
+  let st;
+  try {
+    st = lstatSync(root);
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+    return [{ name: "bus folder", level: "info", detail: `${root} does not exist yet (created by the first send or session)` }];
+  }
+  const loose = st.isSymbolicLink() ? [root] : findLoose(root);
+  checks.push(
+    loose.length === 0
+      ? { name: "bus folder", level: "ok", detail: `${root}: private (folders 0700, files 0600)` }
+      : { name: "bus folder", level: "fail", detail: `readable by others or not a real folder: ${loose.slice(0, 5).join(", ")}${loose.length > 5 ? ` and ${loose.length - 5} more` : ""}`, fix: `chmod -R go-rwx ${root}` },
+  );
+  let skipped = 0;
+  const where: string[] = [];
+  for (const project of listProjects(root)) {
+    for (const role of listRoles(root, project)) {
+      const n = readAllKept(rolePaths(root, project, role)).skipped;
+      if (n > 0) where.push(`${project}/${role}: ${n}`);
+      skipped += n;
+    }
+  }
+  if (skipped > 0) checks.push({ name: "inboxes", level: "warn", detail: `${skipped} unreadable line(s) skipped (torn by a crash, or not a message) — ${where.join(", ")}; nothing else is affected` });
+  else checks.push({ name: "inboxes", level: "ok", detail: "every line readable" });
+  try {
+    const settings = loadSettings(root);
+    checks.push({ name: "settings", level: "ok", detail: `automation ${settings.enabled ? "on" : "off"}, driver ${settings.driver}, maxHops ${settings.maxHops}` });
+    const daemon = readDaemonHolder(root);
+    if (daemon.running) checks.push({ name: "spawner", level: "ok", detail: `daemon running (pid ${daemon.holder?.pid})` });
+    else if (settings.enabled) checks.push({ name: "spawner", level: "warn", detail: "automation is on but the wake daemon is not running (tmux/spawn wakes need it; rewake does not)", fix: "session-bridge spawner run" });
+    else checks.push({ name: "spawner", level: "info", detail: "daemon not running; automation is off" });
+  } catch (err) {
+    checks.push({ name: "settings", level: "fail", detail: describeError(err), fix: `fix or delete ${join(root, "spawner.config.json")}` });
+  }
+  return checks;
+}
+
+function findLoose(dir: string): string[] {
+  const loose: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const st = lstatSync(path);
+    if (st.isSymbolicLink() || (st.mode & 0o077) !== 0) loose.push(path);
+    else if (st.isDirectory()) loose.push(...findLoose(path));
+  }
+  if ((lstatSync(dir).mode & 0o077) !== 0) loose.unshift(dir);
+  return loose;
+}

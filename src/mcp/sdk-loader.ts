@@ -1,0 +1,74 @@
+// The MCP SDK, embedded in the binary as a bundle of its own (build.mjs), evaluated only when
+// `mcp` first needs it (a tool call, a prompt): never by a hook, never before the handshake.
+import { Script } from "node:vm";
+import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCache } from "../runtime/code-cache.ts";
+import { storedBundle } from "../runtime/embedded.ts";
+import type { StoredBundle } from "../runtime/embedded.ts";
+import { describeError } from "../lib/errors.ts";
+import { isSea, nodeRequire } from "../runtime/self.ts";
+
+export type McpSdk = typeof import("./sdk.ts");
+
+/** The embedded bundle's name (build.mjs). */
+export const SDK_BUNDLE = "mcp-sdk";
+
+let source: StoredBundle | undefined;
+let loaded: McpSdk | undefined;
+let pendingSave: { script: Script; file: string } | undefined;
+
+/**
+ * Reads the SDK as stored now (microseconds; inflating and evaluating it is what costs), so that a
+ * server started from one build never evaluates the SDK of another that replaced the file meanwhile.
+ */
+export function readMcpSdk(): void {
+  source ??= storedBundle(SDK_BUNDLE);
+}
+
+/**
+ * Evaluates the SDK (CommonJS) once. Without a code cache V8 parses the whole bundle and compiles
+ * each function on first call; with one it deserializes bytecode instead. The executable carries a
+ * cache made at build time; the script keeps one under <root>/cache (src/runtime/code-cache.ts), written by
+ * saveMcpSdkCodeCache() once the first tool call is answered, so it holds what that compiled too.
+ */
+export function loadMcpSdk(log: (line: string) => void): McpSdk {
+  if (loaded) return loaded;
+  readMcpSdk();
+  const code = source!.code();
+  const cacheFile = bundleCacheFile(SDK_BUNDLE, source!.entry.hash);
+  // The executable's own cache first: it needs no file. V8 rejects a cache made under other flags
+  // (NODE_OPTIONS), and then the folder's, made under these, is tried.
+  const seaCache = isSea() ? seaCodeCache(SDK_BUNDLE) : undefined;
+  let script = compile(code, seaCache);
+  if (cacheFile && (!seaCache || script.cachedDataRejected)) {
+    const cached = readCodeCache(cacheFile);
+    // A damaged file is replaced by the next save, since there is then no usable cache.
+    if (cached === "damaged") log(`ignoring the damaged MCP SDK code cache ${cacheFile}; it will be rewritten`);
+    if (typeof cached !== "string") script = compile(code, cached);
+    if (typeof cached === "string" || script.cachedDataRejected) pendingSave = { script, file: cacheFile };
+  }
+  const wrapper = script.runInThisContext() as (module: { exports: unknown }, exports: unknown, require: NodeJS.Require) => void;
+  const module = { exports: {} as unknown };
+  wrapper(module, module.exports, nodeRequire);
+  loaded = module.exports as McpSdk;
+  return loaded;
+}
+
+function compile(code: string, cachedData: Buffer | undefined): Script {
+  return new Script(`(function (module, exports, require) {${code}\n})`, {
+    filename: "session-bridge/mcp-sdk.js",
+    ...(cachedData ? { cachedData } : {}),
+  });
+}
+
+/** Writes the code cache if loadMcpSdk() had none (or V8 rejected it). Never throws. */
+export function saveMcpSdkCodeCache(log: (line: string) => void): void {
+  if (!pendingSave) return;
+  const { script, file } = pendingSave;
+  pendingSave = undefined;
+  try {
+    writeCodeCache(SDK_BUNDLE, file, script);
+  } catch (err) {
+    // A read-only or full disk only costs startup time; the server must not fail over a cache.
+    log(`not caching the MCP SDK's compiled code in ${file}: ${describeError(err)}`);
+  }
+}

@@ -1,0 +1,119 @@
+// V8's compiled code of the embedded bundles, kept under <root>/cache: a bridged hook then
+// deserializes bytecode instead of compiling its bundle on every prompt (guard: ~1.3 ms → ~0.3 ms,
+// before the functions it runs), `mcp` its own bundle (~2 ms → ~0.5 ms) and its SDK on the first
+// tool call (~4 ms → ~0.8 ms). The executable also carries caches made at build time. Named
+// by bundle hash, Node version and arch, so another build or Node never reads it; written once,
+// after the hook's work, so it also holds what the run compiled.
+//
+// V8 checks a cache's version, flags and source length, not its payload: a damaged payload with a
+// sound header crashes the process, and a guard that crashes lets the command through. Hashing
+// costs more than the cache saves (node:crypto takes ~2 ms to load, a JS loop ~0.2 ms), so the
+// file holds the payload twice and is used only when both copies match: one memcmp.
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Script } from "node:vm";
+import { isErrno } from "../lib/errors.ts";
+import { DIR_MODE, ensureDir, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
+import { cacheDir, resolveRoot } from "../bus/layout.ts";
+import { nodeRequire } from "./self.ts";
+
+const MAGIC = Buffer.from("SBCC2x1\n");
+
+/** The executable's asset holding a bundle's cache made at build time (scripts/build-sea.mjs). */
+export const seaCacheAsset = (name: string): string => `cache/${name}.v8cache`;
+
+/** The build-time cache of a bundle carried by the executable, if any. Never throws. */
+export function seaCodeCache(name: string): Buffer | undefined {
+  let data: Buffer;
+  try {
+    const sea = nodeRequire("node:sea") as typeof import("node:sea");
+    data = Buffer.from(sea.getAsset(seaCacheAsset(name)));
+  } catch {
+    // An executable built without it (build-sea --no-sdk-cache), or a bundle that has none.
+    return undefined;
+  }
+  return parseCodeCache(data);
+}
+
+/**
+ * The cache file for a bundle; undefined outside a bridged session (BRIDGE_PROJECT and
+ * BRIDGE_ROLE unset: a globally registered `mcp` or a hook there writes nothing) or without a root.
+ */
+export function bundleCacheFile(name: string, hash: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!env.BRIDGE_PROJECT || !env.BRIDGE_ROLE) return undefined;
+  const root = resolveRoot(env);
+  try {
+    // Never create the root for a cache: a machine without a bridge stays without one.
+    if (!lstatSync(root).isDirectory()) return undefined;
+  } catch {
+    // No root (or unreadable): run without a cache.
+    return undefined;
+  }
+  return join(cacheDir(root), `bundle-${name}-${hash}-${process.version}-${process.arch}.v8cache`);
+}
+
+/** A cache's payload: "missing" (none yet), "damaged", or the bytes to hand to V8. Never throws. */
+export function readCodeCache(file: string): Buffer | "missing" | "damaged" {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    // No cache yet (first run, new build): compile, and write one afterwards.
+    return isErrno(err, "ENOENT", "ENOTDIR") ? "missing" : "damaged";
+  }
+  return parseCodeCache(data) ?? "damaged";
+}
+
+/** The payload of a cache file's bytes (also the executable's build-time asset), if sound. */
+export function parseCodeCache(data: Buffer): Buffer | undefined {
+  if (data.length <= MAGIC.length + 4 || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const size = data.readUInt32LE(MAGIC.length);
+  const first = MAGIC.length + 4;
+  if (data.length !== first + 2 * size) return undefined;
+  const payload = data.subarray(first, first + size);
+  return payload.equals(data.subarray(first + size)) ? payload : undefined;
+}
+
+/**
+ * Writes the script's cache now (temp + rename: a concurrent reader never sees half of one) and
+ * removes the caches of this bundle's other builds. Throws on failure: the caller decides whether
+ * anyone needs to hear about it.
+ */
+export function writeCodeCache(name: string, file: string, script: Script): void {
+  const payload = script.createCachedData();
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(payload.length);
+  const dir = join(file, "..");
+  makeCacheDir(dir);
+  writeFileAtomic(file, Buffer.concat([MAGIC, size, payload, payload]));
+  const stale = new RegExp(`^bundle-${name}-[0-9a-f]{16}-.*\\.v8cache$`);
+  for (const other of readdirSync(dir)) if (stale.test(other) && join(dir, other) !== file) removeQuietly(join(dir, other));
+}
+
+// Only the cache folder itself is made, never its parents: the root may have been removed while
+// this process ran (a hook outliving its session), and must then stay removed.
+function makeCacheDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: DIR_MODE });
+    chmodSync(dir, DIR_MODE); // whatever the umask
+  } catch (err) {
+    if (!isErrno(err, "EEXIST")) throw err;
+  }
+  ensureDir(dir); // refuses a symlink or a file in its place
+}
+
+/**
+ * writeCodeCache once the synchronous work under way is done, silently: for hooks, whose stderr
+ * Claude Code shows. A hook's work is synchronous, so the cache then holds what its run compiled;
+ * a long-running process (hook wait, mcp) writes it early, while its root surely exists, rather
+ * than at an exit that may come after the root was removed (which the write would then revive).
+ */
+export function writeCodeCacheSoon(name: string, file: string, script: Script): void {
+  setImmediate(() => {
+    try {
+      writeCodeCache(name, file, script);
+    } catch {
+      // A cache only saves time: a full disk or a read-only root must not fail a hook or print.
+    }
+  });
+}

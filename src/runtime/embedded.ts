@@ -1,0 +1,199 @@
+// The bundles embedded in the binary, evaluated on demand. build.mjs builds every command's module
+// (each `import()` in src/main.ts and src/hooks.ts) and the MCP SDK as separate CommonJS bundles
+// and stores them after the code of dist/session-bridge.mjs (and .cjs) in one trailing block
+// comment, with an index on the file's last line; the single executable carries them as assets.
+// V8 skips a comment about twice as fast as it scans a string literal, and only the code in front
+// of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the
+// daemon. Each bundle has its own copy of the store modules: nothing may rely on module identity
+// across bundles (BridgeError's instanceof goes by a brand for that reason).
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCacheSoon } from "./code-cache.ts";
+import { BridgeError } from "../lib/errors.ts";
+import { isSea, nodeRequire } from "./self.ts";
+
+/** Where a bundle sits in the file: its first byte is `before` bytes before the index line. */
+export interface BundleEntry {
+  before: number;
+  bytes: number;
+  /** sha256 of the bundle's code, 16 hex digits (names its code cache). */
+  hash: string;
+  /** The trailer is a block comment: each "*" "/" of the code is stored with this between. */
+  esc?: string;
+  /** Stored deflated (raw), as base64. */
+  z?: true;
+  /** Keeps V8's compiled code (src/runtime/code-cache.ts): the hooks and mcp, whose start is waited for. */
+  cache?: true;
+}
+
+export interface BundleIndex {
+  format: 1;
+  build: string;
+  bundles: Record<string, BundleEntry>;
+}
+
+/** The trailer's index is its last line; the file ends with "\n" + this + "\n". */
+export const INDEX_TAIL = "*/";
+/** First line of each bundle in the trailer, checked on read: catches a file replaced mid-run. */
+export const bundleHeader = (name: string, build: string): string => `//# session-bridge bundle ${name} ${build}\n`;
+/** SEA assets: the index and each bundle's code. */
+export const SEA_INDEX_ASSET = "bundles.json";
+export const seaBundleAsset = (name: string): string => `bundle/${name}.js`;
+
+const INDEX_READ_BYTES = 16 * 1024;
+
+let index: BundleIndex | undefined;
+// File offset of the index line: bundles are located from it.
+let indexAt = 0;
+const sources = new Map<string, string>();
+const modules = new Map<string, unknown>();
+
+/** The code of an embedded bundle and its index entry. */
+export function embeddedSource(name: string): { code: string; hash: string; entry: BundleEntry } {
+  const stored = storedBundle(name);
+  return { code: stored.code(), hash: stored.entry.hash, entry: stored.entry };
+}
+
+export interface StoredBundle {
+  entry: BundleEntry;
+  /** The code, inflated on the first call if it is stored deflated. */
+  code(): string;
+}
+
+/** Reads a bundle as stored (a read, microseconds) and leaves decoding it for later. */
+export function storedBundle(name: string): StoredBundle {
+  const idx = readIndex();
+  const entry = Object.hasOwn(idx.bundles, name) ? idx.bundles[name] : undefined;
+  if (!entry) throw damaged(`it has no embedded bundle "${name}" (it has: ${Object.keys(idx.bundles).join(", ")})`);
+  const known = sources.get(name);
+  if (known !== undefined) return { entry, code: () => known };
+  if (isSea()) return { entry, code: () => remember(name, seaAsset(seaBundleAsset(name))) };
+  const text = readStored(name, entry, idx.build);
+  return { entry, code: () => sources.get(name) ?? remember(name, decode(text, entry)) };
+}
+
+function remember(name: string, code: string): string {
+  sources.set(name, code);
+  return code;
+}
+
+/** Evaluates a CommonJS bundle once and returns its exports. */
+export function loadEmbedded<T>(name: string): T {
+  if (modules.has(name)) return modules.get(name) as T;
+  const { code, hash, entry } = embeddedSource(name);
+  const { Script } = nodeRequire("node:vm") as typeof import("node:vm");
+  type Script = import("node:vm").Script;
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
+  // The filename is what stack traces show, with the function names (the bundles keep them).
+  const compile = (cachedData: Buffer | undefined): Script => new Script(wrapped, { filename: `session-bridge/${name}.js`, ...(cachedData && { cachedData }) });
+  // The executable's build-time cache first; then the one under <root>/cache (src/runtime/code-cache.ts).
+  const seaCache = entry.cache && isSea() ? seaCodeCache(name) : undefined;
+  let script = compile(seaCache);
+  const cacheFile = entry.cache && (!seaCache || script.cachedDataRejected) ? bundleCacheFile(name, hash) : undefined;
+  if (cacheFile) {
+    const cached = readCodeCache(cacheFile);
+    // "damaged" is not worth a word on a hook's stderr: the cache is simply rewritten.
+    if (typeof cached !== "string") script = compile(cached);
+    if (typeof cached === "string" || script.cachedDataRejected) writeCodeCacheSoon(name, cacheFile, script);
+  }
+  const module = { exports: {} as unknown };
+  const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
+  const self = isSea() ? process.execPath : selfPath();
+  wrapper(module.exports, nodeRequire, module, self, (nodeRequire("node:path") as typeof import("node:path")).dirname(self));
+  modules.set(name, module.exports);
+  return module.exports as T;
+}
+
+/** The file this code runs from: the .cjs, or the .mjs (its wrapper passes process.argv[1] as __filename). */
+function selfPath(): string {
+  if (typeof __filename !== "string" || __filename === "") throw new BridgeError("E_IO", "cannot tell which file is running (no __filename); run session-bridge as built by build.mjs");
+  return __filename;
+}
+
+function readIndex(): BundleIndex {
+  if (index) return index;
+  let text: string;
+  if (isSea()) text = seaAsset(SEA_INDEX_ASSET);
+  else {
+    const fd = openSelf(selfPath());
+    let tailAt: number;
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, INDEX_READ_BYTES);
+      tailAt = size - length;
+      text = readExactly(fd, tailAt, length).toString("latin1");
+    } finally {
+      closeSync(fd);
+    }
+    const end = text.lastIndexOf(`\n${INDEX_TAIL}`);
+    const start = end === -1 ? -1 : text.lastIndexOf("\n", end - 1);
+    if (start === -1) throw damaged("its index of embedded bundles is missing (was it cut short, or built without build.mjs?)");
+    indexAt = tailAt + start + 1;
+    text = text.slice(start + 1, end);
+  }
+  let parsed: BundleIndex;
+  try {
+    parsed = JSON.parse(text) as BundleIndex;
+  } catch (err) {
+    throw damaged(`its index of embedded bundles is not JSON (${(err as Error).message})`);
+  }
+  if (parsed.format !== 1 || typeof parsed.bundles !== "object" || parsed.bundles === null) throw damaged("its index of embedded bundles has an unknown format");
+  index = parsed;
+  return parsed;
+}
+
+function readStored(name: string, entry: BundleEntry, build: string): string {
+  const fd = openSelf(selfPath());
+  let text: string;
+  try {
+    if (entry.before > indexAt || entry.bytes > entry.before) throw damaged(`bundle "${name}" lies outside the file`);
+    text = readExactly(fd, indexAt - entry.before, entry.bytes).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+  const header = bundleHeader(name, build);
+  // Another build written over this file since the index was read (an upgrade mid-run) fails here.
+  if (!text.startsWith(header)) throw damaged(`bundle "${name}" is not where the index says (was the file replaced while running?)`);
+  return text.slice(header.length);
+}
+
+function decode(code: string, entry: BundleEntry): string {
+  if (entry.z) {
+    // Only commands that are not hooks are stored deflated: loading node:zlib costs ~1 ms.
+    const { inflateRawSync } = nodeRequire("node:zlib") as typeof import("node:zlib");
+    return inflateRawSync(Buffer.from(code, "base64")).toString("utf8");
+  }
+  return entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code;
+}
+
+function openSelf(file: string): number {
+  try {
+    return openSync(file, "r");
+  } catch (err) {
+    throw new BridgeError("E_IO", `cannot read the embedded code of ${file}: ${(err as Error).message}; reinstall session-bridge`);
+  }
+}
+
+function readExactly(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === length ? buf : buf.subarray(0, got);
+}
+
+function seaAsset(key: string): string {
+  const sea = nodeRequire("node:sea") as typeof import("node:sea");
+  try {
+    return sea.getAsset(key, "utf8");
+  } catch (err) {
+    throw damaged(`the executable has no asset "${key}" (${(err as Error).message})`);
+  }
+}
+
+function damaged(problem: string): BridgeError {
+  const what = isSea() ? process.execPath : typeof __filename === "string" ? __filename : "this session-bridge";
+  return new BridgeError("E_IO", `${what} is damaged: ${problem}; rebuild it (npm run build) or reinstall it`);
+}

@@ -1,0 +1,64 @@
+// How this very process was started: `node dist/session-bridge.mjs …`, `node dist/session-bridge.cjs …`
+// or the single executable `dist/session-bridge …`. Hooks and the MCP config must call back into the
+// same artifact, so everything that needs argv or "how do I invoke myself" asks here.
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
+import { BridgeError } from "../lib/errors.ts";
+
+/**
+ * The user's arguments. Both layouts keep two leading entries: under node they are
+ * [node, script]; in a Node 20 single executable they are [executable, argv0 as typed], and Node
+ * does not parse any of the rest as its own options (`--version` reaches us).
+ */
+export function cliArgs(): string[] {
+  return process.argv.slice(2);
+}
+
+/**
+ * `require` for Node built-ins, the only modules this program loads at run time (build.mjs checks
+ * that). process.getBuiltinModule (Node 20.16+) works the same in every artifact and costs nothing
+ * for a module Node already loaded; an older Node has the CommonJS entry's require (the .mjs
+ * passes one in). Never node:module's createRequire: loading node:module alone costs a hook ~0.5 ms.
+ */
+export const nodeRequire = ((id: string): unknown => {
+  const mod = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule(id) : legacyRequire(id);
+  if (mod === undefined) throw new BridgeError("E_IO", `"${id}" is not a Node.js built-in; session-bridge only loads built-ins at run time`);
+  return mod;
+}) as NodeJS.Require;
+
+function legacyRequire(id: string): unknown {
+  if (typeof require !== "function") throw new BridgeError("E_IO", "this Node.js has neither process.getBuiltinModule nor require; use Node 20.16 or newer");
+  return require(id);
+}
+
+let sea: boolean | undefined;
+
+/** True inside the single executable (dist/session-bridge). */
+export function isSea(): boolean {
+  if (sea === undefined) {
+    try {
+      // Loaded on demand rather than imported: `node:sea` only exists since Node 20.12, and a static
+      // import would make every command (every hook) fail to load on an older Node.
+      const mod = nodeRequire("node:sea") as typeof import("node:sea");
+      sea = mod.isSea();
+    } catch {
+      // No node:sea means an old Node, which cannot be running our executable: we are a script.
+      sea = false;
+    }
+  }
+  return sea;
+}
+
+/**
+ * The argv prefix that runs this very artifact again, for hook commands and the MCP server entry:
+ * the executable alone, or node plus the script's real path (npm installs a symlink on PATH, and
+ * a hook registered through it would break if the link moved).
+ */
+export function selfCommand(): string[] {
+  if (isSea()) return [process.execPath];
+  const script = process.argv[1];
+  if (script === undefined || script === "") {
+    throw new BridgeError("E_IO", "cannot tell which script is running (process.argv[1] is empty); run session-bridge as `node path/to/session-bridge.mjs` or as the single executable");
+  }
+  return [process.execPath, realpathSync(resolve(script))];
+}

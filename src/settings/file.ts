@@ -1,0 +1,131 @@
+// Reading and writing <root>/spawner.config.json. The file holds only what differs from the
+// defaults; every write happens under a lock on a fresh read, is validated, and replaces the
+// file atomically, so concurrent writers never lose an update and a bad edit never lands.
+import { join } from "node:path";
+import { BridgeError, describeError } from "../lib/errors.ts";
+import { isRecord, parseJson, readFileIfExists, writeFileAtomic } from "../lib/fs.ts";
+import { withLock } from "../bus/lock.ts";
+import { ensureRoot } from "../bus/layout.ts";
+import { mergeSettings, validateSettings } from "./schema.ts";
+import type { Settings } from "./schema.ts";
+
+export const CONFIG_FILE = "spawner.config.json";
+
+/** An empty settings file: an error like any other, but also what an editor leaves for an instant. */
+export class EmptyConfigError extends BridgeError {
+  constructor(message: string) {
+    super("E_CONFIG", message);
+  }
+}
+export type Overrides = Record<string, unknown>;
+
+export function configPath(root: string): string {
+  return join(root, CONFIG_FILE);
+}
+
+/** The file's own content: {} when missing; E_CONFIG naming the path and the problem when bad. */
+export function readOverrides(root: string): Overrides {
+  const path = configPath(root);
+  let text: string | undefined;
+  try {
+    text = readFileIfExists(path);
+  } catch (err) {
+    // A link (never followed), a folder or an unreadable file in its place is a broken settings file
+    // like any other: messaging goes on with the defaults, the daemon keeps its last good settings.
+    throw new BridgeError("E_CONFIG", `${path} cannot be read (${describeError(err)}); replace it with a settings file, or delete it (defaults apply when it is missing)`);
+  }
+  if (text === undefined) return {};
+  // An empty file is most often an editor caught between truncating and writing: reading it as
+  // "all defaults" would switch automation off for that instant, so it is an error like any other.
+  if (text.trim() === "") throw new EmptyConfigError(`${path} is empty; write {} for the defaults, or delete it`);
+  const value = parseJson(text);
+  if (value === undefined) {
+    let detail = "not valid JSON";
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      detail = (err as Error).message;
+    }
+    throw new BridgeError("E_CONFIG", `${path} is not valid JSON (${detail}); fix or delete it (defaults apply when it is missing)`);
+  }
+  const problems = validateSettings(value);
+  if (problems.length > 0) {
+    throw new BridgeError("E_CONFIG", `${path}: ${problems.join("; ")}; fix the file or delete it to get the defaults`);
+  }
+  return value as Overrides;
+}
+
+export function loadSettings(root: string): Settings {
+  return mergeSettings(readOverrides(root));
+}
+
+/**
+ * For paths that must keep working with a broken config (sending, receiving): the defaults,
+ * plus the error so the caller can report it. Never used to write: a bad file is not replaced.
+ */
+export function loadSettingsLenient(root: string): { settings: Settings; error?: BridgeError } {
+  try {
+    return { settings: loadSettings(root) };
+  } catch (err) {
+    if (err instanceof BridgeError && err.code === "E_CONFIG") return { settings: mergeSettings({}), error: err };
+    throw err;
+  }
+}
+
+export interface SettingsUpdate {
+  settings: Settings;
+  /** Human-readable "key: old → new" lines; empty when nothing changed. */
+  changes: string[];
+}
+
+/** Applies `mutate` to the file's overrides under the config lock; rejects invalid results. */
+export function updateSettings(root: string, mutate: (overrides: Overrides) => void): SettingsUpdate {
+  ensureRoot(root);
+  return withLock(`${configPath(root)}.lock`, () => {
+    const overrides = readOverrides(root);
+    const before = mergeSettings(overrides);
+    const next = structuredClone(overrides);
+    mutate(next);
+    const problems = validateSettings(next);
+    if (problems.length > 0) throw new BridgeError("E_CONFIG", `not saved: ${problems.join("; ")}`);
+    const after = mergeSettings(next);
+    const changes = diffSettings(before, after);
+    if (changes.length > 0 || JSON.stringify(next) !== JSON.stringify(overrides)) {
+      writeFileAtomic(configPath(root), JSON.stringify(next, null, 2) + "\n");
+    }
+    return { settings: after, changes };
+  });
+}
+
+/** Sets `value` at a dotted path inside overrides, creating objects on the way. */
+export function setPath(overrides: Overrides, path: readonly string[], value: unknown): void {
+  let node: Record<string, unknown> = overrides;
+  for (const key of path.slice(0, -1)) {
+    const child = node[key];
+    if (!isRecord(child)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+export function diffSettings(before: Settings, after: Settings): string[] {
+  const a = flatten(before as unknown as Record<string, unknown>);
+  const b = flatten(after as unknown as Record<string, unknown>);
+  const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
+  const lines: string[] = [];
+  for (const key of keys) {
+    const x = a.get(key);
+    const y = b.get(key);
+    if (x !== y) lines.push(`${key}: ${x ?? "(unset)"} → ${y ?? "(unset)"}`);
+  }
+  return lines;
+}
+
+function flatten(obj: Record<string, unknown>, prefix = "", out = new Map<string, string>()): Map<string, string> {
+  for (const [key, value] of Object.entries(obj)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (isRecord(value)) flatten(value, name, out);
+    else out.set(name, JSON.stringify(value));
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+// The settings changes a user can make, shared by every face that changes them (the spawner
+// CLI, the admin MCP tools and prompts, the dashboard's admin buttons): one validated, locked
+// write path, one wording for "what changed".
+import { setPath, updateSettings } from "./file.ts";
+import type { Overrides, SettingsUpdate } from "./file.ts";
+import { BridgeError } from "../lib/errors.ts";
+import { validateName } from "../bus/layout.ts";
+import { defaultSettings, GLOBAL_KEYS, ROLE_KEYS } from "./schema.ts";
+import type { Mode } from "./schema.ts";
+
+/** `spawner on [project] [role]`: opt in globally, for a project, or one role (and flip the master switch on). */
+export function turnOn(root: string, project?: string, role?: string): SettingsUpdate {
+  return updateSettings(root, (o) => {
+    o.enabled = true;
+    if (project === undefined) o.defaultMode = "auto";
+    else if (role === undefined) setPath(o, ["projects", validateName("project", project), "mode"], "auto");
+    else setPath(o, ["projects", validateName("project", project), "roles", validateName("role", role), "mode"], "auto");
+  });
+}
+
+/** `spawner off`: master switch off (nothing is woken); with names, that project or role goes manual. */
+export function turnOff(root: string, project?: string, role?: string): SettingsUpdate {
+  return updateSettings(root, (o) => {
+    if (project === undefined) o.enabled = false;
+    else if (role === undefined) setPath(o, ["projects", validateName("project", project), "mode"], "manual");
+    else setPath(o, ["projects", validateName("project", project), "roles", validateName("role", role), "mode"], "manual");
+  });
+}
+
+export function setRoleMode(root: string, project: string, role: string, mode: Mode): SettingsUpdate {
+  if (mode !== "auto" && mode !== "manual") throw new BridgeError("E_USAGE", `mode must be "auto" or "manual" (got ${JSON.stringify(mode)})`);
+  return updateSettings(root, (o) => setPath(o, ["projects", validateName("project", project), "roles", validateName("role", role), "mode"], mode));
+}
+
+/** Sets per-role keys (cwd, model, tmuxTarget, permissionMode, driver, mode); null or "" unsets one. */
+export function configureRole(root: string, project: string, role: string, patch: Record<string, unknown>): SettingsUpdate {
+  const keys = Object.keys(patch);
+  if (keys.length === 0) throw new BridgeError("E_USAGE", `nothing to set: give at least one of ${Object.keys(ROLE_KEYS).join(", ")}`);
+  for (const key of keys) {
+    if (!Object.hasOwn(ROLE_KEYS, key)) throw new BridgeError("E_USAGE", `unknown role setting "${key}" (known: ${Object.keys(ROLE_KEYS).join(", ")})`);
+  }
+  return updateSettings(root, (o) => {
+    const base = ["projects", validateName("project", project), "roles", validateName("role", role)];
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null || value === "") unsetPath(o, [...base, key]);
+      else setPath(o, [...base, key], value);
+    }
+  });
+}
+
+/** Sets global keys (`maxHops`, `spawn.timeoutSeconds`, `guard.deny`, …); null resets one to its default. */
+export function updateGlobal(root: string, patch: Record<string, unknown>): SettingsUpdate {
+  const keys = Object.keys(patch);
+  if (keys.length === 0) throw new BridgeError("E_USAGE", `nothing to set: give at least one of ${GLOBAL_KEYS.join(", ")}`);
+  for (const key of keys) {
+    if (!GLOBAL_KEYS.includes(key)) throw new BridgeError("E_USAGE", `unknown setting "${key}" (known: ${GLOBAL_KEYS.join(", ")})`);
+  }
+  return updateSettings(root, (o) => {
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) unsetPath(o, key.split("."));
+      else setPath(o, key.split("."), value);
+    }
+  });
+}
+
+function unsetPath(o: Overrides, path: string[]): void {
+  let node: unknown = o;
+  for (const key of path.slice(0, -1)) {
+    node = (node as Record<string, unknown> | undefined)?.[key];
+    if (typeof node !== "object" || node === null) return;
+  }
+  delete (node as Record<string, unknown>)[path[path.length - 1]!];
+}
+
+/**
+ * Parses `key=value` from the command line into a typed value, by the default's type:
+ * numbers, true/false, comma-separated lists (empty = empty list), text. `key=` resets to the default.
+ */
+export function parseAssignment(text: string): [string, unknown] {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new BridgeError("E_USAGE", `expected key=value (got ${JSON.stringify(text)})`);
+  const key = text.slice(0, eq);
+  const raw = text.slice(eq + 1);
+  const sample = defaultValue(key);
+  if (raw === "") return [key, null];
+  if (typeof sample === "number") {
+    const n = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(n)) throw new BridgeError("E_USAGE", `${key} must be a number (got ${JSON.stringify(raw)})`);
+    return [key, n];
+  }
+  if (typeof sample === "boolean") {
+    if (raw !== "true" && raw !== "false") throw new BridgeError("E_USAGE", `${key} must be true or false (got ${JSON.stringify(raw)})`);
+    return [key, raw === "true"];
+  }
+  if (Array.isArray(sample)) return [key, raw.split(",").map((s) => s.trim()).filter((s) => s !== "")];
+  return [key, raw];
+}
+
+function defaultValue(key: string): unknown {
+  let node: unknown = defaultSettings();
+  for (const part of key.split(".")) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node;
+}
+
+/** One line per change, or a line saying nothing changed. */
+export function describeUpdate(update: SettingsUpdate): string {
+  if (update.changes.length === 0) return "no change: the settings already were so";
+  return `changed:\n${update.changes.map((c) => `  ${c}`).join("\n")}`;
+}

@@ -1,0 +1,144 @@
+// The daemon's two drivers behind one shape: `resolve` says whether there is somewhere to deliver
+// the wake (fed to the rails as their target check), `wake` delivers it. The spawn driver also
+// owns the runs it started: single flight per role, a follow-up when a run ends, and a clean stop.
+import { ensureDir } from "../../lib/fs.ts";
+import type { RolePaths } from "../../bus/layout.ts";
+import { rolePaths } from "../../bus/layout.ts";
+import { isSameProcessAlive, processStartTime } from "../../lib/proc.ts";
+import type { WakeDecision } from "../../wake/rails.ts";
+import type { EffectiveRole, Settings } from "../../settings/schema.ts";
+import { describeOutcome, planSpawn, spawnTargetCheck, startRun } from "./spawn.ts";
+import { selfCommand } from "../../runtime/self.ts";
+import type { RunHandle, RunOptions } from "./spawn.ts";
+import { nudgeTmux, resolveTmuxTarget } from "./tmux.ts";
+import type { TmuxDeps, TmuxTarget } from "./tmux.ts";
+import { pruneRunLogs, runLogPath, spawnerPaths } from "../state.ts";
+import type { DaemonState, Logger } from "../state.ts";
+import { execTmux } from "../tmux.ts";
+import { allTaken } from "../../wake/batch.ts";
+import { finishWake } from "../../wake/state.ts";
+
+export interface DriverDeps {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  now: () => number;
+  tmux?: TmuxDeps;
+  spawnImpl?: RunOptions["spawnImpl"];
+  /** How to run this binary (the spawned run's MCP server). */
+  self?: string[];
+  /** Between SIGTERM and SIGKILL for a run being stopped or timed out. */
+  graceMs?: number;
+}
+
+export type TargetResult = { ok: true; tmux?: TmuxTarget } | { ok: false; reason: string };
+
+export interface WakeRequest {
+  key: string;
+  paths: RolePaths;
+  role: EffectiveRole;
+  settings: Settings;
+  decision: Extract<WakeDecision, { wake: true }>;
+  target: TargetResult;
+  /** Called when a wake that runs on (a spawned run) has ended: the daemon looks at the role again. */
+  onEnd(): void;
+}
+
+export interface Driver {
+  /** Whether a wake stays in flight until the driver says it ended (single flight). */
+  tracksRuns: boolean;
+  resolve(paths: RolePaths, role: EffectiveRole): Promise<TargetResult>;
+  wake(request: WakeRequest): Promise<void>;
+}
+
+export interface Drivers {
+  tmux: Driver;
+  spawn: Driver;
+  /** Start time (ms) of the run this daemon has in flight for the role, if any. */
+  running(key: string): number | undefined;
+  /** Clears in-flight marks of runs left by a previous daemon once their process is gone. */
+  reapOrphans(): void;
+  /** Stops every run this daemon started: SIGTERM to its process group, SIGKILL after the grace. */
+  stopAll(): Promise<void>;
+}
+
+export const DEFAULT_GRACE_MS = 5000;
+
+const realTmux: TmuxDeps = { run: execTmux, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): void; log: Logger }): Drivers {
+  const { root, state, save, log } = deps;
+  const tmuxDeps = deps.tmux ?? realTmux;
+  const runs = new Map<string, { handle: RunHandle; startedAt: number; finished: Promise<void> }>();
+  const graceMs = deps.graceMs ?? DEFAULT_GRACE_MS;
+
+  const tmux: Driver = {
+    tracksRuns: false,
+    async resolve(paths, role) {
+      const check = await resolveTmuxTarget(paths, role, tmuxDeps);
+      return check.ok ? { ok: true, tmux: check.target } : check;
+    },
+    async wake({ paths, role, settings, decision, target }) {
+      if (!target.ok || !target.tmux) throw new Error("no tmux target was resolved");
+      const outcome = await nudgeTmux(target.tmux, settings.nudgePrompt, { ...tmuxDeps, taken: () => allTaken(paths, decision.ids) });
+      finishWake(paths, outcome.detail);
+      log({ event: outcome.ok ? "nudged" : "nudge-failed", project: role.project, role: role.role, msg: outcome.detail });
+    },
+  };
+
+  const spawnDriver: Driver = {
+    tracksRuns: true,
+    async resolve(_paths, role) {
+      return spawnTargetCheck(role);
+    },
+    async wake({ key, paths, role, settings, decision, onEnd }) {
+      const plan = planSpawn({ root, settings, role, chain: decision.chain, hop: decision.hop, self: deps.self ?? selfCommand(), env: deps.env });
+      ensureDir(spawnerPaths(root).runs);
+      const log_ = runLogPath(root, role.project, role.role, Date.now());
+      const startedAt = new Date().toISOString();
+      const handle = startRun(plan, { log: log_, timeoutMs: settings.spawn.timeoutSeconds * 1000, graceMs, ...(deps.spawnImpl && { spawnImpl: deps.spawnImpl }) });
+      if (handle.pid !== undefined) {
+        const start = processStartTime(handle.pid);
+        state.runs[key] = { pid: handle.pid, ...(start !== undefined && { start }), log: log_, startedAt };
+        save();
+      }
+      log({ event: "run-start", project: role.project, role: role.role, pid: handle.pid, log: log_, msg: `claude -p started in ${plan.cwd} (pid ${handle.pid ?? "?"}), output in ${log_}` });
+      const finished = handle.done.then((outcome) => {
+        runs.delete(key);
+        delete state.runs[key];
+        const text = describeOutcome(outcome);
+        state.lastRuns[key] = { log: log_, startedAt, endedAt: new Date().toISOString(), outcome: text };
+        save();
+        finishWake(paths, `${text}; output in ${log_}`);
+        log({ event: "run-end", project: role.project, role: role.role, code: outcome.code, timedOut: outcome.timedOut, log: log_, msg: `claude -p ${text}` });
+        pruneRunLogs(root);
+        onEnd();
+      }).catch((err: unknown) => {
+        log({ event: "error", project: role.project, role: role.role, msg: `after the run: ${(err as Error).message}` });
+      });
+      runs.set(key, { handle, startedAt: deps.now(), finished });
+    },
+  };
+
+  return {
+    tmux,
+    spawn: spawnDriver,
+    running: (key) => runs.get(key)?.startedAt,
+    reapOrphans() {
+      for (const [key, run] of Object.entries(state.runs)) {
+        if (runs.has(key) || isSameProcessAlive(run.pid, run.start)) continue;
+        const [project, role] = key.split("/") as [string, string];
+        delete state.runs[key];
+        const outcome = "ended while no daemon was watching it (outcome unknown)";
+        state.lastRuns[key] = { log: run.log, startedAt: run.startedAt, endedAt: new Date().toISOString(), outcome };
+        save();
+        finishWake(rolePaths(root, project, role), `${outcome}; output in ${run.log}`);
+        log({ event: "run-end", project, role, log: run.log, msg: `a run started by an earlier daemon (pid ${run.pid}) ${outcome}` });
+      }
+    },
+    async stopAll() {
+      const all = [...runs.values()];
+      for (const run of all) void run.handle.stop(graceMs);
+      await Promise.allSettled(all.map((run) => run.finished));
+    },
+  };
+}

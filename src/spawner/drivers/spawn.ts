@@ -1,0 +1,182 @@
+// The spawn driver: a headless `claude -p` run in the role's folder. It starts with no context
+// of its own, so it gets the bridge's MCP tools (the non-admin ones, pre-approved), the deny list,
+// and the chain/hop of the message that woke it; never the admin switch or a tmux pane to type into.
+import { spawn } from "node:child_process";
+import type { ChildProcess, SpawnOptions } from "node:child_process";
+import { closeSync, statSync } from "node:fs";
+import { describeError, isErrno } from "../../lib/errors.ts";
+import { openForAppend, writeAll } from "../../lib/fs.ts";
+import { mcpEntry } from "../../install/plan.ts";
+import type { EffectiveRole, Settings } from "../../settings/schema.ts";
+import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../../agents/tool-names.ts";
+
+// Never passed on: the admin switch (a run must not flip its own rails), the tmux pane of whoever
+// started the daemon, and the identity of a Claude Code session the daemon may have been started from.
+const STRIPPED_ENV = [
+  "BRIDGE_ADMIN",
+  "TMUX",
+  "TMUX_PANE",
+  "CLAUDECODE",
+  "CLAUDE_PID",
+  "CLAUDE_CODE_SESSION_ID",
+  "CLAUDE_CODE_ENTRYPOINT",
+  "CLAUDE_CODE_SESSION_ATTENDED",
+  "CLAUDE_PROJECT_DIR",
+];
+
+export function spawnTargetCheck(role: EffectiveRole): { ok: true } | { ok: false; reason: string } {
+  const fix = `session-bridge spawner set ${role.project} ${role.role} cwd=/path/to/its/folder`;
+  if (role.cwd === undefined) return { ok: false, reason: `no cwd for ${role.project}/${role.role}, which the spawn driver runs claude in; set one: ${fix}` };
+  try {
+    if (!statSync(role.cwd).isDirectory()) return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} is not a folder; ${fix}` };
+  } catch (err) {
+    return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} cannot be used (${describeError(err)}); ${fix}` };
+  }
+  return { ok: true };
+}
+
+export interface SpawnPlan {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** The prompt, written to stdin: tool flags are variadic and would swallow a trailing prompt. */
+  input: string;
+}
+
+export interface PlanRequest {
+  root: string;
+  settings: Settings;
+  role: EffectiveRole;
+  /** Chain and hop of the message that woke the role; the run's own messages carry hop + 1. */
+  chain: string;
+  hop: number;
+  self: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export function planSpawn(request: PlanRequest): SpawnPlan {
+  const { role, settings, self } = request;
+  const mcp = { mcpServers: { [MCP_SERVER_NAME]: mcpEntry(self) } };
+  const args = ["-p", "--mcp-config", JSON.stringify(mcp), "--allowedTools", ...NON_ADMIN_TOOL_IDS];
+  if (settings.denyTools.length > 0) args.push("--disallowedTools", ...settings.denyTools);
+  args.push("--permission-mode", role.permissionMode);
+  if (role.model !== undefined) args.push("--model", role.model);
+  args.push("--max-turns", String(settings.spawn.maxTurns));
+  const env: NodeJS.ProcessEnv = { ...request.env };
+  for (const name of STRIPPED_ENV) delete env[name];
+  Object.assign(env, {
+    BRIDGE_ROOT: request.root,
+    BRIDGE_PROJECT: role.project,
+    BRIDGE_ROLE: role.role,
+    BRIDGE_CHAIN: request.chain,
+    BRIDGE_HOP: String(request.hop + 1),
+  });
+  return { command: "claude", args, env, cwd: role.cwd ?? "/", input: settings.nudgePrompt + "\n" };
+}
+
+export interface RunOutcome {
+  code: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  ms: number;
+  /** Why it could not start (claude missing, cwd gone…). */
+  error?: string;
+}
+
+export interface RunHandle {
+  pid: number | undefined;
+  log: string;
+  done: Promise<RunOutcome>;
+  /** SIGTERM to the run's process group, SIGKILL after `graceMs`; resolves when it has exited. */
+  stop(graceMs: number): Promise<RunOutcome>;
+}
+
+export interface RunOptions {
+  log: string;
+  timeoutMs: number;
+  graceMs: number;
+  spawnImpl?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+}
+
+export function describeOutcome(outcome: RunOutcome): string {
+  const secs = `${(outcome.ms / 1000).toFixed(1)} s`;
+  if (outcome.error) return `did not start: ${outcome.error}`;
+  if (outcome.timedOut) return `killed after the ${secs} timeout (spawn.timeoutSeconds)`;
+  if (outcome.signal) return `ended by ${outcome.signal} after ${secs}`;
+  return `exit ${outcome.code} after ${secs}`;
+}
+
+/** Starts the run with its output (and a header and footer) in the run's own log file. */
+export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
+  const began = performance.now();
+  const fd = openForAppend(options.log);
+  writeAll(fd, `# session-bridge spawn run, ${new Date().toISOString()}\n# cwd: ${plan.cwd}\n# ${JSON.stringify([plan.command, ...plan.args])}\n# chain ${plan.env.BRIDGE_CHAIN} hop ${plan.env.BRIDGE_HOP}\n`);
+  let child: ChildProcess | undefined;
+  let startError: string | undefined;
+  try {
+    // Its own process group, so a timeout or shutdown also reaches claude's children (MCP servers, tools).
+    child = (options.spawnImpl ?? spawn)(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ["pipe", fd, fd], detached: true });
+  } catch (err) {
+    startError = describeError(err);
+  }
+  closeSync(fd);
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch (err) {
+      // The group is already gone (ESRCH): nothing left to stop.
+      if (!isErrno(err, "ESRCH")) throw err;
+    }
+  };
+  const terminate = (graceMs: number): void => {
+    signalGroup("SIGTERM");
+    killTimer ??= setTimeout(() => signalGroup("SIGKILL"), graceMs);
+    killTimer.unref();
+  };
+  const done = new Promise<RunOutcome>((resolveDone) => {
+    let settled = false;
+    // A spawn failure may report both "error" and "exit": the first one decides.
+    const finish = (outcome: Omit<RunOutcome, "ms" | "timedOut">): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      const full: RunOutcome = { ...outcome, timedOut, ms: performance.now() - began };
+      try {
+        const out = openForAppend(options.log);
+        writeAll(out, `\n# ${describeOutcome(full)}\n`);
+        closeSync(out);
+      } catch {
+        // The footer is a courtesy; a vanished runs folder must not lose the outcome itself.
+      }
+      resolveDone(full);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      terminate(options.graceMs);
+    }, options.timeoutMs);
+    timer.unref();
+    if (!child) return finish({ code: null, signal: null, error: startError ?? "spawn failed" });
+    child.once("error", (err) => {
+      const missing = isErrno(err, "ENOENT");
+      finish({ code: null, signal: null, error: missing ? `"${plan.command}" was not found on PATH (${plan.env.PATH ?? ""})` : describeError(err) });
+    });
+    child.once("exit", (code, signal) => finish({ code, signal }));
+    // A run that exits without reading its prompt closes the pipe: EPIPE is expected then.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(plan.input);
+  });
+  return {
+    pid: child?.pid,
+    log: options.log,
+    done,
+    stop(graceMs) {
+      terminate(graceMs);
+      return done;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// The tmux driver: type the fixed nudge into the pane where the role's Claude Code session runs.
+// Typing into the wrong pane is the one thing it must never do, so before every nudge it checks
+// that the pane exists on the session's own server, runs `claude`, and that this claude is the
+// role's live session (by pid, not by pane id: a pane id is reused by a restarted server).
+import type { RolePaths } from "../../bus/layout.ts";
+import { descendsFrom } from "../../lib/proc.ts";
+import type { EffectiveRole } from "../../settings/schema.ts";
+import { describeWhere, listSessions } from "../../bus/sessions.ts";
+import type { SessionView } from "../../bus/sessions.ts";
+import {
+  cursorLineArgs,
+  describeFailure,
+  lineShowsTyped,
+  paneInfoArgs,
+  parsePaneInfo,
+  sendEnterArgs,
+  sendLiteralArgs,
+} from "../tmux.ts";
+import type { PaneInfo, TmuxRunner } from "../tmux.ts";
+
+export interface TmuxTarget {
+  socket: string | undefined;
+  pane: string;
+  session: SessionView;
+  where: string;
+}
+
+export type TmuxTargetCheck = { ok: true; target: TmuxTarget } | { ok: false; reason: string };
+
+export interface TmuxDeps {
+  run: TmuxRunner;
+  sleep(ms: number): Promise<void>;
+  /** Overrides CONFIRM_MS (tests). */
+  confirmMs?: number;
+}
+
+/** Pause between the text and Enter: Enter sent in the same burst is sometimes taken as pasted text. */
+export const ENTER_DELAY_MS = 200;
+/** How long to watch for the prompt being submitted before pressing Enter once more. */
+export const CONFIRM_MS = 1500;
+const POLL_MS = 50;
+
+export async function resolveTmuxTarget(paths: RolePaths, role: EffectiveRole, deps: TmuxDeps): Promise<TmuxTargetCheck> {
+  const name = `${role.project}/${role.role}`;
+  const live = listSessions(paths).filter((s) => s.live);
+  const inTmux = live.filter((s) => s.tmux !== undefined);
+  let socket: string | undefined;
+  let wanted: string;
+  if (role.tmuxTarget !== undefined) {
+    // A configured target names the pane; the server is the one the role's session registered.
+    socket = inTmux[0]?.tmux?.socket;
+    wanted = role.tmuxTarget;
+  } else {
+    const session = inTmux[0];
+    if (!session?.tmux) {
+      const reason = live.length > 0
+        ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver`
+        : `no live Claude Code session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude`;
+      return { ok: false, reason };
+    }
+    socket = session.tmux.socket;
+    wanted = session.tmux.pane;
+  }
+  const on = socket ? ` on tmux server ${socket}` : " on the default tmux server";
+  const result = await deps.run(paneInfoArgs(socket, wanted));
+  const info = result.code === 0 ? parsePaneInfo(result.stdout) : undefined;
+  if (!info) return { ok: false, reason: `tmux pane ${wanted}${on} is gone (${describeFailure(result)}); not typing anywhere` };
+  if (info.dead) return { ok: false, reason: `tmux pane ${info.id}${on} is dead (its program exited); not typing into it` };
+  if (info.command !== "claude") {
+    return { ok: false, reason: `tmux pane ${info.id}${on} runs "${info.command}", not claude (the session ended and left a shell, or the pane was reused); not typing into it` };
+  }
+  // pane_pid is claude itself when the pane was started with claude, or the shell claude was typed into.
+  const session = live.find((s) => s.pid === info.pid || descendsFrom(s.pid, info.pid));
+  if (!session) {
+    const pids = live.map((s) => s.pid).join(", ") || "none";
+    return { ok: false, reason: `tmux pane ${info.id}${on} runs a claude (pane pid ${info.pid}) that is not the live session of ${name} (pid ${pids}); not typing into it` };
+  }
+  return { ok: true, target: { socket, pane: info.id, session, where: `tmux pane ${info.id}${socket ? ` (socket ${socket})` : ""}` } };
+}
+
+export interface NudgeOutcome {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * Types `text`, pauses, presses Enter, then watches for the prompt to be submitted: the session
+ * took the mail (its prompt hook consumed it), or the input line no longer shows the text. If
+ * neither happens it presses Enter once more (the first can be dropped) and reports what it saw.
+ * Seen with Claude Code 2.1.328 in tmux: the (hidden) terminal cursor stays on the input line, which
+ * shows the wrapped tail of the typed nudge, and reads "❯ " once the prompt is submitted.
+ */
+export async function nudgeTmux(target: TmuxTarget, text: string, deps: TmuxDeps & { taken(): boolean }): Promise<NudgeOutcome> {
+  const typed = await deps.run(sendLiteralArgs(target.socket, target.pane, text));
+  if (typed.code !== 0) return { ok: false, detail: `typing into ${target.where} failed: ${describeFailure(typed)}` };
+  await deps.sleep(ENTER_DELAY_MS);
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const enter = await deps.run(sendEnterArgs(target.socket, target.pane));
+    if (enter.code !== 0) return { ok: false, detail: `pressing Enter in ${target.where} failed: ${describeFailure(enter)}` };
+    const seen = await watchSubmit(target, text, deps);
+    if (seen) return { ok: true, detail: `nudged ${target.where}: ${seen}${attempt === 2 ? " after a second Enter" : ""}` };
+  }
+  return { ok: false, detail: `typed the nudge into ${target.where}, but it still shows in the input line after two Enters` };
+}
+
+async function watchSubmit(target: TmuxTarget, text: string, deps: TmuxDeps & { taken(): boolean }): Promise<string | undefined> {
+  const deadline = performance.now() + (deps.confirmMs ?? CONFIRM_MS);
+  for (;;) {
+    if (deps.taken()) return "the session took the mail";
+    const line = await inputLine(target, deps);
+    if (line !== undefined && !lineShowsTyped(line, text)) return "prompt submitted (input line cleared)";
+    if (performance.now() >= deadline) return undefined;
+    await deps.sleep(POLL_MS);
+  }
+}
+
+async function inputLine(target: TmuxTarget, deps: TmuxDeps): Promise<string | undefined> {
+  const infoResult = await deps.run(paneInfoArgs(target.socket, target.pane));
+  const info: PaneInfo | undefined = infoResult.code === 0 ? parsePaneInfo(infoResult.stdout) : undefined;
+  if (!info) return undefined;
+  const captured = await deps.run(cursorLineArgs(target.socket, target.pane, info.cursorY));
+  return captured.code === 0 ? captured.stdout.replace(/\n$/, "") : undefined;
+}

@@ -1,0 +1,92 @@
+// Loop-guard bookkeeping (DESIGN.md "Rails"): every message carries the chain it belongs to and
+// its hop. A prompt typed by a human starts a new chain at hop 0; a turn woken by the bridge
+// continues the chain of the messages that woke it, one hop further. The rails refuse a wake
+// once a message's hop reaches maxHops, however slow or fast each turn is.
+import { isRecord, parseJson, readFileIfExists, writeFileAtomic } from "../lib/fs.ts";
+import { ensureRoleDir } from "../bus/layout.ts";
+import type { RolePaths } from "../bus/layout.ts";
+import { ID_PATTERN, newId } from "../bus/message.ts";
+import type { Message } from "../bus/message.ts";
+import { wakerOf } from "./rails.ts";
+
+export interface ChainContext {
+  chain: string;
+  /** The hop the role's next messages carry. */
+  hop: number;
+  at: string;
+  source: "human" | "wake";
+}
+
+export interface Stamp {
+  chain: string;
+  hop: number;
+}
+
+export function readChainContext(paths: RolePaths): ChainContext | undefined {
+  const value = parseJson(readFileIfExists(paths.chain) ?? "");
+  if (isRecord(value) && typeof value.chain === "string" && typeof value.hop === "number") return value as unknown as ChainContext;
+  return undefined;
+}
+
+function writeContext(paths: RolePaths, context: ChainContext): ChainContext {
+  ensureRoleDir(paths);
+  writeFileAtomic(paths.chain, JSON.stringify(context) + "\n");
+  return context;
+}
+
+export function startHumanChain(paths: RolePaths): ChainContext {
+  return writeContext(paths, { chain: newId("c"), hop: 0, at: new Date().toISOString(), source: "human" });
+}
+
+/**
+ * The message a woken turn continues: its waker (the highest hop still under maxHops, as the rails
+ * chose it), or — when every message already hit the loop guard — the highest of them, so that a
+ * stopped chain stays stopped. A stale refused message read along with fresh mail must not drag
+ * the fresh exchange onto its dead chain.
+ */
+export function wakingMessage(messages: readonly Message[], maxHops: number): Message | undefined {
+  return wakerOf(messages, maxHops) ?? highestHop(messages);
+}
+
+/** The woken turn continues the chain of the message that woke it, one hop further. */
+export function continueChain(paths: RolePaths, messages: readonly Message[], maxHops: number): ChainContext | undefined {
+  const waker = wakingMessage(messages, maxHops);
+  return waker ? continueFrom(paths, waker) : undefined;
+}
+
+/** Continues a known waker's chain (the rails' decision names it). */
+export function continueFrom(paths: RolePaths, waker: Stamp): ChainContext {
+  return writeContext(paths, { chain: waker.chain, hop: waker.hop + 1, at: new Date().toISOString(), source: "wake" });
+}
+
+export function highestHop(messages: readonly Message[]): Message | undefined {
+  let best: Message | undefined;
+  for (const m of messages) if (!best || m.hop > best.hop) best = m;
+  return best;
+}
+
+/**
+ * The chain/hop for a message this process sends now:
+ *  - a spawned run carries BRIDGE_CHAIN/BRIDGE_HOP from the daemon;
+ *  - inside a Claude Code session (its MCP server, or its Bash tool: CLAUDECODE=1) the role's
+ *    current context, kept by the prompt hook;
+ *  - otherwise a human at a shell: a new chain.
+ */
+export function stampForSend(paths: RolePaths, env: NodeJS.ProcessEnv, inSession: boolean): Stamp {
+  const spawned = chainFromEnv(env);
+  if (spawned) return spawned;
+  if (inSession) {
+    const context = readChainContext(paths);
+    if (context) return { chain: context.chain, hop: context.hop };
+  }
+  return { chain: newId("c"), hop: 0 };
+}
+
+/** The stamp a spawned run was given by the daemon (BRIDGE_CHAIN/BRIDGE_HOP), if valid. */
+export function chainFromEnv(env: NodeJS.ProcessEnv): Stamp | undefined {
+  const hop = Number(env.BRIDGE_HOP);
+  if (env.BRIDGE_CHAIN && ID_PATTERN.test(env.BRIDGE_CHAIN) && Number.isInteger(hop) && hop >= 0) {
+    return { chain: env.BRIDGE_CHAIN, hop };
+  }
+  return undefined;
+}

@@ -1,0 +1,93 @@
+// Per-role wake bookkeeping shared by every driver (the daemon and `hook wait` run in different
+// processes): recent wakes for the rate limit and cooldown, the wake in flight, and the last
+// refusal with its reason for `spawner status`. Decisions are made under the role's wake lock,
+// so two drivers can never both claim the same wake.
+import { join } from "node:path";
+import { isRecord, parseJson, readFileIfExists, writeFileAtomic } from "../lib/fs.ts";
+import { ensureRoleDir } from "../bus/layout.ts";
+import type { RolePaths } from "../bus/layout.ts";
+import { withLock } from "../bus/lock.ts";
+import { withWake } from "./rails.ts";
+import type { RefusalCode, WakeDecision, WakeHistory } from "./rails.ts";
+
+export interface WakeRecord {
+  at: string;
+  driver: string;
+  chain: string;
+  hop: number;
+  ids: string[];
+  detail?: string;
+}
+
+export interface RefusalRecord {
+  at: string;
+  driver: string;
+  code: RefusalCode;
+  reason: string;
+  retryAt?: string;
+}
+
+export interface WakeState extends WakeHistory {
+  lastWake?: WakeRecord;
+  lastRefusal?: RefusalRecord;
+}
+
+/** The lock every wake decision of the role is made under (the daemon's and `hook wait`'s alike). */
+export function wakeLockPath(paths: RolePaths): string {
+  return join(paths.dir, "wake.lock");
+}
+
+export function readWakeState(paths: RolePaths): WakeState {
+  const value = parseJson(readFileIfExists(paths.wake) ?? "");
+  if (!isRecord(value)) return { recent: [] };
+  const state = value as unknown as WakeState;
+  return { ...state, recent: Array.isArray(state.recent) ? state.recent.filter((t) => typeof t === "number") : [] };
+}
+
+function writeWakeState(paths: RolePaths, state: WakeState): void {
+  writeFileAtomic(paths.wake, JSON.stringify(state) + "\n");
+}
+
+export interface ClaimOptions {
+  driver: string;
+  /** Mark the wake in flight until finishWake (single-flight for drivers that know when a wake ends). */
+  inFlight?: boolean;
+  now?: number;
+}
+
+/**
+ * Decides and records atomically: `decide` sees the current history; a wake is recorded (rate
+ * limit, cooldown, in flight), a refusal is recorded with its reason. "nothing-new" is not recorded.
+ */
+export function claimWake(paths: RolePaths, decide: (history: WakeHistory) => WakeDecision, options: ClaimOptions): WakeDecision {
+  ensureRoleDir(paths);
+  return withLock(wakeLockPath(paths), () => {
+    const state = readWakeState(paths);
+    const decision = decide(state);
+    const now = options.now ?? Date.now();
+    if (decision.wake) {
+      const next: WakeState = {
+        ...state,
+        ...withWake(state, now),
+        lastWake: { at: new Date(now).toISOString(), driver: options.driver, chain: decision.chain, hop: decision.hop, ids: decision.ids },
+      };
+      if (options.inFlight) next.inFlightSince = now;
+      writeWakeState(paths, next);
+    } else if (decision.code !== "nothing-new") {
+      const refusal: RefusalRecord = { at: new Date(now).toISOString(), driver: options.driver, code: decision.code, reason: decision.reason };
+      if (decision.retryAt !== undefined) refusal.retryAt = new Date(decision.retryAt).toISOString();
+      writeWakeState(paths, { ...state, lastRefusal: refusal });
+    }
+    return decision;
+  });
+}
+
+/** Ends the in-flight mark set by claimWake, adding a note (e.g. the run's exit) to the last wake. */
+export function finishWake(paths: RolePaths, detail?: string): void {
+  withLock(wakeLockPath(paths), () => {
+    const state = readWakeState(paths);
+    delete state.inFlightSince;
+    if (detail && state.lastWake) state.lastWake.detail = detail;
+    writeWakeState(paths, state);
+  });
+}

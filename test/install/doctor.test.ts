@@ -1,0 +1,128 @@
+// doctor: healthy wiring exits 0; each broken case exits 1 (or warns) naming the fix.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { TestContext } from "node:test";
+import { BIN } from "../helpers/bin.ts";
+import { bridge, cleanEnv, makeRoot } from "../helpers/cli.ts";
+
+interface Box {
+  home: string;
+  config: string;
+  root: string;
+}
+
+function box(t: TestContext): Box {
+  const root = makeRoot(t);
+  const home = join(dirname(root), "home");
+  mkdirSync(home);
+  return { home, config: join(dirname(root), "claude-config"), root };
+}
+
+function run(b: Box, args: string[], bin = BIN) {
+  const env = cleanEnv({ HOME: b.home, BRIDGE_ROOT: b.root, PATH: "/usr/local/bin:/usr/bin:/bin" });
+  return spawnSync(process.execPath, [bin, ...args], { env, encoding: "utf8", timeout: 60_000 });
+}
+
+function doctor(b: Box) {
+  const r = run(b, ["doctor", "--config-dir", b.config, "--json"]);
+  const report = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ name: string; level: string; detail: string; fix?: string }> };
+  const check = (name: string) => report.checks.find((c) => c.name === name);
+  return { status: r.status, report, check };
+}
+
+function healthy(t: TestContext): Box {
+  const b = box(t);
+  assert.equal(run(b, ["install", "--config-dir", b.config]).status, 0);
+  assert.equal(bridge(["recv"], { root: b.root, project: "shop", role: "web" }).status, 0);
+  return b;
+}
+
+test("a healthy install: exit 0, every check ok or informational", (t) => {
+  const b = healthy(t);
+  const d = doctor(b);
+  assert.equal(d.status, 0, JSON.stringify(d.report, null, 2));
+  assert.equal(d.report.ok, true);
+  for (const name of ["this binary", "MCP server", "hook recv (UserPromptSubmit)", "hook recv (SessionStart)", "hook guard (PreToolUse)", "tool permissions", "node", "bus folder", "inboxes", "settings"]) {
+    assert.equal(d.check(name)?.level, "ok", name);
+  }
+  assert.equal(d.check("hook wait (Stop)")?.level, "info");
+  assert.match(d.check("config folder")!.detail, /from --config-dir/);
+  assert.match(d.check("spawner")!.detail, /daemon not running; automation is off/);
+  const human = run(b, ["doctor", "--config-dir", b.config]);
+  assert.match(human.stdout, /^info  config folder: Claude Code config folder: .* \(from --config-dir\)$/m);
+  assert.match(human.stdout, /all good\n$/);
+});
+
+test("nothing installed: exit 1 and the fix is the install command for that folder", (t) => {
+  const b = box(t);
+  const d = doctor(b);
+  assert.equal(d.status, 1);
+  assert.equal(d.check("MCP server")?.level, "fail");
+  assert.equal(d.check("MCP server")?.fix, `session-bridge install --config-dir ${b.config}`);
+  assert.equal(d.check("hook recv (UserPromptSubmit)")?.level, "fail");
+  assert.equal(d.check("hook guard (PreToolUse)")?.level, "warn");
+  assert.match(d.check("bus folder")!.detail, /does not exist yet/);
+});
+
+test("a moved or deleted binary: the registered paths are reported missing", (t) => {
+  const b = box(t);
+  const copy = join(b.home, "session-bridge.mjs");
+  copyFileSync(BIN, copy);
+  assert.equal(run(b, ["install", "--config-dir", b.config], copy).status, 0);
+  rmSync(copy);
+  const d = doctor(b);
+  assert.equal(d.status, 1);
+  assert.match(d.check("MCP server")!.detail, new RegExp(`${copy} does not exist`));
+  assert.match(d.check("hook recv (UserPromptSubmit)")!.detail, new RegExp(`points at ${copy}, which does not exist`));
+  assert.equal(d.check("hook recv (UserPromptSubmit)")!.fix, `session-bridge install --config-dir ${b.config}`);
+});
+
+test("an unreadable Claude Code file is a failure naming the file and the parse error", (t) => {
+  const b = healthy(t);
+  writeFileSync(join(b.config, ".claude.json"), "{oops");
+  const d = doctor(b);
+  assert.equal(d.status, 1);
+  assert.match(d.check("Claude Code files")!.detail, /\.claude\.json is not valid JSON/);
+});
+
+test("an mcpServers entry in settings.json (ignored by Claude Code) is warned about", (t) => {
+  const b = healthy(t);
+  const settingsPath = join(b.config, "settings.json");
+  const settings = JSON.parse(spawnSync("cat", [settingsPath], { encoding: "utf8" }).stdout);
+  writeFileSync(settingsPath, JSON.stringify({ ...settings, mcpServers: { "session-bridge": { command: "x" } } }));
+  const d = doctor(b);
+  assert.equal(d.status, 0);
+  assert.equal(d.check("stray MCP entry")?.level, "warn");
+  assert.match(d.check("stray MCP entry")!.detail, /which Claude Code ignores/);
+});
+
+test("bus problems: loose permissions fail with the chmod fix; unreadable lines and a bad config are reported", (t) => {
+  const b = healthy(t);
+  chmodSync(join(b.root, "projects/shop/web"), 0o755);
+  let d = doctor(b);
+  assert.equal(d.status, 1);
+  assert.match(d.check("bus folder")!.detail, /projects\/shop\/web/);
+  assert.equal(d.check("bus folder")!.fix, `chmod -R go-rwx ${b.root}`);
+  chmodSync(join(b.root, "projects/shop/web"), 0o700);
+
+  appendFileSync(join(b.root, "projects/shop/web/inbox.jsonl"), "garbage\n{\"torn\":\n");
+  d = doctor(b);
+  assert.equal(d.check("inboxes")?.level, "warn");
+  assert.match(d.check("inboxes")!.detail, /2 unreadable line\(s\) skipped .* shop\/web: 2/);
+
+  writeFileSync(join(b.root, "spawner.config.json"), '{"maxHops": "six"}');
+  d = doctor(b);
+  assert.equal(d.status, 1);
+  assert.match(d.check("settings")!.detail, /"maxHops" must be an integer/);
+});
+
+test("automation on without a running daemon is a warning with the command to start it", (t) => {
+  const b = healthy(t);
+  assert.equal(run(b, ["spawner", "on"]).status, 0);
+  const d = doctor(b);
+  assert.equal(d.check("spawner")?.level, "warn");
+  assert.equal(d.check("spawner")?.fix, "session-bridge spawner run");
+});

@@ -1,0 +1,200 @@
+// install / uninstall against temp Claude Code config folders, as a user runs them.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { TestContext } from "node:test";
+import { BIN, REPO } from "../helpers/bin.ts";
+import { cleanEnv, makeRoot } from "../helpers/cli.ts";
+import { NON_ADMIN_TOOL_IDS } from "../../src/agents/tool-names.ts";
+
+const CLAUDE_BIN_DIR = join(REPO, "node_modules/.bin");
+const NO_CLAUDE_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+interface Setup {
+  home: string;
+  config: string;
+  root: string;
+}
+
+function setup(t: TestContext): Setup {
+  const root = makeRoot(t);
+  const base = dirname(root);
+  const home = join(base, "home");
+  const config = join(base, "claude-config");
+  mkdirSync(home);
+  return { home, config, root };
+}
+
+function run(s: Setup, args: string[], options: { bin?: string; withClaude?: boolean; env?: Record<string, string> } = {}) {
+  const env = cleanEnv({ HOME: s.home, BRIDGE_ROOT: s.root, PATH: options.withClaude ? `${CLAUDE_BIN_DIR}:${NO_CLAUDE_PATH}` : NO_CLAUDE_PATH, ...options.env });
+  return spawnSync(process.execPath, [options.bin ?? BIN, ...args], { env, encoding: "utf8", timeout: 60_000 });
+}
+
+const read = (path: string) => JSON.parse(readFileSync(path, "utf8"));
+const nodeCmd = (bin: string, name: string) => `${process.execPath} ${bin} hook ${name}`;
+
+test("a fresh install wires the MCP server into .claude.json and the hooks and permissions into settings.json", (t) => {
+  const s = setup(t);
+  const r = run(s, ["install", "--config-dir", s.config]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^Claude Code config folder: ${s.config} \\(from --config-dir\\)`));
+  const settings = read(join(s.config, "settings.json"));
+  assert.deepEqual(settings.hooks, {
+    UserPromptSubmit: [{ hooks: [{ type: "command", command: nodeCmd(BIN, "recv"), timeout: 15 }] }],
+    SessionStart: [{ hooks: [{ type: "command", command: nodeCmd(BIN, "recv"), timeout: 15 }] }],
+    PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: nodeCmd(BIN, "guard"), timeout: 15 }] }],
+  });
+  assert.deepEqual(settings.permissions, { allow: [...NON_ADMIN_TOOL_IDS] });
+  const claudeJson = read(join(s.config, ".claude.json"));
+  assert.deepEqual(claudeJson.mcpServers, { "session-bridge": { type: "stdio", command: process.execPath, args: [BIN, "mcp"], env: {} } });
+  assert.equal(settings.mcpServers, undefined, "never in settings.json, where Claude Code ignores it");
+  assert.equal(statSync(join(s.config, "settings.json")).mode & 0o777, 0o600);
+});
+
+test("the config folder comes from --config-dir, else CLAUDE_CONFIG_DIR, else ~/.claude, and says so", (t) => {
+  const s = setup(t);
+  const viaEnv = run(s, ["install", "--dry-run"], { env: { CLAUDE_CONFIG_DIR: s.config } });
+  assert.match(viaEnv.stdout, new RegExp(`^Claude Code config folder: ${s.config} \\(from \\$CLAUDE_CONFIG_DIR\\)`));
+  assert.match(viaEnv.stdout, new RegExp(`${s.config}/\\.claude\\.json:`));
+  const byDefault = run(s, ["install", "--dry-run"]);
+  assert.match(byDefault.stdout, new RegExp(`^Claude Code config folder: ${s.home}/\\.claude \\(the default`));
+  assert.match(byDefault.stdout, new RegExp(`${s.home}/\\.claude\\.json:`), "beside the default folder, not inside it");
+});
+
+test("install keeps everything else, backs up first, and a second run leaves byte-identical files", (t) => {
+  const s = setup(t);
+  mkdirSync(s.config);
+  const userSettings = {
+    model: "opus",
+    hooks: {
+      UserPromptSubmit: [{ hooks: [{ type: "command", command: "/opt/my-session-bridge-wrapper hook recv" }] }],
+      PreToolUse: [{ matcher: "Edit", hooks: [{ type: "command", command: "echo session-bridge hook guard" }] }],
+      Stop: [{ hooks: [{ type: "command", command: "notify-send done" }] }],
+    },
+    permissions: { allow: ["Bash(ls:*)"], deny: ["Read(.env)"] },
+  };
+  writeFileSync(join(s.config, "settings.json"), JSON.stringify(userSettings, null, 4) + "\n", { mode: 0o644 });
+  writeFileSync(join(s.config, ".claude.json"), JSON.stringify({ numStartups: 3, mcpServers: { other: { type: "stdio", command: "x", args: [] } } }));
+  chmodSync(join(s.config, "settings.json"), 0o644);
+  assert.equal(run(s, ["install", "--config-dir", s.config]).status, 0);
+  const after = read(join(s.config, "settings.json"));
+  assert.equal(after.model, "opus");
+  assert.deepEqual(after.hooks.UserPromptSubmit[0], userSettings.hooks.UserPromptSubmit[0], "a look-alike command is someone else's");
+  assert.deepEqual(after.hooks.PreToolUse[0], userSettings.hooks.PreToolUse[0]);
+  assert.deepEqual(after.hooks.Stop, userSettings.hooks.Stop);
+  assert.deepEqual(after.permissions.deny, ["Read(.env)"]);
+  assert.deepEqual(after.permissions.allow, ["Bash(ls:*)", ...NON_ADMIN_TOOL_IDS]);
+  assert.match(readFileSync(join(s.config, "settings.json"), "utf8"), /\n {4}"model"/, "indentation kept");
+  assert.equal(statSync(join(s.config, "settings.json")).mode & 0o777, 0o644, "mode kept");
+  const claudeJson = read(join(s.config, ".claude.json"));
+  assert.equal(claudeJson.numStartups, 3);
+  assert.ok(claudeJson.mcpServers.other && claudeJson.mcpServers["session-bridge"]);
+  const backups = readdirSync(s.config).filter((f) => f.includes(".session-bridge-backup-"));
+  assert.equal(backups.length, 2, backups.join(", "));
+  assert.deepEqual(JSON.parse(readFileSync(join(s.config, backups.find((b) => b.startsWith("settings"))!), "utf8")), userSettings);
+
+  const bytes = [readFileSync(join(s.config, "settings.json")), readFileSync(join(s.config, ".claude.json"))];
+  const again = run(s, ["install", "--config-dir", s.config]);
+  assert.match(again.stdout, /already up to date/);
+  assert.match(again.stdout, /already registered/);
+  assert.deepEqual([readFileSync(join(s.config, "settings.json")), readFileSync(join(s.config, ".claude.json"))], bytes);
+  assert.equal(readdirSync(s.config).filter((f) => f.includes(".session-bridge-backup-")).length, 2, "no new backup when nothing changes");
+});
+
+test("moving the binary and re-running install updates the paths in place, without duplicates", (t) => {
+  const s = setup(t);
+  assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).status, 0);
+  const moved = join(s.home, "bin", "session-bridge.mjs");
+  mkdirSync(dirname(moved));
+  copyFileSync(BIN, moved);
+  const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake"], { bin: moved });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /~ hooks\.UserPromptSubmit/);
+  const text = readFileSync(join(s.config, "settings.json"), "utf8");
+  assert.ok(!text.includes(BIN), "no trace of the old path");
+  const hooks = read(join(s.config, "settings.json")).hooks;
+  for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks[event].length, 1, event);
+  assert.equal(hooks.Stop[0].hooks[0].command, nodeCmd(moved, "wait"));
+  assert.deepEqual(read(join(s.config, ".claude.json")).mcpServers["session-bridge"].args, [moved, "mcp"]);
+});
+
+test("invalid JSON is refused with the path and the parse error, and nothing is changed", (t) => {
+  const s = setup(t);
+  mkdirSync(s.config);
+  writeFileSync(join(s.config, "settings.json"), '{"hooks": {,}}');
+  writeFileSync(join(s.config, ".claude.json"), '{"ok": true}');
+  const r = run(s, ["install", "--config-dir", s.config]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`E_CONFIG: ${s.config}/settings\\.json is not valid JSON \\(.*\\); fix it by hand or restore a backup — nothing was changed`));
+  assert.equal(readFileSync(join(s.config, "settings.json"), "utf8"), '{"hooks": {,}}');
+  assert.equal(readFileSync(join(s.config, ".claude.json"), "utf8"), '{"ok": true}');
+  writeFileSync(join(s.config, "settings.json"), "{}");
+  writeFileSync(join(s.config, ".claude.json"), "[1,2]");
+  assert.match(run(s, ["install", "--config-dir", s.config]).stderr, /\.claude\.json does not hold a JSON object/);
+  assert.equal(readFileSync(join(s.config, "settings.json"), "utf8"), "{}");
+});
+
+test("--no-block-git leaves out the guard; a later plain install adds it back; --wake rewake adds the async Stop waiter", (t) => {
+  const s = setup(t);
+  run(s, ["install", "--config-dir", s.config, "--no-block-git"]);
+  assert.equal(read(join(s.config, "settings.json")).hooks.PreToolUse, undefined);
+  run(s, ["install", "--config-dir", s.config]);
+  assert.equal(read(join(s.config, "settings.json")).hooks.PreToolUse[0].hooks[0].command, nodeCmd(BIN, "guard"));
+  const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--autosend"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(read(join(s.config, "settings.json")).hooks.Stop, [
+    { hooks: [{ type: "command", command: nodeCmd(BIN, "send"), timeout: 15 }] },
+    { hooks: [{ type: "command", command: nodeCmd(BIN, "wait"), timeout: 86400, asyncRewake: true }] },
+  ]);
+  const bad = run(s, ["install", "--config-dir", s.config, "--wake", "tmux"]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--wake takes "rewake" \(got "tmux"\)/);
+});
+
+test("--dry-run prints the exact changes and touches nothing", (t) => {
+  const s = setup(t);
+  const r = run(s, ["install", "--config-dir", s.config, "--dry-run"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes(`+ hooks.UserPromptSubmit: {"type":"command","command":"${nodeCmd(BIN, "recv")}","timeout":15}`));
+  assert.ok(r.stdout.includes(`+ hooks.PreToolUse[matcher Bash]: {"type":"command","command":"${nodeCmd(BIN, "guard")}","timeout":15}`));
+  assert.ok(r.stdout.includes('+ permissions.allow: "mcp__session-bridge__bridge_send"'));
+  assert.ok(r.stdout.includes(`+ mcpServers.session-bridge: {"type":"stdio","command":"${process.execPath}","args":["${BIN}","mcp"],"env":{}}`));
+  assert.match(r.stdout, /dry run: nothing was changed/);
+  assert.equal(existsSync(s.config), false);
+});
+
+test("uninstall removes exactly what install added", (t) => {
+  const s = setup(t);
+  mkdirSync(s.config);
+  const original = { theme: "dark", hooks: { Stop: [{ hooks: [{ type: "command", command: "notify-send done" }] }] }, permissions: { allow: ["Bash(ls:*)"] } };
+  writeFileSync(join(s.config, "settings.json"), JSON.stringify(original, null, 2) + "\n");
+  writeFileSync(join(s.config, ".claude.json"), JSON.stringify({ numStartups: 1 }, null, 2) + "\n");
+  run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]);
+  const r = run(s, ["uninstall", "--config-dir", s.config]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /- hooks\.Stop: .*hook wait/);
+  // Exactly restored; the one difference is formatting-level: an emptied "mcpServers" object
+  // stays (as `claude mcp remove` leaves it).
+  assert.equal(readFileSync(join(s.config, "settings.json"), "utf8"), JSON.stringify(original, null, 2) + "\n");
+  assert.deepEqual(read(join(s.config, ".claude.json")), { numStartups: 1, mcpServers: {} });
+  const twice = run(s, ["uninstall", "--config-dir", s.config]);
+  assert.match(twice.stdout, /already up to date/);
+  assert.match(twice.stdout, /no MCP server of ours registered/);
+});
+
+test("with claude on PATH, install registers through `claude mcp add-json` and `claude mcp list` shows it connected; uninstall removes it", (t) => {
+  const s = setup(t);
+  const r = run(s, ["install", "--config-dir", s.config], { withClaude: true });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /registered MCP server "session-bridge" with `.*claude mcp add-json --scope user`/);
+  const env = cleanEnv({ HOME: s.home, CLAUDE_CONFIG_DIR: s.config, BRIDGE_ROOT: s.root, PATH: `${CLAUDE_BIN_DIR}:${NO_CLAUDE_PATH}` });
+  const list = spawnSync(join(CLAUDE_BIN_DIR, "claude"), ["mcp", "list"], { env, encoding: "utf8", timeout: 60_000 });
+  assert.match(list.stdout, new RegExp(`session-bridge: ${process.execPath} ${BIN} mcp - ✔ Connected`), list.stdout + list.stderr);
+  assert.equal(run(s, ["install", "--config-dir", s.config], { withClaude: true }).stdout.includes("already registered"), true);
+  const un = run(s, ["uninstall", "--config-dir", s.config], { withClaude: true });
+  assert.equal(un.status, 0, un.stderr);
+  const after = spawnSync(join(CLAUDE_BIN_DIR, "claude"), ["mcp", "list"], { env, encoding: "utf8", timeout: 60_000 });
+  assert.doesNotMatch(after.stdout, /session-bridge/);
+});

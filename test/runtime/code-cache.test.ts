@@ -1,0 +1,67 @@
+// The hooks keep V8's compiled code of their bundles under <root>/cache (src/runtime/code-cache.ts):
+// written once, private, never trusted when damaged, and never a reason to create a root.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BIN } from "../helpers/bin.ts";
+import { cleanEnv, makeRoot } from "../helpers/cli.ts";
+
+const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
+
+function guard(root: string, bridged = true) {
+  const env = cleanEnv({ BRIDGE_ROOT: root, ...(bridged && { BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" }) });
+  const r = spawnSync(process.execPath, [BIN, "hook", "guard"], { env, input: push, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return r;
+}
+
+const caches = (root: string) => (existsSync(join(root, "cache")) ? readdirSync(join(root, "cache")) : []);
+
+test("a bridged hook writes its bundle's code cache once, privately, and keeps using it", (t) => {
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  assert.match(guard(root).stdout, /"permissionDecision":"deny"/);
+  const [file, ...more] = caches(root);
+  assert.match(file ?? "", /^bundle-hook-guard-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.v8cache$/);
+  assert.deepEqual(more, []);
+  assert.equal(statSync(join(root, "cache")).mode & 0o777, 0o700);
+  assert.equal(statSync(join(root, "cache", file!)).mode & 0o777, 0o600);
+  const written = statSync(join(root, "cache", file!)).mtimeMs;
+  assert.match(guard(root).stdout, /"permissionDecision":"deny"/);
+  assert.equal(statSync(join(root, "cache", file!)).mtimeMs, written, "an accepted cache is not rewritten");
+});
+
+test("a damaged code cache is never run: the guard still denies, and the cache is rewritten", (t) => {
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  guard(root);
+  const file = join(root, "cache", caches(root)[0]!);
+  const good = readFileSync(file);
+  // One copy damaged deep in V8's payload, past the headers V8 checks: V8 alone would run it.
+  const bad = Buffer.from(good);
+  for (let i = 4000; i < 4100; i++) bad[i] = bad[i]! ^ 0xff;
+  writeFileSync(file, bad);
+  const r = guard(root);
+  assert.match(r.stdout, /"permissionDecision":"deny"/);
+  assert.equal(r.stderr, "");
+  assert.notDeepEqual(readFileSync(file), bad, "rewritten from a fresh compile");
+  // Cut short: the same.
+  writeFileSync(file, good.subarray(0, 1000));
+  assert.match(guard(root).stdout, /"permissionDecision":"deny"/);
+  assert.ok(readFileSync(file).length > 1000, "rewritten whole");
+  // And the rewritten one is accepted, so left alone.
+  const written = statSync(file).mtimeMs;
+  guard(root);
+  assert.equal(statSync(file).mtimeMs, written);
+});
+
+test("no bridge root, no cache: a hook never creates the root for it; an unbridged hook touches nothing", (t) => {
+  const root = makeRoot(t);
+  guard(root);
+  assert.equal(existsSync(root), false);
+  mkdirSync(root, { mode: 0o700 });
+  guard(root, false);
+  assert.deepEqual(readdirSync(root), []);
+});
