@@ -19,11 +19,11 @@ import { daemonWakes, hasTmux, rewakes } from "./wake.mjs";
 import { daemonMemory, mcpMemory } from "./memory.mjs";
 
 const args = process.argv.slice(2);
-const valueOf = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const rounds = Number(valueOf("--rounds", process.env.BENCH_ROUNDS ?? "21"));
-const only = valueOf("--only", "startup,bus,wake,memory").split(",");
+const optionValue = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const rounds = Number(optionValue("--rounds", process.env.BENCH_ROUNDS ?? "21"));
+const only = optionValue("--only", "startup,bus,wake,memory").split(",");
 const withClean = !args.includes("--no-clean");
-const caseWords = valueOf("--cases", "").split(",").filter(Boolean);
+const caseWords = optionValue("--cases", "").split(",").filter(Boolean);
 const BUDGET = { unbridged: 1.1, guard: 1.15, recv: 1.25 };
 const say = (line) => process.stderr.write(line + "\n");
 

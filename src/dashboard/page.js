@@ -122,7 +122,7 @@
         // Not JSON: a refusal before the action ran (token, Host, origin); its text says why.
       }
       if (res.ok && answer) notify(answer.text, "ok");
-      else notify(answer && answer.error ? `${answer.error.code}: ${answer.error.message}` : `refused (${res.status}): ${text.trim()}`, "error");
+      else notify(answer?.error ? `${answer.error.code}: ${answer.error.message}` : `refused (${res.status}): ${text.trim()}`, "error");
     } catch (err) {
       notify(`the request failed: ${err.message}`, "error");
     } finally {

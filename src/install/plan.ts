@@ -79,7 +79,7 @@ export function ourHookName(command: unknown): HookName | undefined {
     return undefined;
   }
   const call = isBridgeInvocation(words);
-  if (!call || call.rest.length !== 2 || call.rest[0] !== "hook" || !HOOK_NAMES.includes(call.rest[1]!)) return undefined;
+  if (call?.rest.length !== 2 || call.rest[0] !== "hook" || !HOOK_NAMES.includes(call.rest[1]!)) return undefined;
   return call.rest[1] as HookName;
 }
 

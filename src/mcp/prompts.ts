@@ -71,7 +71,7 @@ const PROMPTS: readonly PromptDef[] = [
     run(ctx, args) {
       const { project, role } = target(ctx, args.role);
       const update = setRoleMode(ctx.root, project, role, (args.mode ?? "") as Mode);
-      return `${describeUpdate(update)}\n${describeRoleNow(ctx, project, role, update)}`;
+      return `${describeUpdate(update)}\n${describeRoleNow(project, role, update)}`;
     },
   },
   {
@@ -89,7 +89,7 @@ const PROMPTS: readonly PromptDef[] = [
       const { project, role } = target(ctx, args.role);
       const patch = assignments([args.setting, args.setting2, args.setting3, args.setting4], Object.keys(ROLE_KEYS));
       const update = configureRole(ctx.root, project, role, patch);
-      return `${describeUpdate(update)}\n${describeRoleNow(ctx, project, role, update)}`;
+      return `${describeUpdate(update)}\n${describeRoleNow(project, role, update)}`;
     },
   },
   {
@@ -104,7 +104,7 @@ const PROMPTS: readonly PromptDef[] = [
       if (!args.role) return describeUpdate(updateGlobal(ctx.root, { driver: args.driver }));
       const { project, role } = target(ctx, args.role);
       const update = configureRole(ctx.root, project, role, { driver: args.driver });
-      return `${describeUpdate(update)}\n${describeRoleNow(ctx, project, role, update)}`;
+      return `${describeUpdate(update)}\n${describeRoleNow(project, role, update)}`;
     },
   },
   {

@@ -126,7 +126,7 @@ export function describeConfig(ctx: McpContext, project: string | undefined): st
   return lines.join("\n");
 }
 
-export function describeRoleNow(ctx: McpContext, project: string, role: string, update: SettingsUpdate): string {
+export function describeRoleNow(project: string, role: string, update: SettingsUpdate): string {
   const e = effectiveRole(update.settings, project, role);
   return `role ${role} of project ${project} now: wake-ups ${e.auto ? "automatic" : "off (manual)"} — ${e.why}; driver ${e.driver}`;
 }
@@ -155,7 +155,7 @@ const mode: ToolDef = {
     const project = needProject(ctx, args.project);
     const role = args.role as string;
     const update = setRoleMode(ctx.root, project, role, args.mode as Mode);
-    return ok(`${describeUpdate(update)}\n${describeRoleNow(ctx, project, role, update)}`);
+    return ok(`${describeUpdate(update)}\n${describeRoleNow(project, role, update)}`);
   },
 };
 
@@ -169,7 +169,7 @@ const set: ToolDef = {
     const { project: p, role, ...patch } = args;
     const project = needProject(ctx, p);
     const update = configureRole(ctx.root, project, role as string, patch);
-    return ok(`${describeUpdate(update)}\n${describeRoleNow(ctx, project, role as string, update)}`);
+    return ok(`${describeUpdate(update)}\n${describeRoleNow(project, role as string, update)}`);
   },
 };
 

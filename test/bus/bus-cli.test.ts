@@ -12,11 +12,11 @@ test("send then recv delivers once and prints the message", (t) => {
   assert.equal(bridge(["recv"], shop(root, "frontend")).status, 0); // frontend joins
   const sent = bridge(["send", "frontend", "GET /users now returns {id,name,email}"], shop(root, "backend"));
   assert.equal(sent.status, 0, sent.stderr);
-  assert.match(sent.stdout, /^sent m\w+ \(chain c\w+ hop 0\)\n  frontend: queued; no live session/);
+  assert.match(sent.stdout, /^sent m\w+ \(chain c\w+ hop 0\)\n {2}frontend: queued; no live session/);
 
   const got = bridge(["recv"], shop(root, "frontend"));
   assert.equal(got.status, 0, got.stderr);
-  assert.match(got.stdout, /── m\w+ from backend to frontend · .* · chain c\w+ hop 0\n  GET \/users now returns \{id,name,email\}\n/);
+  assert.match(got.stdout, /── m\w+ from backend to frontend · .* · chain c\w+ hop 0\n {2}GET \/users now returns \{id,name,email\}\n/);
 
   const again = bridge(["recv"], shop(root, "frontend"));
   assert.equal(again.stdout, "");
@@ -230,7 +230,7 @@ test("tail shows the last N with read marks; --follow prints new messages as the
   bridge(["recv"], shop(root, "web"));
   bridge(["send", "web", "msg 4"], shop(root, "api"));
   const last2 = bridge(["tail", "2"], shop(root, "web")).stdout;
-  assert.match(last2, /· read\n  msg 3\n── .* · unread\n  msg 4\n$/);
+  assert.match(last2, /· read\n {2}msg 3\n── .* · unread\n {2}msg 4\n$/);
   assert.doesNotMatch(last2, /msg 2/);
 
   const follow = bridgeAsync(["tail", "1", "--follow"], shop(root, "web"));

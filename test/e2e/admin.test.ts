@@ -55,7 +55,7 @@ test("admin gate: a non-admin session is refused by the tool, the prompt and the
   assertOk(r);
   assert.equal(r.json?.result, "Automation is now off.");
   const applied = lastUserText(turns("lead")[0]!);
-  assert.match(applied, /\[session-bridge \/automation\] the user ran this command; session-bridge applied it:\nchanged:\n  enabled: true → false\n/);
+  assert.match(applied, /\[session-bridge \/automation\] the user ran this command; session-bridge applied it:\nchanged:\n {2}enabled: true → false\n/);
   assert.match(applied, /<command-name>\/mcp__session-bridge__automation<\/command-name>\n<command-args>off<\/command-args>/);
   assert.equal(readJson(config).enabled, false);
   assert.equal(spawnerStatus(human).settings.enabled, false);

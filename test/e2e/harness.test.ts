@@ -14,7 +14,6 @@ import {
   lastUserText,
   offeredTools,
   reply,
-  requestText,
   startModelServer,
   systemMessages,
   toolResults,

@@ -66,7 +66,7 @@ test("headless ping-pong: backend sends, frontend's prompt carries it and replie
   const backendChain = readJson(join(roleDir(root, "shop", "backend"), "chain.json"));
   assert.deepEqual({ chain: backendChain.chain, hop: backendChain.hop, source: backendChain.source }, { chain: ping!.chain, hop: 0, source: "human" });
   assert.match(queued!.text, new RegExp(`^sent ${ping!.id} to frontend \\(chain ${ping!.chain} hop 0\\)\\n  frontend: queued; no live session holds this role now`));
-  assert.match(bridgeOk(backend, ["status", ping!.id]), /^  frontend: queued$/m);
+  assert.match(bridgeOk(backend, ["status", ping!.id]), /^ {2}frontend: queued$/m);
 
   // 2. frontend's next prompt: `hook recv` puts the message in the model request; it replies.
   server.script("frontend", (req, { turn }) => {

@@ -81,7 +81,10 @@ test("the step is chosen by counting assistant messages, so a retried request ge
 
 test("side requests (no tools) get a plain or schema-shaped answer and never consume steps", async (t) => {
   const seen: number[] = [];
-  const { server } = await serve(t, { script: (_req, info) => (seen.push(info.call), reply(`turn call ${info.call}`)) });
+  const { server } = await serve(t, { script: (_req, info) => {
+    seen.push(info.call);
+    return reply(`turn call ${info.call}`);
+  } });
   const side = await post(`${server.url}/v1/messages`, { model: "m", stream: true, messages: [{ role: "user", content: "title?" }] });
   assert.equal(side.events.find((e) => e.data.delta?.type === "text_delta")?.data.delta.text, "e2e side answer");
   const schema = { type: "object", properties: { title: { type: "string" }, n: { type: "integer" } }, required: ["title"] };

@@ -27,6 +27,6 @@ test("a missing or unknown hook name exits 1 (never 2, which would block the pro
 test("the main usage lists the hook commands", () => {
   const r = spawnSync(process.execPath, [BIN, "--help"], { encoding: "utf8" });
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /^  hook recv +UserPromptSubmit\/SessionStart/m);
-  assert.match(r.stdout, /^  hook wait +Stop with asyncRewake/m);
+  assert.match(r.stdout, /^ {2}hook recv +UserPromptSubmit\/SessionStart/m);
+  assert.match(r.stdout, /^ {2}hook wait +Stop with asyncRewake/m);
 });

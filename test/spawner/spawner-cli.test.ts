@@ -45,7 +45,7 @@ test("spawner on: what changed, the default-off roles, and whether a daemon will
     "",
   ].join("\n"));
   assert.match(ok(box, ["spawner", "on"]), /^no change: the settings already were so\n/);
-  assert.match(ok(box, ["spawner", "on", "shop", "infra"]), /changed:\n  projects\.shop\.roles\.infra\.mode: \(unset\) → "auto"\nnote: shop\/infra: automatic via tmux \(auto by name/);
+  assert.match(ok(box, ["spawner", "on", "shop", "infra"]), /changed:\n {2}projects\.shop\.roles\.infra\.mode: \(unset\) → "auto"\nnote: shop\/infra: automatic via tmux \(auto by name/);
   assert.deepEqual(config(box), { enabled: true, defaultMode: "auto", projects: { shop: { roles: { infra: { mode: "auto" } } } } });
   const json = JSON.parse(ok(box, ["spawner", "on", "shop", "--json"]));
   assert.deepEqual(json.changes, ['projects.shop.mode: (unset) → "auto"']);
@@ -82,7 +82,7 @@ test("spawner config: lists the global settings; sets typed values; rejects bad 
   const list = ok(box, ["spawner", "config"]);
   assert.match(list, /^enabled = false\ndefaultMode = "manual"\ndriver = "tmux"\nmaxHops = 6\nrateLimitPerMinute = 12\ncooldownSeconds = 10\n/);
   assert.match(list, /defaultOffRoles = \["infra","qa"\]/);
-  assert.match(ok(box, ["spawner", "config", "maxHops=3", "defaultOffRoles=infra,qa,prod", "cooldownSeconds=2.5"]), /cooldownSeconds: 10 → 2.5\n  defaultOffRoles: \["infra","qa"\] → \["infra","qa","prod"\]\n  maxHops: 6 → 3/);
+  assert.match(ok(box, ["spawner", "config", "maxHops=3", "defaultOffRoles=infra,qa,prod", "cooldownSeconds=2.5"]), /cooldownSeconds: 10 → 2.5\n {2}defaultOffRoles: \["infra","qa"\] → \["infra","qa","prod"\]\n {2}maxHops: 6 → 3/);
   assert.match(ok(box, ["spawner", "config", "maxHops="]), /maxHops: 3 → 6/);
   const zero = cli(box, ["spawner", "config", "maxHops=0"]);
   assert.equal(zero.status, 1);
@@ -117,7 +117,7 @@ test("spawner status: per role mode, driver, target and why not woken; a broken 
   const text = ok(box, ["spawner", "status"]);
   assert.match(text, /^daemon: not running \(start it with `session-bridge spawner run`\)\nautomation: on; default mode auto; driver tmux; maxHops 6; rateLimitPerMinute 12; cooldownSeconds 10; default-off roles: infra, qa\n/);
   assert.match(text, /\nshop\/api: auto via spawn → no cwd: session-bridge spawner set shop api cwd=PATH \(configured, not joined yet\)\n/);
-  assert.match(text, /\nshop\/infra: manual via tmux → no live session\n  not woken: "infra" is a default-off role; opt it in by name: session-bridge spawner on shop infra\n  unread: 1\n/);
+  assert.match(text, /\nshop\/infra: manual via tmux → no live session\n {2}not woken: "infra" is a default-off role; opt it in by name: session-bridge spawner on shop infra\n {2}unread: 1\n/);
   assert.match(text, /\nshop\/web: auto via tmux → no live session\n/);
   const json = JSON.parse(ok(box, ["spawner", "status", "--json"]));
   assert.deepEqual(Object.keys(json), ["root", "daemon", "settings", "roles"]);

@@ -43,7 +43,7 @@ test("daemon: out of the box nothing is woken, and the log and status say how to
     const refusal = await waitForLog(box, "the refusal", (e) => e.event === "refused" && e.role === "backend");
     assert.equal(refusal.code, "off");
     assert.match(refusal.msg, /automation is off.*session-bridge spawner on/);
-    assert.match(ok(box, ["spawner", "status"]), /shop\/backend: manual via spawn → claude -p in .*\n  not woken: automation is off/);
+    assert.match(ok(box, ["spawner", "status"]), /shop\/backend: manual via spawn → claude -p in .*\n {2}not woken: automation is off/);
     assert.equal(runs(log).length, 0);
   });
 });

@@ -159,7 +159,7 @@ test("tmux: a dead pane or a missing target pane is never typed into, and status
   send(r.box, "shop", "web", "backend", "anyone there?");
   const gone = await waitForLog(r.box, "the refusal", (e) => e.role === "backend" && e.code === "no-target");
   assert.match(gone.msg, /no live Claude Code session holds shop\/backend/);
-  assert.match(ok(r.box, ["spawner", "status"]), /shop\/backend: auto via tmux → no live session\n  not woken: no-target/);
+  assert.match(ok(r.box, ["spawner", "status"]), /shop\/backend: auto via tmux → no live session\n {2}not woken: no-target/);
 
   ok(r.box, ["spawner", "set", "shop", "web", "tmuxTarget=%99"]);
   send(r.box, "shop", "backend", "web", "hello");
