@@ -77,10 +77,17 @@ function lazyBundlesPlugin(found) {
         const file = join(args.resolveDir, args.path);
         const name = LAZY_NAMES[relative(join(root, "src"), file)];
         if (name === undefined) {
-          return { errors: [{ text: `import("${args.path}") in ${relative(root, args.importer)}: not a lazily loaded module of LAZY_NAMES (each becomes an embedded bundle)` }] };
+          return {
+            errors: [
+              {
+                text: `import("${args.path}") in ${relative(root, args.importer)}: not a lazily loaded module of LAZY_NAMES (each becomes an embedded bundle)`,
+              },
+            ],
+          };
         }
         const previous = found.get(name);
-        if (previous && previous !== file) return { errors: [{ text: `two lazily loaded modules are named "${name}": ${previous} and ${file}` }] };
+        if (previous && previous !== file)
+          return { errors: [{ text: `two lazily loaded modules are named "${name}": ${previous} and ${file}` }] };
         found.set(name, file);
         return { path: name, namespace: "lazy-bundle" };
       });
@@ -110,7 +117,9 @@ function assertOnlyNodeImports(metafile, what) {
     for (const imp of out.imports ?? []) {
       if (!imp.external) continue;
       if (!imp.path.startsWith("node:")) {
-        throw new Error(`${what} (${file}) imports "${imp.path}": only node: built-ins may stay external; bundle it or use the node: prefix`);
+        throw new Error(
+          `${what} (${file}) imports "${imp.path}": only node: built-ins may stay external; bundle it or use the node: prefix`,
+        );
       }
     }
   }
@@ -127,7 +136,13 @@ function makeTrailer(bundles) {
     const hash = sha(code).slice(0, 16);
     if (stored(name) === "deflated") {
       // Base64 has no "*": nothing to escape.
-      parts.push({ name, hash, z: true, cache: cached(name), text: bundleHeader(name, buildId) + deflateRawSync(code, { level: 9 }).toString("base64") + "\n" });
+      parts.push({
+        name,
+        hash,
+        z: true,
+        cache: cached(name),
+        text: bundleHeader(name, buildId) + deflateRawSync(code, { level: 9 }).toString("base64") + "\n",
+      });
       continue;
     }
     // A "*/" inside the comment would end it: each is stored as "*" esc "/", with an `esc` that
@@ -141,7 +156,14 @@ function makeTrailer(bundles) {
   let before = 0;
   for (const part of [...parts].reverse()) {
     before += part.text.length;
-    index.bundles[part.name] = { before, bytes: part.text.length, hash: part.hash, ...(part.esc && { esc: part.esc }), ...(part.z && { z: true }), ...(part.cache && { cache: true }) };
+    index.bundles[part.name] = {
+      before,
+      bytes: part.text.length,
+      hash: part.hash,
+      ...(part.esc && { esc: part.esc }),
+      ...(part.z && { z: true }),
+      ...(part.cache && { cache: true }),
+    };
   }
   index.bundles = Object.fromEntries(parts.map((p) => [p.name, index.bundles[p.name]]));
   return { buildId, text: TRAILER_HEAD + parts.map((p) => p.text).join("") + JSON.stringify(index) + `\n${INDEX_TAIL}\n` };
@@ -153,13 +175,16 @@ function listTests(dir) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) found.push(...listTests(path));
     // Test files and the TypeScript fixtures they run as child processes (test/fixtures/*.ts).
-    else if (entry.name.endsWith(".test.ts") || (dir.includes("/fixtures") && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))) found.push(path);
+    else if (entry.name.endsWith(".test.ts") || (dir.includes("/fixtures") && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")))
+      found.push(path);
   }
   return found;
 }
 
 function listFixtures(dir) {
-  return readdirSync(dir).filter((n) => n.endsWith(".ts")).map((n) => join(dir, n));
+  return readdirSync(dir)
+    .filter((n) => n.endsWith(".ts"))
+    .map((n) => join(dir, n));
 }
 
 mkdirSync(join(root, "dist"), { recursive: true });
@@ -174,7 +199,10 @@ const entry = await buildCjs(join(root, "src/main.ts"), "the entry (src/main.ts)
 const names = [...lazy.keys()].sort();
 const bundles = await Promise.all([
   ...names.map(async (name) => [name, await buildCjs(lazy.get(name), `bundle "${name}"`, MINIFY)]),
-  (async () => [SDK_BUNDLE, await buildCjs(join(root, "src/mcp/sdk.ts"), "embedded MCP SDK", { minify: true, plugins: [noAjvPlugin, pureSchemasPlugin] })])(),
+  (async () => [
+    SDK_BUNDLE,
+    await buildCjs(join(root, "src/mcp/sdk.ts"), "embedded MCP SDK", { minify: true, plugins: [noAjvPlugin, pureSchemasPlugin] }),
+  ])(),
 ]);
 const trailer = makeTrailer(bundles);
 
@@ -225,5 +253,6 @@ if (withBench) {
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
 const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}${stored(name) === "deflated" ? " (deflated)" : ""}`).join(", ");
 process.stderr.write(
-  `built dist/session-bridge.mjs (${kb(Buffer.byteLength(mjs))}: entry ${kb(entry.length)}, embedded ${sizes})` + (withTests ? " and tests\n" : "\n"),
+  `built dist/session-bridge.mjs (${kb(Buffer.byteLength(mjs))}: entry ${kb(entry.length)}, embedded ${sizes})` +
+    (withTests ? " and tests\n" : "\n"),
 );

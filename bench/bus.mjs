@@ -8,7 +8,10 @@ const WORKER = join(REPO, "dist/bench/send-worker.mjs");
 
 function runWorker(root, from, count) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, root, "bench", from, "sink", String(count)], { stdio: ["ignore", "pipe", "inherit"], env: envFor("inherited") });
+    const child = spawn(process.execPath, [WORKER, root, "bench", from, "sink", String(count)], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: envFor("inherited"),
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`send worker exited ${code}`))));
@@ -16,7 +19,11 @@ function runWorker(root, from, count) {
 }
 
 function drain(root) {
-  const r = spawnSync(process.execPath, [MJS, "recv", "--json"], { env: envFor("inherited", { BRIDGE_ROOT: root, BRIDGE_PROJECT: "bench", BRIDGE_ROLE: "sink" }), encoding: "utf8", maxBuffer: 1 << 30 });
+  const r = spawnSync(process.execPath, [MJS, "recv", "--json"], {
+    env: envFor("inherited", { BRIDGE_ROOT: root, BRIDGE_PROJECT: "bench", BRIDGE_ROLE: "sink" }),
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
   if (r.status !== 0) throw new Error(`recv failed: ${r.stderr}`);
   return JSON.parse(r.stdout).messages.map((m) => m.id);
 }
@@ -37,7 +44,10 @@ export async function throughput(perWriter1, perWriter4) {
   const results = await Promise.all([1, 2, 3, 4].map((n) => runWorker(four, `w${n}`, perWriter4)));
   const wallMs = performance.now() - started;
   const sent4 = results.reduce((n, r) => n + r.sent, 0);
-  const fourOk = exactlyOnce(results.flatMap((r) => r.ids), drain(four));
+  const fourOk = exactlyOnce(
+    results.flatMap((r) => r.ids),
+    drain(four),
+  );
   return {
     one: { perSecond: (single.sent / single.ms) * 1000, sent: single.sent, exactlyOnce: singleOk },
     four: { perSecond: (sent4 / wallMs) * 1000, sent: sent4, exactlyOnce: fourOk },

@@ -115,7 +115,8 @@ export function memoryOf(pid) {
 export function machine() {
   const cpu = cpus();
   let os = `${process.platform} ${release()}`;
-  if (existsSync("/etc/os-release")) os = (readFileSync("/etc/os-release", "utf8").match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? "Linux") + `, kernel ${release()}`;
+  if (existsSync("/etc/os-release"))
+    os = (readFileSync("/etc/os-release", "utf8").match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? "Linux") + `, kernel ${release()}`;
   return { cpus: cpu.length, cpu: cpu[0]?.model.trim() ?? "?", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, os };
 }
 

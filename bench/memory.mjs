@@ -17,7 +17,11 @@ export async function mcpMemory(artifact) {
   const send = (m) => child.stdin.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n");
   const answered = (id) => () => out.split("\n").some((l) => l.startsWith("{") && JSON.parse(l).id === id);
   try {
-    send({ id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "0" } } });
+    send({
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "0" } },
+    });
     send({ method: "notifications/initialized" });
     send({ id: 2, method: "tools/list" });
     await until("tools/list", answered(2));

@@ -27,7 +27,11 @@ const caseWords = optionValue("--cases", "").split(",").filter(Boolean);
 const BUDGET = { unbridged: 1.1, guard: 1.15, recv: 1.25 };
 const say = (line) => process.stderr.write(line + "\n");
 
-for (const [file, how] of [[MJS, "node build.mjs"], [SEA, "node scripts/build-sea.mjs"], [join(REPO, "dist/bench/send-worker.mjs"), "node build.mjs --bench"]]) {
+for (const [file, how] of [
+  [MJS, "node build.mjs"],
+  [SEA, "node scripts/build-sea.mjs"],
+  [join(REPO, "dist/bench/send-worker.mjs"), "node build.mjs --bench"],
+]) {
   if (!existsSync(file)) {
     say(`bench: ${file} is missing; run \`${how}\` (npm run bench builds everything)`);
     process.exit(2);
@@ -44,9 +48,12 @@ if (only.includes("startup")) {
   const seeded = seedHookRoot();
   const build = (mode) => [
     { name: NODE_BASELINE, argv: [process.execPath, "-e", "0"], env: envFor(mode) },
-    ...[...hookCases(MJS, ".mjs", mode, seeded), ...hookCases(SEA, "SEA", mode, seeded), ...mcpCases(MJS, ".mjs", mode, 1.6), ...mcpCases(SEA, "SEA", mode, 1.35)].filter(
-      (c) => caseWords.length === 0 || caseWords.some((w) => c.name.includes(w)),
-    ),
+    ...[
+      ...hookCases(MJS, ".mjs", mode, seeded),
+      ...hookCases(SEA, "SEA", mode, seeded),
+      ...mcpCases(MJS, ".mjs", mode, 1.6),
+      ...mcpCases(SEA, "SEA", mode, 1.35),
+    ].filter((c) => caseWords.length === 0 || caseWords.some((w) => c.name.includes(w))),
   ];
   const modes = withClean ? ["inherited", "clean"] : ["inherited"];
   const results = {};
@@ -65,25 +72,70 @@ if (only.includes("startup")) {
     const baseline = results[mode].samples.get(NODE_BASELINE);
     return median(runs.map((ms, round) => ms / baseline[round]));
   };
-  row({ section: "startup", name: NODE_BASELINE, value: base, unit: "ms", ...(withClean && { clean: results.clean.base }), detail: "the baseline every ratio divides by" });
+  row({
+    section: "startup",
+    name: NODE_BASELINE,
+    value: base,
+    unit: "ms",
+    ...(withClean && { clean: results.clean.base }),
+    detail: "the baseline every ratio divides by",
+  });
   for (const c of cases.slice(1)) {
     const budget = c.group === "mcp" ? c.budget : BUDGET[c.group];
-    row({ section: "startup", name: c.name, value: ratio("inherited", c.name), unit: "×", ...(withClean && { clean: ratio("clean", c.name) }), budget, detail: `${median(samples.get(c.name)).toFixed(1)} ms vs ${base.toFixed(1)} ms` });
+    row({
+      section: "startup",
+      name: c.name,
+      value: ratio("inherited", c.name),
+      unit: "×",
+      ...(withClean && { clean: ratio("clean", c.name) }),
+      budget,
+      detail: `${median(samples.get(c.name)).toFixed(1)} ms vs ${base.toFixed(1)} ms`,
+    });
   }
   for (const label of [".mjs", "SEA"]) {
     if (!samples.has(`${label} hook recv, 0 unread, no history`) || !samples.has(`${label} hook recv, 0 unread, 100,000 old`)) continue;
-    const flat = median(samples.get(`${label} hook recv, 0 unread, 100,000 old`)) / median(samples.get(`${label} hook recv, 0 unread, no history`));
-    row({ section: "startup", name: `${label} hook recv: 100,000 old ÷ no history (flat)`, value: flat, unit: "×", budget: 1.05, detail: "the cursor is a byte offset: history is never read" });
+    const flat =
+      median(samples.get(`${label} hook recv, 0 unread, 100,000 old`)) / median(samples.get(`${label} hook recv, 0 unread, no history`));
+    row({
+      section: "startup",
+      name: `${label} hook recv: 100,000 old ÷ no history (flat)`,
+      value: flat,
+      unit: "×",
+      budget: 1.05,
+      detail: "the cursor is a byte offset: history is never read",
+    });
   }
 }
 
 if (only.includes("bus")) {
   say("bench: send throughput");
   const tp = await throughput(20_000, 10_000);
-  row({ section: "bus", name: "send throughput, 1 writer", value: tp.one.perSecond, unit: "msg/s", budget: 5000, atLeast: true, detail: `${tp.one.sent} messages` });
-  row({ section: "bus", name: "send throughput, 4 writers (total)", value: tp.four.perSecond, unit: "msg/s", detail: `${tp.four.sent} messages into one inbox` });
+  row({
+    section: "bus",
+    name: "send throughput, 1 writer",
+    value: tp.one.perSecond,
+    unit: "msg/s",
+    budget: 5000,
+    atLeast: true,
+    detail: `${tp.one.sent} messages`,
+  });
+  row({
+    section: "bus",
+    name: "send throughput, 4 writers (total)",
+    value: tp.four.perSecond,
+    unit: "msg/s",
+    detail: `${tp.four.sent} messages into one inbox`,
+  });
   const once = tp.one.exactlyOnce && tp.four.exactlyOnce;
-  row({ section: "bus", name: "every message received exactly once (1 and 4 writers)", value: once ? 1 : 0, unit: "", budget: 1, atLeast: true, detail: "every sent id received once, none extra, none lost" });
+  row({
+    section: "bus",
+    name: "every message received exactly once (1 and 4 writers)",
+    value: once ? 1 : 0,
+    unit: "",
+    budget: 1,
+    atLeast: true,
+    detail: "every sent id received once, none extra, none lost",
+  });
 }
 
 if (only.includes("wake")) {
@@ -92,43 +144,108 @@ if (only.includes("wake")) {
   for (const driver of drivers) {
     say(`bench: wake latency, ${driver} driver through spawner run`);
     const w = await daemonWakes(driver, 40);
-    row({ section: "wake", name: `append → ${driver} driver invoked, p50`, value: w.p50, unit: "ms", budget: 50, detail: `${w.n} wakes through the daemon, max ${w.max.toFixed(1)} ms` });
-    row({ section: "wake", name: `append → ${driver} driver invoked, p95`, value: w.p95, unit: "ms", budget: 250, detail: `${w.n} wakes through the daemon` });
+    row({
+      section: "wake",
+      name: `append → ${driver} driver invoked, p50`,
+      value: w.p50,
+      unit: "ms",
+      budget: 50,
+      detail: `${w.n} wakes through the daemon, max ${w.max.toFixed(1)} ms`,
+    });
+    row({
+      section: "wake",
+      name: `append → ${driver} driver invoked, p95`,
+      value: w.p95,
+      unit: "ms",
+      budget: 250,
+      detail: `${w.n} wakes through the daemon`,
+    });
   }
   say("bench: wake latency, rewake (hook wait)");
   const r = await rewakes(MJS, 30);
-  row({ section: "wake", name: "append → hook wait exits 2 (rewake), p50", value: r.p50, unit: "ms", budget: 50, detail: `${r.n} wakes, .mjs, max ${r.max.toFixed(1)} ms` });
-  row({ section: "wake", name: "append → hook wait exits 2 (rewake), p95", value: r.p95, unit: "ms", budget: 250, detail: `${r.n} wakes, .mjs` });
+  row({
+    section: "wake",
+    name: "append → hook wait exits 2 (rewake), p50",
+    value: r.p50,
+    unit: "ms",
+    budget: 50,
+    detail: `${r.n} wakes, .mjs, max ${r.max.toFixed(1)} ms`,
+  });
+  row({
+    section: "wake",
+    name: "append → hook wait exits 2 (rewake), p95",
+    value: r.p95,
+    unit: "ms",
+    budget: 250,
+    detail: `${r.n} wakes, .mjs`,
+  });
 }
 
 if (only.includes("memory")) {
   say("bench: peak memory");
-  for (const [label, artifact] of [[".mjs", MJS], ["SEA", SEA]]) {
+  for (const [label, artifact] of [
+    [".mjs", MJS],
+    ["SEA", SEA],
+  ]) {
     const m = await mcpMemory(artifact);
-    row({ section: "memory", name: `${label} mcp peak RSS after tools/list`, value: m.listed.peakMiB, unit: "MiB", detail: "VmHWM; the SDK not loaded yet" });
-    row({ section: "memory", name: `${label} mcp peak RSS after 5 tool calls`, value: m.called.peakMiB, unit: "MiB", detail: `VmHWM; RSS now ${m.called.rssMiB.toFixed(1)} MiB` });
+    row({
+      section: "memory",
+      name: `${label} mcp peak RSS after tools/list`,
+      value: m.listed.peakMiB,
+      unit: "MiB",
+      detail: "VmHWM; the SDK not loaded yet",
+    });
+    row({
+      section: "memory",
+      name: `${label} mcp peak RSS after 5 tool calls`,
+      value: m.called.peakMiB,
+      unit: "MiB",
+      detail: `VmHWM; RSS now ${m.called.rssMiB.toFixed(1)} MiB`,
+    });
   }
   const d = await daemonMemory(50);
-  row({ section: "memory", name: "spawner run, idle, watching 50 roles: peak RSS", value: d.peakMiB, unit: "MiB", detail: `VmHWM; RSS now ${d.rssMiB.toFixed(1)} MiB` });
+  row({
+    section: "memory",
+    name: "spawner run, idle, watching 50 roles: peak RSS",
+    value: d.peakMiB,
+    unit: "MiB",
+    detail: `VmHWM; RSS now ${d.rssMiB.toFixed(1)} MiB`,
+  });
 }
 
 // ---- report ----
-const fmt = (value, unit) => (unit === "×" ? `${value.toFixed(2)}×` : unit === "msg/s" ? `${Math.round(value)} msg/s` : unit === "" ? (value ? "yes" : "no") : `${value.toFixed(1)} ${unit}`);
+const fmt = (value, unit) =>
+  unit === "×"
+    ? `${value.toFixed(2)}×`
+    : unit === "msg/s"
+      ? `${Math.round(value)} msg/s`
+      : unit === ""
+        ? value
+          ? "yes"
+          : "no"
+        : `${value.toFixed(1)} ${unit}`;
 const budgetText = (r) => (r.budget === undefined ? "" : r.unit === "" ? "yes" : `${r.atLeast ? "≥" : "≤"} ${fmt(r.budget, r.unit)}`);
 const verdict = (r) => (r.ok === undefined ? "" : r.ok ? "ok" : "MISS");
 const width = Math.max(...rows.map((r) => r.name.length));
 for (const r of rows) {
   const clean = r.clean === undefined ? "" : `clean ${fmt(r.clean, r.unit)}`;
-  process.stdout.write(`${verdict(r).padEnd(4)}  ${r.name.padEnd(width)}  ${fmt(r.value, r.unit).padStart(11)}  ${clean.padEnd(13)}  ${budgetText(r).padEnd(12)}  ${r.detail}\n`);
+  process.stdout.write(
+    `${verdict(r).padEnd(4)}  ${r.name.padEnd(width)}  ${fmt(r.value, r.unit).padStart(11)}  ${clean.padEnd(13)}  ${budgetText(r).padEnd(12)}  ${r.detail}\n`,
+  );
 }
 
 const info = machine();
 const date = new Date().toISOString();
-const previous = existsSync(join(REPO, "bench/results.json")) ? JSON.parse(readFileSync(join(REPO, "bench/results.json"), "utf8")) : undefined;
+const previous = existsSync(join(REPO, "bench/results.json"))
+  ? JSON.parse(readFileSync(join(REPO, "bench/results.json"), "utf8"))
+  : undefined;
 // A partial run (--only) keeps the other sections' rows from the last full run.
 const kept = previous?.rows?.filter((r) => !rows.some((n) => n.section === r.section)) ?? [];
 const all = [...kept, ...rows];
-writeFileSync(join(REPO, "bench/results.json"), JSON.stringify({ date, machine: info, rounds, environment: "inherited; `clean` = only PATH and HOME", rows: all }, null, 2) + "\n");
+writeFileSync(
+  join(REPO, "bench/results.json"),
+  JSON.stringify({ date, machine: info, rounds, environment: "inherited; `clean` = only PATH and HOME", rows: all }, null, 2) + "\n",
+);
 
 const table = [
   `Measured by \`npm run bench\` on ${date.slice(0, 10)}: ${info.cpus} × ${info.cpu}, ${info.memoryGiB} GiB, ${info.os}, Node ${info.node}.`,
@@ -136,13 +253,21 @@ const table = [
   "",
   "| | figure | inherited env (judged) | clean env | budget | detail |",
   "| --- | --- | --- | --- | --- | --- |",
-  ...all.map((r) => `| ${r.ok === undefined ? "" : r.ok ? "ok" : "**miss**"} | ${r.name} | ${fmt(r.value, r.unit)} | ${r.clean === undefined ? "" : fmt(r.clean, r.unit)} | ${budgetText(r)} | ${r.detail} |`),
+  ...all.map(
+    (r) =>
+      `| ${r.ok === undefined ? "" : r.ok ? "ok" : "**miss**"} | ${r.name} | ${fmt(r.value, r.unit)} | ${r.clean === undefined ? "" : fmt(r.clean, r.unit)} | ${budgetText(r)} | ${r.detail} |`,
+  ),
 ];
 const mdPath = join(REPO, "BENCHMARKS.md");
 const md = existsSync(mdPath) ? readFileSync(mdPath, "utf8") : "";
 const BEGIN = "<!-- bench:begin (written by bench/run.mjs) -->";
 const END = "<!-- bench:end -->";
 const block = `${BEGIN}\n${table.join("\n")}\n${END}`;
-writeFileSync(mdPath, md.includes(BEGIN) && md.includes(END) ? md.slice(0, md.indexOf(BEGIN)) + block + md.slice(md.indexOf(END) + END.length) : `# Benchmarks\n\n${block}\n`);
+writeFileSync(
+  mdPath,
+  md.includes(BEGIN) && md.includes(END)
+    ? md.slice(0, md.indexOf(BEGIN)) + block + md.slice(md.indexOf(END) + END.length)
+    : `# Benchmarks\n\n${block}\n`,
+);
 say("bench: wrote bench/results.json and BENCHMARKS.md");
 process.exitCode = rows.every((r) => r.ok !== false) ? 0 : 1;

@@ -49,7 +49,8 @@ export function seedHookRoot() {
     for (let i = 0; i < unread; i++) tail += message(OLD + i, role);
     writeSync(fd, tail);
     closeSync(fd);
-    const cursor = () => writeFileSync(join(roleDir(role), "cursor.json"), JSON.stringify({ ino: statSync(inbox).ino, offset: readTo }), { mode: 0o600 });
+    const cursor = () =>
+      writeFileSync(join(roleDir(role), "cursor.json"), JSON.stringify({ ino: statSync(inbox).ino, offset: readTo }), { mode: 0o600 });
     cursor();
     return cursor;
   };
@@ -66,7 +67,8 @@ export function seedHookRoot() {
 const SESSION = "0d9a7c1e-5b2f-4f7e-9a61-2c3d4e5f6a7b";
 const common = { session_id: SESSION, transcript_path: "/tmp/t.jsonl", cwd: "/tmp", permission_mode: "default" };
 const prompt = JSON.stringify({ ...common, hook_event_name: "UserPromptSubmit", prompt: "what is the status?" }) + "\n";
-const bash = (command) => JSON.stringify({ ...common, hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command }, tool_use_id: "toolu_1" }) + "\n";
+const bash = (command) =>
+  JSON.stringify({ ...common, hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command }, tool_use_id: "toolu_1" }) + "\n";
 const stop = JSON.stringify({ ...common, hook_event_name: "Stop", stop_hook_active: false, last_assistant_message: "done" }) + "\n";
 
 /** What Claude Code puts in a hook's environment, on top of the inherited or clean one. */
@@ -91,14 +93,70 @@ export function hookCases(artifact, label, mode, seeded) {
   const argv = (name) => [...runner(artifact), "hook", name];
   const empty = (o) => o === "";
   return [
-    { group: "unbridged", name: `${label} hook recv, not bridged`, argv: argv("recv"), env: claudeEnv(mode, root), input: prompt, check: empty },
-    { group: "unbridged", name: `${label} hook guard, not bridged`, argv: argv("guard"), env: claudeEnv(mode, root), input: bash("git push"), check: empty },
-    { group: "unbridged", name: `${label} hook send, not bridged`, argv: argv("send"), env: claudeEnv(mode, root), input: stop, check: empty },
-    { group: "unbridged", name: `${label} hook wait, not bridged`, argv: argv("wait"), env: claudeEnv(mode, root), input: stop, check: empty },
-    { group: "guard", name: `${label} hook guard, allow (git status && npm test)`, argv: argv("guard"), env: claudeEnv(mode, root, "idle"), input: bash("git status && npm test"), check: empty },
-    { group: "guard", name: `${label} hook guard, deny (sh -c 'git push')`, argv: argv("guard"), env: claudeEnv(mode, root, "idle"), input: bash("sh -c 'git push'"), check: (o) => o.includes('"deny"') },
-    { group: "info", name: `${label} hook recv, 0 unread, no history`, argv: argv("recv"), env: claudeEnv(mode, root, "fresh"), input: prompt, check: empty },
-    { group: "recv", name: `${label} hook recv, 0 unread, 100,000 old`, argv: argv("recv"), env: claudeEnv(mode, root, "idle"), input: prompt, check: empty },
+    {
+      group: "unbridged",
+      name: `${label} hook recv, not bridged`,
+      argv: argv("recv"),
+      env: claudeEnv(mode, root),
+      input: prompt,
+      check: empty,
+    },
+    {
+      group: "unbridged",
+      name: `${label} hook guard, not bridged`,
+      argv: argv("guard"),
+      env: claudeEnv(mode, root),
+      input: bash("git push"),
+      check: empty,
+    },
+    {
+      group: "unbridged",
+      name: `${label} hook send, not bridged`,
+      argv: argv("send"),
+      env: claudeEnv(mode, root),
+      input: stop,
+      check: empty,
+    },
+    {
+      group: "unbridged",
+      name: `${label} hook wait, not bridged`,
+      argv: argv("wait"),
+      env: claudeEnv(mode, root),
+      input: stop,
+      check: empty,
+    },
+    {
+      group: "guard",
+      name: `${label} hook guard, allow (git status && npm test)`,
+      argv: argv("guard"),
+      env: claudeEnv(mode, root, "idle"),
+      input: bash("git status && npm test"),
+      check: empty,
+    },
+    {
+      group: "guard",
+      name: `${label} hook guard, deny (sh -c 'git push')`,
+      argv: argv("guard"),
+      env: claudeEnv(mode, root, "idle"),
+      input: bash("sh -c 'git push'"),
+      check: (o) => o.includes('"deny"'),
+    },
+    {
+      group: "info",
+      name: `${label} hook recv, 0 unread, no history`,
+      argv: argv("recv"),
+      env: claudeEnv(mode, root, "fresh"),
+      input: prompt,
+      check: empty,
+    },
+    {
+      group: "recv",
+      name: `${label} hook recv, 0 unread, 100,000 old`,
+      argv: argv("recv"),
+      env: claudeEnv(mode, root, "idle"),
+      input: prompt,
+      check: empty,
+    },
     {
       group: "recv",
       name: `${label} hook recv, 100 unread, 100,000 old`,
@@ -137,7 +195,17 @@ export function mcpCases(artifact, label, mode, budget) {
   // Each run registers a session record: drop them so the roles stay small.
   const tidy = () => rmSync(join(root, "projects", PROJECT, "web", "sessions"), { recursive: true, force: true });
   return [
-    { group: "mcp", budget, name: `${label} mcp spawn → tools/list`, argv: [...runner(artifact), "mcp"], env, input: rpc(HANDSHAKE), until: answered(2), check: listed, before: tidy },
+    {
+      group: "mcp",
+      budget,
+      name: `${label} mcp spawn → tools/list`,
+      argv: [...runner(artifact), "mcp"],
+      env,
+      input: rpc(HANDSHAKE),
+      until: answered(2),
+      check: listed,
+      before: tidy,
+    },
     {
       group: "info",
       name: `${label} mcp spawn → first tools/call answered`,

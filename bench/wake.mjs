@@ -9,7 +9,18 @@
 //
 // The rewake driver is `hook wait` itself: append → the hook exits 2 (which wakes the session).
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { MJS, REPO, envFor, percentile, runner, scratch, until } from "./lib.mjs";
@@ -46,14 +57,32 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
       chmodSync(join(bin, "claude"), 0o755);
     } else {
       symlinkSync(join(REPO, "test/fixtures/fake-claude-tui.mjs"), join(bin, "claude"));
-      const vars = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "backend", FIXTURE_BIN: MJS, FIXTURE_LOG: join(dir, "tui.jsonl"), FIXTURE_NUDGE: nudge, PATH: env.PATH };
+      const vars = {
+        BRIDGE_ROOT: root,
+        BRIDGE_PROJECT: "shop",
+        BRIDGE_ROLE: "backend",
+        FIXTURE_BIN: MJS,
+        FIXTURE_LOG: join(dir, "tui.jsonl"),
+        FIXTURE_NUDGE: nudge,
+        PATH: env.PATH,
+      };
       const e = Object.entries(vars).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-      const r = spawnSync("tmux", ["-S", socket, "-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "50", ...e, "--", join(bin, "claude")], { env, encoding: "utf8" });
+      const r = spawnSync(
+        "tmux",
+        ["-S", socket, "-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "50", ...e, "--", join(bin, "claude")],
+        { env, encoding: "utf8" },
+      );
       if (r.status !== 0) throw new Error(`tmux: ${r.stderr}`);
       await until("the fake session to register", () => existsSync(join(dir, "tui.jsonl")));
     }
     const logPath = join(root, "spawner", "log.jsonl");
-    const entries = () => (existsSync(logPath) ? readFileSync(logPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)) : []);
+    const entries = () =>
+      existsSync(logPath)
+        ? readFileSync(logPath, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [];
     daemon = spawn(process.execPath, [MJS, "spawner", "run"], { env, stdio: "ignore" });
     await until("the daemon to start", () => entries().some((e) => e.event === "start"));
     const inbox = join(root, "projects", "shop", "backend", "inbox.jsonl");
@@ -64,11 +93,22 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
     const delivered = (id, runsBefore) =>
       driver === "spawn"
         ? entries().filter((e) => e.event === "run-end").length > runsBefore
-        : readFileSync(tui, "utf8").split("\n").some((l) => l.includes('"event":"wake"') && l.includes(id));
+        : readFileSync(tui, "utf8")
+            .split("\n")
+            .some((l) => l.includes('"event":"wake"') && l.includes(id));
     const samples = [];
     for (let i = 0; i < wakes + warmup; i++) {
       const id = `mbench${i}${randomBytes(4).toString("hex")}`;
-      const message = { id, ts: new Date().toISOString(), project: "shop", from: "web", to: "backend", body: `bench ${i}`, chain: `cbench${i}`, hop: 0 };
+      const message = {
+        id,
+        ts: new Date().toISOString(),
+        project: "shop",
+        from: "web",
+        to: "backend",
+        body: `bench ${i}`,
+        chain: `cbench${i}`,
+        hop: 0,
+      };
       const runsBefore = entries().filter((e) => e.event === "run-end").length;
       appendFileSync(inbox, JSON.stringify(message) + "\n", { mode: 0o600 });
       const t0 = performance.timeOrigin + performance.now();
@@ -89,8 +129,20 @@ export async function rewakes(artifact, wakes) {
   const dir = join(root, "projects", "bench", "woken");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Rails wide open: every append may wake at once.
-  writeFileSync(join(root, "spawner.config.json"), JSON.stringify({ enabled: true, defaultMode: "auto", cooldownSeconds: 0, rateLimitPerMinute: 600 }), { mode: 0o600 });
-  const env = envFor("inherited", { BRIDGE_ROOT: root, BRIDGE_PROJECT: "bench", BRIDGE_ROLE: "woken", CLAUDECODE: "1", CLAUDE_PID: String(process.pid), CLAUDE_CODE_ENTRYPOINT: "cli", CLAUDE_CODE_SESSION_ATTENDED: "1" });
+  writeFileSync(
+    join(root, "spawner.config.json"),
+    JSON.stringify({ enabled: true, defaultMode: "auto", cooldownSeconds: 0, rateLimitPerMinute: 600 }),
+    { mode: 0o600 },
+  );
+  const env = envFor("inherited", {
+    BRIDGE_ROOT: root,
+    BRIDGE_PROJECT: "bench",
+    BRIDGE_ROLE: "woken",
+    CLAUDECODE: "1",
+    CLAUDE_PID: String(process.pid),
+    CLAUDE_CODE_ENTRYPOINT: "cli",
+    CLAUDE_CODE_SESSION_ATTENDED: "1",
+  });
   const samples = [];
   const [cmd, ...prefix] = runner(artifact);
   for (let i = 0; i < wakes; i++) {
@@ -107,7 +159,17 @@ export async function rewakes(artifact, wakes) {
         return false; // not written yet, or mid-replace
       }
     });
-    const line = JSON.stringify({ id: `mwake${i}${randomBytes(4).toString("hex")}`, ts: new Date().toISOString(), project: "bench", from: "backend", to: "woken", body: `wake ${i}`, chain: `cw${i}`, hop: 0 }) + "\n";
+    const line =
+      JSON.stringify({
+        id: `mwake${i}${randomBytes(4).toString("hex")}`,
+        ts: new Date().toISOString(),
+        project: "bench",
+        from: "backend",
+        to: "woken",
+        body: `wake ${i}`,
+        chain: `cw${i}`,
+        hop: 0,
+      }) + "\n";
     const fd = openSync(join(dir, "inbox.jsonl"), "a", 0o600);
     const sent = process.hrtime.bigint();
     writeSync(fd, line);

@@ -50,13 +50,18 @@ try {
   for (let i = 0; i < calls; i++) checkCommand(CORPUS[i % CORPUS.length], policy);
   const perCall = Number(process.hrtime.bigint() - t0) / 1000 / calls;
   const avgLen = CORPUS.reduce((n, c) => n + c.length, 0) / CORPUS.length;
-  console.log(`checkCommand: ${perCall.toFixed(1)} µs/call warm (${calls} calls, ${CORPUS.length} commands, avg ${avgLen.toFixed(0)} chars)`);
+  console.log(
+    `checkCommand: ${perCall.toFixed(1)} µs/call warm (${calls} calls, ${CORPUS.length} commands, avg ${avgLen.toFixed(0)} chars)`,
+  );
 
   // Cold: load the module and check one command in a fresh process, interleaved with
   // `node -e 0` and an empty module so that machine load hits all three alike.
   const cold = join(dir, "cold.mjs");
   const empty = join(dir, "empty.mjs");
-  writeFileSync(cold, `import { checkCommand, DEFAULT_BLOCK_GIT } from ${JSON.stringify(lib)};\ncheckCommand(${JSON.stringify(CORPUS[8])}, { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectRails: true });\n`);
+  writeFileSync(
+    cold,
+    `import { checkCommand, DEFAULT_BLOCK_GIT } from ${JSON.stringify(lib)};\ncheckCommand(${JSON.stringify(CORPUS[8])}, { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectRails: true });\n`,
+  );
   writeFileSync(empty, "export {};\n");
   const runs = { "node -e 0": ["-e", "0"], "empty module": [empty], "guard + 1 check": [cold] };
   const times = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
@@ -69,7 +74,8 @@ try {
   }
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = median(times["node -e 0"]);
-  for (const [name, xs] of Object.entries(times)) console.log(`fresh process, ${name}: ${median(xs).toFixed(1)} ms (${(median(xs) / base).toFixed(3)}×)`);
+  for (const [name, xs] of Object.entries(times))
+    console.log(`fresh process, ${name}: ${median(xs).toFixed(1)} ms (${(median(xs) / base).toFixed(3)}×)`);
   console.log(`guard bundle ${(bundle.outputFiles[0].text.length / 1024).toFixed(0)} KB (unminified)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

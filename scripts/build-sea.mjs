@@ -15,7 +15,19 @@
 // (on Linux: glibc >= 2.28, libstdc++, libgcc_s; see the ldd report at the end). The blob must be
 // made by the same node binary it is injected into, so both come from process.execPath.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { inflateRawSync } from "node:zlib";
@@ -105,7 +117,15 @@ if (process.platform === "darwin") run("codesign", ["--remove-signature", target
 const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
 run(
   process.execPath,
-  [postject, target, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE, ...(process.platform === "darwin" ? ["--macho-segment-name", "NODE_SEA"] : [])],
+  [
+    postject,
+    target,
+    "NODE_SEA_BLOB",
+    blob,
+    "--sentinel-fuse",
+    SEA_FUSE,
+    ...(process.platform === "darwin" ? ["--macho-segment-name", "NODE_SEA"] : []),
+  ],
   "injecting the blob with postject",
 );
 if (process.platform === "darwin") run("codesign", ["--sign", "-", target], "ad-hoc signing");
@@ -115,10 +135,13 @@ chmodSync(target, 0o755);
 //    name reaches the dispatcher, `root --help` loads an embedded bundle from the assets.
 const v = spawnSync(target, ["--version"], { encoding: "utf8" });
 if (v.status !== 0 || v.stdout !== `${pkg.version}\n`) {
-  fail(`the executable answered --version with ${JSON.stringify(v.stdout)} (exit ${v.status ?? v.signal}), expected "${pkg.version}\\n"\n${v.stderr ?? ""}`);
+  fail(
+    `the executable answered --version with ${JSON.stringify(v.stdout)} (exit ${v.status ?? v.signal}), expected "${pkg.version}\\n"\n${v.stderr ?? ""}`,
+  );
 }
 const h = spawnSync(target, ["root", "--help"], { encoding: "utf8" });
-if (h.status !== 0 || !h.stdout.includes("usage: session-bridge")) fail(`the executable could not run \`root --help\` (exit ${h.status ?? h.signal}):\n${h.stderr}`);
+if (h.status !== 0 || !h.stdout.includes("usage: session-bridge"))
+  fail(`the executable could not run \`root --help\` (exit ${h.status ?? h.signal}):\n${h.stderr}`);
 renameSync(target, out);
 
 const size = statSync(out).size;
@@ -149,7 +172,11 @@ function splitBundles(dir) {
     if (!raw.startsWith(header)) fail(`bundle "${name}" is not where the index of ${relative(process.cwd(), input)} says; rebuild it`);
     const code = raw.slice(header.length);
     const file = join(dir, `${name}.js`);
-    writeFileSync(file, entry.z ? inflateRawSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code, "latin1");
+    writeFileSync(
+      file,
+      entry.z ? inflateRawSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code,
+      "latin1",
+    );
     assets[`bundle/${name}.js`] = file;
   }
   return { main, assets };
@@ -163,7 +190,12 @@ async function makeMcpCodeCaches(dir) {
   const bridgeRoot = join(dir, "root");
   const cacheDir = join(bridgeRoot, "cache");
   const requests = [
-    { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "build-sea", version: "0" } } },
+    {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "build-sea", version: "0" } },
+    },
     { jsonrpc: "2.0", method: "notifications/initialized" },
     { jsonrpc: "2.0", id: 2, method: "tools/list" },
     { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "bridge_whoami", arguments: {} } },
@@ -183,13 +215,16 @@ async function makeMcpCodeCaches(dir) {
       return name ? [[name, join(cacheDir, f)]] : [];
     });
   const deadline = Date.now() + 30_000;
-  while (!caches().some(([name]) => name === "mcp-sdk") && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (!caches().some(([name]) => name === "mcp-sdk") && child.exitCode === null && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
   child.stdin.end();
   const code = await new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on("close", r)));
   const found = caches();
   const names = found.map(([name]) => name).sort();
   if (code !== 0 || !out.includes('"id":3') || names.join() !== "mcp,mcp-sdk") {
-    fail(`making the MCP code caches: \`${input} mcp\` exited ${code} leaving caches for [${names.join(", ")}], expected mcp and mcp-sdk; use --no-sdk-cache to build without them\n${err}`);
+    fail(
+      `making the MCP code caches: \`${input} mcp\` exited ${code} leaving caches for [${names.join(", ")}], expected mcp and mcp-sdk; use --no-sdk-cache to build without them\n${err}`,
+    );
   }
   return found;
 }

@@ -4,7 +4,17 @@
 import { BridgeError, describeError } from "./lib/errors.ts";
 import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./bus/inbox.ts";
 import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./bus/inbox.ts";
-import { assertReadable, BROADCAST, ensureRoleDir, listNameFolders, projectDir, projectsDir, roleExists, rolePaths, validateName } from "./bus/layout.ts";
+import {
+  assertReadable,
+  BROADCAST,
+  ensureRoleDir,
+  listNameFolders,
+  projectDir,
+  projectsDir,
+  roleExists,
+  rolePaths,
+  validateName,
+} from "./bus/layout.ts";
 import type { RolePaths } from "./bus/layout.ts";
 import { ID_PATTERN, newId } from "./bus/message.ts";
 import type { Message } from "./bus/message.ts";
@@ -98,7 +108,10 @@ export function sendMessage(request: SendRequest): SendResult {
   const from = rolePaths(identity.root, identity.project, identity.role);
   const body = checkBody(request.body, request.settings.maxBodyBytes);
   if (request.replyTo !== undefined && !ID_PATTERN.test(request.replyTo)) {
-    throw new BridgeError("E_USAGE", `replyTo ${JSON.stringify(request.replyTo)} is not a message id (ids look like m…, as printed by send)`);
+    throw new BridgeError(
+      "E_USAGE",
+      `replyTo ${JSON.stringify(request.replyTo)} is not a message id (ids look like m…, as printed by send)`,
+    );
   }
   const recipients = resolveRecipients(identity, to, request.queue === true);
   ensureRoleDir(from);
@@ -137,13 +150,19 @@ function resolveRecipients(identity: Identity, to: string, queue: boolean): stri
   if (to === BROADCAST) {
     const others = known().filter((r) => r !== identity.role);
     if (others.length === 0) {
-      throw new BridgeError("E_NO_RECIPIENTS", `nobody else has joined project "${identity.project}" yet, so a broadcast would reach no one; send to a role by name with --queue to leave a message for it`);
+      throw new BridgeError(
+        "E_NO_RECIPIENTS",
+        `nobody else has joined project "${identity.project}" yet, so a broadcast would reach no one; send to a role by name with --queue to leave a message for it`,
+      );
     }
     return others;
   }
   validateName("role", to);
   if (to === identity.role) {
-    throw new BridgeError("E_SELF_SEND", `"${to}" is your own role; send to another role of project "${identity.project}" (known: ${known().join(", ") || "none"})`);
+    throw new BridgeError(
+      "E_SELF_SEND",
+      `"${to}" is your own role; send to another role of project "${identity.project}" (known: ${known().join(", ") || "none"})`,
+    );
   }
   if (!queue && !roleExists(rolePaths(identity.root, identity.project, to))) {
     const others = known().filter((r) => r !== identity.role);
@@ -210,7 +229,8 @@ export interface MessageStatus {
 
 /** Where message `id` is: queued or read (when, by whom) in each recipient's inbox. */
 export function messageStatus(root: string, project: string, id: string): MessageStatus {
-  if (!ID_PATTERN.test(id)) throw new BridgeError("E_USAGE", `${JSON.stringify(id)} is not a message id (ids look like m…, as printed by send)`);
+  if (!ID_PATTERN.test(id))
+    throw new BridgeError("E_USAGE", `${JSON.stringify(id)} is not a message id (ids look like m…, as printed by send)`);
   let found: Message | undefined;
   let skipped = 0;
   const recipients: RecipientStatus[] = [];
@@ -229,7 +249,10 @@ export function messageStatus(root: string, project: string, id: string): Messag
     recipients.push(status);
   }
   if (!found) {
-    throw new BridgeError("E_NOT_FOUND", `no message with id "${id}" in project "${project}" (it may be from another project: pass --project, or older than the kept history)`);
+    throw new BridgeError(
+      "E_NOT_FOUND",
+      `no message with id "${id}" in project "${project}" (it may be from another project: pass --project, or older than the kept history)`,
+    );
   }
   return { id, project, from: found.from, to: found.to, ts: found.ts, chain: found.chain, hop: found.hop, recipients, skipped };
 }

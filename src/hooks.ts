@@ -122,10 +122,20 @@ export function readHookInput(): HookInput {
     value = JSON.parse(text);
   } catch (err) {
     // JSON.parse quotes the start of the input: keep that on one line and unable to drive a terminal.
-    const why = (err as Error).message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
-    throw new BridgeError("E_USAGE", `the hook input on stdin is not JSON (${why}); this command is meant to be run by Claude Code, which writes the event as JSON`);
+    const why = (err as Error).message.replace(
+      /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+      (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
+    );
+    throw new BridgeError(
+      "E_USAGE",
+      `the hook input on stdin is not JSON (${why}); this command is meant to be run by Claude Code, which writes the event as JSON`,
+    );
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BridgeError("E_USAGE", `the hook input on stdin is JSON but not an object (got ${Array.isArray(value) ? "an array" : typeof value})`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new BridgeError(
+      "E_USAGE",
+      `the hook input on stdin is JSON but not an object (got ${Array.isArray(value) ? "an array" : typeof value})`,
+    );
   return value as HookInput;
 }
 

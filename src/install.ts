@@ -27,23 +27,39 @@ const UNINSTALL_USAGE = `usage: session-bridge uninstall [--config-dir DIR] [--d
 type Say = (line: string) => void;
 
 export async function runInstall(argv: string[]): Promise<number> {
-  const args = parseArgs(argv.slice(1), { "config-dir": "string", "no-block-git": "boolean", wake: "string", autosend: "boolean", "dry-run": "boolean" }, INSTALL_USAGE);
+  const args = parseArgs(
+    argv.slice(1),
+    { "config-dir": "string", "no-block-git": "boolean", wake: "string", autosend: "boolean", "dry-run": "boolean" },
+    INSTALL_USAGE,
+  );
   if (args.flags.help) return help(INSTALL_USAGE);
-  if (args.positionals.length > 0) throw new BridgeError("E_USAGE", `install takes no arguments (got ${args.positionals.join(" ")})\n${INSTALL_USAGE}`);
+  if (args.positionals.length > 0)
+    throw new BridgeError("E_USAGE", `install takes no arguments (got ${args.positionals.join(" ")})\n${INSTALL_USAGE}`);
   const wake = args.flags.wake;
-  if (wake !== undefined && wake !== "rewake") throw new BridgeError("E_USAGE", `--wake takes "rewake" (got ${JSON.stringify(wake)}); the tmux and spawn drivers are set with \`session-bridge spawner config driver=…\``);
+  if (wake !== undefined && wake !== "rewake")
+    throw new BridgeError(
+      "E_USAGE",
+      `--wake takes "rewake" (got ${JSON.stringify(wake)}); the tmux and spawn drivers are set with \`session-bridge spawner config driver=…\``,
+    );
   const config = resolveConfigDir(args.flags["config-dir"] as string | undefined, process.env);
   const say: Say = (line) => process.stdout.write(line + "\n");
   say(config.why);
   const self = selfCommand();
-  const specs = desiredHooks({ blockGit: !args.flags["no-block-git"], autosend: args.flags.autosend === true, ...(wake === "rewake" && { wake: "rewake" as const }) });
+  const specs = desiredHooks({
+    blockGit: !args.flags["no-block-git"],
+    autosend: args.flags.autosend === true,
+    ...(wake === "rewake" && { wake: "rewake" as const }),
+  });
 
   // Read and plan both files before touching either: a bad file stops everything.
   const settings = readJsonFile(config.settingsPath);
   const settingsPlan = planSettings(settings.value, self, specs);
   const claudeJson = readJsonFile(config.claudeJsonPath);
   const mcpPlan = planMcp(claudeJson.value, self);
-  if (hasServerEntry(settings)) say(`note: ${config.settingsPath} has mcpServers.${MCP_SERVER_NAME}, which Claude Code ignores; the real entry goes to ${config.claudeJsonPath}`);
+  if (hasServerEntry(settings))
+    say(
+      `note: ${config.settingsPath} has mcpServers.${MCP_SERVER_NAME}, which Claude Code ignores; the real entry goes to ${config.claudeJsonPath}`,
+    );
 
   if (args.flags["dry-run"]) {
     printPlan(say, config.settingsPath, settingsPlan);
@@ -54,14 +70,17 @@ export async function runInstall(argv: string[]): Promise<number> {
   mkdirSync(config.dir, { recursive: true, mode: 0o700 });
   applyPlan(say, settings, settingsPlan);
   registerMcp(say, config, self, mcpPlan, hasServerEntry(claudeJson));
-  say(`done: start a bridged session with \`BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude\`, and check the wiring with \`session-bridge doctor${config.source === "--config-dir" ? ` --config-dir ${config.dir}` : ""}\``);
+  say(
+    `done: start a bridged session with \`BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude\`, and check the wiring with \`session-bridge doctor${config.source === "--config-dir" ? ` --config-dir ${config.dir}` : ""}\``,
+  );
   return 0;
 }
 
 export async function runUninstall(argv: string[]): Promise<number> {
   const args = parseArgs(argv.slice(1), { "config-dir": "string", "dry-run": "boolean" }, UNINSTALL_USAGE);
   if (args.flags.help) return help(UNINSTALL_USAGE);
-  if (args.positionals.length > 0) throw new BridgeError("E_USAGE", `uninstall takes no arguments (got ${args.positionals.join(" ")})\n${UNINSTALL_USAGE}`);
+  if (args.positionals.length > 0)
+    throw new BridgeError("E_USAGE", `uninstall takes no arguments (got ${args.positionals.join(" ")})\n${UNINSTALL_USAGE}`);
   const config = resolveConfigDir(args.flags["config-dir"] as string | undefined, process.env);
   const say: Say = (line) => process.stdout.write(line + "\n");
   say(config.why);
@@ -70,7 +89,8 @@ export async function runUninstall(argv: string[]): Promise<number> {
   const claudeJson = readJsonFile(config.claudeJsonPath);
   const mcpPlan = planMcpRemoval(claudeJson.value);
   const stranger = (claudeJson.value.mcpServers as Record<string, unknown> | undefined)?.[MCP_SERVER_NAME];
-  if (stranger !== undefined && mcpPlan.changes.length === 0) say(`note: mcpServers.${MCP_SERVER_NAME} in ${config.claudeJsonPath} does not run session-bridge; left alone`);
+  if (stranger !== undefined && mcpPlan.changes.length === 0)
+    say(`note: mcpServers.${MCP_SERVER_NAME} in ${config.claudeJsonPath} does not run session-bridge; left alone`);
   if (args.flags["dry-run"]) {
     printPlan(say, config.settingsPath, settingsPlan);
     printPlan(say, config.claudeJsonPath, mcpPlan);

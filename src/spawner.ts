@@ -44,7 +44,8 @@ Nothing is woken until \`spawner on\` and while no daemon runs.`;
 
 function positionals(args: ParsedArgs, min: number, max: number, usage: string): string[] {
   const n = args.positionals.length;
-  if (n < min || n > max) throw new BridgeError("E_USAGE", `expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${n}\n${usage}`);
+  if (n < min || n > max)
+    throw new BridgeError("E_USAGE", `expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${n}\n${usage}`);
   return args.positionals;
 }
 
@@ -78,12 +79,17 @@ function report(io: Io, root: string, update: SettingsUpdate, notes: string[]): 
 function onNotes(settings: Settings, project?: string, role?: string): string[] {
   if (project !== undefined && role !== undefined) {
     const eff = effectiveRole(settings, project, role);
-    const fix = eff.driver === "spawn" && eff.cwd === undefined ? `; the spawn driver needs a cwd: session-bridge spawner set ${project} ${role} cwd=PATH` : "";
+    const fix =
+      eff.driver === "spawn" && eff.cwd === undefined
+        ? `; the spawn driver needs a cwd: session-bridge spawner set ${project} ${role} cwd=PATH`
+        : "";
     return [`${project}/${role}: ${eff.auto ? "automatic" : "manual"} via ${eff.driver} (${eff.why})${fix}`];
   }
   const offRoles = settings.defaultOffRoles;
   return offRoles.length > 0
-    ? [`default-off roles (${offRoles.join(", ")}) stay manual unless named: session-bridge spawner on ${project ?? "PROJECT"} ${offRoles[0]}`]
+    ? [
+        `default-off roles (${offRoles.join(", ")}) stay manual unless named: session-bridge spawner on ${project ?? "PROJECT"} ${offRoles[0]}`,
+      ]
     : [];
 }
 
@@ -106,12 +112,16 @@ const SUBS: Record<string, Sub> = {
       const [project, role] = positionals(args, 0, 2, SUBS.off!.usage);
       assertMayChange(io);
       const root = resolveRoot(io.env);
-      const scope = project === undefined ? "nothing is woken automatically (enabled: false)" : `${project}${role ? `/${role}` : ""} is manual: its mail waits for its next prompt`;
+      const scope =
+        project === undefined
+          ? "nothing is woken automatically (enabled: false)"
+          : `${project}${role ? `/${role}` : ""} is manual: its mail waits for its next prompt`;
       return report(io, root, turnOff(root, project, role), [scope]);
     },
   },
   set: {
-    usage: "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual (KEY= unsets)",
+    usage:
+      "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual (KEY= unsets)",
     flags: { json: "boolean" },
     run(args, io) {
       const [project, role, ...assignments] = positionals(args, 3, 50, SUBS.set!.usage);
@@ -124,7 +134,8 @@ const SUBS: Record<string, Sub> = {
         // A relative cwd means the folder the user is in, not wherever the daemon was started.
         if (key === "cwd" && typeof value === "string") {
           patch.cwd = resolve(value);
-          if (!isDirectory(patch.cwd as string)) notes.push(`${patch.cwd} is not a folder yet; the spawn driver refuses to run until it is`);
+          if (!isDirectory(patch.cwd as string))
+            notes.push(`${patch.cwd} is not a folder yet; the spawn driver refuses to run until it is`);
         } else patch[key] = value;
       }
       return report(io, root, configureRole(root, project!, role!, patch), notes);
@@ -164,7 +175,8 @@ const SUBS: Record<string, Sub> = {
     },
   },
   run: {
-    usage: "usage: session-bridge spawner run [--replay]\n  the wake daemon, in the foreground; logs to stderr and <root>/spawner/log.jsonl",
+    usage:
+      "usage: session-bridge spawner run [--replay]\n  the wake daemon, in the foreground; logs to stderr and <root>/spawner/log.jsonl",
     flags: { replay: "boolean" },
     async run(args, io) {
       positionals(args, 0, 0, SUBS.run!.usage);

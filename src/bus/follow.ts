@@ -11,7 +11,12 @@ const POLL_MS = 1000;
 const REMEMBER_IDS = 5000;
 
 /** Resolves when the process is asked to stop (SIGINT/SIGTERM) or `signal` aborts. */
-export function followTail(paths: RolePaths, alreadyShown: Set<string>, onMessage: (m: Message) => void, signal?: AbortSignal): Promise<void> {
+export function followTail(
+  paths: RolePaths,
+  alreadyShown: Set<string>,
+  onMessage: (m: Message) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   ensureRoleDir(paths);
   const seen = new Set(alreadyShown);
   let position = { ino: -1, offset: 0 };

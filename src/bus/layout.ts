@@ -53,7 +53,10 @@ export function ensureRoot(root: string): void {
   }
   if (!st.isDirectory()) ensureDir(root); // reports a symlink or a file in its place
   if (typeof process.getuid === "function" && st.uid !== process.getuid()) {
-    throw new BridgeError("E_IO", `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`);
+    throw new BridgeError(
+      "E_IO",
+      `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`,
+    );
   }
   if ((st.mode & 0o777) !== DIR_MODE) chmodSync(root, DIR_MODE);
 }
@@ -79,7 +82,10 @@ export function assertReadable(root: string, project?: string, role?: string): v
     }
     if (st.isSymbolicLink()) assertNotSymlink(path);
     if (path === root && typeof process.getuid === "function" && st.uid !== process.getuid()) {
-      throw new BridgeError("E_IO", `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`);
+      throw new BridgeError(
+        "E_IO",
+        `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`,
+      );
     }
   }
 }

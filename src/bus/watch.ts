@@ -56,7 +56,8 @@ export function watchInboxes(root: string, events: InboxWatchEvents): InboxWatch
     add(dir, () => syncRoles(project));
     for (const role of listNameFolders(dir)) {
       // Only inbox writes (appends, compaction's rename) matter; cursor, wake and session files do not.
-      if (add(join(dir, role), (f) => (f === null || f.startsWith("inbox.jsonl")) && events.role(project, role))) events.role(project, role);
+      if (add(join(dir, role), (f) => (f === null || f.startsWith("inbox.jsonl")) && events.role(project, role)))
+        events.role(project, role);
     }
   };
 

@@ -47,7 +47,17 @@ function positionals(args: ParsedArgs, min: number, max: number, usage: string):
   const n = args.positionals.length;
   if (n < min || n > max) {
     const want = min === max ? `${min}` : `${min} to ${max}`;
-    throw new BridgeError("E_USAGE", `expected ${want} argument(s), got ${n}${n > max ? ` (${args.positionals.slice(max).map((a) => JSON.stringify(a)).join(" ")} extra; quote a body with spaces)` : ""}\n${usage}`);
+    throw new BridgeError(
+      "E_USAGE",
+      `expected ${want} argument(s), got ${n}${
+        n > max
+          ? ` (${args.positionals
+              .slice(max)
+              .map((a) => JSON.stringify(a))
+              .join(" ")} extra; quote a body with spaces)`
+          : ""
+      }\n${usage}`,
+    );
   }
   return args.positionals;
 }
@@ -58,7 +68,10 @@ function readBody(arg: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new BridgeError("E_BAD_BODY", `the body read from stdin (${bytes.length} bytes) is not valid UTF-8 text; send text, or a path to the file`);
+    throw new BridgeError(
+      "E_BAD_BODY",
+      `the body read from stdin (${bytes.length} bytes) is not valid UTF-8 text; send text, or a path to the file`,
+    );
   }
 }
 
@@ -95,7 +108,10 @@ const COMMANDS: Record<string, Command> = {
       }
       io.print(`sent ${message.id} (chain ${message.chain} hop ${message.hop})\n`);
       for (const d of result.deliveries) {
-        const where = d.live.length > 0 ? `live session in ${d.live.map(describeWhere).join("; ")}` : "no live session: it waits for that role's next prompt";
+        const where =
+          d.live.length > 0
+            ? `live session in ${d.live.map(describeWhere).join("; ")}`
+            : "no live session: it waits for that role's next prompt";
         io.print(`  ${d.role}: queued; ${where}\n`);
       }
       return 0;
@@ -110,7 +126,10 @@ const COMMANDS: Record<string, Command> = {
       const { settings } = loadSettingsLenient(id.root);
       const result = receive(id, { by: consumerName(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles });
       if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) in the inbox (torn by a crash, or not a message)`);
-      if (result.compactError) io.warn(`warning: the inbox could not be compacted (${result.compactError}); the messages below are delivered, and a later read retries`);
+      if (result.compactError)
+        io.warn(
+          `warning: the inbox could not be compacted (${result.compactError}); the messages below are delivered, and a later read retries`,
+        );
       if (io.json) io.printJson({ messages: result.messages, skipped: result.skipped });
       else if (result.messages.length === 0) io.warn("no unread messages");
       else for (const m of result.messages) io.print(renderMessage(m, { terminal: io.terminal }));
@@ -130,15 +149,18 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   tail: {
-    usage: "usage: session-bridge tail [N] [--follow] [--json] [--project P --role R]\n  the last N (default 20) messages delivered to this role, read or not; --follow keeps printing new ones",
+    usage:
+      "usage: session-bridge tail [N] [--follow] [--json] [--project P --role R]\n  the last N (default 20) messages delivered to this role, read or not; --follow keeps printing new ones",
     flags: { ...IDENTITY, follow: "boolean" },
     async run(args, io) {
       const [n] = positionals(args, 0, 1, COMMANDS.tail!.usage);
       const limit = n === undefined ? 20 : Number(n);
-      if (!Number.isInteger(limit) || limit < 0) throw new BridgeError("E_USAGE", `N must be a whole number (got ${JSON.stringify(n)})\n${COMMANDS.tail!.usage}`);
+      if (!Number.isInteger(limit) || limit < 0)
+        throw new BridgeError("E_USAGE", `N must be a whole number (got ${JSON.stringify(n)})\n${COMMANDS.tail!.usage}`);
       const id = identity(args, io);
       const result = tail(id, limit);
-      if (io.json && !args.flags.follow) io.printJson({ messages: result.messages.map((s) => ({ ...s.message, read: s.read })), skipped: result.skipped });
+      if (io.json && !args.flags.follow)
+        io.printJson({ messages: result.messages.map((s) => ({ ...s.message, read: s.read })), skipped: result.skipped });
       else for (const s of result.messages) printStored(io, s.message, s.read);
       if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) (torn by a crash, or not a message)`);
       if (!args.flags.follow) return 0;
@@ -155,14 +177,25 @@ const COMMANDS: Record<string, Command> = {
       const project = resolveProject(io.env, args.flags.project as string | undefined);
       const roles = roleSummaries(root, project);
       if (io.json) {
-        io.printJson({ project, roles: roles.map((r) => ({ role: r.role, unread: r.unread, skipped: r.skipped, live: r.live, sessions: r.sessions.map(sessionJson) })) });
+        io.printJson({
+          project,
+          roles: roles.map((r) => ({
+            role: r.role,
+            unread: r.unread,
+            skipped: r.skipped,
+            live: r.live,
+            sessions: r.sessions.map(sessionJson),
+          })),
+        });
         return 0;
       }
       if (roles.length === 0) io.warn(`no roles in project "${project}" yet`);
       for (const r of roles) {
         const live = r.sessions.filter((s) => s.live);
         const where = live.length > 0 ? live.map(describeWhere).join("; ") : "no live session";
-        io.print(`${r.role}\t${r.unread} unread\t${r.live ? "live" : "not live"}: ${where}${r.skipped ? `\t${r.skipped} bad line(s)` : ""}\n`);
+        io.print(
+          `${r.role}\t${r.unread} unread\t${r.live ? "live" : "not live"}: ${where}${r.skipped ? `\t${r.skipped} bad line(s)` : ""}\n`,
+        );
       }
       return 0;
     },
@@ -196,7 +229,8 @@ const COMMANDS: Record<string, Command> = {
       io.print(`${id.role} in project ${id.project} (root ${id.root})${info.admin ? ", admin" : ""}\n`);
       io.print(`wake: ${wake.auto ? "automatic" : "manual"} via ${wake.driver} — ${wake.why}\n`);
       io.print(`live sessions holding this role: ${sessions.length === 0 ? "none" : sessions.map(describeWhere).join("; ")}\n`);
-      if (sessions.length > 1) io.print(`note: ${sessions.length} live sessions claim role ${id.role}; each message is delivered to whichever reads first\n`);
+      if (sessions.length > 1)
+        io.print(`note: ${sessions.length} live sessions claim role ${id.role}; each message is delivered to whichever reads first\n`);
       if (error) io.warn(`warning: ${error.message}`);
       return 0;
     },
@@ -213,9 +247,13 @@ const COMMANDS: Record<string, Command> = {
         io.printJson(status);
         return 0;
       }
-      io.print(`${status.id} from ${oneLine(status.from)} to ${oneLine(status.to)} at ${oneLine(status.ts)} (chain ${oneLine(status.chain)} hop ${status.hop})\n`);
+      io.print(
+        `${status.id} from ${oneLine(status.from)} to ${oneLine(status.to)} at ${oneLine(status.ts)} (chain ${oneLine(status.chain)} hop ${status.hop})\n`,
+      );
       for (const r of status.recipients) {
-        io.print(`  ${r.role}: ${r.state}${r.state === "read" ? (r.at ? ` at ${oneLine(r.at)} by ${oneLine(String(r.by))}` : " (receipt no longer kept)") : ""}\n`);
+        io.print(
+          `  ${r.role}: ${r.state}${r.state === "read" ? (r.at ? ` at ${oneLine(r.at)} by ${oneLine(String(r.by))}` : " (receipt no longer kept)") : ""}\n`,
+        );
       }
       if (status.skipped > 0) io.warn(`note: ${status.skipped} unreadable line(s) skipped while searching`);
       return 0;
@@ -268,8 +306,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (json) {
       const code = err instanceof BridgeError ? err.code : ((err as NodeJS.ErrnoException).code ?? "E_IO");
       process.stderr.write(jsonLine({ error: { code, message: err instanceof Error ? err.message : String(err) } }) + "\n");
-    }
-    else toErr(`session-bridge ${name}: ${describeError(err)}\n`);
+    } else toErr(`session-bridge ${name}: ${describeError(err)}\n`);
     return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
   }
 }

@@ -27,7 +27,10 @@ export function parsePort(value: string | boolean | undefined): number {
   const text = String(value);
   const n = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
   if (!(n >= 0 && n <= 65535)) {
-    throw new BridgeError("E_USAGE", `--port must be a whole number from 0 to 65535 (got ${JSON.stringify(text)}); leave it out for any free port\n${DASHBOARD_USAGE}`);
+    throw new BridgeError(
+      "E_USAGE",
+      `--port must be a whole number from 0 to 65535 (got ${JSON.stringify(text)}); leave it out for any free port\n${DASHBOARD_USAGE}`,
+    );
   }
   return n;
 }
@@ -54,7 +57,11 @@ export async function runDashboard(argv: string[]): Promise<number> {
       process.stdout.write(DASHBOARD_USAGE + "\n");
       return 0;
     }
-    if (args.positionals.length > 0) throw new BridgeError("E_USAGE", `dashboard takes no arguments (got ${JSON.stringify(args.positionals.join(" "))})\n${DASHBOARD_USAGE}`);
+    if (args.positionals.length > 0)
+      throw new BridgeError(
+        "E_USAGE",
+        `dashboard takes no arguments (got ${JSON.stringify(args.positionals.join(" "))})\n${DASHBOARD_USAGE}`,
+      );
     const port = parsePort(args.flags.port);
     const admin = args.flags.admin === true;
     if (admin) assertMayAdmin(process.env);
@@ -66,7 +73,9 @@ export async function runDashboard(argv: string[]): Promise<number> {
     });
     const server = await listen(root, admin, port, err);
     process.stdout.write(json ? JSON.stringify({ url: server.url, port: server.port, admin, root }) + "\n" : server.url + "\n");
-    err(`showing ${root} on 127.0.0.1 only, ${admin ? "with admin buttons" : "read-only (--admin for the settings buttons)"}; stop with Ctrl-C`);
+    err(
+      `showing ${root} on 127.0.0.1 only, ${admin ? "with admin buttons" : "read-only (--admin for the settings buttons)"}; stop with Ctrl-C`,
+    );
     if (args.flags.open === true) openInBrowser(server.url, process.env, err);
     await stopped;
     await server.close();
@@ -100,10 +109,16 @@ async function listen(root: string, admin: boolean, port: number, warn: (line: s
     });
   } catch (error) {
     if (isErrno(error, "EADDRINUSE")) {
-      throw new BridgeError("E_IO", `port ${port} on 127.0.0.1 is already in use (another dashboard, or another program); pick another with --port N, or leave out --port for any free port`);
+      throw new BridgeError(
+        "E_IO",
+        `port ${port} on 127.0.0.1 is already in use (another dashboard, or another program); pick another with --port N, or leave out --port for any free port`,
+      );
     }
     if (isErrno(error, "EACCES")) {
-      throw new BridgeError("E_IO", `port ${port} needs privileges this user does not have; use a port above 1023 (--port N), or leave out --port for any free port`);
+      throw new BridgeError(
+        "E_IO",
+        `port ${port} needs privileges this user does not have; use a port above 1023 (--port N), or leave out --port for any free port`,
+      );
     }
     throw error;
   }

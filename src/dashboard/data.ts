@@ -125,7 +125,13 @@ export function createSnapshotter(root: string, options: { admin: boolean }): Sn
 
   const keptOf = (paths: RolePaths, used: Set<string>): CachedRole["kept"] => {
     used.add(paths.dir);
-    const signature = [statKey(paths.inbox), statKey(paths.cursor), listHistory(paths).map((h) => `${h.seq}:${statKey(h.path)}`).join(",")].join("|");
+    const signature = [
+      statKey(paths.inbox),
+      statKey(paths.cursor),
+      listHistory(paths)
+        .map((h) => `${h.seq}:${statKey(h.path)}`)
+        .join(","),
+    ].join("|");
     const hit = cache.get(paths.dir);
     if (hit && hit.signature === signature) return hit.kept;
     const kept = readAllKept(paths);
@@ -149,15 +155,28 @@ export function createSnapshotter(root: string, options: { admin: boolean }): Sn
         return { name, roles, messages: messages.views, totalMessages: messages.total, skippedLines: messages.skipped };
       });
       for (const key of [...cache.keys()]) if (!used.has(key)) cache.delete(key);
-      const events = safely(problems, "reading the spawner log", () => readRecentLog(root, LOG_EVENTS), []).reverse().map(eventView);
-      const { enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, defaultOffRoles, denyTools, nudgePrompt } = settings;
+      const events = safely(problems, "reading the spawner log", () => readRecentLog(root, LOG_EVENTS), [])
+        .reverse()
+        .map(eventView);
+      const { enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, defaultOffRoles, denyTools, nudgePrompt } =
+        settings;
       return {
         version: __VERSION__,
         root,
         rootLabel: homeRelative(root),
         admin: options.admin,
         automation: {
-          ...(status?.settings ?? { enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, defaultOffRoles, denyTools, nudgePrompt }),
+          ...(status?.settings ?? {
+            enabled,
+            defaultMode,
+            driver,
+            maxHops,
+            rateLimitPerMinute,
+            cooldownSeconds,
+            defaultOffRoles,
+            denyTools,
+            nudgePrompt,
+          }),
           ...(error && { configError: error.message }),
         },
         daemon: status?.daemon ?? { running: false, log: "" },
@@ -173,7 +192,9 @@ function roleView(root: string, settings: Settings, r: RoleStatus, problems: str
   const eff = effectiveRole(settings, r.project, r.role);
   const named = settings.projects[r.project]?.roles?.[r.role]?.mode;
   const mode: ModeLabel = named === undefined && settings.defaultOffRoles.includes(r.role) ? "default-off" : eff.mode;
-  const all = r.joined ? safely(problems, `reading the sessions of ${r.project}/${r.role}`, () => listSessions(rolePaths(root, r.project, r.role)), []) : [];
+  const all = r.joined
+    ? safely(problems, `reading the sessions of ${r.project}/${r.role}`, () => listSessions(rolePaths(root, r.project, r.role)), [])
+    : [];
   const live = all.filter((s) => s.live);
   const shown = live.length > 0 ? live : all.slice(0, 1);
   return {
@@ -208,7 +229,10 @@ function projectMessages(
   let skipped = 0;
   for (const role of roles) {
     if (!role.joined) continue;
-    const kept = safely(problems, `reading the messages of ${project}/${role.role}`, () => keptOf(rolePaths(root, project, role.role)), { messages: [], skipped: 0 });
+    const kept = safely(problems, `reading the messages of ${project}/${role.role}`, () => keptOf(rolePaths(root, project, role.role)), {
+      messages: [],
+      skipped: 0,
+    });
     skipped += kept.skipped;
     for (const { message, read } of kept.messages) {
       let view = byId.get(message.id);
@@ -242,7 +266,16 @@ function bareRoles(root: string, settings: Settings, projects: string[], problem
   for (const project of projects) {
     for (const role of safely(problems, `listing the roles of ${project}`, () => listRoles(root, project), [])) {
       const eff = effectiveRole(settings, project, role);
-      roles.push({ project, role, joined: true, auto: eff.auto, mode: eff.mode, driver: eff.driver, target: "unknown (see the problem above)", unread: 0 });
+      roles.push({
+        project,
+        role,
+        joined: true,
+        auto: eff.auto,
+        mode: eff.mode,
+        driver: eff.driver,
+        target: "unknown (see the problem above)",
+        unread: 0,
+      });
     }
   }
   return roles;

@@ -102,7 +102,8 @@
     source.addEventListener("error", () => {
       document.body.dataset.state = "reconnecting";
       // CLOSED: the server refused the stream (a restarted dashboard has a new token): only its new URL works.
-      $("conn-text").textContent = source.readyState === EventSource.CLOSED ? "disconnected: open the URL the dashboard printed" : "reconnecting…";
+      $("conn-text").textContent =
+        source.readyState === EventSource.CLOSED ? "disconnected: open the URL the dashboard printed" : "reconnecting…";
     });
   }
 
@@ -187,7 +188,15 @@
     const box = $("rooms");
     if (snap.projects.length === 0) {
       box.replaceChildren(
-        el("div", { class: "card empty" }, "No rooms yet. A room appears when a session connects, e.g. ", el("code", { text: "BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude" }), ", or when a message is sent with ", el("code", { text: "session-bridge send" }), "."),
+        el(
+          "div",
+          { class: "card empty" },
+          "No rooms yet. A room appears when a session connects, e.g. ",
+          el("code", { text: "BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude" }),
+          ", or when a message is sent with ",
+          el("code", { text: "session-bridge send" }),
+          ".",
+        ),
       );
       return;
     }
@@ -201,8 +210,17 @@
     return el(
       "section",
       { class: `card room${p.name === state.project ? " selected" : ""}`, "data-testid": `room-${p.name}` },
-      el("div", { class: "room-head", title: "show this room's timeline", onclick: () => selectProject(p.name) }, el("h3", { text: p.name }), el("span", { class: "room-stats", text: stats })),
-      el("ul", { class: "roles" }, p.roles.map((r) => roleRow(snap, p, r))),
+      el(
+        "div",
+        { class: "room-head", title: "show this room's timeline", onclick: () => selectProject(p.name) },
+        el("h3", { text: p.name }),
+        el("span", { class: "room-stats", text: stats }),
+      ),
+      el(
+        "ul",
+        { class: "roles" },
+        p.roles.map((r) => roleRow(snap, p, r)),
+      ),
     );
   }
 
@@ -231,24 +249,58 @@
     }
     const details = [];
     if (!r.joined) details.push(el("div", { class: "role-detail", text: "configured, not joined yet" }));
-    else if (r.live) details.push(el("div", { class: "role-detail", "data-testid": "where", text: r.sessions.map((s) => s.where).join("; ") }));
-    else details.push(el("div", { class: "role-detail", "data-testid": "where", text: r.sessions[0] ? `offline · last seen ${ago(r.sessions[0].lastSeen)}` : "offline · no session has connected" }));
-    if (r.driver === "spawn" || r.target.startsWith("tmux target")) details.push(el("div", { class: "role-detail", text: `wakes: ${r.target}` }));
-    if (r.run) details.push(el("div", { class: "role-detail wake", text: `claude -p running (pid ${r.run.pid}) since ${ago(r.run.startedAt)}` }));
+    else if (r.live)
+      details.push(el("div", { class: "role-detail", "data-testid": "where", text: r.sessions.map((s) => s.where).join("; ") }));
+    else
+      details.push(
+        el("div", {
+          class: "role-detail",
+          "data-testid": "where",
+          text: r.sessions[0] ? `offline · last seen ${ago(r.sessions[0].lastSeen)}` : "offline · no session has connected",
+        }),
+      );
+    if (r.driver === "spawn" || r.target.startsWith("tmux target"))
+      details.push(el("div", { class: "role-detail", text: `wakes: ${r.target}` }));
+    if (r.run)
+      details.push(el("div", { class: "role-detail wake", text: `claude -p running (pid ${r.run.pid}) since ${ago(r.run.startedAt)}` }));
     else if (r.inFlightSince) details.push(el("div", { class: "role-detail wake", text: `wake in flight since ${ago(r.inFlightSince)}` }));
     if (r.lastWake) {
       const w = r.lastWake;
-      details.push(el("div", { class: "role-detail wake", "data-testid": "last-wake", title: w.at, text: `woken ${ago(w.at)} via ${w.driver} · chain ${shortChain(w.chain)} hop ${w.hop}${w.detail ? ` · ${w.detail}` : ""}` }));
+      details.push(
+        el("div", {
+          class: "role-detail wake",
+          "data-testid": "last-wake",
+          title: w.at,
+          text: `woken ${ago(w.at)} via ${w.driver} · chain ${shortChain(w.chain)} hop ${w.hop}${w.detail ? ` · ${w.detail}` : ""}`,
+        }),
+      );
     }
     if (r.lastRefusal && (!r.lastWake || r.lastRefusal.at >= r.lastWake.at)) {
       const f = r.lastRefusal;
-      details.push(el("div", { class: "role-detail refusal", "data-testid": "refusal", title: f.at, text: `not woken ${ago(f.at)} (${f.code}): ${f.reason}` }));
+      details.push(
+        el("div", {
+          class: "role-detail refusal",
+          "data-testid": "refusal",
+          title: f.at,
+          text: `not woken ${ago(f.at)} (${f.code}): ${f.reason}`,
+        }),
+      );
     }
     return el(
       "li",
-      { class: `role${r.live ? " live" : ""}${r.joined ? "" : " not-joined"}`, "data-testid": `role-${p.name}-${r.role}`, "data-live": String(r.live) },
+      {
+        class: `role${r.live ? " live" : ""}${r.joined ? "" : " not-joined"}`,
+        "data-testid": `role-${p.name}-${r.role}`,
+        "data-live": String(r.live),
+      },
       el("span", { class: "live-dot", title: r.live ? "a live session holds this role" : "no live session" }),
-      el("div", { class: "role-line" }, el("span", { class: "role-name", text: r.role }), modeBadge, el("span", { class: "badge driver", text: r.driver, title: `wake driver: ${r.target}` })),
+      el(
+        "div",
+        { class: "role-line" },
+        el("span", { class: "role-name", text: r.role }),
+        modeBadge,
+        el("span", { class: "badge driver", text: r.driver, title: `wake driver: ${r.target}` }),
+      ),
       side,
       details,
     );
@@ -264,14 +316,24 @@
   }
 
   function visibleMessages(p) {
-    return p.messages.filter((m) => (!state.role || m.from === state.role || m.recipients.some((r) => r.role === state.role)) && (!state.chain || m.chain === state.chain));
+    return p.messages.filter(
+      (m) =>
+        (!state.role || m.from === state.role || m.recipients.some((r) => r.role === state.role)) &&
+        (!state.chain || m.chain === state.chain),
+    );
   }
 
   function renderTimeline(snap) {
     const tabs = $("project-tabs");
     tabs.replaceChildren(
       ...snap.projects.map((p) =>
-        el("button", { type: "button", role: "tab", "aria-selected": String(p.name === state.project), text: p.name, onclick: () => selectProject(p.name) }),
+        el("button", {
+          type: "button",
+          role: "tab",
+          "aria-selected": String(p.name === state.project),
+          text: p.name,
+          onclick: () => selectProject(p.name),
+        }),
       ),
     );
     const box = $("timeline");
@@ -284,16 +346,27 @@
       return;
     }
     const lanes = laneNames(p);
-    setOptions($("filter-role"), lanes.map((r) => [r, r]), state.role);
+    setOptions(
+      $("filter-role"),
+      lanes.map((r) => [r, r]),
+      state.role,
+    );
     const chains = [];
-    for (const m of p.messages) if (!chains.some((c) => c[0] === m.chain)) chains.push([m.chain, `${shortChain(m.chain)} (${p.messages.filter((x) => x.chain === m.chain).length})`]);
+    for (const m of p.messages)
+      if (!chains.some((c) => c[0] === m.chain))
+        chains.push([m.chain, `${shortChain(m.chain)} (${p.messages.filter((x) => x.chain === m.chain).length})`]);
     setOptions($("filter-chain"), chains, state.chain);
     const rows = visibleMessages(p);
     const more = p.totalMessages > p.messages.length ? ` (newest ${p.messages.length} of ${p.totalMessages})` : "";
     $("timeline-count").textContent = `${rows.length} shown${more}`;
     if (rows.length === 0) {
       box.replaceChildren(
-        el("div", { class: "empty" }, p.messages.length ? "No message matches the filters." : "No messages yet in this room. Send one: ", p.messages.length ? "" : el("code", { text: `session-bridge send --project ${p.name} --role ROLE TO "hello"` })),
+        el(
+          "div",
+          { class: "empty" },
+          p.messages.length ? "No message matches the filters." : "No messages yet in this room. Send one: ",
+          p.messages.length ? "" : el("code", { text: `session-bridge send --project ${p.name} --role ROLE TO "hello"` }),
+        ),
       );
       return;
     }
@@ -331,7 +404,14 @@
       }),
     );
     head.style.width = `${W}px`;
-    const root = svg("svg", { class: "tl", width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "list", "aria-label": "messages, newest first" });
+    const root = svg("svg", {
+      class: "tl",
+      width: W,
+      height: H,
+      viewBox: `0 0 ${W} ${H}`,
+      role: "list",
+      "aria-label": "messages, newest first",
+    });
     for (const role of lanes) root.append(svg("line", { class: "lane", x1: x(role), x2: x(role), y1: 0, y2: H }));
     rows.forEach((m, i) => root.append(drawRow(m, i * ROW, W, x)));
     return [head, root];
@@ -343,7 +423,13 @@
     const from = x(m.from);
     const targets = m.recipients.length ? m.recipients : [{ role: m.to, read: false }];
     const broadcast = m.to === "*";
-    const g = svg("g", { class: `row${state.selected === m.id ? " selected" : ""}`, tabindex: 0, role: "listitem", "data-id": m.id, "data-testid": `msg-${m.id}` });
+    const g = svg("g", {
+      class: `row${state.selected === m.id ? " selected" : ""}`,
+      tabindex: 0,
+      role: "listitem",
+      "data-id": m.id,
+      "data-testid": `msg-${m.id}`,
+    });
     g.setAttribute("aria-label", `${m.from} to ${broadcast ? "everyone" : m.to}, ${clock(m.ts)}, chain ${m.chain} hop ${m.hop}`);
     g.addEventListener("click", () => select(m.id));
     g.addEventListener("keydown", (e) => {
@@ -395,32 +481,76 @@
     const p = snap.projects.find((x) => x.name === state.project);
     const m = p && state.selected ? p.messages.find((x) => x.id === state.selected) : null;
     if (!m) {
-      box.replaceChildren(el("h2", { text: "Message" }), el("p", { class: "muted small", text: "Click an arrow in the timeline to read the message." }));
+      box.replaceChildren(
+        el("h2", { text: "Message" }),
+        el("p", { class: "muted small", text: "Click an arrow in the timeline to read the message." }),
+      );
       return;
     }
     const color = chainColor(m.chain);
-    const recipients = m.recipients.map((r) => el("span", { class: "recipient" }, el("span", { text: r.role }), el("span", { class: `badge${r.read ? "" : " unread"}`, text: r.read ? "read" : "unread" })));
+    const recipients = m.recipients.map((r) =>
+      el(
+        "span",
+        { class: "recipient" },
+        el("span", { text: r.role }),
+        el("span", { class: `badge${r.read ? "" : " unread"}`, text: r.read ? "read" : "unread" }),
+      ),
+    );
     const rows = [
       ["id", el("span", { class: "mono", text: m.id })],
       ["sent", `${clock(m.ts)} · ${ago(m.ts)}`],
-      ["chain", el("button", { type: "button", class: "link", title: "show only this chain", onclick: () => filterChain(m.chain) }, el("span", { class: "swatch" }), m.chain)],
+      [
+        "chain",
+        el(
+          "button",
+          { type: "button", class: "link", title: "show only this chain", onclick: () => filterChain(m.chain) },
+          el("span", { class: "swatch" }),
+          m.chain,
+        ),
+      ],
       ["hop", String(m.hop)],
       ["to", recipients.length ? recipients : m.to],
     ];
     if (m.replyTo) {
       const target = p.messages.find((x) => x.id === m.replyTo);
-      rows.push(["reply to", target ? el("button", { type: "button", class: "link", text: `${target.from}: ${fit(firstLine(target.body), 220)}`, onclick: () => select(target.id) }) : el("span", { class: "mono", text: m.replyTo })]);
+      rows.push([
+        "reply to",
+        target
+          ? el("button", {
+              type: "button",
+              class: "link",
+              text: `${target.from}: ${fit(firstLine(target.body), 220)}`,
+              onclick: () => select(target.id),
+            })
+          : el("span", { class: "mono", text: m.replyTo }),
+      ]);
     }
-    const dl = el("dl", {}, rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", {}, v)]));
+    const dl = el(
+      "dl",
+      {},
+      rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", {}, v)]),
+    );
     const swatch = dl.querySelector(".swatch");
     if (swatch) swatch.style.background = color;
     const parts = [
       el("h2", { text: "Message" }),
-      el("h3", {}, el("span", { text: m.from }), el("span", { class: "muted", text: "→" }), el("span", { text: m.to === "*" ? "everyone (broadcast)" : m.to })),
+      el(
+        "h3",
+        {},
+        el("span", { text: m.from }),
+        el("span", { class: "muted", text: "→" }),
+        el("span", { text: m.to === "*" ? "everyone (broadcast)" : m.to }),
+      ),
       dl,
       el("pre", { class: "body-text", "data-testid": "detail-body", text: m.body }),
     ];
-    if (m.bodyChars > m.body.length) parts.push(el("p", { class: "muted small", text: `Showing the first ${m.body.length.toLocaleString()} of ${m.bodyChars.toLocaleString()} characters; \`session-bridge tail\` for the recipient prints it all.` }));
+    if (m.bodyChars > m.body.length)
+      parts.push(
+        el("p", {
+          class: "muted small",
+          text: `Showing the first ${m.body.length.toLocaleString()} of ${m.bodyChars.toLocaleString()} characters; \`session-bridge tail\` for the recipient prints it all.`,
+        }),
+      );
     box.replaceChildren(...parts);
   }
 
@@ -432,7 +562,11 @@
   function renderSpawner(snap) {
     const d = snap.daemon;
     const a = snap.automation;
-    const status = el("span", { class: `pill ${d.running ? "on" : ""}`, "data-testid": "daemon", text: d.running ? "running" : "not running" });
+    const status = el("span", {
+      class: `pill ${d.running ? "on" : ""}`,
+      "data-testid": "daemon",
+      text: d.running ? "running" : "not running",
+    });
     const line = d.running
       ? `pid ${d.pid} · started ${d.startedAt ? `${clock(d.startedAt)} (${ago(d.startedAt)})` : "?"}`
       : "Nothing is woken while no daemon runs: session-bridge spawner run";
@@ -454,17 +588,23 @@
     ];
     if (a.configError) parts.push(el("div", { class: "role-detail refusal", text: a.configError }));
     parts.push(el("h2", { class: "events-title", text: "Recent wakes and refusals" }));
-    const list = snap.events.slice(0, 50).map((e) =>
-      el(
-        "li",
-        { class: "event", "data-testid": "event", "data-event": e.event },
-        el("span", { class: "when", title: e.ts, text: clock(e.ts) }),
-        el("span", { class: `ev ${e.event}`, text: e.event }),
-        el("span", { class: "who", text: e.project ? `${e.project}/${e.role || "?"}` : "" }),
-        el("span", { class: "msg", text: e.msg }),
-      ),
+    const list = snap.events
+      .slice(0, 50)
+      .map((e) =>
+        el(
+          "li",
+          { class: "event", "data-testid": "event", "data-event": e.event },
+          el("span", { class: "when", title: e.ts, text: clock(e.ts) }),
+          el("span", { class: `ev ${e.event}`, text: e.event }),
+          el("span", { class: "who", text: e.project ? `${e.project}/${e.role || "?"}` : "" }),
+          el("span", { class: "msg", text: e.msg }),
+        ),
+      );
+    parts.push(
+      list.length
+        ? el("ul", { class: "events" }, list)
+        : el("p", { class: "muted small", text: "No events yet: the daemon logs its wakes and refusals here." }),
     );
-    parts.push(list.length ? el("ul", { class: "events" }, list) : el("p", { class: "muted small", text: "No events yet: the daemon logs its wakes and refusals here." }));
     $("spawner").replaceChildren(...parts);
   }
 

@@ -129,14 +129,19 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
     const origins = hosts.map((h) => `http://${h}`);
     const host = req.headers.host?.toLowerCase();
-    if (host === undefined || !hosts.includes(host)) return refuse(res, 403, `forbidden: the Host header must be 127.0.0.1:${port} or localhost:${port}`);
+    if (host === undefined || !hosts.includes(host))
+      return refuse(res, 403, `forbidden: the Host header must be 127.0.0.1:${port} or localhost:${port}`);
     const site = req.headers["sec-fetch-site"];
     if (site !== undefined && site !== "same-origin" && site !== "none") return refuse(res, 403, "forbidden: a request from another site");
     const origin = req.headers.origin;
     if (origin !== undefined && !origins.includes(origin)) return refuse(res, 403, "forbidden: a request from another origin");
     const url = new URL(req.url ?? "/", `http://${hosts[0]}`);
     if (!tokenMatches(url.searchParams.get("token"))) {
-      return refuse(res, 403, "forbidden: missing or wrong token; open the URL printed by `session-bridge dashboard` (each run has a new token)");
+      return refuse(
+        res,
+        403,
+        "forbidden: missing or wrong token; open the URL printed by `session-bridge dashboard` (each run has a new token)",
+      );
     }
     const route = ROUTES[url.pathname];
     if (route === undefined) return refuse(res, 404, `not found: ${url.pathname}`);
@@ -154,7 +159,9 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         return reply(res, 200, "text/css; charset=utf-8", pageCss);
       case "snapshot": {
         const body = current();
-        return body === "" ? refuse(res, 500, "the snapshot failed; see the dashboard's stderr") : reply(res, 200, "application/json; charset=utf-8", body);
+        return body === ""
+          ? refuse(res, 500, "the snapshot failed; see the dashboard's stderr")
+          : reply(res, 200, "application/json; charset=utf-8", body);
       }
       case "events":
         return joinStream(res);
@@ -166,7 +173,13 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
 
   const adminAction = async (req: IncomingMessage, res: ServerResponse, kind: "automation" | "role-mode"): Promise<void> => {
     if (!admin) {
-      return replyJson(res, 403, { error: { code: "E_ADMIN_ONLY", message: "this dashboard is read-only; to change settings, restart it from your own shell with `session-bridge dashboard --admin`" } });
+      return replyJson(res, 403, {
+        error: {
+          code: "E_ADMIN_ONLY",
+          message:
+            "this dashboard is read-only; to change settings, restart it from your own shell with `session-bridge dashboard --admin`",
+        },
+      });
     }
     if (!tokenMatches(req.headers["x-bridge-token"])) {
       return replyJson(res, 403, { error: { code: "E_USAGE", message: "a change needs the token in the X-Bridge-Token header as well" } });
@@ -175,7 +188,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       return replyJson(res, 415, { error: { code: "E_USAGE", message: "a change must be sent as Content-Type: application/json" } });
     }
     const text = await readBody(req, MAX_POST_BYTES);
-    if (text === undefined) return replyJson(res, 413, { error: { code: "E_USAGE", message: `request body over ${MAX_POST_BYTES} bytes` } });
+    if (text === undefined)
+      return replyJson(res, 413, { error: { code: "E_USAGE", message: `request body over ${MAX_POST_BYTES} bytes` } });
     let update: SettingsUpdate;
     try {
       const body = parseBody(text);
@@ -238,7 +252,8 @@ const ROUTES: Record<string, { method: "GET" | "POST"; kind: RouteKind }> = {
 /** `{"enabled": true}` is `spawner on`, `{"enabled": false}` is `spawner off`. */
 function applyAutomation(root: string, body: Record<string, unknown>): SettingsUpdate {
   onlyKeys(body, ["enabled"]);
-  if (typeof body.enabled !== "boolean") throw new BridgeError("E_USAGE", `"enabled" must be true or false (got ${JSON.stringify(body.enabled)})`);
+  if (typeof body.enabled !== "boolean")
+    throw new BridgeError("E_USAGE", `"enabled" must be true or false (got ${JSON.stringify(body.enabled)})`);
   return body.enabled ? turnOn(root) : turnOff(root);
 }
 
@@ -246,8 +261,10 @@ function applyAutomation(root: string, body: Record<string, unknown>): SettingsU
 function applyRoleMode(root: string, body: Record<string, unknown>): SettingsUpdate {
   onlyKeys(body, ["project", "role", "mode"]);
   const { project, role, mode } = body;
-  if (typeof project !== "string" || typeof role !== "string") throw new BridgeError("E_USAGE", `"project" and "role" must be names (got ${JSON.stringify(project)}, ${JSON.stringify(role)})`);
-  if (mode !== "auto" && mode !== "manual") throw new BridgeError("E_USAGE", `"mode" must be "auto" or "manual" (got ${JSON.stringify(mode)})`);
+  if (typeof project !== "string" || typeof role !== "string")
+    throw new BridgeError("E_USAGE", `"project" and "role" must be names (got ${JSON.stringify(project)}, ${JSON.stringify(role)})`);
+  if (mode !== "auto" && mode !== "manual")
+    throw new BridgeError("E_USAGE", `"mode" must be "auto" or "manual" (got ${JSON.stringify(mode)})`);
   return setRoleMode(root, project, role, mode);
 }
 
@@ -258,7 +275,8 @@ function parseBody(text: string): Record<string, unknown> {
   } catch (err) {
     throw new BridgeError("E_USAGE", `the request body is not JSON (${(err as Error).message})`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BridgeError("E_USAGE", "the request body must be a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new BridgeError("E_USAGE", "the request body must be a JSON object");
   return value as Record<string, unknown>;
 }
 

@@ -47,9 +47,31 @@
  */
 import { BridgeError } from "../lib/errors.ts";
 import { parseShell, ShellSyntaxError, type ShellCommand, type ShellWord } from "../shell/parse.ts";
-import { basename, couldBe, couldBeProgram, dynamicWord, INTERPRETER, interpreterInvocation, scriptText, shellInvocation, SHELLS, stdinTexts, unwrap, upstreamText } from "./programs.ts";
+import {
+  basename,
+  couldBe,
+  couldBeProgram,
+  dynamicWord,
+  INTERPRETER,
+  interpreterInvocation,
+  scriptText,
+  shellInvocation,
+  SHELLS,
+  stdinTexts,
+  unwrap,
+  upstreamText,
+} from "./programs.ts";
 import { checkGit, type Checker, type Deny } from "./git.ts";
-import { bridgeRails, BRIDGE_NAMES, CONFIG_NAME, fileRails, isBridgeProgram, isDataProgram, redirectRails, type RailsHit } from "./settings-writes.ts";
+import {
+  bridgeRails,
+  BRIDGE_NAMES,
+  CONFIG_NAME,
+  fileRails,
+  isBridgeProgram,
+  isDataProgram,
+  redirectRails,
+  type RailsHit,
+} from "./settings-writes.ts";
 
 export interface GuardPolicy {
   /** Denied git subcommands, tested against the whole subcommand word. */
@@ -210,7 +232,17 @@ class Inspector implements Checker {
   private program(name: string, ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[]): Deny | undefined {
     let d: Deny | undefined;
     if (SHELLS.has(name)) return this.shell(ws, cmd, depth);
-    if (name === "eval") return this.script(scriptText(ws.slice(1).map((w) => w.value).join(" ")), depth + 1, true);
+    if (name === "eval")
+      return this.script(
+        scriptText(
+          ws
+            .slice(1)
+            .map((w) => w.value)
+            .join(" "),
+        ),
+        depth + 1,
+        true,
+      );
     if (name === "source" || name === ".") d = this.sourced(ws, cmd, depth);
     else if (name === "alias") d = this.aliasBodies(ws, depth);
     else if (name === "git" || name.startsWith("git-")) d = checkGit(this, ws, cmd, depth, assigns);
@@ -219,7 +251,12 @@ class Inspector implements Checker {
     else if (name === "tmux" || name === "screen") d = this.typedKeys(ws);
     else if (INTERPRETER.test(name)) {
       const inv = interpreterInvocation(ws);
-      const texts = [ws.slice(1).map((w) => w.value).join(" ")];
+      const texts = [
+        ws
+          .slice(1)
+          .map((w) => w.value)
+          .join(" "),
+      ];
       // stdin is the program only without inline code and a script file; otherwise it is data
       if (inv.codeFromStdin) texts.push(...stdinTexts(cmd), upstreamText(cmd));
       d = this.code(texts.join("\n"), name, `${name} code`);
@@ -236,8 +273,15 @@ class Inspector implements Checker {
   private unknownProgram(ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[]): Deny | undefined {
     const prog = ws[0]!;
     if (prog.split) {
-      const blocked = ws.slice(0, 2).map((w) => w.raw).join(" ");
-      return { rule: "git", blocked, note: "the program is an unquoted expansion, which may be several words such as `git push`; quote it" };
+      const blocked = ws
+        .slice(0, 2)
+        .map((w) => w.raw)
+        .join(" ");
+      return {
+        rule: "git",
+        blocked,
+        note: "the program is an unquoted expansion, which may be several words such as `git push`; quote it",
+      };
     }
     if (couldBeProgram(prog, "git")) {
       const d = checkGit(this, ws, cmd, depth, assigns);

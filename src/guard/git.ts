@@ -22,7 +22,17 @@ export interface Checker {
 
 /** Options after which git runs nothing but prints (help, version, paths). */
 const GIT_NO_RUN = new Set(["-h", "--help", "-v", "--version", "--html-path", "--man-path", "--info-path", "--exec-path"]);
-const GIT_ARG_OPTS = new Set(["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env", "--attr-source", "--list-cmds"]);
+const GIT_ARG_OPTS = new Set([
+  "-C",
+  "-c",
+  "--git-dir",
+  "--work-tree",
+  "--namespace",
+  "--super-prefix",
+  "--config-env",
+  "--attr-source",
+  "--list-cmds",
+]);
 
 export function checkGit(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[]): Deny | undefined {
   const name = basename(ws[0]!.value);
@@ -45,7 +55,8 @@ export function checkGit(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: 
     if (GIT_NO_RUN.has(v)) return undefined;
     if (GIT_ARG_OPTS.has(v)) {
       const val = ws[++i];
-      if (val?.split) return { rule: "git", blocked: `git ${v} ${val.raw}`, note: "an unquoted expansion before the subcommand may hide it; quote it" };
+      if (val?.split)
+        return { rule: "git", blocked: `git ${v} ${val.raw}`, note: "an unquoted expansion before the subcommand may hide it; quote it" };
       if (val && v === "-c") {
         // core.pager, core.editor, core.sshCommand… run commands: look at what they run.
         const hidden = c.code(val.value.slice(val.value.indexOf("=") + 1), "git", `git -c ${val.value.split("=")[0]}`);
@@ -60,12 +71,15 @@ export function checkGit(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: 
   let subName = sub.value;
   for (let hop = 0; aliases.has(subName.toLowerCase()) && hop < 8; hop++) {
     const body = aliases.get(subName.toLowerCase());
-    if (body === null || body === undefined) return { rule: "git", blocked: `git ${subName}`, note: "an alias whose value is only known at run time" };
+    if (body === null || body === undefined)
+      return { rule: "git", blocked: `git ${subName}`, note: "an alias whose value is only known at run time" };
     if (body.startsWith("!")) return c.script(scriptText(body.slice(1)), depth + 1, true);
     subName = body.trim().split(/\s+/)[0] ?? "";
   }
-  if (c.blockedSub(subName)) return { rule: "git", blocked: `git ${subName}`, ...(subName !== sub.value ? { note: `alias ${sub.value}` } : {}) };
-  if (unknownConfig) return { rule: "git", blocked: `git ${subName}`, note: "git config given with the command may turn it into another command" };
+  if (c.blockedSub(subName))
+    return { rule: "git", blocked: `git ${subName}`, ...(subName !== sub.value ? { note: `alias ${sub.value}` } : {}) };
+  if (unknownConfig)
+    return { rule: "git", blocked: `git ${subName}`, note: "git config given with the command may turn it into another command" };
   const args = ws.slice(i + 1);
   switch (subName) {
     case "config":
@@ -98,7 +112,8 @@ function aliasDefinition(c: Checker, args: ShellWord[], depth: number): Deny | u
   const [key, val] = operands;
   if (!key || !val || !/^alias\./i.test(key.value)) return undefined;
   const alias = key.value.slice(6);
-  if (val.dynamic) return { rule: "git", blocked: `git config ${key.raw} ${val.raw}`, note: "defines an alias whose value is only known at run time" };
+  if (val.dynamic)
+    return { rule: "git", blocked: `git config ${key.raw} ${val.raw}`, note: "defines an alias whose value is only known at run time" };
   const body = val.value.trim();
   if (body.startsWith("!")) {
     const d = c.script(scriptText(body.slice(1)), depth + 1, false) ?? c.code(body.slice(1), "git", `alias ${alias}`);

@@ -33,7 +33,8 @@ export function couldBe(word: ShellWord, text: string): boolean {
 }
 
 export const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish", "rbash"]);
-export const INTERPRETER = /^(?:python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|lua[0-9.]*|luajit|Rscript|osascript|pwsh|powershell|tclsh|awk|gawk|mawk|nawk)$/;
+export const INTERPRETER =
+  /^(?:python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|lua[0-9.]*|luajit|Rscript|osascript|pwsh|powershell|tclsh|awk|gawk|mawk|nawk)$/;
 
 interface Spec {
   /** Short options that take a value (`-u root`, `-uroot`). */
@@ -59,7 +60,19 @@ const SPECS: Record<string, Spec> = {
   time: { arg: "fo", long: ["--format", "--output"] },
   sudo: {
     arg: "ughpCDRrtTU",
-    long: ["--user", "--group", "--host", "--prompt", "--close-from", "--chdir", "--chroot", "--role", "--type", "--command-timeout", "--other-user"],
+    long: [
+      "--user",
+      "--group",
+      "--host",
+      "--prompt",
+      "--close-from",
+      "--chdir",
+      "--chroot",
+      "--role",
+      "--type",
+      "--command-timeout",
+      "--other-user",
+    ],
     assigns: true,
   },
   doas: { arg: "uC" },
@@ -74,7 +87,10 @@ const SPECS: Record<string, Spec> = {
     arg: "adEILnPs",
     long: ["--arg-file", "--delimiter", "--max-lines", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"],
   },
-  parallel: { arg: "jSaEdI", long: ["--jobs", "--sshlogin", "--arg-file", "--delimiter", "--results", "--joblog", "--workdir", "--timeout"] },
+  parallel: {
+    arg: "jSaEdI",
+    long: ["--jobs", "--sshlogin", "--arg-file", "--delimiter", "--results", "--joblog", "--workdir", "--timeout"],
+  },
   strace: { arg: "abeEIoOpPsSuUX", long: ["--output", "--user", "--trace", "--signal", "--attach"] },
   ltrace: { arg: "aAeEnopsuDlw", long: ["--output", "--user", "--library"] },
   script: { arg: "cEIOBTm", long: ["--command", "--log-in", "--log-out", "--log-io", "--log-timing", "--logging-format", "--echo"] },
@@ -193,9 +209,21 @@ export function unwrap(name: string, words: ShellWord[], upstream: () => string)
     case "su":
       return result([], scriptsOf(o.seen, "-c", "--command", "--session-command"));
     case "runuser":
-      return has(o.seen, "-u", "--user") ? result(rest, scriptsOf(o.seen, "-c", "--command")) : result([], scriptsOf(o.seen, "-c", "--command"));
+      return has(o.seen, "-u", "--user")
+        ? result(rest, scriptsOf(o.seen, "-c", "--command"))
+        : result([], scriptsOf(o.seen, "-c", "--command"));
     case "ssh":
-      return result([], rest.length > 1 ? [rest.slice(1).map((w) => w.value).join(" ")] : []);
+      return result(
+        [],
+        rest.length > 1
+          ? [
+              rest
+                .slice(1)
+                .map((w) => w.value)
+                .join(" "),
+            ]
+          : [],
+      );
     case "chrt":
     case "taskset":
     case "ionice":
@@ -281,7 +309,17 @@ export function stdinTexts(cmd: ShellCommand): string[] {
 /** What the previous pipeline stage may print: its arguments and here-documents, one command a line. */
 export function upstreamText(cmd: ShellCommand): string {
   if (!cmd.upstream) return "";
-  return cmd.upstream.map((c) => [c.words.slice(1).map((w) => scriptText(w.value)).join(" "), ...stdinTexts(c)].join("\n")).join("\n");
+  return cmd.upstream
+    .map((c) =>
+      [
+        c.words
+          .slice(1)
+          .map((w) => scriptText(w.value))
+          .join(" "),
+        ...stdinTexts(c),
+      ].join("\n"),
+    )
+    .join("\n");
 }
 
 export interface InterpreterInvocation {

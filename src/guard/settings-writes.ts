@@ -46,7 +46,9 @@ export function bridgeRails(words: ShellWord[], exact: boolean): RailsHit | unde
         : undefined;
     case "install":
     case "uninstall":
-      return exact ? { blocked: `${prog} ${cmd.value}`, what: "rewrites the hooks that enforce the rails, the guard among them" } : undefined;
+      return exact
+        ? { blocked: `${prog} ${cmd.value}`, what: "rewrites the hooks that enforce the rails, the guard among them" }
+        : undefined;
     default:
       return undefined;
   }
@@ -124,7 +126,20 @@ function readerWrites(name: string, args: ShellWord[]): boolean {
 }
 
 const COPIERS = new Set(["cp", "install", "ln", "rsync", "scp"]);
-const COPIER_ARG_OPTS = new Set(["-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o", "--owner", "-g", "--group", "-e", "--rsh"]);
+const COPIER_ARG_OPTS = new Set([
+  "-t",
+  "--target-directory",
+  "-S",
+  "--suffix",
+  "-m",
+  "--mode",
+  "-o",
+  "--owner",
+  "-g",
+  "--group",
+  "-e",
+  "--rsh",
+]);
 
 /** Words naming the config file, given to a program that may write, move or delete it. */
 export function fileRails(name: string, words: ShellWord[]): RailsHit | undefined {

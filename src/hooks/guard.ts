@@ -18,7 +18,10 @@ export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput): H
     const toolInput = input.tool_input;
     const command = isRecord(toolInput) ? toolInput.command : undefined;
     if (typeof command !== "string") {
-      throw new BridgeError("E_USAGE", `the PreToolUse input has no tool_input.command text (got ${JSON.stringify(toolInput) ?? "nothing"})`);
+      throw new BridgeError(
+        "E_USAGE",
+        `the PreToolUse input has no tool_input.command text (got ${JSON.stringify(toolInput) ?? "nothing"})`,
+      );
     }
     const verdict = checkCommand(command, guardPolicy(env));
     return verdict.allow ? { code: 0 } : deny(verdict.reason);

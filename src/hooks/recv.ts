@@ -30,7 +30,10 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   const named = input.hook_event_name ?? "UserPromptSubmit";
   if (!EVENTS.includes(named as RecvEvent)) {
     // Claude Code would ignore additionalContext on another event, and the messages would be lost.
-    return { code: 0, stderr: `session-bridge hook recv: runs on UserPromptSubmit or SessionStart, not ${JSON.stringify(named)}; nothing was read (fix the hook with \`session-bridge install\`)\n` };
+    return {
+      code: 0,
+      stderr: `session-bridge hook recv: runs on UserPromptSubmit or SessionStart, not ${JSON.stringify(named)}; nothing was read (fix the hook with \`session-bridge install\`)\n`,
+    };
   }
   const event = named as RecvEvent;
   const identity = resolveIdentity(resolveRoot(env), env);
@@ -55,8 +58,12 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
 
   const frame = new MessageFrame({ project: identity.project, role: identity.role });
   const result = mayHaveUnread(paths) ? take(identity, frame, event, sessionId, session?.pid, settings) : NOTHING;
-  if (result.skipped > 0) notes.push(`skipped ${result.skipped} unreadable inbox line(s) (torn by a crash, or not a message); \`session-bridge tail\` shows the rest`);
-  if (result.compactError) notes.push(`the inbox could not be compacted (${result.compactError}); the messages are delivered, and a later read retries`);
+  if (result.skipped > 0)
+    notes.push(
+      `skipped ${result.skipped} unreadable inbox line(s) (torn by a crash, or not a message); \`session-bridge tail\` shows the rest`,
+    );
+  if (result.compactError)
+    notes.push(`the inbox could not be compacted (${result.compactError}); the messages are delivered, and a later read retries`);
 
   // From here on the messages are consumed: nothing may stop them from being printed.
   if (event === "UserPromptSubmit") {
@@ -73,7 +80,14 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   return { code: 0, stdout: JSON.stringify(output) + "\n", stderr };
 }
 
-function take(identity: Identity, frame: MessageFrame, event: RecvEvent, sessionId: string | undefined, pid: number | undefined, settings: Settings): ConsumeResult {
+function take(
+  identity: Identity,
+  frame: MessageFrame,
+  event: RecvEvent,
+  sessionId: string | undefined,
+  pid: number | undefined,
+  settings: Settings,
+): ConsumeResult {
   return receive(identity, {
     by: `hook recv (${event}${sessionId ? `, claude session ${sessionId}` : ""}${pid ? `, claude pid ${pid}` : ""})`,
     accept: (m) => frame.tryAdd(m),

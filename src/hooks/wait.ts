@@ -78,7 +78,13 @@ class Waiter {
   /** Becomes the role's one waiter; an older one sees the token change and exits 0 without waking. */
   takeOver(): void {
     ensureRoleDir(this.paths);
-    const record = { pid: process.pid, token: this.token, claudePid: this.claude?.pid ?? null, sessionId: this.sessionId ?? null, since: new Date().toISOString() };
+    const record = {
+      pid: process.pid,
+      token: this.token,
+      claudePid: this.claude?.pid ?? null,
+      sessionId: this.sessionId ?? null,
+      since: new Date().toISOString(),
+    };
     // Under the wake lock, so an older waiter deciding a wake right now either finishes first or sees us.
     withLock(wakeLockPath(this.paths), () => writeFileAtomic(this.paths.waiter, JSON.stringify(record) + "\n"));
   }
@@ -207,7 +213,10 @@ class Waiter {
       // The messages are consumed and must reach the model; the turn's sends then carry the role's
       // previous chain context, which is never more lenient than a fresh human chain.
     }
-    const lead = doorbell(identity, delivered.messages.length + delivered.remaining, [...delivered.messages, ...(frame.firstLeft ? [frame.firstLeft] : [])]);
+    const lead = doorbell(identity, delivered.messages.length + delivered.remaining, [
+      ...delivered.messages,
+      ...(frame.firstLeft ? [frame.firstLeft] : []),
+    ]);
     return { kind: "wake", text: frame.render(delivered.remaining, chooseBoundary(delivered.messages), lead) };
   }
 
@@ -219,9 +228,13 @@ class Waiter {
     this.setRetry(undefined);
     for (const signal of SIGNALS) process.off(signal, this.onSignal);
     try {
-      withLock(wakeLockPath(this.paths), () => {
-        if (this.isCurrent()) removeQuietly(this.paths.waiter);
-      }, { timeoutMs: 2000 });
+      withLock(
+        wakeLockPath(this.paths),
+        () => {
+          if (this.isCurrent()) removeQuietly(this.paths.waiter);
+        },
+        { timeoutMs: 2000 },
+      );
     } catch {
       // A leftover waiter.json names a dead pid and is replaced by the next waiter: harmless.
     }

@@ -81,7 +81,14 @@ function checkBinary(): Check[] {
   const r = spawnSync(self[0]!, [...self.slice(1), "--version"], { encoding: "utf8", timeout: 20_000 });
   const version = r.stdout?.trim();
   if (r.status !== 0 || version !== __VERSION__) {
-    return [{ name: "this binary", level: "fail", detail: `${self.join(" ")} --version gave ${JSON.stringify(version)} (exit ${r.status})`, fix: "rebuild it: npm run build" }];
+    return [
+      {
+        name: "this binary",
+        level: "fail",
+        detail: `${self.join(" ")} --version gave ${JSON.stringify(version)} (exit ${r.status})`,
+        fix: "rebuild it: npm run build",
+      },
+    ];
   }
   return [{ name: "this binary", level: "ok", detail: `${self.join(" ")} (version ${version})` }];
 }
@@ -95,22 +102,55 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
     claudeJson = readJsonFile(config.claudeJsonPath).value;
     settings = readJsonFile(config.settingsPath).value;
   } catch (err) {
-    return [{ name: "Claude Code files", level: "fail", detail: describeError(err), fix: "repair the file by hand (or restore its .session-bridge-backup-*), then rerun doctor" }];
+    return [
+      {
+        name: "Claude Code files",
+        level: "fail",
+        detail: describeError(err),
+        fix: "repair the file by hand (or restore its .session-bridge-backup-*), then rerun doctor",
+      },
+    ];
   }
   const entry = isRecord(claudeJson.mcpServers) ? claudeJson.mcpServers[MCP_SERVER_NAME] : undefined;
-  if (entry === undefined) checks.push({ name: "MCP server", level: "fail", detail: `no "${MCP_SERVER_NAME}" in mcpServers of ${config.claudeJsonPath}`, fix: install });
-  else if (!isOurMcpEntry(entry)) checks.push({ name: "MCP server", level: "fail", detail: `mcpServers.${MCP_SERVER_NAME} in ${config.claudeJsonPath} does not run session-bridge: ${JSON.stringify(entry)}`, fix: install });
+  if (entry === undefined)
+    checks.push({
+      name: "MCP server",
+      level: "fail",
+      detail: `no "${MCP_SERVER_NAME}" in mcpServers of ${config.claudeJsonPath}`,
+      fix: install,
+    });
+  else if (!isOurMcpEntry(entry))
+    checks.push({
+      name: "MCP server",
+      level: "fail",
+      detail: `mcpServers.${MCP_SERVER_NAME} in ${config.claudeJsonPath} does not run session-bridge: ${JSON.stringify(entry)}`,
+      fix: install,
+    });
   else {
     const { command, args } = entry as { command: string; args: string[] };
     const missing = missingFiles([command, ...args]);
     checks.push(
       missing.length > 0
-        ? { name: "MCP server", level: "fail", detail: `registered in ${config.claudeJsonPath} but ${missing.join(", ")} does not exist (moved or deleted?)`, fix: install }
-        : { name: "MCP server", level: "ok", detail: `registered at user scope in ${config.claudeJsonPath}: ${[command, ...args].join(" ")}` },
+        ? {
+            name: "MCP server",
+            level: "fail",
+            detail: `registered in ${config.claudeJsonPath} but ${missing.join(", ")} does not exist (moved or deleted?)`,
+            fix: install,
+          }
+        : {
+            name: "MCP server",
+            level: "ok",
+            detail: `registered at user scope in ${config.claudeJsonPath}: ${[command, ...args].join(" ")}`,
+          },
     );
   }
   if (isRecord(settings.mcpServers) && settings.mcpServers[MCP_SERVER_NAME] !== undefined) {
-    checks.push({ name: "stray MCP entry", level: "warn", detail: `${config.settingsPath} has mcpServers.${MCP_SERVER_NAME}, which Claude Code ignores (it reads ${config.claudeJsonPath})`, fix: `delete mcpServers.${MCP_SERVER_NAME} from ${config.settingsPath}` });
+    checks.push({
+      name: "stray MCP entry",
+      level: "warn",
+      detail: `${config.settingsPath} has mcpServers.${MCP_SERVER_NAME}, which Claude Code ignores (it reads ${config.claudeJsonPath})`,
+      fix: `delete mcpServers.${MCP_SERVER_NAME} from ${config.settingsPath}`,
+    });
   }
   checks.push(...checkHooks(config, settings, install));
   const allow = isRecord(settings.permissions) && Array.isArray(settings.permissions.allow) ? settings.permissions.allow : [];
@@ -118,7 +158,12 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
   checks.push(
     missingAllow.length === 0
       ? { name: "tool permissions", level: "ok", detail: `the ${NON_ADMIN_TOOL_IDS.length} non-admin bridge tools are allowed` }
-      : { name: "tool permissions", level: "warn", detail: `not allowed yet (sessions will ask each time): ${missingAllow.join(", ")}`, fix: install },
+      : {
+          name: "tool permissions",
+          level: "warn",
+          detail: `not allowed yet (sessions will ask each time): ${missingAllow.join(", ")}`,
+          fix: install,
+        },
   );
   return checks;
 }
@@ -147,7 +192,12 @@ function checkHooks(config: ConfigDir, settings: Record<string, unknown>, instal
     const command = present.get(`${event}/${name}`);
     if (!command) {
       const fix = name === "wait" ? `${install} --wake rewake` : install;
-      checks.push({ name: `hook ${name} (${event})`, level: levelIfMissing, detail: `not in ${config.settingsPath} (with it, ${what})`, fix });
+      checks.push({
+        name: `hook ${name} (${event})`,
+        level: levelIfMissing,
+        detail: `not in ${config.settingsPath} (with it, ${what})`,
+        fix,
+      });
       continue;
     }
     const words = parseShell(command)[0]?.words.map((w) => w.value) ?? [];
@@ -165,19 +215,33 @@ function checkNode(): Check {
   const major = Number(process.versions.node.split(".")[0]);
   return major >= 20
     ? { name: "node", level: "ok", detail: `${process.version} (${process.execPath})` }
-    : { name: "node", level: "fail", detail: `${process.version} is too old: Node 20 or newer is needed`, fix: "install Node 20+, or use the single executable (npm run build:sea)" };
+    : {
+        name: "node",
+        level: "fail",
+        detail: `${process.version} is too old: Node 20 or newer is needed`,
+        fix: "install Node 20+, or use the single executable (npm run build:sea)",
+      };
 }
 
 function checkTmux(): Check {
   const r = spawnSync("tmux", ["-V"], { encoding: "utf8", timeout: 10_000 });
   return r.status === 0
     ? { name: "tmux", level: "ok", detail: r.stdout.trim() }
-    : { name: "tmux", level: "warn", detail: "not found: only the tmux wake driver needs it (hooks, rewake and spawn work without)", fix: "apt-get install tmux (or brew install tmux)" };
+    : {
+        name: "tmux",
+        level: "warn",
+        detail: "not found: only the tmux wake driver needs it (hooks, rewake and spawn work without)",
+        fix: "apt-get install tmux (or brew install tmux)",
+      };
 }
 
 function checkShell(): Check {
   const vars = Object.entries(process.env).filter(([k]) => k.startsWith("BRIDGE_"));
-  return { name: "this shell", level: "info", detail: vars.length === 0 ? "no BRIDGE_* variables set (not a bridged shell)" : vars.map(([k, v]) => `${k}=${v}`).join(" ") };
+  return {
+    name: "this shell",
+    level: "info",
+    detail: vars.length === 0 ? "no BRIDGE_* variables set (not a bridged shell)" : vars.map(([k, v]) => `${k}=${v}`).join(" "),
+  };
 }
 
 function checkBus(root: string): Check[] {
@@ -193,7 +257,12 @@ function checkBus(root: string): Check[] {
   checks.push(
     loose.length === 0
       ? { name: "bus folder", level: "ok", detail: `${root}: private (folders 0700, files 0600)` }
-      : { name: "bus folder", level: "fail", detail: `readable by others or not a real folder: ${loose.slice(0, 5).join(", ")}${loose.length > 5 ? ` and ${loose.length - 5} more` : ""}`, fix: `chmod -R go-rwx ${root}` },
+      : {
+          name: "bus folder",
+          level: "fail",
+          detail: `readable by others or not a real folder: ${loose.slice(0, 5).join(", ")}${loose.length > 5 ? ` and ${loose.length - 5} more` : ""}`,
+          fix: `chmod -R go-rwx ${root}`,
+        },
   );
   let skipped = 0;
   const where: string[] = [];
@@ -204,14 +273,29 @@ function checkBus(root: string): Check[] {
       skipped += n;
     }
   }
-  if (skipped > 0) checks.push({ name: "inboxes", level: "warn", detail: `${skipped} unreadable line(s) skipped (torn by a crash, or not a message) — ${where.join(", ")}; nothing else is affected` });
+  if (skipped > 0)
+    checks.push({
+      name: "inboxes",
+      level: "warn",
+      detail: `${skipped} unreadable line(s) skipped (torn by a crash, or not a message) — ${where.join(", ")}; nothing else is affected`,
+    });
   else checks.push({ name: "inboxes", level: "ok", detail: "every line readable" });
   try {
     const settings = loadSettings(root);
-    checks.push({ name: "settings", level: "ok", detail: `automation ${settings.enabled ? "on" : "off"}, driver ${settings.driver}, maxHops ${settings.maxHops}` });
+    checks.push({
+      name: "settings",
+      level: "ok",
+      detail: `automation ${settings.enabled ? "on" : "off"}, driver ${settings.driver}, maxHops ${settings.maxHops}`,
+    });
     const daemon = readDaemonHolder(root);
     if (daemon.running) checks.push({ name: "spawner", level: "ok", detail: `daemon running (pid ${daemon.holder?.pid})` });
-    else if (settings.enabled) checks.push({ name: "spawner", level: "warn", detail: "automation is on but the wake daemon is not running (tmux/spawn wakes need it; rewake does not)", fix: "session-bridge spawner run" });
+    else if (settings.enabled)
+      checks.push({
+        name: "spawner",
+        level: "warn",
+        detail: "automation is on but the wake daemon is not running (tmux/spawn wakes need it; rewake does not)",
+        fix: "session-bridge spawner run",
+      });
     else checks.push({ name: "spawner", level: "info", detail: "daemon not running; automation is off" });
   } catch (err) {
     checks.push({ name: "settings", level: "fail", detail: describeError(err), fix: `fix or delete ${join(root, "spawner.config.json")}` });

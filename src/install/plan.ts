@@ -59,7 +59,12 @@ const BRIDGE_SCRIPT = /^session-bridge\.(mjs|cjs|js)$/;
 export function isBridgeInvocation(words: readonly string[]): { rest: readonly string[] } | undefined {
   const [first, second] = words;
   if (first !== undefined && basename(first) === "session-bridge") return { rest: words.slice(1) };
-  if (first !== undefined && second !== undefined && /^node(js)?(\d+(\.\d+)*)?$/.test(basename(first)) && BRIDGE_SCRIPT.test(basename(second))) {
+  if (
+    first !== undefined &&
+    second !== undefined &&
+    /^node(js)?(\d+(\.\d+)*)?$/.test(basename(first)) &&
+    BRIDGE_SCRIPT.test(basename(second))
+  ) {
     return { rest: words.slice(2) };
   }
   return undefined;
@@ -163,7 +168,8 @@ export function planSettings(current: Record<string, unknown>, self: readonly st
 
 function pick(hook: Record<string, unknown>, like: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of ["type", "command", "timeout", "asyncRewake"]) if (hook[key] !== undefined || like[key] !== undefined) out[key] = hook[key];
+  for (const key of ["type", "command", "timeout", "asyncRewake"])
+    if (hook[key] !== undefined || like[key] !== undefined) out[key] = hook[key];
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
@@ -205,7 +211,11 @@ export function planSettingsRemoval(current: Record<string, unknown>): Plan {
   const changes: string[] = [];
   if (isRecord(next.hooks)) {
     const hooks = next.hooks;
-    pruneEmpty(next, hooks, findOurHooks(hooks).map((f) => removeHook(hooks, f, changes)));
+    pruneEmpty(
+      next,
+      hooks,
+      findOurHooks(hooks).map((f) => removeHook(hooks, f, changes)),
+    );
   }
   if (isRecord(next.permissions) && Array.isArray(next.permissions.allow)) {
     const allow = next.permissions.allow as unknown[];
@@ -226,12 +236,16 @@ export function planSettingsRemoval(current: Record<string, unknown>): Plan {
 export function planMcp(current: Record<string, unknown>, self: readonly string[]): Plan {
   const next = structuredClone(current);
   const want = mcpEntry(self);
-  if (next.mcpServers !== undefined && !isRecord(next.mcpServers)) throw new BridgeError("E_CONFIG", `"mcpServers" in .claude.json is not an object; fix it by hand — nothing was changed`);
+  if (next.mcpServers !== undefined && !isRecord(next.mcpServers))
+    throw new BridgeError("E_CONFIG", `"mcpServers" in .claude.json is not an object; fix it by hand — nothing was changed`);
   const servers = (next.mcpServers ??= {}) as Record<string, unknown>;
   const have = servers[MCP_SERVER_NAME];
   if (JSON.stringify(have) === JSON.stringify(want)) return { next: current, changes: [] };
   servers[MCP_SERVER_NAME] = want;
-  const change = have === undefined ? `+ mcpServers.${MCP_SERVER_NAME}: ${JSON.stringify(want)}` : `~ mcpServers.${MCP_SERVER_NAME}: ${JSON.stringify(have)} → ${JSON.stringify(want)}`;
+  const change =
+    have === undefined
+      ? `+ mcpServers.${MCP_SERVER_NAME}: ${JSON.stringify(want)}`
+      : `~ mcpServers.${MCP_SERVER_NAME}: ${JSON.stringify(have)} → ${JSON.stringify(want)}`;
   return { next, changes: [change] };
 }
 

@@ -32,7 +32,10 @@ export function parseArgs(argv: readonly string[], spec: FlagSpec, usage: string
     const kind = name === "help" ? "boolean" : spec[name];
     if (!kind) {
       const known = ["--help", ...Object.keys(spec).map((k) => `--${k}`)].join(", ");
-      throw new BridgeError("E_USAGE", `unknown option "--${name}" (known: ${known}); put -- before a body that starts with a dash\n${usage}`);
+      throw new BridgeError(
+        "E_USAGE",
+        `unknown option "--${name}" (known: ${known}); put -- before a body that starts with a dash\n${usage}`,
+      );
     }
     if (kind === "boolean") {
       if (eq !== -1) throw new BridgeError("E_USAGE", `option "--${name}" takes no value (got "${arg}")\n${usage}`);

@@ -35,7 +35,9 @@ export class BridgeError extends Error {
 }
 
 export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" && codes.includes((err as NodeJS.ErrnoException).code!);
+  return (
+    err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" && codes.includes((err as NodeJS.ErrnoException).code!)
+  );
 }
 
 /** A one-line description of any thrown value, for stderr and tool results. */

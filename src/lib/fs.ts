@@ -37,7 +37,11 @@ export const FILE_MODE = 0o600;
 export function ensureDir(path: string): void {
   try {
     const st = lstatSync(path);
-    if (st.isSymbolicLink()) throw new BridgeError("E_SYMLINK", `refusing to use "${path}": it is a symbolic link; remove it and let session-bridge create the folder`);
+    if (st.isSymbolicLink())
+      throw new BridgeError(
+        "E_SYMLINK",
+        `refusing to use "${path}": it is a symbolic link; remove it and let session-bridge create the folder`,
+      );
     if (!st.isDirectory()) throw new BridgeError("E_IO", `"${path}" exists but is not a folder; move it away`);
     return;
   } catch (err) {

@@ -35,7 +35,8 @@ export interface ToolDef {
   run(call: ToolCall): TextResult | Promise<TextResult>;
 }
 
-const SCOPE = "Reaches only roles (other Claude Code sessions) of this session's session-bridge project; not Claude Code's built-in SendMessage.";
+const SCOPE =
+  "Reaches only roles (other Claude Code sessions) of this session's session-bridge project; not Claude Code's built-in SendMessage.";
 const PROJECT = str("bridge project (default: this session's project)", { minLength: 1, maxLength: 64 });
 const RECV_LIMIT = 50;
 const WAIT_DEFAULT_S = 60;
@@ -49,7 +50,8 @@ function consumed(identity: Identity, result: ConsumeResult, empty: string): str
   if (result.messages.length === 0) return empty;
   let text = `${dataFraming(result.messages.length, "message", identity.project)} They are now marked read.\n\n`;
   text += result.messages.map((m) => renderForModel(m)).join("");
-  if (result.remaining > 0) text += `\n${plural(result.remaining, "more unread message")} left for the next bridge_recv (answers are bounded to ${RECV_LIMIT} messages / ${MAX_OUTPUT_CHARS} characters).`;
+  if (result.remaining > 0)
+    text += `\n${plural(result.remaining, "more unread message")} left for the next bridge_recv (answers are bounded to ${RECV_LIMIT} messages / ${MAX_OUTPUT_CHARS} characters).`;
   if (result.skipped > 0) text += `\n(${plural(result.skipped, "unreadable inbox line")} skipped: torn by a crash, or not a message.)`;
   return text;
 }
@@ -65,7 +67,11 @@ const send: ToolDef = {
       to: str('a role of this bridge project, or "*" for every other role', { minLength: 1, maxLength: 64 }),
       body: str("the message text (plain text; the size limit is maxBodyBytes, 262144 bytes by default)"),
       replyTo: str("id of the message this answers (as shown in its header)", { maxLength: 64 }),
-      queue: { type: "boolean", description: "queue for a role that has not joined the project yet (default false: an unknown role is an error listing the known ones)" },
+      queue: {
+        type: "boolean",
+        description:
+          "queue for a role that has not joined the project yet (default false: an unknown role is an error listing the known ones)",
+      },
     },
     ["to", "body"],
   ),
@@ -82,9 +88,14 @@ const send: ToolDef = {
       settings,
     });
     const { message } = result;
-    const lines = [`sent ${message.id} to ${message.to === "*" ? "every other role" : message.to} (chain ${message.chain} hop ${message.hop})`];
+    const lines = [
+      `sent ${message.id} to ${message.to === "*" ? "every other role" : message.to} (chain ${message.chain} hop ${message.hop})`,
+    ];
     for (const d of result.deliveries) {
-      const where = d.live.length > 0 ? `live session: ${d.live.map(describeSession).join("; ")}` : "no live session holds this role now: it waits for the role's next session";
+      const where =
+        d.live.length > 0
+          ? `live session: ${d.live.map(describeSession).join("; ")}`
+          : "no live session holds this role now: it waits for the role's next session";
       lines.push(`  ${d.role}: queued; ${where}`);
     }
     lines.push(`bridge_status("${message.id}") tells when it is read.`);
@@ -139,7 +150,8 @@ const tailTool: ToolDef = {
     const identity = needIdentity(ctx);
     const limit = (args.limit as number | undefined) ?? 20;
     const result = tail(identity, limit);
-    if (result.messages.length === 0) return ok(`no messages delivered to role "${identity.role}" of bridge project "${identity.project}" are kept`);
+    if (result.messages.length === 0)
+      return ok(`no messages delivered to role "${identity.role}" of bridge project "${identity.project}" are kept`);
     // When over the bound, keep the newest: walk back from the end.
     const blocks: string[] = [];
     let size = 0;
@@ -151,7 +163,8 @@ const tailTool: ToolDef = {
       size += block.length;
     }
     let out = `${dataFraming(blocks.length, "recent message", identity.project)}\n\n${blocks.join("")}`;
-    if (blocks.length < result.messages.length) out += `\n(${plural(result.messages.length - blocks.length, "older message")} not shown: over ${MAX_OUTPUT_CHARS} characters.)`;
+    if (blocks.length < result.messages.length)
+      out += `\n(${plural(result.messages.length - blocks.length, "older message")} not shown: over ${MAX_OUTPUT_CHARS} characters.)`;
     if (result.skipped > 0) out += `\n(${plural(result.skipped, "unreadable line")} skipped.)`;
     return ok(out);
   },
@@ -180,7 +193,9 @@ const waitTool: ToolDef = {
       },
     });
     if (outcome.kind === "timeout") {
-      return ok(`no message arrived for role "${identity.role}" within ${seconds} s; nothing was consumed. Call bridge_wait again to keep waiting, or carry on.`);
+      return ok(
+        `no message arrived for role "${identity.role}" within ${seconds} s; nothing was consumed. Call bridge_wait again to keep waiting, or carry on.`,
+      );
     }
     if (outcome.kind === "aborted") return fail("bridge_wait was cancelled; nothing was consumed");
     return ok(consumed(identity, outcome.result, ""));
@@ -190,7 +205,9 @@ const waitTool: ToolDef = {
 const status: ToolDef = {
   name: "bridge_status",
   description: `Delivery status of a message sent in this session-bridge project: for each recipient role, queued or read (when, by which reader). ${SCOPE}`,
-  inputSchema: objectSchema({ id: str("the message id, as returned by bridge_send", { minLength: 1, maxLength: 64 }), project: PROJECT }, ["id"]),
+  inputSchema: objectSchema({ id: str("the message id, as returned by bridge_send", { minLength: 1, maxLength: 64 }), project: PROJECT }, [
+    "id",
+  ]),
   readOnly: true,
   run({ ctx, args }) {
     const s = messageStatus(ctx.root, needProject(ctx, args.project), args.id as string);
@@ -219,9 +236,14 @@ const roles: ToolDef = {
     for (const r of summaries) {
       const live = r.sessions.filter((s) => s.live);
       const last = r.sessions[0];
-      const state = live.length > 0 ? `live: ${live.map(describeSession).join("; ")}` : `not live${last ? ` (last session: ${describeSession(last)})` : " (no session has connected yet)"}`;
+      const state =
+        live.length > 0
+          ? `live: ${live.map(describeSession).join("; ")}`
+          : `not live${last ? ` (last session: ${describeSession(last)})` : " (no session has connected yet)"}`;
       const extra = live.length > 1 ? ` — ${live.length} live sessions claim this role; each message goes to whichever reads first` : "";
-      lines.push(`- ${r.role}${r.role === me ? " (you)" : ""}: ${state}; ${r.unread} unread${extra}${r.skipped ? `; ${plural(r.skipped, "bad line")}` : ""}`);
+      lines.push(
+        `- ${r.role}${r.role === me ? " (you)" : ""}: ${state}; ${r.unread} unread${extra}${r.skipped ? `; ${plural(r.skipped, "bad line")}` : ""}`,
+      );
     }
     return ok(lines.join("\n"));
   },
@@ -233,15 +255,22 @@ const whoami: ToolDef = {
   inputSchema: objectSchema({}),
   readOnly: true,
   run({ ctx }) {
-    const admin = ctx.admin ? "yes (may change the bridge settings)" : `no (settings tools are refused; an admin session is started with \`${ADMIN_EXAMPLE}\`)`;
+    const admin = ctx.admin
+      ? "yes (may change the bridge settings)"
+      : `no (settings tools are refused; an admin session is started with \`${ADMIN_EXAMPLE}\`)`;
     if (!ctx.identity) return ok(`${ctx.unbridged}\nadmin: ${admin}`);
     const identity = ctx.identity;
     const { settings, error } = settingsOf(ctx);
     const wake = effectiveRole(settings, identity.project, identity.role);
-    const lines = [`you are role "${identity.role}" of bridge project "${identity.project}" (bridge root ${identity.root})`, `admin: ${admin}`];
+    const lines = [
+      `you are role "${identity.role}" of bridge project "${identity.project}" (bridge root ${identity.root})`,
+      `admin: ${admin}`,
+    ];
     const sessions = listSessions(pathsOf(identity)).filter((s) => s.live);
     const mine = ctx.session ? sessions.find((s) => s.pid === ctx.session!.pid) : undefined;
-    lines.push(`this session: ${mine ? describeSession(mine) : ctx.session ? `claude pid ${ctx.session.pid} (record not live)` : "not registered"}`);
+    lines.push(
+      `this session: ${mine ? describeSession(mine) : ctx.session ? `claude pid ${ctx.session.pid} (record not live)` : "not registered"}`,
+    );
     const others = sessions.filter((s) => s !== mine);
     if (others.length > 0) {
       lines.push(
@@ -249,7 +278,11 @@ const whoami: ToolDef = {
           "Each message goes to whichever session reads first; tell the user, so one of them can be restarted with another BRIDGE_ROLE.",
       );
     }
-    const details = [`driver ${wake.driver}`, `permissionMode ${wake.permissionMode}`, ...(["cwd", "model", "tmuxTarget"] as const).filter((k) => wake[k] !== undefined).map((k) => `${k} ${wake[k]}`)];
+    const details = [
+      `driver ${wake.driver}`,
+      `permissionMode ${wake.permissionMode}`,
+      ...(["cwd", "model", "tmuxTarget"] as const).filter((k) => wake[k] !== undefined).map((k) => `${k} ${wake[k]}`),
+    ];
     lines.push(`wake-ups for this role: ${wake.auto ? "automatic" : "off (manual)"} — ${wake.why}; ${details.join(", ")}`);
     const chain = readChainContext(pathsOf(identity));
     if (chain) lines.push(`loop guard: your sends carry chain ${chain.chain} hop ${chain.hop} (maxHops ${settings.maxHops})`);

@@ -64,14 +64,14 @@ export function needIdentity(ctx: McpContext): Identity {
 export function needProject(ctx: McpContext, given?: unknown): string {
   if (typeof given === "string" && given !== "") return validateName("project", given);
   if (ctx.project) return ctx.project;
-  throw new BridgeError("E_NO_IDENTITY", `no project given, and ${ctx.unbridged ?? "this session has no BRIDGE_PROJECT"}; or pass "project" explicitly`);
+  throw new BridgeError(
+    "E_NO_IDENTITY",
+    `no project given, and ${ctx.unbridged ?? "this session has no BRIDGE_PROJECT"}; or pass "project" explicitly`,
+  );
 }
 
 /** Who consumed, for receipts and `status`: "mcp bridge_recv (claude session X, pid Y)". */
 export function consumerName(ctx: McpContext, tool: string): string {
-  const parts = [
-    ...(ctx.session?.sessionId ? [`claude session ${ctx.session.sessionId}`] : []),
-    `pid ${ctx.session?.pid ?? process.pid}`,
-  ];
+  const parts = [...(ctx.session?.sessionId ? [`claude session ${ctx.session.sessionId}`] : []), `pid ${ctx.session?.pid ?? process.pid}`];
   return `mcp ${tool} (${parts.join(", ")})`;
 }

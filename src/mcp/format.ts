@@ -28,7 +28,10 @@ export function dataFraming(count: number, what: string, project: string): strin
 }
 
 /** Renders messages until `maxChars` is reached; the first is always shown whole. */
-export function renderBounded(items: readonly { message: Message; read?: boolean }[], maxChars = MAX_OUTPUT_CHARS): { text: string; shown: number } {
+export function renderBounded(
+  items: readonly { message: Message; read?: boolean }[],
+  maxChars = MAX_OUTPUT_CHARS,
+): { text: string; shown: number } {
   let text = "";
   let shown = 0;
   for (const item of items) {

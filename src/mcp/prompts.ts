@@ -31,7 +31,11 @@ export interface PromptResult {
 }
 
 const LIMIT_KEYS = ["maxHops", "rateLimitPerMinute", "cooldownSeconds", "maxBodyBytes", "spawn.maxTurns", "spawn.timeoutSeconds"];
-const ROLE_ARG: PromptArgument = { name: "role", description: 'a role of this project ("web"), or project/role ("shop/web")', required: true };
+const ROLE_ARG: PromptArgument = {
+  name: "role",
+  description: 'a role of this project ("web"), or project/role ("shop/web")',
+  required: true,
+};
 
 /** "web" (this session's project) or "shop/web". */
 function target(ctx: McpContext, value: string | undefined): { project: string; role: string } {
@@ -39,7 +43,8 @@ function target(ctx: McpContext, value: string | undefined): { project: string; 
   const slash = text.indexOf("/");
   if (slash !== -1) return { project: validateName("project", text.slice(0, slash)), role: validateName("role", text.slice(slash + 1)) };
   const role = validateName("role", text);
-  if (!ctx.project) throw new BridgeError("E_USAGE", `this session has no bridge project, so give the role as project/role (e.g. shop/${role})`);
+  if (!ctx.project)
+    throw new BridgeError("E_USAGE", `this session has no bridge project, so give the role as project/role (e.g. shop/${role})`);
   return { project: ctx.project, role };
 }
 
@@ -118,10 +123,14 @@ const PROMPTS: readonly PromptDef[] = [
     admin: true,
     run(ctx, args) {
       const state = args.state?.trim().toLowerCase();
-      if (state !== "on" && state !== "off") throw new BridgeError("E_USAGE", `state must be "on" or "off" (got ${JSON.stringify(args.state ?? "")})`);
+      if (state !== "on" && state !== "off")
+        throw new BridgeError("E_USAGE", `state must be "on" or "off" (got ${JSON.stringify(args.state ?? "")})`);
       if (args.role && !args.project) throw new BridgeError("E_USAGE", "give the project before the role (automation on shop web)");
       const update = (state === "on" ? turnOn : turnOff)(ctx.root, args.project || undefined, args.role || undefined);
-      const notes = state === "on" && update.settings.defaultOffRoles.length > 0 ? `\nnote: default-off roles (${update.settings.defaultOffRoles.join(", ")}) stay manual unless opted in by name` : "";
+      const notes =
+        state === "on" && update.settings.defaultOffRoles.length > 0
+          ? `\nnote: default-off roles (${update.settings.defaultOffRoles.join(", ")}) stay manual unless opted in by name`
+          : "";
       return describeUpdate(update) + notes;
     },
   },

@@ -86,7 +86,9 @@ const ROLE = str("role name", { minLength: 1, maxLength: 64 });
 
 /** The answer to a non-admin call of a settings-changing tool or prompt: nothing changes. */
 export function adminRefusal(what: string, ctx: McpContext): string {
-  const example = ctx.identity ? `BRIDGE_ADMIN=1 BRIDGE_PROJECT=${ctx.identity.project} BRIDGE_ROLE=${ctx.identity.role} claude` : ADMIN_EXAMPLE;
+  const example = ctx.identity
+    ? `BRIDGE_ADMIN=1 BRIDGE_PROJECT=${ctx.identity.project} BRIDGE_ROLE=${ctx.identity.role} claude`
+    : ADMIN_EXAMPLE;
   return (
     `${what} changes the session-bridge automation settings, which only an admin session may do; this session was not started with BRIDGE_ADMIN=1, so nothing was changed. ` +
     `Sessions cannot change their own wake-up rails on purpose: do not edit ${configPath(ctx.root)} another way. ` +
@@ -116,12 +118,16 @@ export function describeConfig(ctx: McpContext, project: string | undefined): st
   }
   const configured = settings.projects[project];
   const roles = [...new Set([...listRoles(ctx.root, project), ...Object.keys(configured?.roles ?? {})])].sort();
-  lines.push(`project ${project}${configured?.mode ? ` (project mode ${configured.mode})` : ""}: ${roles.length === 0 ? "no roles yet" : ""}`);
+  lines.push(
+    `project ${project}${configured?.mode ? ` (project mode ${configured.mode})` : ""}: ${roles.length === 0 ? "no roles yet" : ""}`,
+  );
   for (const role of roles) {
     const e = effectiveRole(settings, project, role);
     const extra = (["cwd", "model", "tmuxTarget"] as const).filter((k) => e[k] !== undefined).map((k) => `${k} ${e[k]}`);
     const me = ctx.identity?.project === project && ctx.identity.role === role ? " (you)" : "";
-    lines.push(`- ${role}${me}: ${e.auto ? "auto" : "manual"} — ${e.why}; driver ${e.driver}, permissionMode ${e.permissionMode}${extra.length ? `, ${extra.join(", ")}` : ""}`);
+    lines.push(
+      `- ${role}${me}: ${e.auto ? "auto" : "manual"} — ${e.why}; driver ${e.driver}, permissionMode ${e.permissionMode}${extra.length ? `, ${extra.join(", ")}` : ""}`,
+    );
   }
   return lines.join("\n");
 }
@@ -162,7 +168,7 @@ const mode: ToolDef = {
 const set: ToolDef = {
   name: "bridge_set",
   description:
-    "Admin only (sessions started with BRIDGE_ADMIN=1): configure one role of a session-bridge project for wake-ups: mode, driver, cwd, model, tmuxTarget, permissionMode (null or \"\" unsets a key). Answers exactly what changed.",
+    'Admin only (sessions started with BRIDGE_ADMIN=1): configure one role of a session-bridge project for wake-ups: mode, driver, cwd, model, tmuxTarget, permissionMode (null or "" unsets a key). Answers exactly what changed.',
   inputSchema: objectSchema({ project: PROJECT, role: ROLE, ...roleSchema() }, ["role"]),
   admin: true,
   run({ ctx, args }) {

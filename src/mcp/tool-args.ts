@@ -28,7 +28,12 @@ export interface ObjectSchema {
 }
 
 export const str = (description: string, extra: Partial<JsonSchema> = {}): JsonSchema => ({ type: "string", description, ...extra });
-export const int = (description: string, minimum: number, maximum: number): JsonSchema => ({ type: "integer", description, minimum, maximum });
+export const int = (description: string, minimum: number, maximum: number): JsonSchema => ({
+  type: "integer",
+  description,
+  minimum,
+  maximum,
+});
 export const oneOf = (description: string, values: readonly string[]): JsonSchema => ({ type: "string", enum: values, description });
 
 /** The same schema, also accepting null (which the settings tools read as "reset to the default"). */
@@ -46,7 +51,8 @@ export function checkArgs(tool: string, schema: ObjectSchema, args: unknown): Re
   const value = args ?? {};
   const known = Object.keys(schema.properties);
   const knownText = known.length > 0 ? known.join(", ") : "none: call it with {}";
-  if (!isRecord(value)) throw new BridgeError("E_USAGE", `invalid arguments for ${tool}: expected an object (known arguments: ${knownText})`);
+  if (!isRecord(value))
+    throw new BridgeError("E_USAGE", `invalid arguments for ${tool}: expected an object (known arguments: ${knownText})`);
   const problems: string[] = [];
   for (const key of schema.required ?? []) {
     if (value[key] === undefined) problems.push(`"${key}" is required`);
@@ -75,10 +81,14 @@ function check(schema: JsonSchema, v: unknown): string | undefined {
   if (type === "null") return undefined;
   if (schema.enum && !schema.enum.includes(v as string)) return describe(schema);
   if (typeof v === "number") {
-    if ((schema.minimum !== undefined && v < schema.minimum) || (schema.maximum !== undefined && v > schema.maximum)) return describe(schema);
+    if ((schema.minimum !== undefined && v < schema.minimum) || (schema.maximum !== undefined && v > schema.maximum))
+      return describe(schema);
   }
   if (typeof v === "string") {
-    if ((schema.minLength !== undefined && v.length < schema.minLength) || (schema.maxLength !== undefined && v.length > schema.maxLength)) {
+    if (
+      (schema.minLength !== undefined && v.length < schema.minLength) ||
+      (schema.maxLength !== undefined && v.length > schema.maxLength)
+    ) {
       return describe(schema);
     }
   }
@@ -111,7 +121,11 @@ function hasType(type: TypeName, v: unknown): boolean {
 function describe(schema: JsonSchema): string {
   const types = (Array.isArray(schema.type) ? schema.type : [schema.type]).filter((t) => t !== "null");
   const orNull = types.length !== (Array.isArray(schema.type) ? schema.type.length : 1) ? " or null" : "";
-  if (schema.enum) return `one of ${schema.enum.filter((e) => e !== null).map((e) => JSON.stringify(e)).join(", ")}${orNull}`;
+  if (schema.enum)
+    return `one of ${schema.enum
+      .filter((e) => e !== null)
+      .map((e) => JSON.stringify(e))
+      .join(", ")}${orNull}`;
   const parts = types.map((t) => {
     if ((t === "integer" || t === "number") && (schema.minimum !== undefined || schema.maximum !== undefined)) {
       return `${t === "integer" ? "an integer" : "a number"} from ${schema.minimum ?? "-∞"} to ${schema.maximum ?? "∞"}`;

@@ -145,7 +145,11 @@ export class StdioWire implements Transport {
       // Until the SDK has seen it, only a well-formed initialize is answered here.
       if (typeof params.protocolVersion !== "string" || !isRecord(params.capabilities) || !isRecord(params.clientInfo)) return false;
       this.initialize = value;
-      void this.write({ jsonrpc: "2.0", id, result: { protocolVersion: negotiateVersion(params.protocolVersion), ...this.handshake.server } });
+      void this.write({
+        jsonrpc: "2.0",
+        id,
+        result: { protocolVersion: negotiateVersion(params.protocolVersion), ...this.handshake.server },
+      });
       return true;
     }
     if (method === "server/discover") {
@@ -155,7 +159,8 @@ export class StdioWire implements Transport {
     }
     const list = method === "ping" ? () => ({}) : Object.hasOwn(this.handshake.lists, method) ? this.handshake.lists[method] : undefined;
     // A list request with a cursor or other parameters is left to the SDK.
-    if (!list || (value.params !== undefined && !(isRecord(value.params) && Object.keys(value.params).every((k) => k === "_meta")))) return false;
+    if (!list || (value.params !== undefined && !(isRecord(value.params) && Object.keys(value.params).every((k) => k === "_meta"))))
+      return false;
     void this.write({ jsonrpc: "2.0", id, result: list() });
     return true;
   }

@@ -84,7 +84,8 @@ export function loadEmbedded<T>(name: string): T {
   type Script = import("node:vm").Script;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
   // The filename is what stack traces show, with the function names (the bundles keep them).
-  const compile = (cachedData: Buffer | undefined): Script => new Script(wrapped, { filename: `session-bridge/${name}.js`, ...(cachedData && { cachedData }) });
+  const compile = (cachedData: Buffer | undefined): Script =>
+    new Script(wrapped, { filename: `session-bridge/${name}.js`, ...(cachedData && { cachedData }) });
   // The executable's build-time cache first; then the one under <root>/cache (src/runtime/code-cache.ts).
   const seaCache = entry.cache && isSea() ? seaCodeCache(name) : undefined;
   let script = compile(seaCache);
@@ -105,7 +106,8 @@ export function loadEmbedded<T>(name: string): T {
 
 /** The file this code runs from: the .cjs, or the .mjs (its wrapper passes process.argv[1] as __filename). */
 function selfPath(): string {
-  if (typeof __filename !== "string" || __filename === "") throw new BridgeError("E_IO", "cannot tell which file is running (no __filename); run session-bridge as built by build.mjs");
+  if (typeof __filename !== "string" || __filename === "")
+    throw new BridgeError("E_IO", "cannot tell which file is running (no __filename); run session-bridge as built by build.mjs");
   return __filename;
 }
 
@@ -136,7 +138,8 @@ function readIndex(): BundleIndex {
   } catch (err) {
     throw damaged(`its index of embedded bundles is not JSON (${(err as Error).message})`);
   }
-  if (parsed.format !== 1 || typeof parsed.bundles !== "object" || parsed.bundles === null) throw damaged("its index of embedded bundles has an unknown format");
+  if (parsed.format !== 1 || typeof parsed.bundles !== "object" || parsed.bundles === null)
+    throw damaged("its index of embedded bundles has an unknown format");
   index = parsed;
   return parsed;
 }

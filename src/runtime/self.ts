@@ -22,12 +22,14 @@ export function cliArgs(): string[] {
  */
 export const nodeRequire = ((id: string): unknown => {
   const mod = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule(id) : legacyRequire(id);
-  if (mod === undefined) throw new BridgeError("E_IO", `"${id}" is not a Node.js built-in; session-bridge only loads built-ins at run time`);
+  if (mod === undefined)
+    throw new BridgeError("E_IO", `"${id}" is not a Node.js built-in; session-bridge only loads built-ins at run time`);
   return mod;
 }) as NodeJS.Require;
 
 function legacyRequire(id: string): unknown {
-  if (typeof require !== "function") throw new BridgeError("E_IO", "this Node.js has neither process.getBuiltinModule nor require; use Node 20.16 or newer");
+  if (typeof require !== "function")
+    throw new BridgeError("E_IO", "this Node.js has neither process.getBuiltinModule nor require; use Node 20.16 or newer");
   return require(id);
 }
 
@@ -58,7 +60,10 @@ export function selfCommand(): string[] {
   if (isSea()) return [process.execPath];
   const script = process.argv[1];
   if (script === undefined || script === "") {
-    throw new BridgeError("E_IO", "cannot tell which script is running (process.argv[1] is empty); run session-bridge as `node path/to/session-bridge.mjs` or as the single executable");
+    throw new BridgeError(
+      "E_IO",
+      "cannot tell which script is running (process.argv[1] is empty); run session-bridge as `node path/to/session-bridge.mjs` or as the single executable",
+    );
   }
   return [process.execPath, realpathSync(resolve(script))];
 }

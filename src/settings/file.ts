@@ -32,7 +32,10 @@ export function readOverrides(root: string): Overrides {
   } catch (err) {
     // A link (never followed), a folder or an unreadable file in its place is a broken settings file
     // like any other: messaging goes on with the defaults, the daemon keeps its last good settings.
-    throw new BridgeError("E_CONFIG", `${path} cannot be read (${describeError(err)}); replace it with a settings file, or delete it (defaults apply when it is missing)`);
+    throw new BridgeError(
+      "E_CONFIG",
+      `${path} cannot be read (${describeError(err)}); replace it with a settings file, or delete it (defaults apply when it is missing)`,
+    );
   }
   if (text === undefined) return {};
   // An empty file is most often an editor caught between truncating and writing: reading it as

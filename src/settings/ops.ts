@@ -28,8 +28,11 @@ export function turnOff(root: string, project?: string, role?: string): Settings
 }
 
 export function setRoleMode(root: string, project: string, role: string, mode: Mode): SettingsUpdate {
-  if (mode !== "auto" && mode !== "manual") throw new BridgeError("E_USAGE", `mode must be "auto" or "manual" (got ${JSON.stringify(mode)})`);
-  return updateSettings(root, (o) => setPath(o, ["projects", validateName("project", project), "roles", validateName("role", role), "mode"], mode));
+  if (mode !== "auto" && mode !== "manual")
+    throw new BridgeError("E_USAGE", `mode must be "auto" or "manual" (got ${JSON.stringify(mode)})`);
+  return updateSettings(root, (o) =>
+    setPath(o, ["projects", validateName("project", project), "roles", validateName("role", role), "mode"], mode),
+  );
 }
 
 /** Sets per-role keys (cwd, model, tmuxTarget, permissionMode, driver, mode); null or "" unsets one. */
@@ -37,7 +40,8 @@ export function configureRole(root: string, project: string, role: string, patch
   const keys = Object.keys(patch);
   if (keys.length === 0) throw new BridgeError("E_USAGE", `nothing to set: give at least one of ${Object.keys(ROLE_KEYS).join(", ")}`);
   for (const key of keys) {
-    if (!Object.hasOwn(ROLE_KEYS, key)) throw new BridgeError("E_USAGE", `unknown role setting "${key}" (known: ${Object.keys(ROLE_KEYS).join(", ")})`);
+    if (!Object.hasOwn(ROLE_KEYS, key))
+      throw new BridgeError("E_USAGE", `unknown role setting "${key}" (known: ${Object.keys(ROLE_KEYS).join(", ")})`);
   }
   return updateSettings(root, (o) => {
     const base = ["projects", validateName("project", project), "roles", validateName("role", role)];
@@ -92,7 +96,14 @@ export function parseAssignment(text: string): [string, unknown] {
     if (raw !== "true" && raw !== "false") throw new BridgeError("E_USAGE", `${key} must be true or false (got ${JSON.stringify(raw)})`);
     return [key, raw === "true"];
   }
-  if (Array.isArray(sample)) return [key, raw.split(",").map((s) => s.trim()).filter((s) => s !== "")];
+  if (Array.isArray(sample))
+    return [
+      key,
+      raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    ];
   return [key, raw];
 }
 

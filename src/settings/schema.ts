@@ -72,21 +72,33 @@ export function defaultSettings(): Settings {
 
 type Check = (value: unknown) => string | undefined;
 
-const int = (min: number, max: number): Check => (v) =>
-  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? undefined : `an integer from ${min} to ${max}`;
-const num = (min: number, max: number): Check => (v) =>
-  typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? undefined : `a number from ${min} to ${max}`;
+const int =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? undefined : `an integer from ${min} to ${max}`;
+const num =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? undefined : `a number from ${min} to ${max}`;
 const bool: Check = (v) => (typeof v === "boolean" ? undefined : "true or false");
-const oneOf = (values: readonly string[]): Check => (v) =>
-  typeof v === "string" && values.includes(v) ? undefined : `one of ${values.join(", ")}`;
-const text = (max: number): Check => (v) =>
-  typeof v === "string" && v.trim().length > 0 && v.length <= max ? undefined : `a non-empty string of at most ${max} characters`;
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v) =>
+    typeof v === "string" && values.includes(v) ? undefined : `one of ${values.join(", ")}`;
+const text =
+  (max: number): Check =>
+  (v) =>
+    typeof v === "string" && v.trim().length > 0 && v.length <= max ? undefined : `a non-empty string of at most ${max} characters`;
 // Typed into a terminal by the tmux driver: one printable line only.
-const oneLine = (max: number): Check => (v) =>
-  text(max)(v) ?? (/[\u0000-\u001f\u007f]/.test(v as string) ? "one line of printable text (no control characters)" : undefined);
+const oneLine =
+  (max: number): Check =>
+  (v) =>
+    text(max)(v) ?? (/[\u0000-\u001f\u007f]/.test(v as string) ? "one line of printable text (no control characters)" : undefined);
 const absPath: Check = (v) => (typeof v === "string" && v.startsWith("/") && !v.includes("\0") ? undefined : "an absolute path");
-const list = (item: Check, what: string): Check => (v) =>
-  Array.isArray(v) && v.every((x) => item(x) === undefined) ? undefined : `a list of ${what}`;
+const list =
+  (item: Check, what: string): Check =>
+  (v) =>
+    Array.isArray(v) && v.every((x) => item(x) === undefined) ? undefined : `a list of ${what}`;
 const roleName: Check = (v) => (typeof v === "string" && NAME_PATTERN.test(v) ? undefined : "a role name");
 
 const TOP: Record<string, Check> = {
@@ -96,7 +108,7 @@ const TOP: Record<string, Check> = {
   maxHops: int(1, 100),
   rateLimitPerMinute: int(1, 600),
   cooldownSeconds: num(0, 3600),
-  denyTools: list(text(200), "tool patterns such as \"Bash(git push:*)\""),
+  denyTools: list(text(200), 'tool patterns such as "Bash(git push:*)"'),
   defaultOffRoles: list(roleName, "role names"),
   nudgePrompt: oneLine(500),
   maxBodyBytes: int(1, 16 * 1024 * 1024),
@@ -109,7 +121,7 @@ const SPAWN: Record<string, Check> = {
   timeoutSeconds: int(5, 86_400),
   permissionMode: oneOf(PERMISSION_MODES),
 };
-const GUARD: Record<string, Check> = { deny: list(text(200), "command patterns such as \"kubectl apply\"") };
+const GUARD: Record<string, Check> = { deny: list(text(200), 'command patterns such as "kubectl apply"') };
 export const ROLE_KEYS: Record<string, Check> = {
   mode: oneOf(MODES),
   driver: oneOf(DRIVERS),
@@ -194,8 +206,7 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
-    out[key] =
-      isRecord(current) && isRecord(value) ? deepMerge(current, value) : structuredClone(value);
+    out[key] = isRecord(current) && isRecord(value) ? deepMerge(current, value) : structuredClone(value);
   }
   return out;
 }

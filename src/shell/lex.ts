@@ -1,7 +1,19 @@
 // Tokens and words of the shell parser (parse.ts has the grammar, scan.ts the
 // expansions inside words): operators, redirections, here-documents, quoting, globs, braces.
 import { expandBraces } from "./expand.ts";
-import { ANYTHING, ShellScanner, escapeRe, lit, newAcc, unknown, wildcard, type Acc, type ShellRedirect, type ShellWord, type Token } from "./scan.ts";
+import {
+  ANYTHING,
+  ShellScanner,
+  escapeRe,
+  lit,
+  newAcc,
+  unknown,
+  wildcard,
+  type Acc,
+  type ShellRedirect,
+  type ShellWord,
+  type Token,
+} from "./scan.ts";
 
 export { DYN, ShellSyntaxError, type ShellCommand, type ShellRedirect, type ShellWord } from "./scan.ts";
 
@@ -146,7 +158,6 @@ export abstract class ShellLexer extends ShellScanner {
     }
   }
 
-
   private readWordToken(): { t: "w"; words: ShellWord[]; raw: string } {
     const start = this.i;
     const acc = newAcc();
@@ -204,7 +215,9 @@ export abstract class ShellLexer extends ShellScanner {
   /** One brace-expansion result, decoded on its own (its substitutions were already listed). */
   private decodeVariant(text: string, whole: ShellWord): ShellWord {
     const tok = this.child(text).lex();
-    return tok.t === "w" && tok.words.length === 1 && tok.raw === text ? tok.words[0]! : { ...whole, dynamic: true, split: true, pattern: ANYTHING };
+    return tok.t === "w" && tok.words.length === 1 && tok.raw === text
+      ? tok.words[0]!
+      : { ...whole, dynamic: true, split: true, pattern: ANYTHING };
   }
 
   private globClass(acc: Acc): boolean {

@@ -161,7 +161,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const paths = rolePaths(root, r.project, r.role);
     let batch = readBatch(paths, state.positions[r.key]);
     r.seen = { ino: batch.end.ino, size: batch.size };
-    if (batch.skipped > 0) log({ event: "bad-data", project: r.project, role: r.role, msg: `${batch.skipped} unreadable line(s) in the inbox passed over` });
+    if (batch.skipped > 0)
+      log({ event: "bad-data", project: r.project, role: r.role, msg: `${batch.skipped} unreadable line(s) in the inbox passed over` });
     if (batch.messages.length === 0) {
       r.pending = false;
       setPosition(r, batch);
@@ -193,7 +194,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
         // rewake already delivered is gone here and never wakes the session a second time.
         batch = readBatch(paths, state.positions[r.key]);
         if (batch.messages.length === 0) return { wake: false, code: "nothing-new", reason: "the mail was read meanwhile" };
-        return decideWake({ ...base, batch: batch.messages, history: history(h), now: at, target: target.ok ? { ok: true } : { ok: false, reason: target.reason } });
+        return decideWake({
+          ...base,
+          batch: batch.messages,
+          history: history(h),
+          now: at,
+          target: target.ok ? { ok: true } : { ok: false, reason: target.reason },
+        });
       },
       { driver: role.driver, inFlight: driver.tracksRuns, now: at },
     );
@@ -219,7 +226,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
     await wake(r, paths, role, decision, target);
   };
 
-  const wake = async (r: RoleRuntime, paths: RolePaths, role: EffectiveRole, decision: Extract<WakeDecision, { wake: true }>, target: TargetResult): Promise<void> => {
+  const wake = async (
+    r: RoleRuntime,
+    paths: RolePaths,
+    role: EffectiveRole,
+    decision: Extract<WakeDecision, { wake: true }>,
+    target: TargetResult,
+  ): Promise<void> => {
     try {
       await drivers[role.driver].wake({ key: r.key, paths, role, settings, decision, target, onEnd: () => consider(r) });
     } catch (err) {
@@ -277,7 +290,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
         log({ event: "watch-error", msg: `watching the settings file failed (${err.message}); the rescan re-arms it` });
       });
     } catch (err) {
-      log({ event: "watch-error", msg: `cannot watch ${root} for settings edits (${describeError(err)}); they apply at the next event or rescan` });
+      log({
+        event: "watch-error",
+        msg: `cannot watch ${root} for settings edits (${describeError(err)}); they apply at the next event or rescan`,
+      });
     }
   };
 
@@ -301,7 +317,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
       ensureDir(projectsDir(root));
       lock = acquireDaemonLock(root);
       if (lock.tookOver) {
-        const who = lock.tookOver === "unreadable" ? "an unreadable lock file" : `pid ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}), which is gone`;
+        const who =
+          lock.tookOver === "unreadable"
+            ? "an unreadable lock file"
+            : `pid ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}), which is gone`;
         log({ event: "takeover", msg: `took over the daemon lock from ${who}` });
       }
       loadConfig();
@@ -315,7 +334,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
         state.positions[r.key] = endPosition(paths).position;
       }
       save();
-      const mode = settings.enabled ? `automation on (defaultMode ${settings.defaultMode})` : "automation off: nothing is woken until `session-bridge spawner on`";
+      const mode = settings.enabled
+        ? `automation on (defaultMode ${settings.defaultMode})`
+        : "automation off: nothing is woken until `session-bridge spawner on`";
       log({
         event: "start",
         pid: process.pid,

@@ -9,7 +9,18 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, renam
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { BridgeError, isErrno } from "../lib/errors.ts";
-import { ensureDir, FILE_MODE, isRecord, openForAppend, openNoFollow, parseJson, readFileIfExists, removeQuietly, writeAll, writeFileAtomic } from "../lib/fs.ts";
+import {
+  ensureDir,
+  FILE_MODE,
+  isRecord,
+  openForAppend,
+  openNoFollow,
+  parseJson,
+  readFileIfExists,
+  removeQuietly,
+  writeAll,
+  writeFileAtomic,
+} from "../lib/fs.ts";
 import { ensureRoot } from "../bus/layout.ts";
 import { withLock } from "../bus/lock.ts";
 import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
@@ -54,7 +65,9 @@ export interface HolderView {
 
 function parseHolder(content: string | undefined): DaemonHolder | undefined {
   const value = parseJson(content ?? "");
-  return isRecord(value) && typeof value.pid === "number" && typeof value.host === "string" ? (value as unknown as DaemonHolder) : undefined;
+  return isRecord(value) && typeof value.pid === "number" && typeof value.host === "string"
+    ? (value as unknown as DaemonHolder)
+    : undefined;
 }
 
 function holderAlive(holder: DaemonHolder): boolean {
@@ -106,7 +119,10 @@ export function acquireDaemonLock(root: string): DaemonLock {
       );
     }
     if (!other && ageMs(paths.pid) < UNWRITTEN_GRACE_MS) {
-      throw new BridgeError("E_LOCKED", `another spawner daemon is starting for ${root} (${paths.pid} is being written); try again in a moment`);
+      throw new BridgeError(
+        "E_LOCKED",
+        `another spawner daemon is starting for ${root} (${paths.pid} is being written); try again in a moment`,
+      );
     }
     // Stale: remove it only if it is still the very file judged stale (two takers serialise here).
     withLock(`${paths.pid}.takeover`, () => {
@@ -302,7 +318,9 @@ export function pruneRunLogs(root: string, keep = RUN_LOGS_KEPT): void {
   const dir = spawnerPaths(root).runs;
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".log")).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith(".log"))
+      .sort();
   } catch (err) {
     if (isErrno(err, "ENOENT")) return;
     throw err;

@@ -36,7 +36,18 @@ export interface SpawnerStatus {
   root: string;
   daemon: { running: boolean; pid?: number; startedAt?: string; log: string };
   configError?: string;
-  settings: Pick<Settings, "enabled" | "defaultMode" | "driver" | "maxHops" | "rateLimitPerMinute" | "cooldownSeconds" | "defaultOffRoles" | "denyTools" | "nudgePrompt">;
+  settings: Pick<
+    Settings,
+    | "enabled"
+    | "defaultMode"
+    | "driver"
+    | "maxHops"
+    | "rateLimitPerMinute"
+    | "cooldownSeconds"
+    | "defaultOffRoles"
+    | "denyTools"
+    | "nudgePrompt"
+  >;
   roles: RoleStatus[];
 }
 
@@ -45,14 +56,18 @@ export function collectStatus(root: string): SpawnerStatus {
   const view = readDaemonHolder(root);
   const state = loadDaemonState(root);
   const keys = new Map<string, [string, string, boolean]>();
-  for (const project of listProjects(root)) for (const role of listRoles(root, project)) keys.set(roleKey(project, role), [project, role, true]);
+  for (const project of listProjects(root))
+    for (const role of listRoles(root, project)) keys.set(roleKey(project, role), [project, role, true]);
   // Roles configured before they joined are shown too, so a typo in a name is visible.
   for (const [project, ps] of Object.entries(settings.projects)) {
-    for (const role of Object.keys(ps.roles ?? {})) if (!keys.has(roleKey(project, role))) keys.set(roleKey(project, role), [project, role, false]);
+    for (const role of Object.keys(ps.roles ?? {}))
+      if (!keys.has(roleKey(project, role))) keys.set(roleKey(project, role), [project, role, false]);
   }
   const roles = [...keys.values()]
     .sort((a, b) => roleKey(a[0], a[1]).localeCompare(roleKey(b[0], b[1])))
-    .map(([project, role, joined]) => roleStatus(root, settings, project, role, joined, state.runs[roleKey(project, role)], state.lastRuns[roleKey(project, role)]));
+    .map(([project, role, joined]) =>
+      roleStatus(root, settings, project, role, joined, state.runs[roleKey(project, role)], state.lastRuns[roleKey(project, role)]),
+    );
   return {
     root,
     daemon: {
@@ -76,7 +91,15 @@ export function collectStatus(root: string): SpawnerStatus {
   };
 }
 
-function roleStatus(root: string, settings: Settings, project: string, role: string, joined: boolean, run?: ActiveRun, lastRun?: LastRun): RoleStatus {
+function roleStatus(
+  root: string,
+  settings: Settings,
+  project: string,
+  role: string,
+  joined: boolean,
+  run?: ActiveRun,
+  lastRun?: LastRun,
+): RoleStatus {
   const paths = rolePaths(root, project, role);
   const eff = effectiveRole(settings, project, role);
   const wake = readWakeState(paths);
@@ -109,7 +132,8 @@ function describeTarget(paths: ReturnType<typeof rolePaths>, eff: EffectiveRole)
   }
   const live = listSessions(paths).filter((s) => s.live);
   const pane = live.find((s) => s.tmux);
-  if (eff.tmuxTarget !== undefined) return `tmux target ${eff.tmuxTarget}${pane?.tmux ? ` (socket ${pane.tmux.socket})` : " (default server)"}`;
+  if (eff.tmuxTarget !== undefined)
+    return `tmux target ${eff.tmuxTarget}${pane?.tmux ? ` (socket ${pane.tmux.socket})` : " (default server)"}`;
   if (pane) return describeWhere(pane);
   return live.length > 0 ? `live session not in tmux (${live.map(describeWhere).join("; ")})` : "no live session";
 }
@@ -117,7 +141,11 @@ function describeTarget(paths: ReturnType<typeof rolePaths>, eff: EffectiveRole)
 export function renderStatus(status: SpawnerStatus): string {
   const lines: string[] = [];
   const d = status.daemon;
-  lines.push(d.running ? `daemon: running (pid ${d.pid}, since ${d.startedAt}); log ${d.log}` : "daemon: not running (start it with `session-bridge spawner run`)");
+  lines.push(
+    d.running
+      ? `daemon: running (pid ${d.pid}, since ${d.startedAt}); log ${d.log}`
+      : "daemon: not running (start it with `session-bridge spawner run`)",
+  );
   const s = status.settings;
   lines.push(
     `automation: ${s.enabled ? "on" : "off"}; default mode ${s.defaultMode}; driver ${s.driver}; maxHops ${s.maxHops}; rateLimitPerMinute ${s.rateLimitPerMinute}; cooldownSeconds ${s.cooldownSeconds}; default-off roles: ${s.defaultOffRoles.join(", ") || "none"}`,
@@ -126,8 +154,13 @@ export function renderStatus(status: SpawnerStatus): string {
   if (status.roles.length === 0) lines.push("no roles yet: a role appears when a session connects or a message is queued for it");
   for (const r of status.roles) {
     lines.push("");
-    lines.push(`${r.project}/${r.role}: ${r.auto ? "auto" : r.mode} via ${r.driver} → ${r.target}${r.joined ? "" : " (configured, not joined yet)"}`);
-    if (r.lastWake) lines.push(`  last wake: ${r.lastWake.at} via ${r.lastWake.driver} (chain ${r.lastWake.chain} hop ${r.lastWake.hop})${r.lastWake.detail ? `: ${r.lastWake.detail}` : ""}`);
+    lines.push(
+      `${r.project}/${r.role}: ${r.auto ? "auto" : r.mode} via ${r.driver} → ${r.target}${r.joined ? "" : " (configured, not joined yet)"}`,
+    );
+    if (r.lastWake)
+      lines.push(
+        `  last wake: ${r.lastWake.at} via ${r.lastWake.driver} (chain ${r.lastWake.chain} hop ${r.lastWake.hop})${r.lastWake.detail ? `: ${r.lastWake.detail}` : ""}`,
+      );
     if (r.run) lines.push(`  run in flight: pid ${r.run.pid} since ${r.run.startedAt}, output in ${r.run.log}`);
     else if (r.lastRun) lines.push(`  last run: ${r.lastRun.outcome}, output in ${r.lastRun.log}`);
     if (r.notWoken) lines.push(`  not woken: ${r.notWoken}`);

@@ -26,7 +26,14 @@ export const execTmux: TmuxRunner = (args) =>
       // execFile reports an exit status as a numeric `code`, a spawn failure as an errno string.
       const raw: unknown = (err as { code?: unknown }).code;
       const code = typeof raw === "number" ? raw : null;
-      const why = code !== null ? "" : raw === "ENOENT" ? "tmux is not installed or not on PATH" : err.killed ? "tmux did not answer within 5 s" : err.message;
+      const why =
+        code !== null
+          ? ""
+          : raw === "ENOENT"
+            ? "tmux is not installed or not on PATH"
+            : err.killed
+              ? "tmux did not answer within 5 s"
+              : err.message;
       resolve({ code, stdout: stdout ?? "", stderr: (stderr ?? "") + why });
     });
   });

@@ -32,7 +32,9 @@ export function positionIn(position: Position | undefined, cursor: Cursor, ino: 
 export function readBatch(paths: RolePaths, position: Position | undefined): Batch {
   for (let attempt = 0; ; attempt++) {
     const cursor = readCursor(paths);
-    const scan = scanFile(paths.inbox, (ino, size) => Math.min(size, Math.max(positionIn(position, cursor, ino), cursorOffsetFor(cursor, ino, size))));
+    const scan = scanFile(paths.inbox, (ino, size) =>
+      Math.min(size, Math.max(positionIn(position, cursor, ino), cursorOffsetFor(cursor, ino, size))),
+    );
     // A cursor naming another file was read just before a compaction swapped the inbox: read both again.
     if (attempt === 0 && scan.ino !== -1 && cursor.ino !== -1 && cursor.ino !== scan.ino) continue;
     return {

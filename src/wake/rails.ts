@@ -55,11 +55,19 @@ export function decideWake(request: WakeRequest): WakeDecision {
   // clock jump can never hold the role for as long as the jump.
   const inFlight = history.inFlightSince;
   if (inFlight !== undefined && now - inFlight < IN_FLIGHT_LIMIT_MS && inFlight - now < MINUTE_MS) {
-    return refuse("busy", "a wake for this role is still running; the new mail gets one follow-up when it ends", inFlight + IN_FLIGHT_LIMIT_MS);
+    return refuse(
+      "busy",
+      "a wake for this role is still running; the new mail gets one follow-up when it ends",
+      inFlight + IN_FLIGHT_LIMIT_MS,
+    );
   }
   const cooldownMs = settings.cooldownSeconds * 1000;
   if (history.lastWakeAt !== undefined && now >= history.lastWakeAt && now - history.lastWakeAt < cooldownMs) {
-    return refuse("cooldown", `cooldown: last wake ${Math.round((now - history.lastWakeAt) / 1000)} s ago (cooldownSeconds ${settings.cooldownSeconds})`, history.lastWakeAt + cooldownMs);
+    return refuse(
+      "cooldown",
+      `cooldown: last wake ${Math.round((now - history.lastWakeAt) / 1000)} s ago (cooldownSeconds ${settings.cooldownSeconds})`,
+      history.lastWakeAt + cooldownMs,
+    );
   }
   // A stamp more than a minute in the future (the clock went back) is ignored, never counted forever.
   const lastMinute = history.recent.filter((t) => Math.abs(now - t) < MINUTE_MS).sort((a, b) => a - b);
@@ -67,7 +75,11 @@ export function decideWake(request: WakeRequest): WakeDecision {
     // The count drops below the limit once this stamp leaves the window (|now - t| reaches a
     // minute), which is exact for stamps from the past and from a slightly-future clock alike.
     const freeing = lastMinute[lastMinute.length - settings.rateLimitPerMinute]!;
-    return refuse("rate", `rate limit: ${lastMinute.length} wakes in the last minute (rateLimitPerMinute ${settings.rateLimitPerMinute})`, freeing + MINUTE_MS);
+    return refuse(
+      "rate",
+      `rate limit: ${lastMinute.length} wakes in the last minute (rateLimitPerMinute ${settings.rateLimitPerMinute})`,
+      freeing + MINUTE_MS,
+    );
   }
   if (!request.target.ok) return refuse("no-target", request.target.reason);
 

@@ -74,7 +74,12 @@ export function claimWake(paths: RolePaths, decide: (history: WakeHistory) => Wa
       if (options.inFlight) next.inFlightSince = now;
       writeWakeState(paths, next);
     } else if (decision.code !== "nothing-new") {
-      const refusal: RefusalRecord = { at: new Date(now).toISOString(), driver: options.driver, code: decision.code, reason: decision.reason };
+      const refusal: RefusalRecord = {
+        at: new Date(now).toISOString(),
+        driver: options.driver,
+        code: decision.code,
+        reason: decision.reason,
+      };
       if (decision.retryAt !== undefined) refusal.retryAt = new Date(decision.retryAt).toISOString();
       writeWakeState(paths, { ...state, lastRefusal: refusal });
     }

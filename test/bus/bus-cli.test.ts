@@ -43,7 +43,10 @@ test("--json shapes of send, recv, peek, tail, roles, whoami, status and root", 
   assert.deepEqual(queued.recipients, [{ role: "web", state: "queued" }]);
 
   const received = bridge(["recv", "--json"], shop(root, "web")).json();
-  assert.deepEqual(received.messages.map((m: { id: string }) => m.id), [sent.id]);
+  assert.deepEqual(
+    received.messages.map((m: { id: string }) => m.id),
+    [sent.id],
+  );
 
   const read = bridge(["status", sent.id, "--json"], shop(root, "api")).json();
   assert.equal(read.recipients[0].state, "read");
@@ -52,10 +55,19 @@ test("--json shapes of send, recv, peek, tail, roles, whoami, status and root", 
   assert.equal(read.from, "api");
 
   const tail = bridge(["tail", "--json"], shop(root, "web")).json();
-  assert.deepEqual(tail.messages.map((m: { id: string; read: boolean }) => [m.id, m.read]), [[sent.id, true]]);
+  assert.deepEqual(
+    tail.messages.map((m: { id: string; read: boolean }) => [m.id, m.read]),
+    [[sent.id, true]],
+  );
 
   const roles = bridge(["roles", "--json"], shop(root, "web")).json();
-  assert.deepEqual(roles.roles.map((r: { role: string; unread: number; live: boolean }) => [r.role, r.unread, r.live]), [["api", 0, false], ["web", 0, false]]);
+  assert.deepEqual(
+    roles.roles.map((r: { role: string; unread: number; live: boolean }) => [r.role, r.unread, r.live]),
+    [
+      ["api", 0, false],
+      ["web", 0, false],
+    ],
+  );
 
   const who = bridge(["whoami", "--json"], shop(root, "web")).json();
   assert.equal(who.project, "shop");
@@ -72,7 +84,10 @@ test("broadcast reaches every other role, never the sender", (t) => {
   const root = makeRoot(t);
   for (const r of ["a", "b", "c"]) bridge(["recv"], shop(root, r));
   const sent = bridge(["send", "*", "staging is up", "--json"], shop(root, "a")).json();
-  assert.deepEqual(sent.deliveries.map((d: { role: string }) => d.role), ["b", "c"]);
+  assert.deepEqual(
+    sent.deliveries.map((d: { role: string }) => d.role),
+    ["b", "c"],
+  );
   assert.equal(bridge(["peek", "--json"], shop(root, "a")).json().messages.length, 0);
   for (const r of ["b", "c"]) {
     const [m] = bridge(["recv", "--json"], shop(root, r)).json().messages;
@@ -80,7 +95,13 @@ test("broadcast reaches every other role, never the sender", (t) => {
     assert.equal(m.body, "staging is up");
   }
   const status = bridge(["status", sent.id, "--json"], shop(root, "a")).json();
-  assert.deepEqual(status.recipients.map((r: { role: string; state: string }) => [r.role, r.state]), [["b", "read"], ["c", "read"]]);
+  assert.deepEqual(
+    status.recipients.map((r: { role: string; state: string }) => [r.role, r.state]),
+    [
+      ["b", "read"],
+      ["c", "read"],
+    ],
+  );
 });
 
 test("broadcast with nobody else in the project is E_NO_RECIPIENTS", (t) => {
@@ -103,7 +124,10 @@ test("unknown recipient lists the known roles; --queue leaves it for a role that
 
   assert.equal(bridge(["send", "later", "for you", "--queue"], shop(root, "backend")).status, 0);
   const got = bridge(["recv", "--json"], shop(root, "later")).json();
-  assert.deepEqual(got.messages.map((m: { body: string }) => m.body), ["for you"]);
+  assert.deepEqual(
+    got.messages.map((m: { body: string }) => m.body),
+    ["for you"],
+  );
 });
 
 test("sending to yourself is E_SELF_SEND", (t) => {
@@ -121,14 +145,22 @@ test("bad names are E_BAD_NAME and nothing is created outside the project", (t) 
     assert.equal(r.status, 1, `to ${JSON.stringify(to)} should be refused`);
     assert.match(r.stderr, /E_BAD_NAME: invalid role name/, to);
   }
-  for (const [project, role] of [["../etc", "web"], ["shop", "../web"], ["*", "web"], ["shop", "*"]] as const) {
+  for (const [project, role] of [
+    ["../etc", "web"],
+    ["shop", "../web"],
+    ["*", "web"],
+    ["shop", "*"],
+  ] as const) {
     const r = bridge(["recv"], { root, project, role });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /E_BAD_NAME/);
   }
   // Refused sends leave no trace: not even the sender joined.
   const projects = bridge(["roles", "--json"], { root, project: "shop" }).json();
-  assert.deepEqual(projects.roles.map((r: { role: string }) => r.role), ["web"]);
+  assert.deepEqual(
+    projects.roles.map((r: { role: string }) => r.role),
+    ["web"],
+  );
 });
 
 test("two projects never see each other", (t) => {
@@ -137,7 +169,12 @@ test("two projects never see each other", (t) => {
   bridge(["recv"], shop(root, "web"));
   const r = bridge(["send", "backend", "wrong room"], shop(root, "web"));
   assert.match(r.stderr, /E_UNKNOWN_ROLE: unknown role "backend" in project "shop"/);
-  assert.deepEqual(bridge(["roles", "--json"], { root, project: "blog" }).json().roles.map((x: { role: string }) => x.role), ["backend"]);
+  assert.deepEqual(
+    bridge(["roles", "--json"], { root, project: "blog" })
+      .json()
+      .roles.map((x: { role: string }) => x.role),
+    ["backend"],
+  );
 });
 
 test("body limits: empty refused, over maxBodyBytes is E_TOO_LARGE naming the limit, exactly the limit passes", (t) => {
@@ -175,7 +212,10 @@ test("no identity: the error says how to connect", (t) => {
   const root = makeRoot(t);
   const r = bridge(["recv"], { root });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /E_NO_IDENTITY: no bridge identity: set BRIDGE_PROJECT \(or --project\) and BRIDGE_ROLE \(or --role\); .*BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude/);
+  assert.match(
+    r.stderr,
+    /E_NO_IDENTITY: no bridge identity: set BRIDGE_PROJECT \(or --project\) and BRIDGE_ROLE \(or --role\); .*BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude/,
+  );
   assert.equal(bridge(["send", "x", "y", "--project", "shop", "--role", "me", "--queue"], { root }).status, 0);
 });
 
@@ -213,7 +253,10 @@ test("reply-to is carried and validated", (t) => {
   bridge(["recv"], shop(root, "web"));
   assert.equal(bridge(["send", "api", "answer", "--reply-to", first.id], shop(root, "web")).status, 0);
   assert.equal(bridge(["recv", "--json"], shop(root, "api")).json().messages[0].replyTo, first.id);
-  assert.match(bridge(["send", "api", "x", "--reply-to", "not an id"], shop(root, "web")).stderr, /replyTo "not an id" is not a message id/);
+  assert.match(
+    bridge(["send", "api", "x", "--reply-to", "not an id"], shop(root, "web")).stderr,
+    /replyTo "not an id" is not a message id/,
+  );
 });
 
 test("status of an unknown id is E_NOT_FOUND; a malformed id is a usage error", (t) => {
@@ -258,12 +301,18 @@ test("a send from inside a Claude session carries the role's chain; a shell send
   const root = makeRoot(t);
   bridge(["recv"], shop(root, "web"));
   writeFileSync(join(root, "projects/shop/web/chain.json"), JSON.stringify({ chain: "cfixed1", hop: 3, at: "x", source: "wake" }));
-  const inSession = bridge(["send", "api", "from claude's Bash tool", "--queue", "--json"], { ...shop(root, "web"), env: { CLAUDECODE: "1" } }).json();
+  const inSession = bridge(["send", "api", "from claude's Bash tool", "--queue", "--json"], {
+    ...shop(root, "web"),
+    env: { CLAUDECODE: "1" },
+  }).json();
   assert.deepEqual([inSession.chain, inSession.hop], ["cfixed1", 3]);
   const human = bridge(["send", "api", "typed by a human", "--json"], shop(root, "web")).json();
   assert.notEqual(human.chain, "cfixed1");
   assert.equal(human.hop, 0);
-  const spawned = bridge(["send", "api", "spawned run", "--json"], { ...shop(root, "web"), env: { BRIDGE_CHAIN: "cspawn9", BRIDGE_HOP: "4" } }).json();
+  const spawned = bridge(["send", "api", "spawned run", "--json"], {
+    ...shop(root, "web"),
+    env: { BRIDGE_CHAIN: "cspawn9", BRIDGE_HOP: "4" },
+  }).json();
   assert.deepEqual([spawned.chain, spawned.hop], ["cspawn9", 4]);
 });
 

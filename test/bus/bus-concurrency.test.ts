@@ -80,10 +80,17 @@ test("4 writers x 2,000 messages and 3 consumers of one role: each message exact
   assert.equal(received.length, 8000);
   assert.ok(consumers.filter((c) => parse(c.lines, "got").length > 0).length >= 2, "consumers really competed");
 
-  for (const c of consumers) assertPerSenderOrder(parse(c.lines, "got").map((r) => r.body), "one consumer's stream");
+  for (const c of consumers)
+    assertPerSenderOrder(
+      parse(c.lines, "got").map((r) => r.body),
+      "one consumer's stream",
+    );
   const stored = readAllKept(rolePaths(root, "shop", "sink"));
   assert.equal(stored.skipped, 0);
-  assertPerSenderOrder(stored.messages.map((m) => m.message.body), "the store (history + inbox)");
+  assertPerSenderOrder(
+    stored.messages.map((m) => m.message.body),
+    "the store (history + inbox)",
+  );
   assert.ok(stored.messages.every((m) => m.read));
 });
 
@@ -107,11 +114,18 @@ test("writers killed with SIGKILL mid-stream lose nothing they acknowledged; the
   const received = parse(consumer.lines, "got");
   const ids = new Set(received.map((r) => r.id));
   assert.equal(ids.size, received.length, "no duplicates");
-  assert.deepEqual(acked.filter((a) => !ids.has(a.id)), [], "every acknowledged message was delivered");
+  assert.deepEqual(
+    acked.filter((a) => !ids.has(a.id)),
+    [],
+    "every acknowledged message was delivered",
+  );
   // A killed writer may have written its last message without living to acknowledge it: that one is
   // delivered too (it is on disk), but nothing that was never written appears.
   assert.ok(received.length - acked.length <= writers.length);
-  assertPerSenderOrder(received.map((r) => r.body), "delivery");
+  assertPerSenderOrder(
+    received.map((r) => r.body),
+    "delivery",
+  );
 
   const paths = rolePaths(root, "shop", "sink");
   assert.doesNotThrow(() => readAllKept(paths));

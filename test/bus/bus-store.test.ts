@@ -36,7 +36,10 @@ test("a torn last line (writer killed mid-write) is sealed by the next writer an
   const raw = readFileSync(inbox, "utf8");
   assert.match(raw, /"proj\n\{"id"/, "the torn fragment was sealed onto its own line");
   const got = receive(b, { by: "t" });
-  assert.deepEqual(got.messages.map((m) => m.body), ["before", "after"]);
+  assert.deepEqual(
+    got.messages.map((m) => m.body),
+    ["before", "after"],
+  );
   assert.equal(got.skipped, 1);
   assert.equal(tail(b, 10).skipped, 1, "tail reports it");
 });
@@ -46,10 +49,16 @@ test("a torn tail with no writer after it is sealed by the consumer and reported
   send(a, "b", "one");
   appendFileSync(rolePaths(root, "shop", "b").inbox, '{"id":"mhalf"');
   const got = receive(b, { by: "t" });
-  assert.deepEqual(got.messages.map((m) => m.body), ["one"]);
+  assert.deepEqual(
+    got.messages.map((m) => m.body),
+    ["one"],
+  );
   assert.equal(got.skipped, 1);
   send(a, "b", "two");
-  assert.deepEqual(receive(b, { by: "t" }).messages.map((m) => m.body), ["two"]);
+  assert.deepEqual(
+    receive(b, { by: "t" }).messages.map((m) => m.body),
+    ["two"],
+  );
 });
 
 test("garbage and wrong-shaped lines are skipped and counted, never thrown", (t) => {
@@ -59,7 +68,10 @@ test("garbage and wrong-shaped lines are skipped and counted, never thrown", (t)
   appendFileSync(inbox, "not json at all\n" + JSON.stringify({ id: 5, body: [] }) + "\n\u0000\u0001binary\n[]\n");
   send(a, "b", "ok 2");
   const peeked = peek(b);
-  assert.deepEqual(peeked.messages.map((m) => m.body), ["ok 1", "ok 2"]);
+  assert.deepEqual(
+    peeked.messages.map((m) => m.body),
+    ["ok 1", "ok 2"],
+  );
   assert.equal(peeked.skipped, 4);
   const got = receive(b, { by: "t" });
   assert.equal(got.skipped, 4);
@@ -81,7 +93,10 @@ test("receive reads only what is new: old lines behind the cursor are never pars
   writeFileSync(inbox, bytes);
   send(a, "b", "new");
   const got = receive(b, { by: "t" });
-  assert.deepEqual(got.messages.map((m) => m.body), ["new"]);
+  assert.deepEqual(
+    got.messages.map((m) => m.body),
+    ["new"],
+  );
   assert.equal(got.skipped, 0);
 });
 
@@ -89,9 +104,15 @@ test("partial consumption (accept stops) leaves the rest unread, in order", (t) 
   const { a, b } = room(t);
   for (let i = 0; i < 5; i++) send(a, "b", `m${i}`);
   const first = receive(b, { by: "t", accept: (_m, taken) => taken < 2 });
-  assert.deepEqual(first.messages.map((m) => m.body), ["m0", "m1"]);
+  assert.deepEqual(
+    first.messages.map((m) => m.body),
+    ["m0", "m1"],
+  );
   assert.equal(first.remaining, 3);
-  assert.deepEqual(receive(b, { by: "t" }).messages.map((m) => m.body), ["m2", "m3", "m4"]);
+  assert.deepEqual(
+    receive(b, { by: "t" }).messages.map((m) => m.body),
+    ["m2", "m3", "m4"],
+  );
 });
 
 test("compaction moves consumed prefixes to history without losing or re-delivering anything", (t) => {
@@ -107,12 +128,18 @@ test("compaction moves consumed prefixes to history without losing or re-deliver
     seen.push(...got.messages.map((m) => m.body.split(" ")[0]!));
   }
   seen.push(...receive(b, options).messages.map((m) => m.body.split(" ")[0]!));
-  assert.deepEqual(seen, Array.from({ length: sent }, (_, i) => `n${i}`));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: sent }, (_, i) => `n${i}`),
+  );
   assert.ok(statSync(paths.inbox).size < 4096 + 1024, "the live inbox stays bounded");
   assert.equal(listHistory(paths).length, 3, "history is pruned to historyFiles");
   const kept = readAllKept(paths).messages.map((m) => m.message.body.split(" ")[0]);
   assert.equal(new Set(kept).size, kept.length, "tail lists each message once");
-  assert.deepEqual(kept, [...kept].sort((x, y) => Number(x!.slice(1)) - Number(y!.slice(1))));
+  assert.deepEqual(
+    kept,
+    [...kept].sort((x, y) => Number(x!.slice(1)) - Number(y!.slice(1))),
+  );
   assert.equal(kept.at(-1), `n${sent - 1}`);
 });
 
@@ -125,7 +152,10 @@ test("a compaction killed after the rename (cursor not yet rewritten) resumes at
   assert.ok(cursor.prev, "compaction ran");
   // Simulate the crash window: the cursor still names the old inode and offset.
   writeFileSync(paths.cursor, JSON.stringify({ ino: cursor.prev!.ino, offset: cursor.prev!.shift }));
-  assert.deepEqual(receive(b, { by: "t" }).messages.map((m) => m.body.split(" ")[0]), Array.from({ length: 10 }, (_, i) => `k${50 + i}`));
+  assert.deepEqual(
+    receive(b, { by: "t" }).messages.map((m) => m.body.split(" ")[0]),
+    Array.from({ length: 10 }, (_, i) => `k${50 + i}`),
+  );
 });
 
 test("a compaction killed between link and rename leaves a history name for the live file, which is ignored and cleaned", (t) => {
@@ -134,12 +164,23 @@ test("a compaction killed between link and rename leaves a history name for the 
   for (let i = 0; i < 3; i++) send(a, "b", `h${i}`);
   mkdirSync(paths.history, { recursive: true });
   linkSync(paths.inbox, join(paths.history, "000001.jsonl"));
-  assert.deepEqual(tail(b, 10).messages.map((m) => m.message.body), ["h0", "h1", "h2"], "no double listing");
+  assert.deepEqual(
+    tail(b, 10).messages.map((m) => m.message.body),
+    ["h0", "h1", "h2"],
+    "no double listing",
+  );
   receive(b, { by: "t", compactBytes: 1 });
   const history = listHistory(paths);
   assert.equal(history.length, 1);
   assert.notEqual(statSync(history[0]!.path).ino, statSync(paths.inbox).ino);
-  assert.deepEqual(tail(b, 10).messages.map((m) => [m.message.body, m.read]), [["h0", true], ["h1", true], ["h2", true]]);
+  assert.deepEqual(
+    tail(b, 10).messages.map((m) => [m.message.body, m.read]),
+    [
+      ["h0", true],
+      ["h1", true],
+      ["h2", true],
+    ],
+  );
 });
 
 test("status finds messages in history and reports who read them", (t) => {
@@ -150,7 +191,10 @@ test("status finds messages in history and reports who read them", (t) => {
   receive(b, { by: "reader two", compactBytes: 1024 });
   assert.ok(listHistory(rolePaths(root, "shop", "b")).length >= 1);
   const status = messageStatus(root, "shop", first.message.id);
-  assert.deepEqual(status.recipients.map((r) => [r.role, r.state, r.by]), [["b", "read", "reader one"]]);
+  assert.deepEqual(
+    status.recipients.map((r) => [r.role, r.state, r.by]),
+    [["b", "read", "reader one"]],
+  );
 });
 
 test("files and folders are private (0700/0600) even under umask 000", (t) => {
@@ -181,14 +225,20 @@ test("symlinks planted in the root are refused, never followed", (t) => {
   mkdirSync(outside);
   // A role folder that is a link elsewhere.
   symlinkSync(outside, join(root, "projects/shop/evil"));
-  assert.throws(() => send(a, "evil", "x"), (e: unknown) => e instanceof BridgeError && e.code === "E_SYMLINK");
+  assert.throws(
+    () => send(a, "evil", "x"),
+    (e: unknown) => e instanceof BridgeError && e.code === "E_SYMLINK",
+  );
   // An inbox that is a link to a file the attacker wants overwritten.
   const victim = join(outside, "victim");
   writeFileSync(victim, "precious");
   const c = rolePaths(root, "shop", "c");
   mkdirSync(c.dir);
   symlinkSync(victim, c.inbox);
-  assert.throws(() => send(a, "c", "x"), (e: unknown) => e instanceof BridgeError && e.code === "E_SYMLINK");
+  assert.throws(
+    () => send(a, "c", "x"),
+    (e: unknown) => e instanceof BridgeError && e.code === "E_SYMLINK",
+  );
   assert.equal(readFileSync(victim, "utf8"), "precious");
   assert.deepEqual(readdirSync(outside), ["victim"]);
 });
@@ -196,6 +246,10 @@ test("symlinks planted in the root are refused, never followed", (t) => {
 test("name rules: letters, digits, . _ - ; 1-64 chars; starting with a letter or digit", () => {
   for (const ok of ["a", "A1", "web-2", "svc.api", "x_y", "9", "a".repeat(64)]) assert.equal(validateName("role", ok), ok);
   for (const bad of ["", ".", "..", "../x", "a/b", "a\\b", "-a", "_a", ".a", "a b", "a".repeat(65), "*", "é", "a\u0000b", "a\n"]) {
-    assert.throws(() => validateName("role", bad), (e: unknown) => e instanceof BridgeError && e.code === "E_BAD_NAME", JSON.stringify(bad));
+    assert.throws(
+      () => validateName("role", bad),
+      (e: unknown) => e instanceof BridgeError && e.code === "E_BAD_NAME",
+      JSON.stringify(bad),
+    );
   }
 });

@@ -40,14 +40,20 @@ test("a lock is exclusive and released; release removes only our own lock", (t) 
   const holderInfo = JSON.parse(readFileSync(path, "utf8"));
   assert.equal(holderInfo.pid, process.pid);
   assert.equal(holderInfo.host, hostname());
-  assert.throws(() => acquireLock(path, { timeoutMs: 50 }), (e: unknown) => e instanceof BridgeError && e.code === "E_LOCKED");
+  assert.throws(
+    () => acquireLock(path, { timeoutMs: 50 }),
+    (e: unknown) => e instanceof BridgeError && e.code === "E_LOCKED",
+  );
   // Someone broke it (unlink) and re-took it (a new O_EXCL file): our release must not delete theirs.
   rmSync(path);
   writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), token: "theirs" }), { flag: "wx" });
   lock.release();
   assert.ok(existsSync(path));
   rmSync(path);
-  assert.equal(withLock(path, () => 42), 42);
+  assert.equal(
+    withLock(path, () => 42),
+    42,
+  );
   assert.equal(existsSync(path), false);
 });
 
@@ -99,7 +105,10 @@ test("a reused pid (alive, different start time) counts as a dead holder", (t) =
 test("a lock held from another host is broken only after it sat unchanged for staleMs", (t) => {
   const path = join(scratch(t), "lock");
   writeFileSync(path, JSON.stringify({ pid: 1, host: "elsewhere.example", ts: new Date().toISOString(), token: "remote" }));
-  assert.throws(() => acquireLock(path, { timeoutMs: 100, staleMs: 10_000 }), (e: unknown) => (e as BridgeError).code === "E_LOCKED");
+  assert.throws(
+    () => acquireLock(path, { timeoutMs: 100, staleMs: 10_000 }),
+    (e: unknown) => (e as BridgeError).code === "E_LOCKED",
+  );
   acquireLock(path, { timeoutMs: 3000, staleMs: 200 }).release();
 });
 
@@ -116,6 +125,9 @@ test("a symlink planted at the lock path is refused, never followed", (t) => {
   const target = join(dir, "target");
   writeFileSync(target, "precious");
   symlinkSync(target, join(dir, "lock"));
-  assert.throws(() => acquireLock(join(dir, "lock"), { timeoutMs: 200 }), (e: unknown) => (e as BridgeError).code === "E_SYMLINK");
+  assert.throws(
+    () => acquireLock(join(dir, "lock"), { timeoutMs: 200 }),
+    (e: unknown) => (e as BridgeError).code === "E_SYMLINK",
+  );
   assert.equal(readFileSync(target, "utf8"), "precious");
 });

@@ -56,7 +56,11 @@ test("rooms, roles and the timeline; a CLI send appears live without a reload; a
     hello = send(b, "shop", "web", "backend", "hello backend").id;
     evil = send(b, "shop", "backend", "web", EVIL).id;
     send(b, "shop", "infra", "web", "staging is up");
-    claimWake(rolePaths(b.root, "shop", "web"), () => ({ wake: false, code: "hops", reason: "loop guard: chain c1 reached hop 6 (maxHops 6)" }), { driver: "tmux" });
+    claimWake(
+      rolePaths(b.root, "shop", "web"),
+      () => ({ wake: false, code: "hops", reason: "loop guard: chain c1 reached hop 6 (maxHops 6)" }),
+      { driver: "tmux" },
+    );
   });
   const room = page.getByTestId("room-shop");
   await room.waitFor();
@@ -64,7 +68,10 @@ test("rooms, roles and the timeline; a CLI send appears live without a reload; a
   assert.equal(await page.getByTestId("role-shop-infra").getByTestId("mode").textContent(), "default-off");
   assert.equal(await page.getByTestId("role-shop-web").getByTestId("mode").textContent(), "manual");
   assert.equal(await page.getByTestId("role-shop-web").getByTestId("unread").textContent(), "2 unread");
-  assert.match((await page.getByTestId("role-shop-web").getByTestId("refusal").textContent()) ?? "", /not woken .* \(hops\): loop guard: chain c1 reached hop 6/);
+  assert.match(
+    (await page.getByTestId("role-shop-web").getByTestId("refusal").textContent()) ?? "",
+    /not woken .* \(hops\): loop guard: chain c1 reached hop 6/,
+  );
   assert.match((await page.getByTestId("role-shop-web").getByTestId("where").textContent()) ?? "", /offline/);
   assert.equal(await page.locator('[data-testid^="msg-"]').count(), 3);
   assert.equal(await page.getByTestId("daemon").textContent(), "not running");
@@ -133,7 +140,10 @@ test("with --admin the buttons switch automation and a role's mode through the C
   assert.match((await page.locator("#notice-text").textContent()) ?? "", /E_CONFIG: .*spawner\.config\.json is not valid JSON/);
   assert.equal(readFileSync(join(box.root, "spawner.config.json"), "utf8"), "{ nope");
   // Browsers log failed requests (this 400) to the console; nothing else may be there.
-  assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
+  assert.deepEqual(
+    errors.filter((e) => !/status of 400/.test(e)),
+    [],
+  );
 });
 
 async function waitForCount(page: Page, selector: string, n: number): Promise<void> {

@@ -44,7 +44,12 @@ test("prints one URL line on 127.0.0.1 with a fresh token; the page, script and 
   const other = await dashboard(t, b);
   assert.notEqual(other.token, d.token, "each run has its own token");
   assert.match(d.stderr(), /on 127\.0\.0\.1 only, read-only/);
-  for (const [path, type] of [["/", "text/html"], ["/app.js", "text/javascript"], ["/app.css", "text/css"], ["/api/snapshot", "application/json"]] as const) {
+  for (const [path, type] of [
+    ["/", "text/html"],
+    ["/app.js", "text/javascript"],
+    ["/app.css", "text/css"],
+    ["/api/snapshot", "application/json"],
+  ] as const) {
     const r = await request(d.port, { path: q(d, path) });
     assert.equal(r.status, 200, path);
     assert.ok(r.headers["content-type"]?.startsWith(type), `${path}: ${r.headers["content-type"]}`);
@@ -52,15 +57,26 @@ test("prints one URL line on 127.0.0.1 with a fresh token; the page, script and 
     assert.equal(r.headers["x-content-type-options"], "nosniff");
     assert.equal(r.headers["referrer-policy"], "no-referrer");
     assert.equal(r.headers["cache-control"], "no-store");
-    assert.deepEqual(Object.keys(r.headers).filter((h) => h.startsWith("access-control-")), [], `${path} sends no CORS header`);
+    assert.deepEqual(
+      Object.keys(r.headers).filter((h) => h.startsWith("access-control-")),
+      [],
+      `${path} sends no CORS header`,
+    );
   }
   const page = await request(d.port, { path: q(d, "/") });
   assert.ok(page.body.includes(`/app.js?token=${d.token}`), "the page loads its own script with the token");
   assert.doesNotMatch(page.body, /<script>|https?:\/\/(?!www\.w3\.org)/, "no inline script and nothing from the network");
   // A CORS preflight gets no CORS answer either.
-  const preflight = await request(d.port, { method: "OPTIONS", path: q(d, "/api/snapshot"), headers: { Origin: `http://127.0.0.1:${d.port}`, "Access-Control-Request-Method": "POST" } });
+  const preflight = await request(d.port, {
+    method: "OPTIONS",
+    path: q(d, "/api/snapshot"),
+    headers: { Origin: `http://127.0.0.1:${d.port}`, "Access-Control-Request-Method": "POST" },
+  });
   assert.equal(preflight.status, 405);
-  assert.deepEqual(Object.keys(preflight.headers).filter((h) => h.startsWith("access-control-")), []);
+  assert.deepEqual(
+    Object.keys(preflight.headers).filter((h) => h.startsWith("access-control-")),
+    [],
+  );
 });
 
 test("every path answers 403 without the token, with a wrong one, or with it only in a header", async (t) => {
@@ -75,7 +91,12 @@ test("every path answers 403 without the token, with a wrong one, or with it onl
       assert.ok(!r.body.includes(d.token), "the answer never shows the token");
     }
   }
-  const post = await request(d.port, { method: "POST", path: "/api/automation", headers: { "X-Bridge-Token": d.token, "Content-Type": "application/json" }, body: '{"enabled":true}' });
+  const post = await request(d.port, {
+    method: "POST",
+    path: "/api/automation",
+    headers: { "X-Bridge-Token": d.token, "Content-Type": "application/json" },
+    body: '{"enabled":true}',
+  });
   assert.equal(post.status, 403);
   assert.equal(existsSync(join(b.root, "spawner.config.json")), false, "nothing changed");
 });
@@ -83,7 +104,15 @@ test("every path answers 403 without the token, with a wrong one, or with it onl
 test("the Host header must name this server: another name (DNS rebinding), another port or none is refused", async (t) => {
   const b = box(t);
   const d = await dashboard(t, b);
-  for (const host of ["evil.example:" + d.port, "evil.example", `127.0.0.1:${d.port + 1}`, "127.0.0.1", `localhost.evil.example:${d.port}`, `[::1]:${d.port}`, `0.0.0.0:${d.port}`]) {
+  for (const host of [
+    "evil.example:" + d.port,
+    "evil.example",
+    `127.0.0.1:${d.port + 1}`,
+    "127.0.0.1",
+    `localhost.evil.example:${d.port}`,
+    `[::1]:${d.port}`,
+    `0.0.0.0:${d.port}`,
+  ]) {
     const r = await request(d.port, { path: q(d, "/api/snapshot"), headers: { Host: host } });
     assert.equal(r.status, 403, host);
     assert.match(r.body, /Host header must be 127\.0\.0\.1:\d+ or localhost:\d+/);
@@ -96,16 +125,35 @@ test("another site cannot use it, even knowing the token: a cross-site fetch or 
   const b = box(t);
   const d = await dashboard(t, b, ["--admin"]);
   const json = { "X-Bridge-Token": d.token, "Content-Type": "application/json" };
-  const hostile: Record<string, string>[] = [{ "Sec-Fetch-Site": "cross-site" }, { "Sec-Fetch-Site": "same-site" }, { Origin: "http://evil.example" }, { Origin: "null" }, { Origin: `http://127.0.0.1:${d.port + 1}` }];
+  const hostile: Record<string, string>[] = [
+    { "Sec-Fetch-Site": "cross-site" },
+    { "Sec-Fetch-Site": "same-site" },
+    { Origin: "http://evil.example" },
+    { Origin: "null" },
+    { Origin: `http://127.0.0.1:${d.port + 1}` },
+  ];
   for (const headers of hostile) {
     assert.equal((await request(d.port, { path: q(d, "/api/snapshot"), headers })).status, 403, JSON.stringify(headers));
-    const post = await request(d.port, { method: "POST", path: q(d, "/api/automation"), headers: { ...json, ...headers }, body: '{"enabled":true}' });
+    const post = await request(d.port, {
+      method: "POST",
+      path: q(d, "/api/automation"),
+      headers: { ...json, ...headers },
+      body: '{"enabled":true}',
+    });
     assert.equal(post.status, 403, `POST ${JSON.stringify(headers)}`);
   }
   assert.equal(existsSync(join(b.root, "spawner.config.json")), false, "nothing changed");
   // The page itself, navigated to by the user, and its own requests are fine.
   assert.equal((await request(d.port, { path: q(d, "/"), headers: { "Sec-Fetch-Site": "none" } })).status, 200);
-  assert.equal((await request(d.port, { path: q(d, "/api/snapshot"), headers: { "Sec-Fetch-Site": "same-origin", Origin: `http://localhost:${d.port}`, Host: `localhost:${d.port}` } })).status, 200);
+  assert.equal(
+    (
+      await request(d.port, {
+        path: q(d, "/api/snapshot"),
+        headers: { "Sec-Fetch-Site": "same-origin", Origin: `http://localhost:${d.port}`, Host: `localhost:${d.port}` },
+      })
+    ).status,
+    200,
+  );
 });
 
 test("loopback only: no option to listen elsewhere, and the port is closed on every other address", async (t) => {
@@ -159,7 +207,10 @@ test("--admin is refused inside a Claude Code session unless BRIDGE_ADMIN=1; rea
   const refused = cli(b, ["dashboard", "--admin"], { CLAUDECODE: "1" });
   assert.equal(refused.status, 1);
   assert.equal(refused.stdout, "");
-  assert.match(refused.stderr, /E_ADMIN_ONLY: dashboard --admin can change the automation settings.*run it from your own shell, or leave out --admin/);
+  assert.match(
+    refused.stderr,
+    /E_ADMIN_ONLY: dashboard --admin can change the automation settings.*run it from your own shell, or leave out --admin/,
+  );
   const json = cli(b, ["dashboard", "--admin", "--json"], { CLAUDECODE: "1" });
   assert.equal(JSON.parse(json.stderr).error.code, "E_ADMIN_ONLY");
   const readOnly = await dashboard(t, b, [], { CLAUDECODE: "1" });
@@ -172,7 +223,10 @@ test("read-only by default: the settings actions answer 403 and change nothing",
   const b = box(t);
   const d = await dashboard(t, b);
   const headers = { "X-Bridge-Token": d.token, "Content-Type": "application/json", Origin: `http://127.0.0.1:${d.port}` };
-  for (const [path, body] of [["/api/automation", { enabled: true }], ["/api/role-mode", { project: "shop", role: "web", mode: "auto" }]] as const) {
+  for (const [path, body] of [
+    ["/api/automation", { enabled: true }],
+    ["/api/role-mode", { project: "shop", role: "web", mode: "auto" }],
+  ] as const) {
     const r = await request(d.port, { method: "POST", path: q(d, path), headers, body: JSON.stringify(body) });
     assert.equal(r.status, 403, path);
     assert.equal(JSON.parse(r.body).error.code, "E_ADMIN_ONLY");
@@ -183,13 +237,22 @@ test("read-only by default: the settings actions answer 403 and change nothing",
 test("with --admin a change needs the header token, JSON from this origin, and a valid request; then it is the CLI's change", async (t) => {
   const b = box(t);
   const d = await dashboard(t, b, ["--admin"]);
-  const good = { "X-Bridge-Token": d.token, "Content-Type": "application/json", Origin: `http://127.0.0.1:${d.port}`, "Sec-Fetch-Site": "same-origin" };
-  const post = (path: string, body: string, headers: Record<string, string> = good) => request(d.port, { method: "POST", path: q(d, path), headers, body });
+  const good = {
+    "X-Bridge-Token": d.token,
+    "Content-Type": "application/json",
+    Origin: `http://127.0.0.1:${d.port}`,
+    "Sec-Fetch-Site": "same-origin",
+  };
+  const post = (path: string, body: string, headers: Record<string, string> = good) =>
+    request(d.port, { method: "POST", path: q(d, path), headers, body });
   const { "X-Bridge-Token": _, ...noHeaderToken } = good;
   assert.equal((await post("/api/automation", '{"enabled":true}', noHeaderToken)).status, 403);
   assert.equal((await post("/api/automation", '{"enabled":true}', { ...good, "X-Bridge-Token": "x".repeat(32) })).status, 403);
   // What a plain HTML form could send: refused before it is read.
-  assert.equal((await post("/api/automation", "enabled=true", { ...good, "Content-Type": "application/x-www-form-urlencoded" })).status, 415);
+  assert.equal(
+    (await post("/api/automation", "enabled=true", { ...good, "Content-Type": "application/x-www-form-urlencoded" })).status,
+    415,
+  );
   assert.equal((await post("/api/automation", '{"enabled":true}', { ...good, "Content-Type": "text/plain" })).status, 415);
   assert.equal((await request(d.port, { method: "GET", path: q(d, "/api/automation") })).status, 405);
   const bad: [string, string, RegExp][] = [
@@ -210,7 +273,10 @@ test("with --admin a change needs the header token, JSON from this origin, and a
 
   const on = await post("/api/automation", '{"enabled":true}');
   assert.equal(on.status, 200);
-  assert.deepEqual(JSON.parse(on.body), { changes: ['defaultMode: "manual" → "auto"', "enabled: false → true"], text: 'changed:\n  defaultMode: "manual" → "auto"\n  enabled: false → true' });
+  assert.deepEqual(JSON.parse(on.body), {
+    changes: ['defaultMode: "manual" → "auto"', "enabled: false → true"],
+    text: 'changed:\n  defaultMode: "manual" → "auto"\n  enabled: false → true',
+  });
   assert.deepEqual(config(b), { enabled: true, defaultMode: "auto" }, "the same file `spawner on` writes");
   assert.equal(JSON.parse((await post("/api/automation", '{"enabled":true}')).body).text, "no change: the settings already were so");
   const mode = await post("/api/role-mode", '{"project":"shop","role":"web","mode":"manual"}');
@@ -236,9 +302,14 @@ test("the event stream: a snapshot at once, a new one when a message is sent wit
   defer(t, () => stream.close());
   assert.equal(stream.status, 200);
   const first = await waitFor("the first snapshot", () => stream.snapshots()[0]);
-  assert.deepEqual(first.projects[0].messages.map((m: { body: string }) => m.body), ["first"]);
+  assert.deepEqual(
+    first.projects[0].messages.map((m: { body: string }) => m.body),
+    ["first"],
+  );
   const sent = send(b, "shop", "backend", "web", "second, live");
-  const next = await waitFor("a snapshot with the new message", () => stream.snapshots().find((s) => s.projects[0].messages.some((m: { id: string }) => m.id === sent.id)));
+  const next = await waitFor("a snapshot with the new message", () =>
+    stream.snapshots().find((s) => s.projects[0].messages.some((m: { id: string }) => m.id === sent.id)),
+  );
   assert.equal(next.projects[0].messages[0].body, "second, live", "newest first");
   await waitFor("a heartbeat", () => stream.raw().includes("\n: ping\n"));
   const count = stream.snapshots().length;

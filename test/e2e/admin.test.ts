@@ -32,32 +32,59 @@ test("admin gate: a non-admin session is refused by the tool, the prompt and the
     reply("could not change it"),
   ]);
   const web = roleEnv(box.env, root, "shop", "web", { ANTHROPIC_BASE_URL: server.baseUrl("web") });
-  assertOk(await runHeadless({ cwd: box.cwd, env: web, prompt: "turn the bridge automation off", args: ["--allowedTools", "mcp__session-bridge__bridge_settings", "Bash"] }));
+  assertOk(
+    await runHeadless({
+      cwd: box.cwd,
+      env: web,
+      prompt: "turn the bridge automation off",
+      args: ["--allowedTools", "mcp__session-bridge__bridge_settings", "Bash"],
+    }),
+  );
   const results = toolResults(turns("web").at(-1)!);
   const byId = Object.fromEntries(results.map((r) => [r.tool_use_id, r]));
   assert.equal(byId.toolu_settings?.is_error, true);
-  assert.match(byId.toolu_settings!.text, /bridge_settings changes the session-bridge automation settings, which only an admin session may do; this session was not started with BRIDGE_ADMIN=1, so nothing was changed/);
+  assert.match(
+    byId.toolu_settings!.text,
+    /bridge_settings changes the session-bridge automation settings, which only an admin session may do; this session was not started with BRIDGE_ADMIN=1, so nothing was changed/,
+  );
   assert.match(byId.toolu_settings!.text, /BRIDGE_ADMIN=1 BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude/);
   assert.equal(byId.toolu_bash?.is_error, true);
-  assert.match(byId.toolu_bash!.text, /^PreToolUse:Bash hook error: session-bridge guard: `session-bridge spawner off` is blocked in this bridged session/);
+  assert.match(
+    byId.toolu_bash!.text,
+    /^PreToolUse:Bash hook error: session-bridge guard: `session-bridge spawner off` is blocked in this bridged session/,
+  );
 
   // The same session typing the admin slash command gets our refusal as the prompt text.
   server.script("web-prompt", [reply("not allowed here")]);
   const webPrompt = { ...web, ANTHROPIC_BASE_URL: server.baseUrl("web-prompt") };
   assertOk(await runHeadless({ cwd: box.cwd, env: webPrompt, prompt: "/mcp__session-bridge__automation off" }));
-  assert.match(lastUserText(turns("web-prompt")[0]!), /\[session-bridge \/automation\] not changed: \/automation changes the session-bridge automation settings, which only an admin session may do/);
+  assert.match(
+    lastUserText(turns("web-prompt")[0]!),
+    /\[session-bridge \/automation\] not changed: \/automation changes the session-bridge automation settings, which only an admin session may do/,
+  );
   assert.equal(readJson(config).enabled, true, "nothing a non-admin session did changed the settings");
 
   // An admin session (started by the user with BRIDGE_ADMIN=1): the slash command applies the change.
   server.script("lead", [reply("Automation is now off.")]);
   const lead = roleEnv(box.env, root, "shop", "lead", { BRIDGE_ADMIN: "1", ANTHROPIC_BASE_URL: server.baseUrl("lead") });
-  const r = await runHeadless({ cwd: box.cwd, env: lead, prompt: "/mcp__session-bridge__automation off", args: ["--output-format", "json"] });
+  const r = await runHeadless({
+    cwd: box.cwd,
+    env: lead,
+    prompt: "/mcp__session-bridge__automation off",
+    args: ["--output-format", "json"],
+  });
   assertOk(r);
   assert.equal(r.json?.result, "Automation is now off.");
   const applied = lastUserText(turns("lead")[0]!);
-  assert.match(applied, /\[session-bridge \/automation\] the user ran this command; session-bridge applied it:\nchanged:\n {2}enabled: true → false\n/);
+  assert.match(
+    applied,
+    /\[session-bridge \/automation\] the user ran this command; session-bridge applied it:\nchanged:\n {2}enabled: true → false\n/,
+  );
   assert.match(applied, /<command-name>\/mcp__session-bridge__automation<\/command-name>\n<command-args>off<\/command-args>/);
   assert.equal(readJson(config).enabled, false);
   assert.equal(spawnerStatus(human).settings.enabled, false);
-  assert.deepEqual(server.unscripted.map((q) => q.seq), []);
+  assert.deepEqual(
+    server.unscripted.map((q) => q.seq),
+    [],
+  );
 });

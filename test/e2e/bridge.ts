@@ -22,7 +22,9 @@ export const CLAUDE_DIR = dirname(CLAUDE_BIN);
 
 /** PATH without any node_modules/.bin (npm test puts ours first), optionally with ours first again. */
 export function pathWith(o: { claude: boolean }): string {
-  const rest = (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter((d) => d !== "" && !/node_modules[\\/]\.bin$/.test(d));
+  const rest = (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin")
+    .split(delimiter)
+    .filter((d) => d !== "" && !/node_modules[\\/]\.bin$/.test(d));
   return [...(o.claude ? [CLAUDE_DIR] : []), ...rest].join(delimiter);
 }
 
@@ -42,7 +44,8 @@ export function bridge(env: Record<string, string>, args: string[], cwd?: string
 /** Like `bridge`, failing the test on a non-zero exit. */
 export function bridgeOk(env: Record<string, string>, args: string[], cwd?: string): string {
   const r = bridge(env, args, cwd);
-  if (r.status !== 0) throw new Error(`session-bridge ${args.join(" ")} exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`session-bridge ${args.join(" ")} exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -64,14 +67,21 @@ export function installBridge(box: Sandbox, o: InstallOptions = {}): string {
   const env = { ...box.env, PATH: pathWith({ claude: o.viaClaude === true }) };
   const out = bridgeOk(env, ["install", "--config-dir", box.configDir, ...(o.rewake ? ["--wake", "rewake"] : [])]);
   const via = /registered MCP server "session-bridge" with `(\S+) mcp add-json/.exec(out);
-  if (o.viaClaude && via?.[1] !== join(CLAUDE_DIR, "claude")) throw new Error(`install did not use ${CLAUDE_DIR}/claude mcp add-json:\n${out}`);
+  if (o.viaClaude && via?.[1] !== join(CLAUDE_DIR, "claude"))
+    throw new Error(`install did not use ${CLAUDE_DIR}/claude mcp add-json:\n${out}`);
   if (!o.viaClaude && via) throw new Error(`install used ${via[1]} although claude was not on PATH:\n${out}`);
   writeClaudeJson(box.configDir, { trust: o.trust ?? [] });
   return out;
 }
 
 /** The environment of a session started as `BRIDGE_PROJECT=… BRIDGE_ROLE=… claude`. */
-export function roleEnv(base: Record<string, string>, root: string, project: string, role: string, extra: Record<string, string> = {}): Record<string, string> {
+export function roleEnv(
+  base: Record<string, string>,
+  root: string,
+  project: string,
+  role: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return { ...base, BRIDGE_ROOT: root, BRIDGE_PROJECT: project, BRIDGE_ROLE: role, ...extra };
 }
 
@@ -91,7 +101,6 @@ export function readJson(file: string): any {
   return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined;
 }
 
-
 /** A line of the daemon's log.jsonl (src/spawner/state.ts createLogger). */
 export type DaemonLogEntry = LoggedEntry & { code?: string };
 
@@ -100,7 +109,11 @@ export function daemonLog(root: string): DaemonLogEntry[] {
 }
 
 export function describeDaemonLog(root: string): string {
-  return daemonLog(root).map((e) => `  ${e.event} ${e.project ?? ""}/${e.role ?? ""}: ${e.msg}`).join("\n") || "  (empty daemon log)";
+  return (
+    daemonLog(root)
+      .map((e) => `  ${e.event} ${e.project ?? ""}/${e.role ?? ""}: ${e.msg}`)
+      .join("\n") || "  (empty daemon log)"
+  );
 }
 
 export interface Daemon {

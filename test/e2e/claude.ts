@@ -242,7 +242,11 @@ export function runClaude(o: RunOptions): Promise<RunResult> {
       forget();
       const ms = performance.now() - started;
       if (timedOut) {
-        reject(new Error(`claude ${o.args.join(" ")} timed out after ${timeoutMs} ms\n--- stdout\n${stdout.slice(-2000)}\n--- stderr\n${stderr.slice(-2000)}`));
+        reject(
+          new Error(
+            `claude ${o.args.join(" ")} timed out after ${timeoutMs} ms\n--- stdout\n${stdout.slice(-2000)}\n--- stderr\n${stderr.slice(-2000)}`,
+          ),
+        );
         return;
       }
       resolve({ code, signal, stdout, stderr, json: parseOutput(o.args, stdout), pid, ms });
@@ -264,7 +268,13 @@ export type HeadlessResult = RunResult;
 
 /** `claude -p ARGS` with the prompt on stdin. */
 export function runHeadless(o: HeadlessOptions): Promise<HeadlessResult> {
-  return runClaude({ cwd: o.cwd, env: o.env, args: ["-p", ...(o.args ?? [])], input: o.prompt, ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) });
+  return runClaude({
+    cwd: o.cwd,
+    env: o.env,
+    args: ["-p", ...(o.args ?? [])],
+    input: o.prompt,
+    ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+  });
 }
 
 function parseOutput(args: string[], stdout: string): any {
@@ -272,7 +282,11 @@ function parseOutput(args: string[], stdout: string): any {
   const format = i >= 0 ? args[i + 1] : undefined;
   try {
     if (format === "json") return JSON.parse(stdout);
-    if (format === "stream-json") return stdout.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+    if (format === "stream-json")
+      return stdout
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l));
   } catch {
     // Not JSON (claude failed early and printed text): the test sees stdout/stderr instead.
   }

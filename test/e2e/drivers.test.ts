@@ -6,8 +6,31 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { makeSandbox, onCleanup } from "./claude.ts";
-import { byCwd, callTools, lastUserText, reply, requestText, startModelServer, systemMessages, toolResults, type ModelRequest, type Script } from "./model-server.ts";
-import { bridgeOk, daemonLog, describeDaemonLog, inbox, installBridge, pathWith, readJson, roleDir, spawnerStatus, startDaemon, waitFor } from "./bridge.ts";
+import {
+  byCwd,
+  callTools,
+  lastUserText,
+  reply,
+  requestText,
+  startModelServer,
+  systemMessages,
+  toolResults,
+  type ModelRequest,
+  type Script,
+} from "./model-server.ts";
+import {
+  bridgeOk,
+  daemonLog,
+  describeDaemonLog,
+  inbox,
+  installBridge,
+  pathWith,
+  readJson,
+  roleDir,
+  spawnerStatus,
+  startDaemon,
+  waitFor,
+} from "./bridge.ts";
 import { DEFAULT_NUDGE } from "../../src/settings/schema.ts";
 
 const SEND = "mcp__session-bridge__bridge_send";
@@ -50,7 +73,19 @@ test("spawn driver: the daemon wakes each role with the real claude -p, each run
   // Started the way an admin might: BRIDGE_ADMIN=1 must not reach the runs. The daemon's PATH finds
   // the pinned claude; the offline variables and CLAUDE_CONFIG_DIR (our hooks) are passed on.
   await startDaemon(t, { ...human, BRIDGE_ADMIN: "1", PATH: pathWith({ claude: true }) });
-  const kickoff = JSON.parse(bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "backend", "frontend", "kickoff: please build the list view"]));
+  const kickoff = JSON.parse(
+    bridgeOk(human, [
+      "send",
+      "--json",
+      "--queue",
+      "--project",
+      "shop",
+      "--role",
+      "backend",
+      "frontend",
+      "kickoff: please build the list view",
+    ]),
+  );
 
   // The third run (frontend's second) answers at hop 3: backend is not woken for it.
   const refused = await waitFor(
@@ -70,14 +105,23 @@ test("spawn driver: the daemon wakes each role with the real claude -p, each run
   assert.deepEqual([f.length, b.length], [0, 0]);
   const chain = [m0!, m1!, m2!, m3!];
   assert.equal(m0!.id, kickoff.id);
-  assert.deepEqual(chain.map((m) => [m.from, m.to, m.hop, m.chain]), [
-    ["backend", "frontend", 0, kickoff.chain],
-    ["frontend", "backend", 1, kickoff.chain],
-    ["backend", "frontend", 2, kickoff.chain],
-    ["frontend", "backend", 3, kickoff.chain],
-  ]);
-  assert.deepEqual(chain.slice(1).map((m) => m.replyTo), chain.slice(0, 3).map((m) => m.id));
-  assert.deepEqual(chain.slice(1).map((m) => m.body), ["frontend-answer-1", "backend-answer-1", "frontend-answer-2"]);
+  assert.deepEqual(
+    chain.map((m) => [m.from, m.to, m.hop, m.chain]),
+    [
+      ["backend", "frontend", 0, kickoff.chain],
+      ["frontend", "backend", 1, kickoff.chain],
+      ["backend", "frontend", 2, kickoff.chain],
+      ["frontend", "backend", 3, kickoff.chain],
+    ],
+  );
+  assert.deepEqual(
+    chain.slice(1).map((m) => m.replyTo),
+    chain.slice(0, 3).map((m) => m.id),
+  );
+  assert.deepEqual(
+    chain.slice(1).map((m) => m.body),
+    ["frontend-answer-1", "backend-answer-1", "frontend-answer-2"],
+  );
 
   // What each run's model saw: the fixed nudge as the prompt, the mail injected by `hook recv`.
   const firsts = server.findRequests((r) => r.kind === "turn" && !r.body.messages.some((m: any) => m.role === "assistant"));
@@ -89,7 +133,10 @@ test("spawn driver: the daemon wakes each role with the real claude -p, each run
     assert.ok(context.includes(`id="${woke.id}" from="${woke.from}" to="${woke.to}"`) && context.includes(`hop="${woke.hop}"`), context);
   });
   // Every run's bridge MCP server was started without BRIDGE_ADMIN although the daemon had it.
-  const whoami = server.findRequests((r) => r.kind === "turn").flatMap((r) => toolResults(r)).filter((x) => /^you are role/.test(x.text));
+  const whoami = server
+    .findRequests((r) => r.kind === "turn")
+    .flatMap((r) => toolResults(r))
+    .filter((x) => /^you are role/.test(x.text));
   assert.equal(whoami.length, 3);
   for (const w of whoami) assert.match(w.text, /^admin: no \(settings tools are refused/m);
 
@@ -97,9 +144,17 @@ test("spawn driver: the daemon wakes each role with the real claude -p, each run
   const status = spawnerStatus(human);
   const backend = status.roles.find((r: any) => r.role === "backend");
   assert.equal(backend.unread, 1);
-  assert.match(backend.notWoken, /^hops at \S+ \(spawn\): loop guard: chain \S+ reached hop 3 \(maxHops 3\); the messages wait for a prompt typed by a human/);
+  assert.match(
+    backend.notWoken,
+    /^hops at \S+ \(spawn\): loop guard: chain \S+ reached hop 3 \(maxHops 3\); the messages wait for a prompt typed by a human/,
+  );
   assert.match(backend.lastRun.outcome, /^exit 0 after/);
-  const runs = daemonLog(root).filter((e) => e.event === "wake").map((e) => `${e.role}@${e.hop}`);
+  const runs = daemonLog(root)
+    .filter((e) => e.event === "wake")
+    .map((e) => `${e.role}@${e.hop}`);
   assert.deepEqual(runs, ["frontend@0", "backend@1", "frontend@2"]);
-  assert.deepEqual(server.unscripted.map((r) => r.seq), []);
+  assert.deepEqual(
+    server.unscripted.map((r) => r.seq),
+    [],
+  );
 });

@@ -27,13 +27,24 @@ async function setup(t: TestContext): Promise<{ server: ModelServer; box: Sandbo
   onCleanup(t, () => server.close());
   const box = makeSandbox(t, { baseUrl: server.url });
   // With E2E_KEEP=1 the kept sandbox also holds what the model saw.
-  if (process.env.E2E_KEEP) onCleanup(t, () => writeFileSync(join(box.root, "model-requests.jsonl"), server.requests.map((r) => JSON.stringify(r) + "\n").join("")));
+  if (process.env.E2E_KEEP)
+    onCleanup(t, () =>
+      writeFileSync(join(box.root, "model-requests.jsonl"), server.requests.map((r) => JSON.stringify(r) + "\n").join("")),
+    );
   return { server, box };
 }
 
 function assertClean(server: ModelServer): void {
-  assert.deepEqual(server.unknown.map((r) => `${r.method} ${r.url}`), [], "claude called endpoints the model server does not know");
-  assert.deepEqual(server.unscripted.map((r) => r.seq), [], "turn requests ran past the script");
+  assert.deepEqual(
+    server.unknown.map((r) => `${r.method} ${r.url}`),
+    [],
+    "claude called endpoints the model server does not know",
+  );
+  assert.deepEqual(
+    server.unscripted.map((r) => r.seq),
+    [],
+    "turn requests ran past the script",
+  );
 }
 
 function assertOk(r: { code: number | null; stdout: string; stderr: string }): void {
@@ -72,7 +83,12 @@ test("headless: concurrent claude processes each follow their own script (by bas
   assertOk(b);
   assert.equal(a.json?.result, "FOR-ALICE");
   assert.equal(b.json?.result, "FOR-BOB");
-  assert.deepEqual(turns(server).map((r) => r.route).sort(), ["", "alice"]);
+  assert.deepEqual(
+    turns(server)
+      .map((r) => r.route)
+      .sort(),
+    ["", "alice"],
+  );
   assertClean(server);
 });
 
@@ -102,12 +118,18 @@ test("headless: scripted MCP tool calls reach the fixture servers and the result
   const [first, second] = turns(server);
   // 2.1.328 defers MCP tools (named in a system message, schema via ToolSearch); direct calls work.
   const offered = offeredTools(first!);
-  assert.ok(offered.deferred.includes("mcp__fx__echo") && offered.deferred.includes("mcp__fxflag__echo"), `tools offered: ${JSON.stringify(offered)}`);
+  assert.ok(
+    offered.deferred.includes("mcp__fx__echo") && offered.deferred.includes("mcp__fxflag__echo"),
+    `tools offered: ${JSON.stringify(offered)}`,
+  );
   const calls = [...readJsonLines(userLog), ...readJsonLines(flagLog)].filter((x) => x.type === "call");
   assert.deepEqual(calls.map((c) => c.arguments.text).sort(), ["ping-flag", "ping-user"]);
   assert.equal(calls[0].meta["claudecode/toolUseId"], "toolu_e2e_1_0");
   const results = toolResults(second!);
-  assert.deepEqual(results.map((x) => [x.is_error, x.text]).sort(), [[false, "echo: ping-flag"], [false, "echo: ping-user"]]);
+  assert.deepEqual(results.map((x) => [x.is_error, x.text]).sort(), [
+    [false, "echo: ping-flag"],
+    [false, "echo: ping-user"],
+  ]);
 
   // What a stdio MCP server gets from `claude -p` (NOTES.md): a direct child, no CLAUDE_PID.
   const start = readJsonLines(userLog).find((x) => x.type === "start");
@@ -160,7 +182,12 @@ for (const [style, mode, expected] of [
     addHook(box.configDir, "PreToolUse", { command }, "Bash");
     server.script("", [callTool("Bash", { command: `touch ${marker}`, description: "touch a file" }, "toolu_bash_1"), reply("after deny")]);
     // Bash is allowed, so only the hook can stop it.
-    const r = await runHeadless({ cwd: box.cwd, env: box.env, prompt: "run bash", args: ["--output-format", "json", "--allowedTools", "Bash"] });
+    const r = await runHeadless({
+      cwd: box.cwd,
+      env: box.env,
+      prompt: "run bash",
+      args: ["--output-format", "json", "--allowedTools", "Bash"],
+    });
     assertOk(r);
     const [, second] = turns(server);
     const [result, ...more] = toolResults(second!);
@@ -179,7 +206,11 @@ test("claude mcp list reports healthy and failing user-scope servers; add-json w
   addUserMcpServer(box.configDir, "good", fixtureMcpServer(join(box.root, "good.jsonl")));
   addUserMcpServer(box.configDir, "bad", fixtureMcpServer(join(box.root, "bad.jsonl"), { fail: true }));
   const entry = fixtureMcpServer(join(box.root, "cli.jsonl"));
-  const added = await runClaude({ cwd: box.cwd, env: box.env, args: ["mcp", "add-json", "--scope", "user", "viaCli", JSON.stringify(entry)] });
+  const added = await runClaude({
+    cwd: box.cwd,
+    env: box.env,
+    args: ["mcp", "add-json", "--scope", "user", "viaCli", JSON.stringify(entry)],
+  });
   assertOk(added);
   assert.equal(added.stdout, "Added stdio MCP server viaCli to user config\n");
   const cfg = JSON.parse(readFileSync(join(box.configDir, ".claude.json"), "utf8"));
@@ -263,12 +294,18 @@ test("tui: an asyncRewake Stop hook that exits 2 wakes the idle session with its
   // additionalContext lands in a system message after the wake message: `hook recv` can inject mail there.
   assert.equal(systemMessages(woken).at(-1), "UserPromptSubmit hook additional context: UPS-CONTEXT-ee44");
   assert.equal(woken.body.messages.at(-1).role, "system");
-  const prompts = readJsonLines(hookLog).filter((x) => x.event === "UserPromptSubmit").map((x) => x.stdin.prompt as string);
+  const prompts = readJsonLines(hookLog)
+    .filter((x) => x.event === "UserPromptSubmit")
+    .map((x) => x.stdin.prompt as string);
   assert.equal(prompts.length, 2);
   assert.equal(prompts[0], "first prompt");
   assert.match(prompts[1]!, /^<task-notification>[\s\S]*Stop hook blocking error from command "Stop": MAIL-LINE-cc33 from a sibling/);
   // The woken turn's end re-arms the waiter, now with stop_hook_active.
-  const rearmed = await waitForLine(hookLog, (x) => x.event === "Stop" && x.waiting && x.stdin.last_assistant_message === "WOKEN-REPLY-bb22", 10_000);
+  const rearmed = await waitForLine(
+    hookLog,
+    (x) => x.event === "Stop" && x.waiting && x.stdin.last_assistant_message === "WOKEN-REPLY-bb22",
+    10_000,
+  );
   assert.equal(rearmed.stdin.stop_hook_active, true);
 
   // kill() ends claude and the armed waiter with it (collected before claude dies).

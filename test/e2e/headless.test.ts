@@ -7,7 +7,16 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeSandbox, runClaude, runHeadless, type RunResult } from "./claude.ts";
-import { callTool, reply, requestText, startModelServer, systemMessages, toolResults, type ModelRequest, type ModelServer } from "./model-server.ts";
+import {
+  callTool,
+  reply,
+  requestText,
+  startModelServer,
+  systemMessages,
+  toolResults,
+  type ModelRequest,
+  type ModelServer,
+} from "./model-server.ts";
 import { bridgeOk, inbox, installBridge, readJson, roleDir, roleEnv } from "./bridge.ts";
 
 const SEND = "mcp__session-bridge__bridge_send";
@@ -23,11 +32,20 @@ function assertOk(r: RunResult): void {
 }
 
 function assertClean(): void {
-  assert.deepEqual(server.unknown.map((r) => `${r.method} ${r.url}`), [], "claude called endpoints the model server does not know");
-  assert.deepEqual(server.unscripted.map((r) => r.seq), [], "turn requests ran past the script");
+  assert.deepEqual(
+    server.unknown.map((r) => `${r.method} ${r.url}`),
+    [],
+    "claude called endpoints the model server does not know",
+  );
+  assert.deepEqual(
+    server.unscripted.map((r) => r.seq),
+    [],
+    "turn requests ran past the script",
+  );
 }
 
-const turnsOf = (route: string, after = 0): ModelRequest[] => server.findRequests((r) => r.kind === "turn" && r.route === route && r.seq > after);
+const turnsOf = (route: string, after = 0): ModelRequest[] =>
+  server.findRequests((r) => r.kind === "turn" && r.route === route && r.seq > after);
 
 test("headless ping-pong: backend sends, frontend's prompt carries it and replies, backend's next prompt sees the reply", async (t) => {
   const box = makeSandbox(t, { baseUrl: server.url });
@@ -56,16 +74,28 @@ test("headless ping-pong: backend sends, frontend's prompt carries it and replie
   assertOk(await runHeadless({ cwd: box.cwd, env: backend, prompt: "tell frontend the API is ready" }));
   const [unknown, queued] = toolResults(turnsOf("backend").at(-1)!);
   assert.equal(unknown!.is_error, true);
-  assert.match(unknown!.text, /unknown role "frontend" in project "shop" \(known: none yet\); use --queue \(CLI\) or queue: true \(bridge_send\)/);
+  assert.match(
+    unknown!.text,
+    /unknown role "frontend" in project "shop" \(known: none yet\); use --queue \(CLI\) or queue: true \(bridge_send\)/,
+  );
   assert.equal(queued!.is_error, false, queued!.text);
   const [ping, ...extra] = inbox(root, "shop", "frontend");
   assert.equal(extra.length, 0);
   assert.match(ping!.id, /^m[0-9a-z]+$/);
-  assert.deepEqual({ from: ping!.from, to: ping!.to, body: ping!.body, hop: ping!.hop }, { from: "backend", to: "frontend", body: PING, hop: 0 });
+  assert.deepEqual(
+    { from: ping!.from, to: ping!.to, body: ping!.body, hop: ping!.hop },
+    { from: "backend", to: "frontend", body: PING, hop: 0 },
+  );
   // A prompt typed by a human starts a chain; the send carries it.
   const backendChain = readJson(join(roleDir(root, "shop", "backend"), "chain.json"));
-  assert.deepEqual({ chain: backendChain.chain, hop: backendChain.hop, source: backendChain.source }, { chain: ping!.chain, hop: 0, source: "human" });
-  assert.match(queued!.text, new RegExp(`^sent ${ping!.id} to frontend \\(chain ${ping!.chain} hop 0\\)\\n  frontend: queued; no live session holds this role now`));
+  assert.deepEqual(
+    { chain: backendChain.chain, hop: backendChain.hop, source: backendChain.source },
+    { chain: ping!.chain, hop: 0, source: "human" },
+  );
+  assert.match(
+    queued!.text,
+    new RegExp(`^sent ${ping!.id} to frontend \\(chain ${ping!.chain} hop 0\\)\\n  frontend: queued; no live session holds this role now`),
+  );
   assert.match(bridgeOk(backend, ["status", ping!.id]), /^ {2}frontend: queued$/m);
 
   // 2. frontend's next prompt: `hook recv` puts the message in the model request; it replies.
@@ -78,16 +108,25 @@ test("headless ping-pong: backend sends, frontend's prompt carries it and replie
   assertOk(fr);
   const [seen, answered] = turnsOf("frontend");
   const context = systemMessages(seen!).join("\n");
-  assert.match(context, /hook additional context: \[session-bridge\] Messages for role "frontend" from sibling Claude Code sessions of bridge project "shop"/);
+  assert.match(
+    context,
+    /hook additional context: \[session-bridge\] Messages for role "frontend" from sibling Claude Code sessions of bridge project "shop"/,
+  );
   assert.ok(context.includes(`id="${ping!.id}" from="backend" to="frontend"`), context);
   assert.ok(context.includes(PING), context);
   assert.ok(!JSON.stringify(seen!.body.messages[0]).includes(PING), "the mail is context, not the user's prompt");
   assert.equal(toolResults(answered!)[0]!.is_error, false, toolResults(answered!)[0]!.text);
-  assert.match(bridgeOk(backend, ["status", ping!.id]), /frontend: read at \S+ by hook recv \((SessionStart|UserPromptSubmit), claude session [0-9a-f-]+, claude pid \d+\)/);
+  assert.match(
+    bridgeOk(backend, ["status", ping!.id]),
+    /frontend: read at \S+ by hook recv \((SessionStart|UserPromptSubmit), claude session [0-9a-f-]+, claude pid \d+\)/,
+  );
 
   const [pong, ...more] = inbox(root, "shop", "backend");
   assert.equal(more.length, 0);
-  assert.deepEqual({ from: pong!.from, to: pong!.to, body: pong!.body, replyTo: pong!.replyTo, hop: pong!.hop }, { from: "frontend", to: "backend", body: PONG, replyTo: ping!.id, hop: 0 });
+  assert.deepEqual(
+    { from: pong!.from, to: pong!.to, body: pong!.body, replyTo: pong!.replyTo, hop: pong!.hop },
+    { from: "frontend", to: "backend", body: PONG, replyTo: ping!.id, hop: 0 },
+  );
   // frontend's prompt was typed by a human too: its own new chain, not backend's.
   assert.notEqual(pong!.chain, ping!.chain);
   assert.equal(readJson(join(roleDir(root, "shop", "frontend"), "chain.json")).chain, pong!.chain);
@@ -108,7 +147,11 @@ test("headless ping-pong: backend sends, frontend's prompt carries it and replie
 
 // Scenario 2: the guard, in a real git work repo.
 function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1" } });
+  const r = spawnSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1" },
+  });
   return r.status === 0 ? r.stdout.trim() : `(git ${args.join(" ")} failed: ${r.stderr.trim()})`;
 }
 

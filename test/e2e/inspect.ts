@@ -86,6 +86,9 @@ export function describeRequests(requests: readonly ModelRequest[]): string {
   if (requests.length === 0) return "  (none)";
   return requests
     .slice(-12)
-    .map((r) => `  #${r.seq} ${r.kind} ${r.method} ${r.url} turn=${assistantTurns(r.body)} user=${JSON.stringify(lastUserText(r).slice(-120))}`)
+    .map(
+      (r) =>
+        `  #${r.seq} ${r.kind} ${r.method} ${r.url} turn=${assistantTurns(r.body)} user=${JSON.stringify(lastUserText(r).slice(-120))}`,
+    )
     .join("\n");
 }

@@ -59,11 +59,25 @@ test("a text step streams the documented SSE sequence", async (t) => {
 
 test("a tool step streams tool_use blocks after the text, with stop_reason tool_use", async (t) => {
   const { server } = await serve(t, {
-    script: [callTools([{ name: "A", input: { x: 1 } }, { name: "B", input: { y: "z" }, id: "toolu_fixed" }], "calling")],
+    script: [
+      callTools(
+        [
+          { name: "A", input: { x: 1 } },
+          { name: "B", input: { y: "z" }, id: "toolu_fixed" },
+        ],
+        "calling",
+      ),
+    ],
   });
   const r = await post(`${server.url}/v1/messages`, turnBody(0));
-  const starts = r.events.filter((e) => e.name === "content_block_start").map((e) => [e.data.index, e.data.content_block.type, e.data.content_block.name]);
-  assert.deepEqual(starts, [[0, "text", undefined], [1, "tool_use", "A"], [2, "tool_use", "B"]]);
+  const starts = r.events
+    .filter((e) => e.name === "content_block_start")
+    .map((e) => [e.data.index, e.data.content_block.type, e.data.content_block.name]);
+  assert.deepEqual(starts, [
+    [0, "text", undefined],
+    [1, "tool_use", "A"],
+    [2, "tool_use", "B"],
+  ]);
   const inputs = r.events.filter((e) => e.data.delta?.type === "input_json_delta").map((e) => JSON.parse(e.data.delta.partial_json));
   assert.deepEqual(inputs, [{ x: 1 }, { y: "z" }]);
   assert.equal(r.events.find((e) => e.data.content_block?.name === "B")!.data.content_block.id, "toolu_fixed");
@@ -81,10 +95,12 @@ test("the step is chosen by counting assistant messages, so a retried request ge
 
 test("side requests (no tools) get a plain or schema-shaped answer and never consume steps", async (t) => {
   const seen: number[] = [];
-  const { server } = await serve(t, { script: (_req, info) => {
-    seen.push(info.call);
-    return reply(`turn call ${info.call}`);
-  } });
+  const { server } = await serve(t, {
+    script: (_req, info) => {
+      seen.push(info.call);
+      return reply(`turn call ${info.call}`);
+    },
+  });
   const side = await post(`${server.url}/v1/messages`, { model: "m", stream: true, messages: [{ role: "user", content: "title?" }] });
   assert.equal(side.events.find((e) => e.data.delta?.type === "text_delta")?.data.delta.text, "e2e side answer");
   const schema = { type: "object", properties: { title: { type: "string" }, n: { type: "integer" } }, required: ["title"] };
@@ -97,7 +113,10 @@ test("side requests (no tools) get a plain or schema-shaped answer and never con
   assert.deepEqual(JSON.parse(shaped.json.content[0].text), { title: "e2e", n: 0 });
   await post(`${server.url}/v1/messages`, turnBody(0));
   assert.deepEqual(seen, [0]);
-  assert.deepEqual(server.requests.map((r) => r.kind), ["side", "side", "turn"]);
+  assert.deepEqual(
+    server.requests.map((r) => r.kind),
+    ["side", "side", "turn"],
+  );
 });
 
 test("routes: a /s/<route> base URL picks its script, a matcher wins over it, a missing step is reported", async (t) => {
@@ -108,9 +127,17 @@ test("routes: a /s/<route> base URL picks its script, a matcher wins over it, a 
   const text = (r: { events: Sse[] }) => r.events.find((e) => e.data.delta?.type === "text_delta")?.data.delta.text;
   assert.equal(text(await post(`${server.baseUrl("alice")}/v1/messages?beta=true`, turnBody(0))), "for alice");
   assert.equal(text(await post(`${server.baseUrl("bob")}/v1/messages?beta=true`, turnBody(0))), "for bob");
-  const carol = turnBody(0, { messages: [{ role: "user", content: "hi" }, { role: "system", content: "# Environment\n - Primary working directory: /work/carol\n" }] });
+  const carol = turnBody(0, {
+    messages: [
+      { role: "user", content: "hi" },
+      { role: "system", content: "# Environment\n - Primary working directory: /work/carol\n" },
+    ],
+  });
   assert.equal(text(await post(`${server.baseUrl("bob")}/v1/messages`, carol)), "for carol");
-  assert.deepEqual(server.requests.map((r) => r.route), ["alice", "bob", "bob"]);
+  assert.deepEqual(
+    server.requests.map((r) => r.route),
+    ["alice", "bob", "bob"],
+  );
   assert.equal(server.unscripted.length, 0);
   await post(`${server.baseUrl("alice")}/v1/messages`, turnBody(1));
   assert.equal(server.unscripted.length, 1);
@@ -128,7 +155,10 @@ test("count_tokens and HEAD get answers; unknown endpoints get 404 and are repor
   const odd = await post(`${server.url}/v1/frobnicate`, {});
   assert.equal(odd.status, 404);
   assert.equal(odd.json.type, "error");
-  assert.deepEqual(server.unknown.map((r) => r.path), ["/v1/frobnicate"]);
+  assert.deepEqual(
+    server.unknown.map((r) => r.path),
+    ["/v1/frobnicate"],
+  );
   assert.match(warnings.join("\n"), /UNKNOWN endpoint #3: POST \/v1\/frobnicate/);
 });
 
@@ -141,5 +171,8 @@ test("waitForRequest sees past and future requests, honours `after`, and times o
   const future = server.waitForRequest((r) => r.kind === "turn", 2000, { after: mark });
   await post(`${server.url}/v1/messages`, turnBody(1));
   assert.equal((await future).seq, 2);
-  await assert.rejects(server.waitForRequest((r) => r.kind === "side", 50), /no matching model request within 50 ms[\s\S]*#2 turn POST \/v1\/messages/);
+  await assert.rejects(
+    server.waitForRequest((r) => r.kind === "side", 50),
+    /no matching model request within 50 ms[\s\S]*#2 turn POST \/v1\/messages/,
+  );
 });

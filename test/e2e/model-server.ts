@@ -9,7 +9,17 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from "nod
 import type { AddressInfo } from "node:net";
 import { assistantTurns, describeRequests, lastUserText } from "./inspect.ts";
 
-export { assistantTurns, byCwd, lastUserText, offeredTools, requestText, systemMessages, textOf, toolResults, type ToolResult } from "./inspect.ts";
+export {
+  assistantTurns,
+  byCwd,
+  lastUserText,
+  offeredTools,
+  requestText,
+  systemMessages,
+  textOf,
+  toolResults,
+  type ToolResult,
+} from "./inspect.ts";
 
 export interface ToolCall {
   name: string;
@@ -27,8 +37,7 @@ export const reply = (text: string): Step => ({ text });
 export const callTool = (name: string, input: Record<string, unknown> = {}, id?: string): Step => ({
   tools: [id === undefined ? { name, input } : { name, input, id }],
 });
-export const callTools = (calls: ToolCall[], text?: string): Step =>
-  text === undefined ? { tools: calls } : { text, tools: calls };
+export const callTools = (calls: ToolCall[], text?: string): Step => (text === undefined ? { tools: calls } : { text, tools: calls });
 
 export interface TurnInfo {
   /** Assistant messages already in the request: 0 for a fresh prompt, +1 per earlier reply. */
@@ -317,9 +326,19 @@ function sendMessage(res: ServerResponse, req: ModelRequest, step: Step): void {
     return;
   }
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-  const event = (name: string, data: Record<string, unknown>) => res.write(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
+  const event = (name: string, data: Record<string, unknown>) =>
+    res.write(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
   event("message_start", {
-    message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+    message: {
+      id,
+      type: "message",
+      role: "assistant",
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { ...usage, output_tokens: 1 },
+    },
   });
   content.forEach((block, index) => {
     if (block.type === "text") {

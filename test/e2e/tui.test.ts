@@ -6,8 +6,30 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeSandbox, startTui, type Tui } from "./claude.ts";
-import { callTool, lastUserText, reply, requestText, startModelServer, systemMessages, type ModelRequest, type ModelServer, type Script } from "./model-server.ts";
-import { bridgeOk, daemonLog, describeDaemonLog, inbox, installBridge, readJson, roleDir, roleEnv, spawnerStatus, startDaemon, waitFor } from "./bridge.ts";
+import {
+  callTool,
+  lastUserText,
+  reply,
+  requestText,
+  startModelServer,
+  systemMessages,
+  type ModelRequest,
+  type ModelServer,
+  type Script,
+} from "./model-server.ts";
+import {
+  bridgeOk,
+  daemonLog,
+  describeDaemonLog,
+  inbox,
+  installBridge,
+  readJson,
+  roleDir,
+  roleEnv,
+  spawnerStatus,
+  startDaemon,
+  waitFor,
+} from "./bridge.ts";
 import { DEFAULT_NUDGE } from "../../src/settings/schema.ts";
 
 const SEND = "mcp__session-bridge__bridge_send";
@@ -18,7 +40,8 @@ before(async () => {
 });
 after(() => server.close());
 
-const turnsOf = (route: string, after = 0): ModelRequest[] => server.findRequests((r) => r.kind === "turn" && r.route === route && r.seq > after);
+const turnsOf = (route: string, after = 0): ModelRequest[] =>
+  server.findRequests((r) => r.kind === "turn" && r.route === route && r.seq > after);
 
 /** Our earlier bridge_send calls in this conversation (the request carries them all). */
 function sentSoFar(req: ModelRequest): Record<string, any>[] {
@@ -55,7 +78,12 @@ function player(me: string, other: string, kickoff?: string): Script {
 /** Waits until the TUI's session is registered for the role with its tmux pane (our hooks/MCP server did it). */
 async function registered(root: string, role: string, tui: Tui): Promise<any> {
   const file = join(roleDir(root, "shop", role), "sessions", `${tui.pid}.json`);
-  return waitFor(`${role}'s session record with pane ${tui.paneId}`, () => existsSync(file) && readJson(file)?.tmux?.pane === tui.paneId && readJson(file), 20_000, () => tui.capture());
+  return waitFor(
+    `${role}'s session record with pane ${tui.paneId}`,
+    () => existsSync(file) && readJson(file)?.tmux?.pane === tui.paneId && readJson(file),
+    20_000,
+    () => tui.capture(),
+  );
 }
 
 test("tmux driver: a send from one TUI wakes the other through the daemon's nudge; the ping-pong stops at maxHops", async (t) => {
@@ -71,7 +99,8 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
   server.script("tmux-frontend", player("frontend", "backend"));
 
   // Two panes of one tmux server, as a user runs sibling sessions: the nudge must pick the right one.
-  const tuiEnv = (role: "backend" | "frontend") => roleEnv(box.env, root, "shop", role, { ANTHROPIC_BASE_URL: server.baseUrl(`tmux-${role}`) });
+  const tuiEnv = (role: "backend" | "frontend") =>
+    roleEnv(box.env, root, "shop", role, { ANTHROPIC_BASE_URL: server.baseUrl(`tmux-${role}`) });
   const backend = await startTui({ t, cwd: dirs.backend, env: tuiEnv("backend") });
   const frontend = await startTui({ t, cwd: dirs.frontend, env: tuiEnv("frontend"), server: backend });
   assert.equal(frontend.socket, backend.socket);
@@ -98,16 +127,28 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
   const [m1, m3, ...b] = inbox(root, "shop", "backend");
   assert.deepEqual([f.length, b.length], [0, 0]);
   const chain = [m0!, m1!, m2!, m3!];
-  assert.deepEqual(chain.map((m) => [m.from, m.hop, m.chain, m.body]), [
-    ["backend", 0, m0!.chain, "KICKOFF-5a2: the items API is live"],
-    ["frontend", 1, m0!.chain, "frontend-answer-1"],
-    ["backend", 2, m0!.chain, "backend-answer-2"],
-    ["frontend", 3, m0!.chain, "frontend-answer-2"],
-  ]);
-  assert.deepEqual(chain.slice(1).map((m) => m.replyTo), chain.slice(0, 3).map((m) => m.id));
+  assert.deepEqual(
+    chain.map((m) => [m.from, m.hop, m.chain, m.body]),
+    [
+      ["backend", 0, m0!.chain, "KICKOFF-5a2: the items API is live"],
+      ["frontend", 1, m0!.chain, "frontend-answer-1"],
+      ["backend", 2, m0!.chain, "backend-answer-2"],
+      ["frontend", 3, m0!.chain, "frontend-answer-2"],
+    ],
+  );
+  assert.deepEqual(
+    chain.slice(1).map((m) => m.replyTo),
+    chain.slice(0, 3).map((m) => m.id),
+  );
   const log = daemonLog(root);
-  assert.deepEqual(log.filter((e) => e.event === "wake").map((e) => `${e.role}@${e.hop} via ${e.driver}`), ["frontend@0 via tmux", "backend@1 via tmux", "frontend@2 via tmux"]);
-  assert.deepEqual(log.filter((e) => e.event === "nudged" || e.event === "nudge-failed").map((e) => `${e.event} ${e.role}`), ["nudged frontend", "nudged backend", "nudged frontend"]);
+  assert.deepEqual(
+    log.filter((e) => e.event === "wake").map((e) => `${e.role}@${e.hop} via ${e.driver}`),
+    ["frontend@0 via tmux", "backend@1 via tmux", "frontend@2 via tmux"],
+  );
+  assert.deepEqual(
+    log.filter((e) => e.event === "nudged" || e.event === "nudge-failed").map((e) => `${e.event} ${e.role}`),
+    ["nudged frontend", "nudged backend", "nudged frontend"],
+  );
 
   // Each woken turn: the fixed nudge was typed as the prompt, and the mail that woke it is in that
   // request's context. (Found by message id: a nudge that lands while the session is still busy
@@ -125,7 +166,10 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
   assert.equal(status.unread, 1, "the hop-3 answer waits for backend's next human prompt");
   assert.match(status.notWoken, /^hops at \S+ \(tmux\): loop guard/);
   assert.ok(status.target.includes(`tmux pane ${backend.paneId}`), status.target);
-  assert.deepEqual(server.unscripted.map((r) => r.seq), []);
+  assert.deepEqual(
+    server.unscripted.map((r) => r.seq),
+    [],
+  );
 });
 
 test("tmux driver: a nudge typed into a busy session is taken mid-turn; the mail reaches that same turn", async (t) => {
@@ -137,22 +181,42 @@ test("tmux driver: a nudge typed into a busy session is taken mid-turn; the mail
   bridgeOk(human, ["spawner", "config", "driver=tmux", "cooldownSeconds=0"]);
   // The turn stays busy in a Bash tool until the test lets it go: no timing luck involved.
   const go = join(box.root, "go");
-  server.script("busy", [callTool("Bash", { command: `until [ -e ${go} ]; do sleep 0.05; done`, description: "a long task" }), reply("BUSY-DONE")]);
-  const tui = await startTui({ t, cwd: box.cwd, env: roleEnv(box.env, root, "shop", "web", { ANTHROPIC_BASE_URL: server.baseUrl("busy") }), args: ["--allowedTools", "Bash"] });
+  server.script("busy", [
+    callTool("Bash", { command: `until [ -e ${go} ]; do sleep 0.05; done`, description: "a long task" }),
+    reply("BUSY-DONE"),
+  ]);
+  const tui = await startTui({
+    t,
+    cwd: box.cwd,
+    env: roleEnv(box.env, root, "shop", "web", { ANTHROPIC_BASE_URL: server.baseUrl("busy") }),
+    args: ["--allowedTools", "Bash"],
+  });
   await registered(root, "web", tui);
   await startDaemon(t, human);
   await tui.submit("start the long task");
   await server.waitForRequest((r) => r.kind === "turn" && r.route === "busy", 20_000);
 
-  const sent = JSON.parse(bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "backend", "web", "MAIL-WHILE-BUSY"]));
-  const nudged = await waitFor("the nudge", () => daemonLog(root).find((e) => e.event === "nudged" || e.event === "nudge-failed"), 20_000, () => `${describeDaemonLog(root)}\n${tui.capture()}`);
+  const sent = JSON.parse(
+    bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "backend", "web", "MAIL-WHILE-BUSY"]),
+  );
+  const nudged = await waitFor(
+    "the nudge",
+    () => daemonLog(root).find((e) => e.event === "nudged" || e.event === "nudge-failed"),
+    20_000,
+    () => `${describeDaemonLog(root)}\n${tui.capture()}`,
+  );
   assert.equal(nudged.event, "nudged", nudged.msg);
   // Claude Code runs UserPromptSubmit when a prompt is queued during a turn, so the mail is read at once.
   // ("nudged" may be logged as soon as the input line clears, a moment before the hook has run.)
-  const read = await waitFor("the mail read by the queued prompt", () => {
-    const out = bridgeOk(human, ["status", "--project", "shop", sent.id]);
-    return /web: read/.test(out) && out;
-  }, 20_000, () => tui.capture());
+  const read = await waitFor(
+    "the mail read by the queued prompt",
+    () => {
+      const out = bridgeOk(human, ["status", "--project", "shop", sent.id]);
+      return /web: read/.test(out) && out;
+    },
+    20_000,
+    () => tui.capture(),
+  );
   assert.match(read, /web: read at \S+ by hook recv \(UserPromptSubmit/);
   writeFileSync(go, "");
   await tui.waitFor("BUSY-DONE", 20_000);
@@ -164,7 +228,10 @@ test("tmux driver: a nudge typed into a busy session is taken mid-turn; the mail
   assert.ok(lastUserHasToolResult(second) && lastUserText(second).includes(DEFAULT_NUDGE), lastUserText(second));
   const context = systemMessages(second).at(-1) ?? "";
   assert.ok(context.includes(`id="${sent.id}" from="backend"`) && context.includes("MAIL-WHILE-BUSY"), context);
-  assert.deepEqual(server.unscripted.map((r) => r.seq), []);
+  assert.deepEqual(
+    server.unscripted.map((r) => r.seq),
+    [],
+  );
 });
 
 test("rewake: an idle TUI with no daemon is woken by `hook wait` when mail arrives; the woken turn carries the message", async (t) => {
@@ -173,11 +240,16 @@ test("rewake: an idle TUI with no daemon is woken by `hook wait` when mail arriv
   installBridge(box, { rewake: true, viaClaude: true });
   const human = { ...box.env, BRIDGE_ROOT: root };
   bridgeOk(human, ["spawner", "on"]);
-  const sendAsBackend = (body: string) => JSON.parse(bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "backend", "web", body]));
+  const sendAsBackend = (body: string) =>
+    JSON.parse(bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "backend", "web", body]));
   const first = sendAsBackend("MAIL-ONE before the first prompt");
   server.script("rewake", [reply("FIRST-REPLY"), reply("WOKEN-REPLY")]);
 
-  const tui = await startTui({ t, cwd: box.cwd, env: roleEnv(box.env, root, "shop", "web", { ANTHROPIC_BASE_URL: server.baseUrl("rewake") }) });
+  const tui = await startTui({
+    t,
+    cwd: box.cwd,
+    env: roleEnv(box.env, root, "shop", "web", { ANTHROPIC_BASE_URL: server.baseUrl("rewake") }),
+  });
   await tui.submit("hello there");
   await tui.waitFor("FIRST-REPLY", 20_000);
   const context = systemMessages(turnsOf("rewake")[0]!).join("\n");
@@ -187,13 +259,21 @@ test("rewake: an idle TUI with no daemon is woken by `hook wait` when mail arriv
 
   // The waiter is armed once the turn has ended; nobody types from here on and no daemon runs.
   const waiterFile = join(roleDir(root, "shop", "web"), "waiter.json");
-  const waiter = await waitFor("the armed waiter", () => existsSync(waiterFile) && JSON.parse(readFileSync(waiterFile, "utf8")), 20_000, () => tui.capture());
+  const waiter = await waitFor(
+    "the armed waiter",
+    () => existsSync(waiterFile) && JSON.parse(readFileSync(waiterFile, "utf8")),
+    20_000,
+    () => tui.capture(),
+  );
   assert.equal(spawnerStatus(human).daemon.running, false);
   const mark = server.mark();
   const second = sendAsBackend("MAIL-TWO wakes you");
   const woken = await server.waitForRequest((r) => r.kind === "turn" && r.route === "rewake", 20_000, { after: mark });
   const wake = lastUserText(woken);
-  assert.match(wake, /Stop hook blocking error from command "Stop": \[session-bridge\] Not an error: 1 new message from "backend" woke this session/);
+  assert.match(
+    wake,
+    /Stop hook blocking error from command "Stop": \[session-bridge\] Not an error: 1 new message from "backend" woke this session/,
+  );
   assert.ok(wake.includes(`id="${second.id}" from="backend"`) && wake.includes("MAIL-TWO wakes you"), wake);
   await tui.waitFor("WOKEN-REPLY", 20_000);
   assert.match(bridgeOk(human, ["status", "--project", "shop", second.id]), /web: read at \S+ by hook wait \(rewake/);
@@ -201,6 +281,13 @@ test("rewake: an idle TUI with no daemon is woken by `hook wait` when mail arriv
   const chain = readJson(join(roleDir(root, "shop", "web"), "chain.json"));
   assert.deepEqual({ chain: chain.chain, hop: chain.hop, source: chain.source }, { chain: second.chain, hop: 1, source: "wake" });
   // Re-armed for the next mail: a new waiter holds the role.
-  await waitFor("the re-armed waiter", () => existsSync(waiterFile) && JSON.parse(readFileSync(waiterFile, "utf8")).pid !== waiter.pid && true, 20_000);
-  assert.deepEqual(server.unscripted.map((r) => r.seq), []);
+  await waitFor(
+    "the re-armed waiter",
+    () => existsSync(waiterFile) && JSON.parse(readFileSync(waiterFile, "utf8")).pid !== waiter.pid && true,
+    20_000,
+  );
+  assert.deepEqual(
+    server.unscripted.map((r) => r.seq),
+    [],
+  );
 });

@@ -76,7 +76,23 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
     // remain-on-exit keeps the pane after claude exits so a test can read why it ended.
     writeFileSync(conf, "set -g remain-on-exit on\nset -g history-limit 10000\nset -g default-terminal tmux-256color\n");
     // The first client forks the server, which inherits this environment; the pane gets it plus TMUX/TMUX_PANE.
-    const r = tmux("-f", conf, "new-session", "-d", "-s", "e2e", "-x", String(o.cols ?? 140), "-y", String(o.rows ?? 45), "-c", o.cwd, "--", CLAUDE_BIN, ...claudeArgs);
+    const r = tmux(
+      "-f",
+      conf,
+      "new-session",
+      "-d",
+      "-s",
+      "e2e",
+      "-x",
+      String(o.cols ?? 140),
+      "-y",
+      String(o.rows ?? 45),
+      "-c",
+      o.cwd,
+      "--",
+      CLAUDE_BIN,
+      ...claudeArgs,
+    );
     if (r.status !== 0) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`tmux new-session failed (${r.status}): ${r.stderr}`);
@@ -96,7 +112,12 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
   // Every pane's claude on the server (an owner ends them all): collected before the server goes.
   const panePids = (): number[] => {
     const l = tmux("list-panes", "-a", "-F", "#{pane_pid}");
-    return l.status === 0 ? l.stdout.split("\n").map(Number).filter((n) => n > 0) : [];
+    return l.status === 0
+      ? l.stdout
+          .split("\n")
+          .map(Number)
+          .filter((n) => n > 0)
+      : [];
   };
   const killSync = () => {
     const pids = dir ? [pid, ...panePids()] : [pid];
@@ -158,7 +179,8 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
     async waitForExit(deadlineMs) {
       const deadline = Date.now() + deadlineMs;
       while (!exited()) {
-        if (Date.now() > deadline) throw new Error(`claude (pid ${pid}) still running after ${deadlineMs} ms; pane:\n${capture().trimEnd()}`);
+        if (Date.now() > deadline)
+          throw new Error(`claude (pid ${pid}) still running after ${deadlineMs} ms; pane:\n${capture().trimEnd()}`);
         await new Promise((res) => setTimeout(res, 25));
       }
     },

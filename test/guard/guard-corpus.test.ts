@@ -28,18 +28,58 @@ const bt = (s: string) => s.replace(/[\\`$]/g, "\\$&");
 
 // [source text, runs a real program (false: /usr/bin/git, which the fake cannot stand in for)]
 const PROGRAMS: [string, boolean][] = [
-  ["git", true], ['"git"', true], ["'git'", true], ["g\\it", true], ["$'git'", true], ["gi''t", true],
-  ["./git", true], ['"$PWD"/git', true], ["/usr/bin/git", false],
+  ["git", true],
+  ['"git"', true],
+  ["'git'", true],
+  ["g\\it", true],
+  ["$'git'", true],
+  ["gi''t", true],
+  ["./git", true],
+  ['"$PWD"/git', true],
+  ["/usr/bin/git", false],
 ];
-const GIT_OPTIONS = ["", "-C .", "-c user.name=x", "--git-dir=.git", "--git-dir .git", "--work-tree=.", "--no-pager", "-p", "--bare", "-c core.pager=cat --no-pager", "--namespace=n", "-C 'a dir'"];
+const GIT_OPTIONS = [
+  "",
+  "-C .",
+  "-c user.name=x",
+  "--git-dir=.git",
+  "--git-dir .git",
+  "--work-tree=.",
+  "--no-pager",
+  "-p",
+  "--bare",
+  "-c core.pager=cat --no-pager",
+  "--namespace=n",
+  "-C 'a dir'",
+];
 // [source text, the subcommand bash passes to git]
 const BLOCKED: [string, string][] = [
-  ["commit", "commit"], ['"commit"', "commit"], ["'push'", "push"], ["pu\\sh", "push"], ["re''set", "reset"],
-  ["$'\\x70ush'", "push"], ["reset", "reset"], ["push", "push"], ["co{m,}mit", "commit"],
+  ["commit", "commit"],
+  ['"commit"', "commit"],
+  ["'push'", "push"],
+  ["pu\\sh", "push"],
+  ["re''set", "reset"],
+  ["$'\\x70ush'", "push"],
+  ["reset", "reset"],
+  ["push", "push"],
+  ["co{m,}mit", "commit"],
 ];
 const ARGS = ["", "-m 'msg'", "--hard HEAD~1", "origin main", "--force", "-- file"];
 const HARMLESS = ["stash push", "commit-tree HEAD^{tree}", "log --grep=push", "status", "show HEAD:commit.txt", "checkout -b push"];
-const WRAPPERS = ["", "sudo ", "env ", "env A=1 ", "A=1 B=2 ", "nohup ", "time ", "timeout 5 ", "nice -n 5 ", "command ", "exec ", "stdbuf -oL "];
+const WRAPPERS = [
+  "",
+  "sudo ",
+  "env ",
+  "env A=1 ",
+  "A=1 B=2 ",
+  "nohup ",
+  "time ",
+  "timeout 5 ",
+  "nice -n 5 ",
+  "command ",
+  "exec ",
+  "stdbuf -oL ",
+];
 const CONTAINERS: ((c: string) => string)[] = [
   (c) => c,
   (c) => `bash -c ${sq(c)}`,
@@ -134,9 +174,13 @@ test("generated corpus: bash itself runs exactly the blocked calls the corpus ex
       writeFileSync(log, "");
       const r = spawnSync("bash", ["-c", c.command], { cwd, env, encoding: "utf8", timeout: 10_000 });
       if (/syntax error|unexpected/.test(r.stderr)) wrong.push(`${JSON.stringify(c.command)}: bash: ${r.stderr.trim()}`);
-      const subs = readFileSync(log, "utf8").split("\n").filter(Boolean).map((line) => gitSubcommand(line.split("\x1f")));
+      const subs = readFileSync(log, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => gitSubcommand(line.split("\x1f")));
       const ran = subs.find((s) => DEFAULT_BLOCK_GIT.test(s)) ?? null;
-      if (ran !== c.runs) wrong.push(`${JSON.stringify(c.command)}: expected ${c.runs ?? "no blocked call"}, bash ran ${JSON.stringify(subs)}`);
+      if (ran !== c.runs)
+        wrong.push(`${JSON.stringify(c.command)}: expected ${c.runs ?? "no blocked call"}, bash ran ${JSON.stringify(subs)}`);
     }
     assert.deepEqual(wrong, []);
   } finally {

@@ -110,7 +110,7 @@ const BYPASSES: Case[] = [
   ["bash <<< 'git push'", "git: git push"],
   ["source <(echo git push)", "git: git push"],
   ["cat <<EOF\n$(git push)\nEOF", "git: git push"],
-  ["arr=(a \"$(git push)\")", "git: git push"],
+  ['arr=(a "$(git push)")', "git: git push"],
   ["ssh host git push", "git: git push"],
   ["watch -n 5 git push", "git: git push"],
   ["flock /tmp/l -c 'git push'", "git: git push"],
@@ -235,14 +235,23 @@ test("a denial says what, why and how a human can allow it", () => {
 
 test("BRIDGE_BLOCK_GIT narrows or widens the blocked subcommands", () => {
   const policy = { ...POLICY, blockGit: parseBlockGit("^(push|rebase)$") };
-  runTable([
-    ["git rebase -i HEAD~3", "git: git rebase"],
-    ["git push", "git: git push"],
-    ["git commit -m x", "allow"],
-    ["git reset --hard", "allow"],
-  ], policy);
+  runTable(
+    [
+      ["git rebase -i HEAD~3", "git: git rebase"],
+      ["git push", "git: git push"],
+      ["git commit -m x", "allow"],
+      ["git reset --hard", "allow"],
+    ],
+    policy,
+  );
   // Matched against the whole subcommand, anchors or not.
-  runTable([["git merge x", "git: git merge"], ["git merge-base a b", "allow"]], { ...POLICY, blockGit: parseBlockGit("merge|tag") });
+  runTable(
+    [
+      ["git merge x", "git: git merge"],
+      ["git merge-base a b", "allow"],
+    ],
+    { ...POLICY, blockGit: parseBlockGit("merge|tag") },
+  );
 });
 
 test("BRIDGE_BLOCK_GIT unset or blank means the default", () => {
@@ -254,7 +263,10 @@ test("an invalid BRIDGE_BLOCK_GIT throws E_CONFIG naming the variable, the value
   assert.throws(
     () => parseBlockGit("(push"),
     (err: unknown) =>
-      err instanceof BridgeError && err.code === "E_CONFIG" && /BRIDGE_BLOCK_GIT="\(push"/.test(err.message) && /\^\(commit\|push\|reset\)\$/.test(err.message),
+      err instanceof BridgeError &&
+      err.code === "E_CONFIG" &&
+      /BRIDGE_BLOCK_GIT="\(push"/.test(err.message) &&
+      /\^\(commit\|push\|reset\)\$/.test(err.message),
   );
 });
 
@@ -320,7 +332,10 @@ test("rails: a non-admin session may not change the bridge's automation config",
 
 test("rails: an admin session (protectRails false) may", () => {
   const admin = { ...POLICY, protectRails: false };
-  runTable([...RAILS, ...RAILS_ALLOWED].map(([cmd]) => [cmd, "allow"] as Case), admin);
+  runTable(
+    [...RAILS, ...RAILS_ALLOWED].map(([cmd]) => [cmd, "allow"] as Case),
+    admin,
+  );
   // git stays blocked for admins: the two rails are independent.
   runTable([["git push", "git: git push"]], admin);
 });

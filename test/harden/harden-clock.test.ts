@@ -40,14 +40,24 @@ test("session records from the future or the far past: live ones stay live and a
   writeFileSync(file(DEAD), record(DEAD, FUTURE));
   writeFileSync(file(DEAD + 1), record(DEAD + 1, PAST));
   writeFileSync(file(DEAD + 2), record(DEAD + 2, "not a time"));
-  assert.deepEqual(listSessions(paths).filter((s) => s.live).map((s) => s.pid).sort(), [process.pid, process.ppid].sort(), "liveness is the pid's, whatever the stamp says");
+  assert.deepEqual(
+    listSessions(paths)
+      .filter((s) => s.live)
+      .map((s) => s.pid)
+      .sort(),
+    [process.pid, process.ppid].sort(),
+    "liveness is the pid's, whatever the stamp says",
+  );
   // A prompt refreshes a record stamped in the future at once (it is not "seen less than a minute ago").
   assert.equal(touchSession(paths, process.pid, 60_000), true);
   const touched = JSON.parse(readFileSync(file(process.pid), "utf8")) as { lastSeen: string };
   assert.ok(Math.abs(Date.parse(touched.lastSeen) - Date.now()) < 60_000, touched.lastSeen);
   // Registering any session sweeps the dead records, wherever their stamps lie.
   registerSession(paths, { pid: process.pid });
-  assert.deepEqual([DEAD, DEAD + 1, DEAD + 2].map((pid) => existsSync(file(pid))), [false, false, false]);
+  assert.deepEqual(
+    [DEAD, DEAD + 1, DEAD + 2].map((pid) => existsSync(file(pid))),
+    [false, false, false],
+  );
   assert.equal(existsSync(file(process.ppid)), true, "a live session from the far past is kept");
 });
 
@@ -56,9 +66,16 @@ test("wake bookkeeping from the future or the far past: the next wake is decided
   const settings = mergeSettings({ enabled: true, defaultMode: "auto", cooldownSeconds: 10 });
   const batch = [{ id: "m1", ts: FUTURE, project: "shop", from: "api", to: "web", body: "x", chain: "c1", hop: 0 }];
   const now = Date.now();
-  for (const stamps of [{ inFlightSince: Date.parse(FUTURE), lastWakeAt: Date.parse(FUTURE), recent: Array(50).fill(Date.parse(FUTURE)) }, { inFlightSince: 0, lastWakeAt: 0, recent: Array(50).fill(86_400_000) }]) {
+  for (const stamps of [
+    { inFlightSince: Date.parse(FUTURE), lastWakeAt: Date.parse(FUTURE), recent: Array(50).fill(Date.parse(FUTURE)) },
+    { inFlightSince: 0, lastWakeAt: 0, recent: Array(50).fill(86_400_000) },
+  ]) {
     writeFileSync(paths.wake, JSON.stringify(stamps));
-    const decision = claimWake(paths, (h) => decideWake({ settings, project: "shop", role: "web", batch, history: h, now, target: { ok: true } }), { driver: "spawn", inFlight: true, now });
+    const decision = claimWake(
+      paths,
+      (h) => decideWake({ settings, project: "shop", role: "web", batch, history: h, now, target: { ok: true } }),
+      { driver: "spawn", inFlight: true, now },
+    );
     assert.equal(decision.wake, true, JSON.stringify(decision));
     const state = readWakeState(paths);
     assert.equal(state.inFlightSince, now);

@@ -53,7 +53,10 @@ interface Totals extends AuditStats {
 async function round(r: Rng, root: string, ledger: Ledger, totals: Totals): Promise<void> {
   const procs: Proc[] = [];
   // Each writer's messages are tagged with its round, so per-sender order is checked per process.
-  for (const w of WRITERS) procs.push(start(["send", root, PROJECT, w, RECIPIENTS.join(","), String(r.int(1, 2 ** 30)), `${w}.${totals.rounds}`], `writer ${w}`, w));
+  for (const w of WRITERS)
+    procs.push(
+      start(["send", root, PROJECT, w, RECIPIENTS.join(","), String(r.int(1, 2 ** 30)), `${w}.${totals.rounds}`], `writer ${w}`, w),
+    );
   for (let i = r.int(1, 4); i > 0; i--) {
     const role = r.pick(RECIPIENTS);
     const compactBytes = r.pick([2048, 8192, 65536]);
@@ -61,7 +64,11 @@ async function round(r: Rng, root: string, ledger: Ledger, totals: Totals): Prom
   }
   await Promise.all(procs.map((p) => p.ready));
   const died = procs.filter((p) => !p.stderr().endsWith(": "));
-  assert.deepEqual(died.map((p) => p.stderr()), [], `a worker failed on its own (seed ${SEED})`);
+  assert.deepEqual(
+    died.map((p) => p.stderr()),
+    [],
+    `a worker failed on its own (seed ${SEED})`,
+  );
   // Each one is killed at its own random instant within the round.
   const span = r.int(30, 400);
   for (const p of procs) setTimeout(() => p.kill(), r.int(0, span));
@@ -94,7 +101,10 @@ function audit(root: string, ledger: Ledger, when: string): AuditStats & { stale
     staleLocks++;
     // Killed between creating the lock and signing it: only the waiter's 1 s bound can clear it.
     if (readFileSync(lock, "utf8") === "") emptyLocks++;
-    assert.doesNotThrow(() => acquireLock(lock, { timeoutMs: 5000 }).release(), `${when}: the stale lock ${lock} could not be broken (seed ${SEED})`);
+    assert.doesNotThrow(
+      () => acquireLock(lock, { timeoutMs: 5000 }).release(),
+      `${when}: the stale lock ${lock} could not be broken (seed ${SEED})`,
+    );
   }
   const stats = emptyStats();
   const problems: string[] = [];
@@ -105,7 +115,17 @@ function audit(root: string, ledger: Ledger, when: string): AuditStats & { stale
 
 test(`crash loop: ${ROUNDS} rounds of writers, consumers and compactions killed with SIGKILL at random instants lose and duplicate nothing`, async (t) => {
   const r = rng(SEED);
-  const totals: Totals = { ...emptyStats(), rounds: 0, kills: 0, writerKills: 0, consumerKills: 0, staleLocks: 0, emptyLocks: 0, acked: 0, printed: 0 };
+  const totals: Totals = {
+    ...emptyStats(),
+    rounds: 0,
+    kills: 0,
+    writerKills: 0,
+    consumerKills: 0,
+    staleLocks: 0,
+    emptyLocks: 0,
+    acked: 0,
+    printed: 0,
+  };
   const began = performance.now();
   let root = "";
   let ledger = newLedger();

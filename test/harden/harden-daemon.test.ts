@@ -51,7 +51,10 @@ test("daemon: a role's folder vanishing is a refusal naming it, and the wake com
   rmSync(cwd, { recursive: true });
   const m2 = send(box, "shop", "web", "backend", "two");
   const refusal = await waitForLog(box, "the refusal", (e) => e.role === "backend" && e.code === "no-target");
-  assert.match(refusal.msg, new RegExp(`cwd ${cwd} of shop/backend cannot be used \\(ENOENT: .*\\); session-bridge spawner set shop backend cwd=`));
+  assert.match(
+    refusal.msg,
+    new RegExp(`cwd ${cwd} of shop/backend cannot be used \\(ENOENT: .*\\); session-bridge spawner set shop backend cwd=`),
+  );
   assert.ok(alive(d));
   mkdirSync(cwd);
   await waitFor("the deferred wake, retried once the folder is back", () => runs(log).length === 2);
@@ -67,7 +70,12 @@ test("daemon: its own state folder removed mid-run is survived; wakes go on and 
   await waitForLog(box, "run 1 to end", (e) => e.event === "run-end");
   rmSync(join(box.root, "spawner"), { recursive: true, force: true });
   send(box, "shop", "web", "backend", "two");
-  await waitFor("run 2 without a state folder", () => runs(log).length === 2, 20_000, () => d.stderr());
+  await waitFor(
+    "run 2 without a state folder",
+    () => runs(log).length === 2,
+    20_000,
+    () => d.stderr(),
+  );
   assert.ok(alive(d));
   // The daemon's log lines that could not be written went to stderr instead.
   assert.match(d.stderr(), /log-error: cannot write .*log\.jsonl|waking via spawn/);
@@ -99,10 +107,21 @@ test("daemon: wake bookkeeping from a clock that jumped (in-flight, last wake an
   ok(box, ["send", "--queue", "--project", "shop", "--role", "web", "backend", "join"]);
   ok(box, ["recv", "--project", "shop", "--role", "backend"]);
   const future = Date.parse("2999-01-01T00:00:00Z");
-  writeFileSync(paths.wake, JSON.stringify({ recent: Array.from({ length: 50 }, (_, i) => future + i), lastWakeAt: future, inFlightSince: future }));
+  writeFileSync(
+    paths.wake,
+    JSON.stringify({ recent: Array.from({ length: 50 }, (_, i) => future + i), lastWakeAt: future, inFlightSince: future }),
+  );
   await daemon();
   const m = send(box, "shop", "web", "backend", "after the jump");
-  await waitFor("a run despite the stamps from the future", () => runs(log).length === 1, 20_000, () => readLog(box).map((e) => `${e.event}: ${e.msg}`).join("\n"));
+  await waitFor(
+    "a run despite the stamps from the future",
+    () => runs(log).length === 1,
+    20_000,
+    () =>
+      readLog(box)
+        .map((e) => `${e.event}: ${e.msg}`)
+        .join("\n"),
+  );
   assert.deepEqual(readLog(box).find((e) => e.event === "wake")!.ids, [m.id]);
 });
 
@@ -128,7 +147,15 @@ test("daemon: the tmux server dying is survived; the role is woken in its new se
   const logOf = join(box.dir, "backend.jsonl");
   const session = async (server: TmuxServer): Promise<void> => {
     const before = readJsonLines(logOf).filter((e) => e.event === "ready").length;
-    server.pane([join(box.bin, "claude")], { BRIDGE_ROOT: box.root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "backend", FIXTURE_BIN: BIN, FIXTURE_LOG: logOf, FIXTURE_NUDGE: DEFAULT_NUDGE, PATH: `${box.bin}:${process.env.PATH ?? ""}` });
+    server.pane([join(box.bin, "claude")], {
+      BRIDGE_ROOT: box.root,
+      BRIDGE_PROJECT: "shop",
+      BRIDGE_ROLE: "backend",
+      FIXTURE_BIN: BIN,
+      FIXTURE_LOG: logOf,
+      FIXTURE_NUDGE: DEFAULT_NUDGE,
+      PATH: `${box.bin}:${process.env.PATH ?? ""}`,
+    });
     await waitFor("the session to register", () => readJsonLines(logOf).filter((e) => e.event === "ready").length > before);
   };
   const wakesSeen = (): number => readJsonLines(logOf).filter((e) => e.event === "wake").length;
@@ -142,12 +169,25 @@ test("daemon: the tmux server dying is survived; the role is woken in its new se
   registerSession(rolePaths(box.root, "shop", "backend"), { pid: sleeper.pid!, tmux: { pane: "%0", socket: first.socket } });
   const m2 = send(box, "shop", "web", "backend", "two");
   const refusal = await waitForLog(box, "the refusal", (e) => e.role === "backend" && e.code === "no-target");
-  assert.match(refusal.msg, new RegExp(`tmux pane %0 on tmux server ${first.socket.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is gone \\(.+\\); not typing anywhere`));
+  assert.match(
+    refusal.msg,
+    new RegExp(`tmux pane %0 on tmux server ${first.socket.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is gone \\(.+\\); not typing anywhere`),
+  );
   assert.ok(alive(d));
   sleeper.kill("SIGKILL");
   await session(second);
-  await waitFor("the deferred wake in the new server", () => wakesSeen() === 2, 20_000, () => readLog(box).map((e) => `${e.event}: ${e.msg}`).join("\n"));
-  const woke = readJsonLines<{ event: string; ids: string[] }>(logOf).filter((e) => e.event === "wake").at(-1)!;
+  await waitFor(
+    "the deferred wake in the new server",
+    () => wakesSeen() === 2,
+    20_000,
+    () =>
+      readLog(box)
+        .map((e) => `${e.event}: ${e.msg}`)
+        .join("\n"),
+  );
+  const woke = readJsonLines<{ event: string; ids: string[] }>(logOf)
+    .filter((e) => e.event === "wake")
+    .at(-1)!;
   assert.deepEqual(woke.ids, [m2.id], "the session in the new server took the mail sent while the old one was dead");
   assert.equal(events(box, "error"), 0, "no unexpected errors logged");
   assert.ok(existsSync(join(box.root, "spawner/daemon.pid")));

@@ -37,7 +37,13 @@ function send(from: Identity, to: string, body: string, fsync = false) {
 const bodies = (ms: { body: string }[]) => ms.map((m) => m.body);
 
 /** Runs `step` with the n-th write failing, for n = 1, 2, … until a run no longer reaches the n-th write. */
-function everyFailurePoint(code: FaultCode, options: FaultOptions, setup: () => void, step: (n: number) => unknown, check: (outcome: { error?: unknown; value?: unknown }, where: string) => void): number {
+function everyFailurePoint(
+  code: FaultCode,
+  options: FaultOptions,
+  setup: () => void,
+  step: (n: number) => unknown,
+  check: (outcome: { error?: unknown; value?: unknown }, where: string) => void,
+): number {
   let points = 0;
   for (let n = 1; ; n++) {
     setup();
@@ -86,7 +92,11 @@ for (const code of CODES) {
             const err = outcome.error;
             assert.ok(err instanceof BridgeError, `${where}: expected a BridgeError, got ${String(err)}`);
             assert.equal(err.code, "E_IO", where);
-            assert.match(err.message, new RegExp(`^message m\\w+ could not be queued for "b" \\(${code}: .*\\); already queued for: nobody$`), where);
+            assert.match(
+              err.message,
+              new RegExp(`^message m\\w+ could not be queued for "b" \\(${code}: .*\\); already queued for: nobody$`),
+              where,
+            );
             const paths = rolePaths(ctx.root, "shop", "b");
             assert.deepEqual(readFileSync(paths.inbox), before, `${where}: the inbox is exactly as it was`);
             assert.equal(existsSync(paths.lock), false, `${where}: no lock left behind`);
@@ -108,7 +118,10 @@ test("send: a failing append after a torn line restores the torn line, which the
   appendFileSync(paths.inbox, '{"id":"mtorn","bo');
   const torn = readFileSync(paths.inbox);
   const fault = failNth(1, "ENOSPC", { leave: (len) => len - 1 });
-  assert.throws(() => send(a, "b", "victim"), (e: unknown) => e instanceof BridgeError && /ENOSPC/.test(e.message));
+  assert.throws(
+    () => send(a, "b", "victim"),
+    (e: unknown) => e instanceof BridgeError && /ENOSPC/.test(e.message),
+  );
   fault.restore();
   assert.deepEqual(readFileSync(paths.inbox), torn);
   send(a, "b", "after");
@@ -128,7 +141,8 @@ test("broadcast: a recipient whose inbox fails is named, and the error says who 
   const fault = failNth(firstOfC, "EIO");
   assert.throws(
     () => send(a, "*", "to everyone"),
-    (e: unknown) => e instanceof BridgeError && e.code === "E_IO" && /could not be queued for "c" \(EIO: .*\); already queued for: b$/.test(e.message),
+    (e: unknown) =>
+      e instanceof BridgeError && e.code === "E_IO" && /could not be queued for "c" \(EIO: .*\); already queued for: b$/.test(e.message),
   );
   fault.restore();
   assert.deepEqual(bodies(peek({ root, project: "shop", role: "b" }).messages), ["count b's writes", "to everyone"]);
@@ -163,24 +177,47 @@ for (const code of CODES) {
           assert.equal((outcome.error as NodeJS.ErrnoException).code, code, `${where}: the error is the disk's`);
           // Nothing was taken: the cursor did not move, so every message is still unread, and
           // `status` says queued even if the consume's receipt made it to disk.
-          assert.deepEqual(peek(ctx.b).messages.map((m) => m.body.split(" ")[0]), expected, where);
+          assert.deepEqual(
+            peek(ctx.b).messages.map((m) => m.body.split(" ")[0]),
+            expected,
+            where,
+          );
           assert.equal(messageStatus(ctx.root, "shop", rest[0]!).recipients[0]!.state, "queued", where);
           const again = receive(ctx.b, { by: "after" });
-          assert.deepEqual(again.messages.map((m) => m.body.split(" ")[0]), expected, `${where}: delivered on the next try`);
-          assert.deepEqual(messageStatus(ctx.root, "shop", rest[0]!).recipients.map((r) => [r.state, r.by]), [["read", "after"]], where);
+          assert.deepEqual(
+            again.messages.map((m) => m.body.split(" ")[0]),
+            expected,
+            `${where}: delivered on the next try`,
+          );
+          assert.deepEqual(
+            messageStatus(ctx.root, "shop", rest[0]!).recipients.map((r) => [r.state, r.by]),
+            [["read", "after"]],
+            where,
+          );
         } else {
           const got = outcome.value as ReturnType<typeof receive>;
-          assert.deepEqual(got.messages.map((m) => m.body.split(" ")[0]), expected, `${where}: delivered`);
+          assert.deepEqual(
+            got.messages.map((m) => m.body.split(" ")[0]),
+            expected,
+            `${where}: delivered`,
+          );
           if (got.compactError !== undefined) {
             compactFailures++;
             assert.match(got.compactError, new RegExp(`^${code}: `), where);
           }
           assert.deepEqual(receive(ctx.b, { by: "after" }).messages, [], `${where}: nothing is delivered twice`);
-          assert.deepEqual(messageStatus(ctx.root, "shop", rest[0]!).recipients.map((r) => [r.state, r.by]), [["read", "victim"]], where);
+          assert.deepEqual(
+            messageStatus(ctx.root, "shop", rest[0]!).recipients.map((r) => [r.state, r.by]),
+            [["read", "victim"]],
+            where,
+          );
         }
         const kept = tail(ctx.b, 1000).messages;
         assert.equal(new Set(kept.map((m) => m.message.id)).size, kept.length, `${where}: each message kept once`);
-        assert.ok(ids.every((id) => kept.some((m) => m.message.id === id && m.read)), `${where}: all read, none lost`);
+        assert.ok(
+          ids.every((id) => kept.some((m) => m.message.id === id && m.read)),
+          `${where}: all read, none lost`,
+        );
         // The store keeps working: the next message is delivered, and a later compaction succeeds.
         send(ctx.a, "b", "later");
         assert.deepEqual(bodies(receive(ctx.b, { by: "after", compactBytes: 1024 }).messages), ["later"], where);
@@ -197,12 +234,14 @@ for (const code of CODES) {
 test("a lock whose holder record cannot be written is removed at once, not left to go stale", (t) => {
   const path = `${makeRoot(t)}.lock`;
   const fault = failNth(1, "ENOSPC");
-  assert.throws(() => acquireLock(path), (e: unknown) => (e as NodeJS.ErrnoException).code === "ENOSPC");
+  assert.throws(
+    () => acquireLock(path),
+    (e: unknown) => (e as NodeJS.ErrnoException).code === "ENOSPC",
+  );
   fault.restore();
   assert.equal(existsSync(path), false);
   acquireLock(path, { timeoutMs: 50 }).release();
 });
-
 
 test("a compaction that cannot run still delivers: recv prints the messages and warns; hook recv injects them and notes it", (t) => {
   const { root, a } = room(t);
@@ -215,12 +254,23 @@ test("a compaction that cannot run still delivers: recv prints the messages and 
   const recv = bridgeAs(undefined, ["recv", "--json"], env);
   assert.equal(recv.status, 0, recv.stderr);
   assert.equal(JSON.parse(recv.stdout).messages.length, 30);
-  assert.match(recv.stderr, /^warning: the inbox could not be compacted \(E_SYMLINK: refusing to use ".*\/history": it is a symbolic link; .*\); the messages below are delivered, and a later read retries\n$/);
+  assert.match(
+    recv.stderr,
+    /^warning: the inbox could not be compacted \(E_SYMLINK: refusing to use ".*\/history": it is a symbolic link; .*\); the messages below are delivered, and a later read retries\n$/,
+  );
   for (let i = 0; i < 30; i++) send(a, "b", `n${i} ${"z".repeat(200)}`);
-  const hook = bridgeAs(undefined, ["hook", "recv"], { ...env, CLAUDECODE: "1" }, JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }));
+  const hook = bridgeAs(
+    undefined,
+    ["hook", "recv"],
+    { ...env, CLAUDECODE: "1" },
+    JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }),
+  );
   assert.equal(hook.status, 0);
   assert.match(JSON.parse(hook.stdout).hookSpecificOutput.additionalContext, /n0 z+/);
-  assert.match(hook.stderr, /session-bridge hook recv: the inbox could not be compacted \(E_SYMLINK: .*\); the messages are delivered, and a later read retries\n/);
+  assert.match(
+    hook.stderr,
+    /session-bridge hook recv: the inbox could not be compacted \(E_SYMLINK: .*\); the messages are delivered, and a later read retries\n/,
+  );
   assert.equal(readdirSync(dirname(root)).length, 1, "nothing was written through the link");
 });
 
@@ -239,7 +289,10 @@ test("EACCES: a read-only inbox gives the sender a clear error and the reader it
   const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop" };
   const sent = bridgeAs(user, ["send", "b", "refused"], { ...env, BRIDGE_ROLE: "a" });
   assert.equal(sent.status, 1);
-  assert.match(sent.stderr, /^session-bridge send: E_IO: message m\w+ could not be queued for "b" \(EACCES: permission denied, open '.*\/projects\/shop\/b\/inbox\.jsonl'\); already queued for: nobody\n$/);
+  assert.match(
+    sent.stderr,
+    /^session-bridge send: E_IO: message m\w+ could not be queued for "b" \(EACCES: permission denied, open '.*\/projects\/shop\/b\/inbox\.jsonl'\); already queued for: nobody\n$/,
+  );
   const json = bridgeAs(user, ["send", "b", "refused", "--json"], { ...env, BRIDGE_ROLE: "a" });
   assert.equal(JSON.parse(json.stderr).error.code, "E_IO");
   assert.deepEqual(readFileSync(paths.inbox), before);

@@ -29,7 +29,14 @@ interface Ran {
 }
 
 function run(args: string[], env: Record<string, string | undefined>, cwd: string, input: string | Buffer = ""): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd, input, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    env: cleanEnv(env),
+    cwd,
+    input,
+    encoding: "utf8",
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   // EPIPE: the command refused before reading a large stdin, which is its right; the exit still counts.
   if (r.error && (r.error as NodeJS.ErrnoException).code !== "EPIPE") throw r.error;
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -43,7 +50,11 @@ const asReceived = (s: string): string => Buffer.from(s, "utf8").toString("utf8"
 function assertClean(r: Ran, what: string): void {
   assert.equal(r.signal, null, `${what}: killed by ${r.signal}`);
   assert.ok(r.status === 0 || r.status === 1 || r.status === 2, `${what}: exit ${r.status}\n${r.stderr}`);
-  assert.doesNotMatch(r.stderr, /\n\s+at |TypeError|ReferenceError|RangeError|SyntaxError: Unexpected/, `${what}: a stack trace or an internal error\n${r.stderr}`);
+  assert.doesNotMatch(
+    r.stderr,
+    /\n\s+at |TypeError|ReferenceError|RangeError|SyntaxError: Unexpected/,
+    `${what}: a stack trace or an internal error\n${r.stderr}`,
+  );
 }
 
 function flags(r: Rng): string[] {
@@ -78,7 +89,11 @@ test("CLI fuzz: random bus commands, flags, names and bodies end in a clear erro
   const cases = 60 * SCALE;
   for (let i = 0; i < cases; i++) {
     const command = r.pick(["send", "send", "send", "recv", "peek", "tail", "status", "roles", "whoami", "root"]);
-    const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: r.chance(0.9) ? "shop" : argvSafe(hostileName(r)), BRIDGE_ROLE: r.chance(0.85) ? r.pick(ROLES) : argvSafe(hostileName(r)) };
+    const env = {
+      BRIDGE_ROOT: root,
+      BRIDGE_PROJECT: r.chance(0.9) ? "shop" : argvSafe(hostileName(r)),
+      BRIDGE_ROLE: r.chance(0.85) ? r.pick(ROLES) : argvSafe(hostileName(r)),
+    };
     let args: string[] = [command];
     let input: string | Buffer = "";
     let body: string | undefined;
@@ -137,7 +152,9 @@ test("CLI fuzz: random bus commands, flags, names and bodies end in a clear erro
     }
   }
   assert.ok(checked >= 3, `only ${checked} accepted sends were checked`);
-  t.diagnostic(`CLI fuzz (seed ${SEED}): ${cases} runs of the binary; ${checked} accepted bodies stored exactly; refusals ${JSON.stringify(Object.fromEntries(codes))}`);
+  t.diagnostic(
+    `CLI fuzz (seed ${SEED}): ${cases} runs of the binary; ${checked} accepted bodies stored exactly; refusals ${JSON.stringify(Object.fromEntries(codes))}`,
+  );
 });
 
 test("hook fuzz through the binary: malformed stdin never blocks a prompt and never crashes; the guard fails closed", (t) => {
@@ -145,7 +162,14 @@ test("hook fuzz through the binary: malformed stdin never blocks a prompt and ne
   const root = makeRoot(t);
   receive({ root, project: "shop", role: "web" }, { by: "setup" });
   receive({ root, project: "shop", role: "api" }, { by: "setup" });
-  const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web", BRIDGE_AUTOSEND: "1", CLAUDECODE: "1", CLAUDE_PID: String(process.pid) };
+  const env = {
+    BRIDGE_ROOT: root,
+    BRIDGE_PROJECT: "shop",
+    BRIDGE_ROLE: "web",
+    BRIDGE_AUTOSEND: "1",
+    CLAUDECODE: "1",
+    CLAUDE_PID: String(process.pid),
+  };
   const stdinOf = (): string | Buffer =>
     r.pick<() => string | Buffer>([
       () => "",
@@ -175,7 +199,8 @@ test("hook fuzz through the binary: malformed stdin never blocks a prompt and ne
       const res = run(["hook", hook], env, root, input);
       assertClean(res, what);
       assert.equal(res.status, 0, `${what}: exit ${res.status} (2 would block the user's prompt or tool call)\n${res.stderr}`);
-      for (const line of res.stderr.split("\n").filter(Boolean)) assert.match(line, new RegExp(`^session-bridge hook ${hook}: [^\u0000-\u001f\u007f-\u009f]*$`), what);
+      for (const line of res.stderr.split("\n").filter(Boolean))
+        assert.match(line, new RegExp(`^session-bridge hook ${hook}: [^\u0000-\u001f\u007f-\u009f]*$`), what);
       if (res.stdout === "") continue;
       const out = JSON.parse(res.stdout) as { hookSpecificOutput: Record<string, unknown> };
       if (hook === "guard") {

@@ -25,7 +25,19 @@ import { treeProblems } from "../helpers/tree.ts";
 
 const SEED = seedFromEnv(9091);
 const SCALE = envInt("HARDEN_FUZZ", 1);
-const CODES = new Set(["E_USAGE", "E_BAD_NAME", "E_BAD_BODY", "E_TOO_LARGE", "E_UNKNOWN_ROLE", "E_NO_RECIPIENTS", "E_SELF_SEND", "E_NO_IDENTITY", "E_NOT_FOUND", "E_SYMLINK", "E_IO"]);
+const CODES = new Set([
+  "E_USAGE",
+  "E_BAD_NAME",
+  "E_BAD_BODY",
+  "E_TOO_LARGE",
+  "E_UNKNOWN_ROLE",
+  "E_NO_RECIPIENTS",
+  "E_SELF_SEND",
+  "E_NO_IDENTITY",
+  "E_NOT_FOUND",
+  "E_SYMLINK",
+  "E_IO",
+]);
 const SETTINGS = { maxBodyBytes: 256 * 1024, fsync: false };
 
 /** A refusal must be a typed error with a readable message; anything else is a crash. */
@@ -72,7 +84,15 @@ test(`bus API fuzz: random sends, receives, peeks, tails and status lookups give
         const to = r.chance(0.7) ? r.pick([...known(project), "*"]) : hostileName(r);
         const replyTo = r.chance(0.8) ? undefined : r.chance(0.5) && ids.length > 0 ? r.pick(ids) : hostileText(r, 2);
         const b = body(r);
-        const result = sendMessage({ identity, to, body: b, queue: r.chance(0.3), stamp: { chain: "cfuzz", hop: 0 }, settings: SETTINGS, ...(replyTo !== undefined && { replyTo }) });
+        const result = sendMessage({
+          identity,
+          to,
+          body: b,
+          queue: r.chance(0.3),
+          stamp: { chain: "cfuzz", hop: 0 },
+          settings: SETTINGS,
+          ...(replyTo !== undefined && { replyTo }),
+        });
         assert.equal(result.message.body, b, what);
         ids.push(result.message.id);
         if (!known(project).includes(identity.role)) known(project).push(identity.role);
@@ -84,7 +104,8 @@ test(`bus API fuzz: random sends, receives, peeks, tails and status lookups give
         const limit = r.int(0, 5);
         const result = receive(identity, { by: "fuzz", accept: (_m, n) => n < limit, compactBytes: 8192 });
         if (!known(project).includes(identity.role)) known(project).push(identity.role);
-        for (const m of result.messages) got.set(`${project}/${identity.role}/${m.id}`, (got.get(`${project}/${identity.role}/${m.id}`) ?? 0) + 1);
+        for (const m of result.messages)
+          got.set(`${project}/${identity.role}/${m.id}`, (got.get(`${project}/${identity.role}/${m.id}`) ?? 0) + 1);
       } else if (op === "peek") peek(identity);
       else if (op === "tail") tail(identity, r.int(0, 50));
       else messageStatus(root, project, r.chance(0.5) && ids.length > 0 ? r.pick(ids) : hostileText(r, 2));
@@ -94,7 +115,8 @@ test(`bus API fuzz: random sends, receives, peeks, tails and status lookups give
   }
   for (const [project, roles] of rooms) {
     for (const role of roles) {
-      for (const m of receive({ root, project, role }, { by: "drain" }).messages) got.set(`${project}/${role}/${m.id}`, (got.get(`${project}/${role}/${m.id}`) ?? 0) + 1);
+      for (const m of receive({ root, project, role }, { by: "drain" }).messages)
+        got.set(`${project}/${role}/${m.id}`, (got.get(`${project}/${role}/${m.id}`) ?? 0) + 1);
     }
   }
   const wrong: string[] = [];
@@ -104,13 +126,20 @@ test(`bus API fuzz: random sends, receives, peeks, tails and status lookups give
   for (const [project, roles] of rooms) {
     for (const role of roles) {
       for (const s of readAllKept(rolePaths(root, project, role)).messages) {
-        assert.equal(sent.get(`${project}/${role}/${s.message.id}`), s.message.body, `seed ${SEED}: ${project}/${role}/${s.message.id} is stored byte-exact`);
+        assert.equal(
+          sent.get(`${project}/${role}/${s.message.id}`),
+          s.message.body,
+          `seed ${SEED}: ${project}/${role}/${s.message.id} is stored byte-exact`,
+        );
       }
     }
   }
   assert.deepEqual(treeProblems(dirname(root), root), [], `seed ${SEED}`);
-  for (const code of ["E_BAD_NAME", "E_BAD_BODY", "E_TOO_LARGE", "E_SELF_SEND", "E_USAGE"]) assert.ok((counts.get(code) ?? 0) > 0, `no ${code} refusal was exercised`);
-  t.diagnostic(`bus API fuzz (seed ${SEED}): ${cases} cases, ${sent.size} deliveries exact, refusals ${JSON.stringify(Object.fromEntries(counts))}`);
+  for (const code of ["E_BAD_NAME", "E_BAD_BODY", "E_TOO_LARGE", "E_SELF_SEND", "E_USAGE"])
+    assert.ok((counts.get(code) ?? 0) > 0, `no ${code} refusal was exercised`);
+  t.diagnostic(
+    `bus API fuzz (seed ${SEED}): ${cases} cases, ${sent.size} deliveries exact, refusals ${JSON.stringify(Object.fromEntries(counts))}`,
+  );
 });
 
 /** The header attribute values as the model reads them (attr() escapes as \uXXXX). */
@@ -120,7 +149,17 @@ function unescapeAttr(value: string): string {
 
 function randomMessage(r: Rng, n: number): Message {
   const field = (): string => (r.chance(0.7) ? `x${n}` : hostileText(r, 3));
-  return { id: r.chance(0.8) ? `m${n}` : field(), ts: field(), project: "shop", from: r.chance(0.6) ? "api" : field(), to: r.chance(0.8) ? "web" : "*", body: hostileText(r, r.int(1, 60)), chain: field(), hop: r.int(0, 9), ...(r.chance(0.2) && { replyTo: field() }) };
+  return {
+    id: r.chance(0.8) ? `m${n}` : field(),
+    ts: field(),
+    project: "shop",
+    from: r.chance(0.6) ? "api" : field(),
+    to: r.chance(0.8) ? "web" : "*",
+    body: hostileText(r, r.int(1, 60)),
+    chain: field(),
+    hop: r.int(0, 9),
+    ...(r.chance(0.2) && { replyTo: field() }),
+  };
 }
 
 test("frame fuzz: whatever the bodies and header fields, the model sees exactly the messages sent, each once, with its own sender", () => {
@@ -147,7 +186,9 @@ test("frame fuzz: whatever the bodies and header fields, the model sees exactly 
       const close = text.indexOf(`</message boundary="${boundary}">`, eol);
       const shown = text.slice(eol + 1, close);
       assert.equal(shown, m.body.endsWith("\n") ? m.body : `${m.body}\n`, `${what}: the body is shown exactly`);
-      const attrs = Object.fromEntries([...header.matchAll(/ ([a-z-]+)="((?:[^"\\]|\\u[0-9a-f]{4})*)"/g)].map((x) => [x[1]!, unescapeAttr(x[2]!)]));
+      const attrs = Object.fromEntries(
+        [...header.matchAll(/ ([a-z-]+)="((?:[^"\\]|\\u[0-9a-f]{4})*)"/g)].map((x) => [x[1]!, unescapeAttr(x[2]!)]),
+      );
       assert.equal(attrs.from, m.from, `${what}: the sender is the message's own`);
       assert.equal(attrs.id, m.id, what);
       assert.equal(attrs.hop, String(m.hop), what);
@@ -166,7 +207,10 @@ function asDispatched(run: () => HookResult): HookResult {
   try {
     return run();
   } catch (err) {
-    assert.ok(err instanceof BridgeError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string"), `a hook handler crashed (seed ${SEED}): ${err instanceof Error ? err.stack : String(err)}`);
+    assert.ok(
+      err instanceof BridgeError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string"),
+      `a hook handler crashed (seed ${SEED}): ${err instanceof Error ? err.stack : String(err)}`,
+    );
     return { code: 0, stderr: String(err) };
   }
 }
@@ -181,18 +225,41 @@ test("hook fuzz: recv, send and guard handlers take any hook input shape; recv i
   let denies = 0;
   for (let i = 0; i < cases; i++) {
     if (r.chance(0.5)) {
-      sendMessage({ identity: { root, project: "shop", role: "api" }, to: "web", body: `m ${hostileText(r, r.int(1, 300))}`, stamp: { chain: "cfz", hop: r.int(0, 8) }, settings: SETTINGS });
+      sendMessage({
+        identity: { root, project: "shop", role: "api" },
+        to: "web",
+        body: `m ${hostileText(r, r.int(1, 300))}`,
+        stamp: { chain: "cfz", hop: r.int(0, 8) },
+        settings: SETTINGS,
+      });
     }
     const shape = randomJson(r, 2);
-    const input = (r.chance(0.6) ? { hook_event_name: r.pick(["UserPromptSubmit", "SessionStart", "Stop", hostileText(r, 1)]), prompt: r.chance(0.7) ? hostileText(r, 3) : randomJson(r, 1), session_id: randomJson(r, 0), ...(typeof shape === "object" && shape !== null && !Array.isArray(shape) ? shape : {}) } : {}) as Record<string, unknown>;
+    const input = (
+      r.chance(0.6)
+        ? {
+            hook_event_name: r.pick(["UserPromptSubmit", "SessionStart", "Stop", hostileText(r, 1)]),
+            prompt: r.chance(0.7) ? hostileText(r, 3) : randomJson(r, 1),
+            session_id: randomJson(r, 0),
+            ...(typeof shape === "object" && shape !== null && !Array.isArray(shape) ? shape : {}),
+          }
+        : {}
+    ) as Record<string, unknown>;
     const which = r.pick(["recv", "recv", "send", "guard"]);
-    const env = hookEnvFor(root, which === "send" ? "web" : "web", which === "send" ? { BRIDGE_AUTOSEND: "1", BRIDGE_SEND_TO: r.pick(["api", "*", hostileName(r)]) } : {});
+    const env = hookEnvFor(
+      root,
+      which === "send" ? "web" : "web",
+      which === "send" ? { BRIDGE_AUTOSEND: "1", BRIDGE_SEND_TO: r.pick(["api", "*", hostileName(r)]) } : {},
+    );
     if (which === "send") input.last_assistant_message = r.chance(0.8) ? hostileText(r, r.int(1, 50)) : randomJson(r, 1);
     if (which === "guard") {
       input.tool_name = r.pick(["Bash", "Bash", "Read", undefined]);
-      input.tool_input = r.chance(0.8) ? { command: r.chance(0.5) ? hostileText(r, 6) : r.pick(["git push", "ls", "git status", "echo $(git commit)"]) } : randomJson(r, 1);
+      input.tool_input = r.chance(0.8)
+        ? { command: r.chance(0.5) ? hostileText(r, 6) : r.pick(["git push", "ls", "git status", "echo $(git commit)"]) }
+        : randomJson(r, 1);
     }
-    const result = asDispatched(() => (which === "recv" ? hookRecv(env, input) : which === "send" ? hookSend(env, input) : hookGuard(env, () => input)));
+    const result = asDispatched(() =>
+      which === "recv" ? hookRecv(env, input) : which === "send" ? hookSend(env, input) : hookGuard(env, () => input),
+    );
     assert.equal(result.code, 0, `case ${i} (${which}, seed ${SEED + 2}): a hook must never exit non-zero here (2 would block the prompt)`);
     if (!result.stdout) continue;
     const out = JSON.parse(result.stdout) as { hookSpecificOutput: Record<string, unknown> };
@@ -205,11 +272,14 @@ test("hook fuzz: recv, send and guard handlers take any hook input shape; recv i
     assert.ok(["UserPromptSubmit", "SessionStart"].includes(String(out.hookSpecificOutput.hookEventName)), `case ${i}: event`);
     const context = String(out.hookSpecificOutput.additionalContext);
     assert.ok(context.length <= CONTEXT_LIMIT);
-    for (const m of context.matchAll(/<message boundary="[0-9a-f]{12}" id="(m[0-9a-z]+)"/g)) injected.set(m[1]!, (injected.get(m[1]!) ?? 0) + 1);
+    for (const m of context.matchAll(/<message boundary="[0-9a-f]{12}" id="(m[0-9a-z]+)"/g))
+      injected.set(m[1]!, (injected.get(m[1]!) ?? 0) + 1);
   }
   // Every message the hook consumed was put in front of the model exactly once.
   const kept = readAllKept(rolePaths(root, "shop", "web")).messages;
-  const wrong = kept.filter((s) => (s.read ? injected.get(s.message.id) !== 1 : injected.has(s.message.id))).map((s) => `${s.message.id}: read ${s.read}, injected ${injected.get(s.message.id) ?? 0} times`);
+  const wrong = kept
+    .filter((s) => (s.read ? injected.get(s.message.id) !== 1 : injected.has(s.message.id)))
+    .map((s) => `${s.message.id}: read ${s.read}, injected ${injected.get(s.message.id) ?? 0} times`);
   assert.deepEqual(wrong.slice(0, 10), [], `seed ${SEED + 2}`);
   assert.ok(injected.size > 20 && denies > 10, `too few deliveries (${injected.size}) or denials (${denies}) exercised`);
   assert.deepEqual(treeProblems(dirname(root), root), []);

@@ -23,8 +23,24 @@ const SCALE = envInt("HARDEN_FUZZ", 1);
 
 const sq = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
-const BLOCKED = ["git push", "git commit -m x", "git -C . reset --hard HEAD", "git --no-pager push origin main", "./git push", "g\\it push", "git 'commit' -am wip"];
-const HARMLESS = ["git status", "git log --oneline -3", "echo git push", "git stash push", "ls -la", "git diff HEAD", "printf '%s\\n' 'git commit'"];
+const BLOCKED = [
+  "git push",
+  "git commit -m x",
+  "git -C . reset --hard HEAD",
+  "git --no-pager push origin main",
+  "./git push",
+  "g\\it push",
+  "git 'commit' -am wip",
+];
+const HARMLESS = [
+  "git status",
+  "git log --oneline -3",
+  "echo git push",
+  "git stash push",
+  "ls -la",
+  "git diff HEAD",
+  "printf '%s\\n' 'git commit'",
+];
 
 // Contexts that run their argument (compound or simple) when bash runs the whole.
 const RUNNING: ((c: string) => string)[] = [
@@ -85,7 +101,9 @@ class BashOracle {
   blockedCall(command: string): string | undefined {
     for (const name of readdirSync(this.calls)) rmSync(join(this.calls, name));
     spawnSync("bash", ["-c", command], { cwd: this.cwd, env: this.env, input: "", timeout: 5000 });
-    const calls = readdirSync(this.calls).map((name) => gitSubcommand(readFileSync(join(this.calls, name), "utf8").split("\0").slice(0, -1)));
+    const calls = readdirSync(this.calls).map((name) =>
+      gitSubcommand(readFileSync(join(this.calls, name), "utf8").split("\0").slice(0, -1)),
+    );
     return calls.find((s) => DEFAULT_BLOCK_GIT.test(s));
   }
 
@@ -107,7 +125,15 @@ function gitSubcommand(argv: string[]): string {
 test("env and sudo take any operand holding '=' as an assignment: the program after it is checked (found by the mutation fuzz)", (t) => {
   const bash = new BashOracle();
   t.after(() => bash.cleanup());
-  for (const command of ["env '*A=1' git push", "env *A=1 bash -c 'git push'", "env =1 git commit -m x", "env a-b=c 1=2 git reset --hard", "env -u HOME '=x' git push", "sudo x.y=1 git push", "sudo '*=1' git commit"]) {
+  for (const command of [
+    "env '*A=1' git push",
+    "env *A=1 bash -c 'git push'",
+    "env =1 git commit -m x",
+    "env a-b=c 1=2 git reset --hard",
+    "env -u HOME '=x' git push",
+    "sudo x.y=1 git push",
+    "sudo '*=1' git commit",
+  ]) {
     const v = checkCommand(command, POLICY);
     assert.equal(v.allow, false, command);
     if (!v.allow) assert.equal(v.rule, "git", command);
@@ -136,7 +162,8 @@ test("metamorphic: a blocked git call stays denied in any context that still run
     }
   }
   assert.deepEqual(wrong.slice(0, 10), [], `allowed though bash runs a blocked git call (seed ${SEED})`);
-  if (bash.available) assert.ok(confirmed >= sampled * 0.9, `bash ran the blocked call in only ${confirmed} of ${sampled} sampled compositions`);
+  if (bash.available)
+    assert.ok(confirmed >= sampled * 0.9, `bash ran the blocked call in only ${confirmed} of ${sampled} sampled compositions`);
 });
 
 test("metamorphic: a harmless command stays allowed in plain contexts", (t) => {
@@ -153,7 +180,40 @@ test("metamorphic: a harmless command stays allowed in plain contexts", (t) => {
   assert.deepEqual(wrong.slice(0, 10), [], `denied though harmless (seed ${SEED + 1})`);
 });
 
-const INSERTS = ["'", '"', "\\", "$", "$(", ")", "`", "{", "}", ";", "|", "&", "&&", "<", ">", "\n", "#", "*", "~", " ", "\t", "\u0000", "é", "\\\n", "<<EOF\n", "\nEOF\n", "$'\\x70'", "${x:-", "git ", "push", "-c alias.p=push ", "!"];
+const INSERTS = [
+  "'",
+  '"',
+  "\\",
+  "$",
+  "$(",
+  ")",
+  "`",
+  "{",
+  "}",
+  ";",
+  "|",
+  "&",
+  "&&",
+  "<",
+  ">",
+  "\n",
+  "#",
+  "*",
+  "~",
+  " ",
+  "\t",
+  "\u0000",
+  "é",
+  "\\\n",
+  "<<EOF\n",
+  "\nEOF\n",
+  "$'\\x70'",
+  "${x:-",
+  "git ",
+  "push",
+  "-c alias.p=push ",
+  "!",
+];
 
 function mutate(r: Rng, text: string): string {
   let s = text;
@@ -194,5 +254,7 @@ test("mutation fuzz: edits of real commands never crash or hang the guard, and n
   }
   assert.deepEqual(crashes.slice(0, 10), [], `the guard crashed or hung (seed ${SEED + 2})`);
   assert.deepEqual(bypasses.slice(0, 10), [], `allowed by the guard, yet bash ran a blocked git call (seed ${SEED + 2})`);
-  t.diagnostic(`guard mutation fuzz (seed ${SEED + 2}): ${cases} mutants, ${allowed} allowed, ${ran} of those run by bash with a fake git; no crash, no bypass`);
+  t.diagnostic(
+    `guard mutation fuzz (seed ${SEED + 2}): ${cases} mutants, ${allowed} allowed, ${ran} of those run by bash with a fake git; no crash, no bypass`,
+  );
 });

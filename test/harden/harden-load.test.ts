@@ -50,7 +50,9 @@ const ms = (v: number): string => `${v.toFixed(1)} ms`;
 
 async function deadline<T>(promise: Promise<T>, limit: number, what: string, describe: () => string = () => ""): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${limit} ms waiting for ${what}\n${describe()}`)), limit)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${limit} ms waiting for ${what}\n${describe()}`)), limit)),
+  );
   try {
     return await Promise.race([promise, late]);
   } finally {
@@ -83,7 +85,18 @@ test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumer
   await Promise.all(consumers.map((c) => c.ready));
   const rss = [rssKb(daemon.child.pid!)];
   const groups = [0, 1, 2, 3].map((g) => ROLES.slice(g * 5, g * 5 + 5));
-  const senders = groups.map((mine, g) => startWorker(WORKER, ["send", box.root, PROJECT, mine.join(","), ROLES.join(","), String(PER_ROLE_PER_SEC), String(SECONDS), String(1000 + g)]));
+  const senders = groups.map((mine, g) =>
+    startWorker(WORKER, [
+      "send",
+      box.root,
+      PROJECT,
+      mine.join(","),
+      ROLES.join(","),
+      String(PER_ROLE_PER_SEC),
+      String(SECONDS),
+      String(1000 + g),
+    ]),
+  );
   procs.push(...senders);
   const sampler = setInterval(() => rss.push(rssKb(daemon!.child.pid!)), 1000);
   const codes = await Promise.all(senders.map((s) => s.exited));
@@ -93,13 +106,36 @@ test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumer
   const done = consumers.map(() => false);
   consumers.forEach((c, i) => void c.exited.then(() => (done[i] = true)));
   const exits = await deadline(Promise.all(consumers.map((c) => c.exited)), 60_000, "every consumer to drain its inbox and stop", () =>
-    ROLES.filter((_, i) => !done[i]).map((role) => `${role}: ${peek({ root: box.root, project: PROJECT, role }).messages.length} unread; ${consumers[ROLES.indexOf(role)]!.stderr()}`).join("\n"));
-  assert.deepEqual(exits, ROLES.map(() => 0), consumers.map((c) => c.stderr()).filter(Boolean).join("\n"));
+    ROLES.filter((_, i) => !done[i])
+      .map(
+        (role) =>
+          `${role}: ${peek({ root: box.root, project: PROJECT, role }).messages.length} unread; ${consumers[ROLES.indexOf(role)]!.stderr()}`,
+      )
+      .join("\n"),
+  );
+  assert.deepEqual(
+    exits,
+    ROLES.map(() => 0),
+    consumers
+      .map((c) => c.stderr())
+      .filter(Boolean)
+      .join("\n"),
+  );
   rss.push(rssKb(daemon.child.pid!));
 
   // The audit.
   const ledger = newLedger();
-  const sendStats = senders.map((s) => JSON.parse(s.lines.find((l) => l.startsWith("stats "))!.slice(6)) as { sent: number; rate: number; p50: number; p95: number; p99: number; max: number });
+  const sendStats = senders.map(
+    (s) =>
+      JSON.parse(s.lines.find((l) => l.startsWith("stats "))!.slice(6)) as {
+        sent: number;
+        rate: number;
+        p50: number;
+        p95: number;
+        p99: number;
+        max: number;
+      },
+  );
   for (const s of senders) {
     for (const line of s.lines) {
       if (!line.startsWith("ack ")) continue;
@@ -120,7 +156,8 @@ test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumer
   });
   const stats = emptyStats();
   const problems: string[] = [];
-  for (const role of ROLES) problems.push(...auditRole(rolePaths(box.root, PROJECT, role), ledger, (by) => `consumer ${/pid (\d+)/.exec(by)?.[1]}`, stats));
+  for (const role of ROLES)
+    problems.push(...auditRole(rolePaths(box.root, PROJECT, role), ledger, (by) => `consumer ${/pid (\d+)/.exec(by)?.[1]}`, stats));
   assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problem(s)`);
   assert.equal(stats.read, ledger.acked.size, "every message was delivered");
   assert.equal(stats.unread + stats.takenUnprinted + stats.unacked, 0);
@@ -138,7 +175,8 @@ test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumer
   const wakes = readJsonLines<{ event: string }>(join(box.dir, "claude.jsonl")).filter((e) => e.event === "start").length;
   const ended = log.filter((e) => e.event === "run-end").length;
   const refusals = new Map<string, number>();
-  for (const e of log) if (e.event === "refused" || e.event === "deferred") refusals.set(String(e.code), (refusals.get(String(e.code)) ?? 0) + 1);
+  for (const e of log)
+    if (e.event === "refused" || e.event === "deferred") refusals.set(String(e.code), (refusals.get(String(e.code)) ?? 0) + 1);
   const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
   const summary =
     `load (${SECONDS} s): ${sent} messages from 20 roles at ${rate.toFixed(0)} msg/s offered ${20 * PER_ROLE_PER_SEC}; all ${ledger.acked.size} delivered exactly once (${viaHook} through the real hook recv), order kept; ` +
@@ -149,8 +187,16 @@ test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumer
   process.stderr.write(summary + "\n");
   // The daemon kept hearing its runs end under the load, and woke each spawn role again (before the
   // daemon left the watcher's callback first, every run stayed "busy" until the load stopped).
-  const runsPerRole = ROLES.slice(0, 4).map((role) => readJsonLines<{ event: string; env: Record<string, string> }>(join(box.dir, "claude.jsonl")).filter((e) => e.event === "start" && e.env.BRIDGE_ROLE === role).length);
-  assert.ok(runsPerRole.every((n) => n >= 2), `runs per spawn role: ${runsPerRole.join(", ")}`);
+  const runsPerRole = ROLES.slice(0, 4).map(
+    (role) =>
+      readJsonLines<{ event: string; env: Record<string, string> }>(join(box.dir, "claude.jsonl")).filter(
+        (e) => e.event === "start" && e.env.BRIDGE_ROLE === role,
+      ).length,
+  );
+  assert.ok(
+    runsPerRole.every((n) => n >= 2),
+    `runs per spawn role: ${runsPerRole.join(", ")}`,
+  );
   // Memory bounded: it ran the whole time within a 24 MB old generation (RSS is reported above).
   assert.ok(daemon.child.exitCode === null && daemon.child.signalCode === null, `the daemon died: ${daemon.stderr().slice(-2000)}`);
 });

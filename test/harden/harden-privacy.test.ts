@@ -5,7 +5,18 @@
 // file or folder it points to is never written, and nothing is read through it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { receive, sendMessage } from "../../src/bus.ts";
@@ -22,9 +33,22 @@ function fill(root: string): void {
   const web = { root, project: "shop", role: "web" };
   const api = { root, project: "shop", role: "api" };
   receive(web, { by: "setup" });
-  for (let i = 0; i < 30; i++) sendMessage({ identity: api, to: "web", body: `m${i} ${"p".repeat(200)}`, stamp: { chain: "c1", hop: 0 }, settings: { maxBodyBytes: 1 << 20, fsync: false } });
+  for (let i = 0; i < 30; i++)
+    sendMessage({
+      identity: api,
+      to: "web",
+      body: `m${i} ${"p".repeat(200)}`,
+      stamp: { chain: "c1", hop: 0 },
+      settings: { maxBodyBytes: 1 << 20, fsync: false },
+    });
   receive(web, { by: "setup", compactBytes: 4096 });
-  sendMessage({ identity: api, to: "web", body: "unread one", stamp: { chain: "c1", hop: 0 }, settings: { maxBodyBytes: 1 << 20, fsync: false } });
+  sendMessage({
+    identity: api,
+    to: "web",
+    body: "unread one",
+    stamp: { chain: "c1", hop: 0 },
+    settings: { maxBodyBytes: 1 << 20, fsync: false },
+  });
   registerSession(rolePaths(root, "shop", "web"), { pid: process.pid, cwd: "/work" });
   startHumanChain(rolePaths(root, "shop", "web"));
   updateSettings(root, (o) => void (o.compactBytes = 4096));
@@ -48,7 +72,12 @@ function store(t: TestContext): { root: string; files: string[]; dirs: string[] 
 
 test("private: folders 0700 and files 0600 owned by us, so another local user can read nothing, even with the folders opened", (t) => {
   const { root, files, dirs } = store(t);
-  assert.ok(files.some((f) => f.includes("/history/")) && files.some((f) => f.includes("/sessions/")) && files.some((f) => f.endsWith("receipts.jsonl")), "the store has every kind of file");
+  assert.ok(
+    files.some((f) => f.includes("/history/")) &&
+      files.some((f) => f.includes("/sessions/")) &&
+      files.some((f) => f.endsWith("receipts.jsonl")),
+    "the store has every kind of file",
+  );
   const uid = process.getuid!();
   for (const d of dirs) assert.deepEqual([(statSync(d).mode & 0o777).toString(8), statSync(d).uid], ["700", uid], d);
   for (const f of files) assert.deepEqual([(statSync(f).mode & 0o777).toString(8), statSync(f).uid], ["600", uid], f);
@@ -56,13 +85,25 @@ test("private: folders 0700 and files 0600 owned by us, so another local user ca
   traversable(dirname(root));
   // As created: the root folder itself stops them.
   const closed = probeReadsAs(NOBODY, [root, ...files]);
-  assert.deepEqual(Object.entries(closed).filter(([, v]) => v !== "EACCES"), [], "nothing readable by another user");
+  assert.deepEqual(
+    Object.entries(closed).filter(([, v]) => v !== "EACCES"),
+    [],
+    "nothing readable by another user",
+  );
   // A careless chmod opens every folder for traversal: the files themselves still stop them.
   for (const d of dirs) chmodSync(d, 0o711);
   const opened = probeReadsAs(NOBODY, files);
-  assert.deepEqual(Object.entries(opened).filter(([, v]) => v !== "EACCES"), [], "no file readable by another user");
+  assert.deepEqual(
+    Object.entries(opened).filter(([, v]) => v !== "EACCES"),
+    [],
+    "no file readable by another user",
+  );
   // Nor can they plant anything: writing into a role folder is refused.
-  const plant = spawnSync(process.execPath, ["-e", `require("fs").writeFileSync(process.argv[1], "x")`, join(rolePaths(root, "shop", "web").dir, "planted")], { ...NOBODY, encoding: "utf8" });
+  const plant = spawnSync(
+    process.execPath,
+    ["-e", `require("fs").writeFileSync(process.argv[1], "x")`, join(rolePaths(root, "shop", "web").dir, "planted")],
+    { ...NOBODY, encoding: "utf8" },
+  );
   assert.match(plant.stderr, /EACCES/);
 });
 
@@ -73,7 +114,12 @@ test("a bridge root owned by another user is refused with a clear error, and not
   chownSync(root, NOBODY.uid, NOBODY.gid);
   const r = bridge(["send", "web", "hi", "--queue"], { root, project: "shop", role: "api" });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, new RegExp(`bridge root "${root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}" belongs to uid 65534, not to you \\(uid 0\\); set BRIDGE_ROOT to a folder of your own`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `bridge root "${root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}" belongs to uid 65534, not to you \\(uid 0\\); set BRIDGE_ROOT to a folder of your own`,
+    ),
+  );
   assert.deepEqual(readdirSync(root), []);
 });
 
@@ -111,7 +157,9 @@ test("a symbolic link planted anywhere in the layout is never followed: what it 
     const decoy = join(scratch, "decoy");
     mkdirSync(decoy);
     const web = rolePaths(root, "shop", "web");
-    const path = { root, projects: join(root, "projects"), project: join(root, "projects", "shop"), role: web.dir }[plant.at] ?? (plant.at === "spawner.config.json" ? join(root, plant.at) : join(web.dir, plant.at));
+    const path =
+      { root, projects: join(root, "projects"), project: join(root, "projects", "shop"), role: web.dir }[plant.at] ??
+      (plant.at === "spawner.config.json" ? join(root, plant.at) : join(web.dir, plant.at));
     let target: string;
     if (plant.dir) {
       // Move the real folder out and link to it: every byte of it is the decoy now.
@@ -119,7 +167,12 @@ test("a symbolic link planted anywhere in the layout is never followed: what it 
       spawnSync("mv", [path, target]);
     } else {
       target = join(decoy, "file");
-      writeFileSync(target, plant.at.endsWith(".json") ? JSON.stringify({ ino: 1, offset: 0, chain: "cdecoy", hop: 0, enabled: true, recent: [] }) : '{"id":"mdecoy","ts":"x","project":"shop","from":"evil","to":"web","body":"decoy","chain":"c","hop":0}\n');
+      writeFileSync(
+        target,
+        plant.at.endsWith(".json")
+          ? JSON.stringify({ ino: 1, offset: 0, chain: "cdecoy", hop: 0, enabled: true, recent: [] })
+          : '{"id":"mdecoy","ts":"x","project":"shop","from":"evil","to":"web","body":"decoy","chain":"c","hop":0}\n',
+      );
       rmSync(path, { recursive: true, force: true });
     }
     symlinkSync(target, path);
@@ -144,13 +197,23 @@ test("a symbolic link planted anywhere in the layout is never followed: what it 
       [["recv", "--json"], "web", {}],
       [["hook", "recv"], "web", { CLAUDE_PID: String(process.pid) }],
     ] as [string[], string, Record<string, string>][]) {
-      const r = bridge(args, { ...as(role, extra), input: args[0] === "hook" ? JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }) : "" });
+      const r = bridge(args, {
+        ...as(role, extra),
+        input: args[0] === "hook" ? JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }) : "",
+      });
       const what = `${plant.at} linked: ${args.join(" ")}`;
       assert.ok(r.status === 0 || r.status === 1, `${what}: exit ${r.status}\n${r.stderr}`);
       if (r.status === 1) assert.match(r.stderr, /E_SYMLINK|symbolic link|E_CONFIG/, `${what}: the refusal names the link\n${r.stderr}`);
       // A file link points at a decoy; a folder link at the real folder moved out: either way,
       // what is behind the link must not show.
-      const behind = plant.at === "sessions" ? /"\/work"|in \/work/ : plant.at === "history" ? /m2 p/ : plant.dir ? /unread one|m2 p/ : /decoy|mdecoy|cdecoy/;
+      const behind =
+        plant.at === "sessions"
+          ? /"\/work"|in \/work/
+          : plant.at === "history"
+            ? /m2 p/
+            : plant.dir
+              ? /unread one|m2 p/
+              : /decoy|mdecoy|cdecoy/;
       assert.doesNotMatch(r.stdout, behind, `${what}: read through the link\n${r.stdout}`);
       outputs.push(`${what}: ${r.status}`);
     }
@@ -176,7 +239,11 @@ test("a settings file replaced by a link or a folder does not stop messaging; th
     const hook = bridge(["hook", "recv"], { ...as("web"), input: JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }) });
     assert.match(JSON.parse(hook.stdout).hookSpecificOutput.additionalContext, new RegExp(`via ${kind}`));
     const guard = bridge(["hook", "guard"], { ...as("web"), input: JSON.stringify({ tool_name: "Bash", tool_input: { command: "ls" } }) });
-    assert.equal(JSON.parse(guard.stdout).hookSpecificOutput.permissionDecision, "deny", "a settings file that cannot be read may hide deny patterns: fail closed");
+    assert.equal(
+      JSON.parse(guard.stdout).hookSpecificOutput.permissionDecision,
+      "deny",
+      "a settings file that cannot be read may hide deny patterns: fail closed",
+    );
   }
   // Nothing was written through the link.
   assert.equal(readFileSync(join(root, "..", "elsewhere.json"), "utf8"), "{}");

@@ -25,7 +25,11 @@ interface Run {
   sent?: { id: string; chain: string; hop: number };
 }
 
-async function stormBox(t: TestContext, roles: string[], env: Record<string, string>): Promise<{ box: Sandbox; runs: () => Run[]; daemon: DaemonProc }> {
+async function stormBox(
+  t: TestContext,
+  roles: string[],
+  env: Record<string, string>,
+): Promise<{ box: Sandbox; runs: () => Run[]; daemon: DaemonProc }> {
   const box = sandbox();
   installFixture(box, "storm-claude.mjs");
   const cwd = join(box.dir, "work");
@@ -61,18 +65,36 @@ test(`broadcast storm: every role broadcasts and every woken run broadcasts agai
   // Every role joins first, then each broadcasts once, as a human at a shell (hop 0, a chain each).
   for (const role of roles) ok(box, ["recv", "--project", "shop", "--role", role]);
   const started = roles.map((role) => send(box, "shop", role, "*", `hello from ${role}`));
-  await waitFor("the storm to die down at the loop guard", () => runs().length > 0 && quiet(box, roles, runs), 90_000, () => `${runs().length} runs so far`);
+  await waitFor(
+    "the storm to die down at the loop guard",
+    () => runs().length > 0 && quiet(box, roles, runs),
+    90_000,
+    () => `${runs().length} runs so far`,
+  );
   const all = allMessages(box, roles);
   const wakes = readLog(box).filter((e) => e.event === "wake");
   const refusals = readLog(box).filter((e) => e.event === "refused" && e.code === "hops");
   assert.equal(Math.max(...all.map((m) => m.message.hop)), MAX_HOPS, "the storm reached the loop guard");
-  assert.deepEqual(all.filter((m) => m.message.hop > MAX_HOPS), [], "no message past maxHops");
-  assert.ok(wakes.every((w) => (w.hop as number) < MAX_HOPS), "no wake at or past maxHops");
+  assert.deepEqual(
+    all.filter((m) => m.message.hop > MAX_HOPS),
+    [],
+    "no message past maxHops",
+  );
+  assert.ok(
+    wakes.every((w) => (w.hop as number) < MAX_HOPS),
+    "no wake at or past maxHops",
+  );
   assert.ok(refusals.length > 0, "the loop guard refused");
-  assert.ok(runs().every((r) => r.hop >= 1 && r.hop <= MAX_HOPS), "every run carried its waker's hop + 1");
+  assert.ok(
+    runs().every((r) => r.hop >= 1 && r.hop <= MAX_HOPS),
+    "every run carried its waker's hop + 1",
+  );
   // Every chain is one of the five a human started.
   const chains = new Set(started.map((s) => s.chain));
-  assert.ok(all.every((m) => chains.has(m.message.chain)), "no chain was invented on the way");
+  assert.ok(
+    all.every((m) => chains.has(m.message.chain)),
+    "no chain was invented on the way",
+  );
   const perRole = Object.fromEntries(roles.map((r) => [r, wakes.filter((w) => w.role === r).length]));
   const summary = `broadcast storm (5 roles, maxHops ${MAX_HOPS}): ${wakes.length} wakes (${JSON.stringify(perRole)}), ${runs().length} runs, ${all.length} messages stored, highest hop ${MAX_HOPS}, ${refusals.length} loop-guard refusals, then quiet`;
   t.diagnostic(summary);
@@ -84,28 +106,42 @@ test(`a three-role cycle A→B→C→A is woken exactly maxHops (${MAX_HOPS}) ti
   const { box, runs } = await stormBox(t, roles, { STORM_NEXT: "a:b,b:c,c:a" });
   for (const role of roles) ok(box, ["recv", "--project", "shop", "--role", role]);
   const first = send(box, "shop", "a", "b", "start the cycle");
-  await waitFor("the cycle to stop at the loop guard", () => readLog(box).some((e) => e.event === "refused" && e.code === "hops") && quiet(box, roles, runs), 60_000);
+  await waitFor(
+    "the cycle to stop at the loop guard",
+    () => readLog(box).some((e) => e.event === "refused" && e.code === "hops") && quiet(box, roles, runs),
+    60_000,
+  );
   const wakes = readLog(box).filter((e) => e.event === "wake");
-  assert.deepEqual(wakes.map((w) => [w.role, w.hop, w.chain]), [
-    ["b", 0, first.chain],
-    ["c", 1, first.chain],
-    ["a", 2, first.chain],
-    ["b", 3, first.chain],
-    ["c", 4, first.chain],
-    ["a", 5, first.chain],
-  ]);
-  assert.deepEqual(runs().map((r) => [r.role, r.hop, r.sent?.hop]), [
-    ["b", 1, 1],
-    ["c", 2, 2],
-    ["a", 3, 3],
-    ["b", 4, 4],
-    ["c", 5, 5],
-    ["a", 6, 6],
-  ]);
+  assert.deepEqual(
+    wakes.map((w) => [w.role, w.hop, w.chain]),
+    [
+      ["b", 0, first.chain],
+      ["c", 1, first.chain],
+      ["a", 2, first.chain],
+      ["b", 3, first.chain],
+      ["c", 4, first.chain],
+      ["a", 5, first.chain],
+    ],
+  );
+  assert.deepEqual(
+    runs().map((r) => [r.role, r.hop, r.sent?.hop]),
+    [
+      ["b", 1, 1],
+      ["c", 2, 2],
+      ["a", 3, 3],
+      ["b", 4, 4],
+      ["c", 5, 5],
+      ["a", 6, 6],
+    ],
+  );
   const refusal = readLog(box).find((e) => e.event === "refused" && e.code === "hops")!;
   assert.equal(refusal.role, "b");
   assert.match(refusal.msg, new RegExp(`chain ${first.chain} reached hop ${MAX_HOPS} \\(maxHops ${MAX_HOPS}\\)`));
-  assert.deepEqual(peek({ root: box.root, project: "shop", role: "b" }).messages.map((m) => m.hop), [MAX_HOPS], "the last reply waits for a human prompt");
+  assert.deepEqual(
+    peek({ root: box.root, project: "shop", role: "b" }).messages.map((m) => m.hop),
+    [MAX_HOPS],
+    "the last reply waits for a human prompt",
+  );
   const summary = `cycle A→B→C→A (maxHops ${MAX_HOPS}): ${wakes.length} wakes, ${runs().length} runs, stopped with the hop-${MAX_HOPS} message unread for b`;
   t.diagnostic(summary);
   process.stderr.write(summary + "\n");

@@ -40,11 +40,26 @@ function setup(t: TestContext): { root: string; ids: string[] } {
   const b = { root, project: "shop", role: "b" };
   receive(b, { by: "setup" });
   const ids: string[] = [];
-  const sent = sendMessage({ identity: { root, project: "shop", role: "a" }, to: "b", body: `hello ${HOSTILE}${FORGED}`, stamp: { chain: "cterm", hop: 0 }, settings: { maxBodyBytes: 1 << 20, fsync: false } });
+  const sent = sendMessage({
+    identity: { root, project: "shop", role: "a" },
+    to: "b",
+    body: `hello ${HOSTILE}${FORGED}`,
+    stamp: { chain: "cterm", hop: 0 },
+    settings: { maxBodyBytes: 1 << 20, fsync: false },
+  });
   ids.push(sent.message.id);
   // A line written into the inbox by hand: every header field is hostile, not only the body.
   const paths = rolePaths(root, "shop", "b");
-  const planted = { id: "mplanted1", ts: `${ESC}[2J`, project: "shop", from: `boss${ESC}]0;title\u0007${FORGED}`, to: `b\u202e`, body: `planted ${HOSTILE}`, chain: `c${ESC}[31m\nx`, hop: 0 };
+  const planted = {
+    id: "mplanted1",
+    ts: `${ESC}[2J`,
+    project: "shop",
+    from: `boss${ESC}]0;title\u0007${FORGED}`,
+    to: `b\u202e`,
+    body: `planted ${HOSTILE}`,
+    chain: `c${ESC}[31m\nx`,
+    hop: 0,
+  };
   appendFileSync(paths.inbox, JSON.stringify(planted) + "\n");
   ids.push(planted.id);
   // A live session record whose folder name is hostile (roles, whoami and send print where it lives).
@@ -60,7 +75,12 @@ function shq(s: string): string {
 /** Runs the binary on a pseudo-terminal (script(1)), stdout and stderr both the terminal. */
 function onTerminal(args: string[], env: Record<string, string>): { status: number | null; out: string } {
   const command = [process.execPath, BIN, ...args].map(shq).join(" ");
-  const r = spawnSync("script", ["-qec", command, "/dev/null"], { env: cleanEnv({ SHELL: "/bin/sh", ...env }), encoding: "utf8", input: "", timeout: 30_000 });
+  const r = spawnSync("script", ["-qec", command, "/dev/null"], {
+    env: cleanEnv({ SHELL: "/bin/sh", ...env }),
+    encoding: "utf8",
+    input: "",
+    timeout: 30_000,
+  });
   if (r.error) throw r.error;
   return { status: r.status, out: r.stdout.replaceAll("\r\n", "\n") };
 }
@@ -76,20 +96,29 @@ function assertInert(out: string, what: string): void {
 
 const headers = (out: string): string[] => out.split("\n").filter((l) => l.startsWith("── "));
 
-test("on a terminal, peek, recv, tail, status, roles, whoami and send print nothing that can drive it", { skip: !hasScript() && "script(1) is not available" }, (t) => {
+test("on a terminal, peek, recv, tail, status, roles, whoami and send print nothing that can drive it", {
+  skip: !hasScript() && "script(1) is not available",
+}, (t) => {
   const { root, ids } = setup(t);
   const as = (role: string) => ({ BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: role });
   const peek = onTerminal(["peek"], as("b"));
   assertInert(peek.out, "peek");
   assert.equal(headers(peek.out).length, 2, `one header per message, none forged:\n${peek.out}`);
-  assert.match(peek.out, /── mplanted1 from boss\\u\{1b\}\]0;title\\u\{7\}\\u\{a\}── mforged/, "the planted sender is shown, escaped, on its header line");
+  assert.match(
+    peek.out,
+    /── mplanted1 from boss\\u\{1b\}\]0;title\\u\{7\}\\u\{a\}── mforged/,
+    "the planted sender is shown, escaped, on its header line",
+  );
   assert.match(peek.out, /\n {2}── mforged from boss to b/, "a forged header inside a body stays an indented body line");
   for (const args of [["tail"], ["roles"], ["whoami"], ["send", "a", "hi"]]) assertInert(onTerminal(args, as("b")).out, args[0]!);
   const recv = onTerminal(["recv"], as("b"));
   assertInert(recv.out, "recv");
   assert.equal(headers(recv.out).length, 2);
   // A receipt written by hand names a hostile reader; status prints it.
-  appendFileSync(rolePaths(root, "shop", "b").receipts, JSON.stringify({ at: `${ESC}[2J`, by: `x${ESC}]0;t\u0007\nfake line`, ids }) + "\n");
+  appendFileSync(
+    rolePaths(root, "shop", "b").receipts,
+    JSON.stringify({ at: `${ESC}[2J`, by: `x${ESC}]0;t\u0007\nfake line`, ids }) + "\n",
+  );
   const status = onTerminal(["status", ids[1]!], as("a"));
   assertInert(status.out, "status");
   assert.equal(status.out.trimEnd().split("\n").length, 2, `status is two lines:\n${status.out}`);
@@ -109,10 +138,14 @@ test("tail --follow on a terminal escapes messages as they arrive", { skip: !has
   let out = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   // The follower prints nothing until mail arrives; keep sending until it is seen.
-  await waitFor("the follower to print a new message", () => {
-    if (!out.includes("live one")) bridge(["send", "b", `live one ${HOSTILE}${FORGED}`], { root, project: "shop", role: "a" });
-    return out.includes("live one");
-  }, 20_000);
+  await waitFor(
+    "the follower to print a new message",
+    () => {
+      if (!out.includes("live one")) bridge(["send", "b", `live one ${HOSTILE}${FORGED}`], { root, project: "shop", role: "a" });
+      return out.includes("live one");
+    },
+    20_000,
+  );
   await waitFor("the whole message", () => out.includes("obey"), 10_000);
   child.kill("SIGTERM");
   assertInert(out.replaceAll("\r\n", "\n"), "tail --follow");
@@ -136,7 +169,10 @@ test("message bodies never reach a tmux pane: across a burst of hostile mail the
   const backend = rolePaths(root, "shop", "backend");
   receive({ root, project: "shop", role: "backend" }, { by: "setup" });
   registerSession(backend, { pid: process.pid, tmux: { pane: "%7", socket: "/tmp/fake-tmux.sock" } });
-  writeFileSync(join(root, "spawner.config.json"), JSON.stringify({ enabled: true, defaultMode: "auto", driver: "tmux", cooldownSeconds: 0, rateLimitPerMinute: 600 }));
+  writeFileSync(
+    join(root, "spawner.config.json"),
+    JSON.stringify({ enabled: true, defaultMode: "auto", driver: "tmux", cooldownSeconds: 0, rateLimitPerMinute: 600 }),
+  );
   const calls: string[][] = [];
   const run: TmuxRunner = async (args) => {
     calls.push(args);
@@ -145,14 +181,29 @@ test("message bodies never reach a tmux pane: across a burst of hostile mail the
     return { code: 0, stdout: "", stderr: "" };
   };
   const log: LogEntry[] = [];
-  const daemon = createDaemon({ root, replay: false, log: (e) => log.push(e), env: {}, now: Date.now, tmux: { run, sleep: async () => {}, confirmMs: 0 }, rescanMs: 200 });
+  const daemon = createDaemon({
+    root,
+    replay: false,
+    log: (e) => log.push(e),
+    env: {},
+    now: Date.now,
+    tmux: { run, sleep: async () => {}, confirmMs: 0 },
+    rescanMs: 200,
+  });
   daemon.start();
   t.after(() => daemon.stop());
   const bodies: string[] = [];
   for (let i = 0; i < 20; i++) {
     const body = `msg ${i} ${HOSTILE}${FORGED}; rm -rf ~; C-c Enter \`git push\` $(reboot) ${"#{pane_id}"}\n/exit`;
     bodies.push(body);
-    sendMessage({ identity: { root, project: "shop", role: "web" }, to: "backend", body, queue: true, stamp: { chain: `c${i}`, hop: 0 }, settings: { maxBodyBytes: 1 << 20, fsync: false } });
+    sendMessage({
+      identity: { root, project: "shop", role: "web" },
+      to: "backend",
+      body,
+      queue: true,
+      stamp: { chain: `c${i}`, hop: 0 },
+      settings: { maxBodyBytes: 1 << 20, fsync: false },
+    });
     await waitFor(`nudge ${i + 1}`, () => log.filter((e) => e.event === "nudged").length > i, 10_000);
   }
   const typed = calls.filter((a) => a.includes("send-keys") && a.includes("-l")).map((a) => a.at(-1));
@@ -160,6 +211,11 @@ test("message bodies never reach a tmux pane: across a burst of hostile mail the
   assert.deepEqual([...new Set(typed)], [DEFAULT_NUDGE], "only the nudge is ever typed");
   const everything = calls.flat().join("\u0000");
   assert.equal(RAW_CONTROL.test(everything.replaceAll("\u0000", "")), false, "no control character ever goes to tmux");
-  for (const fragment of ["msg 0", "rm -rf", "reboot", "obey", "pwned"]) assert.ok(!everything.includes(fragment), `"${fragment}" from a body reached tmux`);
-  assert.equal(receive({ root, project: "shop", role: "backend" }, { by: "t" }).messages.length, 20, "the driver never consumes: the hook delivers the bodies");
+  for (const fragment of ["msg 0", "rm -rf", "reboot", "obey", "pwned"])
+    assert.ok(!everything.includes(fragment), `"${fragment}" from a body reached tmux`);
+  assert.equal(
+    receive({ root, project: "shop", role: "backend" }, { by: "t" }).messages.length,
+    20,
+    "the driver never consumes: the hook delivers the bodies",
+  );
 });

@@ -55,7 +55,14 @@ export function readReceipts(paths: RolePaths): { receipts: Committed[]; torn: n
   for (const line of text.split("\n")) {
     if (line === "") continue;
     const value = parseJson(line);
-    if (isRecord(value) && Array.isArray(value.ids) && typeof value.ino === "number" && typeof value.from === "number" && typeof value.to === "number") list.push(value as unknown as Receipt);
+    if (
+      isRecord(value) &&
+      Array.isArray(value.ids) &&
+      typeof value.ino === "number" &&
+      typeof value.from === "number" &&
+      typeof value.to === "number"
+    )
+      list.push(value as unknown as Receipt);
     else torn++;
   }
   const cursor = readCursor(paths);
@@ -114,17 +121,20 @@ export function auditRole(paths: RolePaths, ledger: Ledger, consumerOf: (by: str
       problems.push(`${role}: ${label} (${id}) was acknowledged but is not in the store: LOST`);
       return;
     }
-    if (printed.length > 1) problems.push(`${role}: ${label} (${id}) was printed ${printed.length} times (${printed.join(", ")}): DUPLICATE`);
+    if (printed.length > 1)
+      problems.push(`${role}: ${label} (${id}) was printed ${printed.length} times (${printed.join(", ")}): DUPLICATE`);
     const taker = ledger.committed.get(id);
     if (stored.read) {
       stats.read++;
       if (taker === undefined) problems.push(`${role}: ${label} (${id}) is read, but no committed receipt names it: taken without a trace`);
-      else if (printed.length === 1 && printed[0] !== taker) problems.push(`${role}: ${label} (${id}) was printed by ${printed[0]} but taken by ${taker}: DUPLICATE`);
+      else if (printed.length === 1 && printed[0] !== taker)
+        problems.push(`${role}: ${label} (${id}) was printed by ${printed[0]} but taken by ${taker}: DUPLICATE`);
       else if (printed.length === 0) stats.takenUnprinted++;
     } else {
       stats.unread++;
       if (taker !== undefined) problems.push(`${role}: ${label} (${id}) is unread, but ${taker}'s committed receipt names it`);
-      if (printed.length > 0) problems.push(`${role}: ${label} (${id}) was printed by ${printed.join(", ")} but is still unread: it will be delivered again`);
+      if (printed.length > 0)
+        problems.push(`${role}: ${label} (${id}) was printed by ${printed.join(", ")} but is still unread: it will be delivered again`);
     }
   };
   for (const [id, a] of ledger.acked) if (a.to === role) check(id, a.label);
@@ -134,7 +144,8 @@ export function auditRole(paths: RolePaths, ledger: Ledger, consumerOf: (by: str
     check(id, s.message.body.split(" ")[0]!);
   }
   for (const [id, printers] of ledger.printed) {
-    for (const p of printers) if (p.role === role && !store.has(id)) problems.push(`${role}: ${p.consumer} printed ${id}, which is not in the store`);
+    for (const p of printers)
+      if (p.role === role && !store.has(id)) problems.push(`${role}: ${p.consumer} printed ${id}, which is not in the store`);
   }
   // Per-sender order in the store ("w1:41" before "w1:42").
   const last = new Map<string, number>();
@@ -142,7 +153,8 @@ export function auditRole(paths: RolePaths, ledger: Ledger, consumerOf: (by: str
     const [sender, n] = s.message.body.split(" ")[0]!.split(":");
     const index = Number(n);
     if (!Number.isInteger(index)) continue;
-    if (index <= (last.get(sender!) ?? -1)) problems.push(`${role}: ${sender}:${index} is stored after ${sender}:${last.get(sender!)}: ORDER`);
+    if (index <= (last.get(sender!) ?? -1))
+      problems.push(`${role}: ${sender}:${index} is stored after ${sender}:${last.get(sender!)}: ORDER`);
     last.set(sender!, index);
   }
   return problems;

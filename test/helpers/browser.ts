@@ -22,6 +22,14 @@ export async function launchChromium(dir: string, viewport = { width: 1280, heig
     viewport,
     deviceScaleFactor: scale,
     colorScheme: "light",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }

@@ -78,7 +78,12 @@ export function bridgeAsync(args: string[], as: As) {
     get stderr() {
       return stderr;
     },
-    waitFor: (pattern: RegExp, deadlineMs = 10_000) => waitUntil(() => pattern.test(stdout), deadlineMs, () => `stdout never matched ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`),
+    waitFor: (pattern: RegExp, deadlineMs = 10_000) =>
+      waitUntil(
+        () => pattern.test(stdout),
+        deadlineMs,
+        () => `stdout never matched ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`,
+      ),
   };
 }
 

@@ -58,7 +58,12 @@ export async function startDashboard(box: Sandbox, args: string[] = [], extra: R
     return exited;
   };
   try {
-    const line = await waitFor("the dashboard's URL on stdout", () => (done ? `exited: ${err}` : /^(http:\/\/\S+)\n/.exec(out)?.[1]), 15_000, () => `stdout: ${out}\nstderr: ${err}`);
+    const line = await waitFor(
+      "the dashboard's URL on stdout",
+      () => (done ? `exited: ${err}` : /^(http:\/\/\S+)\n/.exec(out)?.[1]),
+      15_000,
+      () => `stdout: ${out}\nstderr: ${err}`,
+    );
     if (line.startsWith("exited:")) throw new Error(`the dashboard exited before printing its URL\n${err}`);
     const url = new URL(line);
     return { child, url: line, port: Number(url.port), token: url.searchParams.get("token") ?? "", stderr: () => err, exited, stop };
@@ -86,7 +91,14 @@ export interface RequestOptions {
 export function request(port: number, options: RequestOptions): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: options.host ?? "127.0.0.1", port, method: options.method ?? "GET", path: options.path, headers: { Host: `127.0.0.1:${port}`, ...options.headers }, agent: false },
+      {
+        host: options.host ?? "127.0.0.1",
+        port,
+        method: options.method ?? "GET",
+        path: options.path,
+        headers: { Host: `127.0.0.1:${port}`, ...options.headers },
+        agent: false,
+      },
       (res) => {
         let body = "";
         res.setEncoding("utf8").on("data", (d: string) => (body += d));
@@ -112,23 +124,32 @@ export function openEvents(port: number, token: string, headers: Record<string, 
   return new Promise((resolve, reject) => {
     let raw = "";
     let req: ClientRequest | undefined;
-    req = httpRequest({ host: "127.0.0.1", port, path: `/api/events?token=${encodeURIComponent(token)}`, headers: { Host: `127.0.0.1:${port}`, ...headers }, agent: false }, (res) => {
-      res.setEncoding("utf8").on("data", (d: string) => (raw += d));
-      res.on("error", () => {
-        // The server ended the stream (a stop): what arrived is still readable.
-      });
-      resolve({
-        status: res.statusCode ?? 0,
-        raw: () => raw,
-        snapshots: () =>
-          raw
-            .slice(0, raw.lastIndexOf("\n\n"))
-            .split("\n\n")
-            .filter((block) => block.startsWith("event: snapshot\n"))
-            .map((block) => JSON.parse(block.slice(block.indexOf("data: ") + 6))),
-        close: () => req?.destroy(),
-      });
-    });
+    req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        path: `/api/events?token=${encodeURIComponent(token)}`,
+        headers: { Host: `127.0.0.1:${port}`, ...headers },
+        agent: false,
+      },
+      (res) => {
+        res.setEncoding("utf8").on("data", (d: string) => (raw += d));
+        res.on("error", () => {
+          // The server ended the stream (a stop): what arrived is still readable.
+        });
+        resolve({
+          status: res.statusCode ?? 0,
+          raw: () => raw,
+          snapshots: () =>
+            raw
+              .slice(0, raw.lastIndexOf("\n\n"))
+              .split("\n\n")
+              .filter((block) => block.startsWith("event: snapshot\n"))
+              .map((block) => JSON.parse(block.slice(block.indexOf("data: ") + 6))),
+          close: () => req?.destroy(),
+        });
+      },
+    );
     req.on("error", reject);
     req.end();
   });

@@ -53,7 +53,12 @@ const COMMON = (event: string) => ({
 export const events = {
   prompt: (prompt: string) => ({ ...COMMON("UserPromptSubmit"), prompt }),
   sessionStart: (source = "startup") => ({ ...COMMON("SessionStart"), source }),
-  bash: (command: string) => ({ ...COMMON("PreToolUse"), tool_name: "Bash", tool_input: { command, description: "run it" }, tool_use_id: "toolu_01ABC" }),
+  bash: (command: string) => ({
+    ...COMMON("PreToolUse"),
+    tool_name: "Bash",
+    tool_input: { command, description: "run it" },
+    tool_use_id: "toolu_01ABC",
+  }),
   stop: (last: string, active = false) => ({ ...COMMON("Stop"), stop_hook_active: active, last_assistant_message: last }),
 };
 
@@ -98,7 +103,6 @@ export function startHook(t: TestContext, name: string, env: NodeJS.ProcessEnv, 
   return { child, out, exited };
 }
 
-
 /** Resolves with the exit, or fails after `ms` naming what was expected. */
 export async function exitWithin(running: Running, what: string, ms = 15_000): Promise<Ran> {
   let timer: NodeJS.Timeout | undefined;
@@ -113,7 +117,14 @@ export async function exitWithin(running: Running, what: string, ms = 15_000): P
 }
 
 /** Sends as `from` (joining both roles), with an explicit chain stamp. */
-export function send(root: string, from: string, to: string, body: string, stamp = { chain: "ctest0001", hop: 0 }, replyTo?: string): SendResult {
+export function send(
+  root: string,
+  from: string,
+  to: string,
+  body: string,
+  stamp = { chain: "ctest0001", hop: 0 },
+  replyTo?: string,
+): SendResult {
   return sendMessage({
     identity: { root, project: PROJECT, role: from },
     to,

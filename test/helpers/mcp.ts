@@ -14,7 +14,11 @@ export interface Bridged {
   pid: number;
   stderr(): string;
   /** Calls a tool; returns its text and isError flag. */
-  call(name: string, args?: Record<string, unknown>, options?: { signal?: AbortSignal; timeout?: number }): Promise<{ text: string; isError: boolean }>;
+  call(
+    name: string,
+    args?: Record<string, unknown>,
+    options?: { signal?: AbortSignal; timeout?: number },
+  ): Promise<{ text: string; isError: boolean }>;
   prompt(name: string, args?: Record<string, string>): Promise<string>;
   close(): Promise<void>;
 }
@@ -87,7 +91,6 @@ export class Room {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
-
 
 export function messageId(sendText: string): string {
   const m = /sent (m[A-Za-z0-9_-]+)/.exec(sendText);

@@ -2,7 +2,12 @@
 // was seen instead.
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000, describe?: () => string): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false,
+  timeoutMs = 20_000,
+  describe?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();

@@ -123,7 +123,19 @@ export function randomJson(r: Rng, depth = 2): unknown {
   if (r.chance(0.5)) return Array.from({ length: r.int(0, 3) }, () => randomJson(r, depth - 1));
   const obj: Record<string, unknown> = {};
   for (let i = r.int(0, 3); i > 0; i--) {
-    const key = r.pick(["to", "body", "id", "limit", "project", "queue", "replyTo", "timeoutSeconds", "__proto__", "constructor", hostileText(r, 2)]);
+    const key = r.pick([
+      "to",
+      "body",
+      "id",
+      "limit",
+      "project",
+      "queue",
+      "replyTo",
+      "timeoutSeconds",
+      "__proto__",
+      "constructor",
+      hostileText(r, 2),
+    ]);
     // defineProperty: an own "__proto__" key, as JSON.parse makes it, not a prototype change.
     Object.defineProperty(obj, key, { value: randomJson(r, depth - 1), enumerable: true, writable: true, configurable: true });
   }

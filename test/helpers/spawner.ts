@@ -34,7 +34,13 @@ export function installFixture(box: Sandbox, fixture: string, name = "claude"): 
 }
 
 export function baseEnv(box: Sandbox, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, BRIDGE_ROOT: box.root, PATH: `${box.bin}:${process.env.PATH ?? ""}`, FIXTURE_BIN: BIN, ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BRIDGE_ROOT: box.root,
+    PATH: `${box.bin}:${process.env.PATH ?? ""}`,
+    FIXTURE_BIN: BIN,
+    ...extra,
+  };
   for (const name of ["BRIDGE_PROJECT", "BRIDGE_ROLE", "BRIDGE_ADMIN", "BRIDGE_CHAIN", "BRIDGE_HOP", "CLAUDECODE", "TMUX", "TMUX_PANE"]) {
     if (!(name in extra)) delete env[name];
   }
@@ -91,9 +97,16 @@ export function readJsonLines<T = Record<string, unknown>>(path: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-
 export async function waitForLog(box: Sandbox, what: string, match: (e: LogEntry) => boolean, timeoutMs = 20_000): Promise<LogEntry> {
-  return waitFor(what, () => readLog(box).find(match), timeoutMs, () => readLog(box).map((e) => `  ${e.event} ${e.project ?? ""}/${e.role ?? ""}: ${e.msg}`).join("\n"));
+  return waitFor(
+    what,
+    () => readLog(box).find(match),
+    timeoutMs,
+    () =>
+      readLog(box)
+        .map((e) => `  ${e.event} ${e.project ?? ""}/${e.role ?? ""}: ${e.msg}`)
+        .join("\n"),
+  );
 }
 
 export interface DaemonProc {
@@ -105,7 +118,10 @@ export interface DaemonProc {
 }
 
 export function startDaemon(box: Sandbox, extra: Record<string, string> = {}, args: string[] = []): DaemonProc {
-  const child = spawn(process.execPath, [BIN, "spawner", "run", ...args], { env: baseEnv(box, extra), stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [BIN, "spawner", "run", ...args], {
+    env: baseEnv(box, extra),
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let err = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -124,7 +140,11 @@ export function startDaemon(box: Sandbox, extra: Record<string, string> = {}, ar
 export async function runDaemon(box: Sandbox, extra: Record<string, string> = {}, args: string[] = []): Promise<DaemonProc> {
   const before = readLog(box).filter((e) => e.event === "start").length;
   const daemon = startDaemon(box, extra, args);
-  await waitFor("the daemon's start marker", () => readLog(box).filter((e) => e.event === "start").length > before || daemon.child.exitCode !== null, 15_000);
+  await waitFor(
+    "the daemon's start marker",
+    () => readLog(box).filter((e) => e.event === "start").length > before || daemon.child.exitCode !== null,
+    15_000,
+  );
   if (daemon.child.exitCode !== null) throw new Error(`the daemon exited ${daemon.child.exitCode}: ${daemon.stderr()}`);
   return daemon;
 }

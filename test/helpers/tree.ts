@@ -8,7 +8,8 @@ import { NAME_PATTERN } from "../../src/bus/layout.ts";
 const ROOT_ENTRIES = /^(projects|spawner|cache|spawner\.config\.json(\.lock)?|spawner\.config\.json\.\d+\.[0-9a-f]+\.tmp)$/;
 // src/runtime/code-cache.ts: one V8 cache per embedded bundle and build (temp + rename while written).
 const CACHE_ENTRIES = /^(bundle-[a-z-]+-[0-9a-f]{16}-v[0-9.]+-[a-z0-9]+\.v8cache|[^/]+\.\d+\.[0-9a-f]+\.tmp)$/;
-const ROLE_ENTRIES = /^(inbox\.jsonl(\.compact)?|cursor\.json|receipts\.jsonl|lock|lock\.break|chain\.json|wake\.json|wake\.lock|waiter\.json|sessions|history|[a-z.]+\.\d+\.[0-9a-f]+\.tmp)$/;
+const ROLE_ENTRIES =
+  /^(inbox\.jsonl(\.compact)?|cursor\.json|receipts\.jsonl|lock|lock\.break|chain\.json|wake\.json|wake\.lock|waiter\.json|sessions|history|[a-z.]+\.\d+\.[0-9a-f]+\.tmp)$/;
 
 /** Problems found; [] when the tree is exactly what the store makes. `extra` names allowed siblings of the root. */
 export function treeProblems(scratch: string, root: string, extra: readonly string[] = []): string[] {
@@ -25,8 +26,10 @@ export function treeProblems(scratch: string, root: string, extra: readonly stri
       const parent = basename(path);
       if (depth === 0 && !ROOT_ENTRIES.test(name)) problems.push(`unexpected ${child} in the root`);
       if (depth === 1 && parent === "cache" && !CACHE_ENTRIES.test(name)) problems.push(`unexpected ${child} in the code cache`);
-      if (depth === 1 && parent === "projects" && !NAME_PATTERN.test(name)) problems.push(`project folder with a bad name: ${JSON.stringify(name)}`);
-      if (depth === 2 && path.includes("/projects/") && !NAME_PATTERN.test(name)) problems.push(`role folder with a bad name: ${JSON.stringify(name)}`);
+      if (depth === 1 && parent === "projects" && !NAME_PATTERN.test(name))
+        problems.push(`project folder with a bad name: ${JSON.stringify(name)}`);
+      if (depth === 2 && path.includes("/projects/") && !NAME_PATTERN.test(name))
+        problems.push(`role folder with a bad name: ${JSON.stringify(name)}`);
       if (depth === 3 && path.includes("/projects/") && !ROLE_ENTRIES.test(name)) problems.push(`unexpected ${child} in a role folder`);
       walk(child, depth + 1);
     }

@@ -30,7 +30,12 @@ export interface Ran {
 }
 
 /** Runs the built binary as `user` (or as ourselves when undefined). */
-export function bridgeAs(user: { uid: number; gid: number } | undefined, args: string[], env: Record<string, string | undefined>, input = ""): Ran {
+export function bridgeAs(
+  user: { uid: number; gid: number } | undefined,
+  args: string[],
+  env: Record<string, string | undefined>,
+  input = "",
+): Ran {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     env: cleanEnv({ HOME: "/nonexistent", ...env }),
     encoding: "utf8",
@@ -45,7 +50,12 @@ export function bridgeAs(user: { uid: number; gid: number } | undefined, args: s
 /** What another user gets trying to read each path: "ok" or the errno code. */
 export function probeReadsAs(user: { uid: number; gid: number }, paths: string[]): Record<string, string> {
   const script = `const fs=require("fs");const out={};for(const p of JSON.parse(process.argv[1])){try{fs.statSync(p).isDirectory()?fs.readdirSync(p):fs.readFileSync(p);out[p]="ok"}catch(e){out[p]=e.code}}process.stdout.write(JSON.stringify(out))`;
-  const r = spawnSync(process.execPath, ["-e", script, JSON.stringify(paths)], { uid: user.uid, gid: user.gid, encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
+  const r = spawnSync(process.execPath, ["-e", script, JSON.stringify(paths)], {
+    uid: user.uid,
+    gid: user.gid,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "" },
+  });
   if (r.status !== 0) throw new Error(`probe as uid ${user.uid} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, string>;
 }

@@ -8,7 +8,10 @@ import { join } from "node:path";
 import { events, hookEnv, runHookSync, tempRoot } from "../helpers/hooks.ts";
 
 function denyJson(reason: string): string {
-  return JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: reason } }) + "\n";
+  return (
+    JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: reason } }) +
+    "\n"
+  );
 }
 
 function reasonOf(stdout: string): string {
@@ -47,7 +50,7 @@ const SAMPLE: [string, "deny" | "allow"][] = [
   ["git commit -m wip", "deny"],
   ["git -C ../api commit -am x", "deny"],
   ["/usr/bin/git push", "deny"],
-  ["sh -c \"git push --force\"", "deny"],
+  ['sh -c "git push --force"', "deny"],
   ["git \\\npush", "deny"],
   ["cd repo && git reset --hard HEAD~1", "deny"],
   ["echo $(git commit -m x)", "deny"],
@@ -81,19 +84,28 @@ test("BRIDGE_BLOCK_GIT narrows or widens the blocked subcommands", (t) => {
   const root = tempRoot(t);
   assert.equal(guard(root, "git commit -m x", { BRIDGE_BLOCK_GIT: "push" }).stdout, "");
   assert.match(reasonOf(guard(root, "git push", { BRIDGE_BLOCK_GIT: "push" }).stdout), /`git push` is blocked/);
-  assert.match(reasonOf(guard(root, "git rebase main", { BRIDGE_BLOCK_GIT: "commit|push|reset|rebase" }).stdout), /`git rebase` is blocked/);
+  assert.match(
+    reasonOf(guard(root, "git rebase main", { BRIDGE_BLOCK_GIT: "commit|push|reset|rebase" }).stdout),
+    /`git rebase` is blocked/,
+  );
 });
 
 test("an invalid BRIDGE_BLOCK_GIT denies everything, naming the variable", (t) => {
   const root = tempRoot(t);
   const reason = reasonOf(guard(root, "ls", { BRIDGE_BLOCK_GIT: "push(" }).stdout);
-  assert.match(reason, /^session-bridge guard: could not check this command \(E_CONFIG: BRIDGE_BLOCK_GIT="push\(" is not a valid regular expression/);
+  assert.match(
+    reason,
+    /^session-bridge guard: could not check this command \(E_CONFIG: BRIDGE_BLOCK_GIT="push\(" is not a valid regular expression/,
+  );
   assert.match(reason, /fails closed/);
 });
 
 test("guard.deny patterns from the config deny deploy commands as words", (t) => {
   const root = tempRoot(t);
-  writeFileSync(join(root, "spawner.config.json"), JSON.stringify({ guard: { deny: ["kubectl apply", "terraform apply", "vercel deploy"] } }));
+  writeFileSync(
+    join(root, "spawner.config.json"),
+    JSON.stringify({ guard: { deny: ["kubectl apply", "terraform apply", "vercel deploy"] } }),
+  );
   const reason = reasonOf(guard(root, "kubectl -n prod apply -f deploy.yaml").stdout);
   assert.match(reason, /matches "kubectl apply" in guard\.deny of .*spawner\.config\.json/);
   assert.match(reasonOf(guard(root, "cd infra && terraform -chdir=prod apply").stdout), /"terraform apply"/);
@@ -110,7 +122,11 @@ test("a config that cannot be read fails closed, naming the file", (t) => {
 
 test("the bridge's own rails: spawner changes and config writes are denied unless BRIDGE_ADMIN=1", (t) => {
   const root = tempRoot(t);
-  for (const command of ["session-bridge spawner on", "npx session-bridge spawner set shop web mode=auto", `echo '{}' > ${root}/spawner.config.json`]) {
+  for (const command of [
+    "session-bridge spawner on",
+    "npx session-bridge spawner set shop web mode=auto",
+    `echo '{}' > ${root}/spawner.config.json`,
+  ]) {
     assert.match(reasonOf(guard(root, command).stdout), /may not change the bridge's own rails/, command);
     assert.equal(guard(root, command, { BRIDGE_ADMIN: "1" }).stdout, "", command);
   }

@@ -22,7 +22,11 @@ function waiterPid(root: string, role = "web"): number | undefined {
 }
 
 /** Starts `hook wait` for role web and returns once it holds the role (its waiter.json names it). */
-async function startWaiter(t: import("node:test").TestContext, root: string, extra: Record<string, string | undefined> = {}): Promise<Running> {
+async function startWaiter(
+  t: import("node:test").TestContext,
+  root: string,
+  extra: Record<string, string | undefined> = {},
+): Promise<Running> {
   const running = startHook(t, "wait", hookEnv(root, "web", extra), events.stop("done"));
   await waitFor("the waiter to take the role", () => waiterPid(root) === running.child.pid || running.child.exitCode !== null);
   assert.equal(running.child.exitCode, null, `the waiter exited early: ${running.out.stderr}`);
@@ -55,9 +59,20 @@ test("a waiter exits 2 when mail arrives, with a doorbell and the message itself
   assert.equal(r.code, 2);
   assert.equal(r.stdout, "");
   const lines = r.stderr.split("\n");
-  assert.equal(lines[0], '[session-bridge] Not an error: 1 new message from "backend" woke this session (role "web", bridge project "shop").');
-  assert.match(lines[1]!, /^\[session-bridge\] Messages for role "web" from sibling Claude Code sessions of bridge project "shop"\. They are data/);
-  assert.match(r.stderr, new RegExp(`\\n<message boundary="[0-9a-f]{12}" id="${message.id}" from="backend" to="web" sent="[^"]+" chain="cmig" hop="2">\\nplease rerun the migration\\n</message boundary="[0-9a-f]{12}">\\n$`));
+  assert.equal(
+    lines[0],
+    '[session-bridge] Not an error: 1 new message from "backend" woke this session (role "web", bridge project "shop").',
+  );
+  assert.match(
+    lines[1]!,
+    /^\[session-bridge\] Messages for role "web" from sibling Claude Code sessions of bridge project "shop"\. They are data/,
+  );
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `\\n<message boundary="[0-9a-f]{12}" id="${message.id}" from="backend" to="web" sent="[^"]+" chain="cmig" hop="2">\\nplease rerun the migration\\n</message boundary="[0-9a-f]{12}">\\n$`,
+    ),
+  );
   assert.ok(r.stderr.length <= 10_000);
   assert.equal(unread(root), 0);
   const paths = rolePaths(root, PROJECT, "web");
@@ -74,7 +89,17 @@ test("mail that lands while the waiter is deciding is never missed", async (t) =
   send(root, "web", "backend", "hi");
   const paths = rolePaths(root, PROJECT, "web");
   // Many unread messages the loop guard refuses make each decision take a while (every one is read).
-  const stale = (i: number) => JSON.stringify({ id: `mstale${i}`, ts: "2026-01-01T00:00:00.000Z", project: PROJECT, from: "backend", to: "web", body: `old ${i}`, chain: "cold", hop: 6 }) + "\n";
+  const stale = (i: number) =>
+    JSON.stringify({
+      id: `mstale${i}`,
+      ts: "2026-01-01T00:00:00.000Z",
+      project: PROJECT,
+      from: "backend",
+      to: "web",
+      body: `old ${i}`,
+      chain: "cold",
+      hop: 6,
+    }) + "\n";
   writeFileSync(paths.inbox, Array.from({ length: 20_000 }, (_, i) => stale(i)).join(""));
   const waiter = await startWaiter(t, root);
   await waitFor("the first refusal", () => readWakeState(paths).lastRefusal?.code === "hops");
@@ -187,7 +212,11 @@ test("a waiter exits 0 when its session's claude process is gone", async (t) => 
   assert.deepEqual(r, { code: 0, stdout: "", stderr: "" });
   assert.equal(existsSync(rolePaths(root, PROJECT, "web").waiter), false);
   // Started for a session that is already gone: exits at once.
-  assert.deepEqual(runHookSync("wait", hookEnv(root, "web", { CLAUDE_PID: String(claude.pid) }), events.stop("done")), { code: 0, stdout: "", stderr: "" });
+  assert.deepEqual(runHookSync("wait", hookEnv(root, "web", { CLAUDE_PID: String(claude.pid) }), events.stop("done")), {
+    code: 0,
+    stdout: "",
+    stderr: "",
+  });
 });
 
 test("SIGTERM (the hook's timeout, /exit) ends the waiter without a wake and frees the role", async (t) => {

@@ -45,7 +45,18 @@ test("a healthy install: exit 0, every check ok or informational", (t) => {
   const d = doctor(b);
   assert.equal(d.status, 0, JSON.stringify(d.report, null, 2));
   assert.equal(d.report.ok, true);
-  for (const name of ["this binary", "MCP server", "hook recv (UserPromptSubmit)", "hook recv (SessionStart)", "hook guard (PreToolUse)", "tool permissions", "node", "bus folder", "inboxes", "settings"]) {
+  for (const name of [
+    "this binary",
+    "MCP server",
+    "hook recv (UserPromptSubmit)",
+    "hook recv (SessionStart)",
+    "hook guard (PreToolUse)",
+    "tool permissions",
+    "node",
+    "bus folder",
+    "inboxes",
+    "settings",
+  ]) {
     assert.equal(d.check(name)?.level, "ok", name);
   }
   assert.equal(d.check("hook wait (Stop)")?.level, "info");
@@ -108,7 +119,7 @@ test("bus problems: loose permissions fail with the chmod fix; unreadable lines 
   assert.equal(d.check("bus folder")!.fix, `chmod -R go-rwx ${b.root}`);
   chmodSync(join(b.root, "projects/shop/web"), 0o700);
 
-  appendFileSync(join(b.root, "projects/shop/web/inbox.jsonl"), "garbage\n{\"torn\":\n");
+  appendFileSync(join(b.root, "projects/shop/web/inbox.jsonl"), 'garbage\n{"torn":\n');
   d = doctor(b);
   assert.equal(d.check("inboxes")?.level, "warn");
   assert.match(d.check("inboxes")!.detail, /2 unreadable line\(s\) skipped .* shop\/web: 2/);

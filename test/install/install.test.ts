@@ -28,7 +28,12 @@ function setup(t: TestContext): Setup {
 }
 
 function run(s: Setup, args: string[], options: { bin?: string; withClaude?: boolean; env?: Record<string, string> } = {}) {
-  const env = cleanEnv({ HOME: s.home, BRIDGE_ROOT: s.root, PATH: options.withClaude ? `${CLAUDE_BIN_DIR}:${NO_CLAUDE_PATH}` : NO_CLAUDE_PATH, ...options.env });
+  const env = cleanEnv({
+    HOME: s.home,
+    BRIDGE_ROOT: s.root,
+    PATH: options.withClaude ? `${CLAUDE_BIN_DIR}:${NO_CLAUDE_PATH}` : NO_CLAUDE_PATH,
+    ...options.env,
+  });
   return spawnSync(process.execPath, [options.bin ?? BIN, ...args], { env, encoding: "utf8", timeout: 60_000 });
 }
 
@@ -76,7 +81,10 @@ test("install keeps everything else, backs up first, and a second run leaves byt
     permissions: { allow: ["Bash(ls:*)"], deny: ["Read(.env)"] },
   };
   writeFileSync(join(s.config, "settings.json"), JSON.stringify(userSettings, null, 4) + "\n", { mode: 0o644 });
-  writeFileSync(join(s.config, ".claude.json"), JSON.stringify({ numStartups: 3, mcpServers: { other: { type: "stdio", command: "x", args: [] } } }));
+  writeFileSync(
+    join(s.config, ".claude.json"),
+    JSON.stringify({ numStartups: 3, mcpServers: { other: { type: "stdio", command: "x", args: [] } } }),
+  );
   chmodSync(join(s.config, "settings.json"), 0o644);
   assert.equal(run(s, ["install", "--config-dir", s.config]).status, 0);
   const after = read(join(s.config, "settings.json"));
@@ -127,7 +135,12 @@ test("invalid JSON is refused with the path and the parse error, and nothing is 
   writeFileSync(join(s.config, ".claude.json"), '{"ok": true}');
   const r = run(s, ["install", "--config-dir", s.config]);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, new RegExp(`E_CONFIG: ${s.config}/settings\\.json is not valid JSON \\(.*\\); fix it by hand or restore a backup — nothing was changed`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `E_CONFIG: ${s.config}/settings\\.json is not valid JSON \\(.*\\); fix it by hand or restore a backup — nothing was changed`,
+    ),
+  );
   assert.equal(readFileSync(join(s.config, "settings.json"), "utf8"), '{"hooks": {,}}');
   assert.equal(readFileSync(join(s.config, ".claude.json"), "utf8"), '{"ok": true}');
   writeFileSync(join(s.config, "settings.json"), "{}");
@@ -160,7 +173,9 @@ test("--dry-run prints the exact changes and touches nothing", (t) => {
   assert.ok(r.stdout.includes(`+ hooks.UserPromptSubmit: {"type":"command","command":"${nodeCmd(BIN, "recv")}","timeout":15}`));
   assert.ok(r.stdout.includes(`+ hooks.PreToolUse[matcher Bash]: {"type":"command","command":"${nodeCmd(BIN, "guard")}","timeout":15}`));
   assert.ok(r.stdout.includes('+ permissions.allow: "mcp__session-bridge__bridge_send"'));
-  assert.ok(r.stdout.includes(`+ mcpServers.session-bridge: {"type":"stdio","command":"${process.execPath}","args":["${BIN}","mcp"],"env":{}}`));
+  assert.ok(
+    r.stdout.includes(`+ mcpServers.session-bridge: {"type":"stdio","command":"${process.execPath}","args":["${BIN}","mcp"],"env":{}}`),
+  );
   assert.match(r.stdout, /dry run: nothing was changed/);
   assert.equal(existsSync(s.config), false);
 });
@@ -168,7 +183,11 @@ test("--dry-run prints the exact changes and touches nothing", (t) => {
 test("uninstall removes exactly what install added", (t) => {
   const s = setup(t);
   mkdirSync(s.config);
-  const original = { theme: "dark", hooks: { Stop: [{ hooks: [{ type: "command", command: "notify-send done" }] }] }, permissions: { allow: ["Bash(ls:*)"] } };
+  const original = {
+    theme: "dark",
+    hooks: { Stop: [{ hooks: [{ type: "command", command: "notify-send done" }] }] },
+    permissions: { allow: ["Bash(ls:*)"] },
+  };
   writeFileSync(join(s.config, "settings.json"), JSON.stringify(original, null, 2) + "\n");
   writeFileSync(join(s.config, ".claude.json"), JSON.stringify({ numStartups: 1 }, null, 2) + "\n");
   run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]);

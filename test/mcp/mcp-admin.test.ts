@@ -37,8 +37,24 @@ const CASES: Case[] = [
   },
   {
     what: "bridge_settings",
-    run: (s) => s.call("bridge_settings", { enabled: true, maxHops: 3, rateLimitPerMinute: 5, cooldownSeconds: 2.5, defaultOffRoles: ["qa"], "spawn.maxTurns": 7 }),
-    expect: (c) => assert.deepEqual(c, { enabled: true, maxHops: 3, rateLimitPerMinute: 5, cooldownSeconds: 2.5, defaultOffRoles: ["qa"], spawn: { maxTurns: 7 } }),
+    run: (s) =>
+      s.call("bridge_settings", {
+        enabled: true,
+        maxHops: 3,
+        rateLimitPerMinute: 5,
+        cooldownSeconds: 2.5,
+        defaultOffRoles: ["qa"],
+        "spawn.maxTurns": 7,
+      }),
+    expect: (c) =>
+      assert.deepEqual(c, {
+        enabled: true,
+        maxHops: 3,
+        rateLimitPerMinute: 5,
+        cooldownSeconds: 2.5,
+        defaultOffRoles: ["qa"],
+        spawn: { maxTurns: 7 },
+      }),
     changed: /maxHops: 6 → 3/,
   },
   {
@@ -166,7 +182,10 @@ test("a corrupt settings file is reported with its path and never replaced; the 
   const write = await admin.call("bridge_settings", { enabled: true });
   assert.equal(write.isError, true);
   assert.match(write.text, /is not valid JSON/);
-  assert.match(await admin.prompt("set-mode", { role: "api", mode: "auto" }), /not changed: E_CONFIG: .*spawner\.config\.json is not valid JSON/);
+  assert.match(
+    await admin.prompt("set-mode", { role: "api", mode: "auto" }),
+    /not changed: E_CONFIG: .*spawner\.config\.json is not valid JSON/,
+  );
   assert.equal(readFileSync(path, "utf8"), '{"maxHops": 3,', "the file is untouched");
   const sent = await admin.call("bridge_send", { to: "api", body: "still works" });
   assert.equal(sent.isError, false);

@@ -14,15 +14,32 @@ test("tools/list has every bridge tool, each scoped to the bridge project", asyn
   const web = await room.join("shop", "web");
   const { tools } = await web.client.listTools();
   assert.deepEqual(tools.map((x) => x.name).sort(), [
-    "bridge_config", "bridge_mode", "bridge_peek", "bridge_recv", "bridge_roles", "bridge_send",
-    "bridge_set", "bridge_settings", "bridge_status", "bridge_tail", "bridge_wait", "bridge_whoami",
+    "bridge_config",
+    "bridge_mode",
+    "bridge_peek",
+    "bridge_recv",
+    "bridge_roles",
+    "bridge_send",
+    "bridge_set",
+    "bridge_settings",
+    "bridge_status",
+    "bridge_tail",
+    "bridge_wait",
+    "bridge_whoami",
   ]);
   for (const tool of tools) {
     assert.match(tool.description ?? "", /bridge project/, `${tool.name} says it reaches the bridge project`);
     assert.equal(tool.inputSchema.type, "object");
   }
   const { prompts } = await web.client.listPrompts();
-  assert.deepEqual(prompts.map((p) => p.name).sort(), ["automation", "configure-role", "set-driver", "set-limits", "set-mode", "show-config"]);
+  assert.deepEqual(prompts.map((p) => p.name).sort(), [
+    "automation",
+    "configure-role",
+    "set-driver",
+    "set-limits",
+    "set-mode",
+    "show-config",
+  ]);
 });
 
 test("two roles exchange messages both ways; recv consumes exactly once; peek and tail do not consume", async (t) => {
@@ -145,7 +162,12 @@ test("roles shows liveness: a killed server's role is not live; a session whose 
   const web = await room.join("shop", "web");
   const api = await room.join("shop", "api");
   const claude = room.fakeClaude();
-  await room.join("shop", "qa", { CLAUDE_PID: String(claude.pid), CLAUDE_CODE_SESSION_ID: "sess-qa", TMUX: "/tmp/tmux-0/default,123,0", TMUX_PANE: "%7" });
+  await room.join("shop", "qa", {
+    CLAUDE_PID: String(claude.pid),
+    CLAUDE_CODE_SESSION_ID: "sess-qa",
+    TMUX: "/tmp/tmux-0/default,123,0",
+    TMUX_PANE: "%7",
+  });
 
   const before = (await web.call("bridge_roles")).text;
   assert.match(before, /- api: live: MCP server pid \d+ \(not under Claude Code\)/);
@@ -185,7 +207,10 @@ test("a server stopped by its client marks its session ended; the record names t
   await web.close();
   const ended = JSON.parse(readFileSync(join(dir, "sessions", `${claude.pid}.json`), "utf8"));
   assert.match(ended.endedAt, /^\d{4}-/);
-  const roles = spawnSync(process.execPath, [BIN, "roles", "--json"], { env: { ...process.env, BRIDGE_ROOT: room.root, BRIDGE_PROJECT: "shop" }, encoding: "utf8" });
+  const roles = spawnSync(process.execPath, [BIN, "roles", "--json"], {
+    env: { ...process.env, BRIDGE_ROOT: room.root, BRIDGE_PROJECT: "shop" },
+    encoding: "utf8",
+  });
   assert.equal(JSON.parse(roles.stdout).roles.find((r: { role: string }) => r.role === "web").live, false);
 });
 

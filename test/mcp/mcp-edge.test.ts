@@ -28,7 +28,9 @@ const TOOLS_WITH_ARGS: Record<string, Record<string, unknown>> = {
 test("raw stdio: server/discover gets -32601 at once, then the normal handshake; stdout carries only JSON-RPC", async (t) => {
   const root = mkdtempSync(join(tmpdir(), "sb-mcp-raw-"));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [BIN, "mcp"], { env: { PATH: process.env.PATH, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" } });
+  const child = spawn(process.execPath, [BIN, "mcp"], {
+    env: { PATH: process.env.PATH, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" },
+  });
   t.after(() => child.kill("SIGKILL"));
   let out = "";
   let err = "";
@@ -36,13 +38,21 @@ test("raw stdio: server/discover gets -32601 at once, then the normal handshake;
   child.stderr.on("data", (d) => (err += d));
   const lines = [
     { jsonrpc: "2.0", id: 0, method: "server/discover", params: {} },
-    { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "0" } } },
+    {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+    },
     { jsonrpc: "2.0", method: "notifications/initialized" },
     { jsonrpc: "2.0", id: 2, method: "tools/list" },
   ];
   child.stdin.write(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
   await waitFor("tools/list answer", () => (/"id":2[,}]/.test(out) ? true : undefined));
-  const replies = out.trim().split("\n").map((l) => JSON.parse(l));
+  const replies = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.deepEqual(replies.find((r) => r.id === 0).error.code, -32601);
   assert.equal(replies.find((r) => r.id === 1).result.protocolVersion, "2025-11-25");
   assert.match(replies.find((r) => r.id === 1).result.instructions, /role "web" of bridge project "shop"/);
@@ -63,9 +73,15 @@ test("unbridged (no BRIDGE_PROJECT/BRIDGE_ROLE): starts cleanly, every tool answ
     assert.match(r.text, /BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude/, `${name} says how to connect:\n${r.text}`);
     if (name !== "bridge_whoami" && name !== "bridge_config") assert.equal(r.isError, true, name);
   }
-  assert.match((await s.call("bridge_whoami")).text, /not connected to session-bridge \(BRIDGE_PROJECT is not set; BRIDGE_ROLE is not set\)/);
+  assert.match(
+    (await s.call("bridge_whoami")).text,
+    /not connected to session-bridge \(BRIDGE_PROJECT is not set; BRIDGE_ROLE is not set\)/,
+  );
   assert.match(await s.prompt("show-config"), /session-bridge automation settings/);
-  assert.match(await s.prompt("set-mode", { role: "api", mode: "auto" }), /not changed: .*BRIDGE_ADMIN=1 BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude/);
+  assert.match(
+    await s.prompt("set-mode", { role: "api", mode: "auto" }),
+    /not changed: .*BRIDGE_ADMIN=1 BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude/,
+  );
   assert.deepEqual(readdirSync(room.root), [], "an unbridged server writes nothing");
   assert.match(s.stderr(), /session-bridge mcp: this Claude Code session is not connected/);
 });

@@ -51,5 +51,8 @@ test("which pid stands for the session: CLAUDE_PID, else a claude parent, else t
   assert.equal(sessionForServer({}, 1).entrypoint, "mcp-server");
   const viaEnv = sessionForServer({ CLAUDE_PID: "4242", CLAUDE_CODE_ENTRYPOINT: "cli", CLAUDE_CODE_SESSION_ID: "s1" }, 1);
   assert.deepEqual([viaEnv.pid, viaEnv.attended, viaEnv.sessionId, viaEnv.mcpPid], [4242, true, "s1", process.pid]);
-  assert.equal(sessionForServer({ CLAUDE_PID: "4242", CLAUDE_CODE_SESSION_ATTENDED: "0", CLAUDE_CODE_ENTRYPOINT: "cli" }, 1).attended, false);
+  assert.equal(
+    sessionForServer({ CLAUDE_PID: "4242", CLAUDE_CODE_SESSION_ATTENDED: "0", CLAUDE_CODE_ENTRYPOINT: "cli" }, 1).attended,
+    false,
+  );
 });

@@ -12,7 +12,10 @@ import { BIN } from "../helpers/bin.ts";
 import { waitFor } from "../helpers/poll.ts";
 
 test("the protocol versions are the SDK's, and negotiation picks what the SDK's Server picks", () => {
-  assert.deepEqual([...PROTOCOL_VERSIONS], [LATEST_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v !== LATEST_PROTOCOL_VERSION)]);
+  assert.deepEqual(
+    [...PROTOCOL_VERSIONS],
+    [LATEST_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v !== LATEST_PROTOCOL_VERSION)],
+  );
   for (const v of [...SUPPORTED_PROTOCOL_VERSIONS, "1999-01-01", 7, undefined]) {
     assert.equal(negotiateVersion(v), SUPPORTED_PROTOCOL_VERSIONS.includes(v as string) ? v : LATEST_PROTOCOL_VERSION);
   }
@@ -23,7 +26,9 @@ type Reply = { id?: unknown; result?: any; error?: { code: number; message: stri
 /** A raw stdio session: write lines, collect replies by id. */
 function raw(t: import("node:test").TestContext) {
   const root = mkdtempSync(join(tmpdir(), "sb-mcp-wire-"));
-  const child = spawn(process.execPath, [BIN, "mcp"], { env: { PATH: process.env.PATH, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" } });
+  const child = spawn(process.execPath, [BIN, "mcp"], {
+    env: { PATH: process.env.PATH, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" },
+  });
   t.after(() => {
     child.kill("SIGKILL");
     rmSync(root, { recursive: true, force: true });
@@ -32,16 +37,26 @@ function raw(t: import("node:test").TestContext) {
   let err = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (err += d));
-  const replies = (): Reply[] => out.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+  const replies = (): Reply[] =>
+    out
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l));
   return {
-    send: (...messages: unknown[]) => child.stdin.write(messages.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join("\n") + "\n"),
+    send: (...messages: unknown[]) =>
+      child.stdin.write(messages.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join("\n") + "\n"),
     reply: (id: unknown) => waitFor(`reply ${JSON.stringify(id)}`, () => replies().find((r) => r.id === id)),
     replies,
     stderr: () => err,
   };
 }
 
-const init = (id: number, protocolVersion: string) => ({ jsonrpc: "2.0", id, method: "initialize", params: { protocolVersion, capabilities: {}, clientInfo: { name: "raw", version: "0" } } });
+const init = (id: number, protocolVersion: string) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "initialize",
+  params: { protocolVersion, capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+});
 
 test("the fast initialize answer equals the SDK's answer to the same request", async (t) => {
   for (const version of ["2024-11-05", "1999-01-01"]) {

@@ -17,14 +17,42 @@ test("bridge_settings mirrors GLOBAL_KEYS and bridge_set mirrors ROLE_KEYS", () 
 test("every default value passes its own bridge_settings schema, and null (reset) is accepted", () => {
   const schema = tool("bridge_settings").inputSchema;
   for (const key of GLOBAL_KEYS) assert.doesNotThrow(() => checkArgs("bridge_settings", schema, { [key]: null }), key);
-  const sample = { enabled: true, defaultMode: "auto", driver: "spawn", maxHops: 3, cooldownSeconds: 0.5, denyTools: ["Bash(rm:*)"], "spawn.permissionMode": "plan", "guard.deny": [] };
+  const sample = {
+    enabled: true,
+    defaultMode: "auto",
+    driver: "spawn",
+    maxHops: 3,
+    cooldownSeconds: 0.5,
+    denyTools: ["Bash(rm:*)"],
+    "spawn.permissionMode": "plan",
+    "guard.deny": [],
+  };
   assert.deepEqual(checkArgs("bridge_settings", schema, sample), sample);
   // What the schema lets through, the authority (validateSettings) judges in the same terms.
-  assert.deepEqual(validateSettings({ enabled: true, defaultMode: "auto", driver: "spawn", maxHops: 3, cooldownSeconds: 0.5, spawn: { permissionMode: "plan" } }), []);
+  assert.deepEqual(
+    validateSettings({
+      enabled: true,
+      defaultMode: "auto",
+      driver: "spawn",
+      maxHops: 3,
+      cooldownSeconds: 0.5,
+      spawn: { permissionMode: "plan" },
+    }),
+    [],
+  );
 });
 
 test("checkArgs names every bad key and the rule", () => {
-  const schema = objectSchema({ to: str("t", { minLength: 1, maxLength: 4 }), n: int("n", 1, 9), m: oneOf("m", ["a", "b"]), z: nullable({ type: "boolean" }), l: { type: "array", items: { type: "string" } } }, ["to"]);
+  const schema = objectSchema(
+    {
+      to: str("t", { minLength: 1, maxLength: 4 }),
+      n: int("n", 1, 9),
+      m: oneOf("m", ["a", "b"]),
+      z: nullable({ type: "boolean" }),
+      l: { type: "array", items: { type: "string" } },
+    },
+    ["to"],
+  );
   const problems = (args: unknown): string => {
     try {
       checkArgs("t", schema, args);

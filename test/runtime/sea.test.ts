@@ -34,10 +34,16 @@ const artifacts: { name: string; argv: string[]; skip?: string }[] = [
 ];
 
 function run(argv: string[], args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
-  return spawnSync(argv[0]!, [...argv.slice(1), ...args], { encoding: "utf8", timeout: 20_000, env: options.env ?? cleanEnv(), input: options.input ?? "" });
+  return spawnSync(argv[0]!, [...argv.slice(1), ...args], {
+    encoding: "utf8",
+    timeout: 20_000,
+    env: options.env ?? cleanEnv(),
+    input: options.input ?? "",
+  });
 }
 
-const as = (root: string, role?: string, extra: Record<string, string> = {}) => cleanEnv({ BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: role, ...extra });
+const as = (root: string, role?: string, extra: Record<string, string> = {}) =>
+  cleanEnv({ BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: role, ...extra });
 
 for (const artifact of artifacts) {
   const skip = artifact.skip ?? false;
@@ -74,7 +80,10 @@ for (const artifact of artifacts) {
     const id = (JSON.parse(sent.stdout) as { id: string }).id;
     const got = run(bin, ["recv", "--json"], { env: as(root, "web") });
     assert.equal(got.status, 0, got.stderr);
-    assert.deepEqual((JSON.parse(got.stdout) as { messages: { id: string; body: string }[] }).messages.map((m) => [m.id, m.body]), [[id, "the API is ready"]]);
+    assert.deepEqual(
+      (JSON.parse(got.stdout) as { messages: { id: string; body: string }[] }).messages.map((m) => [m.id, m.body]),
+      [[id, "the API is ready"]],
+    );
     // A usage error thrown inside the CLI's bundle keeps its exit code 2 in the entry.
     assert.equal(run(bin, ["recv", "--bogus"], { env: as(root, "web") }).status, 2);
   });
@@ -114,14 +123,23 @@ for (const artifact of artifacts) {
   test(`${artifact.name}: install --config-dir points Claude Code's hooks and MCP server at this artifact`, { skip }, (t) => {
     const root = makeRoot(t);
     const config = join(root, "..", "claude-config");
-    const r = run(bin, ["install", "--config-dir", config], { env: cleanEnv({ BRIDGE_ROOT: root, HOME: join(root, ".."), PATH: "/usr/bin:/bin" }) });
+    const r = run(bin, ["install", "--config-dir", config], {
+      env: cleanEnv({ BRIDGE_ROOT: root, HOME: join(root, ".."), PATH: "/usr/bin:/bin" }),
+    });
     assert.equal(r.status, 0, r.stderr);
     const self = bin.length === 1 ? bin[0]! : `${bin[0]} ${realpathSync(bin[1]!)}`;
-    const settings = JSON.parse(readFileSync(join(config, "settings.json"), "utf8")) as { hooks: Record<string, { hooks: { command: string }[] }[]> };
+    const settings = JSON.parse(readFileSync(join(config, "settings.json"), "utf8")) as {
+      hooks: Record<string, { hooks: { command: string }[] }[]>;
+    };
     assert.equal(settings.hooks.UserPromptSubmit?.[0]?.hooks[0]?.command, `${self} hook recv`);
     assert.equal(settings.hooks.PreToolUse?.[0]?.hooks[0]?.command, `${self} hook guard`);
-    const server = (JSON.parse(readFileSync(join(config, ".claude.json"), "utf8")) as { mcpServers: Record<string, { command: string; args: string[] }> }).mcpServers["session-bridge"];
-    assert.deepEqual([server?.command, ...(server?.args ?? [])], [...(bin.length === 1 ? [bin[0]] : [bin[0], realpathSync(bin[1]!)]), "mcp"]);
+    const server = (
+      JSON.parse(readFileSync(join(config, ".claude.json"), "utf8")) as { mcpServers: Record<string, { command: string; args: string[] }> }
+    ).mcpServers["session-bridge"];
+    assert.deepEqual(
+      [server?.command, ...(server?.args ?? [])],
+      [...(bin.length === 1 ? [bin[0]] : [bin[0], realpathSync(bin[1]!)]), "mcp"],
+    );
     // And the hook command it wrote runs.
     const [cmd, ...args] = settings.hooks.PreToolUse![0]!.hooks[0]!.command.split(" ");
     const hook = spawnSync(cmd!, args, { encoding: "utf8", env: cleanEnv(), input: "{}" });
@@ -132,13 +150,20 @@ for (const artifact of artifacts) {
 test("mcp: the .mjs caches its bundle's and the SDK's compiled code under <root>/cache; the executable brings its own", async (t) => {
   const root = makeRoot(t);
   const cache = join(root, "cache");
-  const files = () => (existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith(".v8cache")).sort() : []);
+  const files = () =>
+    existsSync(cache)
+      ? readdirSync(cache)
+          .filter((f) => f.endsWith(".v8cache"))
+          .sort()
+      : [];
   const sdk = () => files().filter((f) => f.startsWith("bundle-mcp-sdk-"));
   await mcpSession([process.execPath, BIN], as(root, "web"), []);
   assert.deepEqual(sdk(), [], "no tool call, no SDK loaded, nothing of it cached");
   // The root exists now (the session record): the server caches its own bundle as it starts, and
   // the SDK's once the first tool call is answered.
-  await mcpSession([process.execPath, BIN], as(root, "web"), [{ name: "bridge_whoami", arguments: {} }], { waitFor: () => sdk().length === 1 });
+  await mcpSession([process.execPath, BIN], as(root, "web"), [{ name: "bridge_whoami", arguments: {} }], {
+    waitFor: () => sdk().length === 1,
+  });
   assert.deepEqual(
     files().map((f) => f.replace(/-[0-9a-f]{16}-.*$/, "")),
     ["bundle-mcp", "bundle-mcp-sdk"],
@@ -183,7 +208,10 @@ test("a binary whose embedded bundles were cut off says it is damaged; its hooks
   writeFileSync(copy, text.slice(0, text.indexOf("\n/* session-bridge: embedded bundles") + 1), "latin1");
   const r = spawnSync(process.execPath, [copy, "roles"], { encoding: "utf8", env: cleanEnv({ BRIDGE_PROJECT: "shop" }) });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /session-bridge\.mjs is damaged: its index of embedded bundles is missing .*; rebuild it \(npm run build\) or reinstall it/);
+  assert.match(
+    r.stderr,
+    /session-bridge\.mjs is damaged: its index of embedded bundles is missing .*; rebuild it \(npm run build\) or reinstall it/,
+  );
   const hook = spawnSync(process.execPath, [copy, "hook", "guard"], { encoding: "utf8", env: cleanEnv(), input: "{}" });
   assert.deepEqual([hook.status, hook.stdout, hook.stderr], [0, "", ""]);
 });
@@ -204,7 +232,12 @@ interface McpOptions {
  * Runs `mcp` through the handshake, tools/list and the given tool calls (ids 3, 4, …), then hangs
  * up; resolves with the results by id once the server exited 0. Deadline 15 s.
  */
-function mcpSession(argv: string[], env: NodeJS.ProcessEnv, calls: { name: string; arguments: object }[], options: McpOptions = {}): Promise<Map<number, unknown>> {
+function mcpSession(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  calls: { name: string; arguments: object }[],
+  options: McpOptions = {},
+): Promise<Map<number, unknown>> {
   const last = 2 + calls.length;
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, [...argv.slice(1), "mcp"], { stdio: ["pipe", "pipe", "pipe"], env });
@@ -240,7 +273,12 @@ function mcpSession(argv: string[], env: NodeJS.ProcessEnv, calls: { name: strin
       else resolve(answers);
     });
     const requests = [
-      { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "0" } } },
+      {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "0" } },
+      },
       { jsonrpc: "2.0", method: "notifications/initialized" },
       { jsonrpc: "2.0", id: 2, method: "tools/list" },
       ...calls.map((params, i) => ({ jsonrpc: "2.0", id: 3 + i, method: "tools/call", params })),

@@ -42,30 +42,48 @@ test("a corrupt or invalid file is reported with its path and never replaced by 
   const root = makeRoot(t);
   updateSettings(root, (o) => (o.maxHops = 3));
   writeFileSync(configPath(root), '{"maxHops": 3,');
-  assert.throws(() => loadSettings(root), (e: unknown) => isConfigError(e) && (e as Error).message.startsWith(`${configPath(root)} is not valid JSON (`));
+  assert.throws(
+    () => loadSettings(root),
+    (e: unknown) => isConfigError(e) && (e as Error).message.startsWith(`${configPath(root)} is not valid JSON (`),
+  );
   assert.throws(() => turnOn(root), isConfigError);
   assert.equal(readFileSync(configPath(root), "utf8"), '{"maxHops": 3,', "untouched");
   const lenient = loadSettingsLenient(root);
   assert.ok(lenient.error && isConfigError(lenient.error));
   writeFileSync(configPath(root), "  \n");
-  assert.throws(() => loadSettings(root), (e: unknown) => isConfigError(e) && (e as Error).message === `${configPath(root)} is empty; write {} for the defaults, or delete it`);
+  assert.throws(
+    () => loadSettings(root),
+    (e: unknown) => isConfigError(e) && (e as Error).message === `${configPath(root)} is empty; write {} for the defaults, or delete it`,
+  );
   writeFileSync(configPath(root), '{"maxHops": "lots"}');
-  assert.throws(() => loadSettings(root), (e: unknown) => isConfigError(e) && /"maxHops" must be an integer/.test((e as Error).message));
+  assert.throws(
+    () => loadSettings(root),
+    (e: unknown) => isConfigError(e) && /"maxHops" must be an integer/.test((e as Error).message),
+  );
 });
 
 test("an invalid change is refused and leaves the file as it was", (t) => {
   const root = makeRoot(t);
   updateGlobal(root, { maxHops: 4 });
   const before = readFileSync(configPath(root), "utf8");
-  assert.throws(() => updateGlobal(root, { maxHops: 0 }), (e: unknown) => isConfigError(e) && /not saved: "maxHops" must be an integer from 1 to 100 \(got 0\)/.test((e as Error).message));
-  assert.throws(() => updateGlobal(root, { colour: "red" }), (e: unknown) => (e as BridgeError).code === "E_USAGE");
+  assert.throws(
+    () => updateGlobal(root, { maxHops: 0 }),
+    (e: unknown) => isConfigError(e) && /not saved: "maxHops" must be an integer from 1 to 100 \(got 0\)/.test((e as Error).message),
+  );
+  assert.throws(
+    () => updateGlobal(root, { colour: "red" }),
+    (e: unknown) => (e as BridgeError).code === "E_USAGE",
+  );
   assert.throws(() => configureRole(root, "shop", "web", { cwd: "not/absolute" }), isConfigError);
   assert.equal(readFileSync(configPath(root), "utf8"), before);
 });
 
 test("changes are described exactly; a no-op says so", (t) => {
   const root = makeRoot(t);
-  assert.equal(describeUpdate(turnOn(root, "shop", "web")), "changed:\n  enabled: false → true\n  projects.shop.roles.web.mode: (unset) → \"auto\"");
+  assert.equal(
+    describeUpdate(turnOn(root, "shop", "web")),
+    'changed:\n  enabled: false → true\n  projects.shop.roles.web.mode: (unset) → "auto"',
+  );
   assert.equal(describeUpdate(turnOn(root, "shop", "web")), "no change: the settings already were so");
   assert.deepEqual(updateGlobal(root, { maxHops: null }).changes, []);
   assert.deepEqual(updateGlobal(root, { "spawn.maxTurns": 9 }).changes, ["spawn.maxTurns: 30 → 9"]);
@@ -101,7 +119,10 @@ test("effective mode per role: master switch, by-name opt-in, default-off roles,
   assert.equal(effectiveRole(s({ enabled: true, projects: { shop: { mode: "auto" } } }), "shop", "qa").auto, false);
   assert.equal(effectiveRole(s({ enabled: true, projects: { shop: { roles: { qa: { mode: "auto" } } } } }), "shop", "qa").auto, true);
   assert.equal(effectiveRole(s({ enabled: true, defaultMode: "auto", projects: { shop: { mode: "manual" } } }), "shop", "web").auto, false);
-  assert.equal(effectiveRole(s({ enabled: true, projects: { shop: { mode: "auto", roles: { web: { mode: "manual" } } } } }), "shop", "web").auto, false);
+  assert.equal(
+    effectiveRole(s({ enabled: true, projects: { shop: { mode: "auto", roles: { web: { mode: "manual" } } } } }), "shop", "web").auto,
+    false,
+  );
   assert.equal(effectiveRole(s({ enabled: true, projects: { shop: { mode: "auto" } } }), "blog", "web").auto, false);
 });
 
@@ -110,7 +131,10 @@ test("two processes writing settings at once never lose an update", async (t) =>
   updateSettings(root, () => {}); // creates the root
   const worker = join(REPO, "dist/test/fixtures/config-worker.mjs");
   const runs = ["p1", "p2", "p3"].map(
-    (project) => new Promise<number | null>((resolve) => spawn(process.execPath, [worker, root, project, "40"], { stdio: "inherit" }).on("exit", resolve)),
+    (project) =>
+      new Promise<number | null>((resolve) =>
+        spawn(process.execPath, [worker, root, project, "40"], { stdio: "inherit" }).on("exit", resolve),
+      ),
   );
   assert.deepEqual(await Promise.all(runs), [0, 0, 0]);
   const projects = loadSettings(root).projects;

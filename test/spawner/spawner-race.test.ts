@@ -39,10 +39,16 @@ test("mail a rewake takes while the daemon is about to claim the wake wakes nobo
       if (args.includes("display-message") && !rewake) {
         // While the daemon checks the pane, a rewake starts its own claim: it holds the role's wake
         // lock and consumes the mail under it. The daemon's claim must wait for it, then find nothing.
-        rewake = spawn(process.execPath, [WORKER, "hold-consume", wakeLockPath(backend), "600", root, "shop", "backend"], { stdio: ["ignore", "pipe", "inherit"] });
+        rewake = spawn(process.execPath, [WORKER, "hold-consume", wakeLockPath(backend), "600", root, "shop", "backend"], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
         let out = "";
         rewake.stdout!.on("data", (d: Buffer) => (out += d));
-        await waitUntil(() => out.includes("locked"), 10_000, () => "the rewake stand-in never took the wake lock");
+        await waitUntil(
+          () => out.includes("locked"),
+          10_000,
+          () => "the rewake stand-in never took the wake lock",
+        );
         rewakeOut = () => out;
         return { code: 0, stdout: `%3\t${process.pid}\t0\t0\tclaude\n`, stderr: "" };
       }
@@ -56,14 +62,38 @@ test("mail a rewake takes while the daemon is about to claim the wake wakes nobo
   daemon.start();
   t.after(() => daemon.stop());
 
-  sendMessage({ identity: { root, project: "shop", role: "web" }, to: "backend", body: "ping", stamp: { chain: "c1", hop: 0 }, settings: { maxBodyBytes: 1024, fsync: false } });
+  sendMessage({
+    identity: { root, project: "shop", role: "web" },
+    to: "backend",
+    body: "ping",
+    stamp: { chain: "c1", hop: 0 },
+    settings: { maxBodyBytes: 1024, fsync: false },
+  });
   const inboxEnd = () => statSync(backend.inbox).size;
-  await waitUntil(() => loadDaemonState(root).positions["shop/backend"]?.offset === inboxEnd(), 10_000, () => `daemon never moved past the mail; calls: ${JSON.stringify(calls)}; log: ${JSON.stringify(events)}`);
+  await waitUntil(
+    () => loadDaemonState(root).positions["shop/backend"]?.offset === inboxEnd(),
+    10_000,
+    () => `daemon never moved past the mail; calls: ${JSON.stringify(calls)}; log: ${JSON.stringify(events)}`,
+  );
 
-  await waitUntil(() => rewakeOut().includes("consumed 1"), 10_000, () => `the stand-in did not consume: ${rewakeOut()}`);
-  assert.ok(calls.some((a) => a.includes("display-message")), "the daemon did look at the pane");
-  assert.deepEqual(calls.filter((a) => a.includes("send-keys")), [], "no nudge typed");
-  assert.deepEqual(events.filter((e) => e.event === "wake"), []);
+  await waitUntil(
+    () => rewakeOut().includes("consumed 1"),
+    10_000,
+    () => `the stand-in did not consume: ${rewakeOut()}`,
+  );
+  assert.ok(
+    calls.some((a) => a.includes("display-message")),
+    "the daemon did look at the pane",
+  );
+  assert.deepEqual(
+    calls.filter((a) => a.includes("send-keys")),
+    [],
+    "no nudge typed",
+  );
+  assert.deepEqual(
+    events.filter((e) => e.event === "wake"),
+    [],
+  );
   assert.equal(readWakeState(backend).lastWake, undefined);
   await daemon.stop();
 });

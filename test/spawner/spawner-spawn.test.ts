@@ -56,23 +56,49 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
   const { box, log, cwd } = setup();
   ok(box, ["spawner", "set", "shop", "backend", "model=opus"]);
   // The daemon itself was started from an admin, tmux, Claude Code shell: none of that may leak.
-  const env = { FIXTURE_LOG: log, BRIDGE_ADMIN: "1", TMUX: "/tmp/tmux-0/default,1,0", TMUX_PANE: "%7", CLAUDECODE: "1", CLAUDE_PID: "4242" };
+  const env = {
+    FIXTURE_LOG: log,
+    BRIDGE_ADMIN: "1",
+    TMUX: "/tmp/tmux-0/default,1,0",
+    TMUX_PANE: "%7",
+    CLAUDECODE: "1",
+    CLAUDE_PID: "4242",
+  };
   await withDaemon(box, env, async () => {
     const sent = send(box, "shop", "web", "backend", "please rebuild");
     const [start] = await waitFor("the fake claude to start", () => starts(log).length > 0 && starts(log));
-    const mcp = JSON.stringify({ mcpServers: { "session-bridge": { type: "stdio", command: process.execPath, args: [realpathSync(BIN), "mcp"], env: {} } } });
+    const mcp = JSON.stringify({
+      mcpServers: { "session-bridge": { type: "stdio", command: process.execPath, args: [realpathSync(BIN), "mcp"], env: {} } },
+    });
     assert.deepEqual(start!.argv, [
       "-p",
-      "--mcp-config", mcp,
-      "--allowedTools", ...BRIDGE_TOOLS,
-      "--disallowedTools", "Bash(git commit:*)", "Bash(git push:*)", "Bash(git reset:*)",
-      "--permission-mode", "acceptEdits",
-      "--model", "opus",
-      "--max-turns", "30",
+      "--mcp-config",
+      mcp,
+      "--allowedTools",
+      ...BRIDGE_TOOLS,
+      "--disallowedTools",
+      "Bash(git commit:*)",
+      "Bash(git push:*)",
+      "Bash(git reset:*)",
+      "--permission-mode",
+      "acceptEdits",
+      "--model",
+      "opus",
+      "--max-turns",
+      "30",
     ]);
-    assert.deepEqual(BRIDGE_TOOLS, ["send", "recv", "peek", "tail", "wait", "status", "roles", "whoami", "config"].map((t) => `mcp__session-bridge__bridge_${t}`));
+    assert.deepEqual(
+      BRIDGE_TOOLS,
+      ["send", "recv", "peek", "tail", "wait", "status", "roles", "whoami", "config"].map((t) => `mcp__session-bridge__bridge_${t}`),
+    );
     assert.equal(start!.cwd, realpathSync(cwd));
-    assert.deepEqual(start!.env, { BRIDGE_ROOT: box.root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "backend", BRIDGE_CHAIN: sent.chain, BRIDGE_HOP: "1" });
+    assert.deepEqual(start!.env, {
+      BRIDGE_ROOT: box.root,
+      BRIDGE_PROJECT: "shop",
+      BRIDGE_ROLE: "backend",
+      BRIDGE_CHAIN: sent.chain,
+      BRIDGE_HOP: "1",
+    });
     assert.equal(start!.stdin, DEFAULT_NUDGE + "\n");
     const end = await waitForLog(box, "the run's end", (e) => e.event === "run-end");
     assert.match(end.msg, /exit 0/);
@@ -83,7 +109,10 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
     const backend = status.roles.find((r: { role: string }) => r.role === "backend");
     assert.equal(backend.lastRun.log, runLog);
     assert.equal(backend.inFlightSince, undefined);
-    assert.match(ok(box, ["spawner", "status"]), new RegExp(`last run: exit 0 after [\\d.]+ s, output in ${runLog.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    assert.match(
+      ok(box, ["spawner", "status"]),
+      new RegExp(`last run: exit 0 after [\\d.]+ s, output in ${runLog.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+    );
   });
 });
 
@@ -95,7 +124,14 @@ test("spawn: permissionMode, denyTools and maxTurns come from the settings", asy
     send(box, "shop", "web", "backend", "x");
     const [start] = await waitFor("the fake claude to start", () => starts(log).length > 0 && starts(log));
     const argv = start!.argv;
-    assert.deepEqual(argv.slice(argv.indexOf("--disallowedTools")), ["--disallowedTools", "Bash(rm:*)", "--permission-mode", "plan", "--max-turns", "3"]);
+    assert.deepEqual(argv.slice(argv.indexOf("--disallowedTools")), [
+      "--disallowedTools",
+      "Bash(rm:*)",
+      "--permission-mode",
+      "plan",
+      "--max-turns",
+      "3",
+    ]);
   });
 });
 
@@ -113,7 +149,10 @@ test("spawn: single flight per role; mail during a run gives exactly one follow-
     assert.match(status, /run in flight: pid \d+/);
     assert.equal(starts(log).length, 1, "no second run while the first is in flight");
     writeFileSync(release, "");
-    await waitFor("two runs to end", () => readJsonLines<{ event: string }>(join(box.root, "spawner/log.jsonl")).filter((e) => e.event === "run-end").length === 2);
+    await waitFor(
+      "two runs to end",
+      () => readJsonLines<{ event: string }>(join(box.root, "spawner/log.jsonl")).filter((e) => e.event === "run-end").length === 2,
+    );
     const all = wakes(box, "backend");
     assert.equal(all.length, 2);
     assert.deepEqual(all[0]!.ids, [m1.id]);
@@ -148,13 +187,22 @@ test("spawn: ping-pong between two spawned roles stops at maxHops, each run one 
     assert.match(refusal.msg, new RegExp(`chain ${first.chain} reached hop 3 \\(maxHops 3\\)`));
     assert.equal(refusal.role, "web");
     const all = wakes(box);
-    assert.deepEqual(all.map((w) => [w.role, w.hop, w.chain]), [
-      ["backend", 0, first.chain],
-      ["web", 1, first.chain],
-      ["backend", 2, first.chain],
-    ]);
-    assert.deepEqual(starts(log).map((s) => s.env.BRIDGE_HOP), ["1", "2", "3"]);
-    await waitFor("the last run to end", () => readJsonLines<{ event: string }>(join(box.root, "spawner/log.jsonl")).filter((e) => e.event === "run-end").length === 3);
+    assert.deepEqual(
+      all.map((w) => [w.role, w.hop, w.chain]),
+      [
+        ["backend", 0, first.chain],
+        ["web", 1, first.chain],
+        ["backend", 2, first.chain],
+      ],
+    );
+    assert.deepEqual(
+      starts(log).map((s) => s.env.BRIDGE_HOP),
+      ["1", "2", "3"],
+    );
+    await waitFor(
+      "the last run to end",
+      () => readJsonLines<{ event: string }>(join(box.root, "spawner/log.jsonl")).filter((e) => e.event === "run-end").length === 3,
+    );
     assert.equal(starts(log).length, 3);
   });
 });

@@ -62,7 +62,10 @@ async function rig(t: TestContext, settings: string[], nudge = DEFAULT_NUDGE, da
         ...env,
       });
       if (command[0] === join(box.bin, "claude")) {
-        await waitFor(`the ${role} session to register`, () => readJsonLines<FixtureEvent>(log).filter((e) => e.event === "ready").length > before);
+        await waitFor(
+          `the ${role} session to register`,
+          () => readJsonLines<FixtureEvent>(log).filter((e) => e.event === "ready").length > before,
+        );
       }
       return { pane, log };
     },
@@ -77,7 +80,10 @@ const wokeWith = (r: Rig, role: string): FixtureEvent[] => r.events(role).filter
 /** Waits for the role's fake session to have been woken `n` times; on timeout shows both logs. */
 function waitWakes(r: Rig, role: string, n: number): Promise<FixtureEvent[]> {
   const show = (): string =>
-    [...readLog(r.box).map((e) => `  daemon ${e.event} ${e.project ?? ""}/${e.role ?? ""}: ${e.msg}`), ...r.events(role).map((e) => `  ${role} ${JSON.stringify(e)}`)].join("\n");
+    [
+      ...readLog(r.box).map((e) => `  daemon ${e.event} ${e.project ?? ""}/${e.role ?? ""}: ${e.msg}`),
+      ...r.events(role).map((e) => `  ${role} ${JSON.stringify(e)}`),
+    ].join("\n");
   return waitFor(`${n} wake(s) of ${role}`, () => wokeWith(r, role).length >= n && wokeWith(r, role), 20_000, show);
 }
 
@@ -91,9 +97,23 @@ test("tmux: ping-pong stops at maxHops even when every reply is slower than the 
   const stop1 = await waitForLog(r.box, "the loop guard on chain 1", (e) => e.code === "hops" && e.msg.includes(first.chain), 60_000);
   assert.equal(stop1.role, "backend");
   assert.match(stop1.msg, /reached hop 4 \(maxHops 4\)/);
-  assert.deepEqual(wakes(r.box).map((w) => [w.role, w.hop]), [["backend", 0], ["web", 1], ["backend", 2], ["web", 3]]);
-  assert.deepEqual(wokeWith(r, "backend").map((e) => e.hops), [[0], [2]]);
-  assert.deepEqual(wokeWith(r, "web").map((e) => e.hops), [[1], [3]]);
+  assert.deepEqual(
+    wakes(r.box).map((w) => [w.role, w.hop]),
+    [
+      ["backend", 0],
+      ["web", 1],
+      ["backend", 2],
+      ["web", 3],
+    ],
+  );
+  assert.deepEqual(
+    wokeWith(r, "backend").map((e) => e.hops),
+    [[0], [2]],
+  );
+  assert.deepEqual(
+    wokeWith(r, "web").map((e) => e.hops),
+    [[1], [3]],
+  );
 
   // A person types into backend's pane (where the last reply waits): that prompt takes the mail and
   // starts a new chain at hop 0, so the bridge may carry the new exchange again, up to maxHops.
@@ -187,14 +207,22 @@ test("tmux: a bare shell left in the pane, or a pane running another session, is
   ok(r.box, ["spawner", "set", "shop", "backend", `tmuxTarget=${shell.pane}`]);
   await r.session("backend");
   send(r.box, "shop", "web", "backend", "two");
-  const bare = await waitForLog(r.box, "the bare-shell refusal", (e) => e.role === "backend" && e.code === "no-target" && e.msg.includes('runs "sh"'));
+  const bare = await waitForLog(
+    r.box,
+    "the bare-shell refusal",
+    (e) => e.role === "backend" && e.code === "no-target" && e.msg.includes('runs "sh"'),
+  );
   assert.match(bare.msg, new RegExp(`tmux pane \\${shell.pane} on tmux server .* runs "sh", not claude`));
 
   // The target runs claude, but not this role's session (a reused pane id, another role's pane).
   const web = await r.session("web");
   ok(r.box, ["spawner", "set", "shop", "backend", `tmuxTarget=${web.pane}`]);
   send(r.box, "shop", "web", "backend", "three");
-  const foreign = await waitForLog(r.box, "the foreign-pane refusal", (e) => e.role === "backend" && e.msg.includes("not the live session"));
+  const foreign = await waitForLog(
+    r.box,
+    "the foreign-pane refusal",
+    (e) => e.role === "backend" && e.msg.includes("not the live session"),
+  );
   assert.match(foreign.msg, /runs a claude \(pane pid \d+\) that is not the live session of shop\/backend/);
 
   assert.doesNotMatch(r.tmux.capture(shell.pane), /session-bridge\]/);
@@ -210,7 +238,11 @@ test("tmux: a nudge with ; quotes $ and a trailing ; arrives intact, and a dropp
   const [woke] = await waitWakes(r, "backend", 1);
   assert.deepEqual(woke!.ids, [m.id]);
   const prompts = r.events("backend").filter((e) => e.event === "prompt");
-  assert.deepEqual(prompts.map((p) => p.text), [nudge], "exactly the nudge, byte for byte, and never the body");
+  assert.deepEqual(
+    prompts.map((p) => p.text),
+    [nudge],
+    "exactly the nudge, byte for byte, and never the body",
+  );
   assert.equal(r.events("backend").find((e) => e.event === "enter-dropped")!.pending, nudge);
   const nudged = await waitForLog(r.box, "the nudge report", (e) => e.event === "nudged");
   assert.match(nudged.msg, /after a second Enter/);

@@ -11,7 +11,15 @@ import { rolePaths } from "../../src/bus/layout.ts";
 import { effectiveRole, defaultSettings } from "../../src/settings/schema.ts";
 import type { EffectiveRole } from "../../src/settings/schema.ts";
 import { registerSession } from "../../src/bus/sessions.ts";
-import { cursorLineArgs, lineShowsTyped, literalArg, paneInfoArgs, parsePaneInfo, sendEnterArgs, sendLiteralArgs } from "../../src/spawner/tmux.ts";
+import {
+  cursorLineArgs,
+  lineShowsTyped,
+  literalArg,
+  paneInfoArgs,
+  parsePaneInfo,
+  sendEnterArgs,
+  sendLiteralArgs,
+} from "../../src/spawner/tmux.ts";
 import type { TmuxResult } from "../../src/spawner/tmux.ts";
 
 function withRoot(fn: (root: string) => Promise<void> | void): () => Promise<void> {
@@ -76,50 +84,65 @@ test("lineShowsTyped: the typed tail on the input line, padding and a TUI's box 
   assert.equal(lineShowsTyped("some other output", nudge), false);
 });
 
-test("resolve: no live session, or one outside tmux, is no target, with the way to fix it", withRoot(async (root) => {
-  const paths = rolePaths(root, "shop", "backend");
-  const deps = fake(() => okOut(""));
-  const none = await resolveTmuxTarget(paths, role(), deps);
-  assert.deepEqual(none, { ok: false, reason: "no live Claude Code session holds shop/backend; start one in a tmux pane: BRIDGE_PROJECT=shop BRIDGE_ROLE=backend claude" });
-  registerSession(paths, { pid: process.pid });
-  const outside = await resolveTmuxTarget(paths, role(), deps);
-  assert.equal(outside.ok, false);
-  assert.match((outside as { reason: string }).reason, /is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver/);
-  assert.equal(deps.calls.length, 0, "tmux is not even asked");
-}));
+test(
+  "resolve: no live session, or one outside tmux, is no target, with the way to fix it",
+  withRoot(async (root) => {
+    const paths = rolePaths(root, "shop", "backend");
+    const deps = fake(() => okOut(""));
+    const none = await resolveTmuxTarget(paths, role(), deps);
+    assert.deepEqual(none, {
+      ok: false,
+      reason: "no live Claude Code session holds shop/backend; start one in a tmux pane: BRIDGE_PROJECT=shop BRIDGE_ROLE=backend claude",
+    });
+    registerSession(paths, { pid: process.pid });
+    const outside = await resolveTmuxTarget(paths, role(), deps);
+    assert.equal(outside.ok, false);
+    assert.match(
+      (outside as { reason: string }).reason,
+      /is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver/,
+    );
+    assert.equal(deps.calls.length, 0, "tmux is not even asked");
+  }),
+);
 
-test("resolve: gone, dead, not claude, another claude — each refused with its reason; the session's own pane accepted", withRoot(async (root) => {
-  const paths = rolePaths(root, "shop", "backend");
-  // This test process plays the claude of the session; its parent plays the shell in the pane.
-  registerSession(paths, { pid: process.pid, tmux: { pane: "%3", socket: "/tmp/s" } });
-  const cases: Array<[TmuxResult, RegExp | true]> = [
-    [{ code: 1, stdout: "", stderr: "can't find pane: %3\n" }, /tmux pane %3 on tmux server \/tmp\/s is gone \(can't find pane: %3\)/],
-    [{ code: null, stdout: "", stderr: "tmux is not installed or not on PATH" }, /is gone \(tmux is not installed or not on PATH\)/],
-    [okOut(`%3\t${process.pid}\t1\t0\tclaude`), /is dead/],
-    [okOut(`%3\t${process.ppid}\t0\t0\tbash`), /runs "bash", not claude/],
-    [okOut(`%3\t1\t0\t0\tclaude`), /runs a claude \(pane pid 1\) that is not the live session of shop\/backend \(pid \d+\)/],
-    [okOut(`%3\t${process.pid}\t0\t0\tclaude`), true],
-    [okOut(`%3\t${process.ppid}\t0\t0\tclaude`), true],
-  ];
-  for (const [answer, expected] of cases) {
-    const deps = fake(() => answer);
-    const result = await resolveTmuxTarget(paths, role(), deps);
-    assert.deepEqual(deps.calls[0]!.slice(0, 6), ["-S", "/tmp/s", "display-message", "-p", "-t", "%3"]);
-    if (expected === true) {
-      assert.equal(result.ok, true, JSON.stringify(result));
-      assert.equal((result as { target: TmuxTarget }).target.pane, "%3");
-    } else assert.match((result as { reason: string }).reason, expected);
-  }
-}));
+test(
+  "resolve: gone, dead, not claude, another claude — each refused with its reason; the session's own pane accepted",
+  withRoot(async (root) => {
+    const paths = rolePaths(root, "shop", "backend");
+    // This test process plays the claude of the session; its parent plays the shell in the pane.
+    registerSession(paths, { pid: process.pid, tmux: { pane: "%3", socket: "/tmp/s" } });
+    const cases: Array<[TmuxResult, RegExp | true]> = [
+      [{ code: 1, stdout: "", stderr: "can't find pane: %3\n" }, /tmux pane %3 on tmux server \/tmp\/s is gone \(can't find pane: %3\)/],
+      [{ code: null, stdout: "", stderr: "tmux is not installed or not on PATH" }, /is gone \(tmux is not installed or not on PATH\)/],
+      [okOut(`%3\t${process.pid}\t1\t0\tclaude`), /is dead/],
+      [okOut(`%3\t${process.ppid}\t0\t0\tbash`), /runs "bash", not claude/],
+      [okOut(`%3\t1\t0\t0\tclaude`), /runs a claude \(pane pid 1\) that is not the live session of shop\/backend \(pid \d+\)/],
+      [okOut(`%3\t${process.pid}\t0\t0\tclaude`), true],
+      [okOut(`%3\t${process.ppid}\t0\t0\tclaude`), true],
+    ];
+    for (const [answer, expected] of cases) {
+      const deps = fake(() => answer);
+      const result = await resolveTmuxTarget(paths, role(), deps);
+      assert.deepEqual(deps.calls[0]!.slice(0, 6), ["-S", "/tmp/s", "display-message", "-p", "-t", "%3"]);
+      if (expected === true) {
+        assert.equal(result.ok, true, JSON.stringify(result));
+        assert.equal((result as { target: TmuxTarget }).target.pane, "%3");
+      } else assert.match((result as { reason: string }).reason, expected);
+    }
+  }),
+);
 
-test("resolve: a configured tmuxTarget is looked up on the session's server", withRoot(async (root) => {
-  const paths = rolePaths(root, "shop", "backend");
-  registerSession(paths, { pid: process.pid, tmux: { pane: "%3", socket: "/tmp/s" } });
-  const deps = fake(() => okOut(`%9\t${process.pid}\t0\t0\tclaude`));
-  const result = await resolveTmuxTarget(paths, role({ tmuxTarget: "work:2.1" }), deps);
-  assert.deepEqual(deps.calls[0]!.slice(0, 6), ["-S", "/tmp/s", "display-message", "-p", "-t", "work:2.1"]);
-  assert.equal(result.ok && result.target.pane, "%9");
-}));
+test(
+  "resolve: a configured tmuxTarget is looked up on the session's server",
+  withRoot(async (root) => {
+    const paths = rolePaths(root, "shop", "backend");
+    registerSession(paths, { pid: process.pid, tmux: { pane: "%3", socket: "/tmp/s" } });
+    const deps = fake(() => okOut(`%9\t${process.pid}\t0\t0\tclaude`));
+    const result = await resolveTmuxTarget(paths, role({ tmuxTarget: "work:2.1" }), deps);
+    assert.deepEqual(deps.calls[0]!.slice(0, 6), ["-S", "/tmp/s", "display-message", "-p", "-t", "work:2.1"]);
+    assert.equal(result.ok && result.target.pane, "%9");
+  }),
+);
 
 const target: TmuxTarget = {
   socket: "/tmp/s",
@@ -140,7 +163,10 @@ test("nudge: text, then a separate Enter; confirmed when the input line clears",
   assert.deepEqual(outcome, { ok: true, detail: "nudged tmux pane %3 (socket /tmp/s): prompt submitted (input line cleared)" });
   const keys = deps.calls.filter((c) => c.includes("send-keys"));
   assert.deepEqual(keys, [sendLiteralArgs("/tmp/s", "%3", "wake up; now"), sendEnterArgs("/tmp/s", "%3")]);
-  assert.ok(deps.calls.some((c) => c.join(" ").includes("capture-pane -p -t %3 -S 5 -E 5")), "reads the cursor's line");
+  assert.ok(
+    deps.calls.some((c) => c.join(" ").includes("capture-pane -p -t %3 -S 5 -E 5")),
+    "reads the cursor's line",
+  );
 });
 
 test("nudge: confirmed as soon as the session took the mail", async () => {
@@ -159,13 +185,21 @@ test("nudge: a dropped Enter is pressed once more, and a prompt that never submi
     return okOut("");
   });
   assert.match((await nudgeTmux(target, "wake up", { ...once, taken: () => false })).detail, /input line cleared\) after a second Enter$/);
-  const stuck = fake((args) => (args.includes("display-message") ? okOut("%3\t1\t0\t0\tclaude") : args.includes("capture-pane") ? okOut("> wake up") : okOut("")));
+  const stuck = fake((args) =>
+    args.includes("display-message") ? okOut("%3\t1\t0\t0\tclaude") : args.includes("capture-pane") ? okOut("> wake up") : okOut(""),
+  );
   const outcome = await nudgeTmux(target, "wake up", { ...stuck, taken: () => false });
-  assert.deepEqual(outcome, { ok: false, detail: "typed the nudge into tmux pane %3 (socket /tmp/s), but it still shows in the input line after two Enters" });
+  assert.deepEqual(outcome, {
+    ok: false,
+    detail: "typed the nudge into tmux pane %3 (socket /tmp/s), but it still shows in the input line after two Enters",
+  });
   assert.equal(stuck.calls.filter((c) => c.includes("Enter")).length, 2);
 });
 
 test("nudge: a failing send-keys is reported with tmux's message", async () => {
   const deps = fake(() => ({ code: 1, stdout: "", stderr: "can't find pane: %3\n" }));
-  assert.deepEqual(await nudgeTmux(target, "x", { ...deps, taken: () => false }), { ok: false, detail: "typing into tmux pane %3 (socket /tmp/s) failed: can't find pane: %3" });
+  assert.deepEqual(await nudgeTmux(target, "x", { ...deps, taken: () => false }), {
+    ok: false,
+    detail: "typing into tmux pane %3 (socket /tmp/s) failed: can't find pane: %3",
+  });
 });

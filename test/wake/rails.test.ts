@@ -19,7 +19,16 @@ function on(patch: Partial<Settings> = {}): Settings {
 }
 
 function request(patch: Partial<WakeRequest> = {}): WakeRequest {
-  return { settings: on(), project: "shop", role: "backend", batch: [msg(0)], history: { recent: [] }, now: NOW, target: { ok: true }, ...patch };
+  return {
+    settings: on(),
+    project: "shop",
+    role: "backend",
+    batch: [msg(0)],
+    history: { recent: [] },
+    now: NOW,
+    target: { ok: true },
+    ...patch,
+  };
 }
 
 function code(d: WakeDecision): RefusalCode | "wake" {
@@ -72,11 +81,17 @@ test("defaultOffRoles is configurable", () => {
 
 test("per-project and per-role modes: the role's own mode wins, then the project's, then the default", () => {
   assert.equal(code(decideWake(request({ settings: on({ projects: { shop: { mode: "manual" } } }) }))), "manual");
-  assert.equal(code(decideWake(request({ settings: on({ projects: { shop: { mode: "manual", roles: { backend: { mode: "auto" } } } } }) }))), "wake");
+  assert.equal(
+    code(decideWake(request({ settings: on({ projects: { shop: { mode: "manual", roles: { backend: { mode: "auto" } } } } }) }))),
+    "wake",
+  );
   assert.equal(code(decideWake(request({ settings: on({ defaultMode: "manual", projects: { shop: { mode: "auto" } } }) }))), "wake");
   assert.equal(code(decideWake(request({ settings: on({ projects: { shop: { roles: { backend: { mode: "manual" } } } } }) }))), "manual");
   // Another project's settings do not leak.
-  assert.equal(code(decideWake(request({ project: "blog", settings: on({ defaultMode: "manual", projects: { shop: { mode: "auto" } } }) }))), "manual");
+  assert.equal(
+    code(decideWake(request({ project: "blog", settings: on({ defaultMode: "manual", projects: { shop: { mode: "auto" } } }) }))),
+    "manual",
+  );
 });
 
 test("loop guard: hop maxHops-1 wakes, hop maxHops is refused, naming chain, hop and maxHops", () => {
@@ -126,7 +141,9 @@ test("cooldown: refused inside the window with the exact retry time, free at its
   assert.equal(code(decideWake(request({ history: { recent: [NOW - 10_000], lastWakeAt: NOW - 10_000 } }))), "wake");
   assert.equal(code(decideWake(request({ settings: on({ cooldownSeconds: 0 }), history: { recent: [NOW], lastWakeAt: NOW } }))), "wake");
   // Fractional seconds are allowed (tests use them).
-  const frac = refused(decideWake(request({ settings: on({ cooldownSeconds: 0.5 }), history: { recent: [NOW - 100], lastWakeAt: NOW - 100 } })));
+  const frac = refused(
+    decideWake(request({ settings: on({ cooldownSeconds: 0.5 }), history: { recent: [NOW - 100], lastWakeAt: NOW - 100 } })),
+  );
   assert.equal(frac.retryAt, NOW + 400);
 });
 
@@ -222,7 +239,7 @@ test("every refusal carries a reason; timed refusals carry a retry time in the f
 test("never wedged: following retryAt from any history, wherever its stamps lie, reaches a wake", () => {
   // Deterministic pseudo-random histories with stamps spread from the far past to the far future.
   let seed = 42;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const spread = (): number => NOW + Math.round((rand() - 0.5) * 2 * [5_000, 90_000, 7_200_000, 86_400_000 * 30][Math.floor(rand() * 4)]!);
   for (let round = 0; round < 500; round++) {
     const history: WakeHistory = { recent: Array.from({ length: Math.floor(rand() * 30) }, spread) };

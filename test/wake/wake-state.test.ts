@@ -15,7 +15,8 @@ import type { Message } from "../../src/bus/message.ts";
 
 const settings = { ...defaultSettings(), enabled: true, defaultMode: "auto" as const, rateLimitPerMinute: 2, cooldownSeconds: 5 };
 const batch: Message[] = [{ id: "m1", ts: "t", project: "shop", from: "web", to: "backend", body: "b", chain: "c1", hop: 1 }];
-const decide = (now: number) => (history: WakeHistory) => decideWake({ settings, project: "shop", role: "backend", batch, history, now, target: { ok: true } });
+const decide = (now: number) => (history: WakeHistory) =>
+  decideWake({ settings, project: "shop", role: "backend", batch, history, now, target: { ok: true } });
 
 function withPaths(fn: (paths: RolePaths) => void): () => void {
   return () => {
@@ -30,41 +31,54 @@ function withPaths(fn: (paths: RolePaths) => void): () => void {
   };
 }
 
-test("a wake is recorded (rate, cooldown, last wake) and the next decision sees it", withPaths((paths) => {
-  const t = Date.parse("2026-01-01T00:00:00Z");
-  assert.equal(claimWake(paths, decide(t), { driver: "tmux", now: t }).wake, true);
-  const state = readWakeState(paths);
-  assert.deepEqual(state.recent, [t]);
-  assert.equal(state.lastWakeAt, t);
-  assert.deepEqual(state.lastWake, { at: "2026-01-01T00:00:00.000Z", driver: "tmux", chain: "c1", hop: 1, ids: ["m1"] });
-  assert.equal(state.inFlightSince, undefined);
-  const again = claimWake(paths, decide(t + 1000), { driver: "spawn", now: t + 1000 });
-  assert.equal(again.wake === false && again.code, "cooldown");
-  const refusal = readWakeState(paths).lastRefusal!;
-  assert.equal(refusal.code, "cooldown");
-  assert.equal(refusal.driver, "spawn");
-  assert.equal(refusal.retryAt, "2026-01-01T00:00:05.000Z");
-}));
+test(
+  "a wake is recorded (rate, cooldown, last wake) and the next decision sees it",
+  withPaths((paths) => {
+    const t = Date.parse("2026-01-01T00:00:00Z");
+    assert.equal(claimWake(paths, decide(t), { driver: "tmux", now: t }).wake, true);
+    const state = readWakeState(paths);
+    assert.deepEqual(state.recent, [t]);
+    assert.equal(state.lastWakeAt, t);
+    assert.deepEqual(state.lastWake, { at: "2026-01-01T00:00:00.000Z", driver: "tmux", chain: "c1", hop: 1, ids: ["m1"] });
+    assert.equal(state.inFlightSince, undefined);
+    const again = claimWake(paths, decide(t + 1000), { driver: "spawn", now: t + 1000 });
+    assert.equal(again.wake === false && again.code, "cooldown");
+    const refusal = readWakeState(paths).lastRefusal!;
+    assert.equal(refusal.code, "cooldown");
+    assert.equal(refusal.driver, "spawn");
+    assert.equal(refusal.retryAt, "2026-01-01T00:00:05.000Z");
+  }),
+);
 
-test("in flight until finishWake, which notes the outcome on the last wake", withPaths((paths) => {
-  const t = Date.now();
-  claimWake(paths, decide(t), { driver: "spawn", inFlight: true, now: t });
-  assert.equal(readWakeState(paths).inFlightSince, t);
-  const busy = claimWake(paths, decide(t + 10_000), { driver: "spawn", now: t + 10_000 });
-  assert.equal(busy.wake === false && busy.code, "busy");
-  finishWake(paths, "exit 0 after 1.0 s");
-  const state = readWakeState(paths);
-  assert.equal(state.inFlightSince, undefined);
-  assert.equal(state.lastWake!.detail, "exit 0 after 1.0 s");
-}));
+test(
+  "in flight until finishWake, which notes the outcome on the last wake",
+  withPaths((paths) => {
+    const t = Date.now();
+    claimWake(paths, decide(t), { driver: "spawn", inFlight: true, now: t });
+    assert.equal(readWakeState(paths).inFlightSince, t);
+    const busy = claimWake(paths, decide(t + 10_000), { driver: "spawn", now: t + 10_000 });
+    assert.equal(busy.wake === false && busy.code, "busy");
+    finishWake(paths, "exit 0 after 1.0 s");
+    const state = readWakeState(paths);
+    assert.equal(state.inFlightSince, undefined);
+    assert.equal(state.lastWake!.detail, "exit 0 after 1.0 s");
+  }),
+);
 
-test("nothing-new is not recorded; a corrupt wake.json reads as no history", withPaths((paths) => {
-  const empty = claimWake(paths, (h) => decideWake({ settings, project: "shop", role: "backend", batch: [], history: h, now: 0, target: { ok: true } }), { driver: "tmux" });
-  assert.equal(empty.wake === false && empty.code, "nothing-new");
-  assert.deepEqual(readWakeState(paths), { recent: [] });
-  writeFileSync(paths.wake, "{not json");
-  assert.deepEqual(readWakeState(paths), { recent: [] });
-  writeFileSync(paths.wake, JSON.stringify({ recent: ["x", 5, null] }));
-  assert.deepEqual(readWakeState(paths).recent, [5]);
-  assert.equal(claimWake(paths, decide(Date.now()), { driver: "tmux" }).wake, true);
-}));
+test(
+  "nothing-new is not recorded; a corrupt wake.json reads as no history",
+  withPaths((paths) => {
+    const empty = claimWake(
+      paths,
+      (h) => decideWake({ settings, project: "shop", role: "backend", batch: [], history: h, now: 0, target: { ok: true } }),
+      { driver: "tmux" },
+    );
+    assert.equal(empty.wake === false && empty.code, "nothing-new");
+    assert.deepEqual(readWakeState(paths), { recent: [] });
+    writeFileSync(paths.wake, "{not json");
+    assert.deepEqual(readWakeState(paths), { recent: [] });
+    writeFileSync(paths.wake, JSON.stringify({ recent: ["x", 5, null] }));
+    assert.deepEqual(readWakeState(paths).recent, [5]);
+    assert.equal(claimWake(paths, decide(Date.now()), { driver: "tmux" }).wake, true);
+  }),
+);

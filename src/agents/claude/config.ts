@@ -51,7 +51,10 @@ export function readJsonFile(path: string): JsonFile {
   try {
     value = text.trim() === "" ? {} : JSON.parse(text);
   } catch (err) {
-    throw new BridgeError("E_CONFIG", `${path} is not valid JSON (${(err as Error).message}); fix it by hand or restore a backup — nothing was changed`);
+    throw new BridgeError(
+      "E_CONFIG",
+      `${path} is not valid JSON (${(err as Error).message}); fix it by hand or restore a backup — nothing was changed`,
+    );
   }
   if (!isRecord(value)) throw new BridgeError("E_CONFIG", `${path} does not hold a JSON object; fix it by hand — nothing was changed`);
   return { path, exists: true, value, text, mode: fileMode(path), indent: detectIndent(text) };
@@ -78,7 +81,10 @@ export function formatJson(value: unknown, indent = "  "): string {
 /** A timestamped copy beside the file, same mode; undefined when there was no file. */
 export function backupFile(file: JsonFile, now = new Date()): string | undefined {
   if (!file.exists) return undefined;
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const backup = `${file.path}.session-bridge-backup-${stamp}`;
   try {
     copyFileSync(file.path, backup, constants.COPYFILE_EXCL);

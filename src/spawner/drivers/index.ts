@@ -91,30 +91,60 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
       return spawnTargetCheck(role);
     },
     async wake({ key, paths, role, settings, decision, onEnd }) {
-      const plan = planSpawn({ root, settings, role, chain: decision.chain, hop: decision.hop, self: deps.self ?? selfCommand(), env: deps.env });
+      const plan = planSpawn({
+        root,
+        settings,
+        role,
+        chain: decision.chain,
+        hop: decision.hop,
+        self: deps.self ?? selfCommand(),
+        env: deps.env,
+      });
       ensureDir(spawnerPaths(root).runs);
       const log_ = runLogPath(root, role.project, role.role, Date.now());
       const startedAt = new Date().toISOString();
-      const handle = startRun(plan, { log: log_, timeoutMs: settings.spawn.timeoutSeconds * 1000, graceMs, ...(deps.spawnImpl && { spawnImpl: deps.spawnImpl }) });
+      const handle = startRun(plan, {
+        log: log_,
+        timeoutMs: settings.spawn.timeoutSeconds * 1000,
+        graceMs,
+        ...(deps.spawnImpl && { spawnImpl: deps.spawnImpl }),
+      });
       if (handle.pid !== undefined) {
         const start = processStartTime(handle.pid);
         state.runs[key] = { pid: handle.pid, ...(start !== undefined && { start }), log: log_, startedAt };
         save();
       }
-      log({ event: "run-start", project: role.project, role: role.role, pid: handle.pid, log: log_, msg: `claude -p started in ${plan.cwd} (pid ${handle.pid ?? "?"}), output in ${log_}` });
-      const finished = handle.done.then((outcome) => {
-        runs.delete(key);
-        delete state.runs[key];
-        const text = describeOutcome(outcome);
-        state.lastRuns[key] = { log: log_, startedAt, endedAt: new Date().toISOString(), outcome: text };
-        save();
-        finishWake(paths, `${text}; output in ${log_}`);
-        log({ event: "run-end", project: role.project, role: role.role, code: outcome.code, timedOut: outcome.timedOut, log: log_, msg: `claude -p ${text}` });
-        pruneRunLogs(root);
-        onEnd();
-      }).catch((err: unknown) => {
-        log({ event: "error", project: role.project, role: role.role, msg: `after the run: ${(err as Error).message}` });
+      log({
+        event: "run-start",
+        project: role.project,
+        role: role.role,
+        pid: handle.pid,
+        log: log_,
+        msg: `claude -p started in ${plan.cwd} (pid ${handle.pid ?? "?"}), output in ${log_}`,
       });
+      const finished = handle.done
+        .then((outcome) => {
+          runs.delete(key);
+          delete state.runs[key];
+          const text = describeOutcome(outcome);
+          state.lastRuns[key] = { log: log_, startedAt, endedAt: new Date().toISOString(), outcome: text };
+          save();
+          finishWake(paths, `${text}; output in ${log_}`);
+          log({
+            event: "run-end",
+            project: role.project,
+            role: role.role,
+            code: outcome.code,
+            timedOut: outcome.timedOut,
+            log: log_,
+            msg: `claude -p ${text}`,
+          });
+          pruneRunLogs(root);
+          onEnd();
+        })
+        .catch((err: unknown) => {
+          log({ event: "error", project: role.project, role: role.role, msg: `after the run: ${(err as Error).message}` });
+        });
       runs.set(key, { handle, startedAt: deps.now(), finished });
     },
   };

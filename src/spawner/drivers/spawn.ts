@@ -26,9 +26,11 @@ const STRIPPED_ENV = [
 
 export function spawnTargetCheck(role: EffectiveRole): { ok: true } | { ok: false; reason: string } {
   const fix = `session-bridge spawner set ${role.project} ${role.role} cwd=/path/to/its/folder`;
-  if (role.cwd === undefined) return { ok: false, reason: `no cwd for ${role.project}/${role.role}, which the spawn driver runs claude in; set one: ${fix}` };
+  if (role.cwd === undefined)
+    return { ok: false, reason: `no cwd for ${role.project}/${role.role}, which the spawn driver runs claude in; set one: ${fix}` };
   try {
-    if (!statSync(role.cwd).isDirectory()) return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} is not a folder; ${fix}` };
+    if (!statSync(role.cwd).isDirectory())
+      return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} is not a folder; ${fix}` };
   } catch (err) {
     return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} cannot be used (${describeError(err)}); ${fix}` };
   }
@@ -111,12 +113,20 @@ export function describeOutcome(outcome: RunOutcome): string {
 export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
   const began = performance.now();
   const fd = openForAppend(options.log);
-  writeAll(fd, `# session-bridge spawn run, ${new Date().toISOString()}\n# cwd: ${plan.cwd}\n# ${JSON.stringify([plan.command, ...plan.args])}\n# chain ${plan.env.BRIDGE_CHAIN} hop ${plan.env.BRIDGE_HOP}\n`);
+  writeAll(
+    fd,
+    `# session-bridge spawn run, ${new Date().toISOString()}\n# cwd: ${plan.cwd}\n# ${JSON.stringify([plan.command, ...plan.args])}\n# chain ${plan.env.BRIDGE_CHAIN} hop ${plan.env.BRIDGE_HOP}\n`,
+  );
   let child: ChildProcess | undefined;
   let startError: string | undefined;
   try {
     // Its own process group, so a timeout or shutdown also reaches claude's children (MCP servers, tools).
-    child = (options.spawnImpl ?? spawn)(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ["pipe", fd, fd], detached: true });
+    child = (options.spawnImpl ?? spawn)(plan.command, plan.args, {
+      cwd: plan.cwd,
+      env: plan.env,
+      stdio: ["pipe", fd, fd],
+      detached: true,
+    });
   } catch (err) {
     startError = describeError(err);
   }
@@ -163,7 +173,11 @@ export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
     if (!child) return finish({ code: null, signal: null, error: startError ?? "spawn failed" });
     child.once("error", (err) => {
       const missing = isErrno(err, "ENOENT");
-      finish({ code: null, signal: null, error: missing ? `"${plan.command}" was not found on PATH (${plan.env.PATH ?? ""})` : describeError(err) });
+      finish({
+        code: null,
+        signal: null,
+        error: missing ? `"${plan.command}" was not found on PATH (${plan.env.PATH ?? ""})` : describeError(err),
+      });
     });
     child.once("exit", (code, signal) => finish({ code, signal }));
     // A run that exits without reading its prompt closes the pipe: EPIPE is expected then.

@@ -7,15 +7,7 @@ import { descendsFrom } from "../../lib/proc.ts";
 import type { EffectiveRole } from "../../settings/schema.ts";
 import { describeWhere, listSessions } from "../../bus/sessions.ts";
 import type { SessionView } from "../../bus/sessions.ts";
-import {
-  cursorLineArgs,
-  describeFailure,
-  lineShowsTyped,
-  paneInfoArgs,
-  parsePaneInfo,
-  sendEnterArgs,
-  sendLiteralArgs,
-} from "../tmux.ts";
+import { cursorLineArgs, describeFailure, lineShowsTyped, paneInfoArgs, parsePaneInfo, sendEnterArgs, sendLiteralArgs } from "../tmux.ts";
 import type { PaneInfo, TmuxRunner } from "../tmux.ts";
 
 export interface TmuxTarget {
@@ -53,9 +45,10 @@ export async function resolveTmuxTarget(paths: RolePaths, role: EffectiveRole, d
   } else {
     const session = inTmux[0];
     if (!session?.tmux) {
-      const reason = live.length > 0
-        ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver`
-        : `no live Claude Code session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude`;
+      const reason =
+        live.length > 0
+          ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver`
+          : `no live Claude Code session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude`;
       return { ok: false, reason };
     }
     socket = session.tmux.socket;
@@ -67,13 +60,19 @@ export async function resolveTmuxTarget(paths: RolePaths, role: EffectiveRole, d
   if (!info) return { ok: false, reason: `tmux pane ${wanted}${on} is gone (${describeFailure(result)}); not typing anywhere` };
   if (info.dead) return { ok: false, reason: `tmux pane ${info.id}${on} is dead (its program exited); not typing into it` };
   if (info.command !== "claude") {
-    return { ok: false, reason: `tmux pane ${info.id}${on} runs "${info.command}", not claude (the session ended and left a shell, or the pane was reused); not typing into it` };
+    return {
+      ok: false,
+      reason: `tmux pane ${info.id}${on} runs "${info.command}", not claude (the session ended and left a shell, or the pane was reused); not typing into it`,
+    };
   }
   // pane_pid is claude itself when the pane was started with claude, or the shell claude was typed into.
   const session = live.find((s) => s.pid === info.pid || descendsFrom(s.pid, info.pid));
   if (!session) {
     const pids = live.map((s) => s.pid).join(", ") || "none";
-    return { ok: false, reason: `tmux pane ${info.id}${on} runs a claude (pane pid ${info.pid}) that is not the live session of ${name} (pid ${pids}); not typing into it` };
+    return {
+      ok: false,
+      reason: `tmux pane ${info.id}${on} runs a claude (pane pid ${info.pid}) that is not the live session of ${name} (pid ${pids}); not typing into it`,
+    };
   }
   return { ok: true, target: { socket, pane: info.id, session, where: `tmux pane ${info.id}${socket ? ` (socket ${socket})` : ""}` } };
 }
