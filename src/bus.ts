@@ -17,11 +17,9 @@ import {
 } from "./bus/layout.ts";
 import type { RolePaths } from "./bus/layout.ts";
 import { ID_PATTERN, newId } from "./bus/message.ts";
-import type { Message } from "./bus/message.ts";
+import type { Message, Stamp } from "./bus/message.ts";
 import { listSessions } from "./bus/sessions.ts";
 import type { SessionView } from "./bus/sessions.ts";
-import type { Stamp } from "./wake/chain.ts";
-import type { Settings } from "./settings/schema.ts";
 
 export interface Identity {
   root: string;
@@ -67,6 +65,11 @@ export function listRoles(root: string, project: string): string[] {
   return listNameFolders(projectDir(root, project));
 }
 
+export interface SendLimits {
+  maxBodyBytes: number;
+  fsync: boolean;
+}
+
 export interface SendRequest {
   identity: Identity;
   to: string;
@@ -75,7 +78,8 @@ export interface SendRequest {
   /** Queue for a role that has not joined yet instead of failing with E_UNKNOWN_ROLE. */
   queue?: boolean;
   stamp: Stamp;
-  settings: Pick<Settings, "maxBodyBytes" | "fsync">;
+  /** The size limit and durability to send with (the settings' maxBodyBytes and fsync). */
+  limits: SendLimits;
 }
 
 export interface Delivery {
@@ -106,7 +110,7 @@ export function checkBody(body: unknown, maxBodyBytes: number): string {
 export function sendMessage(request: SendRequest): SendResult {
   const { identity, to } = request;
   const from = rolePaths(identity.root, identity.project, identity.role);
-  const body = checkBody(request.body, request.settings.maxBodyBytes);
+  const body = checkBody(request.body, request.limits.maxBodyBytes);
   if (request.replyTo !== undefined && !ID_PATTERN.test(request.replyTo)) {
     throw new BridgeError(
       "E_USAGE",
@@ -131,7 +135,7 @@ export function sendMessage(request: SendRequest): SendResult {
     const paths = rolePaths(identity.root, identity.project, role);
     try {
       ensureRoleDir(paths);
-      appendMessage(paths, message, { fsync: request.settings.fsync });
+      appendMessage(paths, message, { fsync: request.limits.fsync });
     } catch (err) {
       const done = deliveries.map((d) => d.role).join(", ") || "nobody";
       throw new BridgeError(

@@ -7,18 +7,12 @@
 // other code is non-blocking. So recv, send and wait never fail loudly (stderr + exit 0: a
 // broken bridge must never break the user's prompt), and the guard answers every failure
 // inside a bridged session with a deny (an exit 1 would let the command run).
-import { fstatSync, readSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 // Only lib/errors.ts and node:fs here: in the CommonJS build a module's `node:` imports load when the
 // module is first used, so a hook outside a bridged session never loads node:crypto (~2 ms).
-import { BridgeError, describeError, isErrno } from "./lib/errors.ts";
-
-export type HookInput = Record<string, unknown>;
-
-export interface HookResult {
-  code: number;
-  stdout?: string;
-  stderr?: string;
-}
+import { describeError, isErrno } from "./lib/errors.ts";
+import { readHookInput } from "./hooks/io.ts";
+import type { HookResult } from "./hooks/io.ts";
 
 const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up by \`session-bridge install\`)
   recv    UserPromptSubmit, SessionStart: inject this role's unread messages as context
@@ -98,69 +92,4 @@ async function quietly(name: string, run: () => Promise<HookResult> | HookResult
   } catch (err) {
     return { code: 0, stderr: `session-bridge hook ${name}: ${describeError(err)}\n` };
   }
-}
-
-const MAX_INPUT_BYTES = 64 * 1024 * 1024;
-
-/**
- * Claude Code writes one JSON object and closes stdin. A terminal or nothing at all on stdin
- * (a person trying the command) reads as {}.
- */
-export function readHookInput(): HookInput {
-  let kind;
-  try {
-    kind = fstatSync(0);
-  } catch (err) {
-    if (isErrno(err, "EBADF")) return {}; // started with stdin closed
-    throw err;
-  }
-  if (!kind.isFIFO() && !kind.isFile() && !kind.isSocket()) return {};
-  const text = readAll(0);
-  if (text.trim() === "") return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    // JSON.parse quotes the start of the input: keep that on one line and unable to drive a terminal.
-    const why = (err as Error).message.replace(
-      /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-      (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
-    );
-    throw new BridgeError(
-      "E_USAGE",
-      `the hook input on stdin is not JSON (${why}); this command is meant to be run by Claude Code, which writes the event as JSON`,
-    );
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new BridgeError(
-      "E_USAGE",
-      `the hook input on stdin is JSON but not an object (got ${Array.isArray(value) ? "an array" : typeof value})`,
-    );
-  return value as HookInput;
-}
-
-function readAll(fd: number): string {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const buf = Buffer.allocUnsafe(64 * 1024);
-  for (;;) {
-    let n: number;
-    try {
-      n = readSync(fd, buf, 0, buf.length, null);
-    } catch (err) {
-      // A non-blocking pipe inherited from a parent that set O_NONBLOCK: wait for data.
-      if (isErrno(err, "EAGAIN")) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-        continue;
-      }
-      throw err;
-    }
-    if (n === 0) break;
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-    total += n;
-    if (total > MAX_INPUT_BYTES) {
-      throw new BridgeError("E_TOO_LARGE", `the hook input on stdin is over ${MAX_INPUT_BYTES} bytes; refusing to read more`);
-    }
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

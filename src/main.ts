@@ -5,7 +5,9 @@
 import { describeError, BridgeError } from "./lib/errors.ts";
 // Static: the hooks run on every prompt and tool call of every session, so their dispatcher is
 // part of the entry itself; it is small and loads each hook's own bundle only when bridged.
-import { runHook } from "./hooks.ts";
+import { isBridged, runHook } from "./hooks.ts";
+import { cacheDir, resolveRoot } from "./bus/layout.ts";
+import { useCodeCacheFolder } from "./runtime/code-cache.ts";
 import { cliArgs } from "./runtime/self.ts";
 
 type Runner = (argv: string[]) => Promise<number>;
@@ -79,6 +81,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(__VERSION__ + "\n");
     return 0;
   }
+  // Compiled code is kept only for bridged sessions (their hooks run on every prompt), never
+  // creating the root: see src/runtime/code-cache.ts.
+  if (isBridged(process.env)) useCodeCacheFolder(cacheDir(resolveRoot(process.env)));
   const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!load) {
     process.stderr.write(`session-bridge: unknown command "${command}"\n\n${USAGE}\n`);

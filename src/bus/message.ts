@@ -16,6 +16,12 @@ export interface Message {
   replyTo?: string;
 }
 
+/** A message's place in the loop guard's books (docs/architecture.md "Loop guard"). */
+export interface Stamp {
+  chain: string;
+  hop: number;
+}
+
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Time-ordered, unique ids: base-36 milliseconds, then 48 random bits. */

@@ -93,7 +93,7 @@ const COMMANDS: Record<string, Command> = {
         queue: args.flags.queue === true,
         ...(typeof args.flags["reply-to"] === "string" && { replyTo: args.flags["reply-to"] }),
         stamp: stampForSend(pathsOf(id), io.env, inSession(io.env)),
-        settings,
+        limits: settings,
       });
       const { message } = result;
       if (io.json) {

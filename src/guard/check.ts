@@ -61,7 +61,9 @@ import {
   unwrap,
   upstreamText,
 } from "./programs.ts";
-import { checkGit, type Checker, type Deny } from "./git.ts";
+import { checkGit, type Checker, type Deny, type GuardRule } from "./git.ts";
+
+export type { GuardRule };
 import {
   bridgeRails,
   BRIDGE_NAMES,
@@ -84,7 +86,6 @@ export interface GuardPolicy {
   configFile?: string;
 }
 
-export type GuardRule = "git" | "deny-pattern" | "rails" | "unparsable";
 export type GuardVerdict = { allow: true } | { allow: false; rule: GuardRule; blocked: string; reason: string };
 
 export const DEFAULT_BLOCK_GIT = /^(commit|push|reset)$/;

@@ -3,7 +3,8 @@
 // (rebase --exec, submodule foreach, bisect run, an alias definition starting with "!").
 import { DYN, type ShellCommand, type ShellWord } from "../shell/parse.ts";
 import { basename, scanOptions, scriptText } from "./programs.ts";
-import type { GuardRule } from "./check.ts";
+
+export type GuardRule = "git" | "deny-pattern" | "rails" | "unparsable";
 
 export interface Deny {
   rule: GuardRule;

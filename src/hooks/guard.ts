@@ -7,7 +7,7 @@ import { BridgeError, describeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
 import { checkCommand, parseBlockGit } from "../guard/check.ts";
 import type { GuardPolicy } from "../guard/check.ts";
-import type { HookInput, HookResult } from "../hooks.ts";
+import type { HookInput, HookResult } from "./io.ts";
 import { resolveRoot } from "../bus/layout.ts";
 
 export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput): HookResult {

@@ -10,7 +10,7 @@ import { chainFromEnv, continueChain, readChainContext, startHumanChain, wakingM
 import { loadSettingsLenient } from "../settings/file.ts";
 import { describeError } from "../lib/errors.ts";
 import { chooseBoundary, DOORBELL_MARK, MessageFrame } from "./frame.ts";
-import type { HookInput, HookResult } from "../hooks.ts";
+import type { HookInput, HookResult } from "./io.ts";
 import { cursorOffsetFor, readCursor } from "../bus/inbox.ts";
 import type { ConsumeResult } from "../bus/inbox.ts";
 import { resolveRoot } from "../bus/layout.ts";

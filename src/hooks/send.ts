@@ -4,7 +4,7 @@
 import { pathsOf, resolveIdentity, sendMessage } from "../bus.ts";
 import { stampForSend } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
-import type { HookInput, HookResult } from "../hooks.ts";
+import type { HookInput, HookResult } from "./io.ts";
 import { BROADCAST, resolveRoot } from "../bus/layout.ts";
 
 export function hookSend(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
@@ -20,7 +20,7 @@ export function hookSend(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
     to,
     body: fitBody(text, settings.maxBodyBytes),
     stamp: stampForSend(pathsOf(identity), env, true),
-    settings,
+    limits: settings,
   });
   return error ? { code: 0, stderr: `session-bridge hook send: warning: ${error.message} (sent with the defaults)\n` } : { code: 0 };
 }

@@ -17,7 +17,7 @@ import { continueFrom } from "../wake/chain.ts";
 import { configPath, loadSettingsLenient } from "../settings/file.ts";
 import { chooseBoundary, doorbell, DOORBELL_RESERVE, MessageFrame } from "./frame.ts";
 import { isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
-import type { HookResult } from "../hooks.ts";
+import type { HookResult } from "./io.ts";
 import type { ConsumeResult } from "../bus/inbox.ts";
 import { peekUnread } from "../bus/inbox.ts";
 import { ensureRoleDir, resolveRoot } from "../bus/layout.ts";

@@ -6,6 +6,7 @@ import { basename } from "node:path";
 import { BridgeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
 import { parseShell } from "../shell/parse.ts";
+import { mcpEntry } from "../agents/claude/config.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
 
 export type HookName = "recv" | "guard" | "send" | "wait";
@@ -47,10 +48,6 @@ export function shellQuote(word: string): string {
 
 export function hookCommand(self: readonly string[], name: HookName): string {
   return [...self, "hook", name].map(shellQuote).join(" ");
-}
-
-export function mcpEntry(self: readonly string[]): Record<string, unknown> {
-  return { type: "stdio", command: self[0], args: [...self.slice(1), "mcp"], env: {} };
 }
 
 const BRIDGE_SCRIPT = /^session-bridge\.(mjs|cjs|js)$/;

@@ -85,7 +85,7 @@ const send: ToolDef = {
       queue: args.queue === true,
       ...(typeof args.replyTo === "string" && { replyTo: args.replyTo }),
       stamp: stampForSend(pathsOf(identity), ctx.env, true),
-      settings,
+      limits: settings,
     });
     const { message } = result;
     const lines = [

@@ -14,7 +14,6 @@ import { join } from "node:path";
 import type { Script } from "node:vm";
 import { isErrno } from "../lib/errors.ts";
 import { DIR_MODE, ensureDir, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
-import { cacheDir, resolveRoot } from "../bus/layout.ts";
 import { nodeRequire } from "./self.ts";
 
 const MAGIC = Buffer.from("SBCC2x1\n");
@@ -35,21 +34,32 @@ export function seaCodeCache(name: string): Buffer | undefined {
   return parseCodeCache(data);
 }
 
+// Every embedded bundle carries its own copy of this module (src/runtime/embedded.ts), so the
+// folder the entry chose is kept where all copies see it, not in a module variable.
+const FOLDER = Symbol.for("session-bridge.codeCacheFolder");
+const shared = globalThis as { [FOLDER]?: string };
+
 /**
- * The cache file for a bundle; undefined outside a bridged session (BRIDGE_PROJECT and
- * BRIDGE_ROLE unset: a globally registered `mcp` or a hook there writes nothing) or without a root.
+ * Where caches go for this process: the entry sets it (src/main.ts) to <root>/cache in a bridged
+ * session, and leaves it unset elsewhere, so a globally registered `mcp` or a hook outside a
+ * bridged session writes nothing.
  */
-export function bundleCacheFile(name: string, hash: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (!env.BRIDGE_PROJECT || !env.BRIDGE_ROLE) return undefined;
-  const root = resolveRoot(env);
+export function useCodeCacheFolder(dir: string | undefined): void {
+  shared[FOLDER] = dir;
+}
+
+/** The cache file for a bundle; undefined when no folder is set or its parent (the root) is missing. */
+export function bundleCacheFile(name: string, hash: string): string | undefined {
+  const folder = shared[FOLDER];
+  if (folder === undefined) return undefined;
   try {
     // Never create the root for a cache: a machine without a bridge stays without one.
-    if (!lstatSync(root).isDirectory()) return undefined;
+    if (!lstatSync(join(folder, "..")).isDirectory()) return undefined;
   } catch {
     // No root (or unreadable): run without a cache.
     return undefined;
   }
-  return join(cacheDir(root), `bundle-${name}-${hash}-${process.version}-${process.arch}.v8cache`);
+  return join(folder, `bundle-${name}-${hash}-${process.version}-${process.arch}.v8cache`);
 }
 
 /** A cache's payload: "missing" (none yet), "damaged", or the bytes to hand to V8. Never throws. */

@@ -24,6 +24,7 @@ import {
 import { ensureRoot } from "../bus/layout.ts";
 import { withLock } from "../bus/lock.ts";
 import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import type { Position } from "../wake/batch.ts";
 
 export interface SpawnerPaths {
   dir: string;
@@ -156,12 +157,6 @@ function ageMs(path: string): number {
     if (isErrno(err, "ENOENT")) return Number.POSITIVE_INFINITY;
     throw err;
   }
-}
-
-/** Where the daemon has looked up to in a role's inbox file (inode + byte offset of a line end). */
-export interface Position {
-  ino: number;
-  offset: number;
 }
 
 export interface ActiveRun {

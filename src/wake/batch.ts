@@ -6,7 +6,12 @@ import { cursorOffsetFor, peekUnread, readCursor, scanFile } from "../bus/inbox.
 import type { Cursor } from "../bus/inbox.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import type { Message } from "../bus/message.ts";
-import type { Position } from "../spawner/state.ts";
+
+/** Where the daemon has looked up to in a role's inbox file (inode + byte offset of a line end). */
+export interface Position {
+  ino: number;
+  offset: number;
+}
 
 export interface Batch {
   messages: Message[];

@@ -6,8 +6,7 @@ import { isRecord, parseJson, readFileIfExists, writeFileAtomic } from "../lib/f
 import { ensureRoleDir } from "../bus/layout.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import { ID_PATTERN, newId } from "../bus/message.ts";
-import type { Message } from "../bus/message.ts";
-import { wakerOf } from "./rails.ts";
+import type { Message, Stamp } from "../bus/message.ts";
 
 export interface ChainContext {
   chain: string;
@@ -15,11 +14,6 @@ export interface ChainContext {
   hop: number;
   at: string;
   source: "human" | "wake";
-}
-
-export interface Stamp {
-  chain: string;
-  hop: number;
 }
 
 export function readChainContext(paths: RolePaths): ChainContext | undefined {
@@ -57,6 +51,17 @@ export function continueChain(paths: RolePaths, messages: readonly Message[], ma
 /** Continues a known waker's chain (the rails' decision names it). */
 export function continueFrom(paths: RolePaths, waker: Stamp): ChainContext {
   return writeContext(paths, { chain: waker.chain, hop: waker.hop + 1, at: new Date().toISOString(), source: "wake" });
+}
+
+/**
+ * The message a wake continues: the highest hop still under maxHops. A woken turn must continue
+ * this same chain (continueChain), or a stale message that already hit the loop guard,
+ * read along with fresh mail, would drag the fresh exchange onto the dead chain.
+ */
+export function wakerOf(batch: readonly Message[], maxHops: number): Message | undefined {
+  let best: Message | undefined;
+  for (const m of batch) if (m.hop < maxHops && (!best || m.hop > best.hop)) best = m;
+  return best;
 }
 
 export function highestHop(messages: readonly Message[]): Message | undefined {

@@ -3,6 +3,7 @@
 // so there is exactly one copy of the rules. Effects (reading state, typing, spawning) live
 // with the callers; everything here is data in, decision out.
 import type { Message } from "../bus/message.ts";
+import { wakerOf } from "./chain.ts";
 import { effectiveRole } from "../settings/schema.ts";
 import type { Settings } from "../settings/schema.ts";
 
@@ -84,17 +85,6 @@ export function decideWake(request: WakeRequest): WakeDecision {
   if (!request.target.ok) return refuse("no-target", request.target.reason);
 
   return { wake: true, chain: waker.chain, hop: waker.hop, ids: batch.map((m) => m.id) };
-}
-
-/**
- * The message a wake continues: the highest hop still under maxHops. A woken turn must continue
- * this same chain (chain.ts continueChain), or a stale message that already hit the loop guard,
- * read along with fresh mail, would drag the fresh exchange onto the dead chain.
- */
-export function wakerOf(batch: readonly Message[], maxHops: number): Message | undefined {
-  let best: Message | undefined;
-  for (const m of batch) if (m.hop < maxHops && (!best || m.hop > best.hop)) best = m;
-  return best;
 }
 
 function refuse(code: RefusalCode, reason: string, retryAt?: number): WakeDecision {

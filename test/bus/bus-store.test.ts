@@ -24,7 +24,7 @@ function room(t: TestContext): { root: string; a: Identity; b: Identity } {
 }
 
 function send(from: Identity, to: string, body: string) {
-  return sendMessage({ identity: from, to, body, stamp: { chain: "c1", hop: 0 }, settings: SETTINGS });
+  return sendMessage({ identity: from, to, body, stamp: { chain: "c1", hop: 0 }, limits: SETTINGS });
 }
 
 test("a torn last line (writer killed mid-write) is sealed by the next writer and skipped once", (t) => {

@@ -31,7 +31,7 @@ function room(t: TestContext): { root: string; a: Identity; b: Identity } {
 }
 
 function send(from: Identity, to: string, body: string, fsync = false) {
-  return sendMessage({ identity: from, to, body, stamp: { chain: "cdisk", hop: 0 }, settings: { maxBodyBytes: 1 << 20, fsync } });
+  return sendMessage({ identity: from, to, body, stamp: { chain: "cdisk", hop: 0 }, limits: { maxBodyBytes: 1 << 20, fsync } });
 }
 
 const bodies = (ms: { body: string }[]) => ms.map((m) => m.body);

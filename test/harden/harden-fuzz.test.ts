@@ -14,7 +14,7 @@ import { chooseBoundary, CONTEXT_LIMIT, MessageFrame } from "../../src/hooks/fra
 import { hookGuard } from "../../src/hooks/guard.ts";
 import { hookRecv } from "../../src/hooks/recv.ts";
 import { hookSend } from "../../src/hooks/send.ts";
-import type { HookResult } from "../../src/hooks.ts";
+import type { HookResult } from "../../src/hooks/io.ts";
 import { readAllKept } from "../../src/bus/inbox.ts";
 import { rolePaths } from "../../src/bus/layout.ts";
 import type { Message } from "../../src/bus/message.ts";
@@ -90,7 +90,7 @@ test(`bus API fuzz: random sends, receives, peeks, tails and status lookups give
           body: b,
           queue: r.chance(0.3),
           stamp: { chain: "cfuzz", hop: 0 },
-          settings: SETTINGS,
+          limits: SETTINGS,
           ...(replyTo !== undefined && { replyTo }),
         });
         assert.equal(result.message.body, b, what);
@@ -230,7 +230,7 @@ test("hook fuzz: recv, send and guard handlers take any hook input shape; recv i
         to: "web",
         body: `m ${hostileText(r, r.int(1, 300))}`,
         stamp: { chain: "cfz", hop: r.int(0, 8) },
-        settings: SETTINGS,
+        limits: SETTINGS,
       });
     }
     const shape = randomJson(r, 2);

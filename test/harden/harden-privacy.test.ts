@@ -39,7 +39,7 @@ function fill(root: string): void {
       to: "web",
       body: `m${i} ${"p".repeat(200)}`,
       stamp: { chain: "c1", hop: 0 },
-      settings: { maxBodyBytes: 1 << 20, fsync: false },
+      limits: { maxBodyBytes: 1 << 20, fsync: false },
     });
   receive(web, { by: "setup", compactBytes: 4096 });
   sendMessage({
@@ -47,7 +47,7 @@ function fill(root: string): void {
     to: "web",
     body: "unread one",
     stamp: { chain: "c1", hop: 0 },
-    settings: { maxBodyBytes: 1 << 20, fsync: false },
+    limits: { maxBodyBytes: 1 << 20, fsync: false },
   });
   registerSession(rolePaths(root, "shop", "web"), { pid: process.pid, cwd: "/work" });
   startHumanChain(rolePaths(root, "shop", "web"));

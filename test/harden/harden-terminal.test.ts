@@ -45,7 +45,7 @@ function setup(t: TestContext): { root: string; ids: string[] } {
     to: "b",
     body: `hello ${HOSTILE}${FORGED}`,
     stamp: { chain: "cterm", hop: 0 },
-    settings: { maxBodyBytes: 1 << 20, fsync: false },
+    limits: { maxBodyBytes: 1 << 20, fsync: false },
   });
   ids.push(sent.message.id);
   // A line written into the inbox by hand: every header field is hostile, not only the body.
@@ -202,7 +202,7 @@ test("message bodies never reach a tmux pane: across a burst of hostile mail the
       body,
       queue: true,
       stamp: { chain: `c${i}`, hop: 0 },
-      settings: { maxBodyBytes: 1 << 20, fsync: false },
+      limits: { maxBodyBytes: 1 << 20, fsync: false },
     });
     await waitFor(`nudge ${i + 1}`, () => log.filter((e) => e.event === "nudged").length > i, 10_000);
   }

@@ -131,7 +131,7 @@ export function send(
     body,
     queue: true,
     stamp,
-    settings: { maxBodyBytes: 1024 * 1024, fsync: false },
+    limits: { maxBodyBytes: 1024 * 1024, fsync: false },
     ...(replyTo !== undefined && { replyTo }),
   });
 }

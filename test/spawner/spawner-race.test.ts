@@ -67,7 +67,7 @@ test("mail a rewake takes while the daemon is about to claim the wake wakes nobo
     to: "backend",
     body: "ping",
     stamp: { chain: "c1", hop: 0 },
-    settings: { maxBodyBytes: 1024, fsync: false },
+    limits: { maxBodyBytes: 1024, fsync: false },
   });
   const inboxEnd = () => statSync(backend.inbox).size;
   await waitUntil(

@@ -1,7 +1,8 @@
 // The rails as a pure function: every refusal code, the order of the checks, and clock jumps.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decideWake, IN_FLIGHT_LIMIT_MS, wakerOf, withWake } from "../../src/wake/rails.ts";
+import { decideWake, IN_FLIGHT_LIMIT_MS, withWake } from "../../src/wake/rails.ts";
+import { wakerOf } from "../../src/wake/chain.ts";
 import type { RefusalCode, WakeDecision, WakeHistory, WakeRequest } from "../../src/wake/rails.ts";
 import { defaultSettings } from "../../src/settings/schema.ts";
 import type { Settings } from "../../src/settings/schema.ts";

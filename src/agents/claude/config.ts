@@ -34,6 +34,11 @@ export function resolveConfigDir(flag: string | undefined, env: NodeJS.ProcessEn
   return { dir, source, why: `Claude Code config folder: ${dir} (${why})`, settingsPath: join(dir, "settings.json"), claudeJsonPath };
 }
 
+/** The user-scope MCP server entry that runs `self` as `session-bridge mcp` (docs/claude-code.md "MCP servers"). */
+export function mcpEntry(self: readonly string[]): Record<string, unknown> {
+  return { type: "stdio", command: self[0], args: [...self.slice(1), "mcp"], env: {} };
+}
+
 export interface JsonFile {
   path: string;
   exists: boolean;

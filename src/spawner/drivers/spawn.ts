@@ -6,7 +6,7 @@ import type { ChildProcess, SpawnOptions } from "node:child_process";
 import { closeSync, statSync } from "node:fs";
 import { describeError, isErrno } from "../../lib/errors.ts";
 import { openForAppend, writeAll } from "../../lib/fs.ts";
-import { mcpEntry } from "../../install/plan.ts";
+import { mcpEntry } from "../../agents/claude/config.ts";
 import type { EffectiveRole, Settings } from "../../settings/schema.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../../agents/tool-names.ts";
 
