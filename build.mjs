@@ -5,7 +5,7 @@
 //   node build.mjs --tests   also bundles test/**/*.test.ts into dist/test/ (Node 20 cannot strip types)
 //   node build.mjs --bench   also bundles bench/fixtures/*.ts into dist/bench/
 //
-// Startup is the product's budget (DESIGN.md): a hook may cost 10% over `node -e 0`, and V8 must
+// Startup is the product's budget (docs/architecture.md "The build"): a hook may cost 10% over `node -e 0`, and V8 must
 // scan every byte of the file it runs. So the file holds, as code, only the entry: src/main.ts
 // and the hook dispatcher. Each `import()` in them (a command: the CLI, mcp, install, doctor,
 // spawner, each hook) is built as a CommonJS bundle of its own, and so is the MCP SDK; those
@@ -25,20 +25,26 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const withTests = process.argv.includes("--tests");
 const withBench = process.argv.includes("--bench");
 
-// Keep in step with src/runtime/embedded.ts, which reads what is written here.
-const INDEX_TAIL = "*/";
-const TRAILER_HEAD = "\n/* session-bridge: embedded bundles, evaluated on demand (build.mjs, src/runtime/embedded.ts)\n";
-const bundleHeader = (name, buildId) => `//# session-bridge bundle ${name} ${buildId}\n`;
+// The embedded-bundle format (src/runtime/bundle-format.json), shared with the runtime that reads
+// it (src/runtime/embedded.ts) and scripts/build-sea.mjs, so the three cannot drift; and the table
+// of bundles (src/runtime/bundles.json), explicit rather than guessed from file names: each says
+// how it is stored and whether its compiled code is kept. Every byte of the file costs every start (V8 scans even a comment, ~0.2 ms per 100 KB, after Node decodes it), so
+// bundles are minified (names kept, for stack traces) and most are stored deflated as base64, a
+// third of the size; the hooks stay plain, since a bridged hook must not pay ~1.2 ms to load
+// node:zlib on every prompt. Code caches live under <root>/cache (src/runtime/code-cache.ts).
+const FORMAT = JSON.parse(readFileSync(join(root, "src/runtime/bundle-format.json"), "utf8"));
+const TABLE = JSON.parse(readFileSync(join(root, "src/runtime/bundles.json"), "utf8")).bundles;
+const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key]);
+const bundleHeader = (name, buildId) => fill(FORMAT.bundleHeader, { name, build: buildId });
 const SDK_BUNDLE = "mcp-sdk";
-// Every byte of the file costs every start (V8 scans even a comment, ~0.2 ms per 100 KB, after
-// Node decodes it), so bundles are minified (names kept, for stack traces) and all but the hooks
-// are stored deflated as base64, a third of the size. The hooks stay plain: a bridged hook must
-// not pay ~1.2 ms to load node:zlib on every prompt.
-const stored = (name) => (name.startsWith("hook-") ? "plain" : "deflated");
-// Bundles whose V8 code cache is kept under <root>/cache (src/runtime/code-cache.ts): the hooks, run on
-// every prompt and tool call, and the MCP server, whose start Claude Code waits for. (The SDK has
-// its own, see src/mcp/sdk-loader.ts.)
-const cached = (name) => name.startsWith("hook-") || name === "mcp";
+const spec = (name) => {
+  const found = TABLE[name];
+  if (!found)
+    throw new Error(`bundle "${name}" is not in src/runtime/bundles.json: add it with how it is stored and whether it keeps a code cache`);
+  return found;
+};
+const stored = (name) => spec(name).stored;
+const cached = (name) => spec(name).codeCache;
 const MINIFY = { minifyWhitespace: true, minifySyntax: true };
 
 const common = {
@@ -53,20 +59,9 @@ const common = {
 };
 
 // The embedded bundle each lazily loaded module becomes, by its path under src/.
-const LAZY_NAMES = {
-  "cli/commands.ts": "cli",
-  "mcp.ts": "mcp",
-  "install.ts": "install",
-  "install/doctor.ts": "doctor",
-  "spawner.ts": "spawner",
-  "dashboard/command.ts": "dashboard",
-  "hooks/recv.ts": "hook-recv",
-  "hooks/guard.ts": "hook-guard",
-  "hooks/send.ts": "hook-send",
-  "hooks/wait.ts": "hook-wait",
-};
+const LAZY_NAMES = Object.fromEntries(Object.entries(TABLE).map(([name, b]) => [b.module, name]));
 
-/** Every `import()` reached from the entry becomes an embedded bundle, named in LAZY_NAMES. */
+/** Every `import()` reached from the entry becomes an embedded bundle, named in src/runtime/bundles.json. */
 function lazyBundlesPlugin(found) {
   const embedded = join(root, "src/runtime/embedded.ts");
   return {
@@ -152,7 +147,7 @@ function makeTrailer(bundles) {
     const text = bundleHeader(name, buildId) + (esc ? code.replaceAll("*/", `*${esc}/`) : code) + "\n";
     parts.push({ name, hash, esc, cache: cached(name), text });
   }
-  const index = { format: 1, build: buildId, bundles: {} };
+  const index = { format: FORMAT.format, build: buildId, bundles: {} };
   let before = 0;
   for (const part of [...parts].reverse()) {
     before += part.text.length;
@@ -166,7 +161,7 @@ function makeTrailer(bundles) {
     };
   }
   index.bundles = Object.fromEntries(parts.map((p) => [p.name, index.bundles[p.name]]));
-  return { buildId, text: TRAILER_HEAD + parts.map((p) => p.text).join("") + JSON.stringify(index) + `\n${INDEX_TAIL}\n` };
+  return { buildId, text: FORMAT.trailerHead + parts.map((p) => p.text).join("") + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
 }
 
 function listTests(dir) {
@@ -197,11 +192,16 @@ const entry = await buildCjs(join(root, "src/main.ts"), "the entry (src/main.ts)
 // 2. The bundles: one per lazily loaded module (its own copy of what it imports), and the SDK,
 //    minified and without Ajv and unused zod schemas (half the size, ~10 ms less to start `mcp`).
 const names = [...lazy.keys()].sort();
+const unused = Object.keys(TABLE).filter((name) => name !== SDK_BUNDLE && !lazy.has(name));
+if (unused.length > 0) throw new Error(`src/runtime/bundles.json lists bundles no import() loads: ${unused.join(", ")}`);
 const bundles = await Promise.all([
   ...names.map(async (name) => [name, await buildCjs(lazy.get(name), `bundle "${name}"`, MINIFY)]),
   (async () => [
     SDK_BUNDLE,
-    await buildCjs(join(root, "src/mcp/sdk.ts"), "embedded MCP SDK", { minify: true, plugins: [noAjvPlugin, pureSchemasPlugin] }),
+    await buildCjs(join(root, "src", spec(SDK_BUNDLE).module), "embedded MCP SDK", {
+      minify: true,
+      plugins: [noAjvPlugin, pureSchemasPlugin],
+    }),
   ])(),
 ]);
 const trailer = makeTrailer(bundles);

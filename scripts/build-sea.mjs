@@ -33,6 +33,9 @@ import { join, relative, resolve } from "node:path";
 import { inflateRawSync } from "node:zlib";
 
 const root = new URL("..", import.meta.url).pathname;
+// The embedded-bundle format, shared with build.mjs and src/runtime/embedded.ts.
+const FORMAT = JSON.parse(readFileSync(join(root, "src/runtime/bundle-format.json"), "utf8"));
+const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key]);
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const args = process.argv.slice(2);
 const FLAGS = ["--no-strip", "--no-code-cache", "--no-sdk-cache"];
@@ -87,7 +90,8 @@ process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 const blob = join(work, "sea-prep.blob");
 const config = join(work, "sea-config.json");
 const { main, assets } = splitBundles(join(work, "bundles"));
-if (withSdkCache) for (const [name, file] of await makeMcpCodeCaches(join(work, "mcp-run"))) assets[`cache/${name}.v8cache`] = file;
+if (withSdkCache)
+  for (const [name, file] of await makeMcpCodeCaches(join(work, "mcp-run"))) assets[fill(FORMAT.seaCacheAsset, { name })] = file;
 writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets }, null, 2));
 run(process.execPath, ["--experimental-sea-config", config], "making the SEA blob");
 
@@ -157,18 +161,18 @@ if (process.platform === "linux") reportSharedLibraries(out);
 function splitBundles(dir) {
   mkdirSync(dir);
   const text = readFileSync(input, "latin1");
-  const head = text.indexOf("\n/* session-bridge: embedded bundles");
-  const end = text.lastIndexOf("\n*/");
+  const head = text.indexOf(FORMAT.trailerHead);
+  const end = text.lastIndexOf(`\n${FORMAT.indexTail}`);
   const indexAt = text.lastIndexOf("\n", end - 1) + 1;
   if (head === -1 || end === -1) fail(`${relative(process.cwd(), input)} has no embedded bundles; rebuild it with \`node build.mjs\``);
   const index = JSON.parse(text.slice(indexAt, end));
   const main = join(dir, "main.cjs");
   writeFileSync(main, text.slice(0, head + 1), "latin1");
-  const assets = { "bundles.json": join(dir, "bundles.json") };
-  writeFileSync(assets["bundles.json"], JSON.stringify(index));
+  const assets = { [FORMAT.seaIndexAsset]: join(dir, "index.json") };
+  writeFileSync(assets[FORMAT.seaIndexAsset], JSON.stringify(index));
   for (const [name, entry] of Object.entries(index.bundles)) {
     const raw = text.slice(indexAt - entry.before, indexAt - entry.before + entry.bytes);
-    const header = `//# session-bridge bundle ${name} ${index.build}\n`;
+    const header = fill(FORMAT.bundleHeader, { name, build: index.build });
     if (!raw.startsWith(header)) fail(`bundle "${name}" is not where the index of ${relative(process.cwd(), input)} says; rebuild it`);
     const code = raw.slice(header.length);
     const file = join(dir, `${name}.js`);
@@ -177,7 +181,7 @@ function splitBundles(dir) {
       entry.z ? inflateRawSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code,
       "latin1",
     );
-    assets[`bundle/${name}.js`] = file;
+    assets[fill(FORMAT.seaBundleAsset, { name })] = file;
   }
   return { main, assets };
 }

@@ -9,7 +9,7 @@ import { isSea, nodeRequire } from "../runtime/self.ts";
 
 export type McpSdk = typeof import("./sdk.ts");
 
-/** The embedded bundle's name (build.mjs). */
+/** The embedded bundle's name (src/runtime/bundles.json). */
 export const SDK_BUNDLE = "mcp-sdk";
 
 let source: StoredBundle | undefined;
@@ -34,10 +34,11 @@ export function loadMcpSdk(log: (line: string) => void): McpSdk {
   if (loaded) return loaded;
   readMcpSdk();
   const code = source!.code();
-  const cacheFile = bundleCacheFile(SDK_BUNDLE, source!.entry.hash);
+  const keeps = source!.entry.cache === true; // src/runtime/bundles.json
+  const cacheFile = keeps ? bundleCacheFile(SDK_BUNDLE, source!.entry.hash) : undefined;
   // The executable's own cache first: it needs no file. V8 rejects a cache made under other flags
   // (NODE_OPTIONS), and then the folder's, made under these, is tried.
-  const seaCache = isSea() ? seaCodeCache(SDK_BUNDLE) : undefined;
+  const seaCache = keeps && isSea() ? seaCodeCache(SDK_BUNDLE) : undefined;
   let script = compile(code, seaCache);
   if (cacheFile && (!seaCache || script.cachedDataRejected)) {
     const cached = readCodeCache(cacheFile);

@@ -15,18 +15,18 @@ import type { Script } from "node:vm";
 import { isErrno } from "../lib/errors.ts";
 import { DIR_MODE, ensureDir, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { nodeRequire } from "./self.ts";
+import FORMAT from "./bundle-format.json" with { type: "json" };
+import { fillTemplate } from "./format.ts";
 
 const MAGIC = Buffer.from("SBCC2x1\n");
-
-/** The executable's asset holding a bundle's cache made at build time (scripts/build-sea.mjs). */
-export const seaCacheAsset = (name: string): string => `cache/${name}.v8cache`;
 
 /** The build-time cache of a bundle carried by the executable, if any. Never throws. */
 export function seaCodeCache(name: string): Buffer | undefined {
   let data: Buffer;
   try {
     const sea = nodeRequire("node:sea") as typeof import("node:sea");
-    data = Buffer.from(sea.getAsset(seaCacheAsset(name)));
+    // The executable's asset holding the bundle's cache made at build time (scripts/build-sea.mjs).
+    data = Buffer.from(sea.getAsset(fillTemplate(FORMAT.seaCacheAsset, { name })));
   } catch {
     // An executable built without it (build-sea --no-sdk-cache), or a bundle that has none.
     return undefined;

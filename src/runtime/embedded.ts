@@ -10,6 +10,8 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "../lib/errors.ts";
 import { isSea, nodeRequire } from "./self.ts";
+import FORMAT from "./bundle-format.json" with { type: "json" };
+import { fillTemplate } from "./format.ts";
 
 /** Where a bundle sits in the file: its first byte is `before` bytes before the index line. */
 export interface BundleEntry {
@@ -26,18 +28,15 @@ export interface BundleEntry {
 }
 
 export interface BundleIndex {
-  format: 1;
+  format: number;
   build: string;
   bundles: Record<string, BundleEntry>;
 }
 
-/** The trailer's index is its last line; the file ends with "\n" + this + "\n". */
-export const INDEX_TAIL = "*/";
-/** First line of each bundle in the trailer, checked on read: catches a file replaced mid-run. */
-export const bundleHeader = (name: string, build: string): string => `//# session-bridge bundle ${name} ${build}\n`;
-/** SEA assets: the index and each bundle's code. */
-export const SEA_INDEX_ASSET = "bundles.json";
-export const seaBundleAsset = (name: string): string => `bundle/${name}.js`;
+// The trailer's index is its last line; the file ends with "\n" + indexTail + "\n". Each bundle's
+// first line (bundleHeader) is checked on read: it catches a file replaced mid-run.
+const { indexTail: INDEX_TAIL, format: FORMAT_VERSION } = FORMAT;
+const bundleHeader = (name: string, build: string): string => fillTemplate(FORMAT.bundleHeader, { name, build });
 
 const INDEX_READ_BYTES = 16 * 1024;
 
@@ -66,7 +65,7 @@ export function storedBundle(name: string): StoredBundle {
   if (!entry) throw damaged(`it has no embedded bundle "${name}" (it has: ${Object.keys(idx.bundles).join(", ")})`);
   const known = sources.get(name);
   if (known !== undefined) return { entry, code: () => known };
-  if (isSea()) return { entry, code: () => remember(name, seaAsset(seaBundleAsset(name))) };
+  if (isSea()) return { entry, code: () => remember(name, seaAsset(fillTemplate(FORMAT.seaBundleAsset, { name }))) };
   const text = readStored(name, entry, idx.build);
   return { entry, code: () => sources.get(name) ?? remember(name, decode(text, entry)) };
 }
@@ -114,7 +113,7 @@ function selfPath(): string {
 function readIndex(): BundleIndex {
   if (index) return index;
   let text: string;
-  if (isSea()) text = seaAsset(SEA_INDEX_ASSET);
+  if (isSea()) text = seaAsset(FORMAT.seaIndexAsset);
   else {
     const fd = openSelf(selfPath());
     let tailAt: number;
@@ -138,7 +137,7 @@ function readIndex(): BundleIndex {
   } catch (err) {
     throw damaged(`its index of embedded bundles is not JSON (${(err as Error).message})`);
   }
-  if (parsed.format !== 1 || typeof parsed.bundles !== "object" || parsed.bundles === null)
+  if (parsed.format !== FORMAT_VERSION || typeof parsed.bundles !== "object" || parsed.bundles === null)
     throw damaged("its index of embedded bundles has an unknown format");
   index = parsed;
   return parsed;
