@@ -3,6 +3,7 @@
 // Claude Code's `server/discover` probe) is answered by src/mcp/wire.ts from plain data; the SDK
 // (embedded as a string) is evaluated only when the first tool call or prompt needs it, and only
 // its low-level Server is used: tool definitions are plain JSON schema, checked by src/mcp/tool-args.ts.
+import { isAdminTool } from "./agents/tool-names.ts";
 import { parseArgs } from "./lib/args.ts";
 import { pathsOf } from "./bus.ts";
 import { describeError } from "./lib/errors.ts";
@@ -48,7 +49,7 @@ function instructionsFor(ctx: McpContext): string {
 async function callTool(ctx: McpContext, name: string, rawArgs: unknown, signal: AbortSignal): Promise<TextResult> {
   const tool = TOOLS.find((t) => t.name === name);
   if (!tool) return fail(`unknown tool "${name}" (session-bridge tools: ${TOOLS.map((t) => t.name).join(", ")})`);
-  if (tool.admin && !ctx.admin) return fail(adminRefusal(name, ctx));
+  if (isAdminTool(tool.name) && !ctx.admin) return fail(adminRefusal(name, ctx));
   try {
     const args = checkArgs(name, tool.inputSchema, rawArgs);
     return await tool.run({ ctx, args, signal });

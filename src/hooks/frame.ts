@@ -6,6 +6,7 @@
 //     cannot close its own message early, forge another message's header, or fake the footer;
 //   - only ever holds whole messages: what does not fit stays unread, and a closing line says how
 //     many are left for the bridge_recv tool.
+import { DOORBELL_MARK } from "../wake/chain.ts";
 import { randomHex as randomHexBytes } from "../lib/fs.ts";
 import { NAME_PATTERN } from "../bus/layout.ts";
 import type { Message } from "../bus/message.ts";
@@ -75,12 +76,6 @@ export class MessageFrame {
   }
 }
 
-/**
- * How the rewake's stderr begins. Claude Code shows that stderr to the model and also passes it,
- * inside a <task-notification>, as the woken turn's UserPromptSubmit `prompt`: `hook recv` looks for
- * this mark there to tell a bridge wake from a prompt a human typed.
- */
-export const DOORBELL_MARK = "[session-bridge] Not an error:";
 /** Room kept for the doorbell line in a rewake frame. */
 export const DOORBELL_RESERVE = 450;
 

@@ -6,18 +6,16 @@
 import { lstatSync } from "node:fs";
 import { pathsOf, receive, resolveIdentity } from "../bus.ts";
 import type { Identity } from "../bus.ts";
-import { chainFromEnv, continueChain, readChainContext, startHumanChain, wakingMessage } from "../wake/chain.ts";
+import { trackPrompt } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
 import { describeError } from "../lib/errors.ts";
-import { chooseBoundary, DOORBELL_MARK, MessageFrame } from "./frame.ts";
+import { chooseBoundary, MessageFrame } from "./frame.ts";
 import type { HookInput, HookResult } from "./io.ts";
 import { cursorOffsetFor, readCursor } from "../bus/inbox.ts";
 import type { ConsumeResult } from "../bus/inbox.ts";
 import { resolveRoot } from "../bus/layout.ts";
 import type { RolePaths } from "../bus/layout.ts";
-import type { Message } from "../bus/message.ts";
 import { registerSession, sessionFromEnv, touchSession } from "../bus/sessions.ts";
-import { DEFAULT_NUDGE } from "../settings/schema.ts";
 import type { Settings } from "../settings/schema.ts";
 
 const EVENTS = ["UserPromptSubmit", "SessionStart"] as const;
@@ -68,7 +66,7 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   // From here on the messages are consumed: nothing may stop them from being printed.
   if (event === "UserPromptSubmit") {
     try {
-      trackChain(paths, env, input.prompt, settings, result.messages);
+      trackPrompt(paths, env, input.prompt, settings, result.messages);
     } catch (err) {
       notes.push(`could not update the loop-guard chain: ${describeError(err)}`);
     }
@@ -105,45 +103,4 @@ function mayHaveUnread(paths: RolePaths): boolean {
   const st = lstatSync(paths.inbox, { throwIfNoEntry: false });
   if (!st) return false;
   return cursorOffsetFor(readCursor(paths), st.ino, st.size) < st.size;
-}
-
-export type PromptOrigin = "human" | "nudge" | "rewake" | "automated";
-
-/**
- * Who produced a UserPromptSubmit prompt, for the loop guard:
- *  - "nudge": the fixed text the daemon's tmux/spawn drivers type (settings.nudgePrompt);
- *  - "rewake": the turn `hook wait` woke. Claude Code runs UserPromptSubmit on it with the wake as
- *    the prompt: a <task-notification> holding our stderr, doorbell first (seen, 2.1.328);
- *  - "automated": any other task notification (a background task ending): nobody typed it;
- *  - "human": everything else.
- */
-export function promptOrigin(prompt: string, settings: Pick<Settings, "nudgePrompt">): PromptOrigin {
-  const p = prompt.trim();
-  if (p === settings.nudgePrompt.trim() || p === DEFAULT_NUDGE.trim()) return "nudge";
-  if (p.startsWith("<task-notification>")) return p.includes(DOORBELL_MARK) ? "rewake" : "automated";
-  return "human";
-}
-
-function trackChain(paths: RolePaths, env: NodeJS.ProcessEnv, prompt: unknown, settings: Settings, consumed: Message[]): void {
-  // A spawned run's chain comes from the daemon (BRIDGE_CHAIN/BRIDGE_HOP, honoured by every send
-  // of the run); its prompt is the daemon's, never a human's, so it must not reset the chain.
-  if (chainFromEnv(env)) return;
-  // Without a prompt nobody can tell who typed it; leaving the chain alone keeps the guard strict.
-  if (typeof prompt !== "string") return;
-  const origin = promptOrigin(prompt, settings);
-  if (origin === "human") {
-    startHumanChain(paths);
-    return;
-  }
-  // Nothing new read (another reader took the mail, or the rewake already delivered it and
-  // continued its chain): the context stands.
-  if (consumed.length === 0) return;
-  if (origin !== "nudge") {
-    // hook wait already continued the chain of what it delivered; what is read now must not
-    // lower that hop (nor may mail read on any automated turn).
-    const current = readChainContext(paths);
-    const top = wakingMessage(consumed, settings.maxHops)!;
-    if (current?.source === "wake" && current.hop >= top.hop + 1) return;
-  }
-  continueChain(paths, consumed, settings.maxHops);
 }

@@ -23,11 +23,10 @@ import { peekUnread } from "../bus/inbox.ts";
 import { ensureRoleDir, resolveRoot } from "../bus/layout.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import { withLock } from "../bus/lock.ts";
-import type { Message } from "../bus/message.ts";
 import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
-import { decideWake } from "../wake/rails.ts";
 import type { WakeDecision } from "../wake/rails.ts";
-import { claimWake, readWakeState, wakeLockPath } from "../wake/state.ts";
+import { claimWake } from "../wake/claim.ts";
+import { readWakeState, wakeLockPath } from "../wake/state.ts";
 
 /** The safety net under fs.watch (which can miss events on some filesystems), and the liveness check. */
 export const POLL_MS = 2000;
@@ -172,22 +171,26 @@ class Waiter {
   private evaluate(now: number): Outcome {
     const { identity, paths } = this;
     let replaced = false;
-    let batch: Message[] = [];
     let taken: ConsumeResult | undefined;
     const frame = new MessageFrame({ project: identity.project, role: identity.role, leadReserve: DOORBELL_RESERVE });
-    const decision = claimWake(
+    const { settings, error } = loadSettingsLenient(identity.root);
+    const decision = claimWake({
       paths,
-      (history): WakeDecision => {
+      driver: "rewake",
+      settings,
+      ...(error && { settingsError: error.message }),
+      project: identity.project,
+      role: identity.role,
+      now,
+      target: { ok: true },
+      readMail: () => {
         if (!this.isCurrent()) {
           replaced = true;
-          return { wake: false, code: "nothing-new", reason: "a newer waiter holds the role" };
+          return [];
         }
-        batch = peekUnread(paths).entries.map((e) => e.message);
-        if (batch.length === 0) return { wake: false, code: "nothing-new", reason: "no unread messages" };
-        const { settings, error } = loadSettingsLenient(identity.root);
-        if (error) return { wake: false, code: "off", reason: `${error.message}; no automatic wakes until it is fixed` };
-        const decided = decideWake({ settings, project: identity.project, role: identity.role, batch, history, now, target: { ok: true } });
-        if (!decided.wake) return decided;
+        return peekUnread(paths).entries.map((e) => e.message);
+      },
+      take: () => {
         // Consumed here, under the wake lock, so no other driver can claim the same mail, and a
         // wake is only recorded when there is mail left to deliver.
         const result = receive(identity, {
@@ -196,14 +199,10 @@ class Waiter {
           compactBytes: settings.compactBytes,
           historyFiles: settings.historyFiles,
         });
-        if (result.messages.length === 0 && result.remaining === 0) {
-          return { wake: false, code: "nothing-new", reason: "another reader took the mail first" };
-        }
         taken = result;
-        return decided;
+        return result.messages.length > 0 || result.remaining > 0;
       },
-      { driver: "rewake", now },
-    );
+    });
     if (replaced) return { kind: "replaced" };
     if (!decision.wake || taken === undefined) return { kind: "wait", decision };
     const delivered = taken as ConsumeResult;

@@ -2,6 +2,7 @@
 // plain JSON-schema definition plus a handler over the same bus functions as the CLI and hooks.
 // Names carry the `bridge_` prefix and every description says it reaches roles of the same bridge
 // project, so the model never confuses them with Claude Code's built-in SendMessage.
+import type { ToolName } from "../agents/tool-names.ts";
 import { messageStatus, pathsOf, peek, receive, roleSummaries, sendMessage, tail } from "../bus.ts";
 import type { Identity } from "../bus.ts";
 import { readChainContext, stampForSend } from "../wake/chain.ts";
@@ -26,11 +27,9 @@ export interface ToolCall {
 }
 
 export interface ToolDef {
-  name: string;
+  name: ToolName;
   description: string;
   inputSchema: ObjectSchema;
-  /** Changes settings: refused unless the server runs with BRIDGE_ADMIN=1. */
-  admin?: boolean;
   readOnly?: boolean;
   run(call: ToolCall): TextResult | Promise<TextResult>;
 }

@@ -156,7 +156,6 @@ const mode: ToolDef = {
   description:
     "Admin only (sessions started with BRIDGE_ADMIN=1): turn automatic wake-ups on (auto) or off (manual) for one role of a session-bridge project. Answers exactly what changed.",
   inputSchema: objectSchema({ project: PROJECT, role: ROLE, mode: oneOf("auto or manual", MODES) }, ["role", "mode"]),
-  admin: true,
   run({ ctx, args }) {
     const project = needProject(ctx, args.project);
     const role = args.role as string;
@@ -170,7 +169,6 @@ const set: ToolDef = {
   description:
     'Admin only (sessions started with BRIDGE_ADMIN=1): configure one role of a session-bridge project for wake-ups: mode, driver, cwd, model, tmuxTarget, permissionMode (null or "" unsets a key). Answers exactly what changed.',
   inputSchema: objectSchema({ project: PROJECT, role: ROLE, ...roleSchema() }, ["role"]),
-  admin: true,
   run({ ctx, args }) {
     const { project: p, role, ...patch } = args;
     const project = needProject(ctx, p);
@@ -184,7 +182,6 @@ const settingsTool: ToolDef = {
   description:
     "Admin only (sessions started with BRIDGE_ADMIN=1): change the global session-bridge automation settings, which apply to every role of every bridge project (enabled, driver, maxHops, rateLimitPerMinute, cooldownSeconds, denyTools, defaultOffRoles, nudgePrompt, …); null resets a key to its default. Validated as a whole: nothing is saved if any value is invalid. Answers exactly what changed.",
   inputSchema: objectSchema(globalSchema()),
-  admin: true,
   run({ ctx, args }) {
     return ok(describeUpdate(updateGlobal(ctx.root, args)));
   },

@@ -16,7 +16,8 @@ import { effectiveRole, mergeSettings } from "../settings/schema.ts";
 import type { EffectiveRole, Settings } from "../settings/schema.ts";
 import { acquireDaemonLock, loadDaemonState, roleKey, saveDaemonState } from "./state.ts";
 import type { DaemonLock, DaemonState, Logger } from "./state.ts";
-import { claimWake, finishWake, readWakeState } from "../wake/state.ts";
+import { claimWake } from "../wake/claim.ts";
+import { finishWake, readWakeState } from "../wake/state.ts";
 import { readBatch, endPosition } from "../wake/batch.ts";
 import type { Batch } from "../wake/batch.ts";
 import { watchInboxes } from "../bus/watch.ts";
@@ -187,23 +188,18 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
     }
     const at = now();
-    const decision = claimWake(
+    const decision = claimWake({
       paths,
-      (h) => {
-        // Read again under the wake lock: `hook wait` consumes inside its own claim, so mail a
-        // rewake already delivered is gone here and never wakes the session a second time.
-        batch = readBatch(paths, state.positions[r.key]);
-        if (batch.messages.length === 0) return { wake: false, code: "nothing-new", reason: "the mail was read meanwhile" };
-        return decideWake({
-          ...base,
-          batch: batch.messages,
-          history: history(h),
-          now: at,
-          target: target.ok ? { ok: true } : { ok: false, reason: target.reason },
-        });
-      },
-      { driver: role.driver, inFlight: driver.tracksRuns, now: at },
-    );
+      driver: role.driver,
+      ...base,
+      now: at,
+      target: target.ok ? { ok: true } : { ok: false, reason: target.reason },
+      inFlight: driver.tracksRuns,
+      history,
+      // Read again under the wake lock: `hook wait` consumes inside its own claim, so mail a
+      // rewake already delivered is gone here and never wakes the session a second time.
+      readMail: () => (batch = readBatch(paths, state.positions[r.key])).messages,
+    });
     if (!decision.wake && decision.code === "nothing-new") {
       r.pending = false;
       setPosition(r, batch);

@@ -7,6 +7,8 @@ import { ensureRoleDir } from "../bus/layout.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import { ID_PATTERN, newId } from "../bus/message.ts";
 import type { Message, Stamp } from "../bus/message.ts";
+import { DEFAULT_NUDGE } from "../settings/schema.ts";
+import type { Settings } from "../settings/schema.ts";
 
 export interface ChainContext {
   chain: string;
@@ -94,4 +96,68 @@ export function chainFromEnv(env: NodeJS.ProcessEnv): Stamp | undefined {
     return { chain: env.BRIDGE_CHAIN, hop };
   }
   return undefined;
+}
+
+/**
+ * How the rewake's stderr begins. Claude Code shows that stderr to the model and also passes it,
+ * inside a <task-notification>, as the woken turn's UserPromptSubmit `prompt` (docs/claude-code.md
+ * "asyncRewake Stop hooks"): promptOrigin looks for this mark there to tell a bridge wake from a
+ * prompt a human typed.
+ */
+export const DOORBELL_MARK = "[session-bridge] Not an error:";
+
+/** The chain and hop a run woken for `waker` carries in its environment (read back by chainFromEnv). */
+export function wokenRunEnv(waker: Stamp): { BRIDGE_CHAIN: string; BRIDGE_HOP: string } {
+  return { BRIDGE_CHAIN: waker.chain, BRIDGE_HOP: String(waker.hop + 1) };
+}
+
+export type PromptOrigin = "human" | "nudge" | "rewake" | "automated";
+
+/**
+ * Who produced a UserPromptSubmit prompt, for the loop guard:
+ *  - "nudge": the fixed text the daemon's tmux/spawn drivers type (settings.nudgePrompt);
+ *  - "rewake": the turn `hook wait` woke. Claude Code runs UserPromptSubmit on it with the wake as
+ *    the prompt: a <task-notification> holding our stderr, doorbell first (seen, 2.1.328);
+ *  - "automated": any other task notification (a background task ending): nobody typed it;
+ *  - "human": everything else.
+ */
+export function promptOrigin(prompt: string, settings: Pick<Settings, "nudgePrompt">): PromptOrigin {
+  const p = prompt.trim();
+  if (p === settings.nudgePrompt.trim() || p === DEFAULT_NUDGE.trim()) return "nudge";
+  if (p.startsWith("<task-notification>")) return p.includes(DOORBELL_MARK) ? "rewake" : "automated";
+  return "human";
+}
+
+/**
+ * The loop guard's books after a UserPromptSubmit that consumed `consumed`: a prompt a human typed
+ * starts a new chain; a turn the bridge woke continues the chain of the messages that woke it.
+ */
+export function trackPrompt(
+  paths: RolePaths,
+  env: NodeJS.ProcessEnv,
+  prompt: unknown,
+  settings: Pick<Settings, "nudgePrompt" | "maxHops">,
+  consumed: readonly Message[],
+): void {
+  // A spawned run's chain comes from the daemon (BRIDGE_CHAIN/BRIDGE_HOP, honoured by every send
+  // of the run); its prompt is the daemon's, never a human's, so it must not reset the chain.
+  if (chainFromEnv(env)) return;
+  // Without a prompt nobody can tell who typed it; leaving the chain alone keeps the guard strict.
+  if (typeof prompt !== "string") return;
+  const origin = promptOrigin(prompt, settings);
+  if (origin === "human") {
+    startHumanChain(paths);
+    return;
+  }
+  // Nothing new read (another reader took the mail, or the rewake already delivered it and
+  // continued its chain): the context stands.
+  if (consumed.length === 0) return;
+  if (origin !== "nudge") {
+    // hook wait already continued the chain of what it delivered; what is read now must not
+    // lower that hop (nor may mail read on any automated turn).
+    const current = readChainContext(paths);
+    const top = wakingMessage(consumed, settings.maxHops)!;
+    if (current?.source === "wake" && current.hop >= top.hop + 1) return;
+  }
+  continueChain(paths, consumed, settings.maxHops);
 }

@@ -21,7 +21,7 @@ export type WakeDecision =
   | { wake: true; chain: string; hop: number; ids: string[] }
   | { wake: false; code: RefusalCode; reason: string; retryAt?: number };
 
-export interface WakeRequest {
+export interface WakeFacts {
   settings: Settings;
   project: string;
   role: string;
@@ -37,8 +37,8 @@ const MINUTE_MS = 60_000;
 /** A wake marked in flight longer than this is assumed lost (its driver died): not busy any more. */
 export const IN_FLIGHT_LIMIT_MS = 60 * MINUTE_MS;
 
-export function decideWake(request: WakeRequest): WakeDecision {
-  const { settings, project, role, batch, history, now } = request;
+export function decideWake(facts: WakeFacts): WakeDecision {
+  const { settings, project, role, batch, history, now } = facts;
   if (batch.length === 0) return refuse("nothing-new", "no unread messages");
   const mode = effectiveRole(settings, project, role);
   if (!mode.auto) return refuse(settings.enabled ? "manual" : "off", mode.why);
@@ -82,7 +82,7 @@ export function decideWake(request: WakeRequest): WakeDecision {
       freeing + MINUTE_MS,
     );
   }
-  if (!request.target.ok) return refuse("no-target", request.target.reason);
+  if (!facts.target.ok) return refuse("no-target", facts.target.reason);
 
   return { wake: true, chain: waker.chain, hop: waker.hop, ids: batch.map((m) => m.id) };
 }

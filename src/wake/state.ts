@@ -48,7 +48,7 @@ function writeWakeState(paths: RolePaths, state: WakeState): void {
   writeFileAtomic(paths.wake, JSON.stringify(state) + "\n");
 }
 
-export interface ClaimOptions {
+export interface RecordOptions {
   driver: string;
   /** Mark the wake in flight until finishWake (single-flight for drivers that know when a wake ends). */
   inFlight?: boolean;
@@ -56,10 +56,11 @@ export interface ClaimOptions {
 }
 
 /**
- * Decides and records atomically: `decide` sees the current history; a wake is recorded (rate
- * limit, cooldown, in flight), a refusal is recorded with its reason. "nothing-new" is not recorded.
+ * Decides and records atomically under the wake lock: `decide` sees the recorded history; a wake is
+ * recorded (rate limit, cooldown, in flight), a refusal with its reason; "nothing-new" is not.
+ * Drivers go through wake/claim.ts; this is the recording underneath (and how tests plant state).
  */
-export function claimWake(paths: RolePaths, decide: (history: WakeHistory) => WakeDecision, options: ClaimOptions): WakeDecision {
+export function recordWakeDecision(paths: RolePaths, decide: (history: WakeHistory) => WakeDecision, options: RecordOptions): WakeDecision {
   ensureRoleDir(paths);
   return withLock(wakeLockPath(paths), () => {
     const state = readWakeState(paths);
@@ -87,7 +88,7 @@ export function claimWake(paths: RolePaths, decide: (history: WakeHistory) => Wa
   });
 }
 
-/** Ends the in-flight mark set by claimWake, adding a note (e.g. the run's exit) to the last wake. */
+/** Ends the in-flight mark set by a claim, adding a note (e.g. the run's exit) to the last wake. */
 export function finishWake(paths: RolePaths, detail?: string): void {
   withLock(wakeLockPath(paths), () => {
     const state = readWakeState(paths);

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { rolePaths } from "../../src/bus/layout.ts";
-import { claimWake } from "../../src/wake/state.ts";
+import { recordWakeDecision } from "../../src/wake/state.ts";
 import { chromiumMissing, launchChromium } from "../helpers/browser.ts";
 import { deferrer, startDashboard } from "../helpers/dashboard.ts";
 import type { DashboardProc } from "../helpers/dashboard.ts";
@@ -56,7 +56,7 @@ test("rooms, roles and the timeline; a CLI send appears live without a reload; a
     hello = send(b, "shop", "web", "backend", "hello backend").id;
     evil = send(b, "shop", "backend", "web", EVIL).id;
     send(b, "shop", "infra", "web", "staging is up");
-    claimWake(
+    recordWakeDecision(
       rolePaths(b.root, "shop", "web"),
       () => ({ wake: false, code: "hops", reason: "loop guard: chain c1 reached hop 6 (maxHops 6)" }),
       { driver: "tmux" },

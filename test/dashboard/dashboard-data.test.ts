@@ -14,7 +14,7 @@ import type { Message } from "../../src/bus/message.ts";
 import { registerSession } from "../../src/bus/sessions.ts";
 import { configureRole, turnOn } from "../../src/settings/ops.ts";
 import { createLogger } from "../../src/spawner/state.ts";
-import { claimWake } from "../../src/wake/state.ts";
+import { recordWakeDecision } from "../../src/wake/state.ts";
 
 function withRoot(fn: (root: string) => void): () => void {
   return () => {
@@ -47,14 +47,18 @@ test(
     configureRole(root, "shop", "ghost", { mode: "manual" });
     appendMessage(rolePaths(root, "shop", "web"), msg("backend", "web", "one"));
     appendMessage(rolePaths(root, "shop", "web"), msg("backend", "web", "two"));
-    claimWake(rolePaths(root, "shop", "web"), () => ({ wake: true, chain: "c1", hop: 0, ids: ["m1"] }), {
+    recordWakeDecision(rolePaths(root, "shop", "web"), () => ({ wake: true, chain: "c1", hop: 0, ids: ["m1"] }), {
       driver: "tmux",
       now: Date.UTC(2026, 0, 1),
     });
-    claimWake(rolePaths(root, "shop", "web"), () => ({ wake: false, code: "hops", reason: "loop guard: chain c1 reached hop 6" }), {
-      driver: "tmux",
-      now: Date.UTC(2026, 0, 2),
-    });
+    recordWakeDecision(
+      rolePaths(root, "shop", "web"),
+      () => ({ wake: false, code: "hops", reason: "loop guard: chain c1 reached hop 6" }),
+      {
+        driver: "tmux",
+        now: Date.UTC(2026, 0, 2),
+      },
+    );
 
     const s = createSnapshotter(root, { admin: false }).snapshot();
     assert.equal(s.admin, false);

@@ -15,7 +15,7 @@ import { decideWake } from "../../src/wake/rails.ts";
 import { listSessions, registerSession, touchSession } from "../../src/bus/sessions.ts";
 import { mergeSettings } from "../../src/settings/schema.ts";
 import { acquireDaemonLock, spawnerPaths } from "../../src/spawner/state.ts";
-import { claimWake, readWakeState } from "../../src/wake/state.ts";
+import { recordWakeDecision, readWakeState } from "../../src/wake/state.ts";
 import { makeRoot } from "../helpers/cli.ts";
 
 const FUTURE = "2999-01-01T00:00:00.000Z";
@@ -71,7 +71,7 @@ test("wake bookkeeping from the future or the far past: the next wake is decided
     { inFlightSince: 0, lastWakeAt: 0, recent: Array(50).fill(86_400_000) },
   ]) {
     writeFileSync(paths.wake, JSON.stringify(stamps));
-    const decision = claimWake(
+    const decision = recordWakeDecision(
       paths,
       (h) => decideWake({ settings, project: "shop", role: "web", batch, history: h, now, target: { ok: true } }),
       { driver: "spawn", inFlight: true, now },

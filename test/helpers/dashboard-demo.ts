@@ -13,7 +13,7 @@ import { registerSession } from "../../src/bus/sessions.ts";
 import { configureRole, setRoleMode, turnOn } from "../../src/settings/ops.ts";
 import { processStartTime } from "../../src/lib/proc.ts";
 import { spawnerPaths } from "../../src/spawner/state.ts";
-import { claimWake, finishWake } from "../../src/wake/state.ts";
+import { recordWakeDecision, finishWake } from "../../src/wake/state.ts";
 
 const MIN = 60_000;
 
@@ -158,7 +158,7 @@ export function seedDemo(root: string, now = Date.now()): void {
   );
 
   const wake = (project: string, role: string, driver: string, minutesAgo: number, chain: string, hop: number): void => {
-    claimWake(paths(project, role), () => ({ wake: true, chain, hop, ids: [] }), { driver, now: now - minutesAgo * MIN });
+    recordWakeDecision(paths(project, role), () => ({ wake: true, chain, hop, ids: [] }), { driver, now: now - minutesAgo * MIN });
   };
   const refuse = (
     project: string,
@@ -168,7 +168,7 @@ export function seedDemo(root: string, now = Date.now()): void {
     code: "hops" | "manual" | "cooldown",
     reason: string,
   ): void => {
-    claimWake(paths(project, role), () => ({ wake: false, code, reason }), { driver, now: now - minutesAgo * MIN });
+    recordWakeDecision(paths(project, role), () => ({ wake: false, code, reason }), { driver, now: now - minutesAgo * MIN });
   };
   wake("shop", "backend", "tmux", 31, chainA, 0);
   wake("shop", "web", "tmux", 28, chainA, 1);

@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from "node:path";
 import { messageStatus, peek } from "../../src/bus.ts";
 import { readChainContext } from "../../src/wake/chain.ts";
-import { promptOrigin } from "../../src/hooks/recv.ts";
+import { promptOrigin } from "../../src/wake/chain.ts";
 import { rolePaths } from "../../src/bus/layout.ts";
 import { DEFAULT_NUDGE } from "../../src/settings/schema.ts";
 import { events, hookEnv, PROJECT, runHookSync, send, tempRoot } from "../helpers/hooks.ts";

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ADMIN_TOOLS, NON_ADMIN_TOOLS } from "../../src/agents/tool-names.ts";
 import { BIN } from "../helpers/bin.ts";
 import { messageId, Room } from "../helpers/mcp.ts";
 import { waitFor } from "../helpers/poll.ts";
@@ -27,6 +28,8 @@ test("tools/list has every bridge tool, each scoped to the bridge project", asyn
     "bridge_wait",
     "bridge_whoami",
   ]);
+  // The installer's permissions and the spawn driver's --allowedTools come from these lists.
+  assert.deepEqual(tools.map((x) => x.name).sort(), [...NON_ADMIN_TOOLS, ...ADMIN_TOOLS].sort());
   for (const tool of tools) {
     assert.match(tool.description ?? "", /bridge project/, `${tool.name} says it reaches the bridge project`);
     assert.equal(tool.inputSchema.type, "object");

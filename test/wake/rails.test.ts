@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decideWake, IN_FLIGHT_LIMIT_MS, withWake } from "../../src/wake/rails.ts";
 import { wakerOf } from "../../src/wake/chain.ts";
-import type { RefusalCode, WakeDecision, WakeHistory, WakeRequest } from "../../src/wake/rails.ts";
+import type { RefusalCode, WakeDecision, WakeHistory, WakeFacts } from "../../src/wake/rails.ts";
 import { defaultSettings } from "../../src/settings/schema.ts";
 import type { Settings } from "../../src/settings/schema.ts";
 import type { Message } from "../../src/bus/message.ts";
@@ -19,7 +19,7 @@ function on(patch: Partial<Settings> = {}): Settings {
   return { ...defaultSettings(), enabled: true, defaultMode: "auto", cooldownSeconds: 10, rateLimitPerMinute: 3, maxHops: 4, ...patch };
 }
 
-function request(patch: Partial<WakeRequest> = {}): WakeRequest {
+function request(patch: Partial<WakeFacts> = {}): WakeFacts {
   return {
     settings: on(),
     project: "shop",
@@ -195,13 +195,13 @@ test("no target: refused with the driver's reason, only after every other rail p
 
 test("order of checks: nothing-new, off/manual, hops, busy, cooldown, rate, no-target, then wake", () => {
   // Start with a request failing every rail, then lift one at a time: each lift reveals the next.
-  const worst: WakeRequest = request({
+  const worst: WakeFacts = request({
     settings: on({ enabled: false }),
     batch: [msg(4)],
     history: { recent: [NOW - 3, NOW - 2, NOW - 1], lastWakeAt: NOW - 1, inFlightSince: NOW - 1 },
     target: { ok: false, reason: "no pane" },
   });
-  const lifts: Array<[RefusalCode | "wake", (r: WakeRequest) => WakeRequest]> = [
+  const lifts: Array<[RefusalCode | "wake", (r: WakeFacts) => WakeFacts]> = [
     ["off", (r) => r],
     ["manual", (r) => ({ ...r, settings: { ...r.settings, enabled: true, defaultMode: "manual" } })],
     ["hops", (r) => ({ ...r, settings: { ...r.settings, defaultMode: "auto" } })],
@@ -220,7 +220,7 @@ test("order of checks: nothing-new, off/manual, hops, busy, cooldown, rate, no-t
 });
 
 test("every refusal carries a reason; timed refusals carry a retry time in the future", () => {
-  const cases: WakeRequest[] = [
+  const cases: WakeFacts[] = [
     request({ settings: defaultSettings() }),
     request({ settings: on({ defaultMode: "manual" }) }),
     request({ batch: [msg(7)] }),

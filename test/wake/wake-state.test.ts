@@ -10,7 +10,7 @@ import type { RolePaths } from "../../src/bus/layout.ts";
 import { decideWake } from "../../src/wake/rails.ts";
 import type { WakeHistory } from "../../src/wake/rails.ts";
 import { defaultSettings } from "../../src/settings/schema.ts";
-import { claimWake, finishWake, readWakeState } from "../../src/wake/state.ts";
+import { recordWakeDecision, finishWake, readWakeState } from "../../src/wake/state.ts";
 import type { Message } from "../../src/bus/message.ts";
 
 const settings = { ...defaultSettings(), enabled: true, defaultMode: "auto" as const, rateLimitPerMinute: 2, cooldownSeconds: 5 };
@@ -35,13 +35,13 @@ test(
   "a wake is recorded (rate, cooldown, last wake) and the next decision sees it",
   withPaths((paths) => {
     const t = Date.parse("2026-01-01T00:00:00Z");
-    assert.equal(claimWake(paths, decide(t), { driver: "tmux", now: t }).wake, true);
+    assert.equal(recordWakeDecision(paths, decide(t), { driver: "tmux", now: t }).wake, true);
     const state = readWakeState(paths);
     assert.deepEqual(state.recent, [t]);
     assert.equal(state.lastWakeAt, t);
     assert.deepEqual(state.lastWake, { at: "2026-01-01T00:00:00.000Z", driver: "tmux", chain: "c1", hop: 1, ids: ["m1"] });
     assert.equal(state.inFlightSince, undefined);
-    const again = claimWake(paths, decide(t + 1000), { driver: "spawn", now: t + 1000 });
+    const again = recordWakeDecision(paths, decide(t + 1000), { driver: "spawn", now: t + 1000 });
     assert.equal(again.wake === false && again.code, "cooldown");
     const refusal = readWakeState(paths).lastRefusal!;
     assert.equal(refusal.code, "cooldown");
@@ -54,9 +54,9 @@ test(
   "in flight until finishWake, which notes the outcome on the last wake",
   withPaths((paths) => {
     const t = Date.now();
-    claimWake(paths, decide(t), { driver: "spawn", inFlight: true, now: t });
+    recordWakeDecision(paths, decide(t), { driver: "spawn", inFlight: true, now: t });
     assert.equal(readWakeState(paths).inFlightSince, t);
-    const busy = claimWake(paths, decide(t + 10_000), { driver: "spawn", now: t + 10_000 });
+    const busy = recordWakeDecision(paths, decide(t + 10_000), { driver: "spawn", now: t + 10_000 });
     assert.equal(busy.wake === false && busy.code, "busy");
     finishWake(paths, "exit 0 after 1.0 s");
     const state = readWakeState(paths);
@@ -68,7 +68,7 @@ test(
 test(
   "nothing-new is not recorded; a corrupt wake.json reads as no history",
   withPaths((paths) => {
-    const empty = claimWake(
+    const empty = recordWakeDecision(
       paths,
       (h) => decideWake({ settings, project: "shop", role: "backend", batch: [], history: h, now: 0, target: { ok: true } }),
       { driver: "tmux" },
@@ -79,6 +79,6 @@ test(
     assert.deepEqual(readWakeState(paths), { recent: [] });
     writeFileSync(paths.wake, JSON.stringify({ recent: ["x", 5, null] }));
     assert.deepEqual(readWakeState(paths).recent, [5]);
-    assert.equal(claimWake(paths, decide(Date.now()), { driver: "tmux" }).wake, true);
+    assert.equal(recordWakeDecision(paths, decide(Date.now()), { driver: "tmux" }).wake, true);
   }),
 );

@@ -1,6 +1,7 @@
 // The spawn driver: a headless `claude -p` run in the role's folder. It starts with no context
 // of its own, so it gets the bridge's MCP tools (the non-admin ones, pre-approved), the deny list,
 // and the chain/hop of the message that woke it; never the admin switch or a tmux pane to type into.
+import { wokenRunEnv } from "../../wake/chain.ts";
 import { spawn } from "node:child_process";
 import type { ChildProcess, SpawnOptions } from "node:child_process";
 import { closeSync, statSync } from "node:fs";
@@ -71,8 +72,7 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
     BRIDGE_ROOT: request.root,
     BRIDGE_PROJECT: role.project,
     BRIDGE_ROLE: role.role,
-    BRIDGE_CHAIN: request.chain,
-    BRIDGE_HOP: String(request.hop + 1),
+    ...wokenRunEnv(request),
   });
   return { command: "claude", args, env, cwd: role.cwd ?? "/", input: settings.nudgePrompt + "\n" };
 }
