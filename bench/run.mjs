@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: every budget from DESIGN.md measured in one run, each printed beside its budget,
+// `npm run bench`: every performance budget measured in one run, each printed beside its budget,
 // written to bench/results.json and summarised in BENCHMARKS.md (between its bench markers).
 // `npm run bench` builds first (node build.mjs --bench, scripts/build-sea.mjs); alone:
 //   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory] [--no-clean] [--cases WORD,…]

@@ -1,4 +1,4 @@
-// Inbox append → wake driver invoked, for bench/run.mjs (DESIGN.md: p50 ≤ 50 ms, p95 ≤ 250 ms).
+// Inbox append → wake driver invoked, for bench/run.mjs (budget: p50 ≤ 50 ms, p95 ≤ 250 ms).
 //
 // Daemon drivers (spawn, tmux) go through the real `spawner run`: the clock starts right after the
 // message line is appended to the role's inbox (in this process) and stops at the daemon's "wake"

@@ -1,4 +1,4 @@
-// `session-bridge hook recv|guard|send|wait`: the Claude Code hooks (CLAUDE_CODE.md "Hooks").
+// `session-bridge hook recv|guard|send|wait`: the Claude Code hooks (docs/claude-code.md "Hooks").
 // They run on every prompt, tool call and turn end of every session on the machine, bridged or
 // not, so this file stays tiny: a session without BRIDGE_PROJECT/BRIDGE_ROLE gets exit 0 before
 // stdin is read or the disk is touched, and each hook's module is imported only when it runs.

@@ -1,5 +1,5 @@
 // `hook wait` (Stop, "asyncRewake": true): wakes an idle session when mail arrives, with no tmux and
-// no daemon (CLAUDE_CODE.md "asyncRewake Stop hooks"). Claude Code runs it in the background after
+// no daemon (docs/claude-code.md "asyncRewake Stop hooks"). Claude Code runs it in the background after
 // every turn; exit 2 starts a new turn with our stderr shown to the model; exit 0 does nothing and
 // the hook is not run again until some turn ends. So the waiter
 //   - blocks until mail really arrives (fs.watch on the role folder, a slow poll as a safety net),

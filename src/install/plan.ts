@@ -26,7 +26,7 @@ export interface InstallOptions {
   autosend: boolean;
 }
 
-/** A day: a rewake waiter killed at its timeout leaves nobody waiting (CLAUDE_CODE.md). */
+/** A day: a rewake waiter killed at its timeout leaves nobody waiting (docs/claude-code.md "asyncRewake Stop hooks"). */
 export const WAIT_TIMEOUT_SECONDS = 86_400;
 
 export function desiredHooks(options: InstallOptions): HookSpec[] {

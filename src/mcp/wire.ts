@@ -1,7 +1,7 @@
 // The stdio side of `session-bridge mcp`: newline-delimited JSON-RPC on stdin/stdout, like the
 // SDK's StdioServerTransport, with one difference that the startup budget needs. Evaluating the
 // SDK (zod schemas, protocol types) costs more than the whole budget for spawn → tools/list
-// (DESIGN.md: ≤ 1.6× `node -e 0`), so until a message needs the SDK this transport answers the
+// (BENCHMARKS.md: ≤ 1.35× `node -e 0`), so until a message needs the SDK this transport answers the
 // handshake itself from plain data: initialize (with the SDK's own version negotiation, checked
 // by test/mcp/mcp-wire.test.ts), notifications/initialized, ping, tools/list, prompts/list, and
 // -32601 for the `server/discover` probe. The first other message (a tools/call, a prompts/get,

@@ -1,4 +1,4 @@
-// Loop-guard bookkeeping (DESIGN.md "Rails"): every message carries the chain it belongs to and
+// Loop-guard bookkeeping (docs/architecture.md "Loop guard"): every message carries the chain it belongs to and
 // its hop. A prompt typed by a human starts a new chain at hop 0; a turn woken by the bridge
 // continues the chain of the messages that woke it, one hop further. The rails refuse a wake
 // once a message's hop reaches maxHops, however slow or fast each turn is.

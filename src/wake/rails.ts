@@ -1,4 +1,4 @@
-// The rails (DESIGN.md "Rails"): may this role be woken automatically now? One pure function
+// The rails (docs/architecture.md "A wake"): may this role be woken automatically now? One pure function
 // shared by every driver — the daemon's tmux and spawn drivers and the `hook wait` rewake —
 // so there is exactly one copy of the rules. Effects (reading state, typing, spawning) live
 // with the callers; everything here is data in, decision out.

@@ -1,4 +1,4 @@
-// The store's invariants (DESIGN.md "Storage"), attacked directly on disk.
+// The store's invariants (docs/architecture.md "The store"), attacked directly on disk.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

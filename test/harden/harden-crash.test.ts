@@ -1,4 +1,4 @@
-// Crash consistency (DESIGN.md "Storage" 1, 2, 3, 5): round after round, writers, consumers and the
+// Crash consistency (docs/architecture.md "The store" 1, 2, 3, 5): round after round, writers, consumers and the
 // compactions they run are killed with SIGKILL at random instants. After every round an exact audit
 // (test/helpers/audit.ts) proves that no acknowledged message was lost, none was delivered twice,
 // per-sender order held, the store is readable, and every lock left behind is broken by the next

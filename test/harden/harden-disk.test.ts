@@ -1,4 +1,4 @@
-// Disk trouble (DESIGN.md "Storage" 1, 2, 5): every write the store makes is failed in turn, with
+// Disk trouble (docs/architecture.md "The store" 1, 2, 5): every write the store makes is failed in turn, with
 // ENOSPC and EIO, sometimes after part of the bytes landed. The sender always gets a clear error and
 // the inbox is left exactly as it was; a consumer either gets its messages or leaves them unread —
 // never a cursor half-moved, never a message taken and lost. EACCES on a read-only inbox is the

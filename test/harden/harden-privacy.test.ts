@@ -1,4 +1,4 @@
-// Another local user, and links planted in the root (DESIGN.md "Storage" 4 and 8). As root (CI),
+// Another local user, and links planted in the root (docs/architecture.md "The store" 4 and 8). As root (CI),
 // `nobody` stands in for the other user: it can read nothing of the store, even where a careless
 // chmod opened the folders, and cannot plant anything in it; a root owned by someone else is refused.
 // A symbolic link planted at any path of the layout is refused or left unused, never followed: the

@@ -21,7 +21,7 @@ export function tempRoot(t: TestContext): string {
   return root;
 }
 
-/** What Claude Code puts in a hook's environment (CLAUDE_CODE.md "Hooks"), for role `role`. */
+/** What Claude Code puts in a hook's environment (docs/claude-code.md "Hooks"), for role `role`. */
 export function hookEnv(root: string, role: string | undefined, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,

@@ -1,4 +1,4 @@
-// Where Claude Code reads its configuration (CLAUDE_CODE.md "Where configuration lives"), and
+// Where Claude Code reads its configuration (docs/claude-code.md "Configuration files"), and
 // safe reading/writing of its JSON files: refuse invalid JSON (naming the file and the parse
 // error), keep the file's mode and indentation, back it up before changing it, write atomically.
 import { copyFileSync, fstatSync, chmodSync, closeSync, constants } from "node:fs";
