@@ -2,8 +2,7 @@
 // reads it — the MCP server at user scope in .claude.json (through `claude mcp` when it is on
 // PATH), hooks and tool permissions in settings.json — and take exactly that away again.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, mkdirSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { parseArgs } from "./lib/args.ts";
 import { backupFile, mcpEntry, readJsonFile, resolveConfigDir, writeJsonFile } from "./agents/claude/config.ts";
 import type { ConfigDir, JsonFile } from "./agents/claude/config.ts";
@@ -12,6 +11,7 @@ import { desiredHooks, planMcp, planMcpRemoval, planSettings, planSettingsRemova
 import type { Plan } from "./install/plan.ts";
 import { selfCommand } from "./runtime/self.ts";
 import { MCP_SERVER_NAME } from "./agents/tool-names.ts";
+import { findOnPath } from "./lib/proc.ts";
 
 const INSTALL_USAGE = `usage: session-bridge install [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--dry-run]
   registers this binary with Claude Code: the MCP server (user scope), the prompt hooks, the git guard
@@ -125,17 +125,7 @@ function applyPlan(say: Say, file: JsonFile, plan: Plan): void {
 
 /** `claude` on PATH, if any: it is the safest writer of its own busy state file. */
 export function findClaude(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, "claude");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this PATH entry: keep looking.
-    }
-  }
-  return undefined;
+  return findOnPath("claude", env);
 }
 
 function claudeEnv(config: ConfigDir): NodeJS.ProcessEnv {

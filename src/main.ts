@@ -2,7 +2,7 @@
 // hook never pays for the CLI, the MCP server or the daemon (and never for the MCP SDK): build.mjs
 // turns every `import()` here (and in src/hooks.ts) into a bundle of its own, embedded in the
 // binary and evaluated only when its command runs (src/runtime/embedded.ts). Adding a command is one line.
-import { describeError, BridgeError } from "./lib/errors.ts";
+import { describeError, exitCodeFor } from "./lib/errors.ts";
 // Static: the hooks run on every prompt and tool call of every session, so their dispatcher is
 // part of the entry itself; it is small and loads each hook's own bundle only when bridged.
 import { isBridged, runHook } from "./hooks.ts";
@@ -95,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
 
 function reportFatal(err: unknown): number {
   process.stderr.write(`session-bridge: ${describeError(err)}\n`);
-  return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
+  return exitCodeFor(err);
 }
 
 main(cliArgs()).then(

@@ -3,15 +3,15 @@
 // run is the daemon itself (src/spawner/daemon.ts), in the foreground.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "./lib/args.ts";
+import { parseArgs, positionals } from "./lib/args.ts";
 import type { FlagSpec, ParsedArgs } from "./lib/args.ts";
 import { loadSettingsLenient } from "./settings/file.ts";
 import type { SettingsUpdate } from "./settings/file.ts";
 import { createDaemon } from "./spawner/daemon.ts";
-import { BridgeError, describeError, exitQuietlyOnClosedStdout } from "./lib/errors.ts";
+import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosedStdout } from "./lib/errors.ts";
 import { resolveRoot } from "./bus/layout.ts";
-import { configureRole, describeUpdate, parseAssignment, turnOff, turnOn, updateGlobal } from "./settings/ops.ts";
-import { effectiveRole, GLOBAL_KEYS } from "./settings/schema.ts";
+import { assertMayChangeSettings, configureRole, describeUpdate, parseAssignment, turnOff, turnOn, updateGlobal } from "./settings/ops.ts";
+import { effectiveRole, GLOBAL_KEYS, settingAt } from "./settings/schema.ts";
 import type { Settings } from "./settings/schema.ts";
 import { createLogger, readDaemonHolder } from "./spawner/state.ts";
 import { collectStatus, renderStatus } from "./spawner/status.ts";
@@ -42,21 +42,12 @@ export const SPAWNER_USAGE = `usage: session-bridge spawner <command>
                             --replay also wakes for mail that arrived while it was down
 Nothing is woken until \`spawner on\` and while no daemon runs.`;
 
-function positionals(args: ParsedArgs, min: number, max: number, usage: string): string[] {
-  const n = args.positionals.length;
-  if (n < min || n > max)
-    throw new BridgeError("E_USAGE", `expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${n}\n${usage}`);
-  return args.positionals;
-}
-
-/** A session must not flip its own rails: from inside Claude Code, changes need BRIDGE_ADMIN=1. */
 function assertMayChange(io: Io): void {
-  if (io.env.CLAUDECODE === "1" && io.env.BRIDGE_ADMIN !== "1") {
-    throw new BridgeError(
-      "E_ADMIN_ONLY",
-      "the spawner settings are the rails of every session, so a Claude Code session may not change them (CLAUDECODE=1 without BRIDGE_ADMIN=1); run the command from your own shell",
-    );
-  }
+  assertMayChangeSettings(
+    io.env,
+    "the spawner settings are the rails of every session, so a Claude Code session may not change them",
+    "run the command from your own shell",
+  );
 }
 
 function daemonNote(root: string): string {
@@ -150,7 +141,7 @@ const SUBS: Record<string, Sub> = {
         const { settings, error } = loadSettingsLenient(root);
         if (io.json) io.out(JSON.stringify({ settings, ...(error && { configError: error.message }) }) + "\n");
         else {
-          for (const key of GLOBAL_KEYS) io.out(`${key} = ${JSON.stringify(valueAt(settings, key))}\n`);
+          for (const key of GLOBAL_KEYS) io.out(`${key} = ${JSON.stringify(settingAt(settings, key))}\n`);
           if (error) io.err(`warning: ${error.message} (showing the defaults)`);
         }
         return 0;
@@ -209,12 +200,6 @@ const SUBS: Record<string, Sub> = {
   },
 };
 
-function valueAt(settings: Settings, key: string): unknown {
-  let node: unknown = settings;
-  for (const part of key.split(".")) node = (node as Record<string, unknown> | undefined)?.[part];
-  return node;
-}
-
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -248,10 +233,8 @@ export async function runSpawner(argv: string[]): Promise<number> {
     }
     return await sub.run(args, io);
   } catch (err) {
-    if (json) {
-      const code = err instanceof BridgeError ? err.code : ((err as NodeJS.ErrnoException).code ?? "E_IO");
-      process.stderr.write(JSON.stringify({ error: { code, message: err instanceof Error ? err.message : String(err) } }) + "\n");
-    } else process.stderr.write(`session-bridge spawner${name ? ` ${name}` : ""}: ${describeError(err)}\n`);
-    return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
+    if (json) process.stderr.write(JSON.stringify(errorJson(err)) + "\n");
+    else process.stderr.write(`session-bridge spawner${name ? ` ${name}` : ""}: ${describeError(err)}\n`);
+    return exitCodeFor(err);
   }
 }

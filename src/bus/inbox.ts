@@ -28,6 +28,7 @@ import {
   removeQuietly,
   writeAll,
   writeFileAtomic,
+  readAt,
 } from "../lib/fs.ts";
 import { withLock } from "./lock.ts";
 import { parseMessage, serializeMessage } from "./message.ts";
@@ -149,21 +150,10 @@ export function scanFile(path: string, from: (ino: number, size: number) => numb
   try {
     const st = fstatSync(fd);
     const start = from(st.ino, st.size);
-    return { ...parseLines(readRange(fd, start, st.size), start), ino: st.ino, size: st.size };
+    return { ...parseLines(readAt(fd, start, st.size - start), start), ino: st.ino, size: st.size };
   } finally {
     closeSync(fd);
   }
-}
-
-function readRange(fd: number, start: number, end: number): Buffer {
-  const buf = Buffer.allocUnsafe(Math.max(0, end - start));
-  let got = 0;
-  while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, start + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return buf.subarray(0, got);
 }
 
 function parseLines(buf: Buffer, base: number): Pick<Scan, "entries" | "skippedAt" | "end"> {
@@ -218,7 +208,7 @@ export function consumeUnread(paths: RolePaths, options: ConsumeOptions): Consum
       const st = fstatSync(fd);
       const cursor = readCursor(paths);
       const from = cursorOffsetFor(cursor, st.ino, st.size);
-      let buf = readRange(fd, from, st.size);
+      let buf = readAt(fd, from, st.size - from);
       if (buf.length > 0 && buf[buf.length - 1] !== NEWLINE) {
         // We hold the lock, so no writer is mid-line: this tail was torn by a killed writer.
         // Seal it so it is skipped as one bad line and the next append starts a fresh line.

@@ -3,10 +3,9 @@
 // or when the very same lock has sat unchanged for `staleMs` of the waiter's own monotonic
 // clock — never by comparing wall-clock stamps, so a clock jump cannot wedge or break anything.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { hostname } from "node:os";
 import { BridgeError, isErrno } from "../lib/errors.ts";
 import { FILE_MODE, isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, sleepSync, writeAll } from "../lib/fs.ts";
-import { isProcessAlive, isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import { isProcessAlive, isSameProcessAlive, processStartTime, THIS_HOST } from "../lib/proc.ts";
 
 export interface LockOptions {
   /** Give up with E_LOCKED after this long (default 10 s). */
@@ -26,8 +25,6 @@ interface Holder {
   start?: number;
   token?: string;
 }
-
-const HOST = hostname();
 
 // The monotonic clock in ms. Not performance.now(): the first touch of the `performance` global
 // loads Node's perf_hooks internals, ~0.6 ms of every hook that takes a lock.
@@ -88,7 +85,7 @@ function tryCreate(path: string, token: string): number | undefined {
     throw err;
   }
   try {
-    const holder = { pid: process.pid, host: HOST, start: processStartTime(process.pid), token, ts: new Date().toISOString() };
+    const holder = { pid: process.pid, host: THIS_HOST, start: processStartTime(process.pid), token, ts: new Date().toISOString() };
     writeAll(fd, JSON.stringify(holder));
   } catch (err) {
     // A lock we could not sign (ENOSPC, EIO) would hold every other taker up until it looks
@@ -103,7 +100,7 @@ function tryCreate(path: string, token: string): number | undefined {
 function isStale(holder: Holder, observedMs: number, staleMs: number): boolean {
   if (typeof holder.pid !== "number") return observedMs >= EMPTY_LOCK_STALE_MS;
   // Same host: a dead pid, or a live pid with another start time (reused), means the holder is gone.
-  if (holder.host === HOST && !isSameProcessAlive(holder.pid, holder.start)) return true;
+  if (holder.host === THIS_HOST && !isSameProcessAlive(holder.pid, holder.start)) return true;
   return observedMs >= staleMs;
 }
 

@@ -1,12 +1,11 @@
 // Session records: which Claude Code processes hold a role, and where (tmux pane, cwd).
 // One file per claude process (sessions/<pid>.json), written only by that session's own MCP
 // server and hooks, so no lock is needed; liveness is judged from the claude pid itself.
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { ensureDir, isRecord, parseJson, readFileIfExists, readFolder, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { ensureRoleDir } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
-import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import { isSameProcessAlive, processStartTime, THIS_HOST } from "../lib/proc.ts";
 
 export interface SessionRecord {
   /** The claude process (CLAUDE_PID): its life is the session's life. */
@@ -32,7 +31,6 @@ export interface SessionView extends SessionRecord {
 
 export type SessionInfo = Omit<SessionRecord, "pidStart" | "host" | "startedAt" | "lastSeen" | "endedAt">;
 
-const HOST = hostname();
 const FORGET_DEAD_AFTER_MS = 24 * 3600 * 1000;
 
 /**
@@ -80,7 +78,7 @@ export function registerSession(paths: RolePaths, info: SessionInfo): SessionRec
     ...(same ? previous : {}),
     ...info,
     ...(pidStart !== undefined && { pidStart }),
-    host: HOST,
+    host: THIS_HOST,
     startedAt: same ? previous.startedAt : now,
     lastSeen: now,
   };
@@ -119,7 +117,7 @@ function readRecord(path: string): SessionRecord | undefined {
 }
 
 export function isLive(record: SessionRecord): boolean {
-  return !record.endedAt && record.host === HOST && isSameProcessAlive(record.pid, record.pidStart);
+  return !record.endedAt && record.host === THIS_HOST && isSameProcessAlive(record.pid, record.pidStart);
 }
 
 /** All records of the role, live ones first, newest first within each group. */

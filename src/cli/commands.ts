@@ -1,15 +1,16 @@
 // The bus from a shell: send, recv, peek, tail, roles, whoami, status, root.
 import { readFileSync } from "node:fs";
-import { parseArgs } from "../lib/args.ts";
+import { parseArgs, positionals } from "../lib/args.ts";
 import type { FlagSpec, ParsedArgs } from "../lib/args.ts";
 import { messageStatus, peek, receive, resolveIdentity, resolveProject, roleSummaries, sendMessage, tail, pathsOf } from "../bus.ts";
 import type { Identity } from "../bus.ts";
 import { stampForSend, readChainContext } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
 import { effectiveRole } from "../settings/schema.ts";
-import { BridgeError, describeError, exitQuietlyOnClosedStdout } from "../lib/errors.ts";
+import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosedStdout } from "../lib/errors.ts";
 import { resolveRoot } from "../bus/layout.ts";
-import { jsonLine, neutralize, oneLine, renderMessage, sessionJson } from "../bus/render.ts";
+import { renderMessage, sessionJson } from "../bus/render.ts";
+import { jsonLine, neutralize, oneLine } from "../lib/text.ts";
 import { describeWhere, listSessions, sessionFromEnv } from "../bus/sessions.ts";
 import { followTail } from "../bus/follow.ts";
 
@@ -41,25 +42,6 @@ function inSession(env: NodeJS.ProcessEnv): boolean {
 function consumerName(env: NodeJS.ProcessEnv): string {
   const session = env.CLAUDE_CODE_SESSION_ID ? `, claude session ${env.CLAUDE_CODE_SESSION_ID}` : "";
   return `cli recv (pid ${process.pid}${session})`;
-}
-
-function positionals(args: ParsedArgs, min: number, max: number, usage: string): string[] {
-  const n = args.positionals.length;
-  if (n < min || n > max) {
-    const want = min === max ? `${min}` : `${min} to ${max}`;
-    throw new BridgeError(
-      "E_USAGE",
-      `expected ${want} argument(s), got ${n}${
-        n > max
-          ? ` (${args.positionals
-              .slice(max)
-              .map((a) => JSON.stringify(a))
-              .join(" ")} extra; quote a body with spaces)`
-          : ""
-      }\n${usage}`,
-    );
-  }
-  return args.positionals;
 }
 
 function readBody(arg: string): string {
@@ -303,10 +285,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     return await command.run(args, io);
   } catch (err) {
-    if (json) {
-      const code = err instanceof BridgeError ? err.code : ((err as NodeJS.ErrnoException).code ?? "E_IO");
-      process.stderr.write(jsonLine({ error: { code, message: err instanceof Error ? err.message : String(err) } }) + "\n");
-    } else toErr(`session-bridge ${name}: ${describeError(err)}\n`);
-    return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
+    if (json) process.stderr.write(jsonLine(errorJson(err)) + "\n");
+    else toErr(`session-bridge ${name}: ${describeError(err)}\n`);
+    return exitCodeFor(err);
   }
 }

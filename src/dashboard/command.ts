@@ -3,12 +3,12 @@
 // which a Claude Code session may not do for itself (the same rule as `spawner on`).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
 import { parseArgs } from "../lib/args.ts";
 import { startDashboardServer } from "./server.ts";
-import { BridgeError, describeError, exitQuietlyOnClosedStdout, isErrno } from "../lib/errors.ts";
+import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosedStdout, isErrno } from "../lib/errors.ts";
 import { resolveRoot } from "../bus/layout.ts";
+import { assertMayChangeSettings } from "../settings/ops.ts";
+import { findOnPath } from "../lib/proc.ts";
 
 export const DASHBOARD_USAGE = `usage: session-bridge dashboard [--port N] [--open] [--admin] [--json]
   a live view of the rooms, their messages and the wake daemon, in your browser; serves
@@ -37,12 +37,11 @@ export function parsePort(value: string | boolean | undefined): number {
 
 /** The admin buttons change every session's rails: not for a Claude Code session to grant itself. */
 export function assertMayAdmin(env: NodeJS.ProcessEnv): void {
-  if (env.CLAUDECODE === "1" && env.BRIDGE_ADMIN !== "1") {
-    throw new BridgeError(
-      "E_ADMIN_ONLY",
-      "dashboard --admin can change the automation settings, the rails of every session, so a Claude Code session may not start it (CLAUDECODE=1 without BRIDGE_ADMIN=1); run it from your own shell, or leave out --admin for a read-only view",
-    );
-  }
+  assertMayChangeSettings(
+    env,
+    "dashboard --admin can change the automation settings, the rails of every session, so a Claude Code session may not start it",
+    "run it from your own shell, or leave out --admin for a read-only view",
+  );
 }
 
 export async function runDashboard(argv: string[]): Promise<number> {
@@ -81,11 +80,9 @@ export async function runDashboard(argv: string[]): Promise<number> {
     await server.close();
     return 0;
   } catch (error) {
-    if (json) {
-      const code = error instanceof BridgeError ? error.code : ((error as NodeJS.ErrnoException).code ?? "E_IO");
-      process.stderr.write(JSON.stringify({ error: { code, message: error instanceof Error ? error.message : String(error) } }) + "\n");
-    } else err(describeError(error));
-    return error instanceof BridgeError && error.code === "E_USAGE" ? 2 : 1;
+    if (json) process.stderr.write(JSON.stringify(errorJson(error)) + "\n");
+    else err(describeError(error));
+    return exitCodeFor(error);
   }
 }
 
@@ -127,7 +124,7 @@ async function listen(root: string, admin: boolean, port: number, warn: (line: s
 /** Best effort: the URL is printed either way, so a missing opener is a note, not a failure. */
 function openInBrowser(url: string, env: NodeJS.ProcessEnv, err: (line: string) => void): void {
   const name = process.platform === "darwin" ? "open" : "xdg-open";
-  const program = findOnPath(name, env.PATH);
+  const program = findOnPath(name, env);
   if (program === undefined) {
     err(`--open: no ${name} on PATH; open the URL above in your browser`);
     return;
@@ -135,18 +132,4 @@ function openInBrowser(url: string, env: NodeJS.ProcessEnv, err: (line: string) 
   const child = spawn(program, [url], { stdio: "ignore", detached: true });
   child.on("error", (e) => err(`--open: ${name} failed (${e.message}); open the URL above in your browser`));
   child.unref();
-}
-
-function findOnPath(name: string, path: string | undefined): string | undefined {
-  for (const dir of (path ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this PATH entry: keep looking.
-    }
-  }
-  return undefined;
 }

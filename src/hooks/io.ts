@@ -3,6 +3,7 @@
 // entry (src/hooks.ts reads the input before a hook's own bundle is loaded), so it stays small.
 import { fstatSync, readSync } from "node:fs";
 import { BridgeError, isErrno } from "../lib/errors.ts";
+import { oneLine } from "../lib/text.ts";
 
 export type HookInput = Record<string, unknown>;
 
@@ -34,10 +35,7 @@ export function readHookInput(): HookInput {
     value = JSON.parse(text);
   } catch (err) {
     // JSON.parse quotes the start of the input: keep that on one line and unable to drive a terminal.
-    const why = (err as Error).message.replace(
-      /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-      (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
-    );
+    const why = oneLine((err as Error).message);
     throw new BridgeError(
       "E_USAGE",
       `the hook input on stdin is not JSON (${why}); this command is meant to be run by Claude Code, which writes the event as JSON`,

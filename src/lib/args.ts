@@ -53,3 +53,18 @@ export function parseArgs(argv: readonly string[], spec: FlagSpec, usage: string
   }
   return { positionals, flags };
 }
+
+/** The positional arguments, when there are from `min` to `max` of them; E_USAGE with the usage otherwise. */
+export function positionals(args: ParsedArgs, min: number, max: number, usage: string): string[] {
+  const n = args.positionals.length;
+  if (n >= min && n <= max) return args.positionals;
+  const want = min === max ? `${min}` : `${min} to ${max}`;
+  const extra =
+    n > max
+      ? ` (${args.positionals
+          .slice(max)
+          .map((a) => JSON.stringify(a))
+          .join(" ")} extra; quote an argument with spaces)`
+      : "";
+  throw new BridgeError("E_USAGE", `expected ${want} argument(s), got ${n}${extra}\n${usage}`);
+}

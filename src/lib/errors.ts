@@ -51,6 +51,17 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
+/** The exit status of a command that failed: 2 for a usage error (as Unix tools do), else 1. */
+export function exitCodeFor(err: unknown): number {
+  return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
+}
+
+/** A failure as `--json` callers get it on stderr: {"error":{"code","message"}}, the code stable. */
+export function errorJson(err: unknown): { error: { code: string; message: string } } {
+  const code = err instanceof BridgeError ? err.code : ((err as NodeJS.ErrnoException | undefined)?.code ?? "E_IO");
+  return { error: { code, message: err instanceof Error ? err.message : String(err) } };
+}
+
 /**
  * `session-bridge tail | head` closes the pipe early: end quietly like other Unix tools instead
  * of dying on EPIPE with a stack trace. Only for commands that print; hooks never pay for it.

@@ -1,7 +1,15 @@
 // Process liveness, including pid reuse: Linux exposes each process's start time (in clock
 // ticks since boot) as field 22 of /proc/<pid>/stat; a live pid with another start time is
 // a different process.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { hostname } from "node:os";
+
+/**
+ * This machine, as recorded in locks, session records and the daemon's lock: a holder on another
+ * machine cannot be checked from here, so records say where they were made.
+ */
+export const THIS_HOST = hostname();
 
 export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -72,4 +80,19 @@ export function descendsFrom(pid: number, ancestor: number, depth = 16): boolean
     current = parentPid(current);
   }
   return false;
+}
+
+/** The first executable `name` in the PATH of `env`, as a path; undefined when there is none. */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this PATH entry: keep looking.
+    }
+  }
+  return undefined;
 }

@@ -13,7 +13,7 @@ import type { McpContext } from "./context.ts";
 import { acceptWithin, dataFraming, describeSession, fail, ok, plural, renderBounded, renderForModel, MAX_OUTPUT_CHARS } from "./format.ts";
 import type { TextResult } from "./format.ts";
 import { waitForMail } from "./wait.ts";
-import { oneLine } from "../bus/render.ts";
+import { oneLine } from "../lib/text.ts";
 import { listSessions } from "../bus/sessions.ts";
 import { effectiveRole } from "../settings/schema.ts";
 import { int, objectSchema, str } from "./tool-args.ts";

@@ -10,8 +10,8 @@ import type { McpContext } from "./context.ts";
 import { ok } from "./format.ts";
 import type { ToolDef } from "./bus-tools.ts";
 import { configureRole, describeUpdate, setRoleMode, updateGlobal } from "../settings/ops.ts";
-import { defaultSettings, DRIVERS, effectiveRole, GLOBAL_KEYS, MODES, PERMISSION_MODES, ROLE_KEYS } from "../settings/schema.ts";
-import type { Mode, Settings } from "../settings/schema.ts";
+import { defaultSettings, DRIVERS, effectiveRole, GLOBAL_KEYS, MODES, PERMISSION_MODES, ROLE_KEYS, settingAt } from "../settings/schema.ts";
+import type { Mode } from "../settings/schema.ts";
 import { nullable, objectSchema, oneOf, str } from "./tool-args.ts";
 import type { JsonSchema } from "./tool-args.ts";
 
@@ -39,18 +39,12 @@ const ENUMS: Record<string, readonly string[]> = { defaultMode: MODES, driver: D
 // The only non-integer number among the settings (settings/schema.ts: num(0, 3600)).
 const FRACTIONAL = new Set(["cooldownSeconds"]);
 
-function valueAt(settings: Settings, key: string): unknown {
-  let node: unknown = settings;
-  for (const part of key.split(".")) node = (node as Record<string, unknown> | undefined)?.[part];
-  return node;
-}
-
 /** One property per GLOBAL_KEYS entry, typed like its default; null resets a key to its default. */
 function globalSchema(): Record<string, JsonSchema> {
   const defaults = defaultSettings();
   const properties: Record<string, JsonSchema> = {};
   for (const key of GLOBAL_KEYS) {
-    const sample = valueAt(defaults, key);
+    const sample = settingAt(defaults, key);
     const description = `${GLOBAL_HELP[key] ?? key}; default ${JSON.stringify(sample)}; null resets it`;
     let schema: JsonSchema;
     if (ENUMS[key]) schema = oneOf(description, ENUMS[key]!);
@@ -100,8 +94,8 @@ export function adminRefusal(what: string, ctx: McpContext): string {
 export function describeConfig(ctx: McpContext, project: string | undefined): string {
   const settings = loadSettings(ctx.root);
   const d = defaultSettings();
-  const mark = (key: string): string => (JSON.stringify(valueAt(settings, key)) === JSON.stringify(valueAt(d, key)) ? "" : " (set)");
-  const v = (key: string): string => `${key} ${JSON.stringify(valueAt(settings, key))}${mark(key)}`;
+  const mark = (key: string): string => (JSON.stringify(settingAt(settings, key)) === JSON.stringify(settingAt(d, key)) ? "" : " (set)");
+  const v = (key: string): string => `${key} ${JSON.stringify(settingAt(settings, key))}${mark(key)}`;
   const lines = [
     `session-bridge automation settings (${configPath(ctx.root)}; "(set)" marks values that differ from the defaults)`,
     `enabled ${settings.enabled}${mark("enabled")}: ${settings.enabled ? "automatic wake-ups may happen for roles in auto mode" : "automation is off: no session is ever woken automatically"}`,

@@ -6,9 +6,10 @@
 // of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the
 // daemon. Each bundle has its own copy of the store modules: nothing may rely on module identity
 // across bundles (BridgeError's instanceof goes by a brand for that reason).
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync } from "node:fs";
 import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "../lib/errors.ts";
+import { readAt } from "../lib/fs.ts";
 import { isSea, nodeRequire } from "./self.ts";
 import FORMAT from "./bundle-format.json" with { type: "json" };
 import { fillTemplate } from "./format.ts";
@@ -121,7 +122,7 @@ function readIndex(): BundleIndex {
       const size = fstatSync(fd).size;
       const length = Math.min(size, INDEX_READ_BYTES);
       tailAt = size - length;
-      text = readExactly(fd, tailAt, length).toString("latin1");
+      text = readAt(fd, tailAt, length).toString("latin1");
     } finally {
       closeSync(fd);
     }
@@ -148,7 +149,7 @@ function readStored(name: string, entry: BundleEntry, build: string): string {
   let text: string;
   try {
     if (entry.before > indexAt || entry.bytes > entry.before) throw damaged(`bundle "${name}" lies outside the file`);
-    text = readExactly(fd, indexAt - entry.before, entry.bytes).toString("utf8");
+    text = readAt(fd, indexAt - entry.before, entry.bytes).toString("utf8");
   } finally {
     closeSync(fd);
   }
@@ -173,17 +174,6 @@ function openSelf(file: string): number {
   } catch (err) {
     throw new BridgeError("E_IO", `cannot read the embedded code of ${file}: ${(err as Error).message}; reinstall session-bridge`);
   }
-}
-
-function readExactly(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got === length ? buf : buf.subarray(0, got);
 }
 
 function seaAsset(key: string): string {

@@ -5,8 +5,18 @@ import { setPath, updateSettings } from "./file.ts";
 import type { Overrides, SettingsUpdate } from "./file.ts";
 import { BridgeError } from "../lib/errors.ts";
 import { validateName } from "../bus/layout.ts";
-import { defaultSettings, GLOBAL_KEYS, ROLE_KEYS } from "./schema.ts";
+import { defaultSettings, GLOBAL_KEYS, ROLE_KEYS, settingAt } from "./schema.ts";
 import type { Mode } from "./schema.ts";
+
+/**
+ * A session must not flip its own rails: a command run inside Claude Code (CLAUDECODE=1, which its
+ * Bash tool sets) may change the settings only in a session started with BRIDGE_ADMIN=1.
+ */
+export function assertMayChangeSettings(env: NodeJS.ProcessEnv, why: string, fix: string): void {
+  if (env.CLAUDECODE === "1" && env.BRIDGE_ADMIN !== "1") {
+    throw new BridgeError("E_ADMIN_ONLY", `${why} (CLAUDECODE=1 without BRIDGE_ADMIN=1); ${fix}`);
+  }
+}
 
 /** `spawner on [project] [role]`: opt in globally, for a project, or one role (and flip the master switch on). */
 export function turnOn(root: string, project?: string, role?: string): SettingsUpdate {
@@ -85,7 +95,7 @@ export function parseAssignment(text: string): [string, unknown] {
   if (eq <= 0) throw new BridgeError("E_USAGE", `expected key=value (got ${JSON.stringify(text)})`);
   const key = text.slice(0, eq);
   const raw = text.slice(eq + 1);
-  const sample = defaultValue(key);
+  const sample = settingAt(defaultSettings(), key);
   if (raw === "") return [key, null];
   if (typeof sample === "number") {
     const n = Number(raw);
@@ -105,12 +115,6 @@ export function parseAssignment(text: string): [string, unknown] {
         .filter((s) => s !== ""),
     ];
   return [key, raw];
-}
-
-function defaultValue(key: string): unknown {
-  let node: unknown = defaultSettings();
-  for (const part of key.split(".")) node = (node as Record<string, unknown> | undefined)?.[part];
-  return node;
 }
 
 /** One line per change, or a line saying nothing changed. */

@@ -90,7 +90,7 @@ const text =
   (v) =>
     typeof v === "string" && v.trim().length > 0 && v.length <= max ? undefined : `a non-empty string of at most ${max} characters`;
 // Typed into a terminal by the tmux driver: one printable line only.
-const oneLine =
+const singleLine =
   (max: number): Check =>
   (v) =>
     text(max)(v) ?? (/[\u0000-\u001f\u007f]/.test(v as string) ? "one line of printable text (no control characters)" : undefined);
@@ -110,7 +110,7 @@ const TOP: Record<string, Check> = {
   cooldownSeconds: num(0, 3600),
   denyTools: list(text(200), 'tool patterns such as "Bash(git push:*)"'),
   defaultOffRoles: list(roleName, "role names"),
-  nudgePrompt: oneLine(500),
+  nudgePrompt: singleLine(500),
   maxBodyBytes: int(1, 16 * 1024 * 1024),
   fsync: bool,
   compactBytes: int(4096, 1024 * 1024 * 1024),
@@ -195,6 +195,13 @@ function checkProjects(value: unknown, prefix: string, problems: string[]): void
       },
     });
   }
+}
+
+/** The value at a dotted key such as "spawn.timeoutSeconds" (undefined for an unknown key). */
+export function settingAt(settings: Settings, key: string): unknown {
+  let node: unknown = settings;
+  for (const part of key.split(".")) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node;
 }
 
 /** Defaults overlaid with the file's values, objects merged key by key, lists replaced whole. */

@@ -5,8 +5,7 @@
 //   log.jsonl      one JSON object per event (rotated to log.1.jsonl past a size); read back
 //                  by readRecentLog (the dashboard's spawner panel)
 //   runs/          one log file per spawned run, newest kept
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, renameSync, statSync } from "node:fs";
-import { hostname } from "node:os";
+import { closeSync, constants, fstatSync, openSync, readdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BridgeError, isErrno } from "../lib/errors.ts";
 import {
@@ -20,10 +19,11 @@ import {
   removeQuietly,
   writeAll,
   writeFileAtomic,
+  readAt,
 } from "../lib/fs.ts";
 import { ensureRoot } from "../bus/layout.ts";
 import { withLock } from "../bus/lock.ts";
-import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import { isSameProcessAlive, processStartTime, THIS_HOST } from "../lib/proc.ts";
 import type { Position } from "../wake/batch.ts";
 
 export interface SpawnerPaths {
@@ -48,7 +48,6 @@ export function spawnerPaths(root: string): SpawnerPaths {
   };
 }
 
-const HOST = hostname();
 // A pid file still empty this long after creation belongs to a daemon that died while starting.
 const UNWRITTEN_GRACE_MS = 2000;
 
@@ -73,7 +72,7 @@ function parseHolder(content: string | undefined): DaemonHolder | undefined {
 
 function holderAlive(holder: DaemonHolder): boolean {
   // Another host's pid cannot be checked from here: count it as running (the file says how to clear it).
-  return holder.host !== HOST || isSameProcessAlive(holder.pid, holder.start);
+  return holder.host !== THIS_HOST || isSameProcessAlive(holder.pid, holder.start);
 }
 
 export function readDaemonHolder(root: string): HolderView {
@@ -93,7 +92,7 @@ export function acquireDaemonLock(root: string): DaemonLock {
   ensureRoot(root);
   const paths = spawnerPaths(root);
   ensureDir(paths.dir);
-  const holder: DaemonHolder = { pid: process.pid, host: HOST, startedAt: new Date().toISOString() };
+  const holder: DaemonHolder = { pid: process.pid, host: THIS_HOST, startedAt: new Date().toISOString() };
   const start = processStartTime(process.pid);
   if (start !== undefined) holder.start = start;
   const content = JSON.stringify(holder) + "\n";
@@ -113,10 +112,10 @@ export function acquireDaemonLock(root: string): DaemonLock {
     if (seen === undefined) continue;
     const other = parseHolder(seen);
     if (other && holderAlive(other)) {
-      const where = other.host === HOST ? `pid ${other.pid}` : `pid ${other.pid} on host ${other.host}`;
+      const where = other.host === THIS_HOST ? `pid ${other.pid}` : `pid ${other.pid} on host ${other.host}`;
       throw new BridgeError(
         "E_LOCKED",
-        `a spawner daemon is already running for ${root} (${where}, since ${other.startedAt}); only one may run per root: stop it first (kill ${other.pid}), or see it with \`session-bridge spawner status\`${other.host === HOST ? "" : `; if it is gone, remove ${paths.pid}`}`,
+        `a spawner daemon is already running for ${root} (${where}, since ${other.startedAt}); only one may run per root: stop it first (kill ${other.pid}), or see it with \`session-bridge spawner status\`${other.host === THIS_HOST ? "" : `; if it is gone, remove ${paths.pid}`}`,
       );
     }
     if (!other && ageMs(paths.pid) < UNWRITTEN_GRACE_MS) {
@@ -276,14 +275,7 @@ function tailEntries(path: string): LoggedEntry[] {
   try {
     const size = fstatSync(fd).size;
     const start = Math.max(0, size - LOG_TAIL_BYTES);
-    const buf = Buffer.alloc(size - start);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, start + got);
-      if (n === 0) break;
-      got += n;
-    }
-    text = buf.toString("utf8", 0, got);
+    text = readAt(fd, start, size - start).toString("utf8");
     cut = start > 0;
   } finally {
     closeSync(fd);

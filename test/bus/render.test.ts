@@ -1,7 +1,8 @@
 // What a person sees: bodies cannot drive the terminal or pass as another message's header.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { neutralize, renderMessage } from "../../src/bus/render.ts";
+import { renderMessage } from "../../src/bus/render.ts";
+import { neutralize } from "../../src/lib/text.ts";
 import type { Message } from "../../src/bus/message.ts";
 
 const message = (body: string): Message => ({
