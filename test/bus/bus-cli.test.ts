@@ -42,7 +42,9 @@ test("--json shapes of send, recv, peek, tail, roles, whoami, status and root", 
   const queued = bridge(["status", sent.id, "--json"], shop(root, "api")).json();
   assert.deepEqual(queued.recipients, [{ role: "web", state: "queued" }]);
 
+  const beforeRecv = Date.now();
   const received = bridge(["recv", "--json"], shop(root, "web")).json();
+  const afterRecv = Date.now();
   assert.deepEqual(
     received.messages.map((m: { id: string }) => m.id),
     [sent.id],
@@ -51,7 +53,9 @@ test("--json shapes of send, recv, peek, tail, roles, whoami, status and root", 
   const read = bridge(["status", sent.id, "--json"], shop(root, "api")).json();
   assert.equal(read.recipients[0].state, "read");
   assert.match(read.recipients[0].by, /^cli recv \(pid \d+\)$/);
-  assert.ok(Date.parse(read.recipients[0].at) > 0);
+  // When it was read: during that recv (ms stamps; a second either side for a clock step), not any date.
+  const at = Date.parse(read.recipients[0].at);
+  assert.ok(at >= beforeRecv - 1000 && at <= afterRecv + 1000, `read at ${read.recipients[0].at}`);
   assert.equal(read.from, "api");
 
   const tail = bridge(["tail", "--json"], shop(root, "web")).json();

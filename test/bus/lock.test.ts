@@ -19,6 +19,20 @@ function scratch(t: TestContext): string {
   return dir;
 }
 
+// The same monotonic clock the lock measures its waits with (src/bus/lock.ts).
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+// Waits are asserted as ranges no noisy machine can break: a lower bound is exact (the lock counts
+// from its own first look, which comes after ours), an upper bound is a contrasting setting
+// several times larger, never a tight figure.
+function timed<T>(fn: () => T): { value: T; ms: number } {
+  const began = monotonicMs();
+  const value = fn();
+  return { value, ms: monotonicMs() - began };
+}
+
+const isLocked = (e: unknown): boolean => e instanceof BridgeError && e.code === "E_LOCKED";
+
 function deadPid(): number {
   // A pid far above pid_max defaults is never alive.
   return 2 ** 22 + 12345;
@@ -57,13 +71,22 @@ test("a lock is exclusive and released; release removes only our own lock", (t) 
   assert.equal(existsSync(path), false);
 });
 
-test("a live holder makes waiters fail with E_LOCKED naming the lock file and the holder", async (t) => {
+test("a live holder makes waiters fail with E_LOCKED naming the lock file and the holder, after the timeout they set", async (t) => {
   const path = join(scratch(t), "lock");
   const child = await holder(t, path);
-  assert.throws(
-    () => acquireLock(path, { timeoutMs: 300 }),
-    (e: unknown) => e instanceof BridgeError && e.code === "E_LOCKED" && e.message.includes(`lock "${path}" is held by pid ${child.pid}`),
-  );
+  let error: unknown;
+  const { ms } = timed(() => {
+    try {
+      acquireLock(path, { timeoutMs: 300 });
+    } catch (e) {
+      error = e;
+    }
+  });
+  assert.ok(isLocked(error), String(error));
+  assert.ok((error as Error).message.includes(`lock "${path}" is held by pid ${child.pid}`), (error as Error).message);
+  // Not before the 300 ms asked for, and far from a 3000 ms (or the default 10 s) bound.
+  assert.ok(ms >= 300, `gave up after ${ms} ms, before timeoutMs 300`);
+  assert.ok(ms < 3000, `gave up after ${ms} ms: not the timeoutMs 300 asked for`);
   assert.ok(existsSync(path), "a live holder's lock is never broken early");
 });
 
@@ -73,15 +96,26 @@ test("a holder killed with SIGKILL leaves a lock that the next taker breaks at o
   child.kill("SIGKILL");
   await new Promise((r) => child.on("exit", r));
   assert.ok(existsSync(path), "the dead holder's lock is still on disk");
-  const lock = acquireLock(path, { timeoutMs: 2000 }); // the bound: well under the default 10 s
+  // timeoutMs 0: the lock checks its holder before its deadline, so only a break at the first look
+  // succeeds; any wait at all would throw E_LOCKED.
+  const lock = acquireLock(path, { timeoutMs: 0 });
   assert.equal(JSON.parse(readFileSync(path, "utf8")).pid, process.pid);
   lock.release();
 });
 
-test("an empty lock (holder killed between create and write) is broken after a short bound", (t) => {
+test("an empty lock (holder killed between create and write) is broken after its 1 s bound, whatever staleMs says", (t) => {
   const path = join(scratch(t), "lock");
   writeFileSync(path, "");
-  const lock = acquireLock(path, { timeoutMs: 5000 });
+  // Not at once: under the bound a waiter gives up, naming nobody.
+  assert.throws(
+    () => acquireLock(path, { timeoutMs: 300, staleMs: 60_000 }),
+    (e: unknown) => isLocked(e) && (e as Error).message.includes("held by an unknown process"),
+  );
+  assert.ok(existsSync(path));
+  // The README's bound is 1 s: never sooner, and well before a 3 s deadline that a bound of 3 s or
+  // more, staleMs (60 s here) or the default staleMs (10 s) would all overrun.
+  const { value: lock, ms } = timed(() => acquireLock(path, { timeoutMs: 3000, staleMs: 60_000 }));
+  assert.ok(ms >= 1000, `broken after ${ms} ms, before the 1 s bound`);
   lock.release();
 });
 
@@ -90,7 +124,7 @@ test("clock jumps do not wedge: a dead holder's lock from the far future or past
   for (const ts of ["2999-01-01T00:00:00Z", "1970-01-01T00:00:00Z"]) {
     const path = join(dir, `lock-${ts.slice(0, 4)}`);
     writeFileSync(path, JSON.stringify({ pid: deadPid(), host: hostname(), ts, token: "x" }));
-    acquireLock(path, { timeoutMs: 500 }).release();
+    acquireLock(path, { timeoutMs: 0 }).release(); // 0: only a break at the first look succeeds
   }
 });
 
@@ -99,7 +133,7 @@ test("a reused pid (alive, different start time) counts as a dead holder", (t) =
   const start = processStartTime(process.pid);
   if (start === undefined) return t.skip("no /proc start times on this system");
   writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), start: start + 1, token: "old" }));
-  acquireLock(path, { timeoutMs: 500 }).release();
+  acquireLock(path, { timeoutMs: 0 }).release(); // 0: only a break at the first look succeeds
 });
 
 test("a lock held from another host is broken only after it sat unchanged for staleMs", (t) => {
@@ -109,7 +143,9 @@ test("a lock held from another host is broken only after it sat unchanged for st
     () => acquireLock(path, { timeoutMs: 100, staleMs: 10_000 }),
     (e: unknown) => (e as BridgeError).code === "E_LOCKED",
   );
-  acquireLock(path, { timeoutMs: 3000, staleMs: 200 }).release();
+  const { value: lock, ms } = timed(() => acquireLock(path, { timeoutMs: 3000, staleMs: 200 }));
+  assert.ok(ms >= 200, `broken after ${ms} ms, before staleMs 200`);
+  lock.release();
 });
 
 test("a breaker that died holding the .break guard does not block breaking forever", (t) => {

@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { messageStatus, peek, receive, resolveIdentity, sendMessage, tail } from "../../src/bus.ts";
 import type { Identity } from "../../src/bus.ts";
 import { BridgeError } from "../../src/lib/errors.ts";
-import { chooseBoundary, CONTEXT_LIMIT, MessageFrame } from "../../src/hooks/frame.ts";
+import { chooseBoundary, MessageFrame } from "../../src/hooks/frame.ts";
 import { hookGuard } from "../../src/hooks/guard.ts";
 import { hookRecv } from "../../src/hooks/recv.ts";
 import { hookSend } from "../../src/hooks/send.ts";
@@ -39,6 +39,8 @@ const CODES = new Set([
   "E_IO",
 ]);
 const SETTINGS = { maxBodyBytes: 256 * 1024, fsync: false };
+// hook recv's documented cap (README), written out rather than taken from src/hooks/frame.ts.
+const CONTEXT_LIMIT = 10_000;
 
 /** A refusal must be a typed error with a readable message; anything else is a crash. */
 function assertRefusal(err: unknown, what: string, counts: Map<string, number>): void {

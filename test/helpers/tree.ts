@@ -3,7 +3,10 @@
 // and there is no symbolic link anywhere.
 import { lstatSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { NAME_PATTERN } from "../../src/bus/layout.ts";
+
+// The name rule as README states it (E_BAD_NAME: 1–64 of A-Z a-z 0-9 . _ - starting with a letter
+// or digit), written out: not layout.ts's NAME_PATTERN, which a loosened rule would move too.
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const ROOT_ENTRIES = /^(projects|spawner|cache|spawner\.config\.json(\.lock)?|spawner\.config\.json\.\d+\.[0-9a-f]+\.tmp)$/;
 // src/runtime/code-cache.ts: one V8 cache per embedded bundle and build (temp + rename while written).

@@ -7,7 +7,6 @@ import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
-import { NON_ADMIN_TOOL_IDS } from "../../src/agents/tool-names.ts";
 
 const CLAUDE_BIN_DIR = join(REPO, "node_modules/.bin");
 const NO_CLAUDE_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -37,6 +36,21 @@ function run(s: Setup, args: string[], options: { bin?: string; withClaude?: boo
   return spawnSync(process.execPath, [options.bin ?? BIN, ...args], { env, encoding: "utf8", timeout: 60_000 });
 }
 
+// The nine non-admin tools (README: "permissions.allow for the nine non-admin
+// mcp__session-bridge__bridge_* tools"), written out: never taken from src/agents/tool-names.ts,
+// so a tool dropped or misnamed there cannot make both sides of the comparison agree.
+const BRIDGE_TOOL_IDS = [
+  "mcp__session-bridge__bridge_send",
+  "mcp__session-bridge__bridge_recv",
+  "mcp__session-bridge__bridge_peek",
+  "mcp__session-bridge__bridge_tail",
+  "mcp__session-bridge__bridge_wait",
+  "mcp__session-bridge__bridge_status",
+  "mcp__session-bridge__bridge_roles",
+  "mcp__session-bridge__bridge_whoami",
+  "mcp__session-bridge__bridge_config",
+];
+
 const read = (path: string) => JSON.parse(readFileSync(path, "utf8"));
 const nodeCmd = (bin: string, name: string) => `${process.execPath} ${bin} hook ${name}`;
 
@@ -51,7 +65,7 @@ test("a fresh install wires the MCP server into .claude.json and the hooks and p
     SessionStart: [{ hooks: [{ type: "command", command: nodeCmd(BIN, "recv"), timeout: 15 }] }],
     PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: nodeCmd(BIN, "guard"), timeout: 15 }] }],
   });
-  assert.deepEqual(settings.permissions, { allow: [...NON_ADMIN_TOOL_IDS] });
+  assert.deepEqual(settings.permissions, { allow: BRIDGE_TOOL_IDS });
   const claudeJson = read(join(s.config, ".claude.json"));
   assert.deepEqual(claudeJson.mcpServers, { "session-bridge": { type: "stdio", command: process.execPath, args: [BIN, "mcp"], env: {} } });
   assert.equal(settings.mcpServers, undefined, "never in settings.json, where Claude Code ignores it");
@@ -93,7 +107,7 @@ test("install keeps everything else, backs up first, and a second run leaves byt
   assert.deepEqual(after.hooks.PreToolUse[0], userSettings.hooks.PreToolUse[0]);
   assert.deepEqual(after.hooks.Stop, userSettings.hooks.Stop);
   assert.deepEqual(after.permissions.deny, ["Read(.env)"]);
-  assert.deepEqual(after.permissions.allow, ["Bash(ls:*)", ...NON_ADMIN_TOOL_IDS]);
+  assert.deepEqual(after.permissions.allow, ["Bash(ls:*)", ...BRIDGE_TOOL_IDS]);
   assert.match(readFileSync(join(s.config, "settings.json"), "utf8"), /\n {4}"model"/, "indentation kept");
   assert.equal(statSync(join(s.config, "settings.json")).mode & 0o777, 0o644, "mode kept");
   const claudeJson = read(join(s.config, ".claude.json"));

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { BridgeError } from "../../src/lib/errors.ts";
 import { SETTINGS_TOOLS } from "../../src/mcp/settings-tools.ts";
 import { BUS_TOOLS } from "../../src/mcp/bus-tools.ts";
-import { GLOBAL_KEYS, ROLE_KEYS, validateSettings } from "../../src/settings/schema.ts";
+import { defaultSettings, GLOBAL_KEYS, ROLE_KEYS, validateSettings } from "../../src/settings/schema.ts";
 import { checkArgs, int, nullable, objectSchema, oneOf, str } from "../../src/mcp/tool-args.ts";
 
 const tool = (name: string) => [...BUS_TOOLS, ...SETTINGS_TOOLS].find((t) => t.name === name)!;
@@ -17,6 +17,13 @@ test("bridge_settings mirrors GLOBAL_KEYS and bridge_set mirrors ROLE_KEYS", () 
 test("every default value passes its own bridge_settings schema, and null (reset) is accepted", () => {
   const schema = tool("bridge_settings").inputSchema;
   for (const key of GLOBAL_KEYS) assert.doesNotThrow(() => checkArgs("bridge_settings", schema, { [key]: null }), key);
+  // Each key's own default (a dotted key is a nested one), as an admin echoing bridge_config back sends it.
+  const defaults = defaultSettings() as unknown as Record<string, unknown>;
+  for (const key of GLOBAL_KEYS) {
+    const value = key.split(".").reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], defaults);
+    assert.notEqual(value, undefined, `${key} has a default`);
+    assert.deepEqual(checkArgs("bridge_settings", schema, { [key]: value }), { [key]: value }, key);
+  }
   const sample = {
     enabled: true,
     defaultMode: "auto",

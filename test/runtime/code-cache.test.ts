@@ -28,9 +28,14 @@ test("a bridged hook writes its bundle's code cache once, privately, and keeps u
   assert.deepEqual(more, []);
   assert.equal(statSync(join(root, "cache")).mode & 0o777, 0o700);
   assert.equal(statSync(join(root, "cache", file!)).mode & 0o777, 0o600);
-  const written = statSync(join(root, "cache", file!)).mtimeMs;
+  // The cache is written by temp + rename, so a rewrite always gives the file a new inode (the temp
+  // file exists beside the old one): an equal inode proves no rewrite, where an equal mtime would
+  // not (a rewrite within the clock's granularity keeps it).
+  const written = statSync(join(root, "cache", file!)).ino;
+  const bytes = readFileSync(join(root, "cache", file!));
   assert.match(guard(root).stdout, /"permissionDecision":"deny"/);
-  assert.equal(statSync(join(root, "cache", file!)).mtimeMs, written, "an accepted cache is not rewritten");
+  assert.equal(statSync(join(root, "cache", file!)).ino, written, "an accepted cache is not rewritten");
+  assert.deepEqual(readFileSync(join(root, "cache", file!)), bytes);
 });
 
 test("a damaged code cache is never run: the guard still denies, and the cache is rewritten", (t) => {
@@ -43,18 +48,22 @@ test("a damaged code cache is never run: the guard still denies, and the cache i
   const bad = Buffer.from(good);
   for (let i = 4000; i < 4100; i++) bad[i] = bad[i]! ^ 0xff;
   writeFileSync(file, bad);
+  const damaged = statSync(file).ino;
   const r = guard(root);
   assert.match(r.stdout, /"permissionDecision":"deny"/);
   assert.equal(r.stderr, "");
+  assert.notEqual(statSync(file).ino, damaged, "rewritten (temp + rename)");
   assert.notDeepEqual(readFileSync(file), bad, "rewritten from a fresh compile");
   // Cut short: the same.
   writeFileSync(file, good.subarray(0, 1000));
   assert.match(guard(root).stdout, /"permissionDecision":"deny"/);
   assert.ok(readFileSync(file).length > 1000, "rewritten whole");
   // And the rewritten one is accepted, so left alone.
-  const written = statSync(file).mtimeMs;
+  const written = statSync(file).ino;
+  const bytes = readFileSync(file);
   guard(root);
-  assert.equal(statSync(file).mtimeMs, written);
+  assert.equal(statSync(file).ino, written, "an accepted cache is not rewritten");
+  assert.deepEqual(readFileSync(file), bytes);
 });
 
 test("no bridge root, no cache: a hook never creates the root for it; an unbridged hook touches nothing", (t) => {

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSettings, loadSettingsLenient, updateSettings, configPath } from "../../src/settings/file.ts";
 import { BridgeError } from "../../src/lib/errors.ts";
-import { defaultSettings, effectiveRole, mergeSettings, validateSettings } from "../../src/settings/schema.ts";
+import { effectiveRole, mergeSettings, validateSettings } from "../../src/settings/schema.ts";
 import { configureRole, parseAssignment, turnOff, turnOn, updateGlobal, describeUpdate } from "../../src/settings/ops.ts";
 import { REPO } from "../helpers/bin.ts";
 import { makeRoot } from "../helpers/cli.ts";
@@ -33,7 +33,10 @@ test("validation names every bad key, the expected type and the value", () => {
 test("defaults merge deeply; lists are replaced whole", () => {
   const s = mergeSettings({ spawn: { maxTurns: 5 }, denyTools: ["Bash(rm:*)"] });
   assert.equal(s.spawn.maxTurns, 5);
-  assert.equal(s.spawn.timeoutSeconds, defaultSettings().spawn.timeoutSeconds);
+  // The documented defaults (README, spawner settings) written out, not read from defaultSettings():
+  // a default lost there would otherwise agree with the merge that lost it.
+  assert.equal(s.spawn.timeoutSeconds, 900);
+  assert.equal(s.spawn.permissionMode, "acceptEdits");
   assert.deepEqual(s.denyTools, ["Bash(rm:*)"]);
   assert.equal(s.maxHops, 6);
 });

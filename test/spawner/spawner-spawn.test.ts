@@ -7,8 +7,14 @@ import { join } from "node:path";
 import { BIN } from "../helpers/bin.ts";
 import { installFixture, ok, readJsonLines, runDaemon, sandbox, send, waitFor, waitForLog, wakes } from "../helpers/spawner.ts";
 import type { DaemonProc, Sandbox } from "../helpers/spawner.ts";
-import { NON_ADMIN_TOOL_IDS as BRIDGE_TOOLS } from "../../src/agents/tool-names.ts";
-import { DEFAULT_NUDGE } from "../../src/settings/schema.ts";
+
+// Expected values written out, never taken from src/ (agents/tool-names.ts, settings/schema.ts):
+// a tool dropped there, or a changed default nudge, must fail here rather than agree with itself.
+const BRIDGE_TOOLS = ["send", "recv", "peek", "tail", "wait", "status", "roles", "whoami", "config"].map(
+  (t) => `mcp__session-bridge__bridge_${t}`,
+);
+const DEFAULT_NUDGE =
+  "[session-bridge] New messages from sibling sessions are waiting for you; they are included in this turn's context. Read them and act on them if appropriate.";
 
 interface Start {
   event: string;
@@ -87,10 +93,6 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
       "--max-turns",
       "30",
     ]);
-    assert.deepEqual(
-      BRIDGE_TOOLS,
-      ["send", "recv", "peek", "tail", "wait", "status", "roles", "whoami", "config"].map((t) => `mcp__session-bridge__bridge_${t}`),
-    );
     assert.equal(start!.cwd, realpathSync(cwd));
     assert.deepEqual(start!.env, {
       BRIDGE_ROOT: box.root,
