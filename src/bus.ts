@@ -27,19 +27,45 @@ export interface Identity {
   role: string;
 }
 
+/**
+ * An identity whose folders were checked once (no links, a root of ours), carried through one
+ * command so that it is not proved again at every step. A long-running process (the MCP server)
+ * checks again for each request: the folders may change between them.
+ */
+export interface CheckedIdentity extends Identity {
+  readonly paths: RolePaths;
+  /** Root, projects/, the project and the role were all real folders (and the root private). */
+  readonly joined: boolean;
+}
+
+/** Checks `identity`'s folders (E_SYMLINK, or E_IO for a root of someone else's), once. */
+export function checkIdentity(identity: Identity): CheckedIdentity {
+  if (isChecked(identity)) return identity;
+  const joined = assertReadable(identity.root, identity.project, identity.role);
+  return {
+    root: identity.root,
+    project: identity.project,
+    role: identity.role,
+    paths: rolePaths(identity.root, identity.project, identity.role),
+    joined,
+  };
+}
+
+function isChecked(identity: Identity): identity is CheckedIdentity {
+  return "paths" in identity && "joined" in identity;
+}
+
 export const CONNECT_HINT = "start Claude Code as a bridge role, e.g. `BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude`";
 
 /** Identity from --project/--role, else BRIDGE_PROJECT/BRIDGE_ROLE; E_NO_IDENTITY says how to set it. */
-export function resolveIdentity(root: string, env: NodeJS.ProcessEnv, project?: string, role?: string): Identity {
+export function resolveIdentity(root: string, env: NodeJS.ProcessEnv, project?: string, role?: string): CheckedIdentity {
   const p = project ?? env.BRIDGE_PROJECT;
   const r = role ?? env.BRIDGE_ROLE;
   if (!p || !r) {
     const missing = [!p && "BRIDGE_PROJECT (or --project)", !r && "BRIDGE_ROLE (or --role)"].filter(Boolean).join(" and ");
     throw new BridgeError("E_NO_IDENTITY", `no bridge identity: set ${missing}; to connect a session, ${CONNECT_HINT}`);
   }
-  const identity = { root, project: validateName("project", p), role: validateName("role", r) };
-  assertReadable(root, identity.project, identity.role);
-  return identity;
+  return checkIdentity({ root, project: validateName("project", p), role: validateName("role", r) });
 }
 
 export function resolveProject(env: NodeJS.ProcessEnv, project?: string): string {
@@ -50,8 +76,12 @@ export function resolveProject(env: NodeJS.ProcessEnv, project?: string): string
 
 /** The role's files, once its folders are known to be real folders (no links) in a root of ours. */
 export function pathsOf(identity: Identity): RolePaths {
-  assertReadable(identity.root, identity.project, identity.role);
-  return rolePaths(identity.root, identity.project, identity.role);
+  return checkIdentity(identity).paths;
+}
+
+/** Makes the role's folders unless the check already found them all (joining the role). */
+function joinRole(identity: CheckedIdentity): void {
+  if (!identity.joined) ensureRoleDir(identity.paths);
 }
 
 export function listProjects(root: string): string[] {
@@ -108,8 +138,8 @@ export function checkBody(body: unknown, maxBodyBytes: number): string {
 }
 
 export function sendMessage(request: SendRequest): SendResult {
-  const { identity, to } = request;
-  const from = rolePaths(identity.root, identity.project, identity.role);
+  const { to } = request;
+  const identity = checkIdentity(request.identity);
   const body = checkBody(request.body, request.limits.maxBodyBytes);
   if (request.replyTo !== undefined && !ID_PATTERN.test(request.replyTo)) {
     throw new BridgeError(
@@ -118,7 +148,7 @@ export function sendMessage(request: SendRequest): SendResult {
     );
   }
   const recipients = resolveRecipients(identity, to, request.queue === true);
-  ensureRoleDir(from);
+  joinRole(identity);
   const message: Message = {
     id: newId(),
     ts: new Date().toISOString(),
@@ -131,10 +161,11 @@ export function sendMessage(request: SendRequest): SendResult {
     ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
   };
   const deliveries: Delivery[] = [];
-  for (const role of recipients) {
+  for (const { role, exists } of recipients) {
     const paths = rolePaths(identity.root, identity.project, role);
     try {
-      ensureRoleDir(paths);
+      // The sender's check proved the root and the project; a recipient folder seen as a real folder needs nothing more.
+      if (!identity.joined || !exists) ensureRoleDir(paths);
       appendMessage(paths, message, { fsync: request.limits.fsync });
     } catch (err) {
       const done = deliveries.map((d) => d.role).join(", ") || "nobody";
@@ -148,7 +179,8 @@ export function sendMessage(request: SendRequest): SendResult {
   return { message, deliveries };
 }
 
-function resolveRecipients(identity: Identity, to: string, queue: boolean): string[] {
+/** The roles a send reaches, each with whether its folder was seen as a real folder just now. */
+function resolveRecipients(identity: Identity, to: string, queue: boolean): { role: string; exists: boolean }[] {
   // Listed only for a broadcast or an error message: a send to a named role need not read the folder.
   const known = (): string[] => listRoles(identity.root, identity.project);
   if (to === BROADCAST) {
@@ -159,7 +191,7 @@ function resolveRecipients(identity: Identity, to: string, queue: boolean): stri
         `nobody else has joined project "${identity.project}" yet, so a broadcast would reach no one; send to a role by name with --queue to leave a message for it`,
       );
     }
-    return others;
+    return others.map((role) => ({ role, exists: true }));
   }
   validateName("role", to);
   if (to === identity.role) {
@@ -168,21 +200,22 @@ function resolveRecipients(identity: Identity, to: string, queue: boolean): stri
       `"${to}" is your own role; send to another role of project "${identity.project}" (known: ${known().join(", ") || "none"})`,
     );
   }
-  if (!queue && !roleExists(rolePaths(identity.root, identity.project, to))) {
+  const exists = roleExists(rolePaths(identity.root, identity.project, to));
+  if (!queue && !exists) {
     const others = known().filter((r) => r !== identity.role);
     throw new BridgeError(
       "E_UNKNOWN_ROLE",
       `unknown role "${to}" in project "${identity.project}" (known: ${others.join(", ") || "none yet"}); use --queue (CLI) or queue: true (bridge_send) to queue for a role that has not joined yet`,
     );
   }
-  return [to];
+  return [{ role: to, exists }];
 }
 
 /** Consumes unread messages for the identity's role (joining it if it is new). */
 export function receive(identity: Identity, options: ConsumeOptions): ConsumeResult {
-  const paths = pathsOf(identity);
-  ensureRoleDir(paths);
-  return consumeUnread(paths, options);
+  const checked = checkIdentity(identity);
+  joinRole(checked);
+  return consumeUnread(checked.paths, options);
 }
 
 export function peek(identity: Identity): { messages: Message[]; skipped: number } {

@@ -66,18 +66,20 @@ export function ensureRoot(root: string): void {
  * the project and the role folder must each be a real folder, and the root ours — what ensureRoot
  * and ensureRoleDir insist on before writing. Otherwise a link planted there, or a root made in a
  * shared folder by another user, would feed the reader someone else's files. A missing folder is
- * fine: there is nothing to read.
+ * fine: there is nothing to read. True when every folder of the chain is there, a real folder,
+ * and the root private: what ensureRoot and ensureRoleDir would otherwise make sure of.
  */
-export function assertReadable(root: string, project?: string, role?: string): void {
+export function assertReadable(root: string, project?: string, role?: string): boolean {
   const chain = [root, projectsDir(root)];
   if (project !== undefined) chain.push(projectDir(root, project));
   if (project !== undefined && role !== undefined) chain.push(rolePaths(root, project, role).dir);
+  let complete = true;
   for (const path of chain) {
     let st;
     try {
       st = lstatSync(path);
     } catch (err) {
-      if (isErrno(err, "ENOENT", "ENOTDIR")) return;
+      if (isErrno(err, "ENOENT", "ENOTDIR")) return false;
       throw err;
     }
     if (st.isSymbolicLink()) assertNotSymlink(path);
@@ -87,7 +89,9 @@ export function assertReadable(root: string, project?: string, role?: string): v
         `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`,
       );
     }
+    if (!st.isDirectory() || (path === root && (st.mode & 0o777) !== DIR_MODE)) complete = false;
   }
+  return complete;
 }
 
 /** The project or role folders in `dir` (valid names only, sorted); none when it is missing or a link. */

@@ -1,7 +1,8 @@
 // What one `session-bridge mcp` process knows about the session it serves: read once from the
 // environment Claude Code launched it with. The server is often registered globally (user scope),
 // so a session without BRIDGE_PROJECT/BRIDGE_ROLE is normal: every tool then says how to connect.
-import type { Identity } from "../bus.ts";
+import { checkIdentity } from "../bus.ts";
+import type { CheckedIdentity, Identity } from "../bus.ts";
 import { BridgeError, describeError } from "../lib/errors.ts";
 import { resolveRoot, validateName } from "../bus/layout.ts";
 import type { SessionInfo } from "../bus/sessions.ts";
@@ -55,8 +56,9 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): McpContext {
   };
 }
 
-export function needIdentity(ctx: McpContext): Identity {
-  if (ctx.identity) return ctx.identity;
+/** This session's identity, its folders checked afresh for this request. */
+export function needIdentity(ctx: McpContext): CheckedIdentity {
+  if (ctx.identity) return checkIdentity(ctx.identity);
   throw new BridgeError("E_NO_IDENTITY", ctx.unbridged ?? "no bridge identity");
 }
 

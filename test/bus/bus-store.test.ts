@@ -2,10 +2,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { peek, receive, sendMessage, tail, messageStatus } from "../../src/bus.ts";
+import { checkIdentity, peek, receive, sendMessage, tail, messageStatus } from "../../src/bus.ts";
 import type { Identity } from "../../src/bus.ts";
 import { readAllKept, readCursor, listHistory } from "../../src/bus/inbox.ts";
 import { rolePaths, validateName } from "../../src/bus/layout.ts";
@@ -252,4 +265,29 @@ test("name rules: letters, digits, . _ - ; 1-64 chars; starting with a letter or
       JSON.stringify(bad),
     );
   }
+});
+
+test("an identity is checked once per command: joined only when every folder is real and the root private", (t) => {
+  const { root, a, b } = room(t);
+  const fresh = checkIdentity(a);
+  assert.equal(fresh.joined, false, "a has not joined yet: its folder is missing");
+  assert.equal(checkIdentity(fresh), fresh, "a checked identity is carried, not checked again");
+  send(fresh, "b", "hello");
+  assert.equal(checkIdentity(a).joined, true, "sending joined it");
+  const checkedB = checkIdentity(b);
+  assert.equal(checkedB.joined, true);
+  chmodSync(root, 0o755);
+  assert.equal(checkIdentity(b).joined, false, "a root open to others is not taken as ready");
+  // Receiving then secures the root again, as it did before identities were carried.
+  receive(checkIdentity(b), { by: "t" });
+  assert.equal(statSync(root).mode & 0o777, 0o700);
+  // A link planted after the check is still never written through: the append refuses it.
+  const inboxB = rolePaths(root, "shop", "b").inbox;
+  rmSync(inboxB);
+  symlinkSync(join(root, "elsewhere"), inboxB);
+  assert.throws(
+    () => send(checkIdentity(a), "b", "through the link?"),
+    (e: unknown) => e instanceof BridgeError && e.code === "E_SYMLINK",
+  );
+  assert.equal(existsSync(join(root, "elsewhere")), false);
 });
