@@ -1,5 +1,5 @@
-// esbuild plugins that shrink the embedded MCP SDK bundle (src/mcp/sdk.ts). Used by build.mjs and
-// bench/mcp-variants.mjs; `node bench/startup.mjs --variants` shows what each one buys.
+// esbuild plugins that shrink the embedded MCP SDK bundle (src/mcp/sdk.ts), used by build.mjs. What
+// each buys was measured when they were written (BENCHMARKS.md "How the binary is built for startup").
 import { readFile } from "node:fs/promises";
 
 /**

@@ -112,9 +112,9 @@ export interface SendRequest {
   limits: SendLimits;
 }
 
+/** A recipient the message was queued for (every one listed was: a failed append throws). */
 export interface Delivery {
   role: string;
-  queued: true;
   /** Live Claude Code sessions holding the role right now (empty: it waits for the next one). */
   live: SessionView[];
 }
@@ -174,7 +174,7 @@ export function sendMessage(request: SendRequest): SendResult {
         `message ${message.id} could not be queued for "${role}" (${describeError(err)}); already queued for: ${done}`,
       );
     }
-    deliveries.push({ role, queued: true, live: listSessions(paths).filter((s) => s.live) });
+    deliveries.push({ role, live: listSessions(paths).filter((s) => s.live) });
   }
   return { message, deliveries };
 }

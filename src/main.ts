@@ -1,7 +1,9 @@
 // The one entry point: a thin argv switch. Each subcommand's module is imported lazily so a
 // hook never pays for the CLI, the MCP server or the daemon (and never for the MCP SDK): build.mjs
 // turns every `import()` here (and in src/hooks.ts) into a bundle of its own, embedded in the
-// binary and evaluated only when its command runs (src/runtime/embedded.ts). Adding a command is one line.
+// binary and evaluated only when its command runs (src/runtime/embedded.ts). Adding a command takes
+// its module, a line in `commands` (and in src/runtime/bundles.json if it is a new module), and a
+// line in USAGE; a bus command is also a line in src/cli/commands.ts.
 import { describeError, exitCodeFor } from "./lib/errors.ts";
 // Static: the hooks run on every prompt and tool call of every session, so their dispatcher is
 // part of the entry itself; it is small and loads each hook's own bundle only when bridged.

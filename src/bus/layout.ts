@@ -1,9 +1,10 @@
 // Where everything lives under the bridge root, and the name rules that keep every path inside it.
 //
 //   <root>/                          0700, BRIDGE_ROOT or ~/.claude/bridge
-//     spawner.config.json            automation settings (only what differs from the defaults)
+//     bridge-settings.json           the settings (only what differs from the defaults); its
+//                                    .lock while it is changed (src/settings/file.ts)
 //     spawner/                       the daemon: pid lock, its per-role positions, log, run logs
-//     cache/                         V8's compiled code of the MCP SDK (makes `mcp` start faster)
+//     cache/                         V8's compiled code of the hooks, mcp and its SDK (faster starts)
 //     projects/<project>/<role>/
 //       inbox.jsonl                  append-only JSON lines, one message each
 //       cursor.json                  {ino, offset}: how far this role has consumed inbox.jsonl
@@ -11,6 +12,7 @@
 //       lock                         O_EXCL lock serialising appends, cursor moves and compaction
 //       chain.json                   loop guard: the chain/hop this role's next sends carry
 //       wake.json                    rails bookkeeping: recent wakes, last refusal
+//       wake.lock                    O_EXCL lock every wake decision of the role is made under
 //       waiter.json                  the one `hook wait` process waiting on this inbox (pid, token)
 //       sessions/<claude pid>.json   live Claude Code sessions holding this role
 //       history/<n>.jsonl            consumed inbox prefixes moved out by compaction

@@ -39,7 +39,7 @@ function inSession(env: NodeJS.ProcessEnv): boolean {
   return env.CLAUDECODE === "1";
 }
 
-function consumerName(env: NodeJS.ProcessEnv): string {
+function cliConsumer(env: NodeJS.ProcessEnv): string {
   const session = env.CLAUDE_CODE_SESSION_ID ? `, claude session ${env.CLAUDE_CODE_SESSION_ID}` : "";
   return `cli recv (pid ${process.pid}${session})`;
 }
@@ -84,7 +84,7 @@ const COMMANDS: Record<string, Command> = {
           ts: message.ts,
           chain: message.chain,
           hop: message.hop,
-          deliveries: result.deliveries.map((d) => ({ role: d.role, queued: d.queued, live: d.live.map(sessionJson) })),
+          deliveries: result.deliveries.map((d) => ({ role: d.role, live: d.live.map(sessionJson) })),
         });
         return 0;
       }
@@ -106,7 +106,7 @@ const COMMANDS: Record<string, Command> = {
       positionals(args, 0, 0, COMMANDS.recv!.usage);
       const id = identity(args, io);
       const { settings } = loadSettingsLenient(id.root);
-      const result = receive(id, { by: consumerName(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles });
+      const result = receive(id, { by: cliConsumer(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles });
       if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) in the inbox (torn by a crash, or not a message)`);
       if (result.compactError)
         io.warn(

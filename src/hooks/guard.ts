@@ -2,7 +2,7 @@
 // answers Claude Code with a deny when not. An allow is silence (no output, exit 0): answering
 // "allow" would skip the user's own permission prompts. Inside a bridged session (and with
 // BRIDGE_BLOCK_GIT_ALL=1) every failure is a deny naming the error: exit 1 would let it run.
-import { loadSettings, configPath } from "../settings/file.ts";
+import { loadSettings, settingsPath } from "../settings/file.ts";
 import { BridgeError, describeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
 import { checkCommand, parseBlockGit } from "../guard/check.ts";
@@ -39,7 +39,7 @@ export function guardPolicy(env: NodeJS.ProcessEnv): GuardPolicy {
   const root = resolveRoot(env);
   // Strict load: a config that cannot be read must not silently drop its deny patterns.
   const settings = loadSettings(root);
-  return { blockGit, denyPatterns: settings.guard.deny, protectRails: env.BRIDGE_ADMIN !== "1", configFile: configPath(root) };
+  return { blockGit, denyPatterns: settings.guard.deny, protectRails: env.BRIDGE_ADMIN !== "1", configFile: settingsPath(root) };
 }
 
 function deny(reason: string): HookResult {

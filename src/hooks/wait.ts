@@ -14,7 +14,7 @@ import type { FSWatcher } from "node:fs";
 import { pathsOf, receive, resolveIdentity } from "../bus.ts";
 import type { Identity } from "../bus.ts";
 import { continueFrom } from "../wake/chain.ts";
-import { configPath, loadSettingsLenient } from "../settings/file.ts";
+import { settingsPath, loadSettingsLenient } from "../settings/file.ts";
 import { chooseBoundary, doorbell, DOORBELL_RESERVE, MessageFrame } from "./frame.ts";
 import { isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import type { HookResult } from "./io.ts";
@@ -154,7 +154,7 @@ class Waiter {
    * refusal we record rewrites it, and would have us deciding in a loop).
    */
   private signature(): string {
-    const files = [this.paths.inbox, this.paths.cursor, configPath(this.identity.root)];
+    const files = [this.paths.inbox, this.paths.cursor, settingsPath(this.identity.root)];
     const parts = files.map((file) => {
       const st = lstatSync(file, { throwIfNoEntry: false });
       return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : "-";

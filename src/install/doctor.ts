@@ -7,7 +7,7 @@ import { parseArgs } from "../lib/args.ts";
 import { listProjects, listRoles } from "../bus.ts";
 import { readJsonFile, resolveConfigDir } from "../agents/claude/config.ts";
 import type { ConfigDir } from "../agents/claude/config.ts";
-import { loadSettings } from "../settings/file.ts";
+import { loadSettings, settingsPath } from "../settings/file.ts";
 import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
 import { isBridgeInvocation, isOurMcpEntry, ourHookName } from "./plan.ts";
@@ -298,7 +298,7 @@ function checkBus(root: string): Check[] {
       });
     else checks.push({ name: "spawner", level: "info", detail: "daemon not running; automation is off" });
   } catch (err) {
-    checks.push({ name: "settings", level: "fail", detail: describeError(err), fix: `fix or delete ${join(root, "spawner.config.json")}` });
+    checks.push({ name: "settings", level: "fail", detail: describeError(err), fix: `fix or delete ${settingsPath(root)}` });
   }
   return checks;
 }

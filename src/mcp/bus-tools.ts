@@ -8,7 +8,7 @@ import type { Identity } from "../bus.ts";
 import { readChainContext, stampForSend } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
 import type { ConsumeResult } from "../bus/inbox.ts";
-import { consumerName, needIdentity, needProject, ADMIN_EXAMPLE } from "./context.ts";
+import { mcpConsumer, needIdentity, needProject, ADMIN_EXAMPLE } from "./context.ts";
 import type { McpContext } from "./context.ts";
 import { acceptWithin, dataFraming, describeSession, fail, ok, plural, renderBounded, renderForModel, MAX_OUTPUT_CHARS } from "./format.ts";
 import type { TextResult } from "./format.ts";
@@ -113,7 +113,7 @@ const recv: ToolDef = {
     const identity = needIdentity(ctx);
     const { settings } = settingsOf(ctx);
     const result = receive(identity, {
-      by: consumerName(ctx, "bridge_recv"),
+      by: mcpConsumer(ctx, "bridge_recv"),
       accept: acceptWithin((args.limit as number | undefined) ?? RECV_LIMIT),
       compactBytes: settings.compactBytes,
       historyFiles: settings.historyFiles,
@@ -184,7 +184,7 @@ const waitTool: ToolDef = {
       consume: () => {
         const { settings } = settingsOf(ctx);
         return receive(identity, {
-          by: consumerName(ctx, "bridge_wait"),
+          by: mcpConsumer(ctx, "bridge_wait"),
           accept: acceptWithin(RECV_LIMIT),
           compactBytes: settings.compactBytes,
           historyFiles: settings.historyFiles,

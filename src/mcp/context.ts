@@ -73,7 +73,7 @@ export function needProject(ctx: McpContext, given?: unknown): string {
 }
 
 /** Who consumed, for receipts and `status`: "mcp bridge_recv (claude session X, pid Y)". */
-export function consumerName(ctx: McpContext, tool: string): string {
+export function mcpConsumer(ctx: McpContext, tool: string): string {
   const parts = [...(ctx.session?.sessionId ? [`claude session ${ctx.session.sessionId}`] : []), `pid ${ctx.session?.pid ?? process.pid}`];
   return `mcp ${tool} (${parts.join(", ")})`;
 }

@@ -3,7 +3,7 @@
 // validated, atomic); the input schemas mirror src/settings/schema.ts, whose validator stays the
 // authority on ranges. A session must not flip its own rails, so writing needs BRIDGE_ADMIN=1.
 import { listProjects, listRoles } from "../bus.ts";
-import { configPath, loadSettings } from "../settings/file.ts";
+import { settingsPath, loadSettings } from "../settings/file.ts";
 import type { SettingsUpdate } from "../settings/file.ts";
 import { ADMIN_EXAMPLE, needProject } from "./context.ts";
 import type { McpContext } from "./context.ts";
@@ -85,7 +85,7 @@ export function adminRefusal(what: string, ctx: McpContext): string {
     : ADMIN_EXAMPLE;
   return (
     `${what} changes the session-bridge automation settings, which only an admin session may do; this session was not started with BRIDGE_ADMIN=1, so nothing was changed. ` +
-    `Sessions cannot change their own wake-up rails on purpose: do not edit ${configPath(ctx.root)} another way. ` +
+    `Sessions cannot change their own wake-up rails on purpose: do not edit ${settingsPath(ctx.root)} another way. ` +
     `Tell the user: they can start an admin session with \`${example}\`, or run \`session-bridge spawner ...\` in their own terminal.`
   );
 }
@@ -97,7 +97,7 @@ export function describeConfig(ctx: McpContext, project: string | undefined): st
   const mark = (key: string): string => (JSON.stringify(settingAt(settings, key)) === JSON.stringify(settingAt(d, key)) ? "" : " (set)");
   const v = (key: string): string => `${key} ${JSON.stringify(settingAt(settings, key))}${mark(key)}`;
   const lines = [
-    `session-bridge automation settings (${configPath(ctx.root)}; "(set)" marks values that differ from the defaults)`,
+    `session-bridge automation settings (${settingsPath(ctx.root)}; "(set)" marks values that differ from the defaults)`,
     `enabled ${settings.enabled}${mark("enabled")}: ${settings.enabled ? "automatic wake-ups may happen for roles in auto mode" : "automation is off: no session is ever woken automatically"}`,
     [v("defaultMode"), v("driver"), v("maxHops"), v("rateLimitPerMinute"), v("cooldownSeconds")].join(", "),
     [v("defaultOffRoles"), v("denyTools"), v("guard.deny")].join(", "),

@@ -31,7 +31,7 @@ export interface Handshake {
 const REPLAY_ID = "session-bridge:replayed-initialize";
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
 
-type Message = Record<string, unknown>;
+type RpcMessage = Record<string, unknown>;
 
 export class StdioWire implements Transport {
   onclose?: () => void;
@@ -41,8 +41,8 @@ export class StdioWire implements Transport {
   private buffer: Buffer | undefined;
   private sdk = false;
   private queue: unknown[] = [];
-  private initialize: Message | undefined;
-  private initialized: Message | undefined;
+  private initialize: RpcMessage | undefined;
+  private initialized: RpcMessage | undefined;
   private parse: (value: unknown) => JSONRPCMessage = (value) => value as JSONRPCMessage;
   private readonly ondata = (chunk: Buffer): void => this.receive(chunk);
   private readonly onstdinError = (error: Error): void => this.onerror?.(error);

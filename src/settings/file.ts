@@ -1,34 +1,36 @@
-// Reading and writing <root>/spawner.config.json. The file holds only what differs from the
+// Reading and writing <root>/bridge-settings.json. The file holds only what differs from the
 // defaults; every write happens under a lock on a fresh read, is validated, and replaces the
 // file atomically, so concurrent writers never lose an update and a bad edit never lands.
 import { join } from "node:path";
-import { BridgeError, describeError } from "../lib/errors.ts";
-import { isRecord, parseJson, readFileIfExists, writeFileAtomic } from "../lib/fs.ts";
+import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
+import { fsOps, isRecord, parseJson, readFileIfExists, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { withLock } from "../bus/lock.ts";
 import { ensureRoot } from "../bus/layout.ts";
 import { mergeSettings, validateSettings } from "./schema.ts";
 import type { Settings } from "./schema.ts";
 
-export const CONFIG_FILE = "spawner.config.json";
+export const SETTINGS_FILE = "bridge-settings.json";
+/**
+ * The file's name before 0.2, though it always held the bus limits and the guard's list too. A
+ * root that still has it is moved to the new name the first time anything reads the settings.
+ */
+export const LEGACY_SETTINGS_FILE = "spawner.config.json";
 
 /** An empty settings file: an error like any other, but also what an editor leaves for an instant. */
-export class EmptyConfigError extends BridgeError {
+export class EmptySettingsError extends BridgeError {
   constructor(message: string) {
     super("E_CONFIG", message);
   }
 }
 export type Overrides = Record<string, unknown>;
 
-export function configPath(root: string): string {
-  return join(root, CONFIG_FILE);
+export function settingsPath(root: string): string {
+  return join(root, SETTINGS_FILE);
 }
 
-/** The file's own content: {} when missing; E_CONFIG naming the path and the problem when bad. */
-export function readOverrides(root: string): Overrides {
-  const path = configPath(root);
-  let text: string | undefined;
+function readSettingsFile(path: string): string | undefined {
   try {
-    text = readFileIfExists(path);
+    return readFileIfExists(path);
   } catch (err) {
     // A link (never followed), a folder or an unreadable file in its place is a broken settings file
     // like any other: messaging goes on with the defaults, the daemon keeps its last good settings.
@@ -37,10 +39,38 @@ export function readOverrides(root: string): Overrides {
       `${path} cannot be read (${describeError(err)}); replace it with a settings file, or delete it (defaults apply when it is missing)`,
     );
   }
+}
+
+/**
+ * The settings text and the file it came from: bridge-settings.json, or a root's old
+ * spawner.config.json, which is then moved to the new name (hard link, then unlink: an existing
+ * new file is never overwritten, and the content is never lost, even if the move fails halfway).
+ */
+function readSettingsText(root: string): { path: string; text: string | undefined } {
+  const path = settingsPath(root);
+  const text = readSettingsFile(path);
+  if (text !== undefined) return { path, text };
+  const legacy = join(root, LEGACY_SETTINGS_FILE);
+  const old = readSettingsFile(legacy);
+  if (old === undefined) return { path, text: undefined };
+  try {
+    fsOps.linkSync(legacy, path);
+    removeQuietly(legacy);
+    return { path, text: old };
+  } catch (err) {
+    // Another process moved it first (EEXIST), or the root is read-only: read it where it is.
+    if (!isErrno(err, "EEXIST", "EACCES", "EPERM", "EROFS")) throw err;
+    return { path: legacy, text: old };
+  }
+}
+
+/** The file's own content: {} when missing; E_CONFIG naming the path and the problem when bad. */
+export function readOverrides(root: string): Overrides {
+  const { path, text } = readSettingsText(root);
   if (text === undefined) return {};
   // An empty file is most often an editor caught between truncating and writing: reading it as
   // "all defaults" would switch automation off for that instant, so it is an error like any other.
-  if (text.trim() === "") throw new EmptyConfigError(`${path} is empty; write {} for the defaults, or delete it`);
+  if (text.trim() === "") throw new EmptySettingsError(`${path} is empty; write {} for the defaults, or delete it`);
   const value = parseJson(text);
   if (value === undefined) {
     let detail = "not valid JSON";
@@ -84,7 +114,7 @@ export interface SettingsUpdate {
 /** Applies `mutate` to the file's overrides under the config lock; rejects invalid results. */
 export function updateSettings(root: string, mutate: (overrides: Overrides) => void): SettingsUpdate {
   ensureRoot(root);
-  return withLock(`${configPath(root)}.lock`, () => {
+  return withLock(`${settingsPath(root)}.lock`, () => {
     const overrides = readOverrides(root);
     const before = mergeSettings(overrides);
     const next = structuredClone(overrides);
@@ -94,7 +124,7 @@ export function updateSettings(root: string, mutate: (overrides: Overrides) => v
     const after = mergeSettings(next);
     const changes = diffSettings(before, after);
     if (changes.length > 0 || JSON.stringify(next) !== JSON.stringify(overrides)) {
-      writeFileAtomic(configPath(root), JSON.stringify(next, null, 2) + "\n");
+      writeFileAtomic(settingsPath(root), JSON.stringify(next, null, 2) + "\n");
     }
     return { settings: after, changes };
   });

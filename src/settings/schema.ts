@@ -4,15 +4,15 @@ import { isRecord } from "../lib/fs.ts";
 import { NAME_PATTERN } from "../bus/layout.ts";
 
 export type Mode = "auto" | "manual";
-export type Driver = "tmux" | "spawn";
+export type DriverName = "tmux" | "spawn";
 export const MODES: readonly Mode[] = ["auto", "manual"];
-export const DRIVERS: readonly Driver[] = ["tmux", "spawn"];
+export const DRIVERS: readonly DriverName[] = ["tmux", "spawn"];
 export const PERMISSION_MODES = ["default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions"] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 export interface RoleSettings {
   mode?: Mode;
-  driver?: Driver;
+  driver?: DriverName;
   cwd?: string;
   model?: string;
   tmuxTarget?: string;
@@ -29,7 +29,7 @@ export interface Settings {
   enabled: boolean;
   /** Mode of roles with no per-project or per-role mode (`spawner on` with no names sets auto). */
   defaultMode: Mode;
-  driver: Driver;
+  driver: DriverName;
   maxHops: number;
   rateLimitPerMinute: number;
   cooldownSeconds: number;
@@ -226,7 +226,7 @@ export interface EffectiveRole {
   mode: Mode;
   /** Why the mode is what it is, with the command that changes it. */
   why: string;
-  driver: Driver;
+  driver: DriverName;
   cwd?: string;
   model?: string;
   tmuxTarget?: string;

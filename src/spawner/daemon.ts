@@ -5,7 +5,7 @@
 import { statSync, watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { listProjects, listRoles } from "../bus.ts";
-import { CONFIG_FILE, EmptyConfigError, loadSettings } from "../settings/file.ts";
+import { EmptySettingsError, LEGACY_SETTINGS_FILE, loadSettings, SETTINGS_FILE } from "../settings/file.ts";
 import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
 import { ensureDir } from "../lib/fs.ts";
 import { ensureRoot, projectsDir, rolePaths } from "../bus/layout.ts";
@@ -92,8 +92,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (!(err instanceof BridgeError) || err.code !== "E_CONFIG") throw err;
       // An editor truncates before it writes: an empty file is reported only if it is still empty
       // at the next look; meanwhile the last good settings apply, as for any bad file.
-      const transient = err instanceof EmptyConfigError && !emptySeen;
-      emptySeen = err instanceof EmptyConfigError;
+      const transient = err instanceof EmptySettingsError && !emptySeen;
+      emptySeen = err instanceof EmptySettingsError;
       if (transient) return;
       if (message !== configError) log({ event: "config-error", msg: `${message}; keeping the last good settings` });
       configError = message;
@@ -278,7 +278,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     try {
       // Settings edits take effect at once for deferred batches (e.g. `spawner on`, a higher rate limit).
       configWatch = watch(root, (_event, filename) => {
-        if (filename && String(filename).startsWith(CONFIG_FILE)) rescan(true);
+        if (filename && [SETTINGS_FILE, LEGACY_SETTINGS_FILE].some((name) => String(filename).startsWith(name))) rescan(true);
       });
       configWatch.on("error", (err) => {
         configWatch?.close();

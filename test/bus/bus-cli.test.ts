@@ -29,7 +29,7 @@ test("--json shapes of send, recv, peek, tail, roles, whoami, status and root", 
   const sent = bridge(["send", "web", "hello", "--json"], shop(root, "api")).json();
   assert.match(sent.id, /^m[a-z0-9]+$/);
   assert.equal(sent.hop, 0);
-  assert.deepEqual(sent.deliveries, [{ role: "web", queued: true, live: [] }]);
+  assert.deepEqual(sent.deliveries, [{ role: "web", live: [] }]);
 
   const peeked = bridge(["peek", "--json"], shop(root, "web")).json();
   assert.equal(peeked.messages.length, 1);
@@ -186,7 +186,7 @@ test("body limits: empty refused, over maxBodyBytes is E_TOO_LARGE naming the li
   bridge(["recv"], shop(root, "web"));
   assert.match(bridge(["send", "web", ""], shop(root, "api")).stderr, /E_BAD_BODY: message body is empty/);
   assert.match(bridge(["send", "web", "  \n "], shop(root, "api")).stderr, /E_BAD_BODY/);
-  writeFileSync(join(root, "spawner.config.json"), JSON.stringify({ maxBodyBytes: 10 }));
+  writeFileSync(join(root, "bridge-settings.json"), JSON.stringify({ maxBodyBytes: 10 }));
   const over = bridge(["send", "web", "héllo wörld"], shop(root, "api")); // 13 bytes in UTF-8
   assert.equal(over.status, 1);
   assert.match(over.stderr, /E_TOO_LARGE: message body is 13 bytes, over the limit of 10 bytes/);
@@ -293,12 +293,12 @@ test("tail shows the last N with read marks; --follow prints new messages as the
 test("a corrupt config does not stop messaging; whoami reports it with its path", (t) => {
   const root = makeRoot(t);
   bridge(["recv"], shop(root, "web"));
-  writeFileSync(join(root, "spawner.config.json"), "{ not json");
+  writeFileSync(join(root, "bridge-settings.json"), "{ not json");
   const sent = bridge(["send", "web", "still works"], shop(root, "api"));
   assert.equal(sent.status, 0);
-  assert.match(sent.stderr, /warning: .*spawner\.config\.json is not valid JSON/);
+  assert.match(sent.stderr, /warning: .*bridge-settings\.json is not valid JSON/);
   const who = bridge(["whoami", "--json"], shop(root, "web")).json();
-  assert.match(who.configError, /spawner\.config\.json is not valid JSON/);
+  assert.match(who.configError, /bridge-settings\.json is not valid JSON/);
 });
 
 test("a send from inside a Claude session carries the role's chain; a shell send starts a new chain", (t) => {

@@ -109,7 +109,7 @@ test("rooms, roles and the timeline; a CLI send appears live without a reload; a
 
 test("with --admin the buttons switch automation and a role's mode through the CLI's write path", { skip }, async (t) => {
   const { box, page, errors } = await open(t, (b) => void send(b, "shop", "web", "backend", "hi"), ["--admin"]);
-  const config = (): Record<string, unknown> => JSON.parse(readFileSync(join(box.root, "spawner.config.json"), "utf8"));
+  const config = (): Record<string, unknown> => JSON.parse(readFileSync(join(box.root, "bridge-settings.json"), "utf8"));
   assert.equal(await page.getByTestId("automation").textContent(), "automation off");
   const toggle = page.getByTestId("admin-automation");
   assert.equal(await toggle.textContent(), "Turn automation on");
@@ -133,12 +133,12 @@ test("with --admin the buttons switch automation and a role's mode through the C
   assert.equal(config().enabled, false);
 
   // A refused change is shown with its reason, and the file is left as it was.
-  writeFileSync(join(box.root, "spawner.config.json"), "{ nope");
+  writeFileSync(join(box.root, "bridge-settings.json"), "{ nope");
   await page.locator('[data-testid="automation"]', { hasText: "settings file invalid" }).waitFor();
   await page.getByTestId("admin-automation").click();
   await page.locator("#notice-text", { hasText: "E_CONFIG" }).waitFor();
-  assert.match((await page.locator("#notice-text").textContent()) ?? "", /E_CONFIG: .*spawner\.config\.json is not valid JSON/);
-  assert.equal(readFileSync(join(box.root, "spawner.config.json"), "utf8"), "{ nope");
+  assert.match((await page.locator("#notice-text").textContent()) ?? "", /E_CONFIG: .*bridge-settings\.json is not valid JSON/);
+  assert.equal(readFileSync(join(box.root, "bridge-settings.json"), "utf8"), "{ nope");
   // Browsers log failed requests (this 400) to the console; nothing else may be there.
   assert.deepEqual(
     errors.filter((e) => !/status of 400/.test(e)),

@@ -201,7 +201,7 @@ test(
     ensureRoleDir(rolePaths(root, "docs", "writer"));
     // A symlink planted as an inbox: the store refuses to follow it.
     symlinkSync("/etc/passwd", rolePaths(root, "docs", "writer").inbox);
-    writeFileSync(join(root, "spawner.config.json"), "{ broken");
+    writeFileSync(join(root, "bridge-settings.json"), "{ broken");
     const s = createSnapshotter(root, { admin: false }).snapshot();
     assert.ok(
       s.problems.some((p) => /E_SYMLINK/.test(p)),

@@ -35,7 +35,7 @@ async function dashboard(t: TestContext, b: Sandbox, args: string[] = [], extra:
 }
 
 const q = (d: DashboardProc, path: string): string => `${path}?token=${encodeURIComponent(d.token)}`;
-const config = (b: Sandbox): unknown => JSON.parse(readFileSync(join(b.root, "spawner.config.json"), "utf8"));
+const config = (b: Sandbox): unknown => JSON.parse(readFileSync(join(b.root, "bridge-settings.json"), "utf8"));
 
 test("prints one URL line on 127.0.0.1 with a fresh token; the page, script and style carry the security headers and no CORS", async (t) => {
   const b = box(t);
@@ -98,7 +98,7 @@ test("every path answers 403 without the token, with a wrong one, or with it onl
     body: '{"enabled":true}',
   });
   assert.equal(post.status, 403);
-  assert.equal(existsSync(join(b.root, "spawner.config.json")), false, "nothing changed");
+  assert.equal(existsSync(join(b.root, "bridge-settings.json")), false, "nothing changed");
 });
 
 test("the Host header must name this server: another name (DNS rebinding), another port or none is refused", async (t) => {
@@ -142,7 +142,7 @@ test("another site cannot use it, even knowing the token: a cross-site fetch or 
     });
     assert.equal(post.status, 403, `POST ${JSON.stringify(headers)}`);
   }
-  assert.equal(existsSync(join(b.root, "spawner.config.json")), false, "nothing changed");
+  assert.equal(existsSync(join(b.root, "bridge-settings.json")), false, "nothing changed");
   // The page itself, navigated to by the user, and its own requests are fine.
   assert.equal((await request(d.port, { path: q(d, "/"), headers: { "Sec-Fetch-Site": "none" } })).status, 200);
   assert.equal(
@@ -231,7 +231,7 @@ test("read-only by default: the settings actions answer 403 and change nothing",
     assert.equal(r.status, 403, path);
     assert.equal(JSON.parse(r.body).error.code, "E_ADMIN_ONLY");
   }
-  assert.equal(existsSync(join(b.root, "spawner.config.json")), false);
+  assert.equal(existsSync(join(b.root, "bridge-settings.json")), false);
 });
 
 test("with --admin a change needs the header token, JSON from this origin, and a valid request; then it is the CLI's change", async (t) => {
@@ -269,7 +269,7 @@ test("with --admin a change needs the header token, JSON from this origin, and a
     assert.match(JSON.parse(r.body).error.message, message);
   }
   assert.equal((await post("/api/automation", JSON.stringify({ enabled: true, pad: "x".repeat(9000) }))).status, 413);
-  assert.equal(existsSync(join(b.root, "spawner.config.json")), false, "no refused request changed anything");
+  assert.equal(existsSync(join(b.root, "bridge-settings.json")), false, "no refused request changed anything");
 
   const on = await post("/api/automation", '{"enabled":true}');
   assert.equal(on.status, 200);
@@ -287,11 +287,11 @@ test("with --admin a change needs the header token, JSON from this origin, and a
   // The CLI sees the same settings.
   assert.match(ok(b, ["spawner", "status"]), /automation: off; default mode auto/);
   // A broken settings file is reported, never overwritten.
-  writeFileSync(join(b.root, "spawner.config.json"), "{ nope");
+  writeFileSync(join(b.root, "bridge-settings.json"), "{ nope");
   const broken = await post("/api/automation", '{"enabled":true}');
   assert.equal(broken.status, 400);
   assert.equal(JSON.parse(broken.body).error.code, "E_CONFIG");
-  assert.equal(readFileSync(join(b.root, "spawner.config.json"), "utf8"), "{ nope");
+  assert.equal(readFileSync(join(b.root, "bridge-settings.json"), "utf8"), "{ nope");
 });
 
 test("the event stream: a snapshot at once, a new one when a message is sent with the CLI, heartbeats in between", async (t) => {

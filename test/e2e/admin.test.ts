@@ -21,7 +21,7 @@ test("admin gate: a non-admin session is refused by the tool, the prompt and the
   installBridge(box, { viaClaude: true });
   const human = { ...box.env, BRIDGE_ROOT: root };
   bridgeOk(human, ["spawner", "on"]);
-  const config = join(root, "spawner.config.json");
+  const config = join(root, "bridge-settings.json");
   assert.equal(readJson(config).enabled, true);
   const turns = (route: string) => server.findRequests((r) => r.kind === "turn" && r.route === route);
 

@@ -86,7 +86,7 @@ test("daemon: a settings file replaced by a symbolic link is not followed; the l
   const d = await daemon();
   send(box, "shop", "web", "backend", "one");
   await waitFor("run 1", () => runs(log).length === 1);
-  const config = join(box.root, "spawner.config.json");
+  const config = join(box.root, "bridge-settings.json");
   const elsewhere = join(box.dir, "elsewhere.json");
   // A link to a file that would switch automation off: it must not be read. Renamed into place,
   // as an editor saves, so there is no instant without a settings file (which means the defaults).
@@ -95,7 +95,7 @@ test("daemon: a settings file replaced by a symbolic link is not followed; the l
   renameSync(`${config}.new`, config);
   send(box, "shop", "web", "backend", "two");
   const error = await waitForLog(box, "the settings error", (e) => e.event === "config-error");
-  assert.match(error.msg, /spawner\.config\.json cannot be read \(E_SYMLINK: .*symbolic link.*keeping the last good settings/);
+  assert.match(error.msg, /bridge-settings\.json cannot be read \(E_SYMLINK: .*symbolic link.*keeping the last good settings/);
   await waitFor("run 2 with the last good settings", () => runs(log).length === 2);
   assert.ok(alive(d));
   assert.match(ok(box, ["spawner", "status"]), /daemon: running/);

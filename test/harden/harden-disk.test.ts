@@ -248,7 +248,7 @@ test("a compaction that cannot run still delivers: recv prints the messages and 
   const paths = rolePaths(root, "shop", "b");
   // A planted link where the history folder goes makes every compaction fail (E_SYMLINK).
   symlinkSync(dirname(root), paths.history);
-  writeFileSync(`${root}/spawner.config.json`, JSON.stringify({ compactBytes: 4096 }));
+  writeFileSync(`${root}/bridge-settings.json`, JSON.stringify({ compactBytes: 4096 }));
   for (let i = 0; i < 30; i++) send(a, "b", `m${i} ${"z".repeat(200)}`);
   const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "b" };
   const recv = bridgeAs(undefined, ["recv", "--json"], env);

@@ -143,7 +143,7 @@ const PLANTS: Planted[] = [
   { at: "wake.json" },
   { at: "sessions", dir: true },
   { at: "history", dir: true },
-  { at: "spawner.config.json" },
+  { at: "bridge-settings.json" },
 ];
 
 test("a symbolic link planted anywhere in the layout is never followed: what it points to is never written, nothing is read through it", (t) => {
@@ -159,7 +159,7 @@ test("a symbolic link planted anywhere in the layout is never followed: what it 
     const web = rolePaths(root, "shop", "web");
     const path =
       { root, projects: join(root, "projects"), project: join(root, "projects", "shop"), role: web.dir }[plant.at] ??
-      (plant.at === "spawner.config.json" ? join(root, plant.at) : join(web.dir, plant.at));
+      (plant.at === "bridge-settings.json" ? join(root, plant.at) : join(web.dir, plant.at));
     let target: string;
     if (plant.dir) {
       // Move the real folder out and link to it: every byte of it is the decoy now.
@@ -226,7 +226,7 @@ test("a settings file replaced by a link or a folder does not stop messaging; th
   const root = makeRoot(t);
   const as = (role: string) => ({ root, project: "shop", role });
   bridge(["recv"], as("web"));
-  const config = join(root, "spawner.config.json");
+  const config = join(root, "bridge-settings.json");
   for (const kind of ["link", "folder"]) {
     rmSync(config, { recursive: true, force: true });
     if (kind === "link") {
@@ -235,7 +235,7 @@ test("a settings file replaced by a link or a folder does not stop messaging; th
     } else mkdirSync(config);
     const sent = bridge(["send", "web", `via ${kind}`], as("api"));
     assert.equal(sent.status, 0, sent.stderr);
-    assert.match(sent.stderr, /warning: .*spawner\.config\.json cannot be read \((E_SYMLINK|EISDIR): .*\).*using the defaults/);
+    assert.match(sent.stderr, /warning: .*bridge-settings\.json cannot be read \((E_SYMLINK|EISDIR): .*\).*using the defaults/);
     const hook = bridge(["hook", "recv"], { ...as("web"), input: JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }) });
     assert.match(JSON.parse(hook.stdout).hookSpecificOutput.additionalContext, new RegExp(`via ${kind}`));
     const guard = bridge(["hook", "guard"], { ...as("web"), input: JSON.stringify({ tool_name: "Bash", tool_input: { command: "ls" } }) });

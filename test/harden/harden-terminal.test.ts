@@ -170,7 +170,7 @@ test("message bodies never reach a tmux pane: across a burst of hostile mail the
   receive({ root, project: "shop", role: "backend" }, { by: "setup" });
   registerSession(backend, { pid: process.pid, tmux: { pane: "%7", socket: "/tmp/fake-tmux.sock" } });
   writeFileSync(
-    join(root, "spawner.config.json"),
+    join(root, "bridge-settings.json"),
     JSON.stringify({ enabled: true, defaultMode: "auto", driver: "tmux", cooldownSeconds: 0, rateLimitPerMinute: 600 }),
   );
   const calls: string[][] = [];

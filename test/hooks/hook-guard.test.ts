@@ -103,11 +103,11 @@ test("an invalid BRIDGE_BLOCK_GIT denies everything, naming the variable", (t) =
 test("guard.deny patterns from the config deny deploy commands as words", (t) => {
   const root = tempRoot(t);
   writeFileSync(
-    join(root, "spawner.config.json"),
+    join(root, "bridge-settings.json"),
     JSON.stringify({ guard: { deny: ["kubectl apply", "terraform apply", "vercel deploy"] } }),
   );
   const reason = reasonOf(guard(root, "kubectl -n prod apply -f deploy.yaml").stdout);
-  assert.match(reason, /matches "kubectl apply" in guard\.deny of .*spawner\.config\.json/);
+  assert.match(reason, /matches "kubectl apply" in guard\.deny of .*bridge-settings\.json/);
   assert.match(reasonOf(guard(root, "cd infra && terraform -chdir=prod apply").stdout), /"terraform apply"/);
   assert.equal(guard(root, "kubectl get pods").stdout, "");
   assert.equal(guard(root, "echo vercel deploy").stdout, "");
@@ -115,9 +115,9 @@ test("guard.deny patterns from the config deny deploy commands as words", (t) =>
 
 test("a config that cannot be read fails closed, naming the file", (t) => {
   const root = tempRoot(t);
-  writeFileSync(join(root, "spawner.config.json"), "{ broken");
+  writeFileSync(join(root, "bridge-settings.json"), "{ broken");
   const reason = reasonOf(guard(root, "ls").stdout);
-  assert.match(reason, /could not check this command \(E_CONFIG: .*spawner\.config\.json is not valid JSON/);
+  assert.match(reason, /could not check this command \(E_CONFIG: .*bridge-settings\.json is not valid JSON/);
 });
 
 test("the bridge's own rails: spawner changes and config writes are denied unless BRIDGE_ADMIN=1", (t) => {

@@ -239,7 +239,7 @@ test("other task notifications are not human prompts: the chain is left alone", 
 
 test("a custom nudgePrompt from the config is recognised as the wake text", (t) => {
   const root = tempRoot(t);
-  writeFileSync(join(root, "spawner.config.json"), JSON.stringify({ nudgePrompt: "check the bridge" }));
+  writeFileSync(join(root, "bridge-settings.json"), JSON.stringify({ nudgePrompt: "check the bridge" }));
   send(root, "backend", "web", "a", { chain: "cnudge", hop: 2 });
   runHookSync("recv", hookEnv(root, "web"), events.prompt("check the bridge"));
   assert.equal(readChainContext(rolePaths(root, PROJECT, "web"))!.hop, 3);
@@ -270,11 +270,11 @@ test("a torn or corrupt inbox never makes recv fail: good messages are delivered
 
 test("a broken config file does not stop delivery; stderr says what is wrong", (t) => {
   const root = tempRoot(t);
-  writeFileSync(join(root, "spawner.config.json"), "{ nope");
+  writeFileSync(join(root, "bridge-settings.json"), "{ nope");
   send(root, "backend", "web", "still here");
   const r = runHookSync("recv", hookEnv(root, "web"), events.prompt("go"));
   assert.match(contextOf(r.stdout), /still here/);
-  assert.match(r.stderr, /spawner\.config\.json is not valid JSON/);
+  assert.match(r.stderr, /bridge-settings\.json is not valid JSON/);
 });
 
 test("input that is not JSON, or another event, is reported on stderr with exit 0 and consumes nothing", (t) => {

@@ -75,7 +75,7 @@ test("failures never throw: alone in the project, unknown recipient, bad input a
 test("a reply over maxBodyBytes is cut with a note instead of being lost", (t) => {
   const root = tempRoot(t);
   twoRoles(root);
-  writeFileSync(`${root}/spawner.config.json`, JSON.stringify({ maxBodyBytes: 300 }));
+  writeFileSync(`${root}/bridge-settings.json`, JSON.stringify({ maxBodyBytes: 300 }));
   runHookSync("send", hookEnv(root, "web", { ...AUTOSEND, BRIDGE_SEND_TO: "backend" }), events.stop("é".repeat(500)));
   const body = inbox(root, "backend")[0]!.body;
   assert.ok(Buffer.byteLength(body) <= 300);

@@ -124,7 +124,7 @@ test("bus problems: loose permissions fail with the chmod fix; unreadable lines 
   assert.equal(d.check("inboxes")?.level, "warn");
   assert.match(d.check("inboxes")!.detail, /2 unreadable line\(s\) skipped .* shop\/web: 2/);
 
-  writeFileSync(join(b.root, "spawner.config.json"), '{"maxHops": "six"}');
+  writeFileSync(join(b.root, "bridge-settings.json"), '{"maxHops": "six"}');
   d = doctor(b);
   assert.equal(d.status, 1);
   assert.match(d.check("settings")!.detail, /"maxHops" must be an integer/);

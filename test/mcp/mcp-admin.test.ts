@@ -8,7 +8,7 @@ import { Room } from "../helpers/mcp.ts";
 import type { Bridged } from "../helpers/mcp.ts";
 
 const configOf = (room: Room): Record<string, any> | undefined => {
-  const path = join(room.root, "spawner.config.json");
+  const path = join(room.root, "bridge-settings.json");
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
 };
 
@@ -172,7 +172,7 @@ test("invalid settings are rejected with the key named, and nothing is saved", a
 test("a corrupt settings file is reported with its path and never replaced; the bus keeps working", async (t) => {
   const room = new Room();
   t.after(() => room.cleanup());
-  const path = join(room.root, "spawner.config.json");
+  const path = join(room.root, "bridge-settings.json");
   const admin = await room.join("shop", "web", { BRIDGE_ADMIN: "1" });
   await room.join("shop", "api");
   writeFileSync(path, '{"maxHops": 3,');
@@ -184,13 +184,13 @@ test("a corrupt settings file is reported with its path and never replaced; the 
   assert.match(write.text, /is not valid JSON/);
   assert.match(
     await admin.prompt("set-mode", { role: "api", mode: "auto" }),
-    /not changed: E_CONFIG: .*spawner\.config\.json is not valid JSON/,
+    /not changed: E_CONFIG: .*bridge-settings\.json is not valid JSON/,
   );
   assert.equal(readFileSync(path, "utf8"), '{"maxHops": 3,', "the file is untouched");
   const sent = await admin.call("bridge_send", { to: "api", body: "still works" });
   assert.equal(sent.isError, false);
   assert.match(sent.text, /warning: .*not valid JSON.*\(sent with the default limits\)/);
-  assert.match((await admin.call("bridge_whoami")).text, /warning: .*spawner\.config\.json is not valid JSON/);
+  assert.match((await admin.call("bridge_whoami")).text, /warning: .*bridge-settings\.json is not valid JSON/);
 
   writeFileSync(path, JSON.stringify({ maxHops: "six", colour: "red" }));
   const invalid = await admin.call("bridge_config");

@@ -2,14 +2,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadSettings, loadSettingsLenient, updateSettings, configPath } from "../../src/settings/file.ts";
+import { loadSettings, loadSettingsLenient, updateSettings, settingsPath } from "../../src/settings/file.ts";
 import { BridgeError } from "../../src/lib/errors.ts";
 import { effectiveRole, mergeSettings, validateSettings } from "../../src/settings/schema.ts";
 import { configureRole, parseAssignment, turnOff, turnOn, updateGlobal, describeUpdate } from "../../src/settings/ops.ts";
 import { REPO } from "../helpers/bin.ts";
 import { makeRoot } from "../helpers/cli.ts";
+import { failNth } from "../helpers/faults.ts";
 
 const isConfigError = (e: unknown) => e instanceof BridgeError && e.code === "E_CONFIG";
 
@@ -44,21 +45,21 @@ test("defaults merge deeply; lists are replaced whole", () => {
 test("a corrupt or invalid file is reported with its path and never replaced by defaults", (t) => {
   const root = makeRoot(t);
   updateSettings(root, (o) => (o.maxHops = 3));
-  writeFileSync(configPath(root), '{"maxHops": 3,');
+  writeFileSync(settingsPath(root), '{"maxHops": 3,');
   assert.throws(
     () => loadSettings(root),
-    (e: unknown) => isConfigError(e) && (e as Error).message.startsWith(`${configPath(root)} is not valid JSON (`),
+    (e: unknown) => isConfigError(e) && (e as Error).message.startsWith(`${settingsPath(root)} is not valid JSON (`),
   );
   assert.throws(() => turnOn(root), isConfigError);
-  assert.equal(readFileSync(configPath(root), "utf8"), '{"maxHops": 3,', "untouched");
+  assert.equal(readFileSync(settingsPath(root), "utf8"), '{"maxHops": 3,', "untouched");
   const lenient = loadSettingsLenient(root);
   assert.ok(lenient.error && isConfigError(lenient.error));
-  writeFileSync(configPath(root), "  \n");
+  writeFileSync(settingsPath(root), "  \n");
   assert.throws(
     () => loadSettings(root),
-    (e: unknown) => isConfigError(e) && (e as Error).message === `${configPath(root)} is empty; write {} for the defaults, or delete it`,
+    (e: unknown) => isConfigError(e) && (e as Error).message === `${settingsPath(root)} is empty; write {} for the defaults, or delete it`,
   );
-  writeFileSync(configPath(root), '{"maxHops": "lots"}');
+  writeFileSync(settingsPath(root), '{"maxHops": "lots"}');
   assert.throws(
     () => loadSettings(root),
     (e: unknown) => isConfigError(e) && /"maxHops" must be an integer/.test((e as Error).message),
@@ -68,7 +69,7 @@ test("a corrupt or invalid file is reported with its path and never replaced by 
 test("an invalid change is refused and leaves the file as it was", (t) => {
   const root = makeRoot(t);
   updateGlobal(root, { maxHops: 4 });
-  const before = readFileSync(configPath(root), "utf8");
+  const before = readFileSync(settingsPath(root), "utf8");
   assert.throws(
     () => updateGlobal(root, { maxHops: 0 }),
     (e: unknown) => isConfigError(e) && /not saved: "maxHops" must be an integer from 1 to 100 \(got 0\)/.test((e as Error).message),
@@ -78,7 +79,7 @@ test("an invalid change is refused and leaves the file as it was", (t) => {
     (e: unknown) => (e as BridgeError).code === "E_USAGE",
   );
   assert.throws(() => configureRole(root, "shop", "web", { cwd: "not/absolute" }), isConfigError);
-  assert.equal(readFileSync(configPath(root), "utf8"), before);
+  assert.equal(readFileSync(settingsPath(root), "utf8"), before);
 });
 
 test("changes are described exactly; a no-op says so", (t) => {
@@ -142,4 +143,41 @@ test("two processes writing settings at once never lose an update", async (t) =>
   assert.deepEqual(await Promise.all(runs), [0, 0, 0]);
   const projects = loadSettings(root).projects;
   for (const p of ["p1", "p2", "p3"]) assert.equal(Object.keys(projects[p]?.roles ?? {}).length, 40, p);
+});
+
+test("a root's old spawner.config.json is moved to bridge-settings.json on the first read, never lost or overwritten", (t) => {
+  const made = (): string => {
+    const dir = makeRoot(t);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  };
+  const root = made();
+  const old = join(root, "spawner.config.json");
+  writeFileSync(old, JSON.stringify({ enabled: true, maxHops: 3 }));
+  assert.equal(loadSettings(root).maxHops, 3, "read through the old name");
+  assert.equal(existsSync(old), false, "moved");
+  assert.deepEqual(JSON.parse(readFileSync(join(root, "bridge-settings.json"), "utf8")), { enabled: true, maxHops: 3 });
+  // A new file already there wins; the old one is left as it is (nothing overwritten).
+  writeFileSync(old, JSON.stringify({ maxHops: 9 }));
+  assert.equal(loadSettings(root).maxHops, 3);
+  assert.equal(existsSync(old), true);
+  // A root where the move is refused (read-only) still reads the old file where it is.
+  const ro = made();
+  writeFileSync(join(ro, "spawner.config.json"), JSON.stringify({ maxHops: 4 }));
+  const fault = failNth(1, "EACCES");
+  try {
+    assert.equal(loadSettings(ro).maxHops, 4);
+  } finally {
+    fault.restore();
+  }
+  assert.equal(fault.where, "linkSync");
+  assert.equal(existsSync(join(ro, "bridge-settings.json")), false);
+  assert.equal(existsSync(join(ro, "spawner.config.json")), true);
+  // A broken old file is reported under its own name.
+  const broken = made();
+  writeFileSync(join(broken, "spawner.config.json"), "{ nope");
+  assert.throws(
+    () => loadSettings(broken),
+    (e: unknown) => isConfigError(e) && /bridge-settings\.json is not valid JSON/.test((e as Error).message),
+  );
 });

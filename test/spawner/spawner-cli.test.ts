@@ -20,7 +20,7 @@ function withBox(fn: (box: Sandbox) => void): () => void {
   };
 }
 
-const config = (box: Sandbox): Record<string, unknown> => JSON.parse(readFileSync(join(box.root, "spawner.config.json"), "utf8"));
+const config = (box: Sandbox): Record<string, unknown> => JSON.parse(readFileSync(join(box.root, "bridge-settings.json"), "utf8"));
 
 test(
   "spawner with no command prints its usage and exits 2; an unknown one names it",
@@ -181,10 +181,10 @@ test(
     const infra = json.roles[1];
     assert.equal(infra.auto, false);
     assert.equal(infra.unread, 1);
-    writeFileSync(join(box.root, "spawner.config.json"), "{nope");
+    writeFileSync(join(box.root, "bridge-settings.json"), "{nope");
     const broken = cli(box, ["spawner", "status"]);
     assert.equal(broken.status, 0);
-    assert.match(broken.stdout, /config error: .*spawner\.config\.json is not valid JSON/);
+    assert.match(broken.stdout, /config error: .*bridge-settings\.json is not valid JSON/);
     assert.match(JSON.parse(ok(box, ["spawner", "status", "--json"])).configError, /not valid JSON/);
   }),
 );

@@ -129,7 +129,7 @@ test("daemon: a corrupt settings file is logged once and survived with the last 
     box,
     () => [daemon],
     async () => {
-      const config = join(box.root, "spawner.config.json");
+      const config = join(box.root, "bridge-settings.json");
       const good = readFileSync(config, "utf8");
       // Replaced whole (temp + rename), as an editor saves: writeFileSync truncates first, and a
       // daemon that reads in that instant rightly reports an empty file, a third distinct error.
@@ -141,7 +141,7 @@ test("daemon: a corrupt settings file is logged once and survived with the last 
       send(box, "shop", "web", "backend", "one");
       send(box, "shop", "web", "backend", "two");
       const error = await waitForLog(box, "the config error", (e) => e.event === "config-error");
-      assert.match(error.msg, /spawner\.config\.json is not valid JSON.*keeping the last good settings/);
+      assert.match(error.msg, /bridge-settings\.json is not valid JSON.*keeping the last good settings/);
       await waitFor("a run with the last good settings", () => runs(log).length >= 1);
       replace(JSON.stringify({ enabled: true, maxHops: "six" }));
       await waitForLog(box, "the second, different error", (e) => e.event === "config-error" && /maxHops/.test(e.msg));
@@ -162,12 +162,12 @@ test("daemon: an empty settings file is an error only if it stays empty; meanwhi
     box,
     () => [daemon],
     async () => {
-      writeFileSync(join(box.root, "spawner.config.json"), "");
+      writeFileSync(join(box.root, "bridge-settings.json"), "");
       send(box, "shop", "web", "backend", "one");
       await waitFor("a run with the last good settings (automation still on)", () => runs(log).length >= 1);
       send(box, "shop", "web", "backend", "two");
       const error = await waitForLog(box, "the empty file reported once it stays empty", (e) => e.event === "config-error");
-      assert.match(error.msg, /spawner\.config\.json is empty; write \{\} for the defaults, or delete it; keeping the last good settings/);
+      assert.match(error.msg, /bridge-settings\.json is empty; write \{\} for the defaults, or delete it; keeping the last good settings/);
     },
   );
 });

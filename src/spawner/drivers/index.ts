@@ -32,7 +32,7 @@ export interface DriverDeps {
 
 export type TargetResult = { ok: true; tmux?: TmuxTarget } | { ok: false; reason: string };
 
-export interface WakeRequest {
+export interface WakeOrder {
   key: string;
   paths: RolePaths;
   role: EffectiveRole;
@@ -47,7 +47,7 @@ export interface Driver {
   /** Whether a wake stays in flight until the driver says it ended (single flight). */
   tracksRuns: boolean;
   resolve(paths: RolePaths, role: EffectiveRole): Promise<TargetResult>;
-  wake(request: WakeRequest): Promise<void>;
+  wake(request: WakeOrder): Promise<void>;
 }
 
 export interface Drivers {
