@@ -2,10 +2,11 @@
 // CLI with exactly the environment given (its whole process tree ended on timeout, test end or
 // runner exit), and optionally inside a network namespace that has only loopback.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import type { TestContext } from "node:test";
+import { shellQuote } from "./claude.ts";
 import { FIXTURES } from "./constants.ts";
 import { killTree, killTreeSync, onCleanup, onProcessExit } from "./procs.ts";
 
@@ -149,6 +150,24 @@ export function jsonLines(text: string): any[] {
       return [];
     }
   });
+}
+
+/**
+ * A `git` first on PATH that only records its arguments and prints `fake-git-ok`: a command that
+ * really ran leaves a line in the log, a blocked one does not.
+ */
+export function fakeGit(box: { root: string; env: Record<string, string> }): { env: Record<string, string>; ran: () => string[] } {
+  const bin = join(box.root, "bin");
+  const log = join(box.root, "git-ran.txt");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$*" >> ${shellQuote(log)}\necho fake-git-ok\n`, { mode: 0o755 });
+  const ran = () =>
+    existsSync(log)
+      ? readFileSync(log, "utf8")
+          .split("\n")
+          .filter((l) => l !== "")
+      : [];
+  return { env: { ...box.env, PATH: `${bin}${delimiter}${box.env.PATH ?? ""}` }, ran };
 }
 
 export function describeRun(what: string, r: CliRunResult): string {

@@ -2,10 +2,10 @@
 // session-bridge will rely on (docs/other-agents.md). Everything is local: codex only ever talks
 // to the scripted Responses API on 127.0.0.1.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
-import { describeRun, netnsUnavailable, socketPath } from "./cli-run.ts";
+import { describeRun, fakeGit, netnsUnavailable, socketPath } from "./cli-run.ts";
 import { shellQuote } from "./claude.ts";
 import { BIN } from "../helpers/bin.ts";
 import {
@@ -106,21 +106,6 @@ test("codex exec inside a network namespace with only loopback: the same run wor
   assert.equal(turns(server).length, 1);
   assertClean(server);
 });
-
-/** A `git` first on PATH that only records its arguments: a command that ran leaves a line. */
-function fakeGit(box: CodexSandbox): { env: Record<string, string>; ran: () => string[] } {
-  const bin = join(box.root, "bin");
-  const log = join(box.root, "git-ran.txt");
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$*" >> ${shellQuote(log)}\necho fake-git-ok\n`, { mode: 0o755 });
-  const ran = () =>
-    existsSync(log)
-      ? readFileSync(log, "utf8")
-          .split("\n")
-          .filter((l) => l !== "")
-      : [];
-  return { env: { ...box.env, PATH: `${bin}:${box.env.PATH}` }, ran };
-}
 
 // `login: false`: the default `bash -lc` sources /etc/profile, which on Debian resets PATH and
 // would skip the fake git (seen with 0.169.0).

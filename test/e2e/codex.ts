@@ -48,7 +48,7 @@ export function makeCodexSandbox(t: TestContext, o: CodexSandboxOptions): CodexS
   const config: TomlTable = {
     model_provider: "mock",
     model: o.model ?? CODEX_MODEL,
-    // The update check and the analytics upload are the traffic Codex makes on its own.
+    // No update check, no analytics: with plugins off too, a run talks to the model server only.
     check_for_update_on_startup: false,
     // Tests run unattended: no approval prompts, commands run without Codex's sandbox.
     approval_policy: "never",

@@ -3,12 +3,11 @@
 // talks to the scripted Gemini API on 127.0.0.1. A run costs 5–10 s here, so each test shares
 // one run between several facts.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { BIN } from "../helpers/bin.ts";
-import { shellQuote } from "./claude.ts";
-import { describeRun, netnsUnavailable, socketPath } from "./cli-run.ts";
+import { describeRun, fakeGit, netnsUnavailable, socketPath } from "./cli-run.ts";
 import {
   addGeminiHook,
   addGeminiMcpServer,
@@ -104,21 +103,6 @@ test("gemini -p inside a network namespace with only loopback: the same run work
   assert.equal(turns(server).length, 1);
   assertClean(server);
 });
-
-/** A `git` first on PATH that only records its arguments: a command that ran leaves a line. */
-function fakeGit(box: GeminiSandbox): { env: Record<string, string>; ran: () => string[] } {
-  const bin = join(box.root, "bin");
-  const log = join(box.root, "git-ran.txt");
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$*" >> ${shellQuote(log)}\necho fake-git-ok\n`, { mode: 0o755 });
-  const ran = () =>
-    existsSync(log)
-      ? readFileSync(log, "utf8")
-          .split("\n")
-          .filter((l) => l !== "")
-      : [];
-  return { env: { ...box.env, PATH: `${bin}:${box.env.PATH}` }, ran };
-}
 
 const shell = (command: string) => ({ name: "run_shell_command", input: { command } });
 
