@@ -7,3 +7,7 @@ export const CLAUDE_BIN = join(REPO, "node_modules/.bin/claude");
 export const FIXTURES = join(REPO, "test/e2e/fixtures");
 /** Any `sk-…` string works against the model server; its last 20 characters get pre-approved. */
 export const TEST_API_KEY = "sk-test-e2e-harness-0123456789abcdef";
+/** The pinned devDependency @openai/codex (an npm launcher for a native executable). */
+export const CODEX_BIN = join(REPO, "node_modules/.bin/codex");
+/** The pinned devDependency @google/gemini-cli (a Node bundle). */
+export const GEMINI_BIN = join(REPO, "node_modules/.bin/gemini");

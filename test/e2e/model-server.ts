@@ -365,7 +365,8 @@ function sideAnswer(body: any): string {
   return "e2e side answer";
 }
 
-function sampleOf(schema: any): unknown {
+/** The smallest value that fits a JSON schema (also used by gemini-server.ts). */
+export function sampleOf(schema: any): unknown {
   if (!schema || typeof schema !== "object") return null;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   if ("const" in schema) return schema.const;

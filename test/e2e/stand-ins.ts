@@ -5,8 +5,10 @@ import type { McpServerEntry } from "./claude.ts";
 import { shellQuote } from "./claude.ts";
 import { FIXTURES } from "./constants.ts";
 
+export type HookMode = "record" | "context" | "plain" | "deny" | "block" | "wait" | "json" | "json-once" | "by-command";
+
 /** Shell command for settings.json running fixtures/hook.mjs (see its header for modes). */
-export function hookCommand(log: string, mode: "record" | "context" | "plain" | "deny" | "block" | "wait", arg?: string): string {
+export function hookCommand(log: string, mode: HookMode, arg?: string): string {
   const parts = [process.execPath, join(FIXTURES, "hook.mjs"), log, mode, ...(arg === undefined ? [] : [arg])];
   return parts.map(shellQuote).join(" ");
 }

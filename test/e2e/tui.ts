@@ -16,6 +16,10 @@ export interface TuiOptions {
   env: Record<string, string>;
   /** Arguments for claude; `--permission-mode default` is added unless a mode is given. */
   args?: string[];
+  /** Another CLI to run instead of claude (its `args` are passed as they are). */
+  bin?: string;
+  /** What the pane shows once the CLI is ready; default Claude Code's footer. */
+  ready?: RegExp;
   cols?: number;
   rows?: number;
   /** Deadline for the ready footer. */
@@ -68,7 +72,8 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
     return r;
   };
   const args = o.args ?? [];
-  const claudeArgs = args.includes("--permission-mode") ? args : ["--permission-mode", "default", ...args];
+  const bin = o.bin ?? CLAUDE_BIN;
+  const claudeArgs = o.bin || args.includes("--permission-mode") ? args : ["--permission-mode", "default", ...args];
   const started = performance.now();
   let target: string;
   if (dir) {
@@ -90,7 +95,7 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
       "-c",
       o.cwd,
       "--",
-      CLAUDE_BIN,
+      bin,
       ...claudeArgs,
     );
     if (r.status !== 0) {
@@ -100,7 +105,7 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
     target = "e2e:0.0";
   } else {
     const vars = Object.entries(o.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    const r = tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "e2e:", "-c", o.cwd, ...vars, "--", CLAUDE_BIN, ...claudeArgs);
+    const r = tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "e2e:", "-c", o.cwd, ...vars, "--", bin, ...claudeArgs);
     if (r.status !== 0) throw new Error(`tmux new-window failed (${r.status}): ${r.stderr}`);
     // The pane id (%N) is a stable target, unlike a window index.
     target = r.stdout.trim();
@@ -201,7 +206,7 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
   };
   if (o.t) onCleanup(o.t, () => tui.kill());
   try {
-    await waitFor(READY, o.readyTimeoutMs ?? 15_000);
+    await waitFor(o.ready ?? READY, o.readyTimeoutMs ?? 15_000);
   } catch (err) {
     await tui.kill();
     throw err;
