@@ -26,9 +26,15 @@ export function isBridged(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.BRIDGE_PROJECT) && Boolean(env.BRIDGE_ROLE);
 }
 
-/** `claude -p` runs Stop hooks synchronously: a waiter there would hold the run hostage. */
+/**
+ * `claude -p` (entrypoint sdk-cli) runs Stop hooks synchronously: a waiter there would hold the run
+ * hostage. A background session (`claude --bg`) is unattended too but has entrypoint cli, and its
+ * asyncRewake hooks do wake it (docs/claude-code.md "asyncRewake Stop hooks"), so only an
+ * unattended session without an entrypoint (an older Claude Code) counts as headless as well.
+ */
 export function isHeadless(env: NodeJS.ProcessEnv): boolean {
-  return env.CLAUDE_CODE_SESSION_ATTENDED === "0" || env.CLAUDE_CODE_ENTRYPOINT === "sdk-cli";
+  if (env.CLAUDE_CODE_ENTRYPOINT !== undefined) return env.CLAUDE_CODE_ENTRYPOINT === "sdk-cli";
+  return env.CLAUDE_CODE_SESSION_ATTENDED === "0";
 }
 
 export async function runHook(argv: string[]): Promise<number> {

@@ -146,6 +146,8 @@ function forgetOldDead(paths: RolePaths): void {
 export function describeWhere(record: SessionRecord): string {
   if (record.tmux) return `tmux pane ${record.tmux.pane} (socket ${record.tmux.socket})`;
   if (record.entrypoint === "mcp-server") return `MCP server pid ${record.pid} (not under Claude Code)`;
+  // `claude --bg` is unattended like `claude -p`, but an interactive session (entrypoint cli).
+  if (record.attended === false && record.entrypoint === "cli") return `background claude --bg session (pid ${record.pid})`;
   if (record.attended === false) return `headless claude -p (pid ${record.pid})`;
   return `claude pid ${record.pid}${record.cwd ? ` in ${record.cwd}` : ""}`;
 }

@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderMessage } from "../../src/bus/render.ts";
+import { describeWhere } from "../../src/bus/sessions.ts";
 import { neutralize } from "../../src/lib/text.ts";
 import type { Message } from "../../src/bus/message.ts";
 
@@ -35,4 +36,12 @@ test("body lines are indented so a body cannot forge a header", () => {
 
 test("piped (not a terminal) output keeps the body exact", () => {
   assert.match(renderMessage(message("\u001b[31mred"), { terminal: false }), /\u001b\[31mred/);
+});
+
+test("where a session runs, as people read it: tmux, a background session, claude -p, the TUI", () => {
+  const base = { pid: 42, host: "h", startedAt: "t", lastSeen: "t" };
+  assert.equal(describeWhere({ ...base, tmux: { pane: "%3", socket: "/tmp/s" } }), "tmux pane %3 (socket /tmp/s)");
+  assert.equal(describeWhere({ ...base, attended: false, entrypoint: "cli" }), "background claude --bg session (pid 42)");
+  assert.equal(describeWhere({ ...base, attended: false, entrypoint: "sdk-cli" }), "headless claude -p (pid 42)");
+  assert.equal(describeWhere({ ...base, attended: true, entrypoint: "cli", cwd: "/src/web" }), "claude pid 42 in /src/web");
 });

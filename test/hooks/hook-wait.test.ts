@@ -41,12 +41,28 @@ test("headless runs and unbridged sessions exit 0 at once, consuming nothing", (
   const root = tempRoot(t);
   turnOn(root);
   send(root, "backend", "web", "are you there?");
-  for (const extra of [{ CLAUDE_CODE_SESSION_ATTENDED: "0" }, { CLAUDE_CODE_ENTRYPOINT: "sdk-cli" }]) {
+  for (const extra of [
+    { CLAUDE_CODE_ENTRYPOINT: "sdk-cli" },
+    { CLAUDE_CODE_ENTRYPOINT: "sdk-cli", CLAUDE_CODE_SESSION_ATTENDED: "0" },
+    // An older Claude Code without the entrypoint variable: unattended means `claude -p`.
+    { CLAUDE_CODE_ENTRYPOINT: undefined, CLAUDE_CODE_SESSION_ATTENDED: "0" },
+  ]) {
     assert.deepEqual(runHookSync("wait", hookEnv(root, "web", extra), events.stop("done")), { code: 0, stdout: "", stderr: "" });
   }
   assert.deepEqual(runHookSync("wait", hookEnv(root, undefined), events.stop("done")), { code: 0, stdout: "", stderr: "" });
   assert.equal(unread(root), 1);
   assert.equal(existsSync(rolePaths(root, PROJECT, "web").waiter), false);
+});
+
+test("a background session (claude --bg: entrypoint cli, unattended) arms the waiter and is woken", async (t) => {
+  const root = tempRoot(t);
+  turnOn(root);
+  send(root, "web", "backend", "hi"); // both roles join
+  const waiter = await startWaiter(t, root, { CLAUDE_CODE_ENTRYPOINT: "cli", CLAUDE_CODE_SESSION_ATTENDED: "0" });
+  send(root, "backend", "web", "the nightly job failed");
+  const r = await exitWithin(waiter, "the wake");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /the nightly job failed/);
 });
 
 test("a waiter exits 2 when mail arrives, with a doorbell and the message itself on stderr", async (t) => {
