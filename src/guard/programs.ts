@@ -2,7 +2,7 @@
 // (sudo, env, timeout, xargs, npx…) are unwrapped to the program they run; programs that run
 // a script string (env -S, watch, flock -c, su -c, ssh) hand the string back to be parsed.
 // Pure; every table is a constant built at import time.
-import { DYN, type ShellCommand, type ShellWord } from "../shell/parse.ts";
+import { DYN, escapeRe, type ShellCommand, type ShellWord } from "../shell/parse.ts";
 
 export function basename(path: string): string {
   const k = path.lastIndexOf("/");
@@ -98,6 +98,7 @@ const SPECS: Record<string, Spec> = {
   flock: { arg: "wEc", long: ["--timeout", "--conflict-exit-code", "--command"] },
   watch: { arg: "n", long: ["--interval"] },
   su: { arg: "cgGs", long: ["--command", "--group", "--supp-group", "--shell", "--session-command"] },
+  sg: {},
   runuser: { arg: "ugGcs", long: ["--user", "--group", "--supp-group", "--command", "--shell", "--session-command"] },
   ssh: { arg: "BbcDEeFIiJLlmOopQRSWw" },
   npx: { arg: "pc", long: ["--package", "--call"] },
@@ -164,7 +165,7 @@ const ENV_ASSIGNMENT = /=/;
  * If `name` (the basename of words[0]) runs another command, what it runs; otherwise undefined.
  * `upstream` gives the input xargs and parallel read, for messages and the rails check.
  */
-export function unwrap(name: string, words: ShellWord[], upstream: () => string): Unwrapped | undefined {
+export function unwrap(name: string, words: ShellWord[], upstream: () => string, input?: () => string | undefined): Unwrapped | undefined {
   const runner = RUNNER_VERBS[name];
   if (runner) {
     if (!runner.has(words[1]?.value ?? "")) return undefined;
@@ -187,7 +188,7 @@ export function unwrap(name: string, words: ShellWord[], upstream: () => string)
       return { ...result([], [split + " " + rest.map((w) => w.raw).join(" ")]), assigns };
     }
     case "xargs":
-      return result(xargsCommand(rest, o.seen, upstream()));
+      return result(xargsCommand(rest, o.seen, upstream(), input?.()));
     case "flock": {
       const script = value(o.seen, "-c", "--command");
       if (script !== undefined) return result([], [script]);
@@ -204,6 +205,11 @@ export function unwrap(name: string, words: ShellWord[], upstream: () => string)
     }
     case "script":
       return result([], scriptsOf(o.seen, "-c", "--command"));
+    case "sg": {
+      // `sg GROUP [-c] COMMAND`: COMMAND is run by /bin/sh -c.
+      const command = rest[1]?.value === "-c" ? rest.slice(2) : rest.slice(1);
+      return result([], command.length ? [command.map((w) => w.value).join(" ")] : []);
+    }
     case "watch":
       return result([], [rest.map((w) => w.value).join(" ")]);
     case "su":
@@ -246,9 +252,32 @@ function scriptsOf(seen: Options["seen"], ...names: string[]): string[] {
 }
 
 /** xargs runs its command (default echo) with words read from stdin appended. */
-function xargsCommand(rest: ShellWord[], seen: Options["seen"], upstream: string): ShellWord[] {
+function xargsCommand(rest: ShellWord[], seen: Options["seen"], upstream: string, text: string | undefined): ShellWord[] {
   if (rest.length === 0) return [];
   const repl = value(seen, "-I", "--replace") ?? (has(seen, "-i") ? "{}" : undefined);
+  // Input known in full (`echo status | xargs git`), in one command: its words. Else unknown words.
+  const split = has(
+    seen,
+    "-n",
+    "-L",
+    "-l",
+    "--max-args",
+    "--max-lines",
+    "-a",
+    "--arg-file",
+    "-0",
+    "--null",
+    "-d",
+    "--delimiter",
+    "-E",
+    "-e",
+  );
+  if (text !== undefined && !split && !/['"\\\u0000]/.test(text)) {
+    const lines = text.split("\n").filter((l) => l.trim() !== "");
+    const literal = (v: string): ShellWord => ({ value: v, raw: v, dynamic: false, split: false, pattern: escapeRe(v) });
+    if (repl === undefined) return [...rest, ...text.split(/\s+/).filter(Boolean).map(literal)];
+    if (lines.length <= 1) return rest.map((w) => literal(w.value.split(repl).join((lines[0] ?? "").trim())));
+  }
   const input = dynamicWord(upstream || "<stdin>");
   if (repl === undefined) return [...rest, input];
   return rest.map((w) => (w.value.includes(repl) ? { ...input, raw: w.raw + " " + input.raw } : w));
@@ -266,14 +295,22 @@ function stripVersion(words: ShellWord[]): ShellWord[] {
 export interface ShellInvocation {
   /** The -c script, if any. */
   script?: string;
+  /** The script file operand (`bash x.sh`, `bash /dev/stdin`, `bash <(…)`), if any. */
+  file?: ShellWord;
   /** True when the shell reads its script from stdin (no -c and no script file). */
   readsStdin: boolean;
+  /** `-n` (or -o noexec): read, never run. */
+  noexec: boolean;
+  /** `-O expand_aliases`, `-i`, `-o posix`: aliases apply in this shell. */
+  aliases: boolean;
 }
 
 /** How `sh`/`bash`/`zsh`… was invoked: options first, then -c's script or a script file. */
 export function shellInvocation(words: ShellWord[]): ShellInvocation {
   let command = false;
   let stdin = false;
+  let noexec = false;
+  let aliases = basename(words[0]!.value) !== "bash";
   let i = 1;
   for (; i < words.length; i++) {
     const v = words[i]!.value;
@@ -282,18 +319,27 @@ export function shellInvocation(words: ShellWord[]): ShellInvocation {
       break;
     }
     if (v === "--rcfile" || v === "--init-file") i++;
+    else if (v === "--posix") aliases = true;
     else if (v.startsWith("--")) continue;
     else if ((v[0] === "-" || v[0] === "+") && v.length > 1) {
+      const on = v[0] === "-";
       if (v.includes("c")) command = true;
       if (v.includes("s")) stdin = true;
-      if (v.includes("o") || v.includes("O")) i++;
+      if (v.includes("n") && on) noexec = true;
+      if (v.includes("i") && on) aliases = true;
+      if (v.includes("o") || v.includes("O")) {
+        const opt = words[++i]?.value;
+        if (on && opt === "noexec") noexec = true;
+        if (on && (opt === "expand_aliases" || opt === "posix")) aliases = true;
+      }
     } else break;
   }
   if (command) {
     const script = words[i];
-    return { ...(script ? { script: scriptText(script.value) } : {}), readsStdin: false };
+    return { ...(script ? { script: scriptText(script.value) } : {}), readsStdin: false, noexec, aliases };
   }
-  return { readsStdin: stdin || i >= words.length };
+  const file = stdin ? undefined : words[i];
+  return { ...(file ? { file } : {}), readsStdin: stdin || i >= words.length, noexec, aliases };
 }
 
 /** Here-document bodies and here-strings: what the command reads on stdin. */

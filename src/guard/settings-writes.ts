@@ -38,6 +38,8 @@ export function bridgeRails(words: ShellWord[], exact: boolean): RailsHit | unde
     case "spawner": {
       // Any later word, not just the next: flags such as `--project shop` may sit in between.
       const action = later.find((w) => w.dynamic || SPAWNER_CHANGES.has(w.value));
+      // `spawner config` alone lists the settings; with KEY=VALUE it changes them.
+      if (action?.value === "config" && !later.some((w) => w.dynamic || w.value.includes("="))) return undefined;
       return action ? { blocked: `${prog} spawner ${action.raw}`, what: SPAWNER_WHAT } : undefined;
     }
     case "dashboard":
@@ -94,7 +96,7 @@ const READERS = new Set(
     "cat tac less more head tail grep egrep fgrep rg ag ack wc stat ls file diff cmp comm jq gron bat batcat od xxd " +
     "hexdump strings sha1sum sha224sum sha256sum sha384sum sha512sum md5sum md5 shasum cksum b2sum sum readlink " +
     "realpath basename dirname test [ echo printf column nl cut uniq du cd pushd type which fold fmt sed awk gawk " +
-    "mawk nawk sort find yq"
+    "mawk nawk sort find yq [["
   ).split(" "),
 );
 
@@ -125,6 +127,29 @@ function readerWrites(name: string, args: ShellWord[]): boolean {
   }
 }
 
+/** tar writes its archive (-f) when it creates one, and the members it extracts. */
+function tarRails(args: ShellWord[]): RailsHit | undefined {
+  let archive: ShellWord | undefined;
+  let extract = false;
+  const members: ShellWord[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    const v = w.value;
+    if (v === "-f" || v === "--file") archive = args[++i];
+    else if (v.startsWith("--file=")) archive = { ...w, value: v.slice(7) };
+    else if (v === "-x" || v === "--extract" || v === "--get") extract = true;
+    else if (/^-?[A-Za-z]+$/.test(v) && (i === 0 || v.startsWith("-"))) {
+      if (v.includes("x")) extract = true;
+      const f = v.indexOf("f");
+      if (f >= 0) archive = f + 1 < v.length ? { ...w, value: v.slice(f + 1) } : args[++i];
+    } else if (!v.startsWith("-")) members.push(w);
+  }
+  const hit = (w: ShellWord) => ({ blocked: `tar … ${w.raw}`, what: "writes the automation config" });
+  if (!extract && archive && mentionsConfig(archive)) return hit(archive);
+  const member = extract ? members.find(mentionsConfig) : undefined;
+  return member ? hit(member) : undefined;
+}
+
 const COPIERS = new Set(["cp", "install", "ln", "rsync", "scp"]);
 const COPIER_ARG_OPTS = new Set([
   "-t",
@@ -146,6 +171,7 @@ export function fileRails(name: string, words: ShellWord[]): RailsHit | undefine
   const args = words.slice(1);
   if (READERS.has(name) && !readerWrites(name, args)) return undefined;
   if (COPIERS.has(name)) return copyRails(name, args);
+  if (name === "tar" || name === "gtar") return tarRails(args);
   const hit = words.find(mentionsConfig);
   const prog = words[0]!.dynamic ? words[0]!.raw : basename(words[0]!.value);
   return hit ? { blocked: `${prog} ${hit.raw}`, what: "may write, move or delete the automation config" } : undefined;
@@ -168,12 +194,17 @@ function copyRails(name: string, args: ShellWord[]): RailsHit | undefined {
   if (!dest) return undefined;
   const hit = { blocked: `${name} … ${dest.raw}`, what: "writes the automation config" };
   if (mentionsConfig(dest)) return hit;
-  return operands.some(mentionsConfig) && mayBeDirectory(dest) ? hit : undefined;
+  return operands.some(mentionsConfig) && mayBeBridgeFolder(dest) ? hit : undefined;
 }
 
-/** A destination that may be a folder (the file then keeps its name): `dir/`, `.`, `bridge`, `$X`. */
-function mayBeDirectory(w: ShellWord): boolean {
-  if (w.dynamic || w.value.endsWith("/")) return true;
-  const base = basename(w.value);
-  return base === "." || base === ".." || base.lastIndexOf(".") <= 0;
+/**
+ * A destination that may be the bridge's folder, where a copied spawner.config.json keeps its name:
+ * `.`, `..`, a path naming bridge or .claude, or one known only at run time (`$DIR`). A copy to
+ * `/tmp/x` or `/tmp/copy-$$.json` is a copy elsewhere: reading the settings.
+ */
+function mayBeBridgeFolder(w: ShellWord): boolean {
+  const path = w.value.replace(/\/+$/, "");
+  const base = basename(path);
+  if (w.dynamic) return !/\.[A-Za-z0-9]+$/.test(base);
+  return path === "" || path === "~" || base === "." || base === ".." || /bridge|\.claude/i.test(path);
 }

@@ -105,10 +105,16 @@ function sequence(inner: string): string[] | null {
   const step = Math.abs(Number(m[3] ?? 1)) || 1;
   const out: string[] = [];
   for (let v = from; from <= to ? v <= to : v >= to; v += from <= to ? step : -step) {
-    out.push(num ? String(v) : String.fromCharCode(v));
+    out.push(num ? String(v) : charWord(String.fromCharCode(v)));
     if (out.length > MAX_VARIANTS) break;
   }
   return out;
+}
+
+/** A character of a sequence as word text: `{Z..a}` makes [ \\ ] ^ _ ` too, which are data, not syntax (bash leaves an empty word for \\). */
+function charWord(c: string): string {
+  if (/[A-Za-z0-9]/.test(c)) return c;
+  return c === "\\" ? "''" : "\\" + c;
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {

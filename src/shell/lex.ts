@@ -10,17 +10,27 @@ import {
   unknown,
   wildcard,
   type Acc,
+  type ShellCommand,
   type ShellRedirect,
   type ShellWord,
   type Token,
 } from "./scan.ts";
 
-export { DYN, ShellSyntaxError, type ShellCommand, type ShellRedirect, type ShellWord } from "./scan.ts";
+export * from "./types.ts";
+
+// Bash's blanks are space and tab only: a carriage return, a form feed or a Unicode space is an
+// ordinary character of a word (`git push\r` asks git for "push\r"; `true\r# ; x` runs x).
+const BLANK = (c: string | undefined) => c === " " || c === "\t";
+const METACHARS = " \t\n;&|()<>";
+/** `"$@"`, `$*`, `"${@:2}"`… as a whole word: with known arguments, one word per argument (or per field, unquoted). */
+const ALL_ARGS = /^("?)(?:\$[@*]|\$\{[@*](?::([1-9][0-9]*)(?::([0-9]+))?)?\})\1(?=[ \t\n;&|()<>]|$)/;
 
 const ARRAY_START = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=$/;
 
 export abstract class ShellLexer extends ShellScanner {
   protected buf: Token | null = null;
+  /** Where the last token read (the buffered one, when there is one) starts. */
+  protected tokStart = 0;
   private pending: { redir: ShellRedirect; delim: string; strip: boolean; quoted: boolean }[] = [];
 
   protected abstract override child(text: string): ShellLexer;
@@ -49,13 +59,14 @@ export abstract class ShellLexer extends ShellScanner {
     const s = this.s;
     for (;;) {
       const c = s[this.i];
-      if (c === " " || c === "\t" || c === "\r") this.i++;
+      if (BLANK(c)) this.i++;
       else if (c === "\\" && s[this.i + 1] === "\n") this.i += 2;
       else if (c === "#") {
         const nl = s.indexOf("\n", this.i);
         this.i = nl < 0 ? s.length : nl;
       } else break;
     }
+    this.tokStart = this.i;
     if (this.i >= s.length) return { t: "eof" };
     const c = s[this.i]!;
     const two = s.slice(this.i, this.i + 2);
@@ -83,20 +94,23 @@ export abstract class ShellLexer extends ShellScanner {
     const fd = /^(?:[0-9]+|\{[A-Za-z_][A-Za-z0-9_]*\})[<>]/.exec(s.slice(this.i, this.i + 40));
     if (fd && !(fd[0].endsWith("<") && s[this.i + fd[0].length] === "(")) {
       this.i += fd[0].length - 1;
-      return this.readRedirect();
+      const n = Number(fd[0].slice(0, -1));
+      return this.readRedirect(Number.isInteger(n) ? n : -1);
     }
     return this.readWordToken();
   }
 
-  private readRedirect(): Token {
+  /** `fd`: the number written before the operator, -1 for `{var}>`, undefined for none. */
+  private readRedirect(fd?: number): Token {
     const m = /^(?:<<<|<<-|<<|<>|<&|<|>>|>\||>&|>|&>>|&>)/.exec(this.s.slice(this.i, this.i + 3))!;
     const op = m[0];
     this.i += op.length;
-    while (this.s[this.i] === " " || this.s[this.i] === "\t") this.i++;
-    if (op === "<<" || op === "<<-") return this.readHeredocStart(op);
+    while (BLANK(this.s[this.i])) this.i++;
+    if (op === "<<" || op === "<<-") return this.readHeredocStart(op, fd);
     const tok = this.peekWordStart() ? this.readWordToken() : null;
     if (!tok) this.fail(`missing file name after "${op}"`);
-    const redir: ShellRedirect = { op, target: tok.words[0]! };
+    const redir: ShellRedirect = { op, target: tok.words[0] ?? { value: "", raw: tok.raw, dynamic: true, split: true, pattern: ANYTHING } };
+    if (fd !== undefined) redir.fd = fd;
     return { t: "redir", redir };
   }
 
@@ -106,12 +120,12 @@ export abstract class ShellLexer extends ShellScanner {
   }
 
   /** The delimiter is quote-removed but never expanded; any quoting makes the body literal. */
-  private readHeredocStart(op: string): Token {
+  private readHeredocStart(op: string, fd: number | undefined): Token {
     const s = this.s;
     const start = this.i;
     let delim = "";
     let quoted = false;
-    while (this.i < s.length && !" \t\n;&|()<>".includes(s[this.i]!)) {
+    while (this.i < s.length && !METACHARS.includes(s[this.i]!)) {
       const c = s[this.i]!;
       if (c === "'" || c === '"') {
         const end = s.indexOf(c, this.i + 1);
@@ -132,6 +146,7 @@ export abstract class ShellLexer extends ShellScanner {
     const raw = s.slice(start, this.i);
     const target: ShellWord = { value: delim, raw, dynamic: false, split: false, pattern: escapeRe(delim) };
     const redir: ShellRedirect = { op, target, body: "" };
+    if (fd !== undefined) redir.fd = fd;
     this.pending.push({ redir, delim, strip: op === "<<-", quoted });
     return { t: "redir", redir };
   }
@@ -150,25 +165,38 @@ export abstract class ShellLexer extends ShellScanner {
         body += line + "\n"; // a missing delimiter ends the body at the end (bash only warns)
       }
       h.redir.body = body;
+      h.redir.text = body;
       if (!h.quoted) {
         const sub = this.child(body);
-        sub.scanExpansions();
-        this.out.push(...sub.out);
+        h.redir.text = sub.scanExpansions();
+        this.adopt(sub.out, true);
       }
     }
   }
 
   private readWordToken(): { t: "w"; words: ShellWord[]; raw: string } {
     const start = this.i;
+    const s = this.s;
+    const all = this.opts.positional && ALL_ARGS.exec(s.slice(start, start + 24));
+    // "$*" is one word: the arguments joined, which the expansion reader gives.
+    if (all && !(all[1] && all[0].includes("*"))) {
+      this.i += all[0].length;
+      const from = all[2] ? Number(all[2]) - 1 : 0;
+      const args = (this.opts.positional ?? []).slice(from, all[3] === undefined ? undefined : from + Number(all[3]));
+      return { t: "w", words: this.allArgs(args, all[1] === '"'), raw: all[0] };
+    }
     const acc = newAcc();
     let braces = false;
-    const s = this.s;
+    let procsub: ShellCommand[] | undefined;
     for (;;) {
       const c = s[this.i];
       if (c === undefined) break;
       if ((c === "<" || c === ">") && s[this.i + 1] === "(" && this.i === start) {
+        const from = this.out.length;
         this.i += 2;
         this.nested(")");
+        this.markSubst(from);
+        if (c === "<") procsub = this.out.slice(from);
         unknown(acc, false);
         continue;
       }
@@ -176,7 +204,7 @@ export abstract class ShellLexer extends ShellScanner {
         this.readArray(acc);
         continue;
       }
-      if (" \t\n;&|()<>".includes(c)) break;
+      if (METACHARS.includes(c)) break;
       if (c === "\\") {
         if (s[this.i + 1] === "\n") this.i += 2;
         else {
@@ -204,26 +232,46 @@ export abstract class ShellLexer extends ShellScanner {
     }
     const raw = s.slice(start, this.i);
     const word: ShellWord = { value: acc.v, raw, dynamic: acc.d, split: acc.s, pattern: acc.p ?? escapeRe(acc.v) };
+    if (procsub && raw.endsWith(")")) word.procsub = procsub;
     if (braces) {
       const variants = expandBraces(raw);
-      if (variants.length > 1) return { t: "w", words: variants.map((v) => this.decodeVariant(v, word)), raw };
       if (variants.length === 0) return { t: "w", words: [{ ...word, dynamic: true, split: true, pattern: ANYTHING }], raw }; // too many to list
+      if (variants.length > 1 || variants[0] !== raw) return { t: "w", words: variants.flatMap((v) => this.decodeVariant(v, word)), raw };
     }
+    // An unquoted expansion known to be empty (a missing function argument) leaves no word.
+    if (word.value === "" && !word.dynamic && raw !== "" && !/['"\\]/.test(raw)) return { t: "w", words: [], raw };
     return { t: "w", words: [word], raw };
   }
 
-  /** One brace-expansion result, decoded on its own (its substitutions were already listed). */
-  private decodeVariant(text: string, whole: ShellWord): ShellWord {
+  /** Quoted: each argument one word. Unquoted: each split into fields on blanks (unknown when it may be globbed). */
+  private allArgs(args: ShellWord[], quoted: boolean): ShellWord[] {
+    if (quoted) return args;
+    return args.flatMap((a): ShellWord[] =>
+      a.dynamic || /[*?[]/.test(a.value)
+        ? [{ ...a, dynamic: true, split: true, pattern: ANYTHING }]
+        : a.value
+            .split(/[ \t\n]+/)
+            .filter(Boolean)
+            .map((v) => ({ value: v, raw: v, dynamic: false, split: false, pattern: escapeRe(v) })),
+    );
+  }
+
+  /**
+   * One brace-expansion result, decoded on its own (its substitutions were already listed).
+   * An empty unquoted result leaves no word, as in bash (`git {,push}` is `git push`).
+   */
+  private decodeVariant(text: string, whole: ShellWord): ShellWord[] {
+    if (text === "") return [];
     const tok = this.child(text).lex();
-    return tok.t === "w" && tok.words.length === 1 && tok.raw === text
-      ? tok.words[0]!
-      : { ...whole, dynamic: true, split: true, pattern: ANYTHING };
+    return tok.t === "w" && tok.words.length <= 1 && tok.raw === text
+      ? tok.words
+      : [{ ...whole, dynamic: true, split: true, pattern: ANYTHING }];
   }
 
   private globClass(acc: Acc): boolean {
     const s = this.s;
     let k = this.i + 1;
-    while (k < s.length && !" \t\n;&|()<>]".includes(s[k]!)) k++;
+    while (k < s.length && !METACHARS.includes(s[k]!) && s[k] !== "]") k++;
     if (s[k] !== "]" || k === this.i + 1) return false;
     // Wider than one character: the value keeps the whole [...] text, which the pattern must match.
     wildcard(acc, s.slice(this.i, k + 1), ANYTHING);
@@ -237,7 +285,7 @@ export abstract class ShellLexer extends ShellScanner {
     for (;;) {
       const c = this.s[this.i];
       if (c === undefined) this.fail("unterminated array (");
-      if (c === " " || c === "\t" || c === "\n") this.i++;
+      if (BLANK(c) || c === "\n") this.i++;
       else if (c === ")") break;
       else if (c === "#") while (this.i < this.s.length && this.s[this.i] !== "\n") this.i++;
       else if (!this.peekWordStart()) this.fail(`unexpected "${c}" in an array`);

@@ -11,7 +11,30 @@ test("commands are listed in execution order, substitutions first", () => {
   assert.deepEqual(words("a $(b c) | d; e `f`"), [["b", "c"], ["a", DYN], ["d"], ["f"], ["e", DYN]]);
   assert.deepEqual(words("if a; then b; else c; fi; for x in 1 2; do d; done"), [["a"], ["b"], ["c"], ["d"]]);
   assert.deepEqual(words("case $x in a|b) c ;; *) d ;; esac"), [["c"], ["d"]]);
-  assert.deepEqual(words("f() { g; }; [[ -f x ]] && h"), [["g"], ["h"]]);
+  assert.deepEqual(words("[[ -f x ]] && h"), [["[[", "-f", "x", "]]"], ["h"]]);
+});
+
+test("a function definition is one entry holding its body, which runs where it is called", () => {
+  const [def, call] = parseShell('f() { g "$1"; }; f a');
+  assert.deepEqual(def!.fn, { name: "f", text: '{ g "$1"; }' });
+  assert.deepEqual(def!.words, []);
+  assert.deepEqual(
+    call!.words.map((w) => w.value),
+    ["f", "a"],
+  );
+  const arg = { value: "push", raw: "push", dynamic: false, split: false, pattern: "push" };
+  const body = parseShell(def!.fn!.text, 0, { positional: [arg] });
+  assert.deepEqual(
+    body.map((c) => c.words.map((w) => w.value)),
+    [["g", "push"]],
+  );
+  assert.deepEqual(words("function h { a; }\nh() ( b )"), [[], []]);
+  assert.throws(() => parseShell("f() { g; "), ShellSyntaxError);
+});
+
+test("each command knows its top-level line: bash reads and runs one at a time", () => {
+  const lines = (text: string) => parseShell(text).map((c) => c.line);
+  assert.deepEqual(lines("a; b\nc && d\n{ e\nf; }\ng $(h)"), [0, 0, 1, 1, 2, 2, 3, 3]);
 });
 
 test("quotes are removed and expansions marked", () => {

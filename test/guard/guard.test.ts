@@ -85,8 +85,8 @@ const BYPASSES: Case[] = [
   ["for i in 1; do git commit; done", "git: git commit"],
   ["while false; do :; done; until git push; do :; done", "git: git push"],
   ["case x in x) git push ;; esac", "git: git push"],
-  ["f() { git push; }", "git: git push"],
-  ["function f { git push; }", "git: git push"],
+  ["f() { git push; }; f", "git: git push"],
+  ["function f { git push; }\nf", "git: git push"],
   ["! git push", "git: git push"],
   ["{git,push}", "git: git push"],
   ["git {pu,x}sh", "git: git push"],
@@ -99,10 +99,10 @@ const BYPASSES: Case[] = [
   ["git -c alias.p=push p", "git: git push"],
   ["git -c alias.p='!git push' p", "git: git push"],
   ["git config --global alias.p push", "git: git push"],
-  ["alias gp='git push'", "git: git push"],
+  ["alias gp='git push'\ngp", "git: git push"],
   ["git submodule foreach 'git push'", "git: git push"],
   ["git rebase --exec 'git push' main", "git: git push"],
-  ["git -c help.autocorrect=1 pusj", "git: git pusj"],
+  ["git -c help.autocorrect=1 pusj", "git: git push"],
   ["find . -exec git commit -m x \\;", "git: git commit"],
   ["echo git push | sh", "git: git push"],
   ["printf 'git push\\n' | bash", "git: git push"],
@@ -116,7 +116,7 @@ const BYPASSES: Case[] = [
   ["flock /tmp/l -c 'git push'", "git: git push"],
   ["python3 -c \"import os; os.system('git push')\"", "git: git push"],
   ["node -e \"require('child_process').execSync('git commit -m x')\"", "git: git commit"],
-  ["echo 'git commit' | python3", "git: git commit"],
+  ["echo 'import os; os.system(\"git commit\")' | python3", "git: git commit"],
   ["cat <<EOF | sh\ngit push\nEOF", "git: git push"],
   ["trap 'git push' EXIT", "git: git push"],
   ["coproc NAME { git push; }", "git: git push"],
@@ -129,7 +129,7 @@ const BYPASSES: Case[] = [
   ["script -qc 'git push' /dev/null", "git: git push"],
   ["git --config-env=alias.x=VAR x", "git: git x"],
   ['arr=(git push); "${arr[@]}"', 'git: "${arr[@]}"'],
-  ['f() { "$@"; }; f git push', 'git: "$@"'],
+  ['f() { "$@"; }; f git push', "git: git push"],
   ['git "${args[@]}"', 'git: git "${args[@]}"'],
   ["git -C $D status", "git: git -C $D"],
 ];
@@ -180,6 +180,11 @@ const INNOCENT: Case[] = [
   ["git -c core.pager=less log", "allow"],
   ["trap - EXIT", "allow"],
   ["tmux list-panes -a", "allow"],
+  // Defined, never called: bash runs nothing (each Bash tool call is a new shell).
+  ["f() { git push; }", "allow"],
+  ["alias gp='git push'", "allow"],
+  // Not Python: python3 fails on it, nothing runs.
+  ["echo 'git commit' | python3", "allow"],
   ["git add . && git commit -m \"$(cat <<'EOF'\nmsg mentioning git push\nEOF\n)\"", "git: git commit"],
 ];
 
@@ -292,7 +297,8 @@ const RAILS: Case[] = [
   ["session-bridge spawner on", "rails: session-bridge spawner on"],
   ["session-bridge spawner off", "rails: session-bridge spawner off"],
   ["session-bridge spawner set maxHops 99", "rails: session-bridge spawner set"],
-  ["session-bridge spawner config", "rails: session-bridge spawner config"],
+  ["session-bridge spawner config maxHops=4", "rails: session-bridge spawner config"],
+  ['session-bridge spawner config "$KV"', "rails: session-bridge spawner config"],
   ["session-bridge spawner --project shop on", "rails: session-bridge spawner on"],
   ["/x/dist/session-bridge.mjs spawner on", "rails: session-bridge spawner on"],
   ["node /x/dist/session-bridge.mjs spawner off", "rails: session-bridge spawner off"],
@@ -316,6 +322,10 @@ const RAILS: Case[] = [
 
 const RAILS_ALLOWED: Case[] = [
   ["session-bridge spawner status", "allow"],
+  // `spawner config` alone lists the settings (README "Waking idle sessions"); --help prints usage.
+  ["session-bridge spawner config", "allow"],
+  ["session-bridge spawner config --json", "allow"],
+  ["session-bridge spawner on --help", "allow"],
   ["session-bridge dashboard", "allow"],
   ["session-bridge send web 'spawner on'", "allow"],
   ["session-bridge send web 'I edited spawner.config.json, please check'", "allow"],
