@@ -49,18 +49,10 @@ import { BridgeError } from "../lib/errors.ts";
 import { ShellSyntaxError } from "../shell/parse.ts";
 import type { Deny, GuardRule } from "./git.ts";
 import { Inspector } from "./inspector.ts";
-import { ShellState } from "./state.ts";
+import type { GuardPolicy } from "./inspector.ts";
 
-export interface GuardPolicy {
-  /** Denied git subcommands, tested against the whole subcommand word. */
-  blockGit: RegExp;
-  /** From config guard.deny: "kubectl apply", "npm publish"… (words, not substrings). */
-  denyPatterns: readonly string[];
-  /** True for non-admin sessions: deny Bash that changes the bridge's own rails. */
-  protectRails: boolean;
-  /** Where guard.deny lives, for messages; default "<BRIDGE_ROOT>/spawner.config.json". */
-  configFile?: string;
-}
+export type { GuardPolicy };
+import { ShellState } from "./state.ts";
 
 export type GuardVerdict = { allow: true } | { allow: false; rule: GuardRule; blocked: string; reason: string };
 

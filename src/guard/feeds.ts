@@ -7,13 +7,9 @@
 import { decodeAnsiC } from "../shell/expand.ts";
 import { DYN, type ShellCommand, type ShellRedirect, type ShellWord } from "../shell/parse.ts";
 import { basename } from "./programs.ts";
-import type { ShellState } from "./state.ts";
+import type { Feed, FeedPart, ShellState } from "./state.ts";
 
-export type FeedPart = { text: string } | { file: string } | { program: string };
-
-export interface Feed {
-  parts: FeedPart[];
-}
+export type { Feed, FeedPart } from "./state.ts";
 
 const EMPTY: Feed = { parts: [] };
 const OUT_OPS = new Set([">", ">>", ">|", "&>", "&>>", ">&", "<>"]);

@@ -19,6 +19,9 @@ export interface Deny {
 /** The rest of the guard, which git (and the other program handlers) hand nested commands and scripts back to. */
 export interface Checker {
   readonly protectRails: boolean;
+  /** guard.deny patterns as words. */
+  readonly patterns: readonly string[][];
+  denyPattern(ws: ShellWord[]): Deny | undefined;
   /** `strict`: a parse error denies; otherwise (text that only may be a script) it is ignored. */
   script(text: string, depth: number, strict: boolean, st: ShellState): Deny | undefined;
   words(ws: ShellWord[], cmd: ShellCommand, depth: number, assigns: ShellWord[], st: ShellState): Deny | undefined;

@@ -4,11 +4,10 @@
 // (programs that run other code: run.ts; git: git.ts; the settings: settings-writes.ts).
 import { parseShell, ShellSyntaxError, type ParseOptions, type ShellCommand, type ShellWord } from "../shell/parse.ts";
 import { BASH_BUILTINS, builtin, evaluations, promptVariable } from "./builtins.ts";
-import type { GuardPolicy } from "./check.ts";
 import { checkGit, type Checker, type Deny } from "./git.ts";
 import { basename, couldBe, couldBeProgram, unwrap, upstreamText } from "./programs.ts";
 import { program, stdinShell } from "./run.ts";
-import { bridgeRails, BRIDGE_NAMES, CONFIG_NAME, fileRails, isBridgeProgram, redirectRails, type RailsHit } from "./settings-writes.ts";
+import { bridgeRails, BRIDGE_NAMES, CONFIG_NAME, fileRails, isBridgeProgram, railsDeny, redirectRails } from "./settings-writes.ts";
 import { feedScript, inputs, type Feed } from "./feeds.ts";
 import type { ShellState } from "./state.ts";
 import { toolFor } from "./tools.ts";
@@ -19,8 +18,15 @@ const CODE_TOKEN_SPLIT = /[^A-Za-z0-9_./@+-]+/;
 const WINDOW = 8;
 const ALIAS_WORD = /^[^'"\\$`=/]+$/;
 
-export function railsDeny(hit: RailsHit): Deny {
-  return { rule: "rails", blocked: hit.blocked, note: hit.what };
+export interface GuardPolicy {
+  /** Denied git subcommands, tested against the whole subcommand word. */
+  blockGit: RegExp;
+  /** From config guard.deny: "kubectl apply", "npm publish"… (words, not substrings). */
+  denyPatterns: readonly string[];
+  /** True for non-admin sessions: deny Bash that changes the bridge's own rails. */
+  protectRails: boolean;
+  /** Where guard.deny lives, for messages; default "<BRIDGE_ROOT>/spawner.config.json". */
+  configFile?: string;
 }
 
 export class Inspector implements Checker {

@@ -5,11 +5,9 @@
 import type { ShellCommand, ShellWord } from "../shell/parse.ts";
 import { checkCode, langOf, mayRun } from "./code.ts";
 import { feedOfWord, feedScript, inputs, type Feed } from "./feeds.ts";
-import { checkGit, isHelp, type Deny } from "./git.ts";
-import type { Inspector } from "./inspector.ts";
-import { railsDeny } from "./inspector.ts";
+import { checkGit, isHelp, type Checker, type Deny } from "./git.ts";
 import { basename, dynamicWord, INTERPRETER, interpreterInvocation, scriptText, shellInvocation, SHELLS } from "./programs.ts";
-import { bridgeRails, fileRails, isBridgeProgram, isDataProgram } from "./settings-writes.ts";
+import { bridgeRails, fileRails, isBridgeProgram, isDataProgram, railsDeny } from "./settings-writes.ts";
 import type { ShellState } from "./state.ts";
 import { toolFor } from "./tools.ts";
 
@@ -18,7 +16,7 @@ const EXEC_ACTIONS = new Set(["-exec", "-execdir", "-ok", "-okdir"]);
 const STDIN_SHELLS = new Set(["script", "newgrp", "sg", "su", "runuser"]);
 
 export function program(
-  c: Inspector,
+  c: Checker,
   name: string,
   ws: ShellWord[],
   cmd: ShellCommand,
@@ -57,14 +55,7 @@ export function program(
 }
 
 /** script, sg, su, newgrp without a command start a shell, which reads the command's stdin. */
-export function stdinShell(
-  c: Inspector,
-  name: string,
-  ws: ShellWord[],
-  cmd: ShellCommand,
-  depth: number,
-  st: ShellState,
-): Deny | undefined {
+export function stdinShell(c: Checker, name: string, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
   if (!STDIN_SHELLS.has(name)) return undefined;
   const operands = ws.slice(1).filter((w) => !w.value.startsWith("-"));
   const command = ws.some(
@@ -75,7 +66,7 @@ export function stdinShell(
   return feedToShell(c, inputs(cmd, st).get(0), name, depth, st.newProcess(true));
 }
 
-function shell(c: Inspector, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
+function shell(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
   const inv = shellInvocation(ws);
   if (inv.noexec) return undefined;
   const fds = inputs(cmd, st);
@@ -96,7 +87,7 @@ function shell(c: Inspector, ws: ShellWord[], cmd: ShellCommand, depth: number, 
 }
 
 /** Input a shell runs as its script: the known text exactly; what a program prints, by its arguments' words. */
-function feedToShell(c: Inspector, feed: Feed | undefined, prog: string, depth: number, st: ShellState): Deny | undefined {
+function feedToShell(c: Checker, feed: Feed | undefined, prog: string, depth: number, st: ShellState): Deny | undefined {
   if (!feed) return undefined;
   const { text, programs, files } = feedScript(feed);
   const d = c.script(scriptText(text), depth + 1, programs.length === 0 && files === 0, st);
@@ -108,7 +99,7 @@ function feedToShell(c: Inspector, feed: Feed | undefined, prog: string, depth: 
   return undefined;
 }
 
-function sourced(c: Inspector, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
+function sourced(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
   const file = ws[1];
   if (!file) return undefined;
   const fds = inputs(cmd, st);
@@ -124,7 +115,7 @@ function trapAction(ws: ShellWord[], st: ShellState): Deny | undefined {
   return undefined;
 }
 
-function findExec(c: Inspector, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
+function findExec(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
   for (let i = 1; i < ws.length; i++) {
     if (!EXEC_ACTIONS.has(ws[i]!.value)) continue;
     let j = i + 1;
@@ -139,7 +130,7 @@ function findExec(c: Inspector, ws: ShellWord[], cmd: ShellCommand, depth: numbe
 
 /** python -c, node -e, perl/ruby/awk…: code (inline, from stdin, or from a descriptor) the guard judges by what it can run. */
 function interpreter(
-  c: Inspector,
+  c: Checker,
   name: string,
   ws: ShellWord[],
   cmd: ShellCommand,
@@ -176,7 +167,7 @@ function interpreter(
  * A program the guard does not know that is given `git …` (or a guard.deny command, or
  * session-bridge) as arguments may run it: `strace -f git push`, `docker run img git push`.
  */
-function embedded(c: Inspector, name: string, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
+function embedded(c: Checker, name: string, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
   for (let i = 1; i < ws.length; i++) {
     const w = ws[i]!;
     if (w.dynamic) continue;

@@ -4,6 +4,7 @@
 // file named spawner.config.json. Reading it stays allowed. Pure.
 import type { ShellRedirect, ShellWord } from "../shell/parse.ts";
 import { basename, couldBe } from "./programs.ts";
+import type { Deny } from "./git.ts";
 
 export const CONFIG_NAME = "spawner.config.json";
 
@@ -207,4 +208,9 @@ function mayBeBridgeFolder(w: ShellWord): boolean {
   const base = basename(path);
   if (w.dynamic) return !/\.[A-Za-z0-9]+$/.test(base);
   return path === "" || path === "~" || base === "." || base === ".." || /bridge|\.claude/i.test(path);
+}
+
+/** A settings write as the guard's deny. */
+export function railsDeny(hit: RailsHit): Deny {
+  return { rule: "rails", blocked: hit.blocked, note: hit.what };
 }

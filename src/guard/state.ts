@@ -4,7 +4,13 @@
 // Kept conservative where the walk cannot follow control flow: a value assigned anywhere
 // before (even in a branch not taken, or a subshell) counts as a value the variable may have.
 import type { ShellFunction, ShellWord } from "../shell/parse.ts";
-import type { Feed } from "./feeds.ts";
+
+/** What a descriptor delivers, as far as the command text shows it (feeds.ts reads them). */
+export type FeedPart = { text: string } | { file: string } | { program: string };
+
+export interface Feed {
+  parts: FeedPart[];
+}
 
 export interface AliasDef {
   value: string;
