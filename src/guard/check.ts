@@ -92,7 +92,7 @@ function snippet(command: string): string {
 }
 
 function explain(d: Deny, policy: GuardPolicy): string {
-  const cfg = policy.configFile ?? "<BRIDGE_ROOT>/spawner.config.json";
+  const cfg = policy.configFile ?? "<BRIDGE_ROOT>/bridge-settings.json";
   const via = d.note ? ` (${d.note})` : "";
   const human = "a human decides. To allow it, a human can run it in a terminal";
   switch (d.rule) {

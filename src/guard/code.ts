@@ -6,7 +6,7 @@
 // (git and a blocked subcommand within a few words: `subprocess.run(["git", "push"])`).
 import type { ShellState } from "./state.ts";
 import type { Checker, Deny } from "./git.ts";
-import { CONFIG_NAME } from "./settings-writes.ts";
+import { settingsNameIn } from "./settings-writes.ts";
 
 export type Lang = "python" | "perl" | "ruby" | "node" | "php" | "lua" | "awk" | "r" | "tcl" | "applescript" | "shell";
 
@@ -60,8 +60,9 @@ export function checkCode(
   inPlace = false,
 ): Deny | undefined {
   const runs = mayRun(lang, code);
-  if (c.protectRails && code.includes(CONFIG_NAME) && (runs || inPlace || WRITES.test(code)))
-    return { rule: "rails", blocked: `${prog} … ${CONFIG_NAME}`, note: `may write the automation config (named in ${where})` };
+  const named = c.protectRails ? settingsNameIn(code) : undefined;
+  if (named !== undefined && (runs || inPlace || WRITES.test(code)))
+    return { rule: "rails", blocked: `${prog} … ${named}`, note: `may write the automation config (named in ${where})` };
   if (!runs) return undefined;
   return judgeLiterals(c, code, prog, where, depth, st);
 }

@@ -7,7 +7,7 @@ import { BASH_BUILTINS, builtin, evaluations, promptVariable } from "./builtins.
 import { checkGit, type Checker, type Deny } from "./git.ts";
 import { basename, couldBe, couldBeProgram, unwrap, upstreamText } from "./programs.ts";
 import { program, stdinShell } from "./run.ts";
-import { bridgeRails, BRIDGE_NAMES, CONFIG_NAME, fileRails, isBridgeProgram, railsDeny, redirectRails } from "./settings-writes.ts";
+import { bridgeRails, BRIDGE_NAMES, fileRails, isBridgeProgram, railsDeny, redirectRails, settingsNameIn } from "./settings-writes.ts";
 import { feedScript, inputs, type Feed } from "./feeds.ts";
 import type { ShellState } from "./state.ts";
 import { toolFor } from "./tools.ts";
@@ -25,7 +25,7 @@ export interface GuardPolicy {
   denyPatterns: readonly string[];
   /** True for non-admin sessions: deny Bash that changes the bridge's own rails. */
   protectRails: boolean;
-  /** Where guard.deny lives, for messages; default "<BRIDGE_ROOT>/spawner.config.json". */
+  /** Where guard.deny lives, for messages; default "<BRIDGE_ROOT>/bridge-settings.json". */
   configFile?: string;
 }
 
@@ -282,8 +282,9 @@ export class Inspector implements Checker {
         if (k === p.length) return { rule: "deny-pattern", blocked: p.join(" "), pattern: p.join(" "), note: `named in ${where}` };
       }
     }
-    if (this.protectRails && text.includes(CONFIG_NAME)) {
-      return railsDeny({ blocked: `${prog} … ${CONFIG_NAME}`, what: `may write the automation config (named in ${where})` });
+    const named = this.protectRails ? settingsNameIn(text) : undefined;
+    if (named !== undefined) {
+      return railsDeny({ blocked: `${prog} … ${named}`, what: `may write the automation config (named in ${where})` });
     }
     return undefined;
   }

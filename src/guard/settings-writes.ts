@@ -1,12 +1,18 @@
 // Rails protection for the guard: a non-admin bridged session may not change the bridge's own
 // automation config, neither through `session-bridge spawner on|off|set|config`,
 // `dashboard --admin`, `install`/`uninstall`, nor by writing, moving, copying over or deleting a
-// file named spawner.config.json. Reading it stays allowed. Pure.
+// file named bridge-settings.json (or spawner.config.json, its name before 0.2). Reading it stays allowed. Pure.
 import type { ShellRedirect, ShellWord } from "../shell/parse.ts";
 import { basename, couldBe } from "./programs.ts";
 import type { Deny } from "./git.ts";
 
-export const CONFIG_NAME = "spawner.config.json";
+/** The settings file's names: bridge-settings.json, and spawner.config.json before 0.2 (still read). */
+export const SETTINGS_NAMES = ["bridge-settings.json", "spawner.config.json"] as const;
+
+/** The settings file name that `text` mentions, if any. */
+export function settingsNameIn(text: string): string | undefined {
+  return SETTINGS_NAMES.find((name) => text.includes(name));
+}
 
 export interface RailsHit {
   blocked: string;
@@ -78,10 +84,10 @@ function isRailsVerb(v: string): boolean {
 
 /** Does this word name the config file, or may it expand to it (a glob or variable in the bridge folder)? */
 export function mentionsConfig(w: ShellWord): boolean {
-  if (w.value.includes(CONFIG_NAME)) return true;
+  if (settingsNameIn(w.value) !== undefined) return true;
   if (!w.dynamic || !/spawner|bridge/i.test(w.raw)) return false;
   const dir = w.value.slice(0, w.value.lastIndexOf("/") + 1);
-  return couldBe(w, dir + CONFIG_NAME) || couldBe(w, CONFIG_NAME);
+  return SETTINGS_NAMES.some((name) => couldBe(w, dir + name) || couldBe(w, name));
 }
 
 const WRITE_OPS = new Set([">", ">>", ">|", "&>", "&>>", "<>", ">&"]);

@@ -338,7 +338,17 @@ const RAILS_ALLOWED: Case[] = [
   ["rm -f ~/.claude/bridge/shop/*.lock", "allow"],
 ];
 
-test("rails: a non-admin session may not change the bridge's automation config", () => runTable([...RAILS, ...RAILS_ALLOWED]));
+// The settings file is bridge-settings.json since 0.2; its old name stays protected too (it is still read).
+const renamed = (cases: Case[]): Case[] =>
+  cases
+    .filter(([command]) => command.includes("spawner.config.json"))
+    .map(([command, want]) => [
+      command.replaceAll("spawner.config.json", "bridge-settings.json"),
+      want.replaceAll("spawner.config.json", "bridge-settings.json"),
+    ]);
+
+test("rails: a non-admin session may not change the bridge's automation config", () =>
+  runTable([...RAILS, ...RAILS_ALLOWED, ...renamed(RAILS), ...renamed(RAILS_ALLOWED)]));
 
 test("rails: an admin session (protectRails false) may", () => {
   const admin = { ...POLICY, protectRails: false };
