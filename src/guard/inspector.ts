@@ -6,7 +6,8 @@ import { parseShell, ShellSyntaxError, type ParseOptions, type ShellCommand, typ
 import { BASH_BUILTINS, builtin, evaluations, promptVariable } from "./builtins.ts";
 import type { GuardPolicy } from "./check.ts";
 import { checkGit, type Checker, type Deny } from "./git.ts";
-import { basename, couldBe, couldBeProgram, unwrap, upstreamText } from "./programs.ts";
+import { upstreamText } from "./invocations.ts";
+import { basename, couldBe, couldBeProgram, unwrap } from "./programs.ts";
 import { program, stdinShell } from "./run.ts";
 import { bridgeRails, BRIDGE_NAMES, CONFIG_NAME, fileRails, isBridgeProgram, redirectRails, type RailsHit } from "./settings-writes.ts";
 import { feedScript, inputs, type Feed } from "./feeds.ts";
