@@ -5,7 +5,8 @@
 import { parseShell, ShellSyntaxError, type ParseOptions, type ShellCommand, type ShellWord } from "../shell/parse.ts";
 import { BASH_BUILTINS, builtin, evaluations, promptVariable } from "./builtins.ts";
 import { checkGit, type Checker, type Deny } from "./git.ts";
-import { basename, couldBe, couldBeProgram, unwrap, upstreamText } from "./programs.ts";
+import { upstreamText } from "./invocations.ts";
+import { basename, couldBe, couldBeProgram, unwrap } from "./programs.ts";
 import { program, stdinShell } from "./run.ts";
 import { bridgeRails, BRIDGE_NAMES, fileRails, isBridgeProgram, railsDeny, redirectRails, settingsNameIn } from "./settings-writes.ts";
 import { feedScript, inputs, type Feed } from "./feeds.ts";

@@ -6,7 +6,8 @@ import type { ShellCommand, ShellWord } from "../shell/parse.ts";
 import { checkCode, langOf, mayRun } from "./code.ts";
 import { feedOfWord, feedScript, inputs, type Feed } from "./feeds.ts";
 import { checkGit, isHelp, type Checker, type Deny } from "./git.ts";
-import { basename, dynamicWord, INTERPRETER, interpreterInvocation, scriptText, shellInvocation, SHELLS } from "./programs.ts";
+import { INTERPRETER, interpreterInvocation, shellInvocation, SHELLS } from "./invocations.ts";
+import { basename, dynamicWord, scriptText } from "./programs.ts";
 import { bridgeRails, fileRails, isBridgeProgram, isDataProgram, railsDeny } from "./settings-writes.ts";
 import type { ShellState } from "./state.ts";
 import { toolFor } from "./tools.ts";
@@ -80,7 +81,10 @@ function shell(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: number, st
     };
   if (inv.file) {
     const feed = feedOfWord(inv.file, fds, st);
-    // A script file is not read (a documented limit); a process substitution or a descriptor is text in the command.
+    // A script file is not read (a documented limit), except one named like git, taken for git (`bash ./git push`);
+    // a process substitution or a descriptor is text in the command.
+    const at = ws.indexOf(inv.file);
+    if (!feed && /^git(?:-|$)/.test(basename(inv.file.value))) return checkGit(c, ws.slice(at), cmd, depth, [], child);
     return feed ? feedToShell(c, feed, ws[0]!.value, depth, child) : undefined;
   }
   return inv.readsStdin ? feedToShell(c, fds.get(0), ws[0]!.value, depth, child) : undefined;

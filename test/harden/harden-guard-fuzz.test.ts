@@ -68,6 +68,13 @@ const RUNNING: ((c: string) => string)[] = [
   (c) => `{ ${c}; } 2>/dev/null`,
   (c) => `f() { ${c}; }; f`,
   (c) => `{ ${c}; } \\\n  >/dev/null`,
+  // Scripts a shell reads from text in the command (guard-bash-truth.test.ts has these by class).
+  (c) => `echo ${sq(c)} | bash`,
+  (c) => `bash <<< ${sq(c)}`,
+  (c) => `source <(echo ${sq(c)})`,
+  (c) => `bash -c 'cat | bash' <<< ${sq(c)}`,
+  (c) => `exec 3<<<${sq(c)}; bash /dev/fd/3`,
+  (c) => `f() { "$@"; }\nf bash -c ${sq(c)}`,
 ];
 // Contexts in which a harmless command stays harmless and is plainly parsed.
 const PLAIN = RUNNING.slice(0, 11);
@@ -213,6 +220,15 @@ const INSERTS = [
   "push",
   "-c alias.p=push ",
   "!",
+  "\r",
+  "\f",
+  "{p..p}",
+  "{,}",
+  "alias x=",
+  "\nx ",
+  "| bash",
+  "<<< ",
+  "$'\\r'",
 ];
 
 function mutate(r: Rng, text: string): string {
