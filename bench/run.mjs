@@ -2,10 +2,11 @@
 // `npm run bench`: every performance budget measured in one run, each printed beside its budget,
 // written to bench/results.json and summarised in BENCHMARKS.md (between its bench markers).
 // `npm run bench` builds first (node build.mjs --bench, scripts/build-sea.mjs); alone:
-//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory] [--no-inherited] [--cases WORD,…] [--also LABEL=FILE,…]
+//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory] [--no-inherited] [--realtime] [--cases WORD,…] [--also LABEL=FILE,…]
 // (--cases keeps only the startup cases whose name contains one of the words: for quick looks;
 // --also adds the startup cases of another build, a script or an executable, under LABEL, shown
-// but not judged: e.g. a copy of the previous build, for a before/after in one run.)
+// but not judged: e.g. a copy of the previous build, for a before/after in one run; --realtime
+// runs the startup cases under SCHED_FIFO, for a machine other jobs keep busy: see lib.mjs.)
 //
 // Startup figures: each run divided by the `node -e 0` of its round, median over N interleaved
 // rounds (default 21, after 2 warm-up rounds). Budgets are judged in a clean environment, only
@@ -14,9 +15,9 @@
 // NODE_EXTRA_CA_CERTS, which slows every node start and so flatters every ratio), shown beside.
 // Judged: what `install` points at, the `bin` file run by node and the single executable.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
-import { BIN, NODE_BASELINE, REPO, SEA, envFor, interleaved, labelOf, machine, median } from "./lib.mjs";
+import { BIN, NODE_BASELINE, REPO, SEA, envFor, interleaved, labelOf, machine, median, realtime } from "./lib.mjs";
 import { hookCases, listingSizes, mcpCases, seedHookRoot } from "./startup.mjs";
 import { throughput } from "./bus.mjs";
 import { daemonWakes, hasTmux, rewakes } from "./wake.mjs";
@@ -28,6 +29,7 @@ const optionValue = (name, fallback) => (args.includes(name) ? args[args.indexOf
 const rounds = Number(optionValue("--rounds", process.env.BENCH_ROUNDS ?? "21"));
 const only = optionValue("--only", "startup,bus,wake,memory").split(",");
 const withInherited = !args.includes("--no-inherited");
+const wantRealtime = args.includes("--realtime");
 const caseWords = optionValue("--cases", "").split(",").filter(Boolean);
 const also = optionValue("--also", "")
   .split(",")
@@ -44,6 +46,7 @@ const BUDGET = { unbridged: 1.1, guard: 1.15, recv: 1.25, mcp: 1.35 };
 // Other jobs on the machine slow every start alike (the pairing cancels most of it), but not
 // exactly alike: the table says how busy the machine was.
 const loadAtStart = loadavg()[0];
+let ranRealtime = false;
 const LISTING_BUDGET = { listBytes: 6000, instructionsBytes: 1000 };
 
 for (const [file, how] of [
@@ -80,6 +83,14 @@ if (only.includes("startup")) {
   ];
   const modes = withInherited ? ["clean", "inherited"] : ["clean"];
   const results = {};
+  if (wantRealtime) {
+    ranRealtime = realtime(true);
+    if (!ranRealtime) say("bench: could not switch to SCHED_FIFO (needs root or CAP_SYS_NICE, and chrt): timing under the normal policy");
+  } else if (loadavg()[0] > cpus().length) {
+    say(
+      `bench: load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs: other jobs will blur the startup ratios (--realtime helps)`,
+    );
+  }
   for (const mode of modes) {
     const cases = build(mode);
     say(`bench: startup, ${mode} environment: ${cases.length} cases × ${rounds} rounds`);
@@ -87,6 +98,7 @@ if (only.includes("startup")) {
     process.stderr.write("\n");
     results[mode] = { cases, samples, base: median(samples.get(NODE_BASELINE)) };
   }
+  if (ranRealtime) realtime(false);
   const { cases, samples, base } = results.clean;
   // Each run divided by the `node -e 0` of its own round, then the median: a burst of load from
   // elsewhere that slows some rounds cancels out instead of landing on whichever case ran then.
@@ -282,7 +294,7 @@ for (const r of rows) {
   );
 }
 
-const info = { ...machine(), load: [loadAtStart, loadavg()[0]].map((l) => Number(l.toFixed(1))) };
+const info = { ...machine(), load: [loadAtStart, loadavg()[0]].map((l) => Number(l.toFixed(1))), realtime: ranRealtime };
 const date = new Date().toISOString();
 const previous = existsSync(join(REPO, "bench/results.json"))
   ? JSON.parse(readFileSync(join(REPO, "bench/results.json"), "utf8"))
@@ -306,7 +318,7 @@ writeFileSync(
 );
 
 const table = [
-  `Measured by \`npm run bench\` on ${date.slice(0, 10)}: ${info.cpus} × ${info.cpu}, ${info.memoryGiB} GiB, ${info.os}, Node ${info.node}; load average ${info.load[0]} at the start, ${info.load[1]} at the end (other jobs shared the machine when it is above ${info.cpus}).`,
+  `Measured by \`npm run bench\` on ${date.slice(0, 10)}: ${info.cpus} × ${info.cpu}, ${info.memoryGiB} GiB, ${info.os}, Node ${info.node}; load average ${info.load[0]} at the start, ${info.load[1]} at the end (other jobs shared the machine when it is above ${info.cpus})${info.realtime ? "; the startup cases ran under SCHED_FIFO (`--realtime`), so those jobs could not delay them" : ""}.`,
   `Startup figures: each run divided by the \`node -e 0\` of its round, median of ${rounds} interleaved rounds (spawn → exit; for \`mcp\`, spawn → the answer); the detail column gives the plain medians of the clean run.`,
   `Judged in the clean environment (only \`PATH\` and \`HOME\`, plus Claude Code's hook variables and \`BRIDGE_*\` where the case needs them); the inherited column is the bench's own environment${process.env.NODE_EXTRA_CA_CERTS ? " (it sets `NODE_EXTRA_CA_CERTS`)" : ""}.`,
   "",

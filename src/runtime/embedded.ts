@@ -1,6 +1,6 @@
 // The bundles embedded in the binary, evaluated on demand. build.mjs builds every command's module
 // (each `import()` in src/main.ts and src/hooks.ts) and the MCP SDK as separate CommonJS bundles
-// and stores them after the code of dist/session-bridge.mjs (and .cjs) in one trailing block
+// and stores them after the code of dist/session-bridge.cjs in one trailing block
 // comment, with an index on the file's last line; the single executable carries them as assets.
 // V8 skips a comment about twice as fast as it scans a string literal, and only the code in front
 // of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the
@@ -10,7 +10,7 @@ import { closeSync, fstatSync, openSync } from "node:fs";
 import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "../lib/errors.ts";
 import { readAt } from "../lib/fs.ts";
-import { isSea, nodeRequire } from "./self.ts";
+import { isSea, nodeRequire, scriptPath } from "./self.ts";
 import FORMAT from "./bundle-format.json" with { type: "json" };
 import { fillTemplate } from "./format.ts";
 
@@ -98,17 +98,10 @@ export function loadEmbedded<T>(name: string): T {
   }
   const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
-  const self = isSea() ? process.execPath : selfPath();
+  const self = isSea() ? process.execPath : scriptPath();
   wrapper(module.exports, nodeRequire, module, self, (nodeRequire("node:path") as typeof import("node:path")).dirname(self));
   modules.set(name, module.exports);
   return module.exports as T;
-}
-
-/** The file this code runs from: the .cjs, or the .mjs (its wrapper passes process.argv[1] as __filename). */
-function selfPath(): string {
-  if (typeof __filename !== "string" || __filename === "")
-    throw new BridgeError("E_IO", "cannot tell which file is running (no __filename); run session-bridge as built by build.mjs");
-  return __filename;
 }
 
 function readIndex(): BundleIndex {
@@ -116,7 +109,7 @@ function readIndex(): BundleIndex {
   let text: string;
   if (isSea()) text = seaAsset(FORMAT.seaIndexAsset);
   else {
-    const fd = openSelf(selfPath());
+    const fd = openSelf(scriptPath());
     let tailAt: number;
     try {
       const size = fstatSync(fd).size;
@@ -145,7 +138,7 @@ function readIndex(): BundleIndex {
 }
 
 function readStored(name: string, entry: BundleEntry, build: string): string {
-  const fd = openSelf(selfPath());
+  const fd = openSelf(scriptPath());
   let text: string;
   try {
     if (entry.before > indexAt || entry.bytes > entry.before) throw damaged(`bundle "${name}" lies outside the file`);
