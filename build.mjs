@@ -212,10 +212,17 @@ const trailer = makeTrailer(bundles);
 // 3. The artifacts. The .cjs is the program; the .mjs holds no code of its own.
 const cjsOut = join(root, "dist/session-bridge.cjs");
 const mjsOut = join(root, "dist/session-bridge.mjs");
+// The first statement hands the module's own function to src/runtime/embedded.ts, whose text is
+// this file's (the bundles are sliced from it, not read again); it needs sloppy mode
+// (arguments.callee), so the entry runs in a function of its own, whose first statement is
+// esbuild's "use strict".
 const cjs =
   "#!/usr/bin/env node\n" +
   `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs from src/main.ts; the embedded bundles follow the code.\n` +
+  `globalThis[Symbol.for(${JSON.stringify(FORMAT.selfKey)})] = arguments.callee;\n` +
+  "(function () {\n" +
   entry +
+  "}).call(this);\n" +
   trailer.text;
 writeFileSync(cjsOut, cjs);
 chmodSync(cjsOut, 0o755);
