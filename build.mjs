@@ -125,7 +125,7 @@ function assertOnlyNodeImports(metafile, what) {
 
 const sha = (text) => createHash("sha256").update(text).digest("hex");
 
-/** The block comment holding every bundle, ending with the index line (see src/runtime/embedded.ts). */
+/** The block comment holding every bundle, ending with the index line, as a function's body (see src/runtime/embedded.ts). */
 function makeTrailer(bundles) {
   const buildId = sha(bundles.map(([name, code]) => `${name}\n${code}`).join("\n")).slice(0, 12);
   const parts = [];
@@ -212,17 +212,18 @@ const trailer = makeTrailer(bundles);
 // 3. The artifacts. The .cjs is the program; the .mjs holds no code of its own.
 const cjsOut = join(root, "dist/session-bridge.cjs");
 const mjsOut = join(root, "dist/session-bridge.mjs");
-// The first statement hands the module's own function to src/runtime/embedded.ts, whose text is
-// this file's (the bundles are sliced from it, not read again); it needs sloppy mode
-// (arguments.callee), so the entry runs in a function of its own, whose first statement is
-// esbuild's "use strict".
+// The trailer is the body of a function declared at the end of the file: a function's text is a
+// slice of the file's text as Node loaded it, so src/runtime/embedded.ts takes the bundles from
+// there (no second read of the file), once the entry's first statement has handed it over. That
+// statement follows esbuild's "use strict", which must stay the first one; `typeof` because the
+// single executable's main script is the code without the trailer.
+if (!entry.startsWith('"use strict";\n')) throw new Error('esbuild\'s CommonJS entry no longer starts with "use strict": see where build.mjs hands the trailer over');
 const cjs =
   "#!/usr/bin/env node\n" +
   `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs from src/main.ts; the embedded bundles follow the code.\n` +
-  `globalThis[Symbol.for(${JSON.stringify(FORMAT.selfKey)})] = arguments.callee;\n` +
-  "(function () {\n" +
-  entry +
-  "}).call(this);\n" +
+  '"use strict";\n' +
+  `typeof sessionBridgeBundles === "function" && (globalThis[Symbol.for(${JSON.stringify(FORMAT.bundlesKey)})] = sessionBridgeBundles);\n` +
+  entry.slice('"use strict";\n'.length) +
   trailer.text;
 writeFileSync(cjsOut, cjs);
 chmodSync(cjsOut, 0o755);

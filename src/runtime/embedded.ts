@@ -106,17 +106,18 @@ export function loadEmbedded<T>(name: string): T {
 }
 
 /**
- * The text of the file this code was loaded from, as Node loaded it: build.mjs makes the .cjs put
- * its CommonJS wrapper function on globalThis, and a function's text is its source, so the bundles
- * are sliced out of the very text that runs. That spares a hook opening and reading the file again
- * (and compiling the fs functions that takes), and no build that replaced the file since can mix
- * in. Undefined in the executable, in tests, or if a runtime kept no source: the file is read then.
+ * The trailer's text as Node loaded it: build.mjs makes the trailer the body of a function at the
+ * end of the .cjs, which the entry hands to globalThis, and a function's text is a slice of its
+ * file's (no copy). That spares a hook opening and reading the file again (and compiling the fs
+ * functions that takes), and no build that replaced the file since can mix in. Undefined in the
+ * executable, in tests, or if a runtime kept no source: the file is read then.
  */
 function loadedText(): string | undefined {
-  const self = (globalThis as Record<symbol, unknown>)[Symbol.for(FORMAT.selfKey)];
-  if (typeof self !== "function") return undefined;
-  const text = Function.prototype.toString.call(self);
-  return text.includes(FORMAT.trailerHead) ? text : undefined;
+  const bundles = (globalThis as Record<symbol, unknown>)[Symbol.for(FORMAT.bundlesKey)];
+  if (typeof bundles !== "function") return undefined;
+  const text = Function.prototype.toString.call(bundles);
+  // A function's text: never the file's first byte, which trailerHead's "\n" stands for.
+  return text.startsWith(FORMAT.trailerHead.slice(1)) ? text : undefined;
 }
 
 function readIndex(): BundleIndex {

@@ -8,13 +8,13 @@ import { BIN } from "../helpers/bin.ts";
 import { storedBundle } from "../../src/runtime/embedded.ts";
 import FORMAT from "../../src/runtime/bundle-format.json" with { type: "json" };
 
-test("bundles come from the CommonJS wrapper's own text, not from a second read of the file", () => {
+test("bundles come from the text Node loaded (a function's text), not from a second read of the file", () => {
   const text = readFileSync(BIN, "latin1");
-  // What Node's CommonJS loader makes of the file: a function whose body is the file (the
-  // shebang, which only the loader strips, aside); the .cjs hands it over as its first statement.
-  const wrapper = new Function("exports", "require", "module", "__filename", "__dirname", text.replace(/^#!.*/, ""));
-  const key = Symbol.for(FORMAT.selfKey);
-  (globalThis as Record<symbol, unknown>)[key] = wrapper;
+  // What the .cjs hands over: the function at its end, whose body is the trailer.
+  const bundles = new Function(`return ${text.slice(text.indexOf(FORMAT.trailerHead) + 1)}`)() as () => void;
+  assert.equal(bundles.name, "sessionBridgeBundles");
+  const key = Symbol.for(FORMAT.bundlesKey);
+  (globalThis as Record<symbol, unknown>)[key] = bundles;
   try {
     const guard = storedBundle("hook-guard");
     assert.equal(guard.entry.z, undefined, "the hooks are stored plain");

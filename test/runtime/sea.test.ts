@@ -13,6 +13,7 @@ import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 import { cliArgs, isSea, selfCommand } from "../../src/runtime/self.ts";
 import { BridgeError } from "../../src/lib/errors.ts";
+import FORMAT from "../../src/runtime/bundle-format.json" with { type: "json" };
 
 const SEA = join(REPO, process.platform === "win32" ? "dist/session-bridge.exe" : "dist/session-bridge");
 const SEA_INPUT = BIN;
@@ -211,7 +212,8 @@ test("a binary whose embedded bundles were cut off says it is damaged; its hooks
   const copy = join(dir, "session-bridge.cjs");
   copyFileSync(BIN, copy);
   const text = readFileSync(copy, "latin1");
-  writeFileSync(copy, text.slice(0, text.indexOf("\n/* session-bridge: embedded bundles") + 1), "latin1");
+  assert.ok(text.includes(FORMAT.trailerHead));
+  writeFileSync(copy, text.slice(0, text.indexOf(FORMAT.trailerHead) + 1), "latin1");
   const r = spawnSync(process.execPath, [copy, "roles"], { encoding: "utf8", env: cleanEnv({ BRIDGE_PROJECT: "shop" }) });
   assert.equal(r.status, 1);
   assert.match(
