@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Builds dist/session-bridge.mjs: one file, shebang, executable, only `node:` imports; and
-// dist/session-bridge.cjs, the same program as CommonJS (the single executable's input).
+// Builds dist/session-bridge.cjs: one CommonJS file, shebang, executable, only `node:` imports;
+// what package.json's `bin` names, what `install` points Claude Code at when run with node, and the
+// single executable's input (scripts/build-sea.mjs). Also dist/session-bridge.mjs, a forwarder that
+// only keeps installs which name it (made before the entry became CommonJS) working until `install` runs again.
 //   node build.mjs           the binary
 //   node build.mjs --tests   also bundles test/**/*.test.ts into dist/test/ (Node 20 cannot strip types)
 //   node build.mjs --bench   also bundles bench/fixtures/*.ts into dist/bench/
@@ -11,8 +13,9 @@
 // spawner, each hook) is built as a CommonJS bundle of its own, and so is the MCP SDK; those
 // bundles are stored after the code in one block comment, which V8 skips about twice as fast as
 // it scans a string, with an index on the last line. src/runtime/embedded.ts reads and evaluates one when
-// its command runs. The entry itself is CommonJS too, run inside a function in the .mjs: esbuild's
-// ES module output would hoist every `node:` import of every module to the top and load them all.
+// its command runs. The entry is CommonJS: a `.mjs` runs through Node's ES module loader whatever
+// it holds (an empty one costs 1.06-1.15x `node -e 0`, BENCHMARKS.md), and esbuild's ES module
+// output would hoist every `node:` import of every module to the top and load them all.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { deflateRawSync } from "node:zlib";
@@ -122,7 +125,7 @@ function assertOnlyNodeImports(metafile, what) {
 
 const sha = (text) => createHash("sha256").update(text).digest("hex");
 
-/** The block comment holding every bundle, ending with the index line (see src/runtime/embedded.ts). */
+/** The block comment holding every bundle, ending with the index line, as a function's body (see src/runtime/embedded.ts). */
 function makeTrailer(bundles) {
   const buildId = sha(bundles.map(([name, code]) => `${name}\n${code}`).join("\n")).slice(0, 12);
   const parts = [];
@@ -206,22 +209,34 @@ const bundles = await Promise.all([
 ]);
 const trailer = makeTrailer(bundles);
 
-// 3. The artifacts. The .mjs runs the CommonJS entry inside a function, handing it `require` for
-//    built-ins and `__filename` (where src/runtime/embedded.ts finds the bundles).
+// 3. The artifacts. The .cjs is the program; the .mjs holds no code of its own.
 const cjsOut = join(root, "dist/session-bridge.cjs");
 const mjsOut = join(root, "dist/session-bridge.mjs");
-writeFileSync(cjsOut, entry + trailer.text);
-const mjs =
+// The trailer is the body of a function declared at the end of the file: a function's text is a
+// slice of the file's text as Node loaded it, so src/runtime/embedded.ts takes the bundles from
+// there (no second read of the file), once the entry's first statement has handed it over. That
+// statement follows esbuild's "use strict", which must stay the first one; `typeof` because the
+// single executable's main script is the code without the trailer.
+if (!entry.startsWith('"use strict";\n')) throw new Error('esbuild\'s CommonJS entry no longer starts with "use strict": see where build.mjs hands the trailer over');
+const cjs =
   "#!/usr/bin/env node\n" +
-  `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs: CommonJS inside an ES module, see there.\n` +
-  'const require = typeof process.getBuiltinModule === "function" ? (id) => process.getBuiltinModule(id) : (await import("node:module")).createRequire(import.meta.url);\n' +
-  "(function (exports, require, module, __filename) {\n" +
-  entry +
-  // process.argv[1] is this file's absolute path (node resolved it); import.meta.url would cost
-  // loading one more internal module on every start.
-  "})({}, require, { exports: {} }, process.argv[1]);\n" +
+  `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs from src/main.ts; the embedded bundles follow the code.\n` +
+  '"use strict";\n' +
+  `typeof sessionBridgeBundles === "function" && (globalThis[Symbol.for(${JSON.stringify(FORMAT.bundlesKey)})] = sessionBridgeBundles);\n` +
+  entry.slice('"use strict";\n'.length) +
   trailer.text;
-writeFileSync(mjsOut, mjs);
+writeFileSync(cjsOut, cjs);
+chmodSync(cjsOut, 0o755);
+// Installs made before the entry became CommonJS run `node …/session-bridge.mjs`: removing the file would make their
+// hooks fail (a guard that fails lets the command through) until `install` is run again, which,
+// run through this file, points Claude Code at the .cjs (src/runtime/self.ts names the .cjs).
+writeFileSync(
+  mjsOut,
+  "#!/usr/bin/env node\n" +
+    "// Only for installs that name this file (made before the entry became CommonJS): the program is session-bridge.cjs beside it.\n" +
+    "// Run `session-bridge install` again to point Claude Code at it (faster: no ES module loader).\n" +
+    'import "./session-bridge.cjs";\n',
+);
 chmodSync(mjsOut, 0o755);
 
 if (withTests) {
@@ -253,6 +268,6 @@ if (withBench) {
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
 const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}${stored(name) === "deflated" ? " (deflated)" : ""}`).join(", ");
 process.stderr.write(
-  `built dist/session-bridge.mjs (${kb(Buffer.byteLength(mjs))}: entry ${kb(entry.length)}, embedded ${sizes})` +
+  `built dist/session-bridge.cjs (${kb(Buffer.byteLength(cjs))}: entry ${kb(entry.length)}, embedded ${sizes})` +
     (withTests ? " and tests\n" : "\n"),
 );

@@ -2,7 +2,7 @@
 // real store (locks included); afterwards every sent id must be received exactly once.
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { MJS, REPO, envFor, scratch } from "./lib.mjs";
+import { BIN, REPO, envFor, scratch } from "./lib.mjs";
 
 const WORKER = join(REPO, "dist/bench/send-worker.mjs");
 
@@ -19,7 +19,7 @@ function runWorker(root, from, count) {
 }
 
 function drain(root) {
-  const r = spawnSync(process.execPath, [MJS, "recv", "--json"], {
+  const r = spawnSync(process.execPath, [BIN, "recv", "--json"], {
     env: envFor("inherited", { BRIDGE_ROOT: root, BRIDGE_PROJECT: "bench", BRIDGE_ROLE: "sink" }),
     encoding: "utf8",
     maxBuffer: 1 << 30,

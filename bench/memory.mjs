@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MJS, envFor, memoryOf, runner, scratch, until } from "./lib.mjs";
+import { BIN, envFor, memoryOf, runner, scratch, until } from "./lib.mjs";
 
 export async function mcpMemory(artifact) {
   const root = scratch("mem-mcp");
@@ -45,7 +45,7 @@ export async function daemonMemory(roles) {
   const root = scratch("mem-daemon");
   const env = envFor("inherited", { BRIDGE_ROOT: root });
   const cli = (...args) => {
-    const r = spawnSync(process.execPath, [MJS, ...args], { env, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`session-bridge ${args.join(" ")}: ${r.stderr}`);
   };
   cli("spawner", "on");
@@ -55,7 +55,7 @@ export async function daemonMemory(roles) {
     writeFileSync(join(dir, "inbox.jsonl"), "", { mode: 0o600 });
   }
   const log = join(root, "spawner", "log.jsonl");
-  const daemon = spawn(process.execPath, [MJS, "spawner", "run"], { env: { ...env, BRIDGE_SPAWNER_RESCAN_MS: "200" }, stdio: "ignore" });
+  const daemon = spawn(process.execPath, [BIN, "spawner", "run"], { env: { ...env, BRIDGE_SPAWNER_RESCAN_MS: "200" }, stdio: "ignore" });
   try {
     await until("the daemon to start", () => existsSync(log) && readFileSync(log, "utf8").includes('"start"'));
     // A few rescans of every role, then idle.

@@ -6,7 +6,7 @@
 // should be read. Before each "100 unread" run the cursor is moved back over the last 100.
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { envFor, runner, scratch } from "./lib.mjs";
+import { envFor, runner, scratch, timeRun } from "./lib.mjs";
 
 const PROJECT = "bench";
 export const OLD = 100_000;
@@ -56,7 +56,7 @@ export function seedHookRoot() {
   };
   // Compaction off, so the 100,000 read messages stay in the live inbox file.
   mkdirSync(join(root, "projects", PROJECT), { recursive: true, mode: 0o700 });
-  writeFileSync(join(root, "spawner.config.json"), JSON.stringify({ compactBytes: 1024 * 1024 * 1024 }), { mode: 0o600 });
+  writeFileSync(join(root, "bridge-settings.json"), JSON.stringify({ compactBytes: 1024 * 1024 * 1024 }), { mode: 0o600 });
   seed("idle", 0);
   const rewindBusy = seed("busy", UNREAD);
   mkdirSync(join(roleDir("fresh"), "sessions"), { recursive: true, mode: 0o700 });
@@ -185,7 +185,7 @@ const answered = (id) => (out) => out.split("\n").some((l) => l.startsWith("{") 
  * tool call answered ("info"), which loads the SDK (its code cache warm: the .mjs writes one under
  * <root>/cache on its first run, which the warm-up rounds do; the executable carries its own).
  */
-export function mcpCases(artifact, label, mode, budget) {
+export function mcpCases(artifact, label, mode) {
   const root = scratch("mcp");
   const env = envFor(mode, { BRIDGE_ROOT: root, BRIDGE_PROJECT: PROJECT, BRIDGE_ROLE: "web" });
   const listed = (out) => {
@@ -197,7 +197,6 @@ export function mcpCases(artifact, label, mode, budget) {
   return [
     {
       group: "mcp",
-      budget,
       name: `${label} mcp spawn → tools/list`,
       argv: [...runner(artifact), "mcp"],
       env,
@@ -217,4 +216,40 @@ export function mcpCases(artifact, label, mode, budget) {
       before: tidy,
     },
   ];
+}
+
+/**
+ * What the server hands the model before any call, in bytes of JSON: the tools/list result
+ * (every tool's name, description, schema and annotations; Claude Code keeps them in context, or
+ * behind its tool search) and the initialize `instructions`, as a non-admin and an admin session.
+ */
+export async function listingSizes(artifact) {
+  const sizes = {};
+  for (const admin of [false, true]) {
+    const root = scratch("listing");
+    const env = envFor("clean", { BRIDGE_ROOT: root, BRIDGE_PROJECT: PROJECT, BRIDGE_ROLE: "web", ...(admin && { BRIDGE_ADMIN: "1" }) });
+    let result;
+    await timeRun({
+      name: `listing${admin ? " (admin)" : ""}`,
+      argv: [...runner(artifact), "mcp"],
+      env,
+      input: rpc(HANDSHAKE),
+      until: answered(2),
+      check: (out) => {
+        const answers = out
+          .split("\n")
+          .filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l));
+        result = { init: answers.find((a) => a.id === 1)?.result, list: answers.find((a) => a.id === 2)?.result };
+        return result.init !== undefined && result.list?.tools?.length > 0;
+      },
+    });
+    const bytes = (value) => Buffer.byteLength(JSON.stringify(value));
+    sizes[admin ? "admin" : "nonAdmin"] = {
+      tools: result.list.tools.length,
+      listBytes: bytes(result.list),
+      instructionsBytes: Buffer.byteLength(result.init.instructions ?? ""),
+    };
+  }
+  return sizes;
 }

@@ -23,7 +23,7 @@ import {
 } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { MJS, REPO, envFor, percentile, runner, scratch, until } from "./lib.mjs";
+import { BIN, REPO, envFor, percentile, runner, scratch, until } from "./lib.mjs";
 
 const summary = (samples) => ({ n: samples.length, p50: percentile(samples, 50), p95: percentile(samples, 95), max: Math.max(...samples) });
 
@@ -41,7 +41,7 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
   const socket = join(dir, "tmux.sock");
   const env = envFor("inherited", { BRIDGE_ROOT: root, PATH: `${bin}:${process.env.PATH}`, BRIDGE_SPAWNER_RESCAN_MS: "60000" });
   const cli = (...args) => {
-    const r = spawnSync(process.execPath, [MJS, ...args], { env, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`session-bridge ${args.join(" ")}: ${r.stderr}`);
     return r.stdout;
   };
@@ -61,7 +61,7 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
         BRIDGE_ROOT: root,
         BRIDGE_PROJECT: "shop",
         BRIDGE_ROLE: "backend",
-        FIXTURE_BIN: MJS,
+        FIXTURE_BIN: BIN,
         FIXTURE_LOG: join(dir, "tui.jsonl"),
         FIXTURE_NUDGE: nudge,
         PATH: env.PATH,
@@ -83,7 +83,7 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
             .filter(Boolean)
             .map((l) => JSON.parse(l))
         : [];
-    daemon = spawn(process.execPath, [MJS, "spawner", "run"], { env, stdio: "ignore" });
+    daemon = spawn(process.execPath, [BIN, "spawner", "run"], { env, stdio: "ignore" });
     await until("the daemon to start", () => entries().some((e) => e.event === "start"));
     const inbox = join(root, "projects", "shop", "backend", "inbox.jsonl");
     mkdirSync(join(root, "projects", "shop", "backend"), { recursive: true, mode: 0o700 });
@@ -130,7 +130,7 @@ export async function rewakes(artifact, wakes) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Rails wide open: every append may wake at once.
   writeFileSync(
-    join(root, "spawner.config.json"),
+    join(root, "bridge-settings.json"),
     JSON.stringify({ enabled: true, defaultMode: "auto", cooldownSeconds: 0, rateLimitPerMinute: 600 }),
     { mode: 0o600 },
   );

@@ -1,7 +1,8 @@
 // What `install` and `uninstall` change in Claude Code's files, as pure functions from the
 // current JSON to the next JSON plus an exact list of changes (printed by --dry-run).
 // Our entries are recognised by their command — `<our binary> hook <name>` or `<node> <…/
-// session-bridge.mjs> hook <name>` — never by a substring that could match someone else's hook.
+// session-bridge.cjs> hook <name>` (.mjs in older installs) — never by a substring that could
+// match someone else's hook.
 import { basename } from "node:path";
 import { BridgeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";

@@ -1,11 +1,11 @@
 // The MCP SDK, embedded in the binary as a bundle of its own (build.mjs), evaluated only when
 // `mcp` first needs it (a tool call, a prompt): never by a hook, never before the handshake.
 import { Script } from "node:vm";
-import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCache } from "../runtime/code-cache.ts";
+import { compileWithCache, writeCodeCache } from "../runtime/code-cache.ts";
 import { storedBundle } from "../runtime/embedded.ts";
 import type { StoredBundle } from "../runtime/embedded.ts";
 import { describeError } from "../lib/errors.ts";
-import { isSea, nodeRequire } from "../runtime/self.ts";
+import { nodeRequire } from "../runtime/self.ts";
 
 export type McpSdk = typeof import("./sdk.ts");
 
@@ -27,26 +27,22 @@ export function readMcpSdk(): void {
 /**
  * Evaluates the SDK (CommonJS) once. Without a code cache V8 parses the whole bundle and compiles
  * each function on first call; with one it deserializes bytecode instead. The executable carries a
- * cache made at build time; the script keeps one under <root>/cache (src/runtime/code-cache.ts), written by
+ * cache made at build time; the .cjs keeps one under <root>/cache (src/runtime/code-cache.ts), written by
  * saveMcpSdkCodeCache() once the first tool call is answered, so it holds what that compiled too.
  */
 export function loadMcpSdk(log: (line: string) => void): McpSdk {
   if (loaded) return loaded;
   readMcpSdk();
   const code = source!.code();
-  const keeps = source!.entry.cache === true; // src/runtime/bundles.json
-  const cacheFile = keeps ? bundleCacheFile(SDK_BUNDLE, source!.entry.hash) : undefined;
-  // The executable's own cache first: it needs no file. V8 rejects a cache made under other flags
-  // (NODE_OPTIONS), and then the folder's, made under these, is tried.
-  const seaCache = keeps && isSea() ? seaCodeCache(SDK_BUNDLE) : undefined;
-  let script = compile(code, seaCache);
-  if (cacheFile && (!seaCache || script.cachedDataRejected)) {
-    const cached = readCodeCache(cacheFile);
+  let script: Script;
+  if (source!.entry.cache === true) {
+    // src/runtime/bundles.json keeps its code cache: compiled once, with it (src/runtime/code-cache.ts).
+    const compiled = compileWithCache(SDK_BUNDLE, source!.entry.hash, (cachedData) => compile(code, cachedData));
+    script = compiled.script;
     // A damaged file is replaced by the next save, since there is then no usable cache.
-    if (cached === "damaged") log(`ignoring the damaged MCP SDK code cache ${cacheFile}; it will be rewritten`);
-    if (typeof cached !== "string") script = compile(code, cached);
-    if (typeof cached === "string" || script.cachedDataRejected) pendingSave = { script, file: cacheFile };
-  }
+    if (compiled.damaged) log(`ignoring the damaged MCP SDK code cache ${compiled.damaged}; it will be rewritten`);
+    if (compiled.saveTo) pendingSave = { script, file: compiled.saveTo };
+  } else script = compile(code, undefined);
   const wrapper = script.runInThisContext() as (module: { exports: unknown }, exports: unknown, require: NodeJS.Require) => void;
   const module = { exports: {} as unknown };
   wrapper(module, module.exports, nodeRequire);

@@ -1,16 +1,16 @@
 // The bundles embedded in the binary, evaluated on demand. build.mjs builds every command's module
 // (each `import()` in src/main.ts and src/hooks.ts) and the MCP SDK as separate CommonJS bundles
-// and stores them after the code of dist/session-bridge.mjs (and .cjs) in one trailing block
+// and stores them after the code of dist/session-bridge.cjs in one trailing block
 // comment, with an index on the file's last line; the single executable carries them as assets.
 // V8 skips a comment about twice as fast as it scans a string literal, and only the code in front
 // of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the
 // daemon. Each bundle has its own copy of the store modules: nothing may rely on module identity
 // across bundles (BridgeError's instanceof goes by a brand for that reason).
 import { closeSync, fstatSync, openSync } from "node:fs";
-import { bundleCacheFile, readCodeCache, seaCodeCache, writeCodeCacheSoon } from "./code-cache.ts";
+import { compileWithCache, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "../lib/errors.ts";
 import { readAt } from "../lib/fs.ts";
-import { isSea, nodeRequire } from "./self.ts";
+import { isSea, nodeRequire, scriptPath } from "./self.ts";
 import FORMAT from "./bundle-format.json" with { type: "json" };
 import { fillTemplate } from "./format.ts";
 
@@ -35,15 +35,18 @@ export interface BundleIndex {
 }
 
 // The trailer's index is its last line; the file ends with "\n" + indexTail + "\n". Each bundle's
-// first line (bundleHeader) is checked on read: it catches a file replaced mid-run.
+// first line (bundleHeader) is checked on read: it catches a file replaced mid-run (when the file
+// has to be read again, see loadedText).
 const { indexTail: INDEX_TAIL, format: FORMAT_VERSION } = FORMAT;
 const bundleHeader = (name: string, build: string): string => fillTemplate(FORMAT.bundleHeader, { name, build });
 
 const INDEX_READ_BYTES = 16 * 1024;
 
 let index: BundleIndex | undefined;
-// File offset of the index line: bundles are located from it.
+// Offset of the index line, in the file or in `loaded`: bundles are located from it.
 let indexAt = 0;
+// The text of the file as Node loaded it, when it could be had (loadedText).
+let loaded: string | undefined;
 const sources = new Map<string, string>();
 const modules = new Map<string, unknown>();
 
@@ -86,29 +89,35 @@ export function loadEmbedded<T>(name: string): T {
   // The filename is what stack traces show, with the function names (the bundles keep them).
   const compile = (cachedData: Buffer | undefined): Script =>
     new Script(wrapped, { filename: `session-bridge/${name}.js`, ...(cachedData && { cachedData }) });
-  // The executable's build-time cache first; then the one under <root>/cache (src/runtime/code-cache.ts).
-  const seaCache = entry.cache && isSea() ? seaCodeCache(name) : undefined;
-  let script = compile(seaCache);
-  const cacheFile = entry.cache && (!seaCache || script.cachedDataRejected) ? bundleCacheFile(name, hash) : undefined;
-  if (cacheFile) {
-    const cached = readCodeCache(cacheFile);
-    // "damaged" is not worth a word on a hook's stderr: the cache is simply rewritten.
-    if (typeof cached !== "string") script = compile(cached);
-    if (typeof cached === "string" || script.cachedDataRejected) writeCodeCacheSoon(name, cacheFile, script);
-  }
+  // Compiled once, with a cache when the bundle keeps one (src/runtime/code-cache.ts). A damaged
+  // one is not worth a word on a hook's stderr: it is simply rewritten.
+  let script: Script;
+  if (entry.cache) {
+    const compiled = compileWithCache(name, hash, compile);
+    script = compiled.script;
+    if (compiled.saveTo) writeCodeCacheSoon(name, compiled.saveTo, script);
+  } else script = compile(undefined);
   const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
-  const self = isSea() ? process.execPath : selfPath();
+  const self = isSea() ? process.execPath : scriptPath();
   wrapper(module.exports, nodeRequire, module, self, (nodeRequire("node:path") as typeof import("node:path")).dirname(self));
   modules.set(name, module.exports);
   return module.exports as T;
 }
 
-/** The file this code runs from: the .cjs, or the .mjs (its wrapper passes process.argv[1] as __filename). */
-function selfPath(): string {
-  if (typeof __filename !== "string" || __filename === "")
-    throw new BridgeError("E_IO", "cannot tell which file is running (no __filename); run session-bridge as built by build.mjs");
-  return __filename;
+/**
+ * The trailer's text as Node loaded it: build.mjs makes the trailer the body of a function at the
+ * end of the .cjs, which the entry hands to globalThis, and a function's text is a slice of its
+ * file's (no copy). That spares a hook opening and reading the file again (and compiling the fs
+ * functions that takes), and no build that replaced the file since can mix in. Undefined in the
+ * executable, in tests, or if a runtime kept no source: the file is read then.
+ */
+function loadedText(): string | undefined {
+  const bundles = (globalThis as Record<symbol, unknown>)[Symbol.for(FORMAT.bundlesKey)];
+  if (typeof bundles !== "function") return undefined;
+  const text = Function.prototype.toString.call(bundles);
+  // A function's text: never the file's first byte, which trailerHead's "\n" stands for.
+  return text.startsWith(FORMAT.trailerHead.slice(1)) ? text : undefined;
 }
 
 function readIndex(): BundleIndex {
@@ -116,15 +125,19 @@ function readIndex(): BundleIndex {
   let text: string;
   if (isSea()) text = seaAsset(FORMAT.seaIndexAsset);
   else {
-    const fd = openSelf(selfPath());
-    let tailAt: number;
-    try {
-      const size = fstatSync(fd).size;
-      const length = Math.min(size, INDEX_READ_BYTES);
-      tailAt = size - length;
-      text = readAt(fd, tailAt, length).toString("latin1");
-    } finally {
-      closeSync(fd);
+    let tailAt = 0;
+    loaded = loadedText();
+    if (loaded !== undefined) text = loaded;
+    else {
+      const fd = openSelf(scriptPath());
+      try {
+        const size = fstatSync(fd).size;
+        const length = Math.min(size, INDEX_READ_BYTES);
+        tailAt = size - length;
+        text = readAt(fd, tailAt, length).toString("latin1");
+      } finally {
+        closeSync(fd);
+      }
     }
     const end = text.lastIndexOf(`\n${INDEX_TAIL}`);
     const start = end === -1 ? -1 : text.lastIndexOf("\n", end - 1);
@@ -145,13 +158,17 @@ function readIndex(): BundleIndex {
 }
 
 function readStored(name: string, entry: BundleEntry, build: string): string {
-  const fd = openSelf(selfPath());
+  if (entry.before > indexAt || entry.bytes > entry.before) throw damaged(`bundle "${name}" lies outside the file`);
+  const at = indexAt - entry.before;
   let text: string;
-  try {
-    if (entry.before > indexAt || entry.bytes > entry.before) throw damaged(`bundle "${name}" lies outside the file`);
-    text = readAt(fd, indexAt - entry.before, entry.bytes).toString("utf8");
-  } finally {
-    closeSync(fd);
+  if (loaded !== undefined) text = loaded.slice(at, at + entry.bytes);
+  else {
+    const fd = openSelf(scriptPath());
+    try {
+      text = readAt(fd, at, entry.bytes).toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
   }
   const header = bundleHeader(name, build);
   // Another build written over this file since the index was read (an upgrade mid-run) fails here.

@@ -1,8 +1,8 @@
-// How this very process was started: `node dist/session-bridge.mjs …`, `node dist/session-bridge.cjs …`
-// or the single executable `dist/session-bridge …`. Hooks and the MCP config must call back into the
-// same artifact, so everything that needs argv or "how do I invoke myself" asks here.
+// How this very process was started: `node dist/session-bridge.cjs …` (also through the .mjs that
+// forwards to it, for old installs) or the single executable `dist/session-bridge …`. Hooks and the
+// MCP config must call back into the same artifact, so everything that needs argv or "how do I
+// invoke myself" asks here.
 import { realpathSync } from "node:fs";
-import { resolve } from "node:path";
 import { BridgeError } from "../lib/errors.ts";
 
 /**
@@ -17,8 +17,8 @@ export function cliArgs(): string[] {
 /**
  * `require` for Node built-ins, the only modules this program loads at run time (build.mjs checks
  * that). process.getBuiltinModule (Node 20.16+) works the same in every artifact and costs nothing
- * for a module Node already loaded; an older Node has the CommonJS entry's require (the .mjs
- * passes one in). Never node:module's createRequire: loading node:module alone costs a hook ~0.5 ms.
+ * for a module Node already loaded; an older Node has the CommonJS entry's own require. Never
+ * node:module's createRequire: loading node:module alone costs a hook ~0.5 ms.
  */
 export const nodeRequire = ((id: string): unknown => {
   const mod = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule(id) : legacyRequire(id);
@@ -53,17 +53,22 @@ export function isSea(): boolean {
 
 /**
  * The argv prefix that runs this very artifact again, for hook commands and the MCP server entry:
- * the executable alone, or node plus the script's real path (npm installs a symlink on PATH, and
- * a hook registered through it would break if the link moved).
+ * the executable alone, or node plus the real path of the .cjs. Its own path, not process.argv[1]:
+ * npm installs a symlink on PATH, and a hook registered through it would break if the link moved;
+ * and an old install's session-bridge.mjs only forwards here, so `install` run through it moves
+ * Claude Code to the .cjs.
  */
 export function selfCommand(): string[] {
   if (isSea()) return [process.execPath];
-  const script = process.argv[1];
-  if (script === undefined || script === "") {
-    throw new BridgeError(
-      "E_IO",
-      "cannot tell which script is running (process.argv[1] is empty); run session-bridge as `node path/to/session-bridge.mjs` or as the single executable",
-    );
-  }
-  return [process.execPath, realpathSync(resolve(script))];
+  return [process.execPath, realpathSync(scriptPath())];
+}
+
+/**
+ * The .cjs this code runs from. In the entry, CommonJS's own __filename; in an embedded bundle,
+ * the same path, handed in by src/runtime/embedded.ts.
+ */
+export function scriptPath(): string {
+  if (typeof __filename !== "string" || __filename === "")
+    throw new BridgeError("E_IO", "cannot tell which file is running (no __filename); run session-bridge as built by build.mjs");
+  return __filename;
 }

@@ -80,7 +80,7 @@ test("nothing installed: exit 1 and the fix is the install command for that fold
 
 test("a moved or deleted binary: the registered paths are reported missing", (t) => {
   const b = box(t);
-  const copy = join(b.home, "session-bridge.mjs");
+  const copy = join(b.home, "session-bridge.cjs");
   copyFileSync(BIN, copy);
   assert.equal(run(b, ["install", "--config-dir", b.config], copy).status, 0);
   rmSync(copy);

@@ -128,7 +128,7 @@ test("install keeps everything else, backs up first, and a second run leaves byt
 test("moving the binary and re-running install updates the paths in place, without duplicates", (t) => {
   const s = setup(t);
   assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).status, 0);
-  const moved = join(s.home, "bin", "session-bridge.mjs");
+  const moved = join(s.home, "bin", "session-bridge.cjs");
   mkdirSync(dirname(moved));
   copyFileSync(BIN, moved);
   const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake"], { bin: moved });
@@ -140,6 +140,34 @@ test("moving the binary and re-running install updates the paths in place, witho
   for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks[event].length, 1, event);
   assert.equal(hooks.Stop[0].hooks[0].command, nodeCmd(moved, "wait"));
   assert.deepEqual(read(join(s.config, ".claude.json")).mcpServers["session-bridge"].args, [moved, "mcp"]);
+});
+
+test("an install that names the old session-bridge.mjs is moved to the .cjs in place by running install again", (t) => {
+  const s = setup(t);
+  const forwarder = join(REPO, "dist/session-bridge.mjs");
+  assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).status, 0);
+  // What the builds whose program was the .mjs wrote: the same entries, naming the .mjs.
+  for (const file of ["settings.json", ".claude.json"]) {
+    const path = join(s.config, file);
+    writeFileSync(path, readFileSync(path, "utf8").replaceAll(BIN, forwarder));
+  }
+  const hooks = () => read(join(s.config, "settings.json")).hooks;
+  const mcpArgs = () => read(join(s.config, ".claude.json")).mcpServers["session-bridge"].args;
+  assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, nodeCmd(forwarder, "recv"));
+  // The old entries still run: the .mjs forwards to the .cjs.
+  const old = spawnSync(process.execPath, [forwarder, "hook", "recv"], { encoding: "utf8", env: cleanEnv(), input: "{}" });
+  assert.deepEqual([old.status, old.stdout, old.stderr], [0, "", ""]);
+  // The user runs install through what their PATH still names: the .mjs.
+  const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake"], { bin: forwarder });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /~ hooks\.UserPromptSubmit/);
+  assert.ok(!readFileSync(join(s.config, "settings.json"), "utf8").includes("session-bridge.mjs"), "no hook names the .mjs");
+  for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks()[event].length, 1, event);
+  assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, nodeCmd(BIN, "recv"));
+  assert.equal(hooks().PreToolUse[0].hooks[0].command, nodeCmd(BIN, "guard"));
+  assert.equal(hooks().Stop[0].hooks[0].command, nodeCmd(BIN, "wait"));
+  assert.deepEqual(mcpArgs(), [BIN, "mcp"]);
+  assert.match(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).stdout, /already up to date/);
 });
 
 test("invalid JSON is refused with the path and the parse error, and nothing is changed", (t) => {

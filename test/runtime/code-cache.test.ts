@@ -1,5 +1,6 @@
 // The hooks keep V8's compiled code of their bundles under <root>/cache (src/runtime/code-cache.ts):
-// written once, private, never trusted when damaged, and never a reason to create a root.
+// written once, private, never trusted when damaged, never a reason to create a root, and used:
+// a bundle is compiled once, with it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -7,6 +8,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from "node:path";
 import { BIN } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
+import { Script } from "node:vm";
+import { compileWithCache, useCodeCacheFolder, writeCodeCache } from "../../src/runtime/code-cache.ts";
 
 const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
 
@@ -73,4 +76,37 @@ test("no bridge root, no cache: a hook never creates the root for it; an unbridg
   mkdirSync(root, { mode: 0o700 });
   guard(root, false);
   assert.deepEqual(readdirSync(root), []);
+});
+
+test("a bundle is compiled once, with its cache: a second compile of the same source would ignore the cache", (t) => {
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  useCodeCacheFolder(join(root, "cache"));
+  t.after(() => useCodeCacheFolder(undefined));
+  const source = "(function () { return function twice(x) { return 2 * x; }; })";
+  const calls: (Buffer | undefined)[] = [];
+  const compile = (cachedData: Buffer | undefined) => {
+    calls.push(cachedData);
+    return new Script(source, { filename: "cache-test.js", ...(cachedData && { cachedData }) });
+  };
+  // No cache yet: compiled without, and the caller is told where to write one.
+  const first = compileWithCache("cache-test", "0123456789abcdef", compile);
+  assert.deepEqual(calls, [undefined]);
+  assert.match(first.saveTo ?? "", /\/cache\/bundle-cache-test-0123456789abcdef-v[\d.]+-\w+\.v8cache$/);
+  assert.equal(first.damaged, undefined);
+  writeCodeCache("cache-test", first.saveTo!, first.script);
+  // A cache: one compile, handed the cache, nothing to write.
+  calls.length = 0;
+  const second = compileWithCache("cache-test", "0123456789abcdef", compile);
+  assert.equal(calls.length, 1, "compiled exactly once");
+  assert.ok(Buffer.isBuffer(calls[0]), "with the cache");
+  assert.equal(second.saveTo, undefined);
+  assert.equal(second.script.cachedDataRejected, false);
+  // A damaged one: compiled without, reported, and to be rewritten.
+  writeFileSync(first.saveTo!, "SBCC2x1\nnot a cache");
+  calls.length = 0;
+  const third = compileWithCache("cache-test", "0123456789abcdef", compile);
+  assert.deepEqual(calls, [undefined]);
+  assert.equal(third.damaged, first.saveTo);
+  assert.equal(third.saveTo, first.saveTo);
 });

@@ -1,7 +1,8 @@
-// Both shipped artifacts — `node dist/session-bridge.mjs` and the single executable
+// Both shipped artifacts — `node dist/session-bridge.cjs` and the single executable
 // dist/session-bridge — must behave the same where a user (or Claude Code) meets them: the CLI,
-// the hooks, the MCP server and install. The executable is built here (~3 s) when it is missing or
-// older than its input, dist/session-bridge.cjs.
+// the hooks, the MCP server and install; so must dist/session-bridge.mjs, which only forwards to
+// the .cjs for installs made before the entry became CommonJS, and whose `install` moves them to the
+// .cjs. The executable is built here (~3 s) when it is missing or older than its input, the .cjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -11,9 +12,12 @@ import { join } from "node:path";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 import { cliArgs, isSea, selfCommand } from "../../src/runtime/self.ts";
+import { BridgeError } from "../../src/lib/errors.ts";
+import FORMAT from "../../src/runtime/bundle-format.json" with { type: "json" };
 
 const SEA = join(REPO, process.platform === "win32" ? "dist/session-bridge.exe" : "dist/session-bridge");
-const SEA_INPUT = join(REPO, "dist/session-bridge.cjs");
+const SEA_INPUT = BIN;
+const FORWARDER = join(REPO, "dist/session-bridge.mjs");
 const VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
 
 /** Builds the executable if it is stale; a reason to skip when this platform has none. */
@@ -28,9 +32,15 @@ function ensureSea(): string | undefined {
 }
 
 const seaSkip = ensureSea();
-const artifacts: { name: string; argv: string[]; skip?: string }[] = [
-  { name: "node dist/session-bridge.mjs", argv: [process.execPath, BIN] },
-  { name: "dist/session-bridge (SEA)", argv: [SEA], ...(seaSkip ? { skip: seaSkip } : {}) },
+/** argv: how the artifact is run; installs: the command `install` run through it must write. */
+const artifacts: { name: string; argv: string[]; installs: string[]; skip?: string }[] = [
+  { name: "node dist/session-bridge.cjs", argv: [process.execPath, BIN], installs: [process.execPath, realpathSync(BIN)] },
+  {
+    name: "node dist/session-bridge.mjs (forwards to the .cjs)",
+    argv: [process.execPath, FORWARDER],
+    installs: [process.execPath, realpathSync(BIN)],
+  },
+  { name: "dist/session-bridge (SEA)", argv: [SEA], installs: [SEA], ...(seaSkip ? { skip: seaSkip } : {}) },
 ];
 
 function run(argv: string[], args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
@@ -127,7 +137,7 @@ for (const artifact of artifacts) {
       env: cleanEnv({ BRIDGE_ROOT: root, HOME: join(root, ".."), PATH: "/usr/bin:/bin" }),
     });
     assert.equal(r.status, 0, r.stderr);
-    const self = bin.length === 1 ? bin[0]! : `${bin[0]} ${realpathSync(bin[1]!)}`;
+    const self = artifact.installs.join(" ");
     const settings = JSON.parse(readFileSync(join(config, "settings.json"), "utf8")) as {
       hooks: Record<string, { hooks: { command: string }[] }[]>;
     };
@@ -136,10 +146,7 @@ for (const artifact of artifacts) {
     const server = (
       JSON.parse(readFileSync(join(config, ".claude.json"), "utf8")) as { mcpServers: Record<string, { command: string; args: string[] }> }
     ).mcpServers["session-bridge"];
-    assert.deepEqual(
-      [server?.command, ...(server?.args ?? [])],
-      [...(bin.length === 1 ? [bin[0]] : [bin[0], realpathSync(bin[1]!)]), "mcp"],
-    );
+    assert.deepEqual([server?.command, ...(server?.args ?? [])], [...artifact.installs, "mcp"]);
     // And the hook command it wrote runs.
     const [cmd, ...args] = settings.hooks.PreToolUse![0]!.hooks[0]!.command.split(" ");
     const hook = spawnSync(cmd!, args, { encoding: "utf8", env: cleanEnv(), input: "{}" });
@@ -147,7 +154,7 @@ for (const artifact of artifacts) {
   });
 }
 
-test("mcp: the .mjs caches its bundle's and the SDK's compiled code under <root>/cache; the executable brings its own", async (t) => {
+test("mcp: the .cjs caches its bundle's and the SDK's compiled code under <root>/cache; the executable brings its own", async (t) => {
   const root = makeRoot(t);
   const cache = join(root, "cache");
   const files = () =>
@@ -202,23 +209,29 @@ test("mcp: a damaged SDK code cache is reported, ignored and rewritten, never ru
 test("a binary whose embedded bundles were cut off says it is damaged; its hooks still pass through", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "sb-damaged-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const copy = join(dir, "session-bridge.mjs");
+  const copy = join(dir, "session-bridge.cjs");
   copyFileSync(BIN, copy);
   const text = readFileSync(copy, "latin1");
-  writeFileSync(copy, text.slice(0, text.indexOf("\n/* session-bridge: embedded bundles") + 1), "latin1");
+  assert.ok(text.includes(FORMAT.trailerHead));
+  writeFileSync(copy, text.slice(0, text.indexOf(FORMAT.trailerHead) + 1), "latin1");
   const r = spawnSync(process.execPath, [copy, "roles"], { encoding: "utf8", env: cleanEnv({ BRIDGE_PROJECT: "shop" }) });
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /session-bridge\.mjs is damaged: its index of embedded bundles is missing .*; rebuild it \(npm run build\) or reinstall it/,
+    /session-bridge\.cjs is damaged: its index of embedded bundles is missing .*; rebuild it \(npm run build\) or reinstall it/,
   );
   const hook = spawnSync(process.execPath, [copy, "hook", "guard"], { encoding: "utf8", env: cleanEnv(), input: "{}" });
   assert.deepEqual([hook.status, hook.stdout, hook.stderr], [0, "", ""]);
 });
 
-test("runtime: under node, selfCommand() is node plus this script's real path", () => {
+test("runtime: outside the CommonJS build (no __filename) selfCommand() refuses to guess which file runs", () => {
+  // This test file is an ES module: the case of a build that lost its CommonJS wrapper.
   assert.equal(isSea(), false);
-  assert.deepEqual(selfCommand(), [process.execPath, realpathSync(process.argv[1]!)]);
+  assert.throws(
+    () => selfCommand(),
+    (err: unknown) =>
+      err instanceof BridgeError && err.code === "E_IO" && /cannot tell which file is running \(no __filename\)/.test(err.message),
+  );
   assert.deepEqual(cliArgs(), process.argv.slice(2));
 });
 
