@@ -16,6 +16,7 @@ import {
   validateName,
 } from "./bus/layout.ts";
 import type { RolePaths } from "./bus/layout.ts";
+import { sameNameIgnoringCase } from "./bus/names.ts";
 import { ID_PATTERN, newId } from "./bus/message.ts";
 import type { Message, Stamp } from "./bus/message.ts";
 import { listSessions } from "./bus/sessions.ts";
@@ -194,10 +195,12 @@ function resolveRecipients(identity: Identity, to: string, queue: boolean): { ro
     return others.map((role) => ({ role, exists: true }));
   }
   validateName("role", to);
-  if (to === identity.role) {
+  // Compared without case: "Web" is the same name as "web" (src/bus/names.ts), so it is yourself too.
+  if (sameNameIgnoringCase(to, identity.role)) {
+    const spelled = to === identity.role ? "" : ` "${identity.role}" (names that differ only in case are one name)`;
     throw new BridgeError(
       "E_SELF_SEND",
-      `"${to}" is your own role; send to another role of project "${identity.project}" (known: ${known().join(", ") || "none"})`,
+      `"${to}" is your own role${spelled}; send to another role of project "${identity.project}" (known: ${known().join(", ") || "none"})`,
     );
   }
   const exists = roleExists(rolePaths(identity.root, identity.project, to));

@@ -17,25 +17,14 @@
 //       sessions/<claude pid>.json   live Claude Code sessions holding this role
 //       history/<n>.jsonl            consumed inbox prefixes moved out by compaction
 import { lstatSync, chmodSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { BridgeError, isErrno } from "../lib/errors.ts";
 import { assertNotSymlink, DIR_MODE, ensureDir, readFolder } from "../lib/fs.ts";
+import { isValidName, statName, validateName } from "./names.ts";
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const BROADCAST = "*";
-
-export function validateName(kind: "project" | "role", value: unknown): string {
-  if (typeof value !== "string" || !NAME_PATTERN.test(value)) {
-    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-    const extra = value === BROADCAST ? ` ("*" only means "every other role" as a send target)` : "";
-    throw new BridgeError(
-      "E_BAD_NAME",
-      `invalid ${kind} name ${shown}${extra}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
-    );
-  }
-  return value;
-}
+export { BROADCAST, NAME_PATTERN, isValidName, validateName } from "./names.ts";
 
 export function resolveRoot(env: NodeJS.ProcessEnv = process.env): string {
   const configured = env.BRIDGE_ROOT;
@@ -72,18 +61,9 @@ export function ensureRoot(root: string): void {
  * and the root private: what ensureRoot and ensureRoleDir would otherwise make sure of.
  */
 export function assertReadable(root: string, project?: string, role?: string): boolean {
-  const chain = [root, projectsDir(root)];
-  if (project !== undefined) chain.push(projectDir(root, project));
-  if (project !== undefined && role !== undefined) chain.push(rolePaths(root, project, role).dir);
   let complete = true;
-  for (const path of chain) {
-    let st;
-    try {
-      st = lstatSync(path);
-    } catch (err) {
-      if (isErrno(err, "ENOENT", "ENOTDIR")) return false;
-      throw err;
-    }
+  const check = (path: string, st: Stats | undefined): boolean => {
+    if (st === undefined) return false;
     if (st.isSymbolicLink()) assertNotSymlink(path);
     if (path === root && typeof process.getuid === "function" && st.uid !== process.getuid()) {
       throw new BridgeError(
@@ -92,14 +72,33 @@ export function assertReadable(root: string, project?: string, role?: string): b
       );
     }
     if (!st.isDirectory() || (path === root && (st.mode & 0o777) !== DIR_MODE)) complete = false;
-  }
+    return true;
+  };
+  if (!check(root, lstatIfThere(root))) return false;
+  const projects = projectsDir(root);
+  if (!check(projects, lstatIfThere(projects))) return false;
+  if (project === undefined) return complete;
+  // The names are looked up under the case rule (names.ts): a case twin is E_BAD_NAME, not a miss.
+  if (!check(projectDir(root, project), statName(projects, "project", project))) return false;
+  if (role === undefined) return complete;
+  const paths = rolePaths(root, project, role);
+  if (!check(paths.dir, statName(projectDir(root, project), "role", role, ` of project "${project}"`))) return false;
   return complete;
+}
+
+function lstatIfThere(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if (isErrno(err, "ENOENT", "ENOTDIR")) return undefined;
+    throw err;
+  }
 }
 
 /** The project or role folders in `dir` (valid names only, sorted); none when it is missing or a link. */
 export function listNameFolders(dir: string): string[] {
   return readFolder(dir)
-    .filter((e) => e.isDirectory() && NAME_PATTERN.test(e.name))
+    .filter((e) => e.isDirectory() && isValidName(e.name))
     .map((e) => e.name)
     .sort();
 }
@@ -152,22 +151,27 @@ export function rolePaths(root: string, project: string, role: string): RolePath
   };
 }
 
-/** Makes the role's folder (which is what makes a role "known"), refusing symlinks on the way. */
+/**
+ * Makes the role's folder (which is what makes a role "known"), refusing symlinks on the way, and
+ * a project or role whose name differs only in case from an existing one (names.ts).
+ */
 export function ensureRoleDir(paths: RolePaths): void {
   ensureRoot(paths.root);
-  ensureDir(projectsDir(paths.root));
-  ensureDir(projectDir(paths.root, paths.project));
+  const projects = projectsDir(paths.root);
+  ensureDir(projects);
+  statName(projects, "project", paths.project);
+  const project = projectDir(paths.root, paths.project);
+  ensureDir(project);
+  statName(project, "role", paths.role, ` of project "${paths.project}"`);
   ensureDir(paths.dir);
 }
 
-/** True when the role has joined: its folder exists. A symlink in its place is refused (E_SYMLINK). */
+/**
+ * True when the role has joined: its folder exists. A symlink in its place is refused (E_SYMLINK),
+ * a name differing only in case from a role of the project too (E_BAD_NAME, names.ts).
+ */
 export function roleExists(paths: RolePaths): boolean {
-  try {
-    const st = lstatSync(paths.dir);
-    if (st.isSymbolicLink()) assertNotSymlink(paths.dir);
-    return st.isDirectory();
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR")) return false;
-    throw err;
-  }
+  const st = statName(projectDir(paths.root, paths.project), "role", paths.role, ` of project "${paths.project}"`);
+  if (st?.isSymbolicLink()) assertNotSymlink(paths.dir);
+  return st?.isDirectory() === true;
 }

@@ -1,11 +1,13 @@
-// O_EXCL lock files. The holder writes {pid, host, start, token, ts} right after creating the
-// file. A waiter breaks a lock when its holder is provably gone (same host, pid dead or reused),
+// O_EXCL lock files. The holder writes {pid, host, machine, start, token, ts} right after creating
+// the file. A waiter breaks a lock when its holder is provably gone (made on this machine, pid dead
+// or reused: bus/machine.ts, lib/proc.ts),
 // or when the very same lock has sat unchanged for `staleMs` of the waiter's own monotonic
 // clock — never by comparing wall-clock stamps, so a clock jump cannot wedge or break anything.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { BridgeError, isErrno } from "../lib/errors.ts";
 import { FILE_MODE, isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, sleepSync, writeAll } from "../lib/fs.ts";
-import { isProcessAlive, isSameProcessAlive, processStartTime, THIS_HOST } from "../lib/proc.ts";
+import { isProcessAlive, isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import { madeHere, machineStamp } from "./machine.ts";
 
 export interface LockOptions {
   /** Give up with E_LOCKED after this long (default 10 s). */
@@ -22,7 +24,9 @@ export interface LockHandle {
 interface Holder {
   pid?: number;
   host?: string;
-  start?: number;
+  machine?: string;
+  /** Ticks since boot (a number) or "lstart:<secs>": see lib/proc.ts. */
+  start?: unknown;
   token?: string;
 }
 
@@ -35,12 +39,14 @@ const EMPTY_LOCK_STALE_MS = 1000;
 export function acquireLock(path: string, options: LockOptions = {}): LockHandle {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 10_000;
-  const token = randomHex(8);
+  // Who we are is worked out before the file exists (the first time it may run ps, or hash the
+  // machine id): a lock that is still empty may be one its holder died in, broken after 1 s.
+  const signed = { pid: process.pid, ...machineStamp(), start: processStartTime(process.pid), token: randomHex(8) };
   const began = monotonicMs();
   let seen: { content: string; since: number } | undefined;
   let delay = 1;
   for (;;) {
-    const fd = tryCreate(path, token);
+    const fd = tryCreate(path, signed);
     if (fd !== undefined) return handle(path, fd);
     const content = readFileIfExists(path);
     if (content === undefined) continue; // released between our create and read: retry at once
@@ -75,7 +81,7 @@ export function withLock<T>(path: string, fn: () => T, options?: LockOptions): T
 }
 
 /** The open lock file when we created it (kept open until release), else undefined. */
-function tryCreate(path: string, token: string): number | undefined {
+function tryCreate(path: string, signed: object): number | undefined {
   let fd: number;
   try {
     // O_EXCL with O_CREAT never follows a symlink: a planted link makes this fail with EEXIST.
@@ -85,8 +91,7 @@ function tryCreate(path: string, token: string): number | undefined {
     throw err;
   }
   try {
-    const holder = { pid: process.pid, host: THIS_HOST, start: processStartTime(process.pid), token, ts: new Date().toISOString() };
-    writeAll(fd, JSON.stringify(holder));
+    writeAll(fd, JSON.stringify({ ...signed, ts: new Date().toISOString() }));
   } catch (err) {
     // A lock we could not sign (ENOSPC, EIO) would hold every other taker up until it looks
     // abandoned: it is ours (O_EXCL), so take it back before reporting the failure.
@@ -99,8 +104,8 @@ function tryCreate(path: string, token: string): number | undefined {
 
 function isStale(holder: Holder, observedMs: number, staleMs: number): boolean {
   if (typeof holder.pid !== "number") return observedMs >= EMPTY_LOCK_STALE_MS;
-  // Same host: a dead pid, or a live pid with another start time (reused), means the holder is gone.
-  if (holder.host === THIS_HOST && !isSameProcessAlive(holder.pid, holder.start)) return true;
+  // Made on this machine: a dead pid, or a live pid with another start time (reused), means the holder is gone.
+  if (madeHere(holder) && !isSameProcessAlive(holder.pid, holder.start)) return true;
   return observedMs >= staleMs;
 }
 

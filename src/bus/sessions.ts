@@ -5,13 +5,18 @@ import { join } from "node:path";
 import { ensureDir, isRecord, parseJson, readFileIfExists, readFolder, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { ensureRoleDir } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
-import { isSameProcessAlive, processStartTime, THIS_HOST } from "../lib/proc.ts";
+import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import type { StartTime } from "../lib/proc.ts";
+import { madeHere, machineStamp } from "./machine.ts";
 
 export interface SessionRecord {
   /** The claude process (CLAUDE_PID): its life is the session's life. */
   pid: number;
-  pidStart?: number;
+  /** Its start time, to tell it from a later process given the same pid (lib/proc.ts). */
+  pidStart?: StartTime;
   host: string;
+  /** The machine it runs on (bus/machine.ts); absent in records of 0.2.0 and older. */
+  machine?: string;
   sessionId?: string;
   /** true for the interactive TUI, false for `claude -p`. */
   attended?: boolean;
@@ -29,7 +34,7 @@ export interface SessionView extends SessionRecord {
   live: boolean;
 }
 
-export type SessionInfo = Omit<SessionRecord, "pidStart" | "host" | "startedAt" | "lastSeen" | "endedAt">;
+export type SessionInfo = Omit<SessionRecord, "pidStart" | "host" | "machine" | "startedAt" | "lastSeen" | "endedAt">;
 
 const FORGET_DEAD_AFTER_MS = 24 * 3600 * 1000;
 
@@ -78,7 +83,7 @@ export function registerSession(paths: RolePaths, info: SessionInfo): SessionRec
     ...(same ? previous : {}),
     ...info,
     ...(pidStart !== undefined && { pidStart }),
-    host: THIS_HOST,
+    ...machineStamp(),
     startedAt: same ? previous.startedAt : now,
     lastSeen: now,
   };
@@ -117,7 +122,7 @@ function readRecord(path: string): SessionRecord | undefined {
 }
 
 export function isLive(record: SessionRecord): boolean {
-  return !record.endedAt && record.host === THIS_HOST && isSameProcessAlive(record.pid, record.pidStart);
+  return !record.endedAt && madeHere(record) && isSameProcessAlive(record.pid, record.pidStart);
 }
 
 /** All records of the role, live ones first, newest first within each group. */

@@ -24,6 +24,7 @@ import { ensureRoleDir, resolveRoot } from "../bus/layout.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import { withLock } from "../bus/lock.ts";
 import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import type { StartTime } from "../lib/proc.ts";
 import type { WakeDecision } from "../wake/rails.ts";
 import { claimWake } from "../wake/claim.ts";
 import { readWakeState, wakeLockPath } from "../wake/state.ts";
@@ -34,7 +35,7 @@ const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 
 interface Claude {
   pid: number;
-  start: number | undefined;
+  start: StartTime | undefined;
 }
 
 type Outcome = { kind: "wake"; text: string } | { kind: "replaced" } | { kind: "wait"; decision: WakeDecision };

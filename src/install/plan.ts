@@ -3,7 +3,6 @@
 // Our entries are recognised by their command — `<our binary> hook <name>` or `<node> <…/
 // session-bridge.cjs> hook <name>` (.mjs in older installs) — never by a substring that could
 // match someone else's hook.
-import { basename } from "node:path";
 import { BridgeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
 import { parseShell } from "../shell/parse.ts";
@@ -53,15 +52,24 @@ export function hookCommand(self: readonly string[], name: HookName): string {
 
 const BRIDGE_SCRIPT = /^session-bridge\.(mjs|cjs|js)$/;
 
+/**
+ * The program name of a command word: its last path part, on Windows (either slash) too, where an
+ * `.exe` suffix is dropped and case does not matter (`C:\\nodejs\\Node.EXE` is `node`).
+ */
+export function programName(word: string): string {
+  const last = word.slice(Math.max(word.lastIndexOf("/"), word.lastIndexOf("\\")) + 1);
+  return /\.exe$/i.test(last) ? last.slice(0, -4).toLowerCase() : last;
+}
+
 /** True for argv that runs session-bridge: the executable itself, or node + the script. */
 export function isBridgeInvocation(words: readonly string[]): { rest: readonly string[] } | undefined {
   const [first, second] = words;
-  if (first !== undefined && basename(first) === "session-bridge") return { rest: words.slice(1) };
+  if (first !== undefined && programName(first) === "session-bridge") return { rest: words.slice(1) };
   if (
     first !== undefined &&
     second !== undefined &&
-    /^node(js)?(\d+(\.\d+)*)?$/.test(basename(first)) &&
-    BRIDGE_SCRIPT.test(basename(second))
+    /^node(js)?(\d+(\.\d+)*)?$/.test(programName(first)) &&
+    BRIDGE_SCRIPT.test(programName(second))
   ) {
     return { rest: words.slice(2) };
   }

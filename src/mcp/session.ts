@@ -5,28 +5,24 @@
 // not its stdio MCP servers, whose parent process is claude itself. So: CLAUDE_PID when set, else
 // the parent when it is claude, else — a server started by some other MCP client, or by hand —
 // this server's own pid: the role is then held exactly as long as this server runs.
-import { closeSync, readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { closeSync } from "node:fs";
 import { describeError } from "../lib/errors.ts";
 import { openForAppend } from "../lib/fs.ts";
 import { ensureRoleDir } from "../bus/layout.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import { endSession, listSessions, registerSession, sessionFromEnv, touchSession } from "../bus/sessions.ts";
 import type { SessionInfo } from "../bus/sessions.ts";
+import { isClaudeCommand } from "../agents/claude/process.ts";
+import { processCommand } from "../lib/proc.ts";
 
 const HEARTBEAT_MS = 30_000;
 
-/** True when `pid` is a Claude Code process (the native `claude` binary, or the older node cli.js). */
+/** True when `pid` is a Claude Code process (agents/claude/process.ts says how one looks). */
 export function isClaudeProcess(pid: number, env: NodeJS.ProcessEnv): boolean {
-  try {
-    const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-    if (comm === "claude") return true;
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return argv.slice(0, 2).some((a) => basename(a) === "claude" || /claude-code\/cli\.m?js$/.test(a));
-  } catch {
-    // No /proc (not Linux), or the parent is already gone: trust the marker Claude Code sets for its children.
-    return env.CLAUDECODE === "1";
-  }
+  const command = processCommand(pid);
+  // Neither /proc nor ps could tell (the parent is already gone): trust the marker Claude Code sets for its children.
+  if (!command) return env.CLAUDECODE === "1";
+  return isClaudeCommand(command);
 }
 
 /** What this server registers (see the file comment for which pid stands for the session). */

@@ -1,5 +1,5 @@
 // The daemon's own files under <root>/spawner/:
-//   daemon.pid     O_EXCL single-instance lock: {pid, start, host, startedAt}
+//   daemon.pid     O_EXCL single-instance lock: {pid, start, host, machine, startedAt}
 //   state.json     per role: how far the daemon has looked in the inbox (its position, separate
 //                  from the role's consumer cursor), the spawned run in flight, the last run
 //   log.jsonl      one JSON object per event (rotated to log.1.jsonl past a size); read back
@@ -23,7 +23,9 @@ import {
 } from "../lib/fs.ts";
 import { ensureRoot } from "../bus/layout.ts";
 import { withLock } from "../bus/lock.ts";
-import { isSameProcessAlive, processStartTime, THIS_HOST } from "../lib/proc.ts";
+import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import type { StartTime } from "../lib/proc.ts";
+import { madeHere, machineStamp } from "../bus/machine.ts";
 import type { Position } from "../wake/batch.ts";
 
 export interface SpawnerPaths {
@@ -53,8 +55,10 @@ const UNWRITTEN_GRACE_MS = 2000;
 
 export interface DaemonHolder {
   pid: number;
-  start?: number;
+  start?: StartTime;
   host: string;
+  /** Absent in locks written by 0.2.0 and older (judged by host then). */
+  machine?: string;
   startedAt: string;
 }
 
@@ -71,8 +75,8 @@ function parseHolder(content: string | undefined): DaemonHolder | undefined {
 }
 
 function holderAlive(holder: DaemonHolder): boolean {
-  // Another host's pid cannot be checked from here: count it as running (the file says how to clear it).
-  return holder.host !== THIS_HOST || isSameProcessAlive(holder.pid, holder.start);
+  // Another machine's pid cannot be checked from here: count it as running (the file says how to clear it).
+  return !madeHere(holder) || isSameProcessAlive(holder.pid, holder.start);
 }
 
 export function readDaemonHolder(root: string): HolderView {
@@ -92,7 +96,7 @@ export function acquireDaemonLock(root: string): DaemonLock {
   ensureRoot(root);
   const paths = spawnerPaths(root);
   ensureDir(paths.dir);
-  const holder: DaemonHolder = { pid: process.pid, host: THIS_HOST, startedAt: new Date().toISOString() };
+  const holder: DaemonHolder = { pid: process.pid, ...machineStamp(), startedAt: new Date().toISOString() };
   const start = processStartTime(process.pid);
   if (start !== undefined) holder.start = start;
   const content = JSON.stringify(holder) + "\n";
@@ -112,10 +116,11 @@ export function acquireDaemonLock(root: string): DaemonLock {
     if (seen === undefined) continue;
     const other = parseHolder(seen);
     if (other && holderAlive(other)) {
-      const where = other.host === THIS_HOST ? `pid ${other.pid}` : `pid ${other.pid} on host ${other.host}`;
+      const here = madeHere(other);
+      const where = here ? `pid ${other.pid}` : `pid ${other.pid} on host ${other.host} (another machine)`;
       throw new BridgeError(
         "E_LOCKED",
-        `a spawner daemon is already running for ${root} (${where}, since ${other.startedAt}); only one may run per root: stop it first (kill ${other.pid}), or see it with \`session-bridge spawner status\`${other.host === THIS_HOST ? "" : `; if it is gone, remove ${paths.pid}`}`,
+        `a spawner daemon is already running for ${root} (${where}, since ${other.startedAt}); only one may run per root: stop it first (kill ${other.pid}), or see it with \`session-bridge spawner status\`${here ? "" : `; if it is gone, remove ${paths.pid}`}`,
       );
     }
     if (!other && ageMs(paths.pid) < UNWRITTEN_GRACE_MS) {
@@ -160,7 +165,7 @@ function ageMs(path: string): number {
 
 export interface ActiveRun {
   pid: number;
-  start?: number;
+  start?: StartTime;
   log: string;
   startedAt: string;
 }

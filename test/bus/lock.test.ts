@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { acquireLock, withLock } from "../../src/bus/lock.ts";
 import { BridgeError } from "../../src/lib/errors.ts";
-import { processStartTime } from "../../src/lib/proc.ts";
+import { hasProcFs, processStartTime } from "../../src/lib/proc.ts";
 import { REPO } from "../helpers/bin.ts";
 
 const WORKER = join(REPO, "dist/test/fixtures/bus-worker.mjs");
@@ -54,6 +54,7 @@ test("a lock is exclusive and released; release removes only our own lock", (t) 
   const holderInfo = JSON.parse(readFileSync(path, "utf8"));
   assert.equal(holderInfo.pid, process.pid);
   assert.equal(holderInfo.host, hostname());
+  assert.match(holderInfo.machine, /^[0-9a-f]{16}$/, "the machine it was taken on (src/bus/machine.ts)");
   assert.throws(
     () => acquireLock(path, { timeoutMs: 50 }),
     (e: unknown) => e instanceof BridgeError && e.code === "E_LOCKED",
@@ -128,24 +129,50 @@ test("clock jumps do not wedge: a dead holder's lock from the far future or past
   }
 });
 
-test("a reused pid (alive, different start time) counts as a dead holder", (t) => {
-  const path = join(scratch(t), "lock");
+test("a reused pid (alive, different start time) counts as a dead holder, whichever kind of start time this system gives", (t) => {
+  const dir = scratch(t);
   const start = processStartTime(process.pid);
-  if (start === undefined) return t.skip("no /proc start times on this system");
-  writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), start: start + 1, token: "old" }));
-  acquireLock(path, { timeoutMs: 0 }).release(); // 0: only a break at the first look succeeds
+  assert.notEqual(start, undefined, "neither /proc nor ps gave this process's start time");
+  // /proc gives clock ticks since boot (a number); without /proc, ps gives "lstart:<seconds>".
+  assert.equal(typeof start, hasProcFs() ? "number" : "string");
+  const earlier = typeof start === "number" ? start - 1 : `lstart:${Number(String(start).slice(7)) - 60}`;
+  const own = JSON.parse(
+    (() => {
+      const lock = acquireLock(join(dir, "mine"));
+      const text = readFileSync(join(dir, "mine"), "utf8");
+      lock.release();
+      return text;
+    })(),
+  );
+  assert.equal(own.start, start, "a lock records its holder's start time");
+  for (const [name, holder] of Object.entries({
+    "this machine": { pid: process.pid, machine: own.machine, host: "renamed.example", start: earlier },
+    "a record of 0.2.0 (host, no machine)": { pid: process.pid, host: hostname(), start: earlier },
+  })) {
+    const path = join(dir, `lock-${name.length}`);
+    writeFileSync(path, JSON.stringify({ ...holder, token: "old" }));
+    acquireLock(path, { timeoutMs: 0 }).release(); // 0: only a break at the first look succeeds
+  }
+  // The same pid with its own start time is a live holder: never broken.
+  const live = join(dir, "live");
+  writeFileSync(live, JSON.stringify({ pid: process.pid, machine: own.machine, host: "renamed.example", start, token: "alive" }));
+  assert.throws(() => acquireLock(live, { timeoutMs: 100, staleMs: 60_000 }), isLocked);
 });
 
-test("a lock held from another host is broken only after it sat unchanged for staleMs", (t) => {
-  const path = join(scratch(t), "lock");
-  writeFileSync(path, JSON.stringify({ pid: 1, host: "elsewhere.example", ts: new Date().toISOString(), token: "remote" }));
-  assert.throws(
-    () => acquireLock(path, { timeoutMs: 100, staleMs: 10_000 }),
-    (e: unknown) => (e as BridgeError).code === "E_LOCKED",
-  );
-  const { value: lock, ms } = timed(() => acquireLock(path, { timeoutMs: 3000, staleMs: 200 }));
-  assert.ok(ms >= 200, `broken after ${ms} ms, before staleMs 200`);
-  lock.release();
+test("a lock held from another machine is broken only after it sat unchanged for staleMs", (t) => {
+  const dir = scratch(t);
+  // Another machine: by its machine id, even under our own hostname (a shared root); by hostname in a 0.2.0 record.
+  for (const where of [{ host: hostname(), machine: "0123456789abcdef" }, { host: "elsewhere.example" }]) {
+    const path = join(dir, `lock-${where.host}`);
+    writeFileSync(path, JSON.stringify({ pid: deadPid(), ...where, ts: new Date().toISOString(), token: "remote" }));
+    assert.throws(
+      () => acquireLock(path, { timeoutMs: 100, staleMs: 10_000 }),
+      (e: unknown) => (e as BridgeError).code === "E_LOCKED",
+    );
+    const { value: lock, ms } = timed(() => acquireLock(path, { timeoutMs: 3000, staleMs: 200 }));
+    assert.ok(ms >= 200, `broken after ${ms} ms, before staleMs 200`);
+    lock.release();
+  }
 });
 
 test("a breaker that died holding the .break guard does not block breaking forever", (t) => {

@@ -11,3 +11,8 @@ export const TEST_API_KEY = "sk-test-e2e-harness-0123456789abcdef";
 export const CODEX_BIN = join(REPO, "node_modules/.bin/codex");
 /** The pinned devDependency @google/gemini-cli (a Node bundle). */
 export const GEMINI_BIN = join(REPO, "node_modules/.bin/gemini");
+/**
+ * How a TUI is started: CLAUDE_BIN, or under scripts/without-proc.sh through its claude-with-proc
+ * wrapper (Claude Code cannot run on Linux without /proc; our hooks and MCP server still run without).
+ */
+export const CLAUDE_COMMAND: readonly string[] = process.env.SB_CLAUDE_WRAPPER ? [process.env.SB_CLAUDE_WRAPPER, CLAUDE_BIN] : [CLAUDE_BIN];

@@ -2,18 +2,21 @@
 // test fails or the runner exits early.
 import { readdirSync, readFileSync } from "node:fs";
 import type { TestContext } from "node:test";
+import { psFacts, psParents } from "../../src/lib/ps.ts";
 
-/** The pid and every live descendant (Linux /proc; elsewhere only the pid itself). */
+/** The pid and every live descendant (from /proc; without it, from `ps -A`, as on macOS). */
 export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
   let entries: string[];
   try {
-    entries = readdirSync("/proc");
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
-    return [pid]; // No /proc (macOS): the process group kill below still covers most children.
+    entries = [];
+  }
+  if (entries.length === 0) {
+    for (const [child, parent] of psParents() ?? []) children.set(parent, [...(children.get(parent) ?? []), child]);
   }
   for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
     let stat: string;
     try {
       stat = readFileSync(`/proc/${name}/stat`, "utf8");
@@ -48,7 +51,8 @@ export function isAlive(pid: number): boolean {
     const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
     return state !== "Z" && state !== "X";
   } catch {
-    return true; // No /proc (macOS): kill(0) succeeded, so take it as alive.
+    // No /proc (macOS, scripts/without-proc.sh): ps tells a zombie.
+    return psFacts(pid)?.stat.startsWith("Z") !== true;
   }
 }
 

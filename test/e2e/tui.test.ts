@@ -105,7 +105,13 @@ test("tmux driver: a send from one TUI wakes the other through the daemon's nudg
   const frontend = await startTui({ t, cwd: dirs.frontend, env: tuiEnv("frontend"), server: backend });
   assert.equal(frontend.socket, backend.socket);
   assert.notEqual(frontend.paneId, backend.paneId);
-  await Promise.all([registered(root, "backend", backend), registered(root, "frontend", frontend)]);
+  const records = await Promise.all([registered(root, "backend", backend), registered(root, "frontend", frontend)]);
+  // Registered with the start time of claude in the kind our code reads where it runs: /proc ticks,
+  // or under scripts/without-proc.sh (hooks and MCP server without /proc, as on macOS) ps's lstart.
+  for (const record of records) {
+    if (process.env.SB_WITHOUT_PROC === "1") assert.match(String(record.pidStart), /^lstart:\d+$/);
+    else assert.equal(typeof record.pidStart, "number");
+  }
   await startDaemon(t, human);
 
   // The only typing a person does: one prompt in backend's pane.

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { CLAUDE_BIN } from "./constants.ts";
+import { CLAUDE_BIN, CLAUDE_COMMAND } from "./constants.ts";
 import { isAlive, killTree, killTreeSync, onCleanup, onProcessExit, processTree } from "./procs.ts";
 
 export interface TuiOptions {
@@ -95,7 +95,7 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
       "-c",
       o.cwd,
       "--",
-      bin,
+      ...(bin === CLAUDE_BIN ? CLAUDE_COMMAND : [bin]),
       ...claudeArgs,
     );
     if (r.status !== 0) {
@@ -105,7 +105,21 @@ export async function startTui(o: TuiOptions): Promise<Tui> {
     target = "e2e:0.0";
   } else {
     const vars = Object.entries(o.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    const r = tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "e2e:", "-c", o.cwd, ...vars, "--", bin, ...claudeArgs);
+    const r = tmux(
+      "new-window",
+      "-d",
+      "-P",
+      "-F",
+      "#{pane_id}",
+      "-t",
+      "e2e:",
+      "-c",
+      o.cwd,
+      ...vars,
+      "--",
+      ...(bin === CLAUDE_BIN ? CLAUDE_COMMAND : [bin]),
+      ...claudeArgs,
+    );
     if (r.status !== 0) throw new Error(`tmux new-window failed (${r.status}): ${r.stderr}`);
     // The pane id (%N) is a stable target, unlike a window index.
     target = r.stdout.trim();

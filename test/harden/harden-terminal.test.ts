@@ -12,6 +12,7 @@ import { receive, sendMessage } from "../../src/bus.ts";
 import { createDaemon } from "../../src/spawner/daemon.ts";
 import { rolePaths } from "../../src/bus/layout.ts";
 import { registerSession } from "../../src/bus/sessions.ts";
+import { descendsFrom } from "../../src/lib/proc.ts";
 import { DEFAULT_NUDGE } from "../../src/settings/schema.ts";
 import type { LogEntry } from "../../src/spawner/state.ts";
 import type { TmuxRunner } from "../../src/spawner/tmux.ts";
@@ -187,7 +188,8 @@ test("message bodies never reach a tmux pane: across a burst of hostile mail the
     log: (e) => log.push(e),
     env: {},
     now: Date.now,
-    tmux: { run, sleep: async () => {}, confirmMs: 0 },
+    // This process (the session's claude here) has no terminal: let it count as the pane's foreground.
+    tmux: { run, sleep: async () => {}, confirmMs: 0, facts: { descendsFrom, isInForeground: () => true } },
     rescanMs: 200,
   });
   daemon.start();

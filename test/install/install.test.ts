@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
+import { isOurMcpEntry, ourHookName, programName } from "../../src/install/plan.ts";
 
 const CLAUDE_BIN_DIR = join(REPO, "node_modules/.bin");
 const NO_CLAUDE_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -258,4 +259,30 @@ test("with claude on PATH, install registers through `claude mcp add-json` and `
   assert.equal(un.status, 0, un.stderr);
   const after = spawnSync(join(CLAUDE_BIN_DIR, "claude"), ["mcp", "list"], { env, encoding: "utf8", timeout: 60_000 });
   assert.doesNotMatch(after.stdout, /session-bridge/);
+});
+
+test("our own entries are recognised in their Windows forms too (node.exe, session-bridge.exe, backslashes), and only ours", () => {
+  // As install writes them: a word that needs quoting is single-quoted (backslashes stay literal).
+  const ours = [
+    "'C:\\Program Files\\nodejs\\node.exe' 'C:\\tools\\session-bridge.mjs' hook recv",
+    "'C:\\tools\\session-bridge.exe' hook guard",
+    "C:/tools/Session-Bridge.EXE hook wait",
+    "NODE.EXE D:/x/session-bridge.cjs hook send",
+    "/usr/bin/node /opt/sb/session-bridge.mjs hook recv",
+  ];
+  assert.deepEqual(
+    ours.map((c) => ourHookName(c)),
+    ["recv", "guard", "wait", "send", "recv"],
+  );
+  for (const other of [
+    "'C:\\tools\\session-bridge-helper.exe' hook recv",
+    "node.exe other.mjs hook recv",
+    "session-bridge.exe.bak hook recv",
+  ]) {
+    assert.equal(ourHookName(other), undefined, other);
+  }
+  assert.equal(isOurMcpEntry({ command: "C:\\tools\\session-bridge.exe", args: ["mcp"] }), true);
+  assert.equal(isOurMcpEntry({ command: "node.exe", args: ["C:\\tools\\session-bridge.mjs", "mcp"] }), true);
+  assert.equal(programName("C:\\nodejs\\Node.EXE"), "node");
+  assert.equal(programName("/usr/bin/Node"), "Node", "case is kept where no .exe says Windows");
 });

@@ -11,6 +11,7 @@ import { createDaemon } from "../../src/spawner/daemon.ts";
 import type { TmuxDeps } from "../../src/spawner/drivers/tmux.ts";
 import { rolePaths } from "../../src/bus/layout.ts";
 import { registerSession } from "../../src/bus/sessions.ts";
+import { descendsFrom } from "../../src/lib/proc.ts";
 import { turnOn, updateGlobal } from "../../src/settings/ops.ts";
 import { loadDaemonState } from "../../src/spawner/state.ts";
 import type { LogEntry } from "../../src/spawner/state.ts";
@@ -56,6 +57,8 @@ test("mail a rewake takes while the daemon is about to claim the wake wakes nobo
     },
     sleep: () => new Promise((resolve) => setImmediate(resolve)),
     confirmMs: 30,
+    // This process has no terminal: let it count as the claude in the pane's foreground.
+    facts: { descendsFrom, isInForeground: () => true },
   };
   const events: LogEntry[] = [];
   const daemon = createDaemon({ root, env: {}, now: Date.now, replay: false, log: (e) => events.push(e), tmux, rescanMs: 100 });

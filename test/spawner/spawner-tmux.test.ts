@@ -9,6 +9,7 @@ import { installFixture, ok, readJsonLines, readLog, runDaemon, sandbox, send, w
 import type { Sandbox } from "../helpers/spawner.ts";
 import { TmuxServer } from "../helpers/tmux.ts";
 import { DEFAULT_NUDGE } from "../../src/settings/schema.ts";
+import { isInForeground, isProcessAlive } from "../../src/lib/proc.ts";
 
 interface FixtureEvent {
   event: string;
@@ -193,11 +194,14 @@ test("tmux: a bare shell left in the pane, or a pane running another session, is
   const r = await rig(t, ["cooldownSeconds=0"]);
   // A shell, in which the user ran claude, which has since exited: the record's pid is dead.
   const shell = await r.session("backend", {}, ["sh"]);
+  const shellPid = Number(r.tmux.info(shell.pane, "#{pane_pid}"));
   r.tmux.type(shell.pane, join(r.box.bin, "claude"));
   await waitFor("the backend session in the shell", () => r.events("backend").some((e) => e.event === "ready"));
-  assert.equal(r.tmux.info(shell.pane, "#{pane_current_command}"), "claude");
+  const claude = r.events("backend").find((e) => e.event === "ready")!.pid;
+  // Asked of the processes, not of #{pane_current_command}: without /proc, tmux on Linux cannot tell.
+  assert.equal(isInForeground(claude), true);
   r.tmux.type(shell.pane, "exit");
-  await waitFor("the shell to be back in front", () => r.tmux.info(shell.pane, "#{pane_current_command}") === "sh");
+  await waitFor("the shell to be back in front", () => !isProcessAlive(claude) && isInForeground(shellPid));
   send(r.box, "shop", "web", "backend", "one");
   const dead = await waitForLog(r.box, "the refusal for the bare shell", (e) => e.role === "backend" && e.code === "no-target");
   assert.match(dead.msg, /no live Claude Code session holds shop\/backend/);
@@ -212,7 +216,10 @@ test("tmux: a bare shell left in the pane, or a pane running another session, is
     "the bare-shell refusal",
     (e) => e.role === "backend" && e.code === "no-target" && e.msg.includes('runs "sh"'),
   );
-  assert.match(bare.msg, new RegExp(`tmux pane \\${shell.pane} on tmux server .* runs "sh", not claude`));
+  assert.match(
+    bare.msg,
+    new RegExp(`tmux pane \\${shell.pane} on tmux server .* runs "sh" \\(pane pid \\d+\\), which is not the live session`),
+  );
 
   // The target runs claude, but not this role's session (a reused pane id, another role's pane).
   const web = await r.session("web");
@@ -221,13 +228,47 @@ test("tmux: a bare shell left in the pane, or a pane running another session, is
   const foreign = await waitForLog(
     r.box,
     "the foreign-pane refusal",
-    (e) => e.role === "backend" && e.msg.includes("not the live session"),
+    (e) => e.role === "backend" && e.msg.includes('runs "claude"') && e.msg.includes("not the live session"),
   );
-  assert.match(foreign.msg, /runs a claude \(pane pid \d+\) that is not the live session of shop\/backend/);
+  assert.match(foreign.msg, /runs "claude" \(pane pid \d+\), which is not the live session of shop\/backend \(pid \d+\) nor runs it/);
 
   assert.doesNotMatch(r.tmux.capture(shell.pane), /session-bridge\]/);
   assert.equal(r.events("web").filter((e) => e.event === "prompt").length, 0);
   assert.equal(wakes(r.box).length, 0);
+});
+
+test("tmux: a session suspended in its shell (Ctrl-Z) is never typed into, the shell has the keys; back in front with fg it is woken", async (t) => {
+  const r = await rig(t, ["cooldownSeconds=0"]);
+  const shell = await r.session("backend", {}, ["sh"]);
+  const shellPid = Number(r.tmux.info(shell.pane, "#{pane_pid}"));
+  r.tmux.type(shell.pane, join(r.box.bin, "claude"));
+  await waitFor("the backend session in the shell", () => r.events("backend").some((e) => e.event === "ready"));
+  const claude = r.events("backend").find((e) => e.event === "ready")!.pid;
+  // What Ctrl-Z does (the fixture reads the terminal raw, as Claude Code does, so the key is no signal).
+  process.kill(claude, "SIGSTOP");
+  t.after(() => {
+    try {
+      process.kill(claude, "SIGCONT");
+    } catch {
+      // Already gone with its pane.
+    }
+  });
+  await waitFor("the shell back in front", () => isInForeground(shellPid) === true && isInForeground(claude) === false);
+  send(r.box, "shop", "web", "backend", "while suspended");
+  const refused = await waitForLog(
+    r.box,
+    "the suspended-session refusal",
+    (e) => e.role === "backend" && e.code === "no-target" && e.msg.includes("in the foreground"),
+  );
+  assert.match(refused.msg, /has "sh" in the foreground, not the claude of shop\/backend \(pid \d+: suspended/);
+  assert.equal(isInForeground(claude), false, "still suspended: the refusal was not a race");
+  assert.doesNotMatch(r.tmux.capture(shell.pane), /session-bridge\]/);
+  assert.equal(wakes(r.box).length, 0);
+  // The suspended session left the terminal raw (Claude Code does too), where Enter is "\r", which a
+  // shell does not take as the end of a line; C-j is "\n" in any mode.
+  r.tmux.run(["send-keys", "-t", shell.pane, "-l", "--", "fg"]);
+  r.tmux.run(["send-keys", "-t", shell.pane, "C-j"]);
+  await waitWakes(r, "backend", 1);
 });
 
 test("tmux: a nudge with ; quotes $ and a trailing ; arrives intact, and a dropped Enter is retried once", async (t) => {

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nudgeTmux, resolveTmuxTarget } from "../../src/spawner/drivers/tmux.ts";
-import type { TmuxDeps, TmuxTarget } from "../../src/spawner/drivers/tmux.ts";
+import type { PaneProcessFacts, TmuxDeps, TmuxTarget } from "../../src/spawner/drivers/tmux.ts";
+import { descendsFrom } from "../../src/lib/proc.ts";
 import { rolePaths } from "../../src/bus/layout.ts";
 import { effectiveRole, defaultSettings } from "../../src/settings/schema.ts";
 import type { EffectiveRole } from "../../src/settings/schema.ts";
@@ -106,22 +107,49 @@ test(
 );
 
 test(
-  "resolve: gone, dead, not claude, another claude — each refused with its reason; the session's own pane accepted",
+  "resolve: gone, dead, not the session, not in the foreground — each refused with its reason; the session's own pane accepted",
   withRoot(async (root) => {
     const paths = rolePaths(root, "shop", "backend");
     // This test process plays the claude of the session; its parent plays the shell in the pane.
     registerSession(paths, { pid: process.pid, tmux: { pane: "%3", socket: "/tmp/s" } });
-    const cases: Array<[TmuxResult, RegExp | true]> = [
-      [{ code: 1, stdout: "", stderr: "can't find pane: %3\n" }, /tmux pane %3 on tmux server \/tmp\/s is gone \(can't find pane: %3\)/],
-      [{ code: null, stdout: "", stderr: "tmux is not installed or not on PATH" }, /is gone \(tmux is not installed or not on PATH\)/],
-      [okOut(`%3\t${process.pid}\t1\t0\tclaude`), /is dead/],
-      [okOut(`%3\t${process.ppid}\t0\t0\tbash`), /runs "bash", not claude/],
-      [okOut(`%3\t1\t0\t0\tclaude`), /runs a claude \(pane pid 1\) that is not the live session of shop\/backend \(pid \d+\)/],
-      [okOut(`%3\t${process.pid}\t0\t0\tclaude`), true],
-      [okOut(`%3\t${process.ppid}\t0\t0\tclaude`), true],
+    const inFront = { descendsFrom, isInForeground: () => true };
+    const behind = { descendsFrom, isInForeground: () => false };
+    const unknown = { descendsFrom, isInForeground: () => undefined };
+    const cases: Array<[TmuxResult, PaneProcessFacts, RegExp | true]> = [
+      [
+        { code: 1, stdout: "", stderr: "can't find pane: %3\n" },
+        inFront,
+        /tmux pane %3 on tmux server \/tmp\/s is gone \(can't find pane: %3\)/,
+      ],
+      [
+        { code: null, stdout: "", stderr: "tmux is not installed or not on PATH" },
+        inFront,
+        /is gone \(tmux is not installed or not on PATH\)/,
+      ],
+      [okOut(`%3\t${process.pid}\t1\t0\tclaude`), inFront, /is dead/],
+      [
+        okOut(`%3\t1\t0\t0\tclaude`),
+        inFront,
+        /runs "claude" \(pane pid 1\), which is not the live session of shop\/backend \(pid \d+\) nor runs it/,
+      ],
+      // claude suspended (Ctrl-Z) or in the background of the pane's shell: the keys would reach the shell.
+      [
+        okOut(`%3\t${process.ppid}\t0\t0\tbash`),
+        behind,
+        /tmux pane %3 on tmux server \/tmp\/s has "bash" in the foreground, not the claude of shop\/backend \(pid \d+: suspended/,
+      ],
+      [okOut(`%3\t${process.pid}\t0\t0\tclaude`), behind, /has "claude" in the foreground, not the claude of shop\/backend/],
+      [okOut(`%3\t${process.pid}\t0\t0\tclaude`), inFront, true],
+      [okOut(`%3\t${process.ppid}\t0\t0\tclaude`), inFront, true],
+      // macOS names the process after its file: an npm install shows claude.exe, the native installer a version.
+      [okOut(`%3\t${process.ppid}\t0\t0\tclaude.exe`), inFront, true],
+      [okOut(`%3\t${process.ppid}\t0\t0\t2.1.328`), inFront, true],
+      // Neither /proc nor ps could tell the foreground: only then does the name decide.
+      [okOut(`%3\t${process.pid}\t0\t0\tclaude.exe`), unknown, true],
+      [okOut(`%3\t${process.ppid}\t0\t0\tbash`), unknown, /has "bash" in the foreground/],
     ];
-    for (const [answer, expected] of cases) {
-      const deps = fake(() => answer);
+    for (const [answer, facts, expected] of cases) {
+      const deps = { ...fake(() => answer), facts };
       const result = await resolveTmuxTarget(paths, role(), deps);
       assert.deepEqual(deps.calls[0]!.slice(0, 6), ["-S", "/tmp/s", "display-message", "-p", "-t", "%3"]);
       if (expected === true) {
@@ -137,7 +165,7 @@ test(
   withRoot(async (root) => {
     const paths = rolePaths(root, "shop", "backend");
     registerSession(paths, { pid: process.pid, tmux: { pane: "%3", socket: "/tmp/s" } });
-    const deps = fake(() => okOut(`%9\t${process.pid}\t0\t0\tclaude`));
+    const deps = { ...fake(() => okOut(`%9\t${process.pid}\t0\t0\tclaude`)), facts: { descendsFrom, isInForeground: () => true } };
     const result = await resolveTmuxTarget(paths, role({ tmuxTarget: "work:2.1" }), deps);
     assert.deepEqual(deps.calls[0]!.slice(0, 6), ["-S", "/tmp/s", "display-message", "-p", "-t", "work:2.1"]);
     assert.equal(result.ok && result.target.pane, "%9");

@@ -1,9 +1,14 @@
 // The tmux driver: type the fixed nudge into the pane where the role's Claude Code session runs.
 // Typing into the wrong pane is the one thing it must never do, so before every nudge it checks
-// that the pane exists on the session's own server, runs `claude`, and that this claude is the
-// role's live session (by pid, not by pane id: a pane id is reused by a restarted server).
+// that the pane exists on the session's own server, that the role's live session (its claude pid,
+// checked with its start time) is the pane's process or runs under it (by pid, not by pane id: a
+// pane id is reused by a restarted server), and that this claude is what the pane's keys reach:
+// its process group is the terminal's foreground group (not suspended, not in the background, not
+// behind another program started in the same shell). The pane's command name is not the test:
+// on macOS it is the file's name (`claude.exe`, a version number; agents/claude/process.ts).
 import type { RolePaths } from "../../bus/layout.ts";
-import { descendsFrom } from "../../lib/proc.ts";
+import { isClaudeName } from "../../agents/claude/process.ts";
+import { descendsFrom, isInForeground } from "../../lib/proc.ts";
 import type { EffectiveRole } from "../../settings/schema.ts";
 import { describeWhere, listSessions } from "../../bus/sessions.ts";
 import type { SessionView } from "../../bus/sessions.ts";
@@ -19,9 +24,19 @@ export interface TmuxTarget {
 
 export type TmuxTargetCheck = { ok: true; target: TmuxTarget } | { ok: false; reason: string };
 
+/** The process facts the pane check asks (lib/proc.ts; a fake in tests). */
+export interface PaneProcessFacts {
+  descendsFrom(pid: number, ancestor: number): boolean;
+  isInForeground(pid: number): boolean | undefined;
+}
+
+export const realPaneFacts: PaneProcessFacts = { descendsFrom: (pid, ancestor) => descendsFrom(pid, ancestor), isInForeground };
+
 export interface TmuxDeps {
   run: TmuxRunner;
   sleep(ms: number): Promise<void>;
+  /** Defaults to realPaneFacts. */
+  facts?: PaneProcessFacts;
   /** Overrides CONFIRM_MS (tests). */
   confirmMs?: number;
 }
@@ -59,19 +74,22 @@ export async function resolveTmuxTarget(paths: RolePaths, role: EffectiveRole, d
   const info = result.code === 0 ? parsePaneInfo(result.stdout) : undefined;
   if (!info) return { ok: false, reason: `tmux pane ${wanted}${on} is gone (${describeFailure(result)}); not typing anywhere` };
   if (info.dead) return { ok: false, reason: `tmux pane ${info.id}${on} is dead (its program exited); not typing into it` };
-  if (info.command !== "claude") {
-    return {
-      ok: false,
-      reason: `tmux pane ${info.id}${on} runs "${info.command}", not claude (the session ended and left a shell, or the pane was reused); not typing into it`,
-    };
-  }
+  const facts = deps.facts ?? realPaneFacts;
   // pane_pid is claude itself when the pane was started with claude, or the shell claude was typed into.
-  const session = live.find((s) => s.pid === info.pid || descendsFrom(s.pid, info.pid));
+  const session = live.find((s) => s.pid === info.pid || facts.descendsFrom(s.pid, info.pid));
   if (!session) {
     const pids = live.map((s) => s.pid).join(", ") || "none";
     return {
       ok: false,
-      reason: `tmux pane ${info.id}${on} runs a claude (pane pid ${info.pid}) that is not the live session of ${name} (pid ${pids}); not typing into it`,
+      reason: `tmux pane ${info.id}${on} runs "${info.command}" (pane pid ${info.pid}), which is not the live session of ${name} (pid ${pids}) nor runs it (the session ended and left a shell, or the pane was reused); not typing into it`,
+    };
+  }
+  const foreground = facts.isInForeground(session.pid);
+  // Unknown (no /proc and no ps): only then does the name decide.
+  if (foreground === false || (foreground === undefined && !isClaudeName(info.command))) {
+    return {
+      ok: false,
+      reason: `tmux pane ${info.id}${on} has "${info.command}" in the foreground, not the claude of ${name} (pid ${session.pid}: suspended, in the background, or behind another program); not typing into it`,
     };
   }
   return { ok: true, target: { socket, pane: info.id, session, where: `tmux pane ${info.id}${socket ? ` (socket ${socket})` : ""}` } };
