@@ -65,3 +65,21 @@ test("codex role: a message arrives through hook recv, the guard stops git push,
   const roles = cli("web", "roles", "--json");
   assert.match(roles, /"agent":\s*"codex"/, roles);
 });
+
+test("`install --agent codex` wires a real codex: it parses the edited config.toml, the hook injects, bridge_whoami knows the role", async (t) => {
+  const server = await startOpenAIServer();
+  onCleanup(t, () => server.close());
+  const box = makeCodexSandbox(t, { baseUrl: server.url });
+  const bridgeRoot = join(box.root, "bridge");
+  const env = { ...box.env, BRIDGE_ROOT: bridgeRoot, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "api" };
+  const installed = execFileSync(process.execPath, [BIN, "install", "--agent", "codex"], { env: box.env, encoding: "utf8" });
+  assert.match(installed, /\[mcp_servers\.session-bridge\]/);
+  execFileSync(process.execPath, [BIN, "send", "--queue", "api", "INSTALLED-HOOK-MSG-22b"], { env: { ...env, BRIDGE_ROLE: "web" } });
+  server.script("", [callTools([{ name: "mcp__session_bridge__bridge_whoami", input: {}, id: "call_who" }]), reply("OK")]);
+  const r = await codexExec(box, { prompt: "who am i", env });
+  assert.equal(r.code, 0, describeRun("codex", r));
+  const turns = server.findRequests((x) => x.kind === "turn");
+  assert.ok(messageTexts(turns[0]!, "developer").some((m) => m.includes("INSTALLED-HOOK-MSG-22b")));
+  const who = functionOutputs(turns[1]!).find((o) => o.call_id === "call_who");
+  assert.match(who?.text ?? "", /you are role "api" of bridge project "shop"/);
+});

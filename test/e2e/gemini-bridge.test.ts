@@ -70,3 +70,24 @@ test("gemini role: a message arrives through hook recv, the guard stops git push
   const roles = cli("web", "roles", "--json");
   assert.match(roles, /"agent":\s*"gemini"/, roles);
 });
+
+test("`install --agent gemini` wires a real gemini: the hook injects and bridge_whoami knows the role", async (t) => {
+  const server = await startGeminiServer();
+  onCleanup(t, () => server.close());
+  const box = makeGeminiSandbox(t, { baseUrl: server.url });
+  const bridgeRoot = join(box.root, "bridge");
+  const env = { ...box.env, BRIDGE_ROOT: bridgeRoot, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "api" };
+  execFileSync(process.execPath, [BIN, "install", "--agent", "gemini"], { env: box.env, encoding: "utf8" });
+  execFileSync(process.execPath, [BIN, "send", "--queue", "api", "INSTALLED-GEMINI-MSG-5d"], { env: { ...env, BRIDGE_ROLE: "web" } });
+  server.script("", (req) => {
+    const who = offeredTools(req).find((n) => n.endsWith("bridge_whoami"));
+    if (functionResponses(req).length === 0 && who) return callTools([{ name: who, input: {} }]);
+    return reply("OK");
+  });
+  const r = await geminiPrompt(box, { prompt: "who am i", env });
+  assert.equal(r.code, 0, describeRun("gemini", r));
+  const turns = server.findRequests((x) => x.kind === "turn");
+  assert.ok(lastUserParts(turns[0]!).some((p) => p.includes("INSTALLED-GEMINI-MSG-5d")));
+  const who = turns.flatMap((q) => functionResponses(q)).find((f) => f.name.endsWith("bridge_whoami"));
+  assert.match(who?.output ?? "", /you are role "api" of bridge project "shop"/);
+});
