@@ -134,3 +134,42 @@ test("install --agent: an unknown agent and --wake rewake outside Claude Code ar
   assert.notEqual(rewake.code, 0);
   assert.match(rewake.out, /--wake rewake is Claude Code only/);
 });
+
+test("doctor --agent codex: a missing install fails; installed hooks without Codex's approval warn; a recorded approval is ok", (t) => {
+  const home = dir(t);
+  const env = { HOME: home, CODEX_HOME: join(home, "codex"), BRIDGE_ROOT: join(home, "bus") };
+  mkdirSync(env.CODEX_HOME);
+  const bare = cli(env, "doctor", "--agent", "codex");
+  assert.equal(bare.code, 1);
+  assert.match(bare.out, /fail\s+codex MCP server: no \[mcp_servers\.session-bridge\]/);
+  assert.match(bare.out, /fix: session-bridge install --agent codex/);
+  assert.doesNotMatch(bare.out, /Claude Code/, "--agent codex checks Codex only");
+
+  assert.equal(cli(env, "install", "--agent", "codex").code, 0);
+  const untrusted = cli(env, "doctor", "--agent", "codex");
+  assert.match(untrusted.out, /ok\s+codex MCP server: .*with env_vars, required/);
+  assert.match(untrusted.out, /warn\s+codex hook approval: not approved: UserPromptSubmit recv, SessionStart recv, PreToolUse guard/);
+
+  // What the TUI's "Trust all" writes (pinned in test/e2e/codex-harness.test.ts).
+  const hooksPath = join(env.CODEX_HOME, "hooks.json");
+  const trust = ["user_prompt_submit", "session_start", "pre_tool_use"]
+    .map((e) => `[hooks.state.${JSON.stringify(`${hooksPath}:${e}:0:0`)}]\ntrusted_hash = "sha256:${"0".repeat(64)}"\n`)
+    .join("\n");
+  writeFileSync(join(env.CODEX_HOME, "config.toml"), `${readFileSync(join(env.CODEX_HOME, "config.toml"), "utf8")}\n${trust}`);
+  const trusted = cli(env, "doctor", "--agent", "codex");
+  assert.match(trusted.out, /ok\s+codex hook approval: an approval is recorded for each of our 3 hooks/);
+});
+
+test("doctor without --agent also reports every other CLI whose folder exists; --agent gemini checks settings.json", (t) => {
+  const home = dir(t);
+  const env = { HOME: home, GEMINI_CLI_HOME: home, BRIDGE_ROOT: join(home, "bus") };
+  mkdirSync(join(home, ".gemini"));
+  const all = cli(env, "doctor");
+  assert.match(all.out, /gemini MCP server: no mcpServers\.session-bridge/);
+  assert.doesNotMatch(all.out, /codex/);
+  assert.equal(cli(env, "install", "--agent", "gemini").code, 0);
+  const one = cli(env, "doctor", "--agent", "gemini");
+  assert.match(one.out, /ok\s+gemini MCP server/);
+  assert.match(one.out, /ok\s+gemini hooks: hook recv on BeforeAgent/);
+  assert.match(one.out, /ok\s+gemini guard: hook guard on BeforeTool/);
+});
