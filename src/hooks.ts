@@ -13,13 +13,17 @@ import { writeSync } from "node:fs";
 import { describeError, isErrno } from "./lib/errors.ts";
 import { readHookInput } from "./hooks/io.ts";
 import type { HookResult } from "./hooks/io.ts";
+import { agentFlag } from "./agents/agent.ts";
 
 const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up by \`session-bridge install\`)
-  recv    UserPromptSubmit, SessionStart: inject this role's unread messages as context
-  guard   PreToolUse (matcher Bash): deny git commit/push/reset, deploy commands and rails changes
-  send    Stop: with BRIDGE_AUTOSEND=1, send the last assistant message to BRIDGE_SEND_TO (default '*')
-  wait    Stop with "asyncRewake": wait for mail and wake this idle session when the rails allow
-Each reads Claude Code's hook JSON on stdin; outside a bridged session (BRIDGE_PROJECT and
+  recv    UserPromptSubmit, SessionStart (Gemini: BeforeAgent): inject this role's unread messages as context
+  guard   PreToolUse (matcher Bash; Gemini: BeforeTool, run_shell_command): deny git commit/push/reset,
+          deploy commands and rails changes
+  send    Stop (Gemini: AfterAgent): with BRIDGE_AUTOSEND=1, send the last assistant message to
+          BRIDGE_SEND_TO (default '*')
+  wait    Stop with "asyncRewake" (Claude Code only): wait for mail and wake this idle session when the rails allow
+  --agent claude|codex|gemini   answer in that CLI's shape (default: detected from the input)
+Each reads the CLI's hook JSON on stdin; outside a bridged session (BRIDGE_PROJECT and
 BRIDGE_ROLE unset) each exits 0 at once.`;
 
 export function isBridged(env: NodeJS.ProcessEnv): boolean {
@@ -40,7 +44,7 @@ export function isHeadless(env: NodeJS.ProcessEnv): boolean {
 export async function runHook(argv: string[]): Promise<number> {
   const name = argv[1];
   const env = process.env;
-  const result = await dispatch(name, env);
+  const result = await dispatch(name, env, argv.slice(2));
   if (result.stdout) writeFully(1, result.stdout);
   if (result.stderr) writeFully(2, result.stderr);
   return result.code;
@@ -65,22 +69,25 @@ function writeFully(fd: number, text: string): void {
   }
 }
 
-async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promise<HookResult> {
+async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: string[]): Promise<HookResult> {
+  const flag = agentFlag(args);
   switch (name) {
     case "recv":
       if (!isBridged(env)) return { code: 0 };
-      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput()));
+      if (flag instanceof Error) return { code: 0, stderr: `session-bridge hook recv: ${flag.message}; nothing was read\n` };
+      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput(), flag));
     case "send":
       if (!isBridged(env) || env.BRIDGE_AUTOSEND !== "1") return { code: 0 };
       return quietly("send", async () => (await import("./hooks/send.ts")).hookSend(env, readHookInput()));
     case "wait":
       // Stdin is not read: the waiter needs nothing from it, and Claude Code tolerates a hook
       // that exits without reading (it logs the failed write and moves on).
-      if (!isBridged(env) || isHeadless(env)) return { code: 0 };
+      // Only Claude Code has asyncRewake: a waiter under Codex or Gemini would only hold the turn.
+      if (!isBridged(env) || isHeadless(env) || (flag !== undefined && flag !== "claude")) return { code: 0 };
       return quietly("wait", async () => (await import("./hooks/wait.ts")).hookWait(env));
     case "guard":
       if (!isBridged(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };
-      return (await import("./hooks/guard.ts")).hookGuard(env, readHookInput);
+      return (await import("./hooks/guard.ts")).hookGuard(env, readHookInput, flag);
     case "--help":
     case "-h":
     case "help":

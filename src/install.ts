@@ -12,16 +12,21 @@ import type { Plan } from "./install/plan.ts";
 import { selfCommand } from "./runtime/self.ts";
 import { MCP_SERVER_NAME } from "./agents/tool-names.ts";
 import { findOnPath } from "./lib/proc.ts";
+import { AGENTS, isAgentName } from "./agents/agent.ts";
+import type { AgentName } from "./agents/agent.ts";
+import { installVendor, uninstallVendor } from "./install/vendors.ts";
 
-const INSTALL_USAGE = `usage: session-bridge install [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--dry-run]
-  registers this binary with Claude Code: the MCP server (user scope), the prompt hooks, the git guard
-  --config-dir DIR  Claude Code's config folder (default: $CLAUDE_CONFIG_DIR, else ~/.claude)
+const INSTALL_USAGE = `usage: session-bridge install [--agent claude|codex|gemini] [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--dry-run]
+  registers this binary with the agent CLI (default Claude Code): the MCP server (user scope), the prompt hooks, the git guard
+  --agent NAME      claude (default), codex (CODEX_HOME: config.toml, hooks.json) or gemini (~/.gemini/settings.json)
+  --config-dir DIR  the CLI's config folder (Claude: $CLAUDE_CONFIG_DIR, else ~/.claude; Codex: $CODEX_HOME, else ~/.codex;
+                    Gemini: $GEMINI_CLI_HOME/.gemini, else ~/.gemini)
   --no-block-git    leave out the PreToolUse guard that denies git commit/push/reset in bridged sessions
   --wake rewake     add the Stop hook that wakes an idle session when mail arrives (no tmux, no daemon)
   --autosend        add the Stop hook that sends each final answer (only where BRIDGE_AUTOSEND=1)
   --dry-run         print the exact changes and change nothing`;
 
-const UNINSTALL_USAGE = `usage: session-bridge uninstall [--config-dir DIR] [--dry-run]
+const UNINSTALL_USAGE = `usage: session-bridge uninstall [--agent claude|codex|gemini] [--config-dir DIR] [--dry-run]
   removes exactly what install added: our hooks, our tool permissions, our MCP server entry`;
 
 type Say = (line: string) => void;
@@ -29,10 +34,11 @@ type Say = (line: string) => void;
 export async function runInstall(argv: string[]): Promise<number> {
   const args = parseArgs(
     argv.slice(1),
-    { "config-dir": "string", "no-block-git": "boolean", wake: "string", autosend: "boolean", "dry-run": "boolean" },
+    { agent: "string", "config-dir": "string", "no-block-git": "boolean", wake: "string", autosend: "boolean", "dry-run": "boolean" },
     INSTALL_USAGE,
   );
   if (args.flags.help) return help(INSTALL_USAGE);
+  const agent = agentOption(args.flags.agent, INSTALL_USAGE);
   if (args.positionals.length > 0)
     throw new BridgeError("E_USAGE", `install takes no arguments (got ${args.positionals.join(" ")})\n${INSTALL_USAGE}`);
   const wake = args.flags.wake;
@@ -41,6 +47,22 @@ export async function runInstall(argv: string[]): Promise<number> {
       "E_USAGE",
       `--wake takes "rewake" (got ${JSON.stringify(wake)}); the tmux and spawn drivers are set with \`session-bridge spawner config driver=…\``,
     );
+  if (agent !== "claude") {
+    if (wake === "rewake")
+      throw new BridgeError(
+        "E_USAGE",
+        `--wake rewake is Claude Code only (${agent} has no asyncRewake hooks); drop it for --agent ${agent}`,
+      );
+    installVendor({
+      agent,
+      configDir: args.flags["config-dir"] as string | undefined,
+      dryRun: args.flags["dry-run"] === true,
+      self: selfCommand(),
+      options: { blockGit: !args.flags["no-block-git"], autosend: args.flags.autosend === true },
+      say: (line) => process.stdout.write(line + "\n"),
+    });
+    return 0;
+  }
   const config = resolveConfigDir(args.flags["config-dir"] as string | undefined, process.env);
   const say: Say = (line) => process.stdout.write(line + "\n");
   say(config.why);
@@ -77,10 +99,16 @@ export async function runInstall(argv: string[]): Promise<number> {
 }
 
 export async function runUninstall(argv: string[]): Promise<number> {
-  const args = parseArgs(argv.slice(1), { "config-dir": "string", "dry-run": "boolean" }, UNINSTALL_USAGE);
+  const args = parseArgs(argv.slice(1), { agent: "string", "config-dir": "string", "dry-run": "boolean" }, UNINSTALL_USAGE);
   if (args.flags.help) return help(UNINSTALL_USAGE);
   if (args.positionals.length > 0)
     throw new BridgeError("E_USAGE", `uninstall takes no arguments (got ${args.positionals.join(" ")})\n${UNINSTALL_USAGE}`);
+  const agent = agentOption(args.flags.agent, UNINSTALL_USAGE);
+  if (agent !== "claude") {
+    const say: Say = (line) => process.stdout.write(line + "\n");
+    uninstallVendor({ agent, configDir: args.flags["config-dir"] as string | undefined, dryRun: args.flags["dry-run"] === true, say });
+    return 0;
+  }
   const config = resolveConfigDir(args.flags["config-dir"] as string | undefined, process.env);
   const say: Say = (line) => process.stdout.write(line + "\n");
   say(config.why);
@@ -100,6 +128,12 @@ export async function runUninstall(argv: string[]): Promise<number> {
   applyPlan(say, settings, settingsPlan);
   unregisterMcp(say, config, mcpPlan);
   return 0;
+}
+
+function agentOption(value: unknown, usage: string): AgentName {
+  if (value === undefined) return "claude";
+  if (isAgentName(value)) return value;
+  throw new BridgeError("E_USAGE", `--agent takes one of ${AGENTS.join(", ")} (got ${JSON.stringify(value)})\n${usage}`);
 }
 
 function help(usage: string): number {

@@ -30,6 +30,7 @@ export function sessionJson(s: SessionView): Record<string, unknown> {
   return {
     live: s.live,
     pid: s.pid,
+    ...(s.agent !== undefined && { agent: s.agent }),
     where: describeWhere(s),
     ...(s.sessionId !== undefined && { sessionId: s.sessionId }),
     ...(s.tmux !== undefined && { tmux: s.tmux }),

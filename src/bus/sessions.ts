@@ -10,8 +10,10 @@ import type { StartTime } from "../lib/proc.ts";
 import { madeHere, machineStamp } from "./machine.ts";
 
 export interface SessionRecord {
-  /** The claude process (CLAUDE_PID): its life is the session's life. */
+  /** The agent's process (CLAUDE_PID for Claude Code): its life is the session's life. */
   pid: number;
+  /** Which CLI holds the role: "codex" or "gemini"; absent means Claude Code (older records too). */
+  agent?: string;
   /** Its start time, to tell it from a later process given the same pid (lib/proc.ts). */
   pidStart?: StartTime;
   host: string;
@@ -149,6 +151,10 @@ function forgetOldDead(paths: RolePaths): void {
 
 /** "tmux pane %3 (socket /tmp/tmux-0/default)", "headless claude -p", … for humans and tools. */
 export function describeWhere(record: SessionRecord): string {
+  if (record.agent && record.agent !== "claude") {
+    const at = record.tmux ? `tmux pane ${record.tmux.pane} (socket ${record.tmux.socket})` : `pid ${record.pid}`;
+    return `${record.agent} ${at}${record.cwd ? ` in ${record.cwd}` : ""}`;
+  }
   if (record.tmux) return `tmux pane ${record.tmux.pane} (socket ${record.tmux.socket})`;
   if (record.entrypoint === "mcp-server") return `MCP server pid ${record.pid} (not under Claude Code)`;
   // `claude --bg` is unattended like `claude -p`, but an interactive session (entrypoint cli).

@@ -1,5 +1,6 @@
-// `hook guard` (PreToolUse, matcher Bash): asks src/guard/check.ts whether the command may run and
-// answers Claude Code with a deny when not. An allow is silence (no output, exit 0): answering
+// `hook guard` (PreToolUse matcher Bash; Gemini BeforeTool matcher run_shell_command): asks
+// src/guard/check.ts whether the command may run and answers with a deny in the calling CLI's shape
+// when not (hooks/shape.ts; a wrong shape fails open). An allow is silence (no output, exit 0): answering
 // "allow" would skip the user's own permission prompts. Inside a bridged session (and with
 // BRIDGE_BLOCK_GIT_ALL=1) every failure is a deny naming the error: exit 1 would let it run.
 import { loadSettings, settingsPath } from "../settings/file.ts";
@@ -9,14 +10,22 @@ import { checkCommand, parseBlockGit } from "../guard/check.ts";
 import type { GuardPolicy } from "../guard/check.ts";
 import type { HookInput, HookResult } from "./io.ts";
 import { resolveRoot } from "../bus/layout.ts";
+import { detectAgent, exitTwoDeny, SHELL_TOOL_NAMES } from "../agents/agent.ts";
+import type { AgentName } from "../agents/agent.ts";
+import { agentOf, denyAs } from "./shape.ts";
 
-export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput): HookResult {
+export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput, flag?: AgentName | Error): HookResult {
+  // A bad --agent: the one deny every CLI honours, so the mistake cannot fail open.
+  if (flag instanceof Error) return exitTwoDeny(`session-bridge guard: ${flag.message}; fix the hook command (\`session-bridge install\`)`);
+  let agent: AgentName = flag ?? detectAgent({}, env);
   try {
     const input = readInput();
-    // A matcher wider than Bash: other tools' inputs are not shell commands.
-    if (input.tool_name !== undefined && input.tool_name !== "Bash") return { code: 0 };
+    agent = agentOf(input, env, flag);
+    // A matcher wider than the shell: other tools' inputs are not shell commands.
+    if (input.tool_name !== undefined && !SHELL_TOOL_NAMES.includes(input.tool_name as string)) return { code: 0 };
     const toolInput = input.tool_input;
-    const command = isRecord(toolInput) ? toolInput.command : undefined;
+    // Codex's model-side exec_command names its field `cmd`; its hooks are seen to get `command`.
+    const command = isRecord(toolInput) ? (toolInput.command ?? toolInput.cmd) : undefined;
     if (typeof command !== "string") {
       throw new BridgeError(
         "E_USAGE",
@@ -24,9 +33,10 @@ export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput): H
       );
     }
     const verdict = checkCommand(command, guardPolicy(env));
-    return verdict.allow ? { code: 0 } : deny(verdict.reason);
+    return verdict.allow ? { code: 0 } : denyAs(agent, verdict.reason);
   } catch (err) {
-    return deny(
+    return denyAs(
+      agent,
       `session-bridge guard: could not check this command (${describeError(err)}). A bridged session fails closed, ` +
         "so Bash is denied until that is fixed; a human can fix it, or run the command in a terminal.",
     );
@@ -40,9 +50,4 @@ export function guardPolicy(env: NodeJS.ProcessEnv): GuardPolicy {
   // Strict load: a config that cannot be read must not silently drop its deny patterns.
   const settings = loadSettings(root);
   return { blockGit, denyPatterns: settings.guard.deny, protectRails: env.BRIDGE_ADMIN !== "1", configFile: settingsPath(root) };
-}
-
-function deny(reason: string): HookResult {
-  const output = { hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: reason } };
-  return { code: 0, stdout: JSON.stringify(output) + "\n" };
 }

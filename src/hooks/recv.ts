@@ -17,14 +17,19 @@ import { resolveRoot } from "../bus/layout.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import { registerSession, sessionFromEnv, touchSession } from "../bus/sessions.ts";
 import type { Settings } from "../settings/schema.ts";
+import type { AgentName } from "../agents/agent.ts";
+import { agentOf, contextAs } from "./shape.ts";
+import { vendorSession } from "./vendor-session.ts";
 
-const EVENTS = ["UserPromptSubmit", "SessionStart"] as const;
+// BeforeAgent is Gemini CLI's UserPromptSubmit (docs/other-agents.md).
+const EVENTS = ["UserPromptSubmit", "SessionStart", "BeforeAgent"] as const;
 /** lastSeen is for people ("seen 2 min ago"); liveness is judged from the pid. */
 const TOUCH_FRESH_MS = 60_000;
 const NOTHING: ConsumeResult = { messages: [], remaining: 0, skipped: 0 };
 type RecvEvent = (typeof EVENTS)[number];
 
-export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
+export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput, flag?: AgentName): HookResult {
+  const agent = agentOf(input, env, flag);
   const named = input.hook_event_name ?? "UserPromptSubmit";
   if (!EVENTS.includes(named as RecvEvent)) {
     // Claude Code would ignore additionalContext on another event, and the messages would be lost.
@@ -41,12 +46,12 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   if (error) notes.push(`warning: ${error.message} (using the defaults)`);
   const sessionId = typeof input.session_id === "string" && input.session_id !== "" ? input.session_id : undefined;
 
-  const session = sessionFromEnv(env, undefined, sessionId);
+  const session = agent === "claude" ? sessionFromEnv(env, undefined, sessionId) : vendorSession(agent, env, input, sessionId);
   if (session) {
     try {
       // SessionStart (startup, resume, clear, compact) writes the whole record; a prompt only
       // refreshes lastSeen, at most once a minute, unless the record is missing.
-      const refreshed = event === "UserPromptSubmit" && touchSession(paths, session.pid, TOUCH_FRESH_MS);
+      const refreshed = event !== "SessionStart" && touchSession(paths, session.pid, TOUCH_FRESH_MS);
       if (!refreshed) registerSession(paths, session);
     } catch (err) {
       // The record only tells senders where the role lives; delivery does not depend on it.
@@ -55,7 +60,9 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   }
 
   const frame = new MessageFrame({ project: identity.project, role: identity.role });
-  const result = mayHaveUnread(paths) ? take(identity, frame, event, sessionId, session?.pid, settings) : NOTHING;
+  // Gemini's SessionStart context is not known to reach the model: its messages wait for BeforeAgent.
+  const delivers = !(agent === "gemini" && event === "SessionStart");
+  const result = delivers && mayHaveUnread(paths) ? take(identity, frame, event, sessionId, session?.pid, settings, agent) : NOTHING;
   if (result.skipped > 0)
     notes.push(
       `skipped ${result.skipped} unreadable inbox line(s) (torn by a crash, or not a message); \`session-bridge tail\` shows the rest`,
@@ -64,7 +71,7 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
     notes.push(`the inbox could not be compacted (${result.compactError}); the messages are delivered, and a later read retries`);
 
   // From here on the messages are consumed: nothing may stop them from being printed.
-  if (event === "UserPromptSubmit") {
+  if (event === "UserPromptSubmit" || event === "BeforeAgent") {
     try {
       trackPrompt(paths, env, input.prompt, settings, result.messages);
     } catch (err) {
@@ -74,8 +81,7 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   const stderr = notes.map((n) => `session-bridge hook recv: ${n}\n`).join("");
   if (frame.messages.length === 0 && result.remaining === 0) return { code: 0, stderr };
   const text = frame.render(result.remaining, chooseBoundary(frame.messages));
-  const output = { hookSpecificOutput: { hookEventName: event, additionalContext: text } };
-  return { code: 0, stdout: JSON.stringify(output) + "\n", stderr };
+  return { ...contextAs(agent, event, text), stderr };
 }
 
 function take(
@@ -85,9 +91,10 @@ function take(
   sessionId: string | undefined,
   pid: number | undefined,
   settings: Settings,
+  agent: AgentName,
 ): ConsumeResult {
   return receive(identity, {
-    by: `hook recv (${event}${sessionId ? `, claude session ${sessionId}` : ""}${pid ? `, claude pid ${pid}` : ""})`,
+    by: `hook recv (${event}${sessionId ? `, ${agent} session ${sessionId}` : ""}${pid ? `, ${agent} pid ${pid}` : ""})`,
     accept: (m) => frame.tryAdd(m),
     compactBytes: settings.compactBytes,
     historyFiles: settings.historyFiles,

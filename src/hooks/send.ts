@@ -1,4 +1,4 @@
-// `hook send` (Stop, opt-in with BRIDGE_AUTOSEND=1): sends the turn's last assistant message to
+// `hook send` (Stop; Gemini AfterAgent; opt-in with BRIDGE_AUTOSEND=1): sends the turn's last assistant message to
 // BRIDGE_SEND_TO (default '*', every other role), stamped with the role's current chain so the
 // loop guard sees autosend ping-pong like any other.
 import { pathsOf, resolveIdentity, sendMessage } from "../bus.ts";
@@ -10,7 +10,8 @@ import { BROADCAST, resolveRoot } from "../bus/layout.ts";
 export function hookSend(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   // The re-run of a Stop hook after a hook kept Claude going: the same reply would go out twice.
   if (input.stop_hook_active === true) return { code: 0 };
-  const text = input.last_assistant_message;
+  // Claude Code and Codex Stop: last_assistant_message; Gemini AfterAgent: prompt_response.
+  const text = input.last_assistant_message ?? input.prompt_response;
   if (typeof text !== "string" || text.trim() === "") return { code: 0 };
   const identity = resolveIdentity(resolveRoot(env), env);
   const { settings, error } = loadSettingsLenient(identity.root);

@@ -18,6 +18,8 @@ import { resolveRoot, rolePaths } from "../bus/layout.ts";
 import { selfCommand } from "../runtime/self.ts";
 import { readDaemonHolder } from "../spawner/state.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
+import { AGENTS, isAgentName } from "../agents/agent.ts";
+import { checkVendor, foundVendors } from "./doctor-vendors.ts";
 
 export type Level = "ok" | "info" | "warn" | "fail";
 export interface Check {
@@ -27,22 +29,30 @@ export interface Check {
   fix?: string;
 }
 
-const USAGE = `usage: session-bridge doctor [--config-dir DIR] [--json]
-  checks the Claude Code wiring (MCP server, hooks), this binary, tmux, the bus folder and the daemon`;
+const USAGE = `usage: session-bridge doctor [--agent claude|codex|gemini] [--config-dir DIR] [--json]
+  checks the agent CLI's wiring (MCP server, hooks; without --agent: Claude Code and every other CLI
+  whose config folder exists), this binary, tmux, the bus folder and the daemon`;
 
 export async function runDoctor(argv: string[]): Promise<number> {
-  const args = parseArgs(argv.slice(1), { "config-dir": "string", json: "boolean" }, USAGE);
+  const args = parseArgs(argv.slice(1), { agent: "string", "config-dir": "string", json: "boolean" }, USAGE);
   if (args.flags.help) {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
   if (args.positionals.length > 0) throw new BridgeError("E_USAGE", `doctor takes no arguments\n${USAGE}`);
-  const config = resolveConfigDir(args.flags["config-dir"] as string | undefined, process.env);
+  const agent = args.flags.agent;
+  if (agent !== undefined && !isAgentName(agent))
+    throw new BridgeError("E_USAGE", `--agent takes one of ${AGENTS.join(", ")} (got ${JSON.stringify(agent)})\n${USAGE}`);
+  const vendorDir = agent !== undefined && agent !== "claude" ? (args.flags["config-dir"] as string | undefined) : undefined;
+  const vendors = agent === undefined ? foundVendors(process.env) : agent === "claude" ? [] : [agent];
+  const config = resolveConfigDir(vendorDir === undefined ? (args.flags["config-dir"] as string | undefined) : undefined, process.env);
   const flag = config.source === "--config-dir" ? ` --config-dir ${config.dir}` : "";
+  const claude = agent === undefined || agent === "claude";
   const checks = [
-    { name: "config folder", level: "info" as const, detail: config.why },
+    ...(claude ? [{ name: "config folder", level: "info" as const, detail: config.why }] : []),
     ...checkBinary(),
-    ...checkClaudeWiring(config, flag),
+    ...(claude ? checkClaudeWiring(config, flag) : []),
+    ...vendors.flatMap((v) => checkVendor(v, vendorDir, process.env)),
     checkNode(),
     checkTmux(),
     checkShell(),

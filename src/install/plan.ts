@@ -8,14 +8,19 @@ import { isRecord } from "../lib/fs.ts";
 import { parseShell } from "../shell/parse.ts";
 import { mcpEntry } from "../agents/claude/config.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
+import { isAgentName } from "../agents/agent.ts";
+import type { AgentName } from "../agents/agent.ts";
 
 export type HookName = "recv" | "guard" | "send" | "wait";
 const HOOK_NAMES: readonly string[] = ["recv", "guard", "send", "wait"];
 
 export interface HookSpec {
-  event: "UserPromptSubmit" | "SessionStart" | "PreToolUse" | "Stop";
+  /** Claude Code's and Codex's events; Gemini's BeforeAgent, BeforeTool, AfterAgent (install/vendor-hooks.ts). */
+  event: string;
   matcher?: string;
   name: HookName;
+  /** Written as `--agent NAME` (Codex, Gemini): the hook then answers in that CLI's shape. */
+  agent?: AgentName;
   timeout: number;
   asyncRewake?: boolean;
 }
@@ -46,8 +51,8 @@ export function shellQuote(word: string): string {
   return SAFE_WORD.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export function hookCommand(self: readonly string[], name: HookName): string {
-  return [...self, "hook", name].map(shellQuote).join(" ");
+export function hookCommand(self: readonly string[], name: HookName, agent?: AgentName): string {
+  return [...self, "hook", name, ...(agent ? ["--agent", agent] : [])].map(shellQuote).join(" ");
 }
 
 const BRIDGE_SCRIPT = /^session-bridge\.(mjs|cjs|js)$/;
@@ -90,8 +95,11 @@ export function ourHookName(command: unknown): HookName | undefined {
     return undefined;
   }
   const call = isBridgeInvocation(words);
-  if (call?.rest.length !== 2 || call.rest[0] !== "hook" || !HOOK_NAMES.includes(call.rest[1]!)) return undefined;
-  return call.rest[1] as HookName;
+  const rest = call?.rest ?? [];
+  // `hook NAME`, or `hook NAME --agent AGENT` as written for Codex and Gemini.
+  const agentOk = rest.length === 2 || (rest.length === 4 && rest[2] === "--agent" && isAgentName(rest[3]));
+  if (!agentOk || rest[0] !== "hook" || !HOOK_NAMES.includes(rest[1]!)) return undefined;
+  return rest[1] as HookName;
 }
 
 export function isOurMcpEntry(entry: unknown): boolean {
@@ -133,15 +141,28 @@ function findOurHooks(hooks: Record<string, unknown>): Found[] {
 }
 
 function hookObject(self: readonly string[], spec: HookSpec): Record<string, unknown> {
-  return { type: "command", command: hookCommand(self, spec.name), timeout: spec.timeout, ...(spec.asyncRewake && { asyncRewake: true }) };
+  return {
+    type: "command",
+    command: hookCommand(self, spec.name, spec.agent),
+    timeout: spec.timeout,
+    ...(spec.asyncRewake && { asyncRewake: true }),
+  };
 }
 
 function label(event: string, group: Record<string, unknown>): string {
   return typeof group.matcher === "string" ? `hooks.${event}[matcher ${group.matcher}]` : `hooks.${event}`;
 }
 
-/** settings.json after install: exactly our hooks (updated in place), and our tools allowed. */
-export function planSettings(current: Record<string, unknown>, self: readonly string[], specs: readonly HookSpec[]): Plan {
+/**
+ * settings.json after install: exactly our hooks (updated in place), and our tools allowed
+ * (`allowTools`: Claude Code's permissions.allow; Codex's hooks.json and Gemini have none).
+ */
+export function planSettings(
+  current: Record<string, unknown>,
+  self: readonly string[],
+  specs: readonly HookSpec[],
+  allowTools = true,
+): Plan {
   const next = structuredClone(current);
   const changes: string[] = [];
   if (next.hooks !== undefined && !isRecord(next.hooks)) throw malformed("hooks", "an object");
@@ -168,7 +189,7 @@ export function planSettings(current: Record<string, unknown>, self: readonly st
   }
   const emptied = found.filter((f) => !kept.has(f)).map((f) => removeHook(hooks, f, changes));
   pruneEmpty(next, hooks, emptied);
-  addAllowed(next, changes);
+  if (allowTools) addAllowed(next, changes);
   return { next, changes };
 }
 

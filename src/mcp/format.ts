@@ -60,7 +60,8 @@ export function acceptWithin(limit: number, maxChars = MAX_OUTPUT_CHARS): (m: Me
 export function describeSession(s: SessionView): string {
   const kind = s.attended === true ? "interactive" : s.attended === false && s.tmux ? "headless" : undefined;
   const parts = [describeWhere(s), ...(kind ? [kind] : []), `last seen ${s.lastSeen}`];
-  if (s.sessionId) parts.push(`Claude session ${s.sessionId}`);
+  if (s.sessionId)
+    parts.push(`${s.agent === "codex" ? "Codex thread" : s.agent === "gemini" ? "Gemini session" : "Claude session"} ${s.sessionId}`);
   if (!s.live) parts.push(s.endedAt ? `ended ${s.endedAt}` : "process gone");
   return parts.join(", ");
 }
