@@ -63,14 +63,19 @@ const PS_ENV_KEYS = ["PATH", "HOME"];
 export function runPs(args: string[]): string | undefined {
   const env: NodeJS.ProcessEnv = { LC_ALL: "C", TZ: "UTC0" };
   for (const key of PS_ENV_KEYS) if (process.env[key] !== undefined) env[key] = process.env[key];
-  try {
-    // Loaded here, not imported: most processes never run ps, and loading node:child_process costs ms.
-    const { execFileSync } = nodeRequire("node:child_process") as typeof import("node:child_process");
-    return execFileSync("ps", args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
-  } catch {
-    // Gone, no ps, or ps refused: the caller treats it as unknown.
-    return undefined;
+  // Loaded here, not imported: most processes never run ps, and loading node:child_process costs ms.
+  const { execFileSync } = nodeRequire("node:child_process") as typeof import("node:child_process");
+  // From PATH first (a stand-in may be there: scripts/without-proc.sh); a PATH without it (a
+  // trimmed hook environment) still finds the system's own.
+  for (const program of ["ps", "/bin/ps"]) {
+    try {
+      return execFileSync(program, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
+    } catch (err) {
+      // Not found: try the next. Gone (exit 1) or refused: the caller treats it as unknown.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
+    }
   }
+  return undefined;
 }
 
 export function psFacts(pid: number): PsFacts | undefined {

@@ -69,6 +69,18 @@ test("ps output is read the same from procps (Linux) and BSD ps (macOS)", () => 
   );
 });
 
+test("ps is found without it on PATH too (a trimmed hook environment): /bin/ps", {
+  skip: !hasProcFs() && "Linux's own ps needs /proc",
+}, () => {
+  const saved = process.env.PATH;
+  process.env.PATH = "/nonexistent";
+  try {
+    assert.equal(psFacts(process.pid)?.ppid, process.ppid);
+  } finally {
+    process.env.PATH = saved;
+  }
+});
+
 test("start times tell a live process from a later one with the same pid; each kind is compared only with its own", async (t) => {
   const child = started(t, "sleep", ["60"]);
   const pid = child.pid!;
