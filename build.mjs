@@ -217,7 +217,8 @@ const mjsOut = join(root, "dist/session-bridge.mjs");
 // there (no second read of the file), once the entry's first statement has handed it over. That
 // statement follows esbuild's "use strict", which must stay the first one; `typeof` because the
 // single executable's main script is the code without the trailer.
-if (!entry.startsWith('"use strict";\n')) throw new Error('esbuild\'s CommonJS entry no longer starts with "use strict": see where build.mjs hands the trailer over');
+if (!entry.startsWith('"use strict";\n'))
+  throw new Error('esbuild\'s CommonJS entry no longer starts with "use strict": see where build.mjs hands the trailer over');
 const cjs =
   "#!/usr/bin/env node\n" +
   `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs from src/main.ts; the embedded bundles follow the code.\n` +
