@@ -49,6 +49,8 @@ export function runner(artifact) {
   return /\.[cm]?js$/.test(artifact) ? [process.execPath, artifact] : [artifact];
 }
 
+const RUN_TIMEOUT_MS = 30_000;
+
 /**
  * One timed run: spawn → exit, or with `until(out)` spawn → the first stdout for which it is true
  * (then stdin is closed and the exit awaited). `check(out)` must hold or the bench fails: a figure
@@ -70,10 +72,14 @@ export function timeRun(c) {
       }
     });
     child.stderr.on("data", (d) => (err += d));
+    // A run that hangs (under --realtime it would also hold a CPU) fails the bench instead.
+    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
     // A hook that exits without reading its input closes the pipe first: expected.
     child.stdin.on("error", () => {});
     child.on("error", reject);
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (signal === "SIGKILL") return reject(new Error(`${c.name}: still running after ${RUN_TIMEOUT_MS / 1000} s, killed\n${err}`));
       if (!c.until) elapsed = Number(process.hrtime.bigint() - started) / 1e6;
       if (code !== (c.exitCode ?? 0)) return reject(new Error(`${c.name}: exited ${code}\n${err}`));
       if (elapsed === undefined) return reject(new Error(`${c.name}: never produced the expected output\n${out}\n${err}`));

@@ -1,7 +1,10 @@
 // The bus tools of the MCP server: send, recv, peek, tail, wait, status, roles, whoami. Each is a
 // plain JSON-schema definition plus a handler over the same bus functions as the CLI and hooks.
-// Names carry the `bridge_` prefix and every description says it reaches roles of the same bridge
-// project, so the model never confuses them with Claude Code's built-in SendMessage.
+// Names carry the `bridge_` prefix and every description says it reaches the bridge project, so
+// the model never confuses them with Claude Code's built-in SendMessage (the server's instructions
+// say so once). Every definition is in the model's context on every turn of every session, or
+// behind Claude Code's tool search, which matches the description's first words: each says what
+// the tool does in plain words, then when to use it, and nothing else (bench: ≤ 6,000 bytes).
 import type { ToolName } from "../agents/tool-names.ts";
 import { messageStatus, pathsOf, peek, receive, roleSummaries, sendMessage, tail } from "../bus.ts";
 import type { Identity } from "../bus.ts";
@@ -34,9 +37,7 @@ export interface ToolDef {
   run(call: ToolCall): TextResult | Promise<TextResult>;
 }
 
-const SCOPE =
-  "Reaches only roles (other Claude Code sessions) of this session's session-bridge project; not Claude Code's built-in SendMessage.";
-const PROJECT = str("bridge project (default: this session's project)", { minLength: 1, maxLength: 64 });
+const PROJECT = str("bridge project (default: yours)", { minLength: 1, maxLength: 64 });
 const RECV_LIMIT = 50;
 const WAIT_DEFAULT_S = 60;
 const WAIT_MAX_S = 600;
@@ -58,19 +59,14 @@ function consumed(identity: Identity, result: ConsumeResult, empty: string): str
 const send: ToolDef = {
   name: "bridge_send",
   description:
-    `Send a message to another role of this session-bridge project (e.g. "backend"), or "*" for every other role. ${SCOPE} ` +
-    "The message is stored durably until read; the answer says, per recipient, that it is queued and whether a live session holds that role (and where). " +
-    "Give replyTo (a message id) when answering a message.",
+    'Send a message to another Claude Code session of this bridge project, by its role name ("*": every other role). ' +
+    "Kept until read; the answer says whether that role has a live session. When answering a message, pass its id as replyTo.",
   inputSchema: objectSchema(
     {
-      to: str('a role of this bridge project, or "*" for every other role', { minLength: 1, maxLength: 64 }),
-      body: str("the message text (plain text; the size limit is maxBodyBytes, 262144 bytes by default)"),
-      replyTo: str("id of the message this answers (as shown in its header)", { maxLength: 64 }),
-      queue: {
-        type: "boolean",
-        description:
-          "queue for a role that has not joined the project yet (default false: an unknown role is an error listing the known ones)",
-      },
+      to: str('role name, or "*"', { minLength: 1, maxLength: 64 }),
+      body: str("message text"),
+      replyTo: str("id of the message you answer", { maxLength: 64 }),
+      queue: { type: "boolean", description: "allow a role that has not joined yet (default: error listing the roles)" },
     },
     ["to", "body"],
   ),
@@ -105,10 +101,8 @@ const send: ToolDef = {
 
 const recv: ToolDef = {
   name: "bridge_recv",
-  description:
-    `Receive this role's unread messages from the other roles of this session-bridge project and mark them read (each message is delivered once, whichever reader of the role takes it: this tool, the prompt hook or the CLI). ${SCOPE} ` +
-    `At most ${RECV_LIMIT} messages or ~${MAX_OUTPUT_CHARS} characters per call; the answer says how many remain.`,
-  inputSchema: objectSchema({ limit: int(`most messages to take (default ${RECV_LIMIT})`, 1, 200) }),
+  description: `Read your unread messages from the other roles of this bridge project, marking them read (each is delivered once: here, or added to a prompt). At most ${RECV_LIMIT} per call.`,
+  inputSchema: objectSchema({ limit: int(`most messages (default ${RECV_LIMIT})`, 1, 200) }),
   run({ ctx, args }) {
     const identity = needIdentity(ctx);
     const { settings } = settingsOf(ctx);
@@ -124,8 +118,8 @@ const recv: ToolDef = {
 
 const peekTool: ToolDef = {
   name: "bridge_peek",
-  description: `Show this role's unread messages from the other roles of this session-bridge project without marking them read. ${SCOPE}`,
-  inputSchema: objectSchema({ limit: int("most messages to show (default 20)", 1, 200) }),
+  description: "Show your unread messages from this bridge project without marking them read.",
+  inputSchema: objectSchema({ limit: int("most messages (default 20)", 1, 200) }),
   readOnly: true,
   run({ ctx, args }) {
     const identity = needIdentity(ctx);
@@ -142,8 +136,8 @@ const peekTool: ToolDef = {
 
 const tailTool: ToolDef = {
   name: "bridge_tail",
-  description: `Recent history of messages delivered to this role by the other roles of this session-bridge project, read or not, oldest first. ${SCOPE}`,
-  inputSchema: objectSchema({ limit: int("how many recent messages (default 20)", 1, 200) }),
+  description: "Show the latest messages delivered to you in this bridge project, read or not, oldest first.",
+  inputSchema: objectSchema({ limit: int("how many (default 20)", 1, 200) }),
   readOnly: true,
   run({ ctx, args }) {
     const identity = needIdentity(ctx);
@@ -172,9 +166,9 @@ const tailTool: ToolDef = {
 const waitTool: ToolDef = {
   name: "bridge_wait",
   description:
-    `Wait until a message arrives for this role from another role of this session-bridge project, then return it (consumed, like bridge_recv). ${SCOPE} ` +
-    `Use it to wait for a reply inside a turn. Returns at once if mail is already unread. timeoutSeconds defaults to ${WAIT_DEFAULT_S} and is capped at ${WAIT_MAX_S}; on timeout nothing is consumed.`,
-  inputSchema: objectSchema({ timeoutSeconds: int(`how long to wait (default ${WAIT_DEFAULT_S}, max ${WAIT_MAX_S})`, 1, WAIT_MAX_S) }),
+    "Wait for a message from another role of this bridge project, then read it like bridge_recv. Use it to wait for a reply within a turn; " +
+    "it returns at once if mail is waiting, and reads nothing on timeout.",
+  inputSchema: objectSchema({ timeoutSeconds: int(`default ${WAIT_DEFAULT_S}, max ${WAIT_MAX_S}`, 1, WAIT_MAX_S) }),
   async run({ ctx, args, signal }) {
     const identity = needIdentity(ctx);
     const seconds = (args.timeoutSeconds as number | undefined) ?? WAIT_DEFAULT_S;
@@ -203,10 +197,8 @@ const waitTool: ToolDef = {
 
 const status: ToolDef = {
   name: "bridge_status",
-  description: `Delivery status of a message sent in this session-bridge project: for each recipient role, queued or read (when, by which reader). ${SCOPE}`,
-  inputSchema: objectSchema({ id: str("the message id, as returned by bridge_send", { minLength: 1, maxLength: 64 }), project: PROJECT }, [
-    "id",
-  ]),
+  description: "Tell whether a message sent in this bridge project was read, per recipient role (when, and by which reader).",
+  inputSchema: objectSchema({ id: str("message id (from bridge_send)", { minLength: 1, maxLength: 64 }), project: PROJECT }, ["id"]),
   readOnly: true,
   run({ ctx, args }) {
     const s = messageStatus(ctx.root, needProject(ctx, args.project), args.id as string);
@@ -223,7 +215,8 @@ const status: ToolDef = {
 
 const roles: ToolDef = {
   name: "bridge_roles",
-  description: `The roles of this session-bridge project (the other Claude Code sessions you can message), with liveness: whether a live session holds each role, where (tmux pane, headless, pid), when it was last seen, and unread counts. ${SCOPE}`,
+  description:
+    "List the roles of this bridge project (the Claude Code sessions you can message): which are live, where, when last seen, and unread counts.",
   inputSchema: objectSchema({ project: PROJECT }),
   readOnly: true,
   run({ ctx, args }) {
@@ -250,7 +243,8 @@ const roles: ToolDef = {
 
 const whoami: ToolDef = {
   name: "bridge_whoami",
-  description: `Who this session is on the session-bridge: project, role, whether it is an admin session, its session record, other live sessions claiming the same role, and the wake (automation) settings that apply to this role. ${SCOPE}`,
+  description:
+    "Show who you are in this bridge project: role, admin or not, other live sessions of your role, and your role's wake-up settings.",
   inputSchema: objectSchema({}),
   readOnly: true,
   run({ ctx }) {

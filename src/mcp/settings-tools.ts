@@ -15,24 +15,26 @@ import type { Mode } from "../settings/schema.ts";
 import { nullable, objectSchema, oneOf, str } from "./tool-args.ts";
 import type { JsonSchema } from "./tool-args.ts";
 
+// Short: the admin tools' schemas are in the context of every admin session's turns. Ranges are
+// checked by the settings validator (src/settings/schema.ts), which names them when a value is out.
 const GLOBAL_HELP: Record<string, string> = {
-  enabled: "master switch: nothing is ever woken while false",
-  defaultMode: "mode of roles with no project or role mode of their own",
-  driver: "how idle roles are woken: tmux types a fixed nudge into the role's pane, spawn runs claude -p in the role's cwd",
-  maxHops: "loop guard: no automatic wake once a message's hop reaches this (1-100)",
-  rateLimitPerMinute: "most automatic wakes per role per minute (1-600)",
-  cooldownSeconds: "least seconds between two nudges of one role (0-3600)",
-  denyTools: 'tools spawned runs may not use (--disallowedTools patterns such as "Bash(git push:*)")',
-  defaultOffRoles: "roles never woken unless opted in by name",
-  nudgePrompt: "the fixed one-line text typed into a pane to wake it (never a message body)",
-  maxBodyBytes: "largest message body accepted, in bytes",
-  fsync: "fdatasync every append (survives power loss, slower)",
-  compactBytes: "compact a role's inbox once this many consumed bytes pile up",
-  historyFiles: "compacted history files kept per role",
+  enabled: "master switch: nothing is woken while false",
+  defaultMode: "mode of roles without their own",
+  driver: "tmux: type a nudge into the role's pane; spawn: run claude -p in its cwd",
+  maxHops: "loop guard: no automatic wake past this hop",
+  rateLimitPerMinute: "most wakes per role per minute",
+  cooldownSeconds: "least seconds between two nudges of a role",
+  denyTools: '--disallowedTools of spawned runs, e.g. "Bash(git push:*)"',
+  defaultOffRoles: "roles woken only if opted in by name",
+  nudgePrompt: "the fixed line typed into a pane to wake it",
+  maxBodyBytes: "largest message body",
+  fsync: "fdatasync every append",
+  compactBytes: "compact an inbox past this many read bytes",
+  historyFiles: "compacted files kept per role",
   "spawn.maxTurns": "--max-turns of spawned runs",
-  "spawn.timeoutSeconds": "spawned runs are stopped after this many seconds",
-  "spawn.permissionMode": "--permission-mode of spawned runs (a role may set its own)",
-  "guard.deny": 'extra shell command patterns the guard hook denies (e.g. "kubectl apply")',
+  "spawn.timeoutSeconds": "spawned runs are stopped after this",
+  "spawn.permissionMode": "--permission-mode of spawned runs",
+  "guard.deny": 'command patterns the guard also denies, e.g. "kubectl apply"',
 };
 
 const ENUMS: Record<string, readonly string[]> = { defaultMode: MODES, driver: DRIVERS, "spawn.permissionMode": PERMISSION_MODES };
@@ -45,7 +47,7 @@ function globalSchema(): Record<string, JsonSchema> {
   const properties: Record<string, JsonSchema> = {};
   for (const key of GLOBAL_KEYS) {
     const sample = settingAt(defaults, key);
-    const description = `${GLOBAL_HELP[key] ?? key}; default ${JSON.stringify(sample)}; null resets it`;
+    const description = `${GLOBAL_HELP[key] ?? key} (default ${JSON.stringify(sample)})`;
     let schema: JsonSchema;
     if (ENUMS[key]) schema = oneOf(description, ENUMS[key]!);
     else if (typeof sample === "boolean") schema = { type: "boolean", description };
@@ -58,24 +60,24 @@ function globalSchema(): Record<string, JsonSchema> {
 }
 
 const ROLE_HELP: Record<string, JsonSchema> = {
-  mode: oneOf("auto: idle sessions of this role may be woken; manual: never", MODES),
-  driver: oneOf("wake driver for this role (overrides the global driver)", DRIVERS),
-  cwd: str("absolute folder spawned runs of this role work in (spawn driver)"),
-  model: str("--model for spawned runs of this role"),
-  tmuxTarget: str("tmux target to nudge when no live session has registered a pane (e.g. work:2.1)"),
-  permissionMode: oneOf("--permission-mode for spawned runs of this role", PERMISSION_MODES),
+  mode: oneOf("auto: may be woken; manual: never", MODES),
+  driver: oneOf("wake driver (overrides the global one)", DRIVERS),
+  cwd: str("absolute folder of spawned runs"),
+  model: str("--model of spawned runs"),
+  tmuxTarget: str("pane to nudge when no live session names one, e.g. work:2.1"),
+  permissionMode: oneOf("--permission-mode of spawned runs", PERMISSION_MODES),
 };
 
 function roleSchema(): Record<string, JsonSchema> {
   const properties: Record<string, JsonSchema> = {};
   for (const key of Object.keys(ROLE_KEYS)) {
     const base = ROLE_HELP[key] ?? str(key);
-    properties[key] = nullable({ ...base, description: `${base.description}; null or "" unsets it` });
+    properties[key] = nullable(base);
   }
   return properties;
 }
 
-const PROJECT = str("bridge project (default: this session's project)", { minLength: 1, maxLength: 64 });
+const PROJECT = str("bridge project (default: yours)", { minLength: 1, maxLength: 64 });
 const ROLE = str("role name", { minLength: 1, maxLength: 64 });
 
 /** The answer to a non-admin call of a settings-changing tool or prompt: nothing changes. */
@@ -134,7 +136,7 @@ export function describeRoleNow(project: string, role: string, update: SettingsU
 const config: ToolDef = {
   name: "bridge_config",
   description:
-    "The session-bridge automation settings (who may be woken automatically, by which driver, with which limits), effective per role of this session's bridge project or the given one. Reading is allowed to every session; changing needs an admin session.",
+    "Show the bridge's automation settings: which roles of this bridge project may be woken automatically, how, and within which limits. Changing them takes an admin session.",
   inputSchema: objectSchema({ project: PROJECT }),
   readOnly: true,
   run({ ctx, args }) {
@@ -147,8 +149,7 @@ const config: ToolDef = {
 
 const mode: ToolDef = {
   name: "bridge_mode",
-  description:
-    "Admin only (sessions started with BRIDGE_ADMIN=1): turn automatic wake-ups on (auto) or off (manual) for one role of a session-bridge project. Answers exactly what changed.",
+  description: "Turn automatic wake-ups on (auto) or off (manual) for one role of a bridge project. Admin sessions only.",
   inputSchema: objectSchema({ project: PROJECT, role: ROLE, mode: oneOf("auto or manual", MODES) }, ["role", "mode"]),
   run({ ctx, args }) {
     const project = needProject(ctx, args.project);
@@ -160,8 +161,7 @@ const mode: ToolDef = {
 
 const set: ToolDef = {
   name: "bridge_set",
-  description:
-    'Admin only (sessions started with BRIDGE_ADMIN=1): configure one role of a session-bridge project for wake-ups: mode, driver, cwd, model, tmuxTarget, permissionMode (null or "" unsets a key). Answers exactly what changed.',
+  description: 'Set how one role of a bridge project is woken (null or "" unsets a key). Admin sessions only.',
   inputSchema: objectSchema({ project: PROJECT, role: ROLE, ...roleSchema() }, ["role"]),
   run({ ctx, args }) {
     const { project: p, role, ...patch } = args;
@@ -174,7 +174,7 @@ const set: ToolDef = {
 const settingsTool: ToolDef = {
   name: "bridge_settings",
   description:
-    "Admin only (sessions started with BRIDGE_ADMIN=1): change the global session-bridge automation settings, which apply to every role of every bridge project (enabled, driver, maxHops, rateLimitPerMinute, cooldownSeconds, denyTools, defaultOffRoles, nudgePrompt, …); null resets a key to its default. Validated as a whole: nothing is saved if any value is invalid. Answers exactly what changed.",
+    "Change the automation settings of every bridge project (null resets a key); nothing is saved if any value is invalid. Admin sessions only.",
   inputSchema: objectSchema(globalSchema()),
   run({ ctx, args }) {
     return ok(describeUpdate(updateGlobal(ctx.root, args)));

@@ -4,6 +4,7 @@
 // invoke myself" asks here.
 import { realpathSync } from "node:fs";
 import { BridgeError } from "../lib/errors.ts";
+import FORMAT from "./bundle-format.json" with { type: "json" };
 
 /**
  * The user's arguments. Both layouts keep two leading entries: under node they are
@@ -23,6 +24,10 @@ let sea: boolean | undefined;
 /** True inside the single executable (dist/session-bridge). */
 export function isSea(): boolean {
   if (sea === undefined) {
+    // The .cjs has handed over its trailer (build.mjs), which the executable's main script lacks:
+    // then the answer is known without loading node:sea, a module and a binding more on every
+    // bridged hook.
+    if (typeof (globalThis as Record<symbol, unknown>)[Symbol.for(FORMAT.bundlesKey)] === "function") return (sea = false);
     try {
       // Loaded on demand rather than imported: `node:sea` only exists since Node 20.12, and a static
       // import would make every command (every hook) fail to load on an older Node.

@@ -1,19 +1,23 @@
 // Scenario 6 of the end-to-end suite: a session cannot flip its own rails, through the real
-// Claude Code. A non-admin session is refused by our MCP server (even with the tool allowed), by
-// our slash-command prompt, and by the guard (Bash); an admin session's slash command works.
+// Claude Code. A non-admin session is not offered the admin tools (our server lists them only with
+// BRIDGE_ADMIN=1, and Claude Code refuses a call to an unlisted tool even when allowed; a client
+// that calls one anyway gets our refusal, test/mcp/mcp-bus.test.ts), is refused by our
+// slash-command prompt and by the guard (Bash); an admin session's tools and slash command work.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { makeSandbox, onCleanup, runHeadless, type RunResult } from "./claude.ts";
 import { callTool, lastUserText, reply, startModelServer, toolResults } from "./model-server.ts";
+import { offeredTools } from "./inspect.ts";
 import { bridgeOk, installBridge, readJson, roleEnv, spawnerStatus } from "./bridge.ts";
 import { BIN } from "../helpers/bin.ts";
+import { NON_ADMIN_TOOL_IDS, toolId } from "../../src/agents/tool-names.ts";
 
 function assertOk(r: RunResult): void {
   assert.equal(r.code, 0, `claude exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
 }
 
-test("admin gate: a non-admin session is refused by the tool, the prompt and the guard; an admin's /mcp__session-bridge__automation off turns automation off", async (t) => {
+test("admin gate: a non-admin session has no admin tool and is refused by the prompt and the guard; an admin's tool and /mcp__session-bridge__automation off work", async (t) => {
   const server = await startModelServer();
   onCleanup(t, () => server.close());
   const box = makeSandbox(t, { baseUrl: server.url });
@@ -25,7 +29,7 @@ test("admin gate: a non-admin session is refused by the tool, the prompt and the
   assert.equal(readJson(config).enabled, true);
   const turns = (route: string) => server.findRequests((r) => r.kind === "turn" && r.route === route);
 
-  // A non-admin session whose user allowed the admin tool and Bash: our rails still say no.
+  // A non-admin session whose user allowed the admin tool and Bash: the rails still say no.
   server.script("web", [
     callTool("mcp__session-bridge__bridge_settings", { enabled: false }, "toolu_settings"),
     callTool("Bash", { command: `node ${BIN} spawner off`, description: "turn automation off" }, "toolu_bash"),
@@ -42,12 +46,15 @@ test("admin gate: a non-admin session is refused by the tool, the prompt and the
   );
   const results = toolResults(turns("web").at(-1)!);
   const byId = Object.fromEntries(results.map((r) => [r.tool_use_id, r]));
-  assert.equal(byId.toolu_settings?.is_error, true);
-  assert.match(
-    byId.toolu_settings!.text,
-    /bridge_settings changes the session-bridge automation settings, which only an admin session may do; this session was not started with BRIDGE_ADMIN=1, so nothing was changed/,
+  // Not offered, so Claude Code refuses the call itself (seen on 2.1.328); the server never hears of it.
+  assert.deepEqual(
+    offeredTools(turns("web")[0]!)
+      .deferred.filter((name) => name.startsWith("mcp__session-bridge__"))
+      .sort(),
+    NON_ADMIN_TOOL_IDS.toSorted(),
   );
-  assert.match(byId.toolu_settings!.text, /BRIDGE_ADMIN=1 BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude/);
+  assert.equal(byId.toolu_settings?.is_error, true);
+  assert.match(byId.toolu_settings!.text, /No such tool available: mcp__session-bridge__bridge_settings/);
   assert.equal(byId.toolu_bash?.is_error, true);
   assert.match(
     byId.toolu_bash!.text,
@@ -64,12 +71,30 @@ test("admin gate: a non-admin session is refused by the tool, the prompt and the
   );
   assert.equal(readJson(config).enabled, true, "nothing a non-admin session did changed the settings");
 
-  // An admin session (started by the user with BRIDGE_ADMIN=1): the slash command applies the change.
+  // An admin session (started by the user with BRIDGE_ADMIN=1) is offered the admin tools, and they work.
+  server.script("lead-tool", [callTool("mcp__session-bridge__bridge_mode", { role: "web", mode: "manual" }, "toolu_mode"), reply("Done.")]);
+  const lead = roleEnv(box.env, root, "shop", "lead", { BRIDGE_ADMIN: "1" });
+  assertOk(
+    await runHeadless({
+      cwd: box.cwd,
+      env: { ...lead, ANTHROPIC_BASE_URL: server.baseUrl("lead-tool") },
+      prompt: "stop waking web",
+      args: ["--allowedTools", "mcp__session-bridge__bridge_mode"],
+    }),
+  );
+  assert.ok(
+    ["bridge_mode", "bridge_set", "bridge_settings"].every((name) => offeredTools(turns("lead-tool")[0]!).deferred.includes(toolId(name))),
+    "the admin tools are offered",
+  );
+  const mode = toolResults(turns("lead-tool").at(-1)!).find((x) => x.tool_use_id === "toolu_mode");
+  assert.equal(mode?.is_error, false, mode?.text);
+  assert.match(mode!.text, /role web of project shop now: wake-ups off \(manual\)/);
+
+  // And its slash command applies the change.
   server.script("lead", [reply("Automation is now off.")]);
-  const lead = roleEnv(box.env, root, "shop", "lead", { BRIDGE_ADMIN: "1", ANTHROPIC_BASE_URL: server.baseUrl("lead") });
   const r = await runHeadless({
     cwd: box.cwd,
-    env: lead,
+    env: { ...lead, ANTHROPIC_BASE_URL: server.baseUrl("lead") },
     prompt: "/mcp__session-bridge__automation off",
     args: ["--output-format", "json"],
   });

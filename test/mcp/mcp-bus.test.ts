@@ -9,31 +9,37 @@ import { BIN } from "../helpers/bin.ts";
 import { messageId, Room } from "../helpers/mcp.ts";
 import { waitFor } from "../helpers/poll.ts";
 
-test("tools/list has every bridge tool, each scoped to the bridge project", async (t) => {
+test("tools/list: the non-admin tools, the admin ones only to an admin session; each scoped to the bridge project, and short", async (t) => {
   const room = new Room();
   t.after(() => room.cleanup());
   const web = await room.join("shop", "web");
   const { tools } = await web.client.listTools();
   assert.deepEqual(tools.map((x) => x.name).sort(), [
     "bridge_config",
-    "bridge_mode",
     "bridge_peek",
     "bridge_recv",
     "bridge_roles",
     "bridge_send",
-    "bridge_set",
-    "bridge_settings",
     "bridge_status",
     "bridge_tail",
     "bridge_wait",
     "bridge_whoami",
   ]);
   // The installer's permissions and the spawn driver's --allowedTools come from these lists.
-  assert.deepEqual(tools.map((x) => x.name).sort(), [...NON_ADMIN_TOOLS, ...ADMIN_TOOLS].sort());
-  for (const tool of tools) {
+  assert.deepEqual(tools.map((x) => x.name).sort(), [...NON_ADMIN_TOOLS].sort());
+  // Every definition is in the model's context on every turn (docs/architecture.md; bench measures it).
+  assert.ok(JSON.stringify({ tools }).length <= 6000, `${JSON.stringify({ tools }).length} bytes`);
+  const admin = await room.join("shop", "lead", { BRIDGE_ADMIN: "1" });
+  const adminTools = (await admin.client.listTools()).tools;
+  assert.deepEqual(adminTools.map((x) => x.name).sort(), [...NON_ADMIN_TOOLS, ...ADMIN_TOOLS].sort());
+  for (const tool of adminTools) {
     assert.match(tool.description ?? "", /bridge project/, `${tool.name} says it reaches the bridge project`);
     assert.equal(tool.inputSchema.type, "object");
   }
+  // Not listed is not gone: called by name, an admin tool answers with the refusal.
+  const refused = await web.call("bridge_settings", { enabled: false });
+  assert.equal(refused.isError, true);
+  assert.match(refused.text, /only an admin session may do; this session was not started with BRIDGE_ADMIN=1, so nothing was changed/);
   const { prompts } = await web.client.listPrompts();
   assert.deepEqual(prompts.map((p) => p.name).sort(), [
     "automation",
