@@ -63,7 +63,8 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promi
   switch (name) {
     case "recv":
       if (!isBridged(env)) return { code: 0 };
-      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput()));
+      // Whatever fails here fails before the consume commits: nothing is lost, only delayed.
+      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput()), NOTHING_TAKEN);
     case "send":
       if (!isBridged(env) || env.BRIDGE_AUTOSEND !== "1") return { code: 0 };
       return quietly("send", async () => (await import("./hooks/send.ts")).hookSend(env, readHookInput()));
@@ -85,11 +86,13 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promi
   }
 }
 
+const NOTHING_TAKEN = "nothing was read from the inbox: the messages wait for the next prompt";
+
 /** Runs a non-blocking hook: any failure becomes one stderr line and exit 0. */
-async function quietly(name: string, run: () => Promise<HookResult> | HookResult): Promise<HookResult> {
+async function quietly(name: string, run: () => Promise<HookResult> | HookResult, consequence?: string): Promise<HookResult> {
   try {
     return await run();
   } catch (err) {
-    return { code: 0, stderr: `session-bridge hook ${name}: ${describeError(err)}\n` };
+    return { code: 0, stderr: `session-bridge hook ${name}: ${describeError(err)}${consequence ? `; ${consequence}` : ""}\n` };
   }
 }

@@ -28,8 +28,9 @@ import {
   removeQuietly,
   writeAll,
   writeFileAtomic,
-  readAt,
+  copyRange,
 } from "../lib/fs.ts";
+import { eachLine } from "./lines.ts";
 import { withLock } from "./lock.ts";
 import { parseMessage, serializeMessage } from "./message.ts";
 import type { Message } from "./message.ts";
@@ -149,26 +150,25 @@ export function scanFile(path: string, from: (ino: number, size: number) => numb
   }
   try {
     const st = fstatSync(fd);
-    const start = from(st.ino, st.size);
-    return { ...parseLines(readAt(fd, start, st.size - start), start), ino: st.ino, size: st.size };
+    return { ...scanRange(fd, from(st.ino, st.size), st.size), ino: st.ino, size: st.size };
   } finally {
     closeSync(fd);
   }
 }
 
-function parseLines(buf: Buffer, base: number): Pick<Scan, "entries" | "skippedAt" | "end"> {
+/** The messages of the complete lines in [from, to); bad lines (unparsable, or too long to read) by offset. */
+function scanRange(fd: number, from: number, to: number): Pick<Scan, "entries" | "skippedAt" | "end"> {
   const entries: Entry[] = [];
   const skippedAt: number[] = [];
-  let pos = 0;
-  for (let nl = buf.indexOf(NEWLINE, pos); nl !== -1; nl = buf.indexOf(NEWLINE, pos)) {
-    if (nl > pos) {
-      const message = parseMessage(buf.toString("utf8", pos, nl));
-      if (message) entries.push({ message, start: base + pos, end: base + nl + 1 });
-      else skippedAt.push(base + pos);
-    }
-    pos = nl + 1;
-  }
-  return { entries, skippedAt, end: base + pos };
+  const end = eachLine(fd, from, to, {
+    line(bytes, start, lineEnd) {
+      const message = parseMessage(bytes.toString("utf8"));
+      if (message) entries.push({ message, start, end: lineEnd });
+      else skippedAt.push(start);
+    },
+    tooLong: (start) => skippedAt.push(start),
+  });
+  return { entries, skippedAt, end };
 }
 
 /** Unread messages, not consumed. */
@@ -208,14 +208,15 @@ export function consumeUnread(paths: RolePaths, options: ConsumeOptions): Consum
       const st = fstatSync(fd);
       const cursor = readCursor(paths);
       const from = cursorOffsetFor(cursor, st.ino, st.size);
-      let buf = readAt(fd, from, st.size - from);
-      if (buf.length > 0 && buf[buf.length - 1] !== NEWLINE) {
+      let size = st.size;
+      const last = Buffer.alloc(1);
+      if (size > from && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE)) {
         // We hold the lock, so no writer is mid-line: this tail was torn by a killed writer.
         // Seal it so it is skipped as one bad line and the next append starts a fresh line.
-        fsOps.writeSync(fd, NEWLINE_BUF, 0, 1, st.size);
-        buf = Buffer.concat([buf, Buffer.from("\n")]);
+        fsOps.writeSync(fd, NEWLINE_BUF, 0, 1, size);
+        size += 1;
       }
-      const scan = parseLines(buf, from);
+      const scan = scanRange(fd, from, size);
       const messages: Message[] = [];
       let to = from;
       for (const entry of scan.entries) {
@@ -239,7 +240,7 @@ export function consumeUnread(paths: RolePaths, options: ConsumeOptions): Consum
         // Committed: from here on nothing may keep the messages from the caller.
         if (to >= (options.compactBytes ?? Number.POSITIVE_INFINITY)) {
           try {
-            compact(paths, st.ino, to, buf.subarray(to - from), options.historyFiles ?? 8);
+            compact(paths, st.ino, to, { fd, end: size }, options.historyFiles ?? 8);
           } catch (err) {
             // Every step of compaction leaves a store the next consume reads correctly (see the top).
             compactError = describeError(err);
@@ -268,8 +269,8 @@ export function listHistory(paths: RolePaths): HistoryFile[] {
   return files.sort((a, b) => a.seq - b.seq);
 }
 
-/** Caller holds the role lock. `suffix` is the unread tail of the inbox (from `consumedTo` to its end). */
-function compact(paths: RolePaths, ino: number, consumedTo: number, suffix: Buffer, historyFiles: number): void {
+/** Caller holds the role lock. The unread tail of the inbox is `inbox.fd` from `consumedTo` to `inbox.end`. */
+function compact(paths: RolePaths, ino: number, consumedTo: number, inbox: { fd: number; end: number }, historyFiles: number): void {
   ensureDir(paths.history);
   removeAbandonedTemps(paths);
   let history = listHistory(paths);
@@ -279,7 +280,8 @@ function compact(paths: RolePaths, ino: number, consumedTo: number, suffix: Buff
   const seq = (history.at(-1)?.seq ?? 0) + 1;
   const tmp = `${paths.inbox}.compact`;
   removeQuietly(tmp);
-  writeFileAtomic(tmp, suffix);
+  // Copied a window at a time: the unread tail may be long.
+  writeFileAtomic(tmp, (out) => copyRange(inbox.fd, consumedTo, inbox.end, out));
   fsOps.linkSync(paths.inbox, join(paths.history, `${String(seq).padStart(6, "0")}.jsonl`));
   fsOps.renameSync(tmp, paths.inbox);
   const cursor: Cursor = { ino: statSync(paths.inbox).ino, offset: 0, prev: { ino, shift: consumedTo } };

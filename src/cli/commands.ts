@@ -1,5 +1,4 @@
 // The bus from a shell: send, recv, peek, tail, roles, whoami, status, root.
-import { readFileSync } from "node:fs";
 import { parseArgs, positionals } from "../lib/args.ts";
 import type { FlagSpec, ParsedArgs } from "../lib/args.ts";
 import { messageStatus, peek, receive, resolveIdentity, resolveProject, roleSummaries, sendMessage, tail, pathsOf } from "../bus.ts";
@@ -9,6 +8,7 @@ import { loadSettingsLenient } from "../settings/file.ts";
 import { effectiveRole } from "../settings/schema.ts";
 import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosedStdout } from "../lib/errors.ts";
 import { resolveRoot } from "../bus/layout.ts";
+import { readUpTo } from "../lib/fs.ts";
 import { renderMessage, sessionJson } from "../bus/render.ts";
 import { jsonLine, neutralize, oneLine } from "../lib/text.ts";
 import { describeWhere, listSessions, sessionFromEnv } from "../bus/sessions.ts";
@@ -44,11 +44,21 @@ function cliConsumer(env: NodeJS.ProcessEnv): string {
   return `cli recv (pid ${process.pid}${session})`;
 }
 
-function readBody(arg: string): string {
+/**
+ * The body: the argument itself, or for "-" stdin, read only up to `maxBodyBytes` (one byte more
+ * tells it is over): an endless pipe (`yes | send web -`) is refused at once, never buffered.
+ */
+function readBody(arg: string, maxBodyBytes: number): string {
   if (arg !== "-") return arg;
-  const bytes = readFileSync(0);
+  const { bytes, over } = readUpTo(0, maxBodyBytes);
+  if (over)
+    throw new BridgeError(
+      "E_TOO_LARGE",
+      `the body on stdin is over the limit of ${maxBodyBytes} bytes (maxBodyBytes); stopped reading there and sent nothing. Send a file path instead, or raise maxBodyBytes (session-bridge spawner config maxBodyBytes=N)`,
+    );
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // ignoreBOM: a leading U+FEFF is part of the text, kept byte-exact as it is on argv.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new BridgeError(
       "E_BAD_BODY",
@@ -71,7 +81,7 @@ const COMMANDS: Record<string, Command> = {
       const result = sendMessage({
         identity: id,
         to,
-        body: readBody(bodyArg),
+        body: readBody(bodyArg, settings.maxBodyBytes),
         queue: args.flags.queue === true,
         ...(typeof args.flags["reply-to"] === "string" && { replyTo: args.flags["reply-to"] }),
         stamp: stampForSend(pathsOf(id), io.env, inSession(io.env)),

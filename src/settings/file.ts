@@ -28,10 +28,21 @@ export function settingsPath(root: string): string {
   return join(root, SETTINGS_FILE);
 }
 
+/** Far more than any settings file needs (a thousand configured roles take ~200 KiB). */
+export const SETTINGS_MAX_BYTES = 1024 * 1024;
+
 function readSettingsFile(path: string): string | undefined {
   try {
-    return readFileIfExists(path);
+    return readFileIfExists(path, {
+      maxBytes: SETTINGS_MAX_BYTES,
+      tooLarge: (size) =>
+        new BridgeError(
+          "E_CONFIG",
+          `${path} is ${size} bytes, over the 1 MiB a settings file may hold; fix or delete it (defaults apply when it is missing)`,
+        ),
+    });
   } catch (err) {
+    if (err instanceof BridgeError && err.code === "E_CONFIG") throw err;
     // A link (never followed), a folder or an unreadable file in its place is a broken settings file
     // like any other: messaging goes on with the defaults, the daemon keeps its last good settings.
     throw new BridgeError(

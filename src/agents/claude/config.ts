@@ -49,8 +49,21 @@ export interface JsonFile {
 }
 
 /** Reads a JSON object file; missing reads as {}. Anything but a JSON object is refused. */
+/**
+ * The most of a Claude Code file read into memory: generous, because ~/.claude.json grows with
+ * the state Claude Code keeps per project; settings.json stays a few KiB.
+ */
+export const CLAUDE_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
 export function readJsonFile(path: string): JsonFile {
-  const text = readFileIfExists(path);
+  const text = readFileIfExists(path, {
+    maxBytes: CLAUDE_FILE_MAX_BYTES,
+    tooLarge: (size) =>
+      new BridgeError(
+        "E_CONFIG",
+        `${path} is ${size} bytes, over the 64 MiB session-bridge reads of a Claude Code file; nothing was changed: shrink it by hand, then run this again`,
+      ),
+  });
   if (text === undefined) return { path, exists: false, value: {}, text: "", mode: 0o600, indent: "  " };
   let value: unknown;
   try {
