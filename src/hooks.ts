@@ -1,7 +1,9 @@
 // `session-bridge hook recv|guard|send|wait`: the Claude Code hooks (docs/claude-code.md "Hooks").
 // They run on every prompt, tool call and turn end of every session on the machine, bridged or
-// not, so this file stays tiny: a session without BRIDGE_PROJECT/BRIDGE_ROLE gets exit 0 before
-// stdin is read or the disk is touched, and each hook's module is imported only when it runs.
+// not, so this file stays tiny: a session without any identity variable (BRIDGE_PROJECT,
+// BRIDGE_ROLE, or a BRIDGE_* name we do not know) gets exit 0 before stdin is read or the disk is
+// touched, and each hook's module is imported only when it runs. Half an identity is not "not
+// bridged": `recv` tells the session what is wrong and the guard treats it as bridged.
 //
 // Exit codes are Claude Code's protocol: 2 blocks (or, for `wait`, wakes the model); every
 // other code is non-blocking. So recv, send and wait never fail loudly (stderr + exit 0: a
@@ -12,6 +14,7 @@ import { writeSync } from "node:fs";
 // module is first used, so a hook outside a bridged session never loads node:crypto (~2 ms).
 import { describeError, isErrno } from "./lib/errors.ts";
 import { readHookInput } from "./hooks/io.ts";
+import { hasIdentityVariables } from "./lib/env.ts";
 import type { HookResult } from "./hooks/io.ts";
 
 const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up by \`session-bridge install\`)
@@ -19,8 +22,8 @@ const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up b
   guard   PreToolUse (matcher Bash): deny git commit/push/reset, deploy commands and rails changes
   send    Stop: with BRIDGE_AUTOSEND=1, send the last assistant message to BRIDGE_SEND_TO (default '*')
   wait    Stop with "asyncRewake": wait for mail and wake this idle session when the rails allow
-Each reads Claude Code's hook JSON on stdin; outside a bridged session (BRIDGE_PROJECT and
-BRIDGE_ROLE unset) each exits 0 at once.`;
+Each reads Claude Code's hook JSON on stdin; outside a bridged session (no BRIDGE_PROJECT,
+BRIDGE_ROLE or unknown BRIDGE_* variable) each exits 0 at once.`;
 
 export function isBridged(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.BRIDGE_PROJECT) && Boolean(env.BRIDGE_ROLE);
@@ -62,7 +65,8 @@ function writeFully(fd: number, text: string): void {
 async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promise<HookResult> {
   switch (name) {
     case "recv":
-      if (!isBridged(env)) return { code: 0 };
+      // Half an identity goes on too: the hook tells the session what is wrong (src/hooks/recv.ts).
+      if (!hasIdentityVariables(env)) return { code: 0 };
       // Whatever fails here fails before the consume commits: nothing is lost, only delayed.
       return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput()), NOTHING_TAKEN);
     case "send":
@@ -74,7 +78,7 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promi
       if (!isBridged(env) || isHeadless(env)) return { code: 0 };
       return quietly("wait", async () => (await import("./hooks/wait.ts")).hookWait(env));
     case "guard":
-      if (!isBridged(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };
+      if (!hasIdentityVariables(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };
       return (await import("./hooks/guard.ts")).hookGuard(env, readHookInput);
     case "--help":
     case "-h":

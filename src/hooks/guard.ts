@@ -2,6 +2,8 @@
 // answers Claude Code with a deny when not. An allow is silence (no output, exit 0): answering
 // "allow" would skip the user's own permission prompts. Inside a bridged session (and with
 // BRIDGE_BLOCK_GIT_ALL=1) every failure is a deny naming the error: exit 1 would let it run.
+// Half an identity (BRIDGE_PROJECT without BRIDGE_ROLE, a bad name, BRIDGE_ROLES) is a session
+// that was meant to be bridged: it gets the same denies, each saying why it counts as bridged.
 import { loadSettings, settingsPath } from "../settings/file.ts";
 import { BridgeError, describeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
@@ -9,8 +11,13 @@ import { checkCommand, parseBlockGit } from "../guard/check.ts";
 import type { GuardPolicy } from "../guard/check.ts";
 import type { HookInput, HookResult } from "./io.ts";
 import { resolveRoot } from "../bus/layout.ts";
+import { describeHalfIdentity, identityFromEnv } from "../bus/identity-env.ts";
 
 export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput): HookResult {
+  const envIdentity = identityFromEnv(env);
+  const note =
+    envIdentity.kind === "half" ? ` This session counts as bridged for the guard: ${describeHalfIdentity(envIdentity, "it")}.` : "";
+  const deny = (reason: string): HookResult => denial(reason + note);
   try {
     const input = readInput();
     // A matcher wider than Bash: other tools' inputs are not shell commands.
@@ -42,7 +49,7 @@ export function guardPolicy(env: NodeJS.ProcessEnv): GuardPolicy {
   return { blockGit, denyPatterns: settings.guard.deny, protectRails: env.BRIDGE_ADMIN !== "1", configFile: settingsPath(root) };
 }
 
-function deny(reason: string): HookResult {
+function denial(reason: string): HookResult {
   const output = { hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: reason } };
   return { code: 0, stdout: JSON.stringify(output) + "\n" };
 }
