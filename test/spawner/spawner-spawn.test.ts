@@ -33,7 +33,7 @@ function setup(roles: string[] = ["backend"]): { box: Sandbox; log: string; cwd:
   mkdirSync(cwd);
   ok(box, ["spawner", "on"]);
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0"]);
-  for (const role of roles) ok(box, ["spawner", "set", "shop", role, `cwd=${cwd}`]);
+  for (const role of roles) ok(box, ["spawner", "set", "--force", "shop", role, `cwd=${cwd}`]);
   return { box, log: join(box.dir, "claude.jsonl"), cwd };
 }
 
@@ -60,7 +60,7 @@ function alive(pid: number): boolean {
 
 test("spawn: claude -p gets exactly the bridge flags, the role's env and the nudge on stdin; never BRIDGE_ADMIN or TMUX", async () => {
   const { box, log, cwd } = setup();
-  ok(box, ["spawner", "set", "shop", "backend", "model=opus"]);
+  ok(box, ["spawner", "set", "--force", "shop", "backend", "model=opus"]);
   // The daemon itself was started from an admin, tmux, Claude Code shell: none of that may leak.
   const env = {
     FIXTURE_LOG: log,
@@ -120,7 +120,7 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
 
 test("spawn: permissionMode, denyTools and maxTurns come from the settings", async () => {
   const { box, log } = setup();
-  ok(box, ["spawner", "set", "shop", "backend", "permissionMode=plan"]);
+  ok(box, ["spawner", "set", "--force", "shop", "backend", "permissionMode=plan"]);
   ok(box, ["spawner", "config", "denyTools=Bash(rm:*)", "spawn.maxTurns=3"]);
   await withDaemon(box, { FIXTURE_LOG: log }, async () => {
     send(box, "shop", "web", "backend", "x");
@@ -215,7 +215,7 @@ test("spawn: claude missing from PATH is logged on the run and survived; no cwd 
   mkdirSync(cwd);
   ok(box, ["spawner", "on"]);
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0"]);
-  ok(box, ["spawner", "set", "shop", "backend", `cwd=${cwd}`]);
+  ok(box, ["spawner", "set", "--force", "shop", "backend", `cwd=${cwd}`]);
   await withDaemon(box, { PATH: `${box.bin}:/usr/bin:/bin` }, async () => {
     send(box, "shop", "web", "backend", "hello");
     const end = await waitForLog(box, "the failed run", (e) => e.event === "run-end");
