@@ -7,7 +7,8 @@ import { stampForSend, readChainContext } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
 import { effectiveRole } from "../settings/schema.ts";
 import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosedStdout } from "../lib/errors.ts";
-import { resolveRoot } from "../bus/layout.ts";
+import { resolveRoot, rolePaths } from "../bus/layout.ts";
+import { forecastWake } from "../wake/forecast.ts";
 import { readUpTo } from "../lib/fs.ts";
 import { renderMessage, sessionJson } from "../bus/render.ts";
 import { jsonLine, neutralize, oneLine } from "../lib/text.ts";
@@ -88,24 +89,30 @@ const COMMANDS: Record<string, Command> = {
         limits: settings,
       });
       const { message } = result;
+      const wakes = result.deliveries.map((d) =>
+        forecastWake({
+          root: id.root,
+          paths: rolePaths(id.root, id.project, d.role),
+          settings,
+          ...(error && { settingsError: error.message }),
+          message,
+        }),
+      );
       if (io.json) {
         io.printJson({
           id: message.id,
           ts: message.ts,
           chain: message.chain,
           hop: message.hop,
-          deliveries: result.deliveries.map((d) => ({ role: d.role, live: d.live.map(sessionJson) })),
+          deliveries: result.deliveries.map((d, i) => ({ role: d.role, live: d.live.map(sessionJson), wake: wakes[i] })),
         });
         return 0;
       }
       io.print(`sent ${message.id} (chain ${message.chain} hop ${message.hop})\n`);
-      for (const d of result.deliveries) {
-        const where =
-          d.live.length > 0
-            ? `live session in ${d.live.map(describeWhere).join("; ")}`
-            : "no live session: it waits for that role's next prompt";
-        io.print(`  ${d.role}: queued; ${where}\n`);
-      }
+      result.deliveries.forEach((d, i) => {
+        const where = d.live.length > 0 ? `live session in ${d.live.map(describeWhere).join("; ")}` : "no live session";
+        io.print(`  ${d.role}: queued; ${where}; ${wakes[i]!.text}\n`);
+      });
       return 0;
     },
   },

@@ -23,7 +23,9 @@ import {
 } from "../lib/fs.ts";
 import { ensureRoot } from "../bus/layout.ts";
 import { withLock } from "../bus/lock.ts";
-import { isSameProcessAlive, processStartTime, THIS_HOST } from "../lib/proc.ts";
+import { processStartTime, THIS_HOST } from "../lib/proc.ts";
+import { daemonPidPath, holderAlive, parseHolder } from "../wake/daemon-lock.ts";
+import type { DaemonHolder } from "../wake/daemon-lock.ts";
 import type { Position } from "../wake/batch.ts";
 
 export interface SpawnerPaths {
@@ -40,7 +42,7 @@ export function spawnerPaths(root: string): SpawnerPaths {
   const dir = join(root, "spawner");
   return {
     dir,
-    pid: join(dir, "daemon.pid"),
+    pid: daemonPidPath(root),
     state: join(dir, "state.json"),
     log: join(dir, "log.jsonl"),
     rotatedLog: join(dir, "log.1.jsonl"),
@@ -51,34 +53,8 @@ export function spawnerPaths(root: string): SpawnerPaths {
 // A pid file still empty this long after creation belongs to a daemon that died while starting.
 const UNWRITTEN_GRACE_MS = 2000;
 
-export interface DaemonHolder {
-  pid: number;
-  start?: number;
-  host: string;
-  startedAt: string;
-}
-
-export interface HolderView {
-  holder?: DaemonHolder;
-  running: boolean;
-}
-
-function parseHolder(content: string | undefined): DaemonHolder | undefined {
-  const value = parseJson(content ?? "");
-  return isRecord(value) && typeof value.pid === "number" && typeof value.host === "string"
-    ? (value as unknown as DaemonHolder)
-    : undefined;
-}
-
-function holderAlive(holder: DaemonHolder): boolean {
-  // Another host's pid cannot be checked from here: count it as running (the file says how to clear it).
-  return holder.host !== THIS_HOST || isSameProcessAlive(holder.pid, holder.start);
-}
-
-export function readDaemonHolder(root: string): HolderView {
-  const holder = parseHolder(readFileIfExists(spawnerPaths(root).pid));
-  return holder ? { holder, running: holderAlive(holder) } : { running: false };
-}
+export { readDaemonHolder } from "../wake/daemon-lock.ts";
+export type { DaemonHolder, HolderView } from "../wake/daemon-lock.ts";
 
 export interface DaemonLock {
   holder: DaemonHolder;

@@ -29,7 +29,16 @@ test("--json shapes of send, recv, peek, tail, roles, whoami, status and root", 
   const sent = bridge(["send", "web", "hello", "--json"], shop(root, "api")).json();
   assert.match(sent.id, /^m[a-z0-9]+$/);
   assert.equal(sent.hop, 0);
-  assert.deepEqual(sent.deliveries, [{ role: "web", live: [] }]);
+  assert.deepEqual(sent.deliveries, [
+    {
+      role: "web",
+      live: [],
+      wake: {
+        woken: false,
+        text: "not woken automatically: automation is off (enabled: false); turn it on with `session-bridge spawner on`; it waits for that role's next prompt",
+      },
+    },
+  ]);
 
   const peeked = bridge(["peek", "--json"], shop(root, "web")).json();
   assert.equal(peeked.messages.length, 1);

@@ -70,8 +70,15 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
     CLAUDECODE: "1",
     CLAUDE_PID: "4242",
   };
-  await withDaemon(box, env, async () => {
+  await withDaemon(box, env, async (daemon) => {
     const sent = send(box, "shop", "web", "backend", "please rebuild");
+    // What send promised is what happens next.
+    const [delivery] = (sent as unknown as { deliveries: { wake: { woken: boolean; driver: string; text: string } }[] }).deliveries;
+    assert.deepEqual(delivery!.wake, {
+      woken: true,
+      driver: "spawn",
+      text: `the daemon (pid ${daemon.child.pid}) with claude -p in ${cwd} will wake it now`,
+    });
     const [start] = await waitFor("the fake claude to start", () => starts(log).length > 0 && starts(log));
     const mcp = JSON.stringify({
       mcpServers: { "session-bridge": { type: "stdio", command: process.execPath, args: [realpathSync(BIN), "mcp"], env: {} } },
