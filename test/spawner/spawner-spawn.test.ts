@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN } from "../helpers/bin.ts";
+import { createSnapshotter } from "../../src/dashboard/data.ts";
 import { installFixture, ok, readJsonLines, runDaemon, sandbox, send, waitFor, waitForLog, wakes } from "../helpers/spawner.ts";
 import type { DaemonProc, Sandbox } from "../helpers/spawner.ts";
 
@@ -121,6 +122,32 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
     assert.match(
       ok(box, ["spawner", "status"]),
       new RegExp(`last run: exit 0 after [\\d.]+ s, output in ${runLog.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+    );
+  });
+});
+
+test("spawn: a failed run's last lines are in status and the dashboard's data, escaped, without our own header and footer", async () => {
+  const { box, log } = setup();
+  await withDaemon(box, { FIXTURE_LOG: log, FIXTURE_MODE: "fail" }, async () => {
+    send(box, "shop", "web", "backend", "please rebuild");
+    const end = await waitForLog(box, "the run's end", (e) => e.event === "run-end");
+    assert.match(end.msg, /exit 1 after/);
+    const tail = [
+      "starting step 4",
+      "starting step 5",
+      "starting step 6",
+      "\\u{1b}[31mError\\u{1b}[0m: could not reach the account",
+      "Not logged in · Please run /login",
+    ];
+    const status = JSON.parse(ok(box, ["spawner", "status", "--json"]));
+    const backend = status.roles.find((r: { role: string }) => r.role === "backend");
+    assert.deepEqual(backend.lastRun.tail, tail);
+    const snapshot = createSnapshotter(box.root, { admin: false }).snapshot();
+    const view = snapshot.projects[0]!.roles.find((r) => r.role === "backend")!;
+    assert.deepEqual(view.lastRun?.tail, tail);
+    assert.match(
+      ok(box, ["spawner", "status"]),
+      /\n {2}last run: exit 1 after [\d.]+ s, output in \S+\.log; its last lines:\n {4}\| starting step 4\n(?: {4}\| .*\n){3} {4}\| Not logged in · Please run \/login\n/,
     );
   });
 });
