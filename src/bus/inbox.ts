@@ -13,6 +13,9 @@
 // messages are already taken, and a later consume compacts instead.
 //
 // A consume writes its receipt first and then commits by renaming the cursor; see consumeUnread.
+// Receipts travel with the messages they name: compaction moves receipts.jsonl to
+// history/<n>.receipts.jsonl beside history/<n>.jsonl, and both go when that history file goes,
+// so "read by whom" is answerable for exactly as long as the message is kept.
 import { closeSync, constants, fstatSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describeError, isErrno } from "../lib/errors.ts";
@@ -88,7 +91,6 @@ export interface Receipt {
 const NEWLINE = 0x0a;
 const NEWLINE_BUF = Buffer.from("\n");
 const EMPTY_SCAN: Scan = { entries: [], skippedAt: [], end: 0, ino: -1, size: 0 };
-const RECEIPTS_MAX_BYTES = 256 * 1024;
 
 export function readCursor(paths: RolePaths): Cursor {
   const value = parseJson(readFileIfExists(paths.cursor) ?? "");
@@ -286,9 +288,38 @@ function compact(paths: RolePaths, ino: number, consumedTo: number, inbox: { fd:
   fsOps.renameSync(tmp, paths.inbox);
   const cursor: Cursor = { ino: statSync(paths.inbox).ino, offset: 0, prev: { ino, shift: consumedTo } };
   writeFileAtomic(paths.cursor, JSON.stringify(cursor));
+  rotateReceipts(paths, seq);
   const kept = listHistory(paths);
   for (const old of kept.slice(0, Math.max(0, kept.length - historyFiles))) removeQuietly(old.path);
-  trimReceipts(paths);
+  const oldest = listHistory(paths)[0]?.seq ?? seq + 1;
+  for (const file of listHistoryReceipts(paths)) if (file.seq < oldest) removeQuietly(file.path);
+}
+
+/**
+ * The receipts so far name messages of the inbox file just moved to history/<seq>.jsonl (or of
+ * older ones): they move beside it. A crash before this rename leaves them in receipts.jsonl, where
+ * findReceipt still reads them, and the next compaction moves them on.
+ */
+function rotateReceipts(paths: RolePaths, seq: number): void {
+  try {
+    fsOps.renameSync(paths.receipts, historyReceiptsPath(paths, seq));
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+}
+
+function historyReceiptsPath(paths: RolePaths, seq: number): string {
+  return join(paths.history, `${String(seq).padStart(6, "0")}.receipts.jsonl`);
+}
+
+/** The receipts moved out with history files, oldest first. */
+export function listHistoryReceipts(paths: RolePaths): HistoryFile[] {
+  const files: HistoryFile[] = [];
+  for (const { name } of readFolder(paths.history)) {
+    const m = /^(\d+)\.receipts\.jsonl$/.exec(name);
+    if (m) files.push({ seq: Number(m[1]), path: join(paths.history, name) });
+  }
+  return files.sort((a, b) => a.seq - b.seq);
 }
 
 // The temp files of the role's own rewrites (cursor, compaction, receipts) are written only under
@@ -309,25 +340,49 @@ function inodeOf(path: string): number {
   }
 }
 
-// Receipts only serve `status`; keep the newest half once the file passes its bound.
-function trimReceipts(paths: RolePaths): void {
-  const text = readFileIfExists(paths.receipts);
-  if (text === undefined || Buffer.byteLength(text) <= RECEIPTS_MAX_BYTES) return;
-  const keepFrom = text.indexOf("\n", text.length - RECEIPTS_MAX_BYTES / 2);
-  writeFileAtomic(paths.receipts, keepFrom === -1 ? "" : text.slice(keepFrom + 1));
-}
-
-/** The newest receipt naming message `id`, if any is kept. */
+/**
+ * The newest receipt naming message `id`, if any is kept: receipts.jsonl, then the receipts moved
+ * out with history files, newest first. Each file is read a window at a time (src/bus/lines.ts).
+ */
 export function findReceipt(paths: RolePaths, id: string): Receipt | undefined {
-  const text = readFileIfExists(paths.receipts) ?? "";
-  const lines = text.split("\n");
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!;
-    if (!line.includes(id)) continue;
-    const value = parseJson(line);
-    if (isRecord(value) && Array.isArray(value.ids) && value.ids.includes(id)) return value as unknown as Receipt;
+  const files = [
+    paths.receipts,
+    ...listHistoryReceipts(paths)
+      .reverse()
+      .map((f) => f.path),
+  ];
+  for (const path of files) {
+    const found = newestReceiptIn(path, id);
+    if (found) return found;
   }
   return undefined;
+}
+
+function newestReceiptIn(path: string, id: string): Receipt | undefined {
+  let fd: number;
+  try {
+    fd = openNoFollow(path, constants.O_RDONLY);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
+  }
+  try {
+    let found: Receipt | undefined;
+    eachLine(fd, 0, fstatSync(fd).size, {
+      line(bytes) {
+        const line = bytes.toString("utf8");
+        if (!line.includes(id)) return;
+        const value = parseJson(line);
+        if (isRecord(value) && Array.isArray(value.ids) && value.ids.includes(id)) found = value as unknown as Receipt;
+      },
+      tooLong: () => {
+        // Not a receipt session-bridge wrote: passed over like any bad line.
+      },
+    });
+    return found;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface StoredMessage {
