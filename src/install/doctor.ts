@@ -108,7 +108,7 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
         name: "Claude Code files",
         level: "fail",
         detail: describeError(err),
-        fix: "repair the file by hand (or restore its .session-bridge-backup-*), then rerun doctor",
+        fix: `repair the file by hand, then run \`session-bridge doctor${flag}\` again`,
       },
     ];
   }

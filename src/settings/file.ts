@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
 import { fsOps, isRecord, parseJson, readFileIfExists, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { withLock } from "../bus/lock.ts";
+import { describeJsonProblem } from "../lib/json-error.ts";
 import { ensureRoot } from "../bus/layout.ts";
 import { mergeSettings, validateSettings } from "./schema.ts";
 import type { Settings } from "./schema.ts";
@@ -84,13 +85,10 @@ export function readOverrides(root: string): Overrides {
   if (text.trim() === "") throw new EmptySettingsError(`${path} is empty; write {} for the defaults, or delete it`);
   const value = parseJson(text);
   if (value === undefined) {
-    let detail = "not valid JSON";
-    try {
-      JSON.parse(text);
-    } catch (err) {
-      detail = (err as Error).message;
-    }
-    throw new BridgeError("E_CONFIG", `${path} is not valid JSON (${detail}); fix or delete it (defaults apply when it is missing)`);
+    throw new BridgeError(
+      "E_CONFIG",
+      `${path} is not valid JSON: ${describeJsonProblem(text)}; fix or delete it (defaults apply when it is missing)`,
+    );
   }
   const problems = validateSettings(value);
   if (problems.length > 0) {
