@@ -103,11 +103,11 @@ export function findJsonProblem(text: string): JsonProblem | undefined {
       if (text[i] === "\\") {
         const escaped = text[i + 1];
         if (escaped === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail("a \\u escaped without four hex digits");
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail("a \\u escape without four hex digits");
           i += 6;
           continue;
         }
-        if (escaped === undefined || !'"\\/bfnrt'.includes(escaped)) fail(`an unknown escaped \\${escaped ?? ""}`);
+        if (escaped === undefined || !'"\\/bfnrt'.includes(escaped)) fail(`an unknown escape \\${escaped ?? ""}`);
         i += 2;
         continue;
       }
