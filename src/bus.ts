@@ -17,7 +17,8 @@ import {
 } from "./bus/layout.ts";
 import type { RolePaths } from "./bus/layout.ts";
 import { sameNameIgnoringCase } from "./bus/names.ts";
-import { ID_PATTERN, newId } from "./bus/message.ts";
+import { ID_PATTERN, newId, serializeMessage } from "./bus/message.ts";
+import { LINE_MAX_BYTES } from "./bus/lines.ts";
 import type { Message, Stamp } from "./bus/message.ts";
 import { listSessions } from "./bus/sessions.ts";
 import type { SessionView } from "./bus/sessions.ts";
@@ -161,6 +162,14 @@ export function sendMessage(request: SendRequest): SendResult {
     hop: request.stamp.hop,
     ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
   };
+  // Every line the bus writes must be one its readers take in (src/bus/lines.ts).
+  const lineBytes = Buffer.byteLength(serializeMessage(message), "utf8");
+  if (lineBytes > LINE_MAX_BYTES) {
+    throw new BridgeError(
+      "E_TOO_LARGE",
+      `message body is ${Buffer.byteLength(body, "utf8")} bytes, but the message takes ${lineBytes} bytes as a stored line, over the ${LINE_MAX_BYTES} bytes a line may hold (JSON writes each control character as 6 bytes); nothing was sent: send a file path instead`,
+    );
+  }
   const deliveries: Delivery[] = [];
   for (const { role, exists } of recipients) {
     const paths = rolePaths(identity.root, identity.project, role);

@@ -1,7 +1,9 @@
 // `session-bridge hook recv|guard|send|wait`: the Claude Code hooks (docs/claude-code.md "Hooks").
 // They run on every prompt, tool call and turn end of every session on the machine, bridged or
-// not, so this file stays tiny: a session without BRIDGE_PROJECT/BRIDGE_ROLE gets exit 0 before
-// stdin is read or the disk is touched, and each hook's module is imported only when it runs.
+// not, so this file stays tiny: a session without any identity variable (BRIDGE_PROJECT,
+// BRIDGE_ROLE, or a BRIDGE_* name we do not know) gets exit 0 before stdin is read or the disk is
+// touched, and each hook's module is imported only when it runs. Half an identity is not "not
+// bridged": `recv` tells the session what is wrong and the guard treats it as bridged.
 //
 // Exit codes are Claude Code's protocol: 2 blocks (or, for `wait`, wakes the model); every
 // other code is non-blocking. So recv, send and wait never fail loudly (stderr + exit 0: a
@@ -12,6 +14,7 @@ import { writeSync } from "node:fs";
 // module is first used, so a hook outside a bridged session never loads node:crypto (~2 ms).
 import { describeError, isErrno } from "./lib/errors.ts";
 import { readHookInput } from "./hooks/io.ts";
+import { hasIdentityVariables } from "./lib/env.ts";
 import type { HookResult } from "./hooks/io.ts";
 import { agentFlag } from "./agents/agent.ts";
 
@@ -23,8 +26,8 @@ const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up b
           BRIDGE_SEND_TO (default '*')
   wait    Stop with "asyncRewake" (Claude Code only): wait for mail and wake this idle session when the rails allow
   --agent claude|codex|gemini   answer in that CLI's shape (default: detected from the input)
-Each reads the CLI's hook JSON on stdin; outside a bridged session (BRIDGE_PROJECT and
-BRIDGE_ROLE unset) each exits 0 at once.`;
+Each reads the CLI's hook JSON on stdin; outside a bridged session (no BRIDGE_PROJECT,
+BRIDGE_ROLE or unknown BRIDGE_* variable) each exits 0 at once.`;
 
 export function isBridged(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.BRIDGE_PROJECT) && Boolean(env.BRIDGE_ROLE);
@@ -73,9 +76,11 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
   const flag = agentFlag(args);
   switch (name) {
     case "recv":
-      if (!isBridged(env)) return { code: 0 };
+      // Half an identity goes on too: the hook tells the session what is wrong (src/hooks/recv.ts).
+      if (!hasIdentityVariables(env)) return { code: 0 };
       if (flag instanceof Error) return { code: 0, stderr: `session-bridge hook recv: ${flag.message}; nothing was read\n` };
-      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput(), flag));
+      // Whatever fails here fails before the consume commits: nothing is lost, only delayed.
+      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput(), flag), NOTHING_TAKEN);
     case "send":
       if (!isBridged(env) || env.BRIDGE_AUTOSEND !== "1") return { code: 0 };
       return quietly("send", async () => (await import("./hooks/send.ts")).hookSend(env, readHookInput()));
@@ -86,7 +91,7 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
       if (!isBridged(env) || isHeadless(env) || (flag !== undefined && flag !== "claude")) return { code: 0 };
       return quietly("wait", async () => (await import("./hooks/wait.ts")).hookWait(env));
     case "guard":
-      if (!isBridged(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };
+      if (!hasIdentityVariables(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };
       return (await import("./hooks/guard.ts")).hookGuard(env, readHookInput, flag);
     case "--help":
     case "-h":
@@ -98,11 +103,13 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
   }
 }
 
+const NOTHING_TAKEN = "nothing was read from the inbox: the messages wait for the next prompt";
+
 /** Runs a non-blocking hook: any failure becomes one stderr line and exit 0. */
-async function quietly(name: string, run: () => Promise<HookResult> | HookResult): Promise<HookResult> {
+async function quietly(name: string, run: () => Promise<HookResult> | HookResult, consequence?: string): Promise<HookResult> {
   try {
     return await run();
   } catch (err) {
-    return { code: 0, stderr: `session-bridge hook ${name}: ${describeError(err)}\n` };
+    return { code: 0, stderr: `session-bridge hook ${name}: ${describeError(err)}${consequence ? `; ${consequence}` : ""}\n` };
   }
 }

@@ -34,6 +34,9 @@ const log = (line: string): void => {
 };
 
 function instructionsFor(ctx: McpContext): string {
+  if (ctx.halfIdentity) {
+    return `session-bridge warning: ${ctx.unbridged}. Tell the user about this at the start of the conversation: messages from sibling sessions do not reach this session, and the bridge_* tools refuse, until it is fixed.`;
+  }
   if (!ctx.identity) {
     return "session-bridge is installed, but this Claude Code session is not connected to a bridge project (start Claude Code with BRIDGE_PROJECT=<project> BRIDGE_ROLE=<role> to connect); its bridge_* tools say how.";
   }

@@ -10,7 +10,16 @@ import type { SettingsUpdate } from "./settings/file.ts";
 import { createDaemon } from "./spawner/daemon.ts";
 import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosedStdout } from "./lib/errors.ts";
 import { resolveRoot } from "./bus/layout.ts";
-import { assertMayChangeSettings, configureRole, describeUpdate, parseAssignment, turnOff, turnOn, updateGlobal } from "./settings/ops.ts";
+import {
+  assertKnownTarget,
+  assertMayChangeSettings,
+  configureRole,
+  describeUpdate,
+  parseAssignment,
+  turnOff,
+  turnOn,
+  updateGlobal,
+} from "./settings/ops.ts";
 import { effectiveRole, GLOBAL_KEYS, settingAt } from "./settings/schema.ts";
 import type { Settings } from "./settings/schema.ts";
 import { createLogger, readDaemonHolder } from "./spawner/state.ts";
@@ -34,6 +43,8 @@ export const SPAWNER_USAGE = `usage: session-bridge spawner <command>
                             (infra and qa, the default-off roles, only when named)
   off [PROJECT] [ROLE]      no automatic wakes at all; or that project or role back to manual
   set PROJECT ROLE KEY=VALUE...   per role: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn
+                            (on, off and set refuse a project or role nobody has joined and the
+                            settings do not name: --force configures one that will join later)
   config [KEY=VALUE ...]    show or change global settings: driver, maxHops, rateLimitPerMinute,
                             cooldownSeconds, denyTools, defaultOffRoles, nudgePrompt, spawn.timeoutSeconds…
                             (KEY= resets one to its default; lists are comma-separated)
@@ -48,6 +59,12 @@ function assertMayChange(io: Io): void {
     "the spawner settings are the rails of every session, so a Claude Code session may not change them",
     "run the command from your own shell",
   );
+}
+
+/** A typo in a name must not be saved as a project or role that never joins (settings/ops.ts). */
+function assertKnown(root: string, args: ParsedArgs, project: string, role: string | undefined): void {
+  const { settings } = loadSettingsLenient(root);
+  assertKnownTarget(root, settings, project, role, args.flags.force === true);
 }
 
 function daemonNote(root: string): string {
@@ -86,23 +103,25 @@ function onNotes(settings: Settings, project?: string, role?: string): string[] 
 
 const SUBS: Record<string, Sub> = {
   on: {
-    usage: "usage: session-bridge spawner on [PROJECT] [ROLE] [--json]",
-    flags: { json: "boolean" },
+    usage: "usage: session-bridge spawner on [PROJECT] [ROLE] [--force] [--json]",
+    flags: { json: "boolean", force: "boolean" },
     run(args, io) {
       const [project, role] = positionals(args, 0, 2, SUBS.on!.usage);
       assertMayChange(io);
       const root = resolveRoot(io.env);
+      if (project !== undefined) assertKnown(root, args, project, role);
       const update = turnOn(root, project, role);
       return report(io, root, update, onNotes(update.settings, project, role));
     },
   },
   off: {
-    usage: "usage: session-bridge spawner off [PROJECT] [ROLE] [--json]",
-    flags: { json: "boolean" },
+    usage: "usage: session-bridge spawner off [PROJECT] [ROLE] [--force] [--json]",
+    flags: { json: "boolean", force: "boolean" },
     run(args, io) {
       const [project, role] = positionals(args, 0, 2, SUBS.off!.usage);
       assertMayChange(io);
       const root = resolveRoot(io.env);
+      if (project !== undefined) assertKnown(root, args, project, role);
       const scope =
         project === undefined
           ? "nothing is woken automatically (enabled: false)"
@@ -112,8 +131,8 @@ const SUBS: Record<string, Sub> = {
   },
   set: {
     usage:
-      "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual (KEY= unsets)",
-    flags: { json: "boolean" },
+      "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--force] [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual (KEY= unsets)\n  --force: configure a role that has not joined yet",
+    flags: { json: "boolean", force: "boolean" },
     run(args, io) {
       const [project, role, ...assignments] = positionals(args, 3, 50, SUBS.set!.usage);
       assertMayChange(io);
@@ -129,6 +148,7 @@ const SUBS: Record<string, Sub> = {
             notes.push(`${patch.cwd} is not a folder yet; the spawn driver refuses to run until it is`);
         } else patch[key] = value;
       }
+      assertKnown(root, args, project!, role);
       return report(io, root, configureRole(root, project!, role!, patch), notes);
     },
   },

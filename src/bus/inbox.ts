@@ -13,6 +13,9 @@
 // messages are already taken, and a later consume compacts instead.
 //
 // A consume writes its receipt first and then commits by renaming the cursor; see consumeUnread.
+// Receipts travel with the messages they name: compaction moves receipts.jsonl to
+// history/<n>.receipts.jsonl beside history/<n>.jsonl, and both go when that history file goes,
+// so "read by whom" is answerable for exactly as long as the message is kept.
 import { closeSync, constants, fstatSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describeError, isErrno } from "../lib/errors.ts";
@@ -28,8 +31,9 @@ import {
   removeQuietly,
   writeAll,
   writeFileAtomic,
-  readAt,
+  copyRange,
 } from "../lib/fs.ts";
+import { eachLine } from "./lines.ts";
 import { withLock } from "./lock.ts";
 import { parseMessage, serializeMessage } from "./message.ts";
 import type { Message } from "./message.ts";
@@ -87,7 +91,6 @@ export interface Receipt {
 const NEWLINE = 0x0a;
 const NEWLINE_BUF = Buffer.from("\n");
 const EMPTY_SCAN: Scan = { entries: [], skippedAt: [], end: 0, ino: -1, size: 0 };
-const RECEIPTS_MAX_BYTES = 256 * 1024;
 
 export function readCursor(paths: RolePaths): Cursor {
   const value = parseJson(readFileIfExists(paths.cursor) ?? "");
@@ -149,26 +152,25 @@ export function scanFile(path: string, from: (ino: number, size: number) => numb
   }
   try {
     const st = fstatSync(fd);
-    const start = from(st.ino, st.size);
-    return { ...parseLines(readAt(fd, start, st.size - start), start), ino: st.ino, size: st.size };
+    return { ...scanRange(fd, from(st.ino, st.size), st.size), ino: st.ino, size: st.size };
   } finally {
     closeSync(fd);
   }
 }
 
-function parseLines(buf: Buffer, base: number): Pick<Scan, "entries" | "skippedAt" | "end"> {
+/** The messages of the complete lines in [from, to); bad lines (unparsable, or too long to read) by offset. */
+function scanRange(fd: number, from: number, to: number): Pick<Scan, "entries" | "skippedAt" | "end"> {
   const entries: Entry[] = [];
   const skippedAt: number[] = [];
-  let pos = 0;
-  for (let nl = buf.indexOf(NEWLINE, pos); nl !== -1; nl = buf.indexOf(NEWLINE, pos)) {
-    if (nl > pos) {
-      const message = parseMessage(buf.toString("utf8", pos, nl));
-      if (message) entries.push({ message, start: base + pos, end: base + nl + 1 });
-      else skippedAt.push(base + pos);
-    }
-    pos = nl + 1;
-  }
-  return { entries, skippedAt, end: base + pos };
+  const end = eachLine(fd, from, to, {
+    line(bytes, start, lineEnd) {
+      const message = parseMessage(bytes.toString("utf8"));
+      if (message) entries.push({ message, start, end: lineEnd });
+      else skippedAt.push(start);
+    },
+    tooLong: (start) => skippedAt.push(start),
+  });
+  return { entries, skippedAt, end };
 }
 
 /** Unread messages, not consumed. */
@@ -208,14 +210,15 @@ export function consumeUnread(paths: RolePaths, options: ConsumeOptions): Consum
       const st = fstatSync(fd);
       const cursor = readCursor(paths);
       const from = cursorOffsetFor(cursor, st.ino, st.size);
-      let buf = readAt(fd, from, st.size - from);
-      if (buf.length > 0 && buf[buf.length - 1] !== NEWLINE) {
+      let size = st.size;
+      const last = Buffer.alloc(1);
+      if (size > from && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE)) {
         // We hold the lock, so no writer is mid-line: this tail was torn by a killed writer.
         // Seal it so it is skipped as one bad line and the next append starts a fresh line.
-        fsOps.writeSync(fd, NEWLINE_BUF, 0, 1, st.size);
-        buf = Buffer.concat([buf, Buffer.from("\n")]);
+        fsOps.writeSync(fd, NEWLINE_BUF, 0, 1, size);
+        size += 1;
       }
-      const scan = parseLines(buf, from);
+      const scan = scanRange(fd, from, size);
       const messages: Message[] = [];
       let to = from;
       for (const entry of scan.entries) {
@@ -239,7 +242,7 @@ export function consumeUnread(paths: RolePaths, options: ConsumeOptions): Consum
         // Committed: from here on nothing may keep the messages from the caller.
         if (to >= (options.compactBytes ?? Number.POSITIVE_INFINITY)) {
           try {
-            compact(paths, st.ino, to, buf.subarray(to - from), options.historyFiles ?? 8);
+            compact(paths, st.ino, to, { fd, end: size }, options.historyFiles ?? 8);
           } catch (err) {
             // Every step of compaction leaves a store the next consume reads correctly (see the top).
             compactError = describeError(err);
@@ -268,8 +271,8 @@ export function listHistory(paths: RolePaths): HistoryFile[] {
   return files.sort((a, b) => a.seq - b.seq);
 }
 
-/** Caller holds the role lock. `suffix` is the unread tail of the inbox (from `consumedTo` to its end). */
-function compact(paths: RolePaths, ino: number, consumedTo: number, suffix: Buffer, historyFiles: number): void {
+/** Caller holds the role lock. The unread tail of the inbox is `inbox.fd` from `consumedTo` to `inbox.end`. */
+function compact(paths: RolePaths, ino: number, consumedTo: number, inbox: { fd: number; end: number }, historyFiles: number): void {
   ensureDir(paths.history);
   removeAbandonedTemps(paths);
   let history = listHistory(paths);
@@ -279,14 +282,44 @@ function compact(paths: RolePaths, ino: number, consumedTo: number, suffix: Buff
   const seq = (history.at(-1)?.seq ?? 0) + 1;
   const tmp = `${paths.inbox}.compact`;
   removeQuietly(tmp);
-  writeFileAtomic(tmp, suffix);
+  // Copied a window at a time: the unread tail may be long.
+  writeFileAtomic(tmp, (out) => copyRange(inbox.fd, consumedTo, inbox.end, out));
   fsOps.linkSync(paths.inbox, join(paths.history, `${String(seq).padStart(6, "0")}.jsonl`));
   fsOps.renameSync(tmp, paths.inbox);
   const cursor: Cursor = { ino: statSync(paths.inbox).ino, offset: 0, prev: { ino, shift: consumedTo } };
   writeFileAtomic(paths.cursor, JSON.stringify(cursor));
+  rotateReceipts(paths, seq);
   const kept = listHistory(paths);
   for (const old of kept.slice(0, Math.max(0, kept.length - historyFiles))) removeQuietly(old.path);
-  trimReceipts(paths);
+  const oldest = listHistory(paths)[0]?.seq ?? seq + 1;
+  for (const file of listHistoryReceipts(paths)) if (file.seq < oldest) removeQuietly(file.path);
+}
+
+/**
+ * The receipts so far name messages of the inbox file just moved to history/<seq>.jsonl (or of
+ * older ones): they move beside it. A crash before this rename leaves them in receipts.jsonl, where
+ * findReceipt still reads them, and the next compaction moves them on.
+ */
+function rotateReceipts(paths: RolePaths, seq: number): void {
+  try {
+    fsOps.renameSync(paths.receipts, historyReceiptsPath(paths, seq));
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+}
+
+function historyReceiptsPath(paths: RolePaths, seq: number): string {
+  return join(paths.history, `${String(seq).padStart(6, "0")}.receipts.jsonl`);
+}
+
+/** The receipts moved out with history files, oldest first. */
+export function listHistoryReceipts(paths: RolePaths): HistoryFile[] {
+  const files: HistoryFile[] = [];
+  for (const { name } of readFolder(paths.history)) {
+    const m = /^(\d+)\.receipts\.jsonl$/.exec(name);
+    if (m) files.push({ seq: Number(m[1]), path: join(paths.history, name) });
+  }
+  return files.sort((a, b) => a.seq - b.seq);
 }
 
 // The temp files of the role's own rewrites (cursor, compaction, receipts) are written only under
@@ -307,25 +340,49 @@ function inodeOf(path: string): number {
   }
 }
 
-// Receipts only serve `status`; keep the newest half once the file passes its bound.
-function trimReceipts(paths: RolePaths): void {
-  const text = readFileIfExists(paths.receipts);
-  if (text === undefined || Buffer.byteLength(text) <= RECEIPTS_MAX_BYTES) return;
-  const keepFrom = text.indexOf("\n", text.length - RECEIPTS_MAX_BYTES / 2);
-  writeFileAtomic(paths.receipts, keepFrom === -1 ? "" : text.slice(keepFrom + 1));
-}
-
-/** The newest receipt naming message `id`, if any is kept. */
+/**
+ * The newest receipt naming message `id`, if any is kept: receipts.jsonl, then the receipts moved
+ * out with history files, newest first. Each file is read a window at a time (src/bus/lines.ts).
+ */
 export function findReceipt(paths: RolePaths, id: string): Receipt | undefined {
-  const text = readFileIfExists(paths.receipts) ?? "";
-  const lines = text.split("\n");
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!;
-    if (!line.includes(id)) continue;
-    const value = parseJson(line);
-    if (isRecord(value) && Array.isArray(value.ids) && value.ids.includes(id)) return value as unknown as Receipt;
+  const files = [
+    paths.receipts,
+    ...listHistoryReceipts(paths)
+      .reverse()
+      .map((f) => f.path),
+  ];
+  for (const path of files) {
+    const found = newestReceiptIn(path, id);
+    if (found) return found;
   }
   return undefined;
+}
+
+function newestReceiptIn(path: string, id: string): Receipt | undefined {
+  let fd: number;
+  try {
+    fd = openNoFollow(path, constants.O_RDONLY);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
+  }
+  try {
+    let found: Receipt | undefined;
+    eachLine(fd, 0, fstatSync(fd).size, {
+      line(bytes) {
+        const line = bytes.toString("utf8");
+        if (!line.includes(id)) return;
+        const value = parseJson(line);
+        if (isRecord(value) && Array.isArray(value.ids) && value.ids.includes(id)) found = value as unknown as Receipt;
+      },
+      tooLong: () => {
+        // Not a receipt session-bridge wrote: passed over like any bad line.
+      },
+    });
+    return found;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface StoredMessage {

@@ -16,6 +16,7 @@
 //       waiter.json                  the one `hook wait` process waiting on this inbox (pid, token)
 //       sessions/<claude pid>.json   live Claude Code sessions holding this role
 //       history/<n>.jsonl            consumed inbox prefixes moved out by compaction
+//       history/<n>.receipts.jsonl   the receipts naming them, moved out with them
 import { lstatSync, chmodSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { homedir } from "node:os";

@@ -1,5 +1,4 @@
 // The bus from a shell: send, recv, peek, tail, roles, whoami, status, root.
-import { readFileSync } from "node:fs";
 import { parseArgs, positionals } from "../lib/args.ts";
 import type { FlagSpec, ParsedArgs } from "../lib/args.ts";
 import { messageStatus, peek, receive, resolveIdentity, resolveProject, roleSummaries, sendMessage, tail, pathsOf } from "../bus.ts";
@@ -8,7 +7,9 @@ import { stampForSend, readChainContext } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
 import { effectiveRole } from "../settings/schema.ts";
 import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosedStdout } from "../lib/errors.ts";
-import { resolveRoot } from "../bus/layout.ts";
+import { resolveRoot, rolePaths } from "../bus/layout.ts";
+import { forecastWake } from "../wake/forecast.ts";
+import { readUpTo } from "../lib/fs.ts";
 import { renderMessage, sessionJson } from "../bus/render.ts";
 import { jsonLine, neutralize, oneLine } from "../lib/text.ts";
 import { describeWhere, listSessions, sessionFromEnv } from "../bus/sessions.ts";
@@ -44,11 +45,21 @@ function cliConsumer(env: NodeJS.ProcessEnv): string {
   return `cli recv (pid ${process.pid}${session})`;
 }
 
-function readBody(arg: string): string {
+/**
+ * The body: the argument itself, or for "-" stdin, read only up to `maxBodyBytes` (one byte more
+ * tells it is over): an endless pipe (`yes | send web -`) is refused at once, never buffered.
+ */
+function readBody(arg: string, maxBodyBytes: number): string {
   if (arg !== "-") return arg;
-  const bytes = readFileSync(0);
+  const { bytes, over } = readUpTo(0, maxBodyBytes);
+  if (over)
+    throw new BridgeError(
+      "E_TOO_LARGE",
+      `the body on stdin is over the limit of ${maxBodyBytes} bytes (maxBodyBytes); stopped reading there and sent nothing. Send a file path instead, or raise maxBodyBytes (session-bridge spawner config maxBodyBytes=N)`,
+    );
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // ignoreBOM: a leading U+FEFF is part of the text, kept byte-exact as it is on argv.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new BridgeError(
       "E_BAD_BODY",
@@ -71,31 +82,37 @@ const COMMANDS: Record<string, Command> = {
       const result = sendMessage({
         identity: id,
         to,
-        body: readBody(bodyArg),
+        body: readBody(bodyArg, settings.maxBodyBytes),
         queue: args.flags.queue === true,
         ...(typeof args.flags["reply-to"] === "string" && { replyTo: args.flags["reply-to"] }),
         stamp: stampForSend(pathsOf(id), io.env, inSession(io.env)),
         limits: settings,
       });
       const { message } = result;
+      const wakes = result.deliveries.map((d) =>
+        forecastWake({
+          root: id.root,
+          paths: rolePaths(id.root, id.project, d.role),
+          settings,
+          ...(error && { settingsError: error.message }),
+          message,
+        }),
+      );
       if (io.json) {
         io.printJson({
           id: message.id,
           ts: message.ts,
           chain: message.chain,
           hop: message.hop,
-          deliveries: result.deliveries.map((d) => ({ role: d.role, live: d.live.map(sessionJson) })),
+          deliveries: result.deliveries.map((d, i) => ({ role: d.role, live: d.live.map(sessionJson), wake: wakes[i] })),
         });
         return 0;
       }
       io.print(`sent ${message.id} (chain ${message.chain} hop ${message.hop})\n`);
-      for (const d of result.deliveries) {
-        const where =
-          d.live.length > 0
-            ? `live session in ${d.live.map(describeWhere).join("; ")}`
-            : "no live session: it waits for that role's next prompt";
-        io.print(`  ${d.role}: queued; ${where}\n`);
-      }
+      result.deliveries.forEach((d, i) => {
+        const where = d.live.length > 0 ? `live session in ${d.live.map(describeWhere).join("; ")}` : "no live session";
+        io.print(`  ${d.role}: queued; ${where}; ${wakes[i]!.text}\n`);
+      });
       return 0;
     },
   },

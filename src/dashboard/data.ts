@@ -55,7 +55,8 @@ export interface RoleView {
   notWoken?: string;
   inFlightSince?: string;
   run?: { pid: number; startedAt: string };
-  lastRun?: { outcome: string; endedAt: string };
+  /** With `tail`, the run's last lines when it did not exit 0 (src/spawner/state.ts runLogTail). */
+  lastRun?: { outcome: string; endedAt: string; tail?: string[] };
 }
 
 export interface MessageView {
@@ -213,7 +214,9 @@ function roleView(root: string, settings: Settings, r: RoleStatus, problems: str
     ...(r.notWoken !== undefined && { notWoken: r.notWoken }),
     ...(r.inFlightSince !== undefined && { inFlightSince: r.inFlightSince }),
     ...(r.run && { run: { pid: r.run.pid, startedAt: r.run.startedAt } }),
-    ...(r.lastRun && { lastRun: { outcome: r.lastRun.outcome, endedAt: r.lastRun.endedAt } }),
+    ...(r.lastRun && {
+      lastRun: { outcome: r.lastRun.outcome, endedAt: r.lastRun.endedAt, ...(r.lastRun.tail && { tail: r.lastRun.tail }) },
+    }),
   };
 }
 

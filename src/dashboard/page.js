@@ -1,12 +1,18 @@
 // The dashboard page's script (served as /app.js from memory; no framework, nothing from the
 // network). Every piece of data is put on the page as text (textContent, attribute values), never
-// parsed as HTML: message bodies come from other sessions and may contain anything.
+// parsed as HTML: message bodies come from other sessions and may contain anything. Text shown to
+// people also goes through safe(): control, C1 and bidi characters appear escaped, as the CLI
+// shows them on a terminal, so a body cannot reverse or hide what the page says.
 "use strict";
 (() => {
   const token = new URLSearchParams(location.search).get("token") || "";
   const withToken = (path) => `${path}?token=${encodeURIComponent(token)}`;
   const SVG = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
+  // The characters src/lib/text.ts neutralize() escapes: C0 controls but tab and newline, DEL,
+  // C1 controls, and the bidi embedding/override/isolate marks (U+202A–U+202E, U+2066–U+2069).
+  const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+  const safe = (text) => String(text).replace(UNSAFE, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 
   const state = { snap: null, project: null, role: "", chain: "", selected: null, updates: 0 };
 
@@ -27,16 +33,18 @@
     for (const [k, v] of Object.entries(props || {})) {
       if (v === undefined || v === null || v === false) continue;
       if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
+      else if (k === "text") node.textContent = safe(v);
       else if (k === "dataset") Object.assign(node.dataset, v);
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      // Shown as tooltips and read aloud: text for people. Other attributes (value) stay exact.
+      else if (k === "title" || k === "aria-label") node.setAttribute(k, safe(v));
       else node.setAttribute(k, String(v));
     }
   }
   function append(node, children) {
     for (const c of children.flat()) {
       if (c === undefined || c === null || c === false) continue;
-      node.append(typeof c === "string" ? document.createTextNode(c) : c);
+      node.append(typeof c === "string" ? document.createTextNode(safe(c)) : c);
     }
   }
 
@@ -131,7 +139,7 @@
     }
   }
   function notify(text, kind) {
-    $("notice-text").textContent = text;
+    $("notice-text").textContent = safe(text);
     $("notice").className = `notice ${kind === "error" ? "error" : ""}`;
     $("notice").hidden = false;
   }
@@ -159,13 +167,13 @@
 
   function renderTop(snap) {
     $("version").textContent = `v${snap.version}`;
-    $("root").textContent = snap.rootLabel;
-    $("root").title = `the bus folder (BRIDGE_ROOT): ${snap.root}`;
+    $("root").textContent = safe(snap.rootLabel);
+    $("root").title = safe(`the bus folder (BRIDGE_ROOT): ${snap.root}`);
     const a = snap.automation;
     const pill = $("automation");
     pill.textContent = a.configError ? "settings file invalid" : a.enabled ? "automation on" : "automation off";
     pill.className = `pill ${a.configError ? "bad" : a.enabled ? "on" : ""}`;
-    pill.title = a.configError || (a.enabled ? `default mode ${a.defaultMode}` : "nothing is woken automatically");
+    pill.title = safe(a.configError || (a.enabled ? `default mode ${a.defaultMode}` : "nothing is woken automatically"));
     const slot = $("admin-switch");
     slot.replaceChildren();
     if (snap.admin) {
@@ -181,7 +189,7 @@
     }
     const problems = $("problems");
     problems.hidden = snap.problems.length === 0;
-    problems.textContent = snap.problems.length ? `Could not read everything: ${snap.problems.join("; ")}` : "";
+    problems.textContent = snap.problems.length ? safe(`Could not read everything: ${snap.problems.join("; ")}`) : "";
   }
 
   function renderRooms(snap) {
@@ -264,6 +272,16 @@
     if (r.run)
       details.push(el("div", { class: "role-detail wake", text: `claude -p running (pid ${r.run.pid}) since ${ago(r.run.startedAt)}` }));
     else if (r.inFlightSince) details.push(el("div", { class: "role-detail wake", text: `wake in flight since ${ago(r.inFlightSince)}` }));
+    // A run that failed says why in its last lines (Not logged in, a missing folder…).
+    if (!r.run && r.lastRun?.tail?.length)
+      details.push(
+        el(
+          "div",
+          { class: "role-detail refusal", "data-testid": "last-run", title: r.lastRun.endedAt },
+          `last run ${ago(r.lastRun.endedAt)}: ${r.lastRun.outcome}`,
+          el("pre", { class: "run-tail", text: r.lastRun.tail.join("\n") }),
+        ),
+      );
     if (r.lastWake) {
       const w = r.lastWake;
       details.push(
@@ -430,7 +448,7 @@
       "data-id": m.id,
       "data-testid": `msg-${m.id}`,
     });
-    g.setAttribute("aria-label", `${m.from} to ${broadcast ? "everyone" : m.to}, ${clock(m.ts)}, chain ${m.chain} hop ${m.hop}`);
+    g.setAttribute("aria-label", safe(`${m.from} to ${broadcast ? "everyone" : m.to}, ${clock(m.ts)}, chain ${m.chain} hop ${m.hop}`));
     g.addEventListener("click", () => select(m.id));
     g.addEventListener("keydown", (e) => {
       if (e.key === "Enter" || e.key === " ") {
@@ -442,9 +460,9 @@
     const time = svg("text", { class: "t-time", x: 10, y: y0 + 21 });
     time.textContent = clock(m.ts);
     const chain = svg("text", { class: "t-chain", x: 10, y: y0 + 36 });
-    chain.textContent = shortChain(m.chain);
+    chain.textContent = safe(shortChain(m.chain));
     const tip = svg("title");
-    tip.textContent = `${m.ts} · chain ${m.chain} · hop ${m.hop}`;
+    tip.textContent = safe(`${m.ts} · chain ${m.chain} · hop ${m.hop}`);
     g.append(tip, time, chain);
     const xs = targets.map((t) => x(t.role));
     const lo = Math.min(from, ...xs);
@@ -462,7 +480,7 @@
     g.append(hop);
     // The preview sits above the arrow, from its left end on: nothing else is drawn in that row.
     const start = lo + 14;
-    const text = fit(`${broadcast ? "to all: " : ""}${firstLine(m.body)}`, W - start - 12);
+    const text = fit(safe(`${broadcast ? "to all: " : ""}${firstLine(m.body)}`), W - start - 12);
     if (text) {
       const prev = svg("text", { class: "t-prev", x: start, y: mid - 11 });
       prev.textContent = text;
@@ -519,7 +537,7 @@
           ? el("button", {
               type: "button",
               class: "link",
-              text: `${target.from}: ${fit(firstLine(target.body), 220)}`,
+              text: `${target.from}: ${fit(safe(firstLine(target.body)), 220)}`,
               onclick: () => select(target.id),
             })
           : el("span", { class: "mono", text: m.replyTo }),

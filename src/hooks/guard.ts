@@ -3,6 +3,8 @@
 // when not (hooks/shape.ts; a wrong shape fails open). An allow is silence (no output, exit 0): answering
 // "allow" would skip the user's own permission prompts. Inside a bridged session (and with
 // BRIDGE_BLOCK_GIT_ALL=1) every failure is a deny naming the error: exit 1 would let it run.
+// Half an identity (BRIDGE_PROJECT without BRIDGE_ROLE, a bad name, BRIDGE_ROLES) is a session
+// that was meant to be bridged: it gets the same denies, each saying why it counts as bridged.
 import { loadSettings, settingsPath } from "../settings/file.ts";
 import { BridgeError, describeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
@@ -13,11 +15,16 @@ import { resolveRoot } from "../bus/layout.ts";
 import { detectAgent, exitTwoDeny, SHELL_TOOL_NAMES } from "../agents/agent.ts";
 import type { AgentName } from "../agents/agent.ts";
 import { agentOf, denyAs } from "./shape.ts";
+import { describeHalfIdentity, identityFromEnv } from "../bus/identity-env.ts";
 
 export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput, flag?: AgentName | Error): HookResult {
   // A bad --agent: the one deny every CLI honours, so the mistake cannot fail open.
   if (flag instanceof Error) return exitTwoDeny(`session-bridge guard: ${flag.message}; fix the hook command (\`session-bridge install\`)`);
   let agent: AgentName = flag ?? detectAgent({}, env);
+  const envIdentity = identityFromEnv(env);
+  const note =
+    envIdentity.kind === "half" ? ` This session counts as bridged for the guard: ${describeHalfIdentity(envIdentity, "it")}.` : "";
+  const deny = (reason: string): HookResult => denyAs(agent, reason + note);
   try {
     const input = readInput();
     agent = agentOf(input, env, flag);
@@ -33,10 +40,9 @@ export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput, fl
       );
     }
     const verdict = checkCommand(command, guardPolicy(env));
-    return verdict.allow ? { code: 0 } : denyAs(agent, verdict.reason);
+    return verdict.allow ? { code: 0 } : deny(verdict.reason);
   } catch (err) {
-    return denyAs(
-      agent,
+    return deny(
       `session-bridge guard: could not check this command (${describeError(err)}). A bridged session fails closed, ` +
         "so Bash is denied until that is fixed; a human can fix it, or run the command in a terminal.",
     );

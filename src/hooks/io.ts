@@ -1,8 +1,9 @@
 // What a hook reads and answers: Claude Code writes one JSON object on the hook's stdin, and the
 // hook answers with an exit code, stdout and stderr (docs/claude-code.md "Hooks"). Part of the
 // entry (src/hooks.ts reads the input before a hook's own bundle is loaded), so it stays small.
-import { fstatSync, readSync } from "node:fs";
+import { fstatSync } from "node:fs";
 import { BridgeError, isErrno } from "../lib/errors.ts";
+import { formatBytes, readUpTo } from "../lib/fs.ts";
 import { oneLine } from "../lib/text.ts";
 
 export type HookInput = Record<string, unknown>;
@@ -13,7 +14,11 @@ export interface HookResult {
   stderr?: string;
 }
 
-const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+/**
+ * Claude Code's hook events are JSON of a few KiB; the largest parts (a prompt, a Bash command, the
+ * last reply) are bounded by what a model takes or writes, far below this.
+ */
+export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
 /**
  * Claude Code writes one JSON object and closes stdin. A terminal or nothing at all on stdin
@@ -50,27 +55,11 @@ export function readHookInput(): HookInput {
 }
 
 function readAll(fd: number): string {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const buf = Buffer.allocUnsafe(64 * 1024);
-  for (;;) {
-    let n: number;
-    try {
-      n = readSync(fd, buf, 0, buf.length, null);
-    } catch (err) {
-      // A non-blocking pipe inherited from a parent that set O_NONBLOCK: wait for data.
-      if (isErrno(err, "EAGAIN")) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-        continue;
-      }
-      throw err;
-    }
-    if (n === 0) break;
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-    total += n;
-    if (total > MAX_INPUT_BYTES) {
-      throw new BridgeError("E_TOO_LARGE", `the hook input on stdin is over ${MAX_INPUT_BYTES} bytes; refusing to read more`);
-    }
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const { bytes, over } = readUpTo(fd, MAX_INPUT_BYTES);
+  if (over)
+    throw new BridgeError(
+      "E_TOO_LARGE",
+      `the hook input on stdin is over ${formatBytes(MAX_INPUT_BYTES)} (${MAX_INPUT_BYTES} bytes); stopped reading there. Claude Code's hook events are far smaller: this command is meant to be run by Claude Code`,
+    );
+  return bytes.toString("utf8");
 }

@@ -14,6 +14,8 @@ import type { HookInput, HookResult } from "./io.ts";
 import { cursorOffsetFor, readCursor } from "../bus/inbox.ts";
 import type { ConsumeResult } from "../bus/inbox.ts";
 import { resolveRoot } from "../bus/layout.ts";
+import { describeHalfIdentity, identityFromEnv } from "../bus/identity-env.ts";
+import type { EnvIdentity } from "../bus/identity-env.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import { registerSession, sessionFromEnv, touchSession } from "../bus/sessions.ts";
 import type { Settings } from "../settings/schema.ts";
@@ -39,6 +41,8 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput, flag?: AgentN
     };
   }
   const event = named as RecvEvent;
+  const envIdentity = identityFromEnv(env);
+  if (envIdentity.kind === "half") return halfIdentityNotice(event, envIdentity);
   const identity = resolveIdentity(resolveRoot(env), env);
   const paths = pathsOf(identity);
   const notes: string[] = [];
@@ -110,4 +114,20 @@ function mayHaveUnread(paths: RolePaths): boolean {
   const st = lstatSync(paths.inbox, { throwIfNoEntry: false });
   if (!st) return false;
   return cursorOffsetFor(readCursor(paths), st.ino, st.size) < st.size;
+}
+
+/**
+ * A session meant to be bridged but not: the user sees it (systemMessage is shown in the
+ * transcript) and so does the model (additionalContext), at the start and on every prompt.
+ */
+function halfIdentityNotice(event: RecvEvent, identity: Extract<EnvIdentity, { kind: "half" }>): HookResult {
+  const what = `session-bridge: ${describeHalfIdentity(identity)}`;
+  const output = {
+    systemMessage: what,
+    hookSpecificOutput: {
+      hookEventName: event,
+      additionalContext: `${what}. Until then no messages from sibling sessions reach this session and the bridge_* tools refuse; tell the user.`,
+    },
+  };
+  return { code: 0, stdout: JSON.stringify(output) + "\n" };
 }

@@ -80,6 +80,8 @@ class Waiter {
     ensureRoleDir(this.paths);
     const record = {
       pid: process.pid,
+      // With the start time, a reused pid is never taken for this waiter (src/wake/forecast.ts).
+      start: processStartTime(process.pid) ?? null,
       token: this.token,
       claudePid: this.claude?.pid ?? null,
       sessionId: this.sessionId ?? null,

@@ -15,6 +15,7 @@ import type { HookName } from "./plan.ts";
 import { parseShell } from "../shell/parse.ts";
 import { readAllKept } from "../bus/inbox.ts";
 import { resolveRoot, rolePaths } from "../bus/layout.ts";
+import { describeUnknown, identityFromEnv } from "../bus/identity-env.ts";
 import { selfCommand } from "../runtime/self.ts";
 import { readDaemonHolder } from "../spawner/state.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
@@ -117,7 +118,7 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
         name: "Claude Code files",
         level: "fail",
         detail: describeError(err),
-        fix: "repair the file by hand (or restore its .session-bridge-backup-*), then rerun doctor",
+        fix: `repair the file by hand, then run \`session-bridge doctor${flag}\` again`,
       },
     ];
   }
@@ -245,12 +246,32 @@ function checkTmux(): Check {
       };
 }
 
+/** The BRIDGE_* variables of this shell: what a session started from it would be. */
 function checkShell(): Check {
   const vars = Object.entries(process.env).filter(([k]) => k.startsWith("BRIDGE_"));
+  const shown = vars.map(([k, v]) => `${k}=${v}`).join(" ");
+  const found = identityFromEnv(process.env);
+  if (found.kind === "half")
+    return {
+      name: "this shell",
+      level: "fail",
+      detail: `${shown}: a Claude Code session started from here is not connected: ${found.problems.join("; ")}`,
+      fix: found.fix,
+    };
+  if (found.kind === "complete" && found.unknown.length > 0)
+    return {
+      name: "this shell",
+      level: "warn",
+      detail: `${shown}: ${found.unknown.map(describeUnknown).join("; ")}`,
+      fix: `unset ${found.unknown.join(" ")}, or set the variable it was meant to be`,
+    };
   return {
     name: "this shell",
     level: "info",
-    detail: vars.length === 0 ? "no BRIDGE_* variables set (not a bridged shell)" : vars.map(([k, v]) => `${k}=${v}`).join(" "),
+    detail:
+      found.kind === "none"
+        ? `no BRIDGE_PROJECT/BRIDGE_ROLE set (not a bridged shell)${vars.length > 0 ? `; ${shown}` : ""}`
+        : `${shown} (a session started here is role ${found.role} of project ${found.project})`,
   };
 }
 

@@ -5,6 +5,7 @@ export type ErrorCode =
   | "E_BAD_BODY"
   | "E_TOO_LARGE"
   | "E_UNKNOWN_ROLE"
+  | "E_UNKNOWN_PROJECT"
   | "E_NO_RECIPIENTS"
   | "E_SELF_SEND"
   | "E_NO_IDENTITY"

@@ -13,7 +13,6 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readdirSync,
   readSync,
   renameSync,
@@ -118,20 +117,79 @@ export function readFolder(dir: string): Dirent[] {
   }
 }
 
-/** Reads a whole file without following a symlink; undefined when it does not exist. */
-export function readFileIfExists(path: string): string | undefined {
+/** What readFileIfExists reads at most unless told otherwise: far more than any file the bridge writes. */
+export const READ_MAX_BYTES = 16 * 1024 * 1024;
+
+export interface ReadLimit {
+  /** Refuse a file larger than this many bytes (default READ_MAX_BYTES). */
+  maxBytes?: number;
+  /** The error for a file over the limit (default: E_TOO_LARGE naming the file, its size and the limit). */
+  tooLarge?: (size: number, maxBytes: number) => Error;
+}
+
+/**
+ * Reads a whole file without following a symlink; undefined when it does not exist. Only a regular
+ * file is read (a FIFO planted in its place would block forever), and only up to a limit: a file
+ * someone else grew to gigabytes is refused by its size, never held in memory.
+ */
+export function readFileIfExists(path: string, limit: ReadLimit = {}): string | undefined {
+  const maxBytes = limit.maxBytes ?? READ_MAX_BYTES;
   let fd: number;
   try {
-    fd = openNoFollow(path, constants.O_RDONLY);
+    fd = openNoFollow(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if (isErrno(err, "ENOENT")) return undefined;
     throw err;
   }
   try {
-    return readFileSync(fd, "utf8");
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new BridgeError("E_IO", `"${path}" is not a regular file; move it away`);
+    // The size read is only a first check: the file may grow before it is read.
+    const bytes = st.size > maxBytes ? undefined : readAt(fd, 0, Math.max(st.size, 64 * 1024) + 1);
+    if (bytes === undefined || bytes.length > maxBytes) {
+      const size = Math.max(st.size, bytes?.length ?? 0);
+      throw (
+        limit.tooLarge?.(size, maxBytes) ??
+        new BridgeError(
+          "E_TOO_LARGE",
+          `${path} is ${size} bytes, over the ${formatBytes(maxBytes)} session-bridge reads of it; remove or replace it`,
+        )
+      );
+    }
+    return bytes.toString("utf8");
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads a stream (stdin, a pipe) until its end or until more than `maxBytes` came: `over` says which. */
+export function readUpTo(fd: number, maxBytes: number): { bytes: Buffer; over: boolean } {
+  let buf = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1));
+  let got = 0;
+  for (;;) {
+    if (got > maxBytes) return { bytes: buf.subarray(0, got), over: true };
+    if (got === buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, maxBytes + 1));
+      buf.copy(bigger, 0, 0, got);
+      buf = bigger;
+    }
+    let n: number;
+    try {
+      n = readSync(fd, buf, got, buf.length - got, null);
+    } catch (err) {
+      // A non-blocking pipe inherited from a parent that set O_NONBLOCK: wait for data.
+      if (!isErrno(err, "EAGAIN")) throw err;
+      sleepSync(2);
+      continue;
+    }
+    if (n === 0) return { bytes: buf.subarray(0, got), over: false };
+    got += n;
+  }
+}
+
+/** "1 MiB", "8 MiB", "262144 bytes": a limit as people set it. */
+export function formatBytes(n: number): string {
+  return n >= 1024 * 1024 && n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
 }
 
 export function writeAll(fd: number, data: string | Buffer): void {
@@ -144,12 +202,17 @@ export function writeAll(fd: number, data: string | Buffer): void {
  * Replaces `path` atomically: write a private temp file beside it, then rename over it.
  * rename(2) replaces a symlink itself rather than its target, so a planted link is never written through.
  */
-export function writeFileAtomic(path: string, data: string | Buffer, options: { fsync?: boolean; mode?: number } = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Buffer | ((fd: number) => void),
+  options: { fsync?: boolean; mode?: number } = {},
+): void {
   const tmp = `${path}.${process.pid}.${randomHex(4)}.tmp`;
   const fd = fsOps.openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode ?? FILE_MODE);
   try {
     fchmodSync(fd, options.mode ?? FILE_MODE);
-    writeAll(fd, data);
+    if (typeof data === "function") data(fd);
+    else writeAll(fd, data);
     if (options.fsync) fsOps.fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -216,6 +279,17 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** Synchronous sleep for lock backoff (hooks and the CLI are short-lived and synchronous). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Copies bytes [from, to) of `source` to the end of `target`, a window at a time. */
+export function copyRange(source: number, from: number, to: number, target: number): void {
+  const window = Buffer.allocUnsafe(Math.max(1, Math.min(1024 * 1024, to - from)));
+  for (let pos = from; pos < to; ) {
+    const n = readSync(source, window, 0, Math.min(window.length, to - pos), pos);
+    if (n === 0) break;
+    writeAll(target, window.subarray(0, n));
+    pos += n;
+  }
 }
 
 /** Up to `length` bytes of `fd` from `position` (fewer only at the end of the file). */

@@ -9,6 +9,8 @@ import type { ToolName } from "../agents/tool-names.ts";
 import { messageStatus, pathsOf, peek, receive, roleSummaries, sendMessage, tail } from "../bus.ts";
 import type { Identity } from "../bus.ts";
 import { readChainContext, stampForSend } from "../wake/chain.ts";
+import { forecastWake } from "../wake/forecast.ts";
+import { rolePaths } from "../bus/layout.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
 import type { ConsumeResult } from "../bus/inbox.ts";
 import { mcpConsumer, needIdentity, needProject, ADMIN_EXAMPLE } from "./context.ts";
@@ -87,11 +89,15 @@ const send: ToolDef = {
       `sent ${message.id} to ${message.to === "*" ? "every other role" : message.to} (chain ${message.chain} hop ${message.hop})`,
     ];
     for (const d of result.deliveries) {
-      const where =
-        d.live.length > 0
-          ? `live session: ${d.live.map(describeSession).join("; ")}`
-          : "no live session holds this role now: it waits for the role's next session";
-      lines.push(`  ${d.role}: queued; ${where}`);
+      const where = d.live.length > 0 ? `live session: ${d.live.map(describeSession).join("; ")}` : "no live session holds this role now";
+      const wake = forecastWake({
+        root: identity.root,
+        paths: rolePaths(identity.root, identity.project, d.role),
+        settings,
+        ...(error && { settingsError: error.message }),
+        message,
+      });
+      lines.push(`  ${d.role}: queued; ${where}; ${wake.text}`);
     }
     lines.push(`bridge_status("${message.id}") tells when it is read.`);
     if (error) lines.push(`warning: ${error.message} (sent with the default limits)`);

@@ -3,8 +3,9 @@
 // so a session without BRIDGE_PROJECT/BRIDGE_ROLE is normal: every tool then says how to connect.
 import { checkIdentity } from "../bus.ts";
 import type { CheckedIdentity, Identity } from "../bus.ts";
-import { BridgeError, describeError } from "../lib/errors.ts";
-import { resolveRoot, validateName } from "../bus/layout.ts";
+import { BridgeError } from "../lib/errors.ts";
+import { NAME_PATTERN, resolveRoot, validateName } from "../bus/layout.ts";
+import { describeHalfIdentity, identityFromEnv } from "../bus/identity-env.ts";
 import type { SessionInfo } from "../bus/sessions.ts";
 
 export interface McpContext {
@@ -17,6 +18,8 @@ export interface McpContext {
   project?: string;
   /** Set exactly when `identity` is not: why, and how to connect. */
   unbridged?: string;
+  /** Some identity variables are set, but not a usable identity: a mistake to tell the user about. */
+  halfIdentity?: boolean;
   /** The session record this server keeps fresh (set once registered). */
   session?: SessionInfo;
 }
@@ -27,32 +30,25 @@ export const ADMIN_EXAMPLE = "BRIDGE_ADMIN=1 BRIDGE_PROJECT=shop BRIDGE_ROLE=web
 export function contextFromEnv(env: NodeJS.ProcessEnv): McpContext {
   const root = resolveRoot(env);
   const admin = env.BRIDGE_ADMIN === "1";
-  const p = env.BRIDGE_PROJECT?.trim() || undefined;
-  const r = env.BRIDGE_ROLE?.trim() || undefined;
-  let project: string | undefined;
-  const problems: string[] = [];
-  try {
-    if (p) project = validateName("project", p);
-  } catch (err) {
-    problems.push(`BRIDGE_PROJECT is not usable (${describeError(err)})`);
+  const found = identityFromEnv(env);
+  if (found.kind === "complete") {
+    const { project, role } = found;
+    return { root, env, admin, project, identity: { root, project, role } };
   }
-  try {
-    if (r) validateName("role", r);
-  } catch (err) {
-    problems.push(`BRIDGE_ROLE is not usable (${describeError(err)})`);
-  }
-  if (!p) problems.push("BRIDGE_PROJECT is not set");
-  if (!r) problems.push("BRIDGE_ROLE is not set");
-  if (problems.length === 0 && project && r) return { root, env, admin, project, identity: { root, project, role: r } };
+  const p = env.BRIDGE_PROJECT;
+  const project = p && NAME_PATTERN.test(p) ? p : undefined;
   return {
     root,
     env,
     admin,
     ...(project && { project }),
+    ...(found.kind === "half" && { halfIdentity: true }),
     unbridged:
-      `this Claude Code session is not connected to session-bridge (${problems.join("; ")}). ` +
-      `To connect, start Claude Code with a project and a role, e.g. \`${CONNECT_EXAMPLE}\`; ` +
-      "the bridge's MCP server reads them when the session starts, so set them and restart the session",
+      found.kind === "half"
+        ? `${describeHalfIdentity(found, "this Claude Code session")}; the bridge's MCP server reads them when the session starts`
+        : "this Claude Code session is not connected to session-bridge (BRIDGE_PROJECT is not set; BRIDGE_ROLE is not set). " +
+          `To connect, start Claude Code with a project and a role, e.g. \`${CONNECT_EXAMPLE}\`; ` +
+          "the bridge's MCP server reads them when the session starts, so set them and restart the session",
   };
 }
 

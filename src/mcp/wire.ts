@@ -29,7 +29,14 @@ export interface Handshake {
 
 // The recorded initialize is replayed to the SDK under this id, and its answer dropped.
 const REPLAY_ID = "session-bridge:replayed-initialize";
-const MAX_LINE_BYTES = 10 * 1024 * 1024;
+/** The longest message line read; longer ones are skipped (and answered, when their id can be found). */
+export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+/** How much of a skipped line's start and end is kept to find its request id. */
+const EDGE_BYTES = 512;
+// A request id where the line starts ({"jsonrpc":"2.0","id":…) or ends (…,"id":…} as the SDK's
+// Client writes it). At the very end, one closing brace after the value makes it top-level.
+const HEAD_ID = /^\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.){0,200}")\s*,/;
+const TAIL_ID = /[,{]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.){0,200}")\s*\}\s*$/;
 
 type RpcMessage = Record<string, unknown>;
 
@@ -38,7 +45,11 @@ export class StdioWire implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
-  private buffer: Buffer | undefined;
+  /** The current line's bytes so far (never more than MAX_LINE_BYTES in all). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** While a line over the limit is passed over: its first and (so far) last bytes. */
+  private skipping: { head: Buffer; tail: Buffer } | undefined;
   private sdk = false;
   private queue: unknown[] = [];
   private initialize: RpcMessage | undefined;
@@ -94,28 +105,71 @@ export class StdioWire implements Transport {
   }
 
   private receive(chunk: Buffer): void {
-    this.buffer = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
-    if (this.buffer.length > MAX_LINE_BYTES && this.buffer.indexOf(0x0a) === -1) {
-      this.buffer = undefined;
-      this.onerror?.(new Error(`a message line passed ${MAX_LINE_BYTES} bytes; dropped it`));
-      return;
-    }
-    for (let nl = this.buffer.indexOf(0x0a); nl !== -1 && this.buffer; nl = this.buffer.indexOf(0x0a)) {
-      const line = this.buffer.toString("utf8", 0, nl).replace(/\r$/, "");
-      this.buffer = this.buffer.subarray(nl + 1);
-      if (line.trim() === "") continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (err) {
-        this.onerror?.(new Error(`unparsable message line (${describeError(err)})`));
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      const piece = chunk.subarray(start, nl);
+      start = nl + 1;
+      if (!this.skipping && this.pendingBytes + piece.length > MAX_LINE_BYTES) this.beginSkip(piece);
+      if (this.skipping) {
+        this.endSkip(piece);
         continue;
       }
-      if (this.sdk) this.deliver(value);
-      else if (!this.answerFast(value)) {
-        this.queue.push(value);
-        this.needSdk();
-      }
+      const line = this.pending.length > 0 ? Buffer.concat([...this.pending, piece]) : piece;
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.handleLine(line.toString("utf8").replace(/\r$/, ""));
+    }
+    const rest = chunk.subarray(start);
+    if (rest.length === 0) return;
+    if (!this.skipping && this.pendingBytes + rest.length > MAX_LINE_BYTES) this.beginSkip(rest);
+    if (this.skipping) this.skipping.tail = lastBytes([this.skipping.tail, rest.subarray(Math.max(0, rest.length - EDGE_BYTES))]);
+    else {
+      this.pending.push(rest);
+      this.pendingBytes += rest.length;
+    }
+  }
+
+  /** The line so far plus `more` is over the limit: keep only its edges from here on. */
+  private beginSkip(more: Buffer): void {
+    const parts = [...this.pending, more];
+    const head = Buffer.concat(parts, Math.min(EDGE_BYTES, this.pendingBytes + more.length));
+    this.skipping = { head, tail: Buffer.alloc(0) };
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.onerror?.(new Error(`a message line is over ${MAX_LINE_BYTES / (1024 * 1024)} MiB (${MAX_LINE_BYTES} bytes); skipping it`));
+  }
+
+  /** The skipped line ends with `last`: answer its request, when its id can be found, with why. */
+  private endSkip(last: Buffer): void {
+    const { head } = this.skipping!;
+    const tail = lastBytes([this.skipping!.tail, last.subarray(Math.max(0, last.length - EDGE_BYTES))]);
+    this.skipping = undefined;
+    const found = HEAD_ID.exec(head.toString("utf8")) ?? TAIL_ID.exec(tail.toString("utf8").replace(/\r$/, ""));
+    if (!found) return;
+    const id = JSON.parse(found[1]!) as string | number;
+    void this.write({
+      jsonrpc: "2.0",
+      id,
+      error: {
+        code: -32600,
+        message: `this message is over ${MAX_LINE_BYTES / (1024 * 1024)} MiB (${MAX_LINE_BYTES} bytes), the most session-bridge reads as one MCP message; it was skipped. For a long text, send a file path instead`,
+      },
+    });
+  }
+
+  private handleLine(line: string): void {
+    if (line.trim() === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      this.onerror?.(new Error(`unparsable message line (${describeError(err)})`));
+      return;
+    }
+    if (this.sdk) this.deliver(value);
+    else if (!this.answerFast(value)) {
+      this.queue.push(value);
+      this.needSdk();
     }
   }
 
@@ -164,4 +218,9 @@ export class StdioWire implements Transport {
     void this.write({ jsonrpc: "2.0", id, result: list() });
     return true;
   }
+}
+
+function lastBytes(parts: Buffer[]): Buffer {
+  const joined = Buffer.concat(parts);
+  return joined.length > EDGE_BYTES ? Buffer.from(joined.subarray(joined.length - EDGE_BYTES)) : joined;
 }

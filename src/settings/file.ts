@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
 import { fsOps, isRecord, parseJson, readFileIfExists, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { withLock } from "../bus/lock.ts";
+import { describeJsonProblem } from "../lib/json-error.ts";
 import { ensureRoot } from "../bus/layout.ts";
 import { mergeSettings, validateSettings } from "./schema.ts";
 import type { Settings } from "./schema.ts";
@@ -28,10 +29,21 @@ export function settingsPath(root: string): string {
   return join(root, SETTINGS_FILE);
 }
 
+/** Far more than any settings file needs (a thousand configured roles take ~200 KiB). */
+export const SETTINGS_MAX_BYTES = 1024 * 1024;
+
 function readSettingsFile(path: string): string | undefined {
   try {
-    return readFileIfExists(path);
+    return readFileIfExists(path, {
+      maxBytes: SETTINGS_MAX_BYTES,
+      tooLarge: (size) =>
+        new BridgeError(
+          "E_CONFIG",
+          `${path} is ${size} bytes, over the 1 MiB a settings file may hold; fix or delete it (defaults apply when it is missing)`,
+        ),
+    });
   } catch (err) {
+    if (err instanceof BridgeError && err.code === "E_CONFIG") throw err;
     // A link (never followed), a folder or an unreadable file in its place is a broken settings file
     // like any other: messaging goes on with the defaults, the daemon keeps its last good settings.
     throw new BridgeError(
@@ -73,13 +85,10 @@ export function readOverrides(root: string): Overrides {
   if (text.trim() === "") throw new EmptySettingsError(`${path} is empty; write {} for the defaults, or delete it`);
   const value = parseJson(text);
   if (value === undefined) {
-    let detail = "not valid JSON";
-    try {
-      JSON.parse(text);
-    } catch (err) {
-      detail = (err as Error).message;
-    }
-    throw new BridgeError("E_CONFIG", `${path} is not valid JSON (${detail}); fix or delete it (defaults apply when it is missing)`);
+    throw new BridgeError(
+      "E_CONFIG",
+      `${path} is not valid JSON: ${describeJsonProblem(text)}; fix or delete it (defaults apply when it is missing)`,
+    );
   }
   const problems = validateSettings(value);
   if (problems.length > 0) {

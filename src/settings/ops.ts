@@ -4,9 +4,11 @@
 import { setPath, updateSettings } from "./file.ts";
 import type { Overrides, SettingsUpdate } from "./file.ts";
 import { BridgeError } from "../lib/errors.ts";
+import { closest } from "../lib/text.ts";
 import { validateName } from "../bus/layout.ts";
+import { listProjects, listRoles } from "../bus.ts";
 import { defaultSettings, GLOBAL_KEYS, ROLE_KEYS, settingAt } from "./schema.ts";
-import type { Mode } from "./schema.ts";
+import type { Mode, Settings } from "./schema.ts";
 
 /**
  * A session must not flip its own rails: a command run inside Claude Code (CLAUDECODE=1, which its
@@ -15,6 +17,34 @@ import type { Mode } from "./schema.ts";
 export function assertMayChangeSettings(env: NodeJS.ProcessEnv, why: string, fix: string): void {
   if (env.CLAUDECODE === "1" && env.BRIDGE_ADMIN !== "1") {
     throw new BridgeError("E_ADMIN_ONLY", `${why} (CLAUDECODE=1 without BRIDGE_ADMIN=1); ${fix}`);
+  }
+}
+
+/**
+ * Refuses a project or role that no session has joined (it has no folder) and the settings do
+ * not name yet: most likely a typo, which would otherwise be saved and never match anything.
+ * `force` configures one that will join later. Names the known ones, and the likely one.
+ */
+export function assertKnownTarget(root: string, settings: Settings, project: string, role?: string, force = false): void {
+  if (force) return;
+  validateName("project", project);
+  if (role !== undefined) validateName("role", role);
+  const projects = [...new Set([...listProjects(root), ...Object.keys(settings.projects)])].sort();
+  if (!projects.includes(project)) {
+    const near = closest(project, projects);
+    throw new BridgeError(
+      "E_UNKNOWN_PROJECT",
+      `no role has joined project "${project}" and the settings do not name it (known projects: ${projects.join(", ") || "none yet"}${near ? `; did you mean "${near}"?` : ""}); nothing changed. Check the name, or add --force to configure a project before its first role joins`,
+    );
+  }
+  if (role === undefined) return;
+  const roles = [...new Set([...listRoles(root, project), ...Object.keys(settings.projects[project]?.roles ?? {})])].sort();
+  if (!roles.includes(role)) {
+    const near = closest(role, roles);
+    throw new BridgeError(
+      "E_UNKNOWN_ROLE",
+      `role "${role}" has not joined project "${project}" and the settings do not name it (known roles: ${roles.join(", ") || "none yet"}${near ? `; did you mean "${near}"?` : ""}); nothing changed. Check the name, or add --force to configure a role before it joins`,
+    );
   }
 }
 

@@ -22,10 +22,13 @@ import {
   readAt,
 } from "../lib/fs.ts";
 import { ensureRoot } from "../bus/layout.ts";
+import { oneLine } from "../lib/text.ts";
 import { withLock } from "../bus/lock.ts";
-import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import { processStartTime } from "../lib/proc.ts";
 import type { StartTime } from "../lib/proc.ts";
 import { madeHere, machineStamp } from "../bus/machine.ts";
+import { daemonPidPath, holderAlive, parseHolder } from "../wake/daemon-lock.ts";
+import type { DaemonHolder } from "../wake/daemon-lock.ts";
 import type { Position } from "../wake/batch.ts";
 
 export interface SpawnerPaths {
@@ -42,7 +45,7 @@ export function spawnerPaths(root: string): SpawnerPaths {
   const dir = join(root, "spawner");
   return {
     dir,
-    pid: join(dir, "daemon.pid"),
+    pid: daemonPidPath(root),
     state: join(dir, "state.json"),
     log: join(dir, "log.jsonl"),
     rotatedLog: join(dir, "log.1.jsonl"),
@@ -53,36 +56,8 @@ export function spawnerPaths(root: string): SpawnerPaths {
 // A pid file still empty this long after creation belongs to a daemon that died while starting.
 const UNWRITTEN_GRACE_MS = 2000;
 
-export interface DaemonHolder {
-  pid: number;
-  start?: StartTime;
-  host: string;
-  /** Absent in locks written by 0.2.0 and older (judged by host then). */
-  machine?: string;
-  startedAt: string;
-}
-
-export interface HolderView {
-  holder?: DaemonHolder;
-  running: boolean;
-}
-
-function parseHolder(content: string | undefined): DaemonHolder | undefined {
-  const value = parseJson(content ?? "");
-  return isRecord(value) && typeof value.pid === "number" && typeof value.host === "string"
-    ? (value as unknown as DaemonHolder)
-    : undefined;
-}
-
-function holderAlive(holder: DaemonHolder): boolean {
-  // Another machine's pid cannot be checked from here: count it as running (the file says how to clear it).
-  return !madeHere(holder) || isSameProcessAlive(holder.pid, holder.start);
-}
-
-export function readDaemonHolder(root: string): HolderView {
-  const holder = parseHolder(readFileIfExists(spawnerPaths(root).pid));
-  return holder ? { holder, running: holderAlive(holder) } : { running: false };
-}
+export { readDaemonHolder } from "../wake/daemon-lock.ts";
+export type { DaemonHolder, HolderView } from "../wake/daemon-lock.ts";
 
 export interface DaemonLock {
   holder: DaemonHolder;
@@ -296,6 +271,47 @@ function tailEntries(path: string): LoggedEntry[] {
     }
   }
   return entries;
+}
+
+/** How many of a run's last lines `spawner status` and the dashboard show, and how much is read for them. */
+export const RUN_TAIL_LINES = 5;
+const RUN_TAIL_BYTES = 4096;
+const RUN_TAIL_LINE_CHARS = 300;
+// What startRun writes around the run's own output (src/spawner/drivers/spawn.ts).
+const RUN_HEADER = /^# session-bridge spawn run, /;
+const RUN_FOOTER = /^# (?:exit -?\d+ after|killed after|ended by|did not start)/;
+
+/**
+ * The last lines a spawned run printed (the reason it failed, most often), without the header and
+ * footer session-bridge writes around them: read from the file's last 4 KiB, each line one line of
+ * text that cannot drive a terminal, cut to 300 characters. [] when the log is gone.
+ */
+export function runLogTail(path: string, lines = RUN_TAIL_LINES): string[] {
+  let fd: number;
+  try {
+    fd = openNoFollow(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    // Pruned, or a link planted in its place (never followed): nothing to show.
+    if (isErrno(err, "ENOENT") || (err instanceof BridgeError && err.code === "E_SYMLINK")) return [];
+    throw err;
+  }
+  let text: string;
+  let start: number;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return [];
+    start = Math.max(0, st.size - RUN_TAIL_BYTES);
+    text = readAt(fd, start, st.size - start).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+  const all = text.split("\n");
+  // Read from the middle of the file: the first piece is the end of a line, not a line.
+  if (start > 0) all.shift();
+  else if (RUN_HEADER.test(all[0] ?? "")) all.splice(0, 4);
+  const kept = all.map((l) => l.trimEnd()).filter((l) => l !== "");
+  if (RUN_FOOTER.test(kept.at(-1) ?? "")) kept.pop();
+  return kept.slice(-lines).map((l) => oneLine(l.length > RUN_TAIL_LINE_CHARS ? `${l.slice(0, RUN_TAIL_LINE_CHARS)}…` : l));
 }
 
 export const RUN_LOGS_KEPT = 200;

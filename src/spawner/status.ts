@@ -8,7 +8,7 @@ import { rolePaths } from "../bus/layout.ts";
 import { effectiveRole } from "../settings/schema.ts";
 import type { EffectiveRole, Settings } from "../settings/schema.ts";
 import { describeWhere, listSessions } from "../bus/sessions.ts";
-import { loadDaemonState, readDaemonHolder, roleKey, spawnerPaths } from "./state.ts";
+import { loadDaemonState, readDaemonHolder, roleKey, runLogTail, spawnerPaths } from "./state.ts";
 import type { ActiveRun, LastRun } from "./state.ts";
 import { readWakeState } from "../wake/state.ts";
 import type { RefusalRecord, WakeRecord } from "../wake/state.ts";
@@ -29,7 +29,8 @@ export interface RoleStatus {
   notWoken?: string;
   inFlightSince?: string;
   run?: ActiveRun;
-  lastRun?: LastRun;
+  /** With `tail`, the run's last lines, when it did not exit 0. */
+  lastRun?: LastRun & { tail?: string[] };
 }
 
 export interface SpawnerStatus {
@@ -116,7 +117,7 @@ function roleStatus(
     ...(wake.lastRefusal && { lastRefusal: wake.lastRefusal }),
     ...(wake.inFlightSince !== undefined && { inFlightSince: new Date(wake.inFlightSince).toISOString() }),
     ...(run && { run }),
-    ...(lastRun && { lastRun }),
+    ...(lastRun && { lastRun: lastRun.outcome.startsWith("exit 0 ") ? lastRun : { ...lastRun, tail: runLogTail(lastRun.log) } }),
   };
   if (!eff.auto) status.notWoken = eff.why;
   else if (wake.lastRefusal && (!wake.lastWake || wake.lastRefusal.at >= wake.lastWake.at)) {
@@ -162,7 +163,11 @@ export function renderStatus(status: SpawnerStatus): string {
         `  last wake: ${r.lastWake.at} via ${r.lastWake.driver} (chain ${r.lastWake.chain} hop ${r.lastWake.hop})${r.lastWake.detail ? `: ${r.lastWake.detail}` : ""}`,
       );
     if (r.run) lines.push(`  run in flight: pid ${r.run.pid} since ${r.run.startedAt}, output in ${r.run.log}`);
-    else if (r.lastRun) lines.push(`  last run: ${r.lastRun.outcome}, output in ${r.lastRun.log}`);
+    else if (r.lastRun) {
+      const tail = r.lastRun.tail ?? [];
+      lines.push(`  last run: ${r.lastRun.outcome}, output in ${r.lastRun.log}${tail.length > 0 ? "; its last lines:" : ""}`);
+      for (const line of tail) lines.push(`    | ${line}`);
+    }
     if (r.notWoken) lines.push(`  not woken: ${r.notWoken}`);
     if (r.unread > 0) lines.push(`  unread: ${r.unread}`);
   }

@@ -29,7 +29,16 @@ test("--json shapes of send, recv, peek, tail, roles, whoami, status and root", 
   const sent = bridge(["send", "web", "hello", "--json"], shop(root, "api")).json();
   assert.match(sent.id, /^m[a-z0-9]+$/);
   assert.equal(sent.hop, 0);
-  assert.deepEqual(sent.deliveries, [{ role: "web", live: [] }]);
+  assert.deepEqual(sent.deliveries, [
+    {
+      role: "web",
+      live: [],
+      wake: {
+        woken: false,
+        text: "not woken automatically: automation is off (enabled: false); turn it on with `session-bridge spawner on`; it waits for that role's next prompt",
+      },
+    },
+  ]);
 
   const peeked = bridge(["peek", "--json"], shop(root, "web")).json();
   assert.equal(peeked.messages.length, 1);
@@ -201,6 +210,19 @@ test("any UTF-8 text round-trips byte-exact, including through stdin", (t) => {
   const [m] = bridge(["recv", "--json"], shop(root, "web")).json().messages;
   assert.equal(m.body, body);
   assert.equal(Buffer.compare(Buffer.from(m.body, "utf8"), Buffer.from(body, "utf8")), 0);
+});
+
+test("a leading byte order mark is part of the body, on stdin as on argv (stored byte-exact)", (t) => {
+  const root = makeRoot(t);
+  bridge(["recv"], shop(root, "web"));
+  const bom = Buffer.from([0xef, 0xbb, 0xbf, 0x68, 0x69]); // U+FEFF then "hi"
+  assert.equal(bridge(["send", "web", "-"], { ...shop(root, "api"), input: bom }).status, 0);
+  assert.equal(bridge(["send", "web", "\ufeffhi"], shop(root, "api")).status, 0);
+  const bodies = bridge(["recv", "--json"], shop(root, "web"))
+    .json()
+    .messages.map((m: { body: string }) => m.body);
+  assert.deepEqual(bodies, ["\ufeffhi", "\ufeffhi"]);
+  assert.equal(Buffer.compare(Buffer.from(bodies[0]!, "utf8"), bom), 0);
 });
 
 test("a body on stdin that is not UTF-8 is refused, not mangled", (t) => {

@@ -210,6 +210,33 @@ test("status finds messages in history and reports who read them", (t) => {
   );
 });
 
+test("who read a message stays answerable for as long as the message is kept; receipts go with their history", (t) => {
+  const { a, b, root } = room(t);
+  const paths = rolePaths(root, "shop", "b");
+  // 300 reads, each with its own 1 KiB consumer label: 300 KiB of receipts, past the 256 KiB they
+  // were once trimmed at, over many compactions, with every history file kept.
+  const ids: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    ids.push(send(a, "b", `message ${i}`).message.id);
+    receive(b, { by: `reader ${i} ${"x".repeat(1024)}`, compactBytes: 4096, historyFiles: 1000 });
+  }
+  assert.ok(listHistory(paths).length >= 10, "compacted many times");
+  for (const i of [0, 1, 150, 299]) {
+    const status = messageStatus(root, "shop", ids[i]!);
+    assert.equal(status.recipients[0]!.by, `reader ${i} ${"x".repeat(1024)}`, `message ${i}`);
+  }
+  // Pruned history takes its receipts along: the store stays bounded.
+  send(a, "b", "z".repeat(5000));
+  receive(b, { by: "last reader", compactBytes: 4096, historyFiles: 2 });
+  const names = readdirSync(paths.history).sort();
+  assert.equal(names.filter((n) => /^\d+\.jsonl$/.test(n)).length, 2, names.join(" "));
+  assert.ok(names.filter((n) => /^\d+\.receipts\.jsonl$/.test(n)).length <= 2, names.join(" "));
+  assert.throws(
+    () => messageStatus(root, "shop", ids[0]!),
+    (err) => err instanceof BridgeError && err.code === "E_NOT_FOUND",
+  );
+});
+
 test("files and folders are private (0700/0600) even under umask 000", (t) => {
   const root = makeRoot(t);
   const run = (args: string[], role: string) =>

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { rolePaths } from "../../src/bus/layout.ts";
@@ -105,6 +105,58 @@ test("rooms, roles and the timeline; a CLI send appears live without a reload; a
   await page.getByTestId(`msg-${hello}`).click();
   assert.equal(await page.getByTestId("detail-body").textContent(), "hello backend");
   assert.deepEqual(errors, [], "no console errors, no CSP violations");
+});
+
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+test("control, C1 and bidi characters are shown escaped, as on a terminal; a failed run's last lines show on its role", {
+  skip,
+}, async (t) => {
+  const body = "safe \u202egnirts desrever\u202c and \u001b[31mred\u001b[0m and \u0085next\ttab\nline two";
+  let id = "";
+  const { page, errors } = await open(t, (b) => {
+    id = send(b, "shop", "web", "backend", body).id;
+    const runs = join(b.root, "spawner", "runs");
+    mkdirSync(runs, { recursive: true });
+    const log = join(runs, "20261123T100211.000Z-shop-backend.log");
+    writeFileSync(
+      log,
+      '# session-bridge spawn run, 2026-11-23T10:02:11Z\n# cwd: /src\n# ["claude","-p"]\n# chain c1 hop 1\n\u001b[31mError\u001b[0m\nNot logged in · Please run /login\n\n# exit 1 after 4.6 s\n',
+    );
+    const at = new Date().toISOString();
+    writeFileSync(
+      join(b.root, "spawner", "state.json"),
+      JSON.stringify({
+        positions: {},
+        runs: {},
+        lastRuns: { "shop/backend": { log, startedAt: at, endedAt: at, outcome: "exit 1 after 4.6 s" } },
+      }),
+    );
+  });
+  await page.getByTestId(`msg-${id}`).click();
+  const detail = page.getByTestId("detail-body");
+  await detail.waitFor();
+  assert.equal(
+    await detail.textContent(),
+    "safe \\u{202e}gnirts desrever\\u{202c} and \\u{1b}[31mred\\u{1b}[0m and \\u{85}next\ttab\nline two",
+  );
+  assert.match((await page.locator(`[data-testid="msg-${id}"] .t-prev`).textContent()) ?? "", /^safe \\u\{202e\}gnirts/);
+  // Every text node and attribute of the page (the DOM typings are not loaded here: a string).
+  const raw = (await page.evaluate(`(() => {
+    const re = new RegExp(${JSON.stringify(UNSAFE.source)});
+    const hits = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (re.test(n.textContent)) hits.push("text: " + n.textContent.slice(0, 80));
+    for (const e of document.querySelectorAll("*")) for (const a of e.attributes) if (re.test(a.value)) hits.push(e.tagName + " " + a.name);
+    return hits;
+  })()`)) as string[];
+  assert.deepEqual(raw, [], "no raw control, C1 or bidi character anywhere on the page");
+  const run = page.getByTestId("role-shop-backend").getByTestId("last-run");
+  assert.match(
+    (await run.textContent()) ?? "",
+    /^last run .*: exit 1 after 4\.6 s\\u\{1b\}\[31mError\\u\{1b\}\[0m\nNot logged in · Please run \/login$/,
+  );
+  assert.deepEqual(errors, []);
 });
 
 test("with --admin the buttons switch automation and a role's mode through the CLI's write path", { skip }, async (t) => {

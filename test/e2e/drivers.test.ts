@@ -65,7 +65,7 @@ test("spawn driver: the daemon wakes each role with the real claude -p, each run
   const human = { ...box.env, BRIDGE_ROOT: root };
   bridgeOk(human, ["spawner", "on"]);
   bridgeOk(human, ["spawner", "config", "driver=spawn", "maxHops=3", "cooldownSeconds=0"]);
-  for (const [role, dir] of Object.entries(dirs)) bridgeOk(human, ["spawner", "set", "shop", role, `cwd=${dir}`]);
+  for (const [role, dir] of Object.entries(dirs)) bridgeOk(human, ["spawner", "set", "--force", "shop", role, `cwd=${dir}`]);
   // Both roles' runs share the daemon's base URL; the model server tells them apart by folder.
   server.route(byCwd(dirs.frontend), answerer("frontend", "backend"));
   server.route(byCwd(dirs.backend), answerer("backend", "frontend"));

@@ -30,7 +30,7 @@ function spawnBox(t: TestContext): { box: Sandbox; cwd: string; log: string; dae
   const log = join(box.dir, "claude.jsonl");
   ok(box, ["spawner", "on"]);
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0"]);
-  ok(box, ["spawner", "set", "shop", "backend", `cwd=${cwd}`]);
+  ok(box, ["spawner", "set", "--force", "shop", "backend", `cwd=${cwd}`]);
   let proc: DaemonProc | undefined;
   t.after(async () => {
     await proc?.stop();

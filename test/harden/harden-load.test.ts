@@ -75,7 +75,7 @@ test(`load: 20 roles x 50 msg/s for ${SECONDS} s with the daemon and 20 consumer
   for (const role of ROLES) receive({ root: box.root, project: PROJECT, role }, { by: "setup" });
   ok(box, ["spawner", "on"]);
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0"]);
-  for (const role of ROLES.slice(0, 4)) ok(box, ["spawner", "set", PROJECT, role, `cwd=${cwd}`]);
+  for (const role of ROLES.slice(0, 4)) ok(box, ["spawner", "set", "--force", PROJECT, role, `cwd=${cwd}`]);
   // A small old-generation cap: a daemon that kept what it reads (1,000 messages a second) would
   // run out of heap and die within the run; one that does not keeps running. RSS is reported too.
   daemon = await runDaemon(box, { FIXTURE_LOG: join(box.dir, "claude.jsonl"), NODE_OPTIONS: `--max-old-space-size=${DAEMON_HEAP_MB}` });

@@ -227,15 +227,17 @@ test("a settings file replaced by a link or a folder does not stop messaging; th
   const as = (role: string) => ({ root, project: "shop", role });
   bridge(["recv"], as("web"));
   const config = join(root, "bridge-settings.json");
-  for (const kind of ["link", "folder"]) {
+  // A FIFO would block a reader forever: it is refused before anything is read, like a folder.
+  for (const kind of ["link", "folder", "fifo"]) {
     rmSync(config, { recursive: true, force: true });
     if (kind === "link") {
       writeFileSync(join(root, "..", "elsewhere.json"), "{}");
       symlinkSync(join(root, "..", "elsewhere.json"), config);
-    } else mkdirSync(config);
+    } else if (kind === "fifo") assert.equal(spawnSync("mkfifo", [config]).status, 0);
+    else mkdirSync(config);
     const sent = bridge(["send", "web", `via ${kind}`], as("api"));
     assert.equal(sent.status, 0, sent.stderr);
-    assert.match(sent.stderr, /warning: .*bridge-settings\.json cannot be read \((E_SYMLINK|EISDIR): .*\).*using the defaults/);
+    assert.match(sent.stderr, /warning: .*bridge-settings\.json cannot be read \((E_SYMLINK|E_IO): .*\).*using the defaults/);
     const hook = bridge(["hook", "recv"], { ...as("web"), input: JSON.stringify({ hook_event_name: "UserPromptSubmit", prompt: "hi" }) });
     assert.match(JSON.parse(hook.stdout).hookSpecificOutput.additionalContext, new RegExp(`via ${kind}`));
     const guard = bridge(["hook", "guard"], { ...as("web"), input: JSON.stringify({ tool_name: "Bash", tool_input: { command: "ls" } }) });

@@ -36,7 +36,7 @@ async function stormBox(
   mkdirSync(cwd);
   ok(box, ["spawner", "on"]);
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0", "rateLimitPerMinute=600", `maxHops=${MAX_HOPS}`]);
-  for (const role of roles) ok(box, ["spawner", "set", "shop", role, `cwd=${cwd}`]);
+  for (const role of roles) ok(box, ["spawner", "set", "--force", "shop", role, `cwd=${cwd}`]);
   const log = join(box.dir, "runs.jsonl");
   const daemon = await runDaemon(box, { FIXTURE_LOG: log, ...env });
   t.after(async () => {

@@ -10,7 +10,7 @@
 // between; its messages must still be unread.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readAllKept, readCursor } from "../../src/bus/inbox.ts";
+import { listHistoryReceipts, readAllKept, readCursor } from "../../src/bus/inbox.ts";
 import type { Receipt } from "../../src/bus/inbox.ts";
 import { isRecord, parseJson, readFileIfExists } from "../../src/lib/fs.ts";
 import type { RolePaths } from "../../src/bus/layout.ts";
@@ -20,7 +20,7 @@ export interface Ledger {
   acked: Map<string, { to: string; label: string }>;
   /** id → the consumers that printed it (with the role they consume). */
   printed: Map<string, { consumer: string; role: string }[]>;
-  /** id → the consumer whose committed receipt took it, remembered across audits (receipts are trimmed). */
+  /** id → the consumer whose committed receipt took it, remembered across audits (old history goes, with its receipts). */
   committed: Map<string, string>;
 }
 
@@ -49,7 +49,8 @@ interface Committed extends Receipt {
 
 /** The role's receipts in file order, each marked committed or not; unparsable (torn) lines counted. */
 export function readReceipts(paths: RolePaths): { receipts: Committed[]; torn: number } {
-  const text = readFileIfExists(paths.receipts) ?? "";
+  // Compaction moves receipts.jsonl beside the history file it names: all of them, in time order.
+  const text = [...listHistoryReceipts(paths).map((f) => f.path), paths.receipts].map((p) => readFileIfExists(p) ?? "").join("\n");
   const list: Receipt[] = [];
   let torn = 0;
   for (const line of text.split("\n")) {

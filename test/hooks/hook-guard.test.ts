@@ -80,6 +80,22 @@ test("outside a bridged session everything is allowed at once, unless BRIDGE_BLO
   assert.equal(guard(root, "git status", { BRIDGE_BLOCK_GIT_ALL: "1" }, null).stdout, "");
 });
 
+test("half an identity counts as bridged: git push is denied, saying why; other commands pass in silence", (t) => {
+  const root = tempRoot(t);
+  const half = { BRIDGE_ROLE: undefined };
+  const r = guard(root, "git push origin main", half);
+  assert.equal(r.code, 0);
+  const reason = reasonOf(r.stdout);
+  assert.match(reason, /^session-bridge guard: `git push` is blocked in this bridged session/);
+  assert.match(
+    reason,
+    / This session counts as bridged for the guard: it is not connected to a bridge project, though its environment tries to: BRIDGE_ROLE is not set\. To fix it, restart Claude Code .*\.$/,
+  );
+  assert.deepEqual(guard(root, "git status", half), { code: 0, stdout: "", stderr: "" });
+  const typo = guard(root, "git commit -m x", { BRIDGE_PROJECT: undefined, BRIDGE_ROLE: undefined, BRIDGE_PROJCT: "shop" });
+  assert.match(reasonOf(typo.stdout), /"BRIDGE_PROJCT" is not a variable session-bridge reads \(did you mean BRIDGE_PROJECT\?\)/);
+});
+
 test("BRIDGE_BLOCK_GIT narrows or widens the blocked subcommands", (t) => {
   const root = tempRoot(t);
   assert.equal(guard(root, "git commit -m x", { BRIDGE_BLOCK_GIT: "push" }).stdout, "");

@@ -291,10 +291,48 @@ test("input that is not JSON, or another event, is reported on stderr with exit 
   assert.equal(unread(root, "web"), 1);
 });
 
-test("an invalid role name is an exit-0 error on stderr, never a blocked prompt", (t) => {
+test("half an identity is told to the user and the model, on SessionStart and on every prompt, never silently unbridged", (t) => {
   const root = tempRoot(t);
-  const r = runHookSync("recv", hookEnv(root, "web", { BRIDGE_ROLE: "../etc" }), events.prompt("go"));
-  assert.equal(r.code, 0);
-  assert.equal(r.stdout, "");
-  assert.match(r.stderr, /E_BAD_NAME: invalid role name "\.\.\/etc"/);
+  const cases: [Record<string, string | undefined>, RegExp][] = [
+    [
+      { BRIDGE_ROLE: undefined },
+      /BRIDGE_ROLE is not set\. To fix it, restart Claude Code with both set to names, e\.g\. `BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude`; or unset BRIDGE_PROJECT to run it unbridged/,
+    ],
+    [
+      { BRIDGE_PROJECT: undefined, BRIDGE_ROLE: undefined, BRIDGE_ROLES: "web" },
+      /BRIDGE_PROJECT is not set; BRIDGE_ROLE is not set; "BRIDGE_ROLES" is not a variable session-bridge reads \(did you mean BRIDGE_ROLE\?\)\. To fix it, .*or unset BRIDGE_ROLES to run it unbridged/,
+    ],
+    [
+      { BRIDGE_ROLE: "front end" },
+      /BRIDGE_ROLE="front end" is not a role name \(1–64 of A-Z a-z 0-9 \. _ -, starting with a letter or digit\)/,
+    ],
+    [{ BRIDGE_ROLE: "../etc" }, /BRIDGE_ROLE="\.\.\/etc" is not a role name/],
+  ];
+  for (const [extra, problem] of cases) {
+    for (const event of [events.sessionStart(), events.prompt("go")]) {
+      const r = runHookSync("recv", hookEnv(join(root, "bridge"), "web", extra), event);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.match(
+        out.systemMessage,
+        /^session-bridge: this session is not connected to a bridge project, though its environment tries to: /,
+      );
+      assert.match(out.systemMessage, problem);
+      assert.equal(out.hookSpecificOutput.hookEventName, event.hook_event_name);
+      assert.match(out.hookSpecificOutput.additionalContext, problem);
+      assert.match(out.hookSpecificOutput.additionalContext, /no messages from sibling sessions reach this session .*; tell the user\.$/);
+    }
+  }
+  assert.equal(existsSync(join(root, "bridge")), false, "nothing is created for half an identity");
+});
+
+test("BRIDGE_ROOT, BRIDGE_ADMIN and the guard's variables alone are no identity: recv stays silent without reading stdin", (t) => {
+  const root = tempRoot(t);
+  const env = hookEnv(join(root, "bridge"), undefined, {
+    BRIDGE_ADMIN: "1",
+    BRIDGE_BLOCK_GIT: "push",
+    BRIDGE_PROJECT: "",
+    BRIDGE_ROLE: "",
+  });
+  assert.deepEqual(runHookSync("recv", env, "not json at all"), { code: 0, stdout: "", stderr: "" });
 });

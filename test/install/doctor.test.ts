@@ -21,13 +21,13 @@ function box(t: TestContext): Box {
   return { home, config: join(dirname(root), "claude-config"), root };
 }
 
-function run(b: Box, args: string[], bin = BIN) {
-  const env = cleanEnv({ HOME: b.home, BRIDGE_ROOT: b.root, PATH: "/usr/local/bin:/usr/bin:/bin" });
+function run(b: Box, args: string[], bin = BIN, extra: Record<string, string | undefined> = {}) {
+  const env = cleanEnv({ HOME: b.home, BRIDGE_ROOT: b.root, PATH: "/usr/local/bin:/usr/bin:/bin", ...extra });
   return spawnSync(process.execPath, [bin, ...args], { env, encoding: "utf8", timeout: 60_000 });
 }
 
-function doctor(b: Box) {
-  const r = run(b, ["doctor", "--config-dir", b.config, "--json"]);
+function doctor(b: Box, extra: Record<string, string | undefined> = {}) {
+  const r = run(b, ["doctor", "--config-dir", b.config, "--json"], BIN, extra);
   const report = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ name: string; level: string; detail: string; fix?: string }> };
   const check = (name: string) => report.checks.find((c) => c.name === name);
   return { status: r.status, report, check };
@@ -65,6 +65,28 @@ test("a healthy install: exit 0, every check ok or informational", (t) => {
   const human = run(b, ["doctor", "--config-dir", b.config]);
   assert.match(human.stdout, /^info {2}config folder: Claude Code config folder: .* \(from --config-dir\)$/m);
   assert.match(human.stdout, /all good\n$/);
+});
+
+test("this shell: half an identity fails with the fix, a typo beside a full identity warns, none is informational", (t) => {
+  const b = healthy(t);
+  const half = doctor(b, { BRIDGE_PROJECT: "shop" });
+  assert.equal(half.status, 1);
+  assert.equal(half.check("this shell")?.level, "fail");
+  assert.match(
+    half.check("this shell")!.detail,
+    /^BRIDGE_ROOT=.* BRIDGE_PROJECT=shop: a Claude Code session started from here is not connected: BRIDGE_ROLE is not set$/,
+  );
+  assert.match(
+    half.check("this shell")!.fix!,
+    /^restart Claude Code with both set to names, e\.g\. `BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude`/,
+  );
+  const typo = doctor(b, { BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web", BRIDGE_AUTOSND: "1" });
+  assert.equal(typo.check("this shell")?.level, "warn");
+  assert.match(
+    typo.check("this shell")!.detail,
+    /"BRIDGE_AUTOSND" is not a variable session-bridge reads \(did you mean BRIDGE_AUTOSEND\?\)/,
+  );
+  assert.match(doctor(b).check("this shell")!.detail, /^no BRIDGE_PROJECT\/BRIDGE_ROLE set \(not a bridged shell\)/);
 });
 
 test("nothing installed: exit 1 and the fix is the install command for that folder", (t) => {

@@ -178,11 +178,10 @@ test("invalid JSON is refused with the path and the parse error, and nothing is 
   writeFileSync(join(s.config, ".claude.json"), '{"ok": true}');
   const r = run(s, ["install", "--config-dir", s.config]);
   assert.equal(r.status, 1);
-  assert.match(
+  // One line, where and what, and no backup offered when there is none.
+  assert.equal(
     r.stderr,
-    new RegExp(
-      `E_CONFIG: ${s.config}/settings\\.json is not valid JSON \\(.*\\); fix it by hand or restore a backup — nothing was changed`,
-    ),
+    `session-bridge: E_CONFIG: ${s.config}/settings.json is not valid JSON: line 1, column 12: expected a property name in double quotes, found ","; fix it by hand; nothing was changed\n`,
   );
   assert.equal(readFileSync(join(s.config, "settings.json"), "utf8"), '{"hooks": {,}}');
   assert.equal(readFileSync(join(s.config, ".claude.json"), "utf8"), '{"ok": true}');
@@ -190,6 +189,28 @@ test("invalid JSON is refused with the path and the parse error, and nothing is 
   writeFileSync(join(s.config, ".claude.json"), "[1,2]");
   assert.match(run(s, ["install", "--config-dir", s.config]).stderr, /\.claude\.json does not hold a JSON object/);
   assert.equal(readFileSync(join(s.config, "settings.json"), "utf8"), "{}");
+});
+
+test("a comment or a trailing comma in settings.json is named as such, and the backup install made is offered", (t) => {
+  const s = setup(t);
+  mkdirSync(s.config);
+  writeFileSync(join(s.config, "settings.json"), '{\n  "theme": "dark"\n}\n');
+  assert.equal(run(s, ["install", "--config-dir", s.config]).status, 0);
+  const backups = readdirSync(s.config).filter((n) => n.startsWith("settings.json.session-bridge-backup-"));
+  assert.equal(backups.length, 1);
+  const good = readFileSync(join(s.config, "settings.json"), "utf8");
+  writeFileSync(join(s.config, "settings.json"), good.replace("{", "{\n  // mine"));
+  const comment = run(s, ["install", "--config-dir", s.config]);
+  assert.equal(comment.status, 1);
+  assert.equal(
+    comment.stderr,
+    `session-bridge: E_CONFIG: ${s.config}/settings.json is not valid JSON: line 2, column 3: a comment; JSON has no comments (Claude Code refuses them too): remove it; fix it by hand, or restore ${join(s.config, backups[0]!)}; nothing was changed\n`,
+  );
+  writeFileSync(join(s.config, "settings.json"), good.replace(/\n\}\n$/, ",\n}\n"));
+  assert.match(
+    run(s, ["doctor", "--config-dir", s.config]).stdout,
+    /fail {2}Claude Code files: E_CONFIG: .*settings\.json is not valid JSON: line \d+, column \d+: a comma before "\}"; JSON allows no trailing comma \(Claude Code refuses it too\): remove it; fix it by hand, or restore .*settings\.json\.session-bridge-backup-\S+; nothing was changed\n {6}fix: repair the file by hand, then run `session-bridge doctor --config-dir .*` again\n/,
+  );
 });
 
 test("--no-block-git leaves out the guard; a later plain install adds it back; --wake rewake adds the async Stop waiter", (t) => {

@@ -60,6 +60,11 @@ test("two roles exchange messages both ways; recv consumes exactly once; peek an
   const sent = await web.call("bridge_send", { to: "api", body: "schema v2 is ready" });
   assert.equal(sent.isError, false, sent.text);
   assert.match(sent.text, /api: queued; live session: MCP server pid \d+/);
+  // bridge_send answers what the CLI's send does about a wake (src/wake/forecast.ts).
+  assert.match(
+    sent.text,
+    /api: queued; .*; not woken automatically: automation is off \(enabled: false\); .*; it waits for that role's next prompt\n/,
+  );
   const id = messageId(sent.text);
 
   const peeked = await api.call("bridge_peek");

@@ -93,9 +93,17 @@ test("partly bridged: a project without a role still lists roles; a bad role nam
   const projectOnly = await room.start({ BRIDGE_PROJECT: "shop" });
   assert.match((await projectOnly.call("bridge_roles")).text, /- web: live/);
   assert.match((await projectOnly.call("bridge_send", { to: "web", body: "x" })).text, /BRIDGE_ROLE is not set/);
+  // Half an identity is a mistake to tell the user about: the instructions say so, and whoami.
+  assert.match(
+    projectOnly.client.getInstructions() ?? "",
+    /^session-bridge warning: this Claude Code session is not connected to a bridge project, though its environment tries to: BRIDGE_ROLE is not set\. To fix it, restart Claude Code with both set to names, e\.g\. `BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude`.*Tell the user about this at the start of the conversation/,
+  );
+  assert.match((await projectOnly.call("bridge_whoami")).text, /though its environment tries to: BRIDGE_ROLE is not set/);
   const bad = await room.start({ BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "../etc" });
   const who = await bad.call("bridge_whoami");
-  assert.match(who.text, /BRIDGE_ROLE is not usable \(E_BAD_NAME: invalid role name "\.\.\/etc"/);
+  assert.match(who.text, /BRIDGE_ROLE="\.\.\/etc" is not a role name \(1–64 of A-Z a-z 0-9 \. _ -, starting with a letter or digit\)/);
+  const typo = await room.start({ BRIDGE_PROJECT: "shop", BRIDGE_ROLES: "api" });
+  assert.match(typo.client.getInstructions() ?? "", /"BRIDGE_ROLES" is not a variable session-bridge reads \(did you mean BRIDGE_ROLE\?\)/);
   // An admin session without identity may still configure a named project.
   const admin = await room.start({ BRIDGE_ADMIN: "1" });
   assert.equal((await admin.call("bridge_mode", { project: "shop", role: "web", mode: "auto" })).isError, false);

@@ -48,7 +48,10 @@ test("a corrupt or invalid file is reported with its path and never replaced by 
   writeFileSync(settingsPath(root), '{"maxHops": 3,');
   assert.throws(
     () => loadSettings(root),
-    (e: unknown) => isConfigError(e) && (e as Error).message.startsWith(`${settingsPath(root)} is not valid JSON (`),
+    (e: unknown) =>
+      isConfigError(e) &&
+      (e as Error).message ===
+        `${settingsPath(root)} is not valid JSON: line 1, column 15: expected a property name in double quotes, found the end of the file; fix or delete it (defaults apply when it is missing)`,
   );
   assert.throws(() => turnOn(root), isConfigError);
   assert.equal(readFileSync(settingsPath(root), "utf8"), '{"maxHops": 3,', "untouched");

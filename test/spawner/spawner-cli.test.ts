@@ -32,7 +32,7 @@ test(
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown spawner command "start"/);
     assert.match(ok(box, ["spawner", "--help"]), /run \[--replay\]/);
-    assert.match(ok(box, ["spawner", "set", "--help"]), /cwd=PATH/);
+    assert.match(ok(box, ["spawner", "set", "--force", "--help"]), /cwd=PATH/);
     assert.match(ok(box, ["--help"]), /spawner on\|off \[PROJECT\] \[ROLE\]/);
   }),
 );
@@ -54,11 +54,11 @@ test(
     );
     assert.match(ok(box, ["spawner", "on"]), /^no change: the settings already were so\n/);
     assert.match(
-      ok(box, ["spawner", "on", "shop", "infra"]),
+      ok(box, ["spawner", "on", "--force", "shop", "infra"]),
       /changed:\n {2}projects\.shop\.roles\.infra\.mode: \(unset\) → "auto"\nnote: shop\/infra: automatic via tmux \(auto by name/,
     );
     assert.deepEqual(config(box), { enabled: true, defaultMode: "auto", projects: { shop: { roles: { infra: { mode: "auto" } } } } });
-    const json = JSON.parse(ok(box, ["spawner", "on", "shop", "--json"]));
+    const json = JSON.parse(ok(box, ["spawner", "on", "--force", "shop", "--json"]));
     assert.deepEqual(json.changes, ['projects.shop.mode: (unset) → "auto"']);
     assert.equal(json.daemon.running, false);
   }),
@@ -69,13 +69,48 @@ test(
   withBox((box) => {
     ok(box, ["spawner", "on"]);
     assert.match(
-      ok(box, ["spawner", "off", "shop", "web"]),
+      ok(box, ["spawner", "off", "--force", "shop", "web"]),
       /projects\.shop\.roles\.web\.mode: \(unset\) → "manual"\nnote: shop\/web is manual: its mail waits for its next prompt/,
     );
     assert.match(ok(box, ["spawner", "off"]), /enabled: true → false\nnote: nothing is woken automatically \(enabled: false\)/);
-    const r = cli(box, ["spawner", "off", "bad name"]);
+    const r = cli(box, ["spawner", "off", "--force", "bad name"]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /E_BAD_NAME: invalid project name "bad name"/);
+  }),
+);
+
+test(
+  "spawner on/off/set refuse a project or role nobody has joined, naming the known ones; --force configures one that joins later",
+  withBox((box) => {
+    send(box, "shop", "api", "web", "hello"); // shop/api and shop/web have joined
+    const before = cli(box, ["spawner", "config", "--json"]).stdout;
+    const project = cli(box, ["spawner", "on", "shp"]);
+    assert.equal(project.status, 1);
+    assert.match(
+      project.stderr,
+      /E_UNKNOWN_PROJECT: no role has joined project "shp" and the settings do not name it \(known projects: shop; did you mean "shop"\?\); nothing changed\. Check the name, or add --force to configure a project before its first role joins/,
+    );
+    for (const args of [
+      ["on", "shop", "webb"],
+      ["off", "shop", "webb"],
+      ["set", "shop", "webb", "model=opus"],
+    ]) {
+      const r = cli(box, ["spawner", ...args]);
+      assert.equal(r.status, 1, args.join(" "));
+      assert.match(
+        r.stderr,
+        /E_UNKNOWN_ROLE: role "webb" has not joined project "shop" and the settings do not name it \(known roles: api, web; did you mean "web"\?\); nothing changed\. Check the name, or add --force to configure a role before it joins/,
+      );
+    }
+    assert.equal(cli(box, ["spawner", "config", "--json"]).stdout, before, "nothing was saved");
+    assert.match(ok(box, ["spawner", "on", "shop", "web"]), /projects\.shop\.roles\.web\.mode: \(unset\) → "auto"/);
+    assert.match(
+      ok(box, ["spawner", "set", "shop", "db", "model=opus", "--force"]),
+      /projects\.shop\.roles\.db\.model: \(unset\) → "opus"/,
+    );
+    // Once the settings name it, the role is known: no --force needed to change or undo it.
+    assert.match(ok(box, ["spawner", "off", "shop", "db"]), /projects\.shop\.roles\.db\.mode: \(unset\) → "manual"/);
+    assert.match(ok(box, ["spawner", "on", "lab", "--force"]), /projects\.lab\.mode: \(unset\) → "auto"/);
   }),
 );
 
@@ -86,25 +121,25 @@ test(
     mkdirSync(work);
     const r = spawnSync(
       process.execPath,
-      [BIN, "spawner", "set", "shop", "web", "cwd=work", "model=opus", "permissionMode=plan", "driver=spawn"],
+      [BIN, "spawner", "set", "--force", "shop", "web", "cwd=work", "model=opus", "permissionMode=plan", "driver=spawn"],
       { cwd: box.dir, env: baseEnv(box), encoding: "utf8" },
     );
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(config(box), {
       projects: { shop: { roles: { web: { cwd: work, model: "opus", permissionMode: "plan", driver: "spawn" } } } },
     });
-    assert.match(ok(box, ["spawner", "set", "shop", "web", "model="]), /projects\.shop\.roles\.web\.model: "opus" → \(unset\)/);
+    assert.match(ok(box, ["spawner", "set", "--force", "shop", "web", "model="]), /projects\.shop\.roles\.web\.model: "opus" → \(unset\)/);
     assert.match(
-      ok(box, ["spawner", "set", "shop", "web", `cwd=${join(box.dir, "missing")}`]),
+      ok(box, ["spawner", "set", "--force", "shop", "web", `cwd=${join(box.dir, "missing")}`]),
       /note: .*missing is not a folder yet; the spawn driver refuses to run until it is/,
     );
-    const bad = cli(box, ["spawner", "set", "shop", "web", "colour=red"]);
+    const bad = cli(box, ["spawner", "set", "--force", "shop", "web", "colour=red"]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown role setting "colour" \(known: mode, driver, cwd, model, tmuxTarget, permissionMode\)/);
-    const mode = cli(box, ["spawner", "set", "shop", "web", "permissionMode=yolo"]);
+    const mode = cli(box, ["spawner", "set", "--force", "shop", "web", "permissionMode=yolo"]);
     assert.equal(mode.status, 1);
     assert.match(mode.stderr, /E_CONFIG: not saved: "projects\.shop\.roles\.web\.permissionMode" must be one of default, acceptEdits/);
-    assert.equal(cli(box, ["spawner", "set", "shop", "web"]).status, 2);
+    assert.equal(cli(box, ["spawner", "set", "--force", "shop", "web"]).status, 2);
   }),
 );
 
@@ -156,7 +191,7 @@ test(
   "spawner status: per role mode, driver, target and why not woken; a broken config is shown, not fatal",
   withBox((box) => {
     ok(box, ["spawner", "on"]);
-    ok(box, ["spawner", "set", "shop", "api", "driver=spawn"]);
+    ok(box, ["spawner", "set", "--force", "shop", "api", "driver=spawn"]);
     send(box, "shop", "web", "infra", "hello");
     const text = ok(box, ["spawner", "status"]);
     assert.match(

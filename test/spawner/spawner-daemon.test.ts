@@ -32,7 +32,7 @@ function setup(): { box: Sandbox; log: string; cwd: string; env: Record<string, 
 
 function spawnRoles(box: Sandbox, cwd: string, roles: string[]): void {
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0"]);
-  for (const role of roles) ok(box, ["spawner", "set", "shop", role, `cwd=${cwd}`]);
+  for (const role of roles) ok(box, ["spawner", "set", "--force", "shop", role, `cwd=${cwd}`]);
 }
 
 /** Runs `body`, then stops every daemon `daemons()` names (read at the end: some start inside) and cleans up. */
@@ -50,7 +50,7 @@ const runs = (log: string): Array<{ env: Record<string, string> }> =>
 
 test("daemon: out of the box nothing is woken, and the log and status say how to turn it on", async () => {
   const { box, cwd, log, env } = setup();
-  ok(box, ["spawner", "set", "shop", "backend", `cwd=${cwd}`, "driver=spawn"]);
+  ok(box, ["spawner", "set", "--force", "shop", "backend", `cwd=${cwd}`, "driver=spawn"]);
   const daemon = await runDaemon(box, env);
   await using(
     box,
@@ -69,7 +69,7 @@ test("daemon: out of the box nothing is woken, and the log and status say how to
 test("daemon: infra and qa are never woken under a global or project opt-in, only once named", async () => {
   const { box, cwd, log, env } = setup();
   ok(box, ["spawner", "on"]);
-  ok(box, ["spawner", "on", "shop"]);
+  ok(box, ["spawner", "on", "--force", "shop"]);
   spawnRoles(box, cwd, ["infra", "qa", "web"]);
   const daemon = await runDaemon(box, env);
   await using(
@@ -85,7 +85,7 @@ test("daemon: infra and qa are never woken under a global or project opt-in, onl
       send(box, "shop", "backend", "web", "hello");
       await waitFor("web's run", () => runs(log).some((r) => r.env.BRIDGE_ROLE === "web"));
       assert.ok(!runs(log).some((r) => r.env.BRIDGE_ROLE === "infra" || r.env.BRIDGE_ROLE === "qa"));
-      ok(box, ["spawner", "on", "shop", "infra"]);
+      ok(box, ["spawner", "on", "--force", "shop", "infra"]);
       send(box, "shop", "backend", "infra", "now deploy");
       await waitFor("infra's run", () => runs(log).some((r) => r.env.BRIDGE_ROLE === "infra"));
       assert.ok(!runs(log).some((r) => r.env.BRIDGE_ROLE === "qa"));
@@ -108,11 +108,11 @@ test("daemon: spawner off takes effect live, and on again resumes", async () => 
       send(box, "shop", "web", "backend", "two");
       const refusal = await waitForLog(box, "the refusal after off", (e) => e.event === "refused" && e.code === "off");
       assert.equal(refusal.role, "backend");
-      ok(box, ["spawner", "off", "shop", "backend"]);
+      ok(box, ["spawner", "off", "--force", "shop", "backend"]);
       ok(box, ["spawner", "on"]);
       send(box, "shop", "web", "backend", "three");
       await waitForLog(box, "the manual refusal", (e) => e.event === "refused" && e.code === "manual");
-      ok(box, ["spawner", "on", "shop", "backend"]);
+      ok(box, ["spawner", "on", "--force", "shop", "backend"]);
       const four = send(box, "shop", "web", "backend", "four");
       await waitFor("run 2", () => runs(log).length === 2);
       assert.deepEqual(wakes(box, "backend").at(-1)!.ids, [four.id], "mail refused while off is not woken for later");

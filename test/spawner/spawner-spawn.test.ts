@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN } from "../helpers/bin.ts";
+import { createSnapshotter } from "../../src/dashboard/data.ts";
 import { installFixture, ok, readJsonLines, runDaemon, sandbox, send, waitFor, waitForLog, wakes } from "../helpers/spawner.ts";
 import type { DaemonProc, Sandbox } from "../helpers/spawner.ts";
 
@@ -33,7 +34,7 @@ function setup(roles: string[] = ["backend"]): { box: Sandbox; log: string; cwd:
   mkdirSync(cwd);
   ok(box, ["spawner", "on"]);
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0"]);
-  for (const role of roles) ok(box, ["spawner", "set", "shop", role, `cwd=${cwd}`]);
+  for (const role of roles) ok(box, ["spawner", "set", "--force", "shop", role, `cwd=${cwd}`]);
   return { box, log: join(box.dir, "claude.jsonl"), cwd };
 }
 
@@ -60,7 +61,7 @@ function alive(pid: number): boolean {
 
 test("spawn: claude -p gets exactly the bridge flags, the role's env and the nudge on stdin; never BRIDGE_ADMIN or TMUX", async () => {
   const { box, log, cwd } = setup();
-  ok(box, ["spawner", "set", "shop", "backend", "model=opus"]);
+  ok(box, ["spawner", "set", "--force", "shop", "backend", "model=opus"]);
   // The daemon itself was started from an admin, tmux, Claude Code shell: none of that may leak.
   const env = {
     FIXTURE_LOG: log,
@@ -70,8 +71,15 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
     CLAUDECODE: "1",
     CLAUDE_PID: "4242",
   };
-  await withDaemon(box, env, async () => {
+  await withDaemon(box, env, async (daemon) => {
     const sent = send(box, "shop", "web", "backend", "please rebuild");
+    // What send promised is what happens next.
+    const [delivery] = (sent as unknown as { deliveries: { wake: { woken: boolean; driver: string; text: string } }[] }).deliveries;
+    assert.deepEqual(delivery!.wake, {
+      woken: true,
+      driver: "spawn",
+      text: `the daemon (pid ${daemon.child.pid}) with claude -p in ${cwd} will wake it now`,
+    });
     const [start] = await waitFor("the fake claude to start", () => starts(log).length > 0 && starts(log));
     const mcp = JSON.stringify({
       mcpServers: { "session-bridge": { type: "stdio", command: process.execPath, args: [realpathSync(BIN), "mcp"], env: {} } },
@@ -118,9 +126,35 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
   });
 });
 
+test("spawn: a failed run's last lines are in status and the dashboard's data, escaped, without our own header and footer", async () => {
+  const { box, log } = setup();
+  await withDaemon(box, { FIXTURE_LOG: log, FIXTURE_MODE: "fail" }, async () => {
+    send(box, "shop", "web", "backend", "please rebuild");
+    const end = await waitForLog(box, "the run's end", (e) => e.event === "run-end");
+    assert.match(end.msg, /exit 1 after/);
+    const tail = [
+      "starting step 4",
+      "starting step 5",
+      "starting step 6",
+      "\\u{1b}[31mError\\u{1b}[0m: could not reach the account",
+      "Not logged in · Please run /login",
+    ];
+    const status = JSON.parse(ok(box, ["spawner", "status", "--json"]));
+    const backend = status.roles.find((r: { role: string }) => r.role === "backend");
+    assert.deepEqual(backend.lastRun.tail, tail);
+    const snapshot = createSnapshotter(box.root, { admin: false }).snapshot();
+    const view = snapshot.projects[0]!.roles.find((r) => r.role === "backend")!;
+    assert.deepEqual(view.lastRun?.tail, tail);
+    assert.match(
+      ok(box, ["spawner", "status"]),
+      /\n {2}last run: exit 1 after [\d.]+ s, output in \S+\.log; its last lines:\n {4}\| starting step 4\n(?: {4}\| .*\n){3} {4}\| Not logged in · Please run \/login\n/,
+    );
+  });
+});
+
 test("spawn: permissionMode, denyTools and maxTurns come from the settings", async () => {
   const { box, log } = setup();
-  ok(box, ["spawner", "set", "shop", "backend", "permissionMode=plan"]);
+  ok(box, ["spawner", "set", "--force", "shop", "backend", "permissionMode=plan"]);
   ok(box, ["spawner", "config", "denyTools=Bash(rm:*)", "spawn.maxTurns=3"]);
   await withDaemon(box, { FIXTURE_LOG: log }, async () => {
     send(box, "shop", "web", "backend", "x");
@@ -215,7 +249,7 @@ test("spawn: claude missing from PATH is logged on the run and survived; no cwd 
   mkdirSync(cwd);
   ok(box, ["spawner", "on"]);
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0"]);
-  ok(box, ["spawner", "set", "shop", "backend", `cwd=${cwd}`]);
+  ok(box, ["spawner", "set", "--force", "shop", "backend", `cwd=${cwd}`]);
   await withDaemon(box, { PATH: `${box.bin}:/usr/bin:/bin` }, async () => {
     send(box, "shop", "web", "backend", "hello");
     const end = await waitForLog(box, "the failed run", (e) => e.event === "run-end");

@@ -182,7 +182,7 @@ test("tmux: a dead pane or a missing target pane is never typed into, and status
   assert.match(gone.msg, /no live Claude Code session holds shop\/backend/);
   assert.match(ok(r.box, ["spawner", "status"]), /shop\/backend: auto via tmux → no live session\n {2}not woken: no-target/);
 
-  ok(r.box, ["spawner", "set", "shop", "web", "tmuxTarget=%99"]);
+  ok(r.box, ["spawner", "set", "--force", "shop", "web", "tmuxTarget=%99"]);
   send(r.box, "shop", "backend", "web", "hello");
   const missing = await waitForLog(r.box, "the missing pane", (e) => e.role === "web" && e.code === "no-target");
   assert.match(missing.msg, /tmux pane %99 on tmux server .* is gone/);
@@ -208,7 +208,7 @@ test("tmux: a bare shell left in the pane, or a pane running another session, is
 
   // A live backend session elsewhere, but the configured target is the bare shell (set first, so
   // the pending mail is never delivered to the new session before the target applies).
-  ok(r.box, ["spawner", "set", "shop", "backend", `tmuxTarget=${shell.pane}`]);
+  ok(r.box, ["spawner", "set", "--force", "shop", "backend", `tmuxTarget=${shell.pane}`]);
   await r.session("backend");
   send(r.box, "shop", "web", "backend", "two");
   const bare = await waitForLog(
@@ -223,7 +223,7 @@ test("tmux: a bare shell left in the pane, or a pane running another session, is
 
   // The target runs claude, but not this role's session (a reused pane id, another role's pane).
   const web = await r.session("web");
-  ok(r.box, ["spawner", "set", "shop", "backend", `tmuxTarget=${web.pane}`]);
+  ok(r.box, ["spawner", "set", "--force", "shop", "backend", `tmuxTarget=${web.pane}`]);
   send(r.box, "shop", "web", "backend", "three");
   const foreign = await waitForLog(
     r.box,

@@ -1,12 +1,13 @@
 // Where Claude Code reads its configuration (docs/claude-code.md "Configuration files"), and
 // safe reading/writing of its JSON files: refuse invalid JSON (naming the file and the parse
 // error), keep the file's mode and indentation, back it up before changing it, write atomically.
-import { copyFileSync, fstatSync, chmodSync, closeSync, constants } from "node:fs";
+import { copyFileSync, fstatSync, chmodSync, closeSync, constants, readdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { BridgeError, isErrno } from "../../lib/errors.ts";
 import { openNoFollow, readFileIfExists, writeFileAtomic } from "../../lib/fs.ts";
 import { isRecord } from "../../lib/fs.ts";
+import { describeJsonProblem } from "../../lib/json-error.ts";
 
 export interface ConfigDir {
   dir: string;
@@ -49,16 +50,30 @@ export interface JsonFile {
 }
 
 /** Reads a JSON object file; missing reads as {}. Anything but a JSON object is refused. */
+/**
+ * The most of a Claude Code file read into memory: generous, because ~/.claude.json grows with
+ * the state Claude Code keeps per project; settings.json stays a few KiB.
+ */
+export const CLAUDE_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
 export function readJsonFile(path: string): JsonFile {
-  const text = readFileIfExists(path);
+  const text = readFileIfExists(path, {
+    maxBytes: CLAUDE_FILE_MAX_BYTES,
+    tooLarge: (size) =>
+      new BridgeError(
+        "E_CONFIG",
+        `${path} is ${size} bytes, over the 64 MiB session-bridge reads of a Claude Code file; nothing was changed: shrink it by hand, then run this again`,
+      ),
+  });
   if (text === undefined) return { path, exists: false, value: {}, text: "", mode: 0o600, indent: "  " };
   let value: unknown;
   try {
     value = text.trim() === "" ? {} : JSON.parse(text);
-  } catch (err) {
+  } catch {
+    const backup = latestBackup(path);
     throw new BridgeError(
       "E_CONFIG",
-      `${path} is not valid JSON (${(err as Error).message}); fix it by hand or restore a backup — nothing was changed`,
+      `${path} is not valid JSON: ${describeJsonProblem(text)}; fix it by hand${backup ? `, or restore ${backup}` : ""}; nothing was changed`,
     );
   }
   if (!isRecord(value)) throw new BridgeError("E_CONFIG", `${path} does not hold a JSON object; fix it by hand — nothing was changed`);
@@ -83,6 +98,24 @@ export function formatJson(value: unknown, indent = "  "): string {
   return JSON.stringify(value, null, indent) + "\n";
 }
 
+const BACKUP_INFIX = ".session-bridge-backup-";
+
+/** The newest backup `install` made of `path`, if one is there (names sort by their time). */
+export function latestBackup(path: string): string | undefined {
+  const name = basename(path) + BACKUP_INFIX;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return undefined; // no folder, no backup
+  }
+  const newest = names
+    .filter((n) => n.startsWith(name))
+    .sort()
+    .at(-1);
+  return newest === undefined ? undefined : join(dirname(path), newest);
+}
+
 /** A timestamped copy beside the file, same mode; undefined when there was no file. */
 export function backupFile(file: JsonFile, now = new Date()): string | undefined {
   if (!file.exists) return undefined;
@@ -90,7 +123,7 @@ export function backupFile(file: JsonFile, now = new Date()): string | undefined
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
-  const backup = `${file.path}.session-bridge-backup-${stamp}`;
+  const backup = `${file.path}${BACKUP_INFIX}${stamp}`;
   try {
     copyFileSync(file.path, backup, constants.COPYFILE_EXCL);
   } catch (err) {

@@ -4,7 +4,7 @@
 import { wokenRunEnv } from "../../wake/chain.ts";
 import { spawn } from "node:child_process";
 import type { ChildProcess, SpawnOptions } from "node:child_process";
-import { closeSync, statSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { describeError, isErrno } from "../../lib/errors.ts";
 import { openForAppend, writeAll } from "../../lib/fs.ts";
 import { mcpEntry } from "../../agents/claude/config.ts";
@@ -25,18 +25,7 @@ const STRIPPED_ENV = [
   "CLAUDE_PROJECT_DIR",
 ];
 
-export function spawnTargetCheck(role: EffectiveRole): { ok: true } | { ok: false; reason: string } {
-  const fix = `session-bridge spawner set ${role.project} ${role.role} cwd=/path/to/its/folder`;
-  if (role.cwd === undefined)
-    return { ok: false, reason: `no cwd for ${role.project}/${role.role}, which the spawn driver runs claude in; set one: ${fix}` };
-  try {
-    if (!statSync(role.cwd).isDirectory())
-      return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} is not a folder; ${fix}` };
-  } catch (err) {
-    return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} cannot be used (${describeError(err)}); ${fix}` };
-  }
-  return { ok: true };
-}
+export { spawnTargetCheck } from "../../wake/targets.ts";
 
 export interface SpawnPlan {
   command: string;

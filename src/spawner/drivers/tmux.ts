@@ -10,7 +10,7 @@ import type { RolePaths } from "../../bus/layout.ts";
 import { isClaudeName } from "../../agents/claude/process.ts";
 import { descendsFrom, isInForeground } from "../../lib/proc.ts";
 import type { EffectiveRole } from "../../settings/schema.ts";
-import { describeWhere, listSessions } from "../../bus/sessions.ts";
+import { tmuxCandidate } from "../../wake/targets.ts";
 import type { SessionView } from "../../bus/sessions.ts";
 import { cursorLineArgs, describeFailure, lineShowsTyped, paneInfoArgs, parsePaneInfo, sendEnterArgs, sendLiteralArgs } from "../tmux.ts";
 import type { PaneInfo, TmuxRunner } from "../tmux.ts";
@@ -49,26 +49,9 @@ const POLL_MS = 50;
 
 export async function resolveTmuxTarget(paths: RolePaths, role: EffectiveRole, deps: TmuxDeps): Promise<TmuxTargetCheck> {
   const name = `${role.project}/${role.role}`;
-  const live = listSessions(paths).filter((s) => s.live);
-  const inTmux = live.filter((s) => s.tmux !== undefined);
-  let socket: string | undefined;
-  let wanted: string;
-  if (role.tmuxTarget !== undefined) {
-    // A configured target names the pane; the server is the one the role's session registered.
-    socket = inTmux[0]?.tmux?.socket;
-    wanted = role.tmuxTarget;
-  } else {
-    const session = inTmux[0];
-    if (!session?.tmux) {
-      const reason =
-        live.length > 0
-          ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver`
-          : `no live Claude Code session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude`;
-      return { ok: false, reason };
-    }
-    socket = session.tmux.socket;
-    wanted = session.tmux.pane;
-  }
+  const found = tmuxCandidate(paths, role);
+  if (!found.ok) return { ok: false, reason: found.reason };
+  const { socket, pane: wanted, live } = found;
   const on = socket ? ` on tmux server ${socket}` : " on the default tmux server";
   const result = await deps.run(paneInfoArgs(socket, wanted));
   const info = result.code === 0 ? parsePaneInfo(result.stdout) : undefined;

@@ -1,0 +1,45 @@
+// Where each driver would deliver a wake, as far as files tell: the spawn driver needs the role's
+// cwd to be a folder; the tmux driver needs a pane, configured (tmuxTarget) or registered by the
+// role's live session. The tmux driver then proves the pane with tmux itself before typing
+// (src/spawner/drivers/tmux.ts); `send`'s forecast (./forecast.ts) stops at what files say.
+import { statSync } from "node:fs";
+import { describeError } from "../lib/errors.ts";
+import type { RolePaths } from "../bus/layout.ts";
+import { describeWhere, listSessions } from "../bus/sessions.ts";
+import type { SessionView } from "../bus/sessions.ts";
+import type { EffectiveRole } from "../settings/schema.ts";
+
+export function spawnTargetCheck(role: EffectiveRole): { ok: true } | { ok: false; reason: string } {
+  const fix = `session-bridge spawner set ${role.project} ${role.role} cwd=/path/to/its/folder`;
+  if (role.cwd === undefined)
+    return { ok: false, reason: `no cwd for ${role.project}/${role.role}, which the spawn driver runs claude in; set one: ${fix}` };
+  try {
+    if (!statSync(role.cwd).isDirectory())
+      return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} is not a folder; ${fix}` };
+  } catch (err) {
+    return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} cannot be used (${describeError(err)}); ${fix}` };
+  }
+  return { ok: true };
+}
+
+export type TmuxCandidate =
+  | { ok: true; socket: string | undefined; pane: string; live: SessionView[] }
+  | { ok: false; reason: string; live: SessionView[] };
+
+/** The pane the tmux driver would check and type into, before asking tmux about it. */
+export function tmuxCandidate(paths: RolePaths, role: EffectiveRole): TmuxCandidate {
+  const name = `${role.project}/${role.role}`;
+  const live = listSessions(paths).filter((s) => s.live);
+  const inTmux = live.filter((s) => s.tmux !== undefined);
+  // A configured target names the pane; the server is the one the role's session registered.
+  if (role.tmuxTarget !== undefined) return { ok: true, socket: inTmux[0]?.tmux?.socket, pane: role.tmuxTarget, live };
+  const session = inTmux[0];
+  if (!session?.tmux) {
+    const reason =
+      live.length > 0
+        ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver`
+        : `no live Claude Code session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude`;
+    return { ok: false, reason, live };
+  }
+  return { ok: true, socket: session.tmux.socket, pane: session.tmux.pane, live };
+}

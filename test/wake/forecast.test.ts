@@ -1,0 +1,100 @@
+// What `send` says will happen to a message, per recipient: the same rails every driver asks,
+// with the driver that would act (the role's rewake waiter, else the daemon and the role's
+// driver), so "it waits for the next prompt" is said only when that is true.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { rolePaths } from "../../src/bus/layout.ts";
+import { acquireDaemonLock } from "../../src/spawner/state.ts";
+import { bridge, makeRoot } from "../helpers/cli.ts";
+
+const WAITS = "it waits for that role's next prompt";
+
+function room(t: TestContext): {
+  root: string;
+  send: (to: string, env?: Record<string, string>) => string;
+  admin: (...a: string[]) => void;
+} {
+  const root = makeRoot(t);
+  for (const role of ["web", "api", "infra"]) bridge(["recv"], { root, project: "shop", role });
+  return {
+    root,
+    send(to, env = {}) {
+      const r = bridge(["send", to, "hello", "--json"], { root, project: "shop", role: "api", env });
+      assert.equal(r.status, 0, r.stderr);
+      return r.json().deliveries[0].wake.text as string;
+    },
+    admin(...args) {
+      const r = bridge(["spawner", ...args], { root });
+      assert.equal(r.status, 0, r.stderr);
+    },
+  };
+}
+
+test("off, manual, default-off and the loop guard: not woken, saying why and what the mail waits for", (t) => {
+  const r = room(t);
+  assert.equal(
+    r.send("web"),
+    `not woken automatically: automation is off (enabled: false); turn it on with \`session-bridge spawner on\`; ${WAITS}`,
+  );
+  r.admin("on", "shop", "api");
+  assert.match(r.send("web"), /^not woken automatically: manual by default; opt in with `session-bridge spawner on shop web`/);
+  r.admin("on");
+  assert.match(
+    r.send("infra"),
+    /^not woken automatically: "infra" is a default-off role; opt it in by name: session-bridge spawner on shop infra; it waits/,
+  );
+  assert.match(
+    r.send("web", { BRIDGE_CHAIN: "cloop", BRIDGE_HOP: "6" }),
+    /^not woken automatically: loop guard: chain cloop reached hop 6 \(maxHops 6\); the messages wait for a prompt typed by a human/,
+  );
+});
+
+test("on, but no driver running: the daemon is not running and no rewake waiter holds the role", (t) => {
+  const r = room(t);
+  r.admin("on");
+  assert.equal(
+    r.send("web"),
+    "not woken automatically: no driver is running for it: the wake daemon is not running (start it: `session-bridge spawner run`) and no rewake waiter holds the role (`session-bridge install --wake rewake`); " +
+      WAITS,
+  );
+  // The plain output says it on the recipient's line, after where it is live.
+  const text = bridge(["send", "web", "hi"], { root: r.root, project: "shop", role: "api" }).stdout;
+  assert.match(text, /\n {2}web: queued; no live session; not woken automatically: no driver is running for it/);
+});
+
+test("a running daemon: which driver wakes the role, or why it cannot; the cooldown defers, never strands", (t) => {
+  const r = room(t);
+  r.admin("on");
+  const lock = acquireDaemonLock(r.root); // this test process holds the daemon lock
+  t.after(() => lock.release());
+  assert.match(
+    r.send("web"),
+    /^not woken automatically: no live Claude Code session holds shop\/web; start one in a tmux pane: BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude; it waits/,
+  );
+  const cwd = join(r.root, "..", "web-src");
+  mkdirSync(cwd);
+  r.admin("set", "shop", "web", "driver=spawn");
+  assert.match(r.send("web"), /^not woken automatically: no cwd for shop\/web, which the spawn driver runs claude in/);
+  r.admin("set", "shop", "web", `cwd=${cwd}`);
+  assert.equal(r.send("web"), `the daemon (pid ${process.pid}) with claude -p in ${cwd} will wake it now`);
+  writeFileSync(rolePaths(r.root, "shop", "web").wake, JSON.stringify({ recent: [Date.now()], lastWakeAt: Date.now() }));
+  assert.match(
+    r.send("web"),
+    new RegExp(
+      `^the daemon \\(pid ${process.pid}\\) with claude -p in .* will wake it later \\(about \\d{4}-\\S+\\): cooldown: last wake \\d+ s ago \\(cooldownSeconds 10\\)$`,
+    ),
+  );
+});
+
+test("a live rewake waiter is the driver, daemon or not", (t) => {
+  const r = room(t);
+  r.admin("on");
+  writeFileSync(rolePaths(r.root, "shop", "web").waiter, JSON.stringify({ pid: process.pid, token: "t", sessionId: "s-1" }));
+  assert.equal(r.send("web"), `its rewake waiter (pid ${process.pid}, claude session s-1) will wake it now`);
+  // A waiter whose process is gone is no driver.
+  writeFileSync(rolePaths(r.root, "shop", "web").waiter, JSON.stringify({ pid: 2 ** 22 + 7, token: "t" }));
+  assert.match(r.send("web"), /no driver is running for it/);
+});
