@@ -15,7 +15,8 @@ import { readHookInput } from "./hooks/io.ts";
 import type { HookResult } from "./hooks/io.ts";
 
 const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up by \`session-bridge install\`)
-  recv    UserPromptSubmit, SessionStart: inject this role's unread messages as context
+  recv    UserPromptSubmit, SessionStart: inject this role's unread messages as context; at
+          SessionStart also put the git shim first on the session's PATH (CLAUDE_ENV_FILE)
   guard   PreToolUse (matcher Bash): deny git commit/push/reset, deploy commands and rails changes
   send    Stop: with BRIDGE_AUTOSEND=1, send the last assistant message to BRIDGE_SEND_TO (default '*')
   wait    Stop with "asyncRewake": wait for mail and wake this idle session when the rails allow
@@ -62,8 +63,17 @@ function writeFully(fd: number, text: string): void {
 async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv): Promise<HookResult> {
   switch (name) {
     case "recv":
-      if (!isBridged(env)) return { code: 0 };
-      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput()));
+      // CLAUDE_ENV_FILE is set for SessionStart alone: the git shim goes in (or, unbridged, out) there.
+      if (!isBridged(env))
+        return env.CLAUDE_ENV_FILE
+          ? quietly("recv", async () => (await import("./hooks/git-shim.ts")).removeGitShim(env, readHookInput()))
+          : { code: 0 };
+      return quietly("recv", async () => {
+        const input = readHookInput();
+        const note = env.CLAUDE_ENV_FILE ? (await import("./hooks/git-shim.ts")).installGitShim(env, input) : undefined;
+        const result = (await import("./hooks/recv.ts")).hookRecv(env, input);
+        return note ? { ...result, stderr: `${result.stderr ?? ""}session-bridge hook recv: ${note}\n` } : result;
+      });
     case "send":
       if (!isBridged(env) || env.BRIDGE_AUTOSEND !== "1") return { code: 0 };
       return quietly("send", async () => (await import("./hooks/send.ts")).hookSend(env, readHookInput()));
