@@ -2,7 +2,7 @@
 // `npm run bench`: every performance budget measured in one run, each printed beside its budget,
 // written to bench/results.json and summarised in BENCHMARKS.md (between its bench markers).
 // `npm run bench` builds first (node build.mjs --bench, scripts/build-sea.mjs); alone:
-//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory] [--no-clean] [--cases WORD,…]
+//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory,shim] [--no-clean] [--cases WORD,…]
 // (--cases keeps only the startup cases whose name contains one of the words: for quick looks.)
 //
 // Startup figures: each run divided by the `node -e 0` of its round, median over N interleaved
@@ -17,11 +17,12 @@ import { hookCases, mcpCases, seedHookRoot } from "./startup.mjs";
 import { throughput } from "./bus.mjs";
 import { daemonWakes, hasTmux, rewakes } from "./wake.mjs";
 import { daemonMemory, mcpMemory } from "./memory.mjs";
+import { shimCases } from "./shim.mjs";
 
 const args = process.argv.slice(2);
 const optionValue = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const rounds = Number(optionValue("--rounds", process.env.BENCH_ROUNDS ?? "21"));
-const only = optionValue("--only", "startup,bus,wake,memory").split(",");
+const only = optionValue("--only", "startup,bus,wake,memory,shim").split(",");
 const withClean = !args.includes("--no-clean");
 const caseWords = optionValue("--cases", "").split(",").filter(Boolean);
 const BUDGET = { unbridged: 1.1, guard: 1.15, recv: 1.25 };
@@ -212,6 +213,17 @@ if (only.includes("memory")) {
     detail: `VmHWM; RSS now ${d.rssMiB.toFixed(1)} MiB`,
   });
 }
+
+if (only.includes("shim"))
+  for (const r of await shimCases({
+    rounds,
+    withClean,
+    artifacts: [
+      [MJS, ".mjs"],
+      [SEA, "SEA"],
+    ],
+  }))
+    row(r);
 
 // ---- report ----
 const fmt = (value, unit) =>
