@@ -5,10 +5,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, bash, calls, makeShimBox, REAL_GIT, sessionStart, shimDirOf, type ShimBox } from "./shim-box.ts";
 import { BIN } from "../helpers/bin.ts";
+import { rng, seedFromEnv } from "../helpers/prng.ts";
+import { decide } from "../../src/git-shim.ts";
+import { parseBlockGit } from "../../src/guard/check.ts";
+import { RealGit } from "../../src/shim/real-git.ts";
+import { resolveGit } from "../../src/shim/resolve.ts";
 
 const REFUSED = 126;
 
@@ -193,6 +198,20 @@ test("PATH naming the shim twice, two shims in a row, and no real git: no loop, 
   assert.match(none.stderr, /no git on PATH after/);
 });
 
+test("a shim reached as git-<cmd> runs that built-in, or refuses it", (t) => {
+  const box = started(t);
+  const links = join(box.dir, "links");
+  mkdirSync(links);
+  for (const name of ["git-status", "git-push"]) symlinkSync(join(shimDirOf(box.envFile), "git"), join(links, name));
+  const status = bash(box, `'${links}/git-status' --short`);
+  assert.equal(status.code, 0, status.stderr);
+  assert.deepEqual(status.calls, ["[status][--short]"]);
+  const push = bash(box, `'${links}/git-push' origin`);
+  assert.equal(push.code, REFUSED);
+  assert.match(push.stderr, /`git push` is blocked/);
+  assert.deepEqual(push.calls, []);
+});
+
 test("a shim whose session-bridge is gone refuses what it cannot check and still runs its fast path", (t) => {
   const box = makeShimBox(t);
   const copy = join(box.dir, "moved", "session-bridge.mjs");
@@ -206,4 +225,78 @@ test("a shim whose session-bridge is gone refuses what it cannot check and still
   assert.match(r.stderr, /session-bridge\.mjs is gone \(moved or deleted\?\), so this git call cannot be checked and is refused/);
   assert.equal(bash(box, "git status --short").code, 0);
   assert.deepEqual(calls(box), ["[status][--short]"]);
+});
+
+test("the sh fast path runs only calls the full resolver allows (generated calls)", (t) => {
+  const box = makeShimBox(t, { logOnly: true });
+  // With its session-bridge gone, the shim refuses every call off its fast path: what still runs took it.
+  const copy = join(box.dir, "gone", "session-bridge.mjs");
+  mkdirSync(join(box.dir, "gone"));
+  copyFileSync(BIN, copy);
+  assert.equal(sessionStart(box, { bin: copy }).code, 0);
+  rmSync(copy);
+  const options = [
+    ["-C", "."],
+    ["-C", ""],
+    ["-c", "alias.status=push"],
+    ["-c", "push"],
+    ["--git-dir=.git"],
+    ["--git-dir", ".git"],
+    ["--work-tree=."],
+    ["--no-pager"],
+    ["-P"],
+    ["-p"],
+    ["--bare"],
+    ["--exec-path=/nonexistent"],
+    ["--exec-path"],
+    ["--namespace", "push"],
+    ["--shallow-file", "commit"],
+    ["--config-env", "a.b=HOME"],
+    ["--frob"],
+    ["--literal-pathspecs"],
+    ["--list-cmds=builtins"],
+    // Without their value: the next word (perhaps the would-be subcommand) is it.
+    ["-c"],
+    ["-C"],
+    ["--namespace"],
+    ["--git-dir"],
+  ];
+  const subcommands = [
+    "status",
+    "push",
+    "commit",
+    "reset",
+    "log",
+    "help",
+    "--help",
+    "-h",
+    "--version",
+    "-v",
+    "st",
+    "",
+    "-",
+    "PUSH",
+    "stash",
+  ];
+  const tails = [[], ["--help"], ["-h"], ["push"], ["--", "x"], ["--help", "push"]];
+  const r = rng(seedFromEnv(16_016));
+  const resolver = new RealGit(REAL_GIT, baseEnv(box), box.repo);
+  const policy = () => ({ blockGit: parseBlockGit(undefined), denyPatterns: [], protectRails: true });
+  const wrong: string[] = [];
+  let ran = 0;
+  for (let i = 0; i < 150; i++) {
+    const args = [
+      ...Array.from({ length: r.int(0, 3) }, () => r.pick(options)).flat(),
+      ...(r.chance(0.9) ? [r.pick(subcommands)] : []),
+      ...r.pick(tails),
+    ];
+    const line = ["git", ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+    if (bash(box, line).calls.length === 0) continue;
+    ran++;
+    const resolution = resolveGit("git", args, resolver);
+    if (resolution.kind !== "builtin" || !decide(resolution, policy).allow)
+      wrong.push(`${line} took the fast path, but resolves to ${JSON.stringify(resolution)} (seed ${r.seed})`);
+  }
+  assert.deepEqual(wrong, []);
+  assert.ok(ran > 20, `only ${ran} generated calls took the fast path: the generator lost its point`);
 });

@@ -28,7 +28,8 @@ export interface ShimBox {
   home: string;
 }
 
-export function makeShimBox(t: TestContext): ShimBox {
+/** `logOnly`: the logging git records calls and exits 0 without running git (its own lookups still run). */
+export function makeShimBox(t: TestContext, o: { logOnly?: boolean } = {}): ShimBox {
   const dir = mkdtempSync(join(tmpdir(), "sb-shim-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const realBin = join(dir, "realbin");
@@ -36,9 +37,10 @@ export function makeShimBox(t: TestContext): ShimBox {
   const repo = join(dir, "repo");
   const log = join(dir, "git.log");
   for (const d of [realBin, home, join(dir, "config", "session-env", SESSION)]) mkdirSync(d, { recursive: true });
+  const lookups = o.logOnly ? `case $1 in --list-cmds=*|--exec-path) exec '${REAL_GIT}' "$@" ;; esac\n` : "";
   writeFileSync(
     join(realBin, "git"),
-    `#!/bin/sh\n{ for a in "$@"; do printf '[%s]' "$a"; done; echo; } >> '${log}'\nexec '${REAL_GIT}' "$@"\n`,
+    `#!/bin/sh\n${lookups}{ for a in "$@"; do printf '[%s]' "$a"; done; echo; } >> '${log}'\n${o.logOnly ? "exit 0" : `exec '${REAL_GIT}' "$@"`}\n`,
   );
   chmodSync(join(realBin, "git"), 0o755);
   const box: ShimBox = {
