@@ -47,7 +47,8 @@ export function renderShim(spec: ShimSpec): string {
   const lines = [
     "#!/bin/sh",
     `${SHIM_MARK}: written by \`session-bridge hook recv\` at SessionStart of a bridged Claude Code session; do not edit.`,
-    `# ${spec.summary}`,
+    // A comment line: one line, whatever the regex or error in it holds.
+    `# ${spec.summary.replace(/[\r\n]+/g, " ")}`,
     `sb_self=${shQuote(spec.self)}`,
     "# The real git: the first on PATH after the last entry holding this shim (so no loop, whatever PATH says).",
     "sb_real=",
