@@ -19,7 +19,8 @@ import type { HookResult } from "./hooks/io.ts";
 import { agentFlag } from "./agents/agent.ts";
 
 const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up by \`session-bridge install\`)
-  recv    UserPromptSubmit, SessionStart (Gemini: BeforeAgent): inject this role's unread messages as context
+  recv    UserPromptSubmit, SessionStart (Gemini: BeforeAgent): inject this role's unread messages as context;
+          at Claude Code's SessionStart also put the git shim first on the session's PATH (CLAUDE_ENV_FILE)
   guard   PreToolUse (matcher Bash; Gemini: BeforeTool, run_shell_command): deny git commit/push/reset,
           deploy commands and rails changes
   send    Stop (Gemini: AfterAgent): with BRIDGE_AUTOSEND=1, send the last assistant message to
@@ -76,11 +77,25 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
   const flag = agentFlag(args);
   switch (name) {
     case "recv":
-      // Half an identity goes on too: the hook tells the session what is wrong (src/hooks/recv.ts).
-      if (!hasIdentityVariables(env)) return { code: 0 };
+      // CLAUDE_ENV_FILE is set for SessionStart alone: the git shim goes in (or, unbridged, out) there.
+      if (!hasIdentityVariables(env))
+        return env.CLAUDE_ENV_FILE
+          ? quietly("recv", async () => (await import("./hooks/git-shim.ts")).removeGitShim(env, readHookInput()))
+          : { code: 0 };
       if (flag instanceof Error) return { code: 0, stderr: `session-bridge hook recv: ${flag.message}; nothing was read\n` };
+      // Half an identity goes on too: the hook tells the session what is wrong (src/hooks/recv.ts),
+      // and the session gets the shim as it gets the guard's denies (it was meant to be bridged).
       // Whatever fails here fails before the consume commits: nothing is lost, only delayed.
-      return quietly("recv", async () => (await import("./hooks/recv.ts")).hookRecv(env, readHookInput(), flag), NOTHING_TAKEN);
+      return quietly(
+        "recv",
+        async () => {
+          const input = readHookInput();
+          const note = env.CLAUDE_ENV_FILE ? (await import("./hooks/git-shim.ts")).installGitShim(env, input) : undefined;
+          const result = (await import("./hooks/recv.ts")).hookRecv(env, input, flag);
+          return note ? { ...result, stderr: `${result.stderr ?? ""}session-bridge hook recv: ${note}\n` } : result;
+        },
+        NOTHING_TAKEN,
+      );
     case "send":
       if (!isBridged(env) || env.BRIDGE_AUTOSEND !== "1") return { code: 0 };
       return quietly("send", async () => (await import("./hooks/send.ts")).hookSend(env, readHookInput()));

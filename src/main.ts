@@ -31,6 +31,7 @@ const commands: Record<string, () => Promise<Runner>> = {
   doctor: async () => (await import("./install/doctor.ts")).runDoctor,
   spawner: async () => (await import("./spawner.ts")).runSpawner,
   hook: async () => runHook,
+  "git-shim": async () => (await import("./git-shim.ts")).runGitShim,
   dashboard: async () => (await import("./dashboard/command.ts")).runDashboard,
 };
 
@@ -58,6 +59,7 @@ Claude Code integration:
   hook guard            PreToolUse(Bash): deny git commit/push/reset, deploys, rails changes
   hook send             Stop: with BRIDGE_AUTOSEND=1, send the last reply to BRIDGE_SEND_TO
   hook wait             Stop with asyncRewake: wake this idle session when mail arrives
+  git-shim              run by the git shim bridged sessions find first on PATH: may this git call run?
 
 automatic wake-ups (off until you opt in):
   spawner on|off [PROJECT] [ROLE]      opt roles in or out

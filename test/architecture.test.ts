@@ -19,10 +19,10 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["bus/"],
   ["bus.ts"],
   ["settings/"],
-  ["wake/", "guard/"],
+  ["wake/", "guard/", "shim/"],
   ["hooks/", "mcp/", "spawner/"],
   ["install/", "cli/", "dashboard/"],
-  ["hooks.ts", "mcp.ts", "spawner.ts", "install.ts"],
+  ["hooks.ts", "mcp.ts", "spawner.ts", "install.ts", "git-shim.ts"],
   ["main.ts"],
 ];
 

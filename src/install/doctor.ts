@@ -18,6 +18,7 @@ import { resolveRoot, rolePaths } from "../bus/layout.ts";
 import { describeUnknown, identityFromEnv } from "../bus/identity-env.ts";
 import { selfCommand } from "../runtime/self.ts";
 import { readDaemonHolder } from "../spawner/state.ts";
+import { shimState } from "../shim/install.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
 import { AGENTS, isAgentName } from "../agents/agent.ts";
 import { checkVendor, foundVendors } from "./doctor-vendors.ts";
@@ -57,6 +58,7 @@ export async function runDoctor(argv: string[]): Promise<number> {
     checkNode(),
     checkTmux(),
     checkShell(),
+    checkGitShim(process.env),
     ...checkBus(resolveRoot(process.env)),
   ];
   const ok = !checks.some((c) => c.level === "fail");
@@ -273,6 +275,42 @@ function checkShell(): Check {
         ? `no BRIDGE_PROJECT/BRIDGE_ROLE set (not a bridged shell)${vars.length > 0 ? `; ${shown}` : ""}`
         : `${shown} (a session started here is role ${found.role} of project ${found.project})`,
   };
+}
+
+/** Whether this shell's `git` is the shim a bridged session gets at SessionStart (README "Safety"). */
+export function checkGitShim(env: NodeJS.ProcessEnv): Check {
+  const name = "git shim";
+  const s = shimState(env);
+  if (s.state === "in place") {
+    if (s.realGit === undefined)
+      return {
+        name,
+        level: "fail",
+        detail: `${s.shim} is first on PATH but no real git follows it: every git call fails`,
+        fix: "install git",
+      };
+    if (s.decider !== undefined && missingFiles([s.decider]).length > 0)
+      return {
+        name,
+        level: "fail",
+        detail: `${s.shim} asks ${s.decider}, which does not exist: git calls off its fast path are refused`,
+        fix: "session-bridge install, then start a new session (SessionStart rewrites the shim)",
+      };
+    return { name, level: "ok", detail: `in place for this shell: ${s.shim}, in front of ${s.realGit}. ${s.policy}` };
+  }
+  const inSession = env.CLAUDECODE === "1" && Boolean(env.BRIDGE_PROJECT) && Boolean(env.BRIDGE_ROLE);
+  return inSession
+    ? {
+        name,
+        level: "warn",
+        detail: `not in place: this is a bridged Claude Code session, but its first git on PATH is ${s.git ?? "none"}; only the guard hook checks git here`,
+        fix: "check that hook recv is on SessionStart (above), then start a new session or /clear: SessionStart puts the shim in place",
+      }
+    : {
+        name,
+        level: "info",
+        detail: `not in this shell (${env.CLAUDECODE === "1" ? "an unbridged Claude Code session" : "not a Claude Code session"}); bridged sessions get it first on PATH at SessionStart`,
+      };
 }
 
 function checkBus(root: string): Check[] {
