@@ -15,7 +15,8 @@ import { findOnPath } from "./lib/proc.ts";
 
 const INSTALL_USAGE = `usage: session-bridge install [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--dry-run]
   registers this binary with Claude Code: the MCP server (user scope), the prompt hooks, the git guard
-  --config-dir DIR  Claude Code's config folder (default: $CLAUDE_CONFIG_DIR, else ~/.claude)
+  --config-dir DIR  Claude Code's config folder (default: $CLAUDE_CONFIG_DIR, else ~/.claude); MCP servers go
+                    to DIR/.claude.json, but for ~/.claude to ~/.claude.json unless $CLAUDE_CONFIG_DIR names it
   --no-block-git    leave out the PreToolUse guard that denies git commit/push/reset in bridged sessions
   --wake rewake     add the Stop hook that wakes an idle session when mail arrives (no tmux, no daemon)
   --autosend        add the Stop hook that sends each final answer (only where BRIDGE_AUTOSEND=1)
@@ -129,11 +130,11 @@ export function findClaude(env: NodeJS.ProcessEnv = process.env): string | undef
 }
 
 function claudeEnv(config: ConfigDir): NodeJS.ProcessEnv {
-  // Point `claude mcp` at the same folder we resolved; for the default folder leave it unset,
-  // since Claude Code then keeps its state in ~/.claude.json rather than ~/.claude/.claude.json.
+  // `claude mcp` must run with the variable exactly as the sessions will: whether it is set picks
+  // the .claude.json (docs/claude-code.md "Configuration files"), even for ~/.claude itself.
   const env = { ...process.env };
-  if (config.source === "default") delete env.CLAUDE_CONFIG_DIR;
-  else env.CLAUDE_CONFIG_DIR = config.dir;
+  if (config.claudeConfigDirVar === undefined) delete env.CLAUDE_CONFIG_DIR;
+  else env.CLAUDE_CONFIG_DIR = config.claudeConfigDirVar;
   return env;
 }
 

@@ -144,6 +144,7 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
           },
     );
   }
+  checks.push(...checkUnreadJson(config, entry !== undefined, install));
   if (isRecord(settings.mcpServers) && settings.mcpServers[MCP_SERVER_NAME] !== undefined) {
     checks.push({
       name: "stray MCP entry",
@@ -166,6 +167,39 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
         },
   );
   return checks;
+}
+
+/**
+ * Our entry in the .claude.json these sessions do not read: ~/.claude.json and
+ * ~/.claude/.claude.json are each read only with CLAUDE_CONFIG_DIR unset or set (docs/claude-code.md
+ * "Configuration files"), and an install made the other way leaves `claude mcp list` without us.
+ */
+function checkUnreadJson(config: ConfigDir, registered: boolean, install: string): Check[] {
+  const other = config.otherClaudeJsonPath;
+  if (other === undefined) return [];
+  let servers: unknown;
+  try {
+    servers = readJsonFile(other).value.mcpServers;
+  } catch {
+    // A broken file Claude Code does not read here is not this config's problem.
+    return [];
+  }
+  if (!isRecord(servers) || !isOurMcpEntry(servers[MCP_SERVER_NAME])) return [];
+  const rule =
+    config.claudeConfigDirVar === undefined
+      ? `Claude Code reads ${other} only with CLAUDE_CONFIG_DIR=${config.dir} set, and these sessions run without it`
+      : `Claude Code reads ${other} only with CLAUDE_CONFIG_DIR unset, and these sessions run with CLAUDE_CONFIG_DIR=${config.dir}`;
+  const cleanup = `delete mcpServers.${MCP_SERVER_NAME} from ${other} (or run uninstall the way it was installed)`;
+  return [
+    registered
+      ? { name: "unread MCP entry", level: "warn", detail: `${other} also registers ${MCP_SERVER_NAME}: ${rule}`, fix: cleanup }
+      : {
+          name: "unread MCP entry",
+          level: "fail",
+          detail: `the MCP server is registered in ${other}, not in ${config.claudeJsonPath}: ${rule}, so \`claude mcp list\` shows no ${MCP_SERVER_NAME}`,
+          fix: `${install}, then ${cleanup}`,
+        },
+  ];
 }
 
 function checkHooks(config: ConfigDir, settings: Record<string, unknown>, install: string): Check[] {

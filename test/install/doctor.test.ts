@@ -63,7 +63,10 @@ test("a healthy install: exit 0, every check ok or informational", (t) => {
   assert.match(d.check("config folder")!.detail, /from --config-dir/);
   assert.match(d.check("spawner")!.detail, /daemon not running; automation is off/);
   const human = run(b, ["doctor", "--config-dir", b.config]);
-  assert.match(human.stdout, /^info {2}config folder: Claude Code config folder: .* \(from --config-dir\)$/m);
+  assert.match(
+    human.stdout,
+    /^info {2}config folder: Claude Code config folder: .* \(from --config-dir\); MCP servers in .*\/\.claude\.json \(.*\)$/m,
+  );
   assert.match(human.stdout, /all good\n$/);
 });
 
