@@ -12,14 +12,17 @@ import type { Plan } from "./install/plan.ts";
 import { selfCommand } from "./runtime/self.ts";
 import { MCP_SERVER_NAME } from "./agents/tool-names.ts";
 import { findOnPath } from "./lib/proc.ts";
+import { dataHome, placeCopy } from "./install/home.ts";
 
-const INSTALL_USAGE = `usage: session-bridge install [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--dry-run]
-  registers this binary with Claude Code: the MCP server (user scope), the prompt hooks, the git guard
+const INSTALL_USAGE = `usage: session-bridge install [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--in-place] [--dry-run]
+  copies this binary to ~/.local/share/session-bridge/bin (or $XDG_DATA_HOME/session-bridge/bin) and registers
+  that copy with Claude Code: the MCP server (user scope), the prompt hooks, the git guard; run it again to update
   --config-dir DIR  Claude Code's config folder (default: $CLAUDE_CONFIG_DIR, else ~/.claude); MCP servers go
                     to DIR/.claude.json, but for ~/.claude to ~/.claude.json unless $CLAUDE_CONFIG_DIR names it
   --no-block-git    leave out the PreToolUse guard that denies git commit/push/reset in bridged sessions
   --wake rewake     add the Stop hook that wakes an idle session when mail arrives (no tmux, no daemon)
   --autosend        add the Stop hook that sends each final answer (only where BRIDGE_AUTOSEND=1)
+  --in-place        register this very file instead of a copy (a clone you rebuild; breaks if it moves)
   --dry-run         print the exact changes and change nothing`;
 
 const UNINSTALL_USAGE = `usage: session-bridge uninstall [--config-dir DIR] [--dry-run]
@@ -30,7 +33,14 @@ type Say = (line: string) => void;
 export async function runInstall(argv: string[]): Promise<number> {
   const args = parseArgs(
     argv.slice(1),
-    { "config-dir": "string", "no-block-git": "boolean", wake: "string", autosend: "boolean", "dry-run": "boolean" },
+    {
+      "config-dir": "string",
+      "no-block-git": "boolean",
+      wake: "string",
+      autosend: "boolean",
+      "in-place": "boolean",
+      "dry-run": "boolean",
+    },
     INSTALL_USAGE,
   );
   if (args.flags.help) return help(INSTALL_USAGE);
@@ -45,7 +55,7 @@ export async function runInstall(argv: string[]): Promise<number> {
   const config = resolveConfigDir(args.flags["config-dir"] as string | undefined, process.env);
   const say: Say = (line) => process.stdout.write(line + "\n");
   say(config.why);
-  const self = selfCommand();
+  const self = launchCommand(say, args.flags["in-place"] === true, args.flags["dry-run"] === true);
   const specs = desiredHooks({
     blockGit: !args.flags["no-block-git"],
     autosend: args.flags.autosend === true,
@@ -101,6 +111,18 @@ export async function runUninstall(argv: string[]): Promise<number> {
   applyPlan(say, settings, settingsPlan);
   unregisterMcp(say, config, mcpPlan);
   return 0;
+}
+
+/** What Claude Code will run: a stable copy of this binary (src/install/home.ts), or with --in-place this very file. */
+function launchCommand(say: Say, inPlace: boolean, dryRun: boolean): string[] {
+  const self = selfCommand();
+  if (inPlace) {
+    say(`launch: ${self.join(" ")} in place (--in-place): moving or deleting it, or upgrading this node, breaks the hooks`);
+    return self;
+  }
+  const placed = placeCopy(dataHome(process.env), self, process.env, dryRun);
+  for (const line of placed.lines) say(line);
+  return placed.command;
 }
 
 function help(usage: string): number {

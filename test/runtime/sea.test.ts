@@ -124,10 +124,11 @@ for (const artifact of artifacts) {
     const root = makeRoot(t);
     const config = join(root, "..", "claude-config");
     const r = run(bin, ["install", "--config-dir", config], {
-      env: cleanEnv({ BRIDGE_ROOT: root, HOME: join(root, ".."), PATH: "/usr/bin:/bin" }),
+      env: cleanEnv({ BRIDGE_ROOT: root, HOME: join(root, ".."), PATH: "/usr/bin:/bin", XDG_DATA_HOME: "" }),
     });
     assert.equal(r.status, 0, r.stderr);
-    const self = bin.length === 1 ? bin[0]! : `${bin[0]} ${realpathSync(bin[1]!)}`;
+    // install copies the artifact to a stable home and registers the copy (src/install/home.ts).
+    const self = join(root, "..", ".local/share/session-bridge/bin/session-bridge");
     const settings = JSON.parse(readFileSync(join(config, "settings.json"), "utf8")) as {
       hooks: Record<string, { hooks: { command: string }[] }[]>;
     };
@@ -136,10 +137,7 @@ for (const artifact of artifacts) {
     const server = (
       JSON.parse(readFileSync(join(config, ".claude.json"), "utf8")) as { mcpServers: Record<string, { command: string; args: string[] }> }
     ).mcpServers["session-bridge"];
-    assert.deepEqual(
-      [server?.command, ...(server?.args ?? [])],
-      [...(bin.length === 1 ? [bin[0]] : [bin[0], realpathSync(bin[1]!)]), "mcp"],
-    );
+    assert.deepEqual([server?.command, ...(server?.args ?? [])], [self, "mcp"]);
     // And the hook command it wrote runs.
     const [cmd, ...args] = settings.hooks.PreToolUse![0]!.hooks[0]!.command.split(" ");
     const hook = spawnSync(cmd!, args, { encoding: "utf8", env: cleanEnv(), input: "{}" });
