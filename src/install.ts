@@ -2,7 +2,7 @@
 // reads it — the MCP server at user scope in .claude.json (through `claude mcp` when it is on
 // PATH), hooks and tool permissions in settings.json — and take exactly that away again.
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { parseArgs } from "./lib/args.ts";
 import { backupFile, mcpEntry, readJsonFile, resolveConfigDir, writeJsonFile } from "./agents/claude/config.ts";
 import type { ConfigDir, JsonFile } from "./agents/claude/config.ts";
@@ -110,6 +110,8 @@ export async function runUninstall(argv: string[]): Promise<number> {
   }
   applyPlan(say, settings, settingsPlan);
   unregisterMcp(say, config, mcpPlan);
+  const home = dataHome(process.env);
+  if (existsSync(home)) say(`note: the copy in ${home} stays (another config folder may still run it); \`rm -r ${home}\` removes it`);
   return 0;
 }
 

@@ -216,6 +216,7 @@ test("uninstall removes exactly what install added", (t) => {
   // stays (as `claude mcp remove` leaves it).
   assert.equal(readFileSync(join(s.config, "settings.json"), "utf8"), JSON.stringify(original, null, 2) + "\n");
   assert.deepEqual(read(join(s.config, ".claude.json")), { numStartups: 1, mcpServers: {} });
+  assert.ok(r.stdout.includes(`note: the copy in ${dirname(dirname(launcher(s)))} stays`), r.stdout);
   const twice = run(s, ["uninstall", "--config-dir", s.config]);
   assert.match(twice.stdout, /already up to date/);
   assert.match(twice.stdout, /no MCP server of ours registered/);
