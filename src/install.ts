@@ -2,7 +2,7 @@
 // reads it — the MCP server at user scope in .claude.json (through `claude mcp` when it is on
 // PATH), hooks and tool permissions in settings.json — and take exactly that away again.
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { parseArgs } from "./lib/args.ts";
 import { backupFile, mcpEntry, readJsonFile, resolveConfigDir, writeJsonFile } from "./agents/claude/config.ts";
 import type { ConfigDir, JsonFile } from "./agents/claude/config.ts";
@@ -15,15 +15,19 @@ import { findOnPath } from "./lib/proc.ts";
 import { AGENTS, isAgentName } from "./agents/agent.ts";
 import type { AgentName } from "./agents/agent.ts";
 import { installVendor, uninstallVendor } from "./install/vendors.ts";
+import { dataHome, placeCopy } from "./install/home.ts";
 
-const INSTALL_USAGE = `usage: session-bridge install [--agent claude|codex|gemini] [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--dry-run]
-  registers this binary with the agent CLI (default Claude Code): the MCP server (user scope), the prompt hooks, the git guard
+const INSTALL_USAGE = `usage: session-bridge install [--agent claude|codex|gemini] [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--in-place] [--dry-run]
+  copies this binary to ~/.local/share/session-bridge/bin (or $XDG_DATA_HOME/session-bridge/bin) and registers that copy
+  with the agent CLI (default Claude Code): the MCP server (user scope), the prompt hooks, the git guard; run it again to update
   --agent NAME      claude (default), codex (CODEX_HOME: config.toml, hooks.json) or gemini (~/.gemini/settings.json)
-  --config-dir DIR  the CLI's config folder (Claude: $CLAUDE_CONFIG_DIR, else ~/.claude; Codex: $CODEX_HOME, else ~/.codex;
-                    Gemini: $GEMINI_CLI_HOME/.gemini, else ~/.gemini)
+  --config-dir DIR  the CLI's config folder (Claude: $CLAUDE_CONFIG_DIR, else ~/.claude, its MCP servers going to
+                    DIR/.claude.json, but for ~/.claude to ~/.claude.json unless $CLAUDE_CONFIG_DIR names it;
+                    Codex: $CODEX_HOME, else ~/.codex; Gemini: $GEMINI_CLI_HOME/.gemini, else ~/.gemini)
   --no-block-git    leave out the PreToolUse guard that denies git commit/push/reset in bridged sessions
   --wake rewake     add the Stop hook that wakes an idle session when mail arrives (no tmux, no daemon)
   --autosend        add the Stop hook that sends each final answer (only where BRIDGE_AUTOSEND=1)
+  --in-place        register this very file instead of a copy (a clone you rebuild; breaks if it moves)
   --dry-run         print the exact changes and change nothing`;
 
 const UNINSTALL_USAGE = `usage: session-bridge uninstall [--agent claude|codex|gemini] [--config-dir DIR] [--dry-run]
@@ -34,7 +38,15 @@ type Say = (line: string) => void;
 export async function runInstall(argv: string[]): Promise<number> {
   const args = parseArgs(
     argv.slice(1),
-    { agent: "string", "config-dir": "string", "no-block-git": "boolean", wake: "string", autosend: "boolean", "dry-run": "boolean" },
+    {
+      agent: "string",
+      "config-dir": "string",
+      "no-block-git": "boolean",
+      wake: "string",
+      autosend: "boolean",
+      "in-place": "boolean",
+      "dry-run": "boolean",
+    },
     INSTALL_USAGE,
   );
   if (args.flags.help) return help(INSTALL_USAGE);
@@ -53,20 +65,21 @@ export async function runInstall(argv: string[]): Promise<number> {
         "E_USAGE",
         `--wake rewake is Claude Code only (${agent} has no asyncRewake hooks); drop it for --agent ${agent}`,
       );
+    const say: Say = (line) => process.stdout.write(line + "\n");
     installVendor({
       agent,
       configDir: args.flags["config-dir"] as string | undefined,
       dryRun: args.flags["dry-run"] === true,
-      self: selfCommand(),
+      self: launchCommand(say, args.flags["in-place"] === true, args.flags["dry-run"] === true),
       options: { blockGit: !args.flags["no-block-git"], autosend: args.flags.autosend === true },
-      say: (line) => process.stdout.write(line + "\n"),
+      say,
     });
     return 0;
   }
   const config = resolveConfigDir(args.flags["config-dir"] as string | undefined, process.env);
   const say: Say = (line) => process.stdout.write(line + "\n");
   say(config.why);
-  const self = selfCommand();
+  const self = launchCommand(say, args.flags["in-place"] === true, args.flags["dry-run"] === true);
   const specs = desiredHooks({
     blockGit: !args.flags["no-block-git"],
     autosend: args.flags.autosend === true,
@@ -127,6 +140,8 @@ export async function runUninstall(argv: string[]): Promise<number> {
   }
   applyPlan(say, settings, settingsPlan);
   unregisterMcp(say, config, mcpPlan);
+  const home = dataHome(process.env);
+  if (existsSync(home)) say(`note: the copy in ${home} stays (another config folder may still run it); \`rm -r ${home}\` removes it`);
   return 0;
 }
 
@@ -134,6 +149,18 @@ function agentOption(value: unknown, usage: string): AgentName {
   if (value === undefined) return "claude";
   if (isAgentName(value)) return value;
   throw new BridgeError("E_USAGE", `--agent takes one of ${AGENTS.join(", ")} (got ${JSON.stringify(value)})\n${usage}`);
+}
+
+/** What Claude Code will run: a stable copy of this binary (src/install/home.ts), or with --in-place this very file. */
+function launchCommand(say: Say, inPlace: boolean, dryRun: boolean): string[] {
+  const self = selfCommand();
+  if (inPlace) {
+    say(`launch: ${self.join(" ")} in place (--in-place): moving or deleting it, or upgrading this node, breaks the hooks`);
+    return self;
+  }
+  const placed = placeCopy(dataHome(process.env), self, process.env, dryRun);
+  for (const line of placed.lines) say(line);
+  return placed.command;
 }
 
 function help(usage: string): number {
@@ -163,11 +190,11 @@ export function findClaude(env: NodeJS.ProcessEnv = process.env): string | undef
 }
 
 function claudeEnv(config: ConfigDir): NodeJS.ProcessEnv {
-  // Point `claude mcp` at the same folder we resolved; for the default folder leave it unset,
-  // since Claude Code then keeps its state in ~/.claude.json rather than ~/.claude/.claude.json.
+  // `claude mcp` must run with the variable exactly as the sessions will: whether it is set picks
+  // the .claude.json (docs/claude-code.md "Configuration files"), even for ~/.claude itself.
   const env = { ...process.env };
-  if (config.source === "default") delete env.CLAUDE_CONFIG_DIR;
-  else env.CLAUDE_CONFIG_DIR = config.dir;
+  if (config.claudeConfigDirVar === undefined) delete env.CLAUDE_CONFIG_DIR;
+  else env.CLAUDE_CONFIG_DIR = config.claudeConfigDirVar;
   return env;
 }
 

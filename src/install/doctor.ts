@@ -1,7 +1,7 @@
 // `doctor`: is Claude Code wired to this binary where it really reads it, and is the bus healthy?
 // Each problem comes with the command that fixes it; exit 1 when anything is broken.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, lstatSync, readdirSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "../lib/args.ts";
 import { listProjects, listRoles } from "../bus.ts";
@@ -12,6 +12,8 @@ import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
 import { isBridgeInvocation, isOurMcpEntry, ourHookName } from "./plan.ts";
 import type { HookName } from "./plan.ts";
+import { readLauncher } from "./home.ts";
+import { findOnPath } from "../lib/proc.ts";
 import { parseShell } from "../shell/parse.ts";
 import { readAllKept } from "../bus/inbox.ts";
 import { resolveRoot, rolePaths } from "../bus/layout.ts";
@@ -157,6 +159,8 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
           },
     );
   }
+  if (isOurMcpEntry(entry)) checks.push(...checkLauncher((entry as { command: string }).command, install));
+  checks.push(...checkUnreadJson(config, entry !== undefined, install));
   if (isRecord(settings.mcpServers) && settings.mcpServers[MCP_SERVER_NAME] !== undefined) {
     checks.push({
       name: "stray MCP entry",
@@ -179,6 +183,69 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
         },
   );
   return checks;
+}
+
+/** The launcher install wrote (src/install/home.ts): is its copy there, and a node to run it? */
+function checkLauncher(path: string, install: string): Check[] {
+  const launcher = readLauncher(path);
+  if (launcher === undefined) return [];
+  const name = "launch";
+  if (!existsSync(launcher.script))
+    return [{ name, level: "fail", detail: `${path} runs ${launcher.script}, which is missing (deleted?)`, fix: install }];
+  const onPath = findOnPath("node", process.env);
+  if (launcher.node !== undefined && existsSync(launcher.node))
+    return [{ name, level: "ok", detail: `${path} runs ${launcher.script} with ${launcher.node}` }];
+  const gone = launcher.node === undefined ? "" : `${launcher.node} is gone (node upgraded or removed?); `;
+  if (onPath !== undefined)
+    return [
+      {
+        name,
+        level: launcher.node === undefined ? "ok" : "warn",
+        detail: `${gone}${path} runs ${launcher.script} with the node on PATH (here: ${onPath})`,
+        ...(launcher.node !== undefined && { fix: `${install} (it picks a node again)` }),
+      },
+    ];
+  return [
+    {
+      name,
+      level: "fail",
+      detail: `${gone}no node on PATH either: bridged sessions get "session-bridge cannot run" at start and on each prompt, and the git guard blocks Bash`,
+      fix: `install Node 20+, then ${install}`,
+    },
+  ];
+}
+
+/**
+ * Our entry in the .claude.json these sessions do not read: ~/.claude.json and
+ * ~/.claude/.claude.json are each read only with CLAUDE_CONFIG_DIR unset or set (docs/claude-code.md
+ * "Configuration files"), and an install made the other way leaves `claude mcp list` without us.
+ */
+function checkUnreadJson(config: ConfigDir, registered: boolean, install: string): Check[] {
+  const other = config.otherClaudeJsonPath;
+  if (other === undefined) return [];
+  let servers: unknown;
+  try {
+    servers = readJsonFile(other).value.mcpServers;
+  } catch {
+    // A broken file Claude Code does not read here is not this config's problem.
+    return [];
+  }
+  if (!isRecord(servers) || !isOurMcpEntry(servers[MCP_SERVER_NAME])) return [];
+  const rule =
+    config.claudeConfigDirVar === undefined
+      ? `Claude Code reads ${other} only with CLAUDE_CONFIG_DIR=${config.dir} set, and these sessions run without it`
+      : `Claude Code reads ${other} only with CLAUDE_CONFIG_DIR unset, and these sessions run with CLAUDE_CONFIG_DIR=${config.dir}`;
+  const cleanup = `delete mcpServers.${MCP_SERVER_NAME} from ${other} (or run uninstall the way it was installed)`;
+  return [
+    registered
+      ? { name: "unread MCP entry", level: "warn", detail: `${other} also registers ${MCP_SERVER_NAME}: ${rule}`, fix: cleanup }
+      : {
+          name: "unread MCP entry",
+          level: "fail",
+          detail: `the MCP server is registered in ${other}, not in ${config.claudeJsonPath}: ${rule}, so \`claude mcp list\` shows no ${MCP_SERVER_NAME}`,
+          fix: `${install}, then ${cleanup}`,
+        },
+  ];
 }
 
 function checkHooks(config: ConfigDir, settings: Record<string, unknown>, install: string): Check[] {

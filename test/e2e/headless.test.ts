@@ -58,7 +58,8 @@ test("headless ping-pong: backend sends, frontend's prompt carries it and replie
   assert.match(installed, /hooks\.Stop: .*hook wait.*"asyncRewake":true/);
   // What the user checks next: the real client connects to the server install registered, and doctor agrees.
   const list = await runClaude({ cwd: box.cwd, env: box.env, args: ["mcp", "list"] });
-  assert.match(list.stdout, /^session-bridge: \S+node \S+\/session-bridge\.cjs mcp - ✔ Connected$/m);
+  // install registers the stable copy's launcher (src/install/home.ts), not the build it ran from.
+  assert.match(list.stdout, /^session-bridge: \S+\/\.local\/share\/session-bridge\/bin\/session-bridge mcp - ✔ Connected$/m);
   assert.match(bridgeOk({ ...box.env, BRIDGE_ROOT: root }, ["doctor", "--config-dir", box.configDir]), /\nall good\n$/);
   const backend = roleEnv(box.env, root, "shop", "backend", { ANTHROPIC_BASE_URL: server.baseUrl("backend") });
   const frontend = roleEnv(box.env, root, "shop", "frontend", { ANTHROPIC_BASE_URL: server.baseUrl("frontend") });

@@ -22,7 +22,7 @@ function box(t: TestContext): Box {
 }
 
 function run(b: Box, args: string[], bin = BIN, extra: Record<string, string | undefined> = {}) {
-  const env = cleanEnv({ HOME: b.home, BRIDGE_ROOT: b.root, PATH: "/usr/local/bin:/usr/bin:/bin", ...extra });
+  const env = cleanEnv({ HOME: b.home, BRIDGE_ROOT: b.root, PATH: "/usr/local/bin:/usr/bin:/bin", XDG_DATA_HOME: "", ...extra });
   return spawnSync(process.execPath, [bin, ...args], { env, encoding: "utf8", timeout: 60_000 });
 }
 
@@ -48,6 +48,7 @@ test("a healthy install: exit 0, every check ok or informational", (t) => {
   for (const name of [
     "this binary",
     "MCP server",
+    "launch",
     "hook recv (UserPromptSubmit)",
     "hook recv (SessionStart)",
     "hook guard (PreToolUse)",
@@ -63,7 +64,10 @@ test("a healthy install: exit 0, every check ok or informational", (t) => {
   assert.match(d.check("config folder")!.detail, /from --config-dir/);
   assert.match(d.check("spawner")!.detail, /daemon not running; automation is off/);
   const human = run(b, ["doctor", "--config-dir", b.config]);
-  assert.match(human.stdout, /^info {2}config folder: Claude Code config folder: .* \(from --config-dir\)$/m);
+  assert.match(
+    human.stdout,
+    /^info {2}config folder: Claude Code config folder: .* \(from --config-dir\); MCP servers in .*\/\.claude\.json \(.*\)$/m,
+  );
   assert.match(human.stdout, /all good\n$/);
 });
 
@@ -100,11 +104,11 @@ test("nothing installed: exit 1 and the fix is the install command for that fold
   assert.match(d.check("bus folder")!.detail, /does not exist yet/);
 });
 
-test("a moved or deleted binary: the registered paths are reported missing", (t) => {
+test("a moved or deleted binary installed --in-place: the registered paths are reported missing", (t) => {
   const b = box(t);
   const copy = join(b.home, "session-bridge.cjs");
   copyFileSync(BIN, copy);
-  assert.equal(run(b, ["install", "--config-dir", b.config], copy).status, 0);
+  assert.equal(run(b, ["install", "--config-dir", b.config, "--in-place"], copy).status, 0);
   rmSync(copy);
   const d = doctor(b);
   assert.equal(d.status, 1);

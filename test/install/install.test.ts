@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
@@ -32,6 +32,7 @@ function run(s: Setup, args: string[], options: { bin?: string; withClaude?: boo
     HOME: s.home,
     BRIDGE_ROOT: s.root,
     PATH: options.withClaude ? `${CLAUDE_BIN_DIR}:${NO_CLAUDE_PATH}` : NO_CLAUDE_PATH,
+    XDG_DATA_HOME: "",
     ...options.env,
   });
   return spawnSync(process.execPath, [options.bin ?? BIN, ...args], { env, encoding: "utf8", timeout: 60_000 });
@@ -54,6 +55,9 @@ const BRIDGE_TOOL_IDS = [
 
 const read = (path: string) => JSON.parse(readFileSync(path, "utf8"));
 const nodeCmd = (bin: string, name: string) => `${process.execPath} ${bin} hook ${name}`;
+/** What install registers by default: the launcher of the copy in the stable home (src/install/home.ts). */
+const launcher = (s: Setup) => join(s.home, ".local/share/session-bridge/bin/session-bridge");
+const launchCmd = (s: Setup, name: string) => `${launcher(s)} hook ${name}`;
 
 test("a fresh install wires the MCP server into .claude.json and the hooks and permissions into settings.json", (t) => {
   const s = setup(t);
@@ -62,15 +66,16 @@ test("a fresh install wires the MCP server into .claude.json and the hooks and p
   assert.match(r.stdout, new RegExp(`^Claude Code config folder: ${s.config} \\(from --config-dir\\)`));
   const settings = read(join(s.config, "settings.json"));
   assert.deepEqual(settings.hooks, {
-    UserPromptSubmit: [{ hooks: [{ type: "command", command: nodeCmd(BIN, "recv"), timeout: 15 }] }],
-    SessionStart: [{ hooks: [{ type: "command", command: nodeCmd(BIN, "recv"), timeout: 15 }] }],
-    PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: nodeCmd(BIN, "guard"), timeout: 15 }] }],
+    UserPromptSubmit: [{ hooks: [{ type: "command", command: launchCmd(s, "recv"), timeout: 15 }] }],
+    SessionStart: [{ hooks: [{ type: "command", command: launchCmd(s, "recv"), timeout: 15 }] }],
+    PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: launchCmd(s, "guard"), timeout: 15 }] }],
   });
   assert.deepEqual(settings.permissions, { allow: BRIDGE_TOOL_IDS });
   const claudeJson = read(join(s.config, ".claude.json"));
-  assert.deepEqual(claudeJson.mcpServers, { "session-bridge": { type: "stdio", command: process.execPath, args: [BIN, "mcp"], env: {} } });
+  assert.deepEqual(claudeJson.mcpServers, { "session-bridge": { type: "stdio", command: launcher(s), args: ["mcp"], env: {} } });
   assert.equal(settings.mcpServers, undefined, "never in settings.json, where Claude Code ignores it");
   assert.equal(statSync(join(s.config, "settings.json")).mode & 0o777, 0o600);
+  assert.equal(readFileSync(join(dirname(launcher(s)), basename(BIN)), "utf8"), readFileSync(BIN, "utf8"), "the copy is this build");
 });
 
 test("the config folder comes from --config-dir, else CLAUDE_CONFIG_DIR, else ~/.claude, and says so", (t) => {
@@ -126,13 +131,13 @@ test("install keeps everything else, backs up first, and a second run leaves byt
   assert.equal(readdirSync(s.config).filter((f) => f.includes(".session-bridge-backup-")).length, 2, "no new backup when nothing changes");
 });
 
-test("moving the binary and re-running install updates the paths in place, without duplicates", (t) => {
+test("with --in-place, moving the binary and re-running install updates the paths in place, without duplicates", (t) => {
   const s = setup(t);
-  assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).status, 0);
+  assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"]).status, 0);
   const moved = join(s.home, "bin", "session-bridge.cjs");
   mkdirSync(dirname(moved));
   copyFileSync(BIN, moved);
-  const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake"], { bin: moved });
+  const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"], { bin: moved });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /~ hooks\.UserPromptSubmit/);
   const text = readFileSync(join(s.config, "settings.json"), "utf8");
@@ -218,12 +223,12 @@ test("--no-block-git leaves out the guard; a later plain install adds it back; -
   run(s, ["install", "--config-dir", s.config, "--no-block-git"]);
   assert.equal(read(join(s.config, "settings.json")).hooks.PreToolUse, undefined);
   run(s, ["install", "--config-dir", s.config]);
-  assert.equal(read(join(s.config, "settings.json")).hooks.PreToolUse[0].hooks[0].command, nodeCmd(BIN, "guard"));
+  assert.equal(read(join(s.config, "settings.json")).hooks.PreToolUse[0].hooks[0].command, launchCmd(s, "guard"));
   const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--autosend"]);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(read(join(s.config, "settings.json")).hooks.Stop, [
-    { hooks: [{ type: "command", command: nodeCmd(BIN, "send"), timeout: 15 }] },
-    { hooks: [{ type: "command", command: nodeCmd(BIN, "wait"), timeout: 86400, asyncRewake: true }] },
+    { hooks: [{ type: "command", command: launchCmd(s, "send"), timeout: 15 }] },
+    { hooks: [{ type: "command", command: launchCmd(s, "wait"), timeout: 86400, asyncRewake: true }] },
   ]);
   const bad = run(s, ["install", "--config-dir", s.config, "--wake", "tmux"]);
   assert.equal(bad.status, 2);
@@ -234,14 +239,13 @@ test("--dry-run prints the exact changes and touches nothing", (t) => {
   const s = setup(t);
   const r = run(s, ["install", "--config-dir", s.config, "--dry-run"]);
   assert.equal(r.status, 0, r.stderr);
-  assert.ok(r.stdout.includes(`+ hooks.UserPromptSubmit: {"type":"command","command":"${nodeCmd(BIN, "recv")}","timeout":15}`));
-  assert.ok(r.stdout.includes(`+ hooks.PreToolUse[matcher Bash]: {"type":"command","command":"${nodeCmd(BIN, "guard")}","timeout":15}`));
+  assert.ok(r.stdout.includes(`+ hooks.UserPromptSubmit: {"type":"command","command":"${launchCmd(s, "recv")}","timeout":15}`));
+  assert.ok(r.stdout.includes(`+ hooks.PreToolUse[matcher Bash]: {"type":"command","command":"${launchCmd(s, "guard")}","timeout":15}`));
   assert.ok(r.stdout.includes('+ permissions.allow: "mcp__session-bridge__bridge_send"'));
-  assert.ok(
-    r.stdout.includes(`+ mcpServers.session-bridge: {"type":"stdio","command":"${process.execPath}","args":["${BIN}","mcp"],"env":{}}`),
-  );
+  assert.ok(r.stdout.includes(`+ mcpServers.session-bridge: {"type":"stdio","command":"${launcher(s)}","args":["mcp"],"env":{}}`));
   assert.match(r.stdout, /dry run: nothing was changed/);
   assert.equal(existsSync(s.config), false);
+  assert.equal(existsSync(join(s.home, ".local")), false, "no copy made either");
 });
 
 test("uninstall removes exactly what install added", (t) => {
@@ -262,6 +266,7 @@ test("uninstall removes exactly what install added", (t) => {
   // stays (as `claude mcp remove` leaves it).
   assert.equal(readFileSync(join(s.config, "settings.json"), "utf8"), JSON.stringify(original, null, 2) + "\n");
   assert.deepEqual(read(join(s.config, ".claude.json")), { numStartups: 1, mcpServers: {} });
+  assert.ok(r.stdout.includes(`note: the copy in ${dirname(dirname(launcher(s)))} stays`), r.stdout);
   const twice = run(s, ["uninstall", "--config-dir", s.config]);
   assert.match(twice.stdout, /already up to date/);
   assert.match(twice.stdout, /no MCP server of ours registered/);
@@ -274,7 +279,7 @@ test("with claude on PATH, install registers through `claude mcp add-json` and `
   assert.match(r.stdout, /registered MCP server "session-bridge" with `.*claude mcp add-json --scope user`/);
   const env = cleanEnv({ HOME: s.home, CLAUDE_CONFIG_DIR: s.config, BRIDGE_ROOT: s.root, PATH: `${CLAUDE_BIN_DIR}:${NO_CLAUDE_PATH}` });
   const list = spawnSync(join(CLAUDE_BIN_DIR, "claude"), ["mcp", "list"], { env, encoding: "utf8", timeout: 60_000 });
-  assert.match(list.stdout, new RegExp(`session-bridge: ${process.execPath} ${BIN} mcp - ✔ Connected`), list.stdout + list.stderr);
+  assert.match(list.stdout, new RegExp(`session-bridge: ${launcher(s)} mcp - ✔ Connected`), list.stdout + list.stderr);
   assert.equal(run(s, ["install", "--config-dir", s.config], { withClaude: true }).stdout.includes("already registered"), true);
   const un = run(s, ["uninstall", "--config-dir", s.config], { withClaude: true });
   assert.equal(un.status, 0, un.stderr);

@@ -6,9 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 import { cliArgs, isSea, selfCommand } from "../../src/runtime/self.ts";
@@ -32,15 +32,15 @@ function ensureSea(): string | undefined {
 }
 
 const seaSkip = ensureSea();
-/** argv: how the artifact is run; installs: the command `install` run through it must write. */
-const artifacts: { name: string; argv: string[]; installs: string[]; skip?: string }[] = [
-  { name: "node dist/session-bridge.cjs", argv: [process.execPath, BIN], installs: [process.execPath, realpathSync(BIN)] },
+/** argv: how the artifact is run; copies: what `install` run through it puts in the stable home (src/install/home.ts). */
+const artifacts: { name: string; argv: string[]; copies: string[]; skip?: string }[] = [
+  { name: "node dist/session-bridge.cjs", argv: [process.execPath, BIN], copies: ["session-bridge", "session-bridge.cjs"] },
   {
     name: "node dist/session-bridge.mjs (forwards to the .cjs)",
     argv: [process.execPath, FORWARDER],
-    installs: [process.execPath, realpathSync(BIN)],
+    copies: ["session-bridge", "session-bridge.cjs"],
   },
-  { name: "dist/session-bridge (SEA)", argv: [SEA], installs: [SEA], ...(seaSkip ? { skip: seaSkip } : {}) },
+  { name: "dist/session-bridge (SEA)", argv: [SEA], copies: ["session-bridge"], ...(seaSkip ? { skip: seaSkip } : {}) },
 ];
 
 function run(argv: string[], args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
@@ -134,10 +134,13 @@ for (const artifact of artifacts) {
     const root = makeRoot(t);
     const config = join(root, "..", "claude-config");
     const r = run(bin, ["install", "--config-dir", config], {
-      env: cleanEnv({ BRIDGE_ROOT: root, HOME: join(root, ".."), PATH: "/usr/bin:/bin" }),
+      env: cleanEnv({ BRIDGE_ROOT: root, HOME: join(root, ".."), PATH: "/usr/bin:/bin", XDG_DATA_HOME: "" }),
     });
     assert.equal(r.status, 0, r.stderr);
-    const self = artifact.installs.join(" ");
+    // install copies the artifact to a stable home and registers the copy (src/install/home.ts).
+    const self = join(root, "..", ".local/share/session-bridge/bin/session-bridge");
+    // Run through the old .mjs, the .cjs it forwards to is what gets copied.
+    assert.deepEqual(readdirSync(dirname(self)).sort(), artifact.copies);
     const settings = JSON.parse(readFileSync(join(config, "settings.json"), "utf8")) as {
       hooks: Record<string, { hooks: { command: string }[] }[]>;
     };
@@ -146,7 +149,7 @@ for (const artifact of artifacts) {
     const server = (
       JSON.parse(readFileSync(join(config, ".claude.json"), "utf8")) as { mcpServers: Record<string, { command: string; args: string[] }> }
     ).mcpServers["session-bridge"];
-    assert.deepEqual([server?.command, ...(server?.args ?? [])], [...artifact.installs, "mcp"]);
+    assert.deepEqual([server?.command, ...(server?.args ?? [])], [self, "mcp"]);
     // And the hook command it wrote runs.
     const [cmd, ...args] = settings.hooks.PreToolUse![0]!.hooks[0]!.command.split(" ");
     const hook = spawnSync(cmd!, args, { encoding: "utf8", env: cleanEnv(), input: "{}" });

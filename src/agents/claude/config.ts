@@ -12,27 +12,58 @@ import { describeJsonProblem } from "../../lib/json-error.ts";
 export interface ConfigDir {
   dir: string;
   source: "--config-dir" | "CLAUDE_CONFIG_DIR" | "default";
-  /** One line for humans: which folder and why. */
+  /** One line for humans: which folder, which .claude.json, and why. */
   why: string;
   /** Hooks and permissions. */
   settingsPath: string;
   /** User-scope MCP servers (Claude Code ignores mcpServers in settings.json). */
   claudeJsonPath: string;
+  /**
+   * The CLAUDE_CONFIG_DIR the sessions run with, undefined when they run without it: it decides
+   * which .claude.json Claude Code reads, so `claude mcp` runs with exactly this value.
+   */
+  claudeConfigDirVar: string | undefined;
+  /** The .claude.json Claude Code would read had the variable been the other way (for doctor's mismatch check). */
+  otherClaudeJsonPath: string | undefined;
 }
 
+/**
+ * Which .claude.json Claude Code reads depends on whether CLAUDE_CONFIG_DIR is set, not on the
+ * folder it names (docs/claude-code.md "Configuration files", seen on 2.1.328): unset,
+ * ~/.claude.json; set (even to ~/.claude), $CLAUDE_CONFIG_DIR/.claude.json. A folder other than
+ * ~/.claude is only ever read with the variable set. For `--config-dir ~/.claude` the sessions are
+ * taken to run as this shell does: with the variable when it is exported here and names the same
+ * folder, else without it (the user's own `claude` reading ~/.claude.json).
+ */
 export function resolveConfigDir(flag: string | undefined, env: NodeJS.ProcessEnv): ConfigDir {
   const home = homedir();
   const defaultDir = join(home, ".claude");
+  const envDir = env.CLAUDE_CONFIG_DIR ? resolve(env.CLAUDE_CONFIG_DIR) : undefined;
   const [dir, source, why] =
     flag !== undefined
       ? [resolve(flag), "--config-dir" as const, "from --config-dir"]
-      : env.CLAUDE_CONFIG_DIR
-        ? [resolve(env.CLAUDE_CONFIG_DIR), "CLAUDE_CONFIG_DIR" as const, "from $CLAUDE_CONFIG_DIR"]
+      : envDir !== undefined
+        ? [envDir, "CLAUDE_CONFIG_DIR" as const, "from $CLAUDE_CONFIG_DIR"]
         : [defaultDir, "default" as const, "the default: --config-dir and $CLAUDE_CONFIG_DIR are not set"];
-  // Claude Code keeps its state file beside the default folder (~/.claude.json), but inside a
-  // folder chosen with CLAUDE_CONFIG_DIR (seen: $CLAUDE_CONFIG_DIR/.claude.json).
-  const claudeJsonPath = dir === defaultDir ? join(home, ".claude.json") : join(dir, ".claude.json");
-  return { dir, source, why: `Claude Code config folder: ${dir} (${why})`, settingsPath: join(dir, "settings.json"), claudeJsonPath };
+  const isDefault = dir === defaultDir;
+  const varSet = !isDefault || envDir === dir;
+  const insideJson = join(dir, ".claude.json");
+  const besideJson = join(home, ".claude.json");
+  const claudeJsonPath = varSet ? insideJson : besideJson;
+  const jsonWhy = !isDefault
+    ? "Claude Code reads this folder only with CLAUDE_CONFIG_DIR set, and then reads the .claude.json inside it"
+    : varSet
+      ? "CLAUDE_CONFIG_DIR is set (to ~/.claude itself), so Claude Code reads the .claude.json inside the folder"
+      : "CLAUDE_CONFIG_DIR is not set, so Claude Code reads the .claude.json beside the folder";
+  return {
+    dir,
+    source,
+    why: `Claude Code config folder: ${dir} (${why}); MCP servers in ${claudeJsonPath} (${jsonWhy})`,
+    settingsPath: join(dir, "settings.json"),
+    claudeJsonPath,
+    claudeConfigDirVar: varSet ? dir : undefined,
+    otherClaudeJsonPath: isDefault ? (varSet ? besideJson : insideJson) : undefined,
+  };
 }
 
 /** The user-scope MCP server entry that runs `self` as `session-bridge mcp` (docs/claude-code.md "MCP servers"). */

@@ -1,0 +1,162 @@
+// Where `install` puts the copy Claude Code runs, so hooks and the MCP server outlive the clone or
+// download they were installed from, and a node upgrade (nvm, Homebrew) that deletes a versioned
+// node folder. The executable is copied as is; the script gets a small sh launcher beside it that
+// picks node at each start and, when there is none, fails visibly rather than open: a hook exiting
+// 127 is a non-blocking error, so the guard would let Bash run (docs/claude-code.md "Exit codes").
+import { spawnSync } from "node:child_process";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, delimiter, isAbsolute, join } from "node:path";
+import { writeFileAtomic } from "../lib/fs.ts";
+import { isSea } from "../runtime/self.ts";
+import { shellQuote } from "./plan.ts";
+
+const LAUNCHER_MARK = "# session-bridge launcher";
+
+/** $XDG_DATA_HOME/session-bridge, else ~/.local/share/session-bridge (the same on macOS: one place to document). */
+export function dataHome(env: NodeJS.ProcessEnv): string {
+  const xdg = env.XDG_DATA_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".local", "share"), "session-bridge");
+}
+
+/** Node folders that an upgrade replaces: nvm, Homebrew's Cellar, volta, asdf, mise, fnm, nodenv, n. */
+const VERSIONED =
+  /\/(\.nvm\/versions|Cellar|\.volta\/tools\/image|\.asdf\/installs|mise\/installs|\.fnm|fnm\/node-versions|\.nodenv\/versions|n\/versions)\//;
+
+export function isVersionedPath(path: string): boolean {
+  return VERSIONED.test(path);
+}
+
+export interface NodeChoice {
+  /** The node the launcher tries first; undefined: only the node on PATH at each start. */
+  path: string | undefined;
+  why: string;
+}
+
+function nodeMajor(path: string): number | undefined {
+  const r = spawnSync(path, ["--version"], { encoding: "utf8", timeout: 20_000 });
+  const m = /^v(\d+)\./.exec(r.stdout ?? "");
+  return r.status === 0 && m ? Number(m[1]) : undefined;
+}
+
+/** The first node on PATH outside a versioned folder (its path as found, e.g. /opt/homebrew/bin/node), else this node if it is outside one. */
+export function chooseNode(env: NodeJS.ProcessEnv, execPath = process.execPath): NodeChoice {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!isAbsolute(dir) || isVersionedPath(dir + "/")) continue;
+    const candidate = join(dir, "node");
+    if (!existsSync(candidate)) continue;
+    const major = nodeMajor(candidate);
+    if (major !== undefined && major >= 20)
+      return { path: candidate, why: `${candidate}: the first Node 20+ on PATH outside a versioned folder, so upgrades keep it` };
+  }
+  if (!isVersionedPath(execPath)) return { path: execPath, why: `${execPath}: the node running install (none on PATH fits)` };
+  return {
+    path: undefined,
+    why: `${execPath} sits in a versioned folder an upgrade deletes, and no Node 20+ on PATH is outside one: the launcher runs the node on PATH at each start`,
+  };
+}
+
+export interface Placed {
+  /** The argv prefix Claude Code runs: the copied executable, or the launcher. */
+  command: string[];
+  lines: string[];
+}
+
+/** Copies `from` to `to` (temp + rename: a running hook never sees half a file), unless they are the same file. */
+function copyInto(from: string, to: string, mode: number): boolean {
+  if (existsSync(to) && realpathSync(to) === realpathSync(from)) return false;
+  const tmp = `${to}.${process.pid}.tmp`;
+  copyFileSync(from, tmp);
+  chmodSync(tmp, mode);
+  renameSync(tmp, to);
+  return true;
+}
+
+/** Puts this artifact (and for a script, its launcher) into <home>/bin; `install` again updates it in place. */
+export function placeCopy(home: string, self: readonly string[], env: NodeJS.ProcessEnv, dryRun = false): Placed {
+  const bin = join(home, "bin");
+  const target = join(bin, "session-bridge");
+  if (dryRun) return { command: [target], lines: [`launch: would copy ${self[self.length - 1]} into ${bin} and run it as ${target}`] };
+  mkdirSync(bin, { recursive: true, mode: 0o700 });
+  if (isSea()) {
+    const copied = copyInto(self[0]!, target, 0o755);
+    return {
+      command: [target],
+      lines: [`launch: ${copied ? `copied ${self[0]} to ${target}` : `${target} (already this executable)`}; no node needed`],
+    };
+  }
+  const script = self[1]!;
+  const scriptCopy = join(bin, basename(script));
+  const copied = copyInto(script, scriptCopy, 0o644);
+  for (const other of ["session-bridge.mjs", "session-bridge.cjs", "session-bridge.js"])
+    if (other !== basename(script)) rmSync(join(bin, other), { force: true });
+  const node = chooseNode(env);
+  writeFileAtomic(target, launcherText(node.path, scriptCopy), { mode: 0o755 });
+  return {
+    command: [target],
+    lines: [
+      `launch: ${copied ? `copied ${script} to ${scriptCopy}` : `${scriptCopy} (already this script)`}, run by the launcher ${target}, so deleting the clone or download breaks nothing`,
+      `node: ${node.why}; without any node, bridged sessions see the error (the git guard blocks Bash) and doctor names it`,
+    ],
+  };
+}
+
+/**
+ * The launcher: the chosen node, else the node on PATH. With neither, a bridged session must not
+ * fail open: `hook guard` exits 2 (Bash blocked, the reason shown to the model), `hook recv` says
+ * it on stdout (context at SessionStart and on each prompt); outside bridged sessions, where those
+ * hooks do nothing anyway, they stay silent (the same test as src/hooks.ts).
+ */
+export function launcherText(node: string | undefined, script: string): string {
+  const q = shellQuote;
+  return `#!/bin/sh
+${LAUNCHER_MARK} (written by \`session-bridge install\` ${__VERSION__}; \`install\` again rewrites it)
+node=${q(node ?? "")}
+script=${q(script)}
+[ -n "$node" ] && [ -x "$node" ] || node=$(command -v node 2>/dev/null) || node=
+if [ -z "$node" ] || [ ! -r "$script" ]; then
+  if [ -z "$node" ]; then what=${q(node ? `no node: ${node} is gone and none is on PATH` : "no node on PATH")}; else what="$script is missing"; fi
+  msg="session-bridge cannot run ($what); install Node 20+ or run \\\`session-bridge install\\\` again, and \\\`session-bridge doctor\\\`"
+  bridged=; [ -n "$BRIDGE_PROJECT" ] && [ -n "$BRIDGE_ROLE" ] && bridged=1
+  case "$1 $2" in
+  "hook guard") if [ -n "$bridged" ] || [ "$BRIDGE_BLOCK_GIT_ALL" = 1 ]; then echo "$msg" >&2; exit 2; fi; exit 0 ;;
+  "hook recv") [ -n "$bridged" ] && echo "$msg"; exit 0 ;;
+  "hook "*) exit 0 ;;
+  esac
+  echo "$msg" >&2
+  exit 127
+fi
+exec "$node" "$script" "$@"
+`;
+}
+
+export interface Launcher {
+  node: string | undefined;
+  script: string;
+}
+
+/** The node and script a launcher we wrote runs; undefined for anything else (e.g. the executable). */
+export function readLauncher(path: string): Launcher | undefined {
+  let text: string;
+  try {
+    // The first 4 KB: enough for a launcher, and never the whole of a 100 MB executable.
+    const fd = openSync(path, "r");
+    try {
+      const buf = Buffer.alloc(4096);
+      text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (!text.startsWith(`#!/bin/sh\n${LAUNCHER_MARK}`)) return undefined;
+  const node = unquote(/^node=(.*)$/m.exec(text)?.[1]);
+  const script = unquote(/^script=(.*)$/m.exec(text)?.[1]);
+  return script ? { node: node || undefined, script } : undefined;
+}
+
+function unquote(word: string | undefined): string | undefined {
+  if (word === undefined) return undefined;
+  return word.startsWith("'") ? word.slice(1, -1).replace(/'\\''/g, "'") : word;
+}
