@@ -57,7 +57,7 @@ export function program(
   return hit ? railsDeny(hit) : undefined;
 }
 
-/** script, sg, su, newgrp without a command start a shell, which reads the command's stdin. */
+/** script, sg, su, newgrp without a command start a shell (interactive: aliases on), which reads the command's stdin. */
 export function stdinShell(
   c: Inspector,
   name: string,
@@ -71,8 +71,8 @@ export function stdinShell(
   const command = ws.some(
     (w) => /^-[a-zA-Z]*c/.test(w.value) || w.value.startsWith("--command") || w.value.startsWith("--session-command"),
   );
-  const max = name === "script" || name === "su" || name === "runuser" || name === "sg" || name === "newgrp" ? 1 : 0;
-  if (command || operands.length > max) return undefined;
+  // One operand at most: script's log file, su's user, sg's or newgrp's group; a second is sg's command.
+  if (command || operands.length > 1) return undefined;
   return feedToShell(c, inputs(cmd, st).get(0), name, depth, st.newProcess(true));
 }
 
