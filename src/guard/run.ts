@@ -85,8 +85,8 @@ function shell(c: Inspector, ws: ShellWord[], cmd: ShellCommand, depth: number, 
   if (cmd.coproc && !inv.file)
     return {
       rule: "git",
-      blocked: `coproc ${ws[0]!.raw}`,
-      note: "a shell started by coproc runs whatever the command writes to it; write those commands literally",
+      blocked: ws[0]!.raw,
+      note: "a shell started by coproc or in >(…) runs whatever the command writes to it; write those commands literally",
     };
   if (inv.file) {
     const feed = feedOfWord(inv.file, fds, st);

@@ -92,6 +92,9 @@ test("a shell reading a script visible in the command: pipes, here-strings, here
     ["bash /dev/fd/3 3<<<'git push'", "git: git push"],
     ["bash <&3 3<<<'git push'", "allow"], // <&3 comes first, while 3 is closed: bash does not run
     ["echo 'git push' | script -q /dev/null", "git: git push"],
+    ["echo 'git push' | tee >(bash)", "git: bash"],
+    ["coproc bash; echo 'git push' >&${COPROC[1]}", "git: bash"],
+    ["make 2> >(grep -v warning >&2)", "allow"],
     ["cat script.sh | bash", "allow"], // a script file: not read (documented limit)
     ['echo "$s" | bash', "git: $UNKNOWN_VALUE"],
   ]));
