@@ -6,44 +6,43 @@
  *   parseBlockGit(BRIDGE_BLOCK_GIT): RegExp          throws BridgeError E_CONFIG on a bad regex
  *   DEFAULT_BLOCK_GIT = /^(commit|push|reset)$/
  *
- * How: the command is parsed as bash (src/shell/parse.ts) into every simple command that could
- * run — through ; && || | & newlines, ( ) { }, if/while/for/case bodies, functions, $( ) and
- * backticks (nested, in double quotes, in unquoted here-documents), <( ), brace expansion,
- * quoting ("git" 'push' g\it $'\x67it'), backslash-newline. Each command is unwrapped through
- * sudo/env/nohup/time/timeout/nice/exec/command/xargs/parallel/find -exec/npx/strace…, shells
- * (sh/bash -c, -lc; a here-document, here-string or pipe fed to a shell), eval, source <( ),
- * trap and alias bodies, then checked. Compound syntax is not checked for balance (if without
- * fi): every command in it is inspected either way; unbalanced quotes or $( are denied.
+ * How: the command is parsed as bash does (src/shell/: blanks are space and tab only; quoting,
+ * $'…', braces and sequences, comments) into every simple command that could run, in execution
+ * order, and walked with the state earlier commands leave (inspector.ts, state.ts): aliases from
+ * the next line on (Claude Code runs the command with `eval` in bash after a shell snapshot that
+ * sets expand_aliases — seen in @anthropic-ai/claude-code 2.1.328), functions where called with
+ * their arguments, hash -p, traps at the end, descriptors from `exec N<`, git configuration in
+ * the environment. Each command is unwrapped through wrappers (programs.ts), then judged
+ * (run.ts): shells and the scripts they read from text in the command (feeds.ts: -c strings,
+ * here-documents, here-strings, pipes from echo/printf/cat, <( ), /dev/stdin, /dev/fd/N), eval,
+ * source, git (git.ts, git-config.ts), programs that run command strings (tools.ts, sed.ts:
+ * sed e, make, vim/ex/ed, gdb, tar, ssh -o), interpreters (code.ts), builtins that evaluate
+ * names or arithmetic (builtins.ts), the settings rails (settings-writes.ts).
  *
  * Decisions:
- * - git is any program whose file name is `git` (/usr/bin/git, ./git). The subcommand is the
- *   first word after git's global options (-C x, -c k=v, --git-dir[=]x, --no-pager…), matched
- *   whole against policy.blockGit. `git-commit` (the legacy dash form, still runnable from
- *   `git --exec-path`) counts as `git commit`; `gitk`, `git-lfs push` do not match.
- * - Aliases from the user's git config cannot be resolved purely: they are not. Aliases made
- *   on the command line are: `git -c alias.x=push x`, `git config alias.x '!git push'`;
- *   `-c help.autocorrect=…` or GIT_CONFIG_* naming aliases make any subcommand suspect.
- * - A subcommand known only at run time (`git $sub`, `git pu*`, `echo push | xargs git`) and a
- *   program that is an unquoted expansion (`$X push`, `$X` may be `git push`) are denied, as is
- *   an unquoted expansion before git's subcommand (`git -C $D status`): quote it. A quoted
- *   variable program (`"$PYTHON" x.py`) is checked as if it might be git or session-bridge.
- * - Arguments of echo/printf/grep/cat/man…, here-document bodies given to them, comments and
- *   single-quoted text are data. `git --help push`, `git --version` run nothing. Any other
- *   program given `git …` as arguments is taken to run it (`strace git push`, `docker run
+ * - git is any program whose file name is `git` (/usr/bin/git, ./git, a hashed name, a script
+ *   run by a shell). The subcommand is the first word after git's global options, matched
+ *   whole against policy.blockGit, after what the configuration given in the command makes of
+ *   it (git's own commands first, then aliases, then help.autocorrect); `-h`/`--help` among its
+ *   options, `git help x`, `git --version` run nothing. `git-commit` counts as `git commit`.
+ * - A value only known at run time where it decides (`git $sub`, `$X push`, an alias value,
+ *   `${x@P}`, text from a variable piped into a shell) is denied; the reason says to write the
+ *   command literally, quote it or split it. A quoted variable program (`"$PYTHON" x.py`) is
+ *   checked as if it might be git, session-bridge or a function of the command.
+ * - Arguments of echo/printf/grep/cat/man…, here-documents given to them, comments and quoted
+ *   text are data. Any other program given `git …` as arguments is taken to run it (`docker run
  *   img git push`, `kubectl exec pod -- git push`).
- * - Interpreter code (python -c, node -e, perl/ruby/php/awk, a here-doc or pipe fed to them;
- *   tmux/screen commands; GIT_EDITOR/PAGER-like variables; git -c values) is not parsed: it
- *   is denied when it names git and a blocked subcommand within 8 words, a guard.deny
- *   command, or the rails. Conservative: `python -c "print('git push')"` is denied.
+ * - Interpreter code counts only when it can start a program (code.ts); text that git or bash
+ *   runs from a variable (GIT_EDITOR, PAGER, -c core.pager) or that tmux types is judged by its
+ *   words: git and a blocked subcommand within 8 words, a guard.deny command, the rails.
  * - guard.deny patterns ("kubectl apply") match as words: the program's file name, then the
  *   other words in order anywhere among its arguments (`terraform -chdir=x apply`).
  * - BRIDGE_BLOCK_GIT: a regex matched against the whole subcommand (implicitly ^(?:…)$).
  *   Unset or blank means the default: a blank value is more likely an unset variable than a
  *   wish to allow everything (`session-bridge install --no-block-git` is that).
- * Limits: scripts run from files (bash x.sh, make, npm run, git hooks) are not read; variable
- * values are unknown; git aliases and help.autocorrect from the user's config are not known;
- * an unlisted wrapper is caught only when `git` is one of its words; decoding tricks
- * (base64 -d | sh, printf '\x67it') are not seen through.
+ * Limits: scripts run from files (bash x.sh, a Makefile on disk, npm run, git hooks) are not
+ * read; values from outside the command are unknown; git aliases and help.autocorrect from the
+ * user's config files are not known; decoding tricks (base64 -d | sh, rev) are not seen through.
  */
 import { BridgeError } from "../lib/errors.ts";
 import { ShellSyntaxError } from "../shell/parse.ts";

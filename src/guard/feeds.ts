@@ -5,7 +5,7 @@
 // opaque: a file is a script the guard does not read (a documented limit), a program's
 // arguments get the word check.
 import { decodeAnsiC } from "../shell/expand.ts";
-import { DYN, type ShellCommand, type ShellRedirect, type ShellWord } from "../shell/parse.ts";
+import { DYN, parseShell, type ShellCommand, type ShellRedirect, type ShellWord } from "../shell/parse.ts";
 import { basename } from "./programs.ts";
 import type { Feed, FeedPart, ShellState } from "./state.ts";
 
@@ -85,6 +85,18 @@ export function produced(cmds: ShellCommand[], st: ShellState): Feed {
 function output(c: ShellCommand, st: ShellState): FeedPart[] {
   const prog = c.words[0]!;
   const args = c.words.slice(1).map((w) => w.value);
+  const fn = prog.dynamic ? undefined : st.functions.get(prog.value);
+  if (fn && !st.stack.includes(fn)) {
+    // A function prints what its body prints, reading the call's input.
+    const inner = st.sameShell();
+    inner.stack = [...st.stack, fn];
+    inner.fds = inputs(c, st);
+    try {
+      return produced(parseShell(fn.text, 0, { ...st.positional(fn, c.words.slice(1)), line: fn.line }), inner).parts;
+    } catch {
+      return [{ program: prog.raw }];
+    }
+  }
   const name = prog.dynamic ? "" : basename(prog.value);
   switch (name) {
     case "echo":

@@ -63,7 +63,7 @@ export class Inspector implements Checker {
     if (cmd.fn) {
       st.functions.set(cmd.fn.name, { ...cmd.fn, ctx: st.ctx, line: cmd.line ?? 0 });
       // bash calls it for any command it cannot find: as good as called.
-      return cmd.fn.name === "command_not_found_handle" ? this.call(cmd.fn.name, [], depth, st) : undefined;
+      return cmd.fn.name === "command_not_found_handle" ? this.call(cmd.fn.name, [], cmd, depth, st) : undefined;
     }
     if (cmd.evals) return evaluations(this, cmd.evals, depth, st);
     if (this.protectRails) {
@@ -112,7 +112,7 @@ export class Inspector implements Checker {
         // Checked as expanded and, in case this shell does not expand it after all, as written.
         const expanded = this.alias(ws, cmd, depth, assigns, st);
         if (expanded) return expanded;
-        if (!prog.dynamic && st.functions.has(prog.value)) return this.call(prog.value, ws.slice(1), depth, st);
+        if (!prog.dynamic && st.functions.has(prog.value)) return this.call(prog.value, ws.slice(1), cmd, depth, st);
       }
       const pat = this.denyPattern(ws);
       if (pat) return pat;
@@ -199,14 +199,15 @@ export class Inspector implements Checker {
   }
 
   /** A function call: its body, parsed again with the call's arguments as $1, "$@"… (unless it shifts or sets them). */
-  call(name: string, args: ShellWord[], depth: number, st: ShellState): Deny | undefined {
+  call(name: string, args: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
     const fn = st.functions.get(name)!;
     if (st.stack.includes(fn)) return undefined; // recursion: the body is being checked already
     const inner = st.sameShell();
     inner.ctx = fn.ctx;
     inner.stack = [...st.stack, fn];
-    // Not bound when they may change, or split otherwise than on blanks (IFS).
-    const bind = /\b(?:shift|set|getopts|IFS)\b/.test(fn.text) || st.vars.has("IFS") ? {} : { positional: args };
+    // The body reads the call's input: `echo 'git push' | f` with f() { bash; }.
+    inner.fds = inputs(cmd, st);
+    const bind = st.positional(fn, args);
     const d = this.script(fn.text, depth + 1, true, inner, { ...bind, line: fn.line });
     return d ? { ...d, note: d.note ?? `function ${name}` } : undefined;
   }
@@ -227,7 +228,7 @@ export class Inspector implements Checker {
     }
     for (const name of st.functions.keys()) {
       if (!couldBeProgram(prog, name)) continue;
-      const d = this.call(name, ws.slice(1), depth, st);
+      const d = this.call(name, ws.slice(1), cmd, depth, st);
       if (d) return d;
     }
     if (couldBeProgram(prog, "git")) {

@@ -55,15 +55,15 @@ export function program(
   return hit ? railsDeny(hit) : undefined;
 }
 
-/** script, sg, su, newgrp without a command start a shell, which reads the command's stdin. */
+/** script, sg, su, newgrp without a command start a shell (interactive: aliases on), which reads the command's stdin. */
 export function stdinShell(c: Checker, name: string, ws: ShellWord[], cmd: ShellCommand, depth: number, st: ShellState): Deny | undefined {
   if (!STDIN_SHELLS.has(name)) return undefined;
   const operands = ws.slice(1).filter((w) => !w.value.startsWith("-"));
   const command = ws.some(
     (w) => /^-[a-zA-Z]*c/.test(w.value) || w.value.startsWith("--command") || w.value.startsWith("--session-command"),
   );
-  const max = name === "script" || name === "su" || name === "runuser" || name === "sg" || name === "newgrp" ? 1 : 0;
-  if (command || operands.length > max) return undefined;
+  // One operand at most: script's log file, su's user, sg's or newgrp's group; a second is sg's command.
+  if (command || operands.length > 1) return undefined;
   return feedToShell(c, inputs(cmd, st).get(0), name, depth, st.newProcess(true));
 }
 
@@ -76,8 +76,8 @@ function shell(c: Checker, ws: ShellWord[], cmd: ShellCommand, depth: number, st
   if (cmd.coproc && !inv.file)
     return {
       rule: "git",
-      blocked: `coproc ${ws[0]!.raw}`,
-      note: "a shell started by coproc runs whatever the command writes to it; write those commands literally",
+      blocked: ws[0]!.raw,
+      note: "a shell started by coproc or in >(…) runs whatever the command writes to it; write those commands literally",
     };
   if (inv.file) {
     const feed = feedOfWord(inv.file, fds, st);

@@ -80,6 +80,11 @@ export class ShellState {
     return st;
   }
 
+  /** The words a function body sees as $1, "$@"…: none when it may shift or reset them, or split them otherwise (IFS). */
+  positional(fn: FunctionDef, args: ShellWord[]): { positional?: ShellWord[] } {
+    return /\b(?:shift|set|getopts|IFS)\b/.test(fn.text) || this.vars.has("IFS") ? {} : { positional: args };
+  }
+
   /** Records `name=value` (value null: not known). */
   assign(name: string, value: string | null): void {
     const v = this.vars.get(name) ?? { values: [], unknown: false };

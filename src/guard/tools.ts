@@ -7,6 +7,7 @@ import { checkCode, judgeLiterals } from "./code.ts";
 import { feedOfWord, feedScript, inputs, type Feed } from "./feeds.ts";
 import type { Checker, Deny } from "./git.ts";
 import { sedProgram, sedRun } from "./sed.ts";
+import { basename } from "./programs.ts";
 import type { ShellState } from "./state.ts";
 
 export const EDITORS = new Set(["vi", "vim", "view", "ex", "nvim", "vimdiff", "gvim", "evim", "ed"]);
@@ -96,7 +97,7 @@ function balanced(s: string, at: number): string {
 }
 
 const editor: Run = (c, ws, cmd, depth, st) => {
-  const name = ws[0]!.value.slice(ws[0]!.value.lastIndexOf("/") + 1);
+  const name = basename(ws[0]!.value);
   const fds = inputs(cmd, st);
   const exMode = name === "ex" || name === "ed" || ws.some((w) => /^-[a-zA-Z]*[eE]/.test(w.value) && !w.value.startsWith("--"));
   const texts: string[] = exMode ? [feedText(fds.get(0))] : [];
@@ -171,27 +172,29 @@ const tar: Run = (c, ws, _cmd, depth, st) => {
   return undefined;
 };
 
-const SSH_COMMANDS = /^\s*(ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*(?:=\s*|\s+)([\s\S]*)$/i;
+const SSH_OPTION = /^\s*(?:ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*(?:=\s*|\s+)([\s\S]*)$/i;
+const SSH_MATCH_EXEC = /^\s*Match\s.*\bexec\s+"([^"]*)"/i;
 
-/** ssh/scp/sftp `-o ProxyCommand=…` (and the like) run locally through a shell; `-F` config text too; rsync -e is an ssh command line. */
+/** ssh/scp/sftp `-o ProxyCommand=…` (and the like, also in a -F config given as text) run locally through a shell; rsync -e is an ssh command line. */
 const ssh: Run = (c, ws, cmd, depth, st) => {
-  const texts: string[] = [];
-  const fds = inputs(cmd, st);
+  const rsync = basename(ws[0]!.value) === "rsync";
+  const options: string[] = [];
+  const scripts: string[] = [];
   for (let i = 1; i < ws.length; i++) {
     const v = ws[i]!.value;
-    if (v === "-o") texts.push(ws[++i]?.value ?? "");
-    else if (v.startsWith("-o")) texts.push(v.slice(2));
-    else if (v === "-F") texts.push(...feedText(ws[i + 1] && feedOfWord(ws[++i]!, fds, st)).split("\n"));
-    else if (v === "-e" || v === "--rsh") {
-      const d = shellString(c, ws[++i]?.value ?? "", "rsync -e", depth, st);
-      if (d) return d;
-    } else if (v.startsWith("--rsh=")) texts.push(`ProxyCommand ${v.slice(6)}`);
+    if (rsync) {
+      if (v === "-e" || v === "--rsh") scripts.push(ws[++i]?.value ?? "");
+      else if (v.startsWith("--rsh=")) scripts.push(v.slice(6));
+    } else if (v === "-o") options.push(ws[++i]?.value ?? "");
+    else if (v.startsWith("-o")) options.push(v.slice(2));
+    else if (v === "-F") options.push(...feedText(ws[i + 1] && feedOfWord(ws[++i]!, inputs(cmd, st), st)).split("\n"));
   }
-  for (const t of texts) {
-    const m = SSH_COMMANDS.exec(t) ?? /^\s*Match\s.*\bexec\s+"([^"]*)"()/i.exec(t);
-    const script = m ? m[2] || m[1] : undefined;
-    if (!script || /^none$/i.test(script)) continue;
-    const d = shellString(c, script, "ssh", depth, st);
+  for (const o of options) {
+    const script = SSH_OPTION.exec(o)?.[1] ?? SSH_MATCH_EXEC.exec(o)?.[1];
+    if (script && !/^none$/i.test(script)) scripts.push(script);
+  }
+  for (const script of scripts) {
+    const d = shellString(c, script, basename(ws[0]!.value), depth, st);
     if (d) return d;
   }
   return undefined;

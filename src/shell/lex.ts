@@ -197,6 +197,8 @@ export abstract class ShellLexer extends ShellScanner {
         this.nested(")");
         this.markSubst(from);
         if (c === "<") procsub = this.out.slice(from);
+        // `>(cmd)`: cmd reads what the command writes to it, like a coprocess.
+        else for (let k = from; k < this.out.length; k++) this.out[k]!.coproc = true;
         unknown(acc, false);
         continue;
       }

@@ -55,7 +55,7 @@ export interface ShellCommand {
   fn?: ShellFunction;
   /** Evaluations found in words (no words of its own). */
   evals?: ShellEval[];
-  /** Started by `coproc`: its stdin is a pipe the rest of the script writes to. */
+  /** Started by `coproc` or inside `>(…)`: its stdin is a pipe the rest of the command writes to. */
   coproc?: boolean;
 }
 

@@ -92,6 +92,9 @@ test("a shell reading a script visible in the command: pipes, here-strings, here
     ["bash /dev/fd/3 3<<<'git push'", "git: git push"],
     ["bash <&3 3<<<'git push'", "allow"], // <&3 comes first, while 3 is closed: bash does not run
     ["echo 'git push' | script -q /dev/null", "git: git push"],
+    ["echo 'git push' | tee >(bash)", "git: bash"],
+    ["coproc bash; echo 'git push' >&${COPROC[1]}", "git: bash"],
+    ["make 2> >(grep -v warning >&2)", "allow"],
     ["cat script.sh | bash", "allow"], // a script file: not read (documented limit)
     ['echo "$s" | bash', "git: $UNKNOWN_VALUE"],
   ]));
@@ -111,6 +114,9 @@ test("aliases, functions and hashed names defined earlier in the same command", 
     ['f(){ shift; git "$1"; }; f x push', 'git: git "$1"'],
     ["f() { f() { git push; }; f; }; f", "git: git push"],
     ['g=f; f(){ git push; }; "$g"', "git: git push"],
+    ["f() { bash; }; echo 'git push' | f", "git: git push"],
+    ['f() { echo "git $1"; }; f push | bash', "git: git push"],
+    ['f() { echo "git $1"; }; f status | bash', "allow"],
     ["hash -p /usr/bin/git g; g push", "git: git push"],
     ["hash -p /usr/bin/git cat\ncat commit -m x", "git: git commit"],
     ["hash -p /usr/bin/git echo; echo push", "allow"], // the builtin echo comes before hashed names

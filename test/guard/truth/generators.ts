@@ -270,6 +270,17 @@ const defs: Gen = (r) => {
     const def = r.chance(0.5) ? `${f}() { ${r.pick(fbodies)}; }` : `function ${f} { ${r.pick(fbodies)}; }`;
     out.push({ cls: "defs", command: `${def}${r.pick(["; ", "\n"])}${f}${r.pick(fargs)}` });
   }
+  const scripts = [...BLOCKED, ...HARMLESS];
+  for (let i = 0; i < 20; i++) {
+    const x = r.pick(scripts);
+    const forms = [
+      `f() { bash; }; echo ${sq(x)} | f`,
+      `f() { echo ${sq(x)}; }; f | bash`,
+      `f() { echo "$@"; }; f ${x} | sh`,
+      `f() { "$@"; }\nf bash -c ${sq(x)}`,
+    ];
+    out.push({ cls: "defs", command: r.pick(forms) });
+  }
   for (let i = 0; i < 30; i++) {
     const g = r.pick(["g", "ls", "echo", "x", "cat"]);
     out.push({
