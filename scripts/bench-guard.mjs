@@ -43,7 +43,7 @@ try {
   const lib = join(dir, "guard.mjs");
   writeFileSync(lib, bundle.outputFiles[0].text);
   const { checkCommand, DEFAULT_BLOCK_GIT } = await import(lib);
-  const policy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: ["kubectl apply", "terraform apply"], protectRails: true };
+  const policy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: ["kubectl apply", "terraform apply"], protectSettings: true };
 
   for (let i = 0; i < 2000; i++) checkCommand(CORPUS[i % CORPUS.length], policy); // warm up the JIT
   const t0 = process.hrtime.bigint();
@@ -60,7 +60,7 @@ try {
   const empty = join(dir, "empty.mjs");
   writeFileSync(
     cold,
-    `import { checkCommand, DEFAULT_BLOCK_GIT } from ${JSON.stringify(lib)};\ncheckCommand(${JSON.stringify(CORPUS[8])}, { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectRails: true });\n`,
+    `import { checkCommand, DEFAULT_BLOCK_GIT } from ${JSON.stringify(lib)};\ncheckCommand(${JSON.stringify(CORPUS[8])}, { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectSettings: true });\n`,
   );
   writeFileSync(empty, "export {};\n");
   const runs = { "node -e 0": ["-e", "0"], "empty module": [empty], "guard + 1 check": [cold] };

@@ -74,9 +74,9 @@ export async function runGitShim(argv: string[]): Promise<number> {
 
 function policyFor(a: ShimArgs): GuardPolicy {
   const blockGit = parseBlockGit(a.blockGit);
-  if (a.root === undefined) return { blockGit, denyPatterns: [], protectRails: !a.admin };
+  if (a.root === undefined) return { blockGit, denyPatterns: [], protectSettings: !a.admin };
   // Strict, as the guard hook: a settings file that cannot be read must not drop its deny patterns.
-  return { blockGit, denyPatterns: loadSettings(a.root).guard.deny, protectRails: !a.admin, configFile: settingsPath(a.root) };
+  return { blockGit, denyPatterns: loadSettings(a.root).guard.deny, protectSettings: !a.admin, configFile: settingsPath(a.root) };
 }
 
 export type Decision = { allow: true } | { allow: false; reason: string };

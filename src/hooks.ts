@@ -22,7 +22,7 @@ const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up b
   recv    UserPromptSubmit, SessionStart (Gemini: BeforeAgent): inject this role's unread messages as context;
           at Claude Code's SessionStart also put the git shim first on the session's PATH (CLAUDE_ENV_FILE)
   guard   PreToolUse (matcher Bash; Gemini: BeforeTool, run_shell_command): deny git commit/push/reset,
-          deploy commands and rails changes
+          deploy commands and changes to the automation settings
   send    Stop (Gemini: AfterAgent): with BRIDGE_AUTOSEND=1, send the last assistant message to
           BRIDGE_SEND_TO (default '*')
   wait    Stop with "asyncRewake" (Claude Code only): wait for mail and wake this idle session when the rails allow

@@ -56,7 +56,7 @@ Claude Code integration:
   uninstall             remove exactly what install added
   doctor                check the wiring, this binary, tmux, the bus folder and the daemon
   hook recv             UserPromptSubmit/SessionStart: inject unread messages as context
-  hook guard            PreToolUse(Bash): deny git commit/push/reset, deploys, rails changes
+  hook guard            PreToolUse(Bash): deny git commit/push/reset, deploys, settings changes
   hook send             Stop: with BRIDGE_AUTOSEND=1, send the last reply to BRIDGE_SEND_TO
   hook wait             Stop with asyncRewake: wake this idle session when mail arrives
   git-shim              run by the git shim bridged sessions find first on PATH: may this git call run?

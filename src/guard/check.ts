@@ -17,7 +17,7 @@
  * here-documents, here-strings, pipes from echo/printf/cat, <( ), /dev/stdin, /dev/fd/N), eval,
  * source, git (git.ts, git-config.ts), programs that run command strings (tools.ts, sed.ts:
  * sed e, make, vim/ex/ed, gdb, tar, ssh -o), interpreters (code.ts), builtins that evaluate
- * names or arithmetic (builtins.ts), the settings rails (settings-writes.ts).
+ * names or arithmetic (builtins.ts), changes to the automation settings (settings-writes.ts).
  *
  * Decisions:
  * - git is any program whose file name is `git` (/usr/bin/git, ./git, a hashed name, a script
@@ -34,7 +34,7 @@
  *   img git push`, `kubectl exec pod -- git push`).
  * - Interpreter code counts only when it can start a program (code.ts); text that git or bash
  *   runs from a variable (GIT_EDITOR, PAGER, -c core.pager) or that tmux types is judged by its
- *   words: git and a blocked subcommand within 8 words, a guard.deny command, the rails.
+ *   words: git and a blocked subcommand within 8 words, a guard.deny command, a settings change.
  * - guard.deny patterns ("kubectl apply") match as words: the program's file name, then the
  *   other words in order anywhere among its arguments (`terraform -chdir=x apply`).
  * - BRIDGE_BLOCK_GIT: a regex matched against the whole subcommand (implicitly ^(?:…)$).
@@ -107,10 +107,10 @@ function explain(d: Deny, policy: GuardPolicy): string {
         `in guard.deny of ${cfg}. Bridged sessions must not run it on their own: ${human}, or remove ` +
         `"${d.pattern}" from guard.deny in ${cfg}.`
       );
-    case "rails":
+    case "settings":
       return (
         `session-bridge guard: \`${d.blocked}\` is blocked in this bridged session: it ${d.note}. A bridged ` +
-        `session may not change the bridge's own rails: ${human}, or from a session started with BRIDGE_ADMIN=1.`
+        `session may not change the bridge's automation settings: ${human}, or from a session started with BRIDGE_ADMIN=1.`
       );
     case "unparsable":
       return (

@@ -60,9 +60,9 @@ export function checkCode(
   inPlace = false,
 ): Deny | undefined {
   const runs = mayRun(lang, code);
-  const named = c.protectRails ? settingsNameIn(code) : undefined;
+  const named = c.protectSettings ? settingsNameIn(code) : undefined;
   if (named !== undefined && (runs || inPlace || WRITES.test(code)))
-    return { rule: "rails", blocked: `${prog} … ${named}`, note: `may write the automation config (named in ${where})` };
+    return { rule: "settings", blocked: `${prog} … ${named}`, note: `may write the automation config (named in ${where})` };
   if (!runs) return undefined;
   return judgeLiterals(c, code, prog, where, depth, st);
 }

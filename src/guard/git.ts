@@ -7,7 +7,7 @@ import { basename, scanOptions, scriptText } from "./programs.ts";
 import { gitConfig, resolve } from "./git-config.ts";
 import type { ShellState } from "./state.ts";
 
-export type GuardRule = "git" | "deny-pattern" | "rails" | "unparsable";
+export type GuardRule = "git" | "deny-pattern" | "settings" | "unparsable";
 
 export interface Deny {
   rule: GuardRule;
@@ -18,7 +18,7 @@ export interface Deny {
 
 /** The rest of the guard, which git (and the other program handlers) hand nested commands and scripts back to. */
 export interface Checker {
-  readonly protectRails: boolean;
+  readonly protectSettings: boolean;
   /** guard.deny patterns as words. */
   readonly patterns: readonly string[][];
   denyPattern(ws: ShellWord[]): Deny | undefined;

@@ -8,7 +8,7 @@ import { checkGit, type Checker, type Deny } from "./git.ts";
 import { upstreamText } from "./invocations.ts";
 import { basename, couldBe, couldBeProgram, unwrap } from "./programs.ts";
 import { program, stdinShell } from "./run.ts";
-import { bridgeRails, BRIDGE_NAMES, fileRails, isBridgeProgram, railsDeny, redirectRails, settingsNameIn } from "./settings-writes.ts";
+import { bridgeSettingsChange, BRIDGE_NAMES, settingsFileWrite, isBridgeProgram, settingsDeny, settingsRedirect, settingsNameIn } from "./settings-writes.ts";
 import { feedScript, inputs, type Feed } from "./feeds.ts";
 import type { ShellState } from "./state.ts";
 import { toolFor } from "./tools.ts";
@@ -24,18 +24,18 @@ export interface GuardPolicy {
   blockGit: RegExp;
   /** From config guard.deny: "kubectl apply", "npm publish"… (words, not substrings). */
   denyPatterns: readonly string[];
-  /** True for non-admin sessions: deny Bash that changes the bridge's own rails. */
-  protectRails: boolean;
+  /** True for non-admin sessions: deny Bash that changes the bridge's automation settings (the rails of every session). */
+  protectSettings: boolean;
   /** Where guard.deny lives, for messages; default "<BRIDGE_ROOT>/bridge-settings.json". */
   configFile?: string;
 }
 
 export class Inspector implements Checker {
-  readonly protectRails: boolean;
+  readonly protectSettings: boolean;
   readonly patterns: string[][];
 
   constructor(readonly policy: GuardPolicy) {
-    this.protectRails = policy.protectRails;
+    this.protectSettings = policy.protectSettings;
     this.patterns = policy.denyPatterns.map((p) => p.trim().split(/\s+/)).filter((p) => p[0] !== "");
   }
 
@@ -66,10 +66,10 @@ export class Inspector implements Checker {
       return cmd.fn.name === "command_not_found_handle" ? this.call(cmd.fn.name, [], cmd, depth, st) : undefined;
     }
     if (cmd.evals) return evaluations(this, cmd.evals, depth, st);
-    if (this.protectRails) {
+    if (this.protectSettings) {
       for (const r of cmd.redirects) {
-        const hit = redirectRails(r);
-        if (hit) return railsDeny(hit);
+        const hit = settingsRedirect(r);
+        if (hit) return settingsDeny(hit);
       }
     }
     const d = this.assignments(cmd.assigns, depth, st);
@@ -235,9 +235,9 @@ export class Inspector implements Checker {
       const d = checkGit(this, ws, cmd, depth, assigns, st);
       if (d) return { ...d, note: d.note ?? `the program ${prog.raw} may be git` };
     }
-    if (!this.protectRails) return undefined;
-    const hit = (BRIDGE_NAMES.some((n) => couldBeProgram(prog, n)) ? bridgeRails(ws, false) : undefined) ?? fileRails("", ws);
-    return hit ? railsDeny(hit) : undefined;
+    if (!this.protectSettings) return undefined;
+    const hit = (BRIDGE_NAMES.some((n) => couldBeProgram(prog, n)) ? bridgeSettingsChange(ws, false) : undefined) ?? settingsFileWrite("", ws);
+    return hit ? settingsDeny(hit) : undefined;
   }
 
   blockedSub(sub: string): boolean {
@@ -261,7 +261,7 @@ export class Inspector implements Checker {
   /**
    * Text that may run as code the guard cannot parse (an editor's or a pager's command, a
    * token of input): denied when it names git and a blocked subcommand within a few words, a
-   * guard.deny command, or the rails.
+   * guard.deny command, or a settings change.
    */
   code(text: string, prog: string, where: string): Deny | undefined {
     const tokens = text.split(CODE_TOKEN_SPLIT);
@@ -273,9 +273,9 @@ export class Inspector implements Checker {
         if (sub !== undefined) return { rule: "git", blocked: `git ${sub}`, note: `named in ${where}` };
       } else if (b.startsWith("git-") && this.blockedSub(b.slice(4))) {
         return { rule: "git", blocked: `git ${b.slice(4)}`, note: `named in ${where}` };
-      } else if (this.protectRails && isBridgeProgram(b)) {
-        const hit = bridgeRails([tokenWord(b), ...near(i).map(tokenWord)], true);
-        if (hit) return railsDeny({ ...hit, what: `${hit.what} (named in ${where})` });
+      } else if (this.protectSettings && isBridgeProgram(b)) {
+        const hit = bridgeSettingsChange([tokenWord(b), ...near(i).map(tokenWord)], true);
+        if (hit) return settingsDeny({ ...hit, what: `${hit.what} (named in ${where})` });
       }
       for (const p of this.patterns) {
         if (b !== basename(p[0]!)) continue;
@@ -284,9 +284,9 @@ export class Inspector implements Checker {
         if (k === p.length) return { rule: "deny-pattern", blocked: p.join(" "), pattern: p.join(" "), note: `named in ${where}` };
       }
     }
-    const named = this.protectRails ? settingsNameIn(text) : undefined;
+    const named = this.protectSettings ? settingsNameIn(text) : undefined;
     if (named !== undefined) {
-      return railsDeny({ blocked: `${prog} … ${named}`, what: `may write the automation config (named in ${where})` });
+      return settingsDeny({ blocked: `${prog} … ${named}`, what: `may write the automation config (named in ${where})` });
     }
     return undefined;
   }

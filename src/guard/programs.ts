@@ -159,7 +159,7 @@ const ENV_ASSIGNMENT = /=/;
 
 /**
  * If `name` (the basename of words[0]) runs another command, what it runs; otherwise undefined.
- * `upstream` gives the input xargs and parallel read, for messages and the rails check.
+ * `upstream` gives the input xargs and parallel read, for messages and the settings check.
  */
 export function unwrap(name: string, words: ShellWord[], upstream: () => string, input?: () => string | undefined): Unwrapped | undefined {
   const runner = RUNNER_VERBS[name];

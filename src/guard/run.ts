@@ -1,14 +1,14 @@
 // The program a command runs, judged (inspector.ts got it through aliases, functions and
 // wrappers): shells and what they read (a -c string, stdin, a file descriptor, a process
 // substitution), eval, source, trap, interpreters, find -exec, tmux, git, and any other program
-// given `git …` as arguments; then the settings rails.
+// given `git …` as arguments; then writes to the automation settings.
 import type { ShellCommand, ShellWord } from "../shell/parse.ts";
 import { checkCode, langOf, mayRun } from "./code.ts";
 import { feedOfWord, feedScript, inputs, type Feed } from "./feeds.ts";
 import { checkGit, isHelp, type Checker, type Deny } from "./git.ts";
 import { INTERPRETER, interpreterInvocation, shellInvocation, SHELLS } from "./invocations.ts";
 import { basename, dynamicWord, scriptText } from "./programs.ts";
-import { bridgeRails, fileRails, isBridgeProgram, isDataProgram, railsDeny } from "./settings-writes.ts";
+import { bridgeSettingsChange, settingsFileWrite, isBridgeProgram, isDataProgram, settingsDeny } from "./settings-writes.ts";
 import type { ShellState } from "./state.ts";
 import { toolFor } from "./tools.ts";
 
@@ -47,12 +47,12 @@ export function program(
   else if (INTERPRETER.test(name)) d = interpreter(c, name, ws, cmd, depth, assigns, st);
   // Programs tools.ts judged by what they run (a tar member or a make target named git is not run).
   else if (!isDataProgram(name) && !isBridgeProgram(name) && name !== "[[" && !toolFor(name)) d = embedded(c, name, ws, cmd, depth, st);
-  if (d || !c.protectRails) return d;
+  if (d || !c.protectSettings) return d;
   // Inline code was judged with its arguments (checkCode): it reads or writes the files it names, as its code says.
   if (INTERPRETER.test(name) && !interpreterInvocation(ws).script) return undefined;
   // session-bridge's own arguments (a message body) may name the config file: only its subcommand matters.
-  const hit = isBridgeProgram(name) ? (isHelp(ws.slice(1)) ? undefined : bridgeRails(ws, true)) : fileRails(name, ws);
-  return hit ? railsDeny(hit) : undefined;
+  const hit = isBridgeProgram(name) ? (isHelp(ws.slice(1)) ? undefined : bridgeSettingsChange(ws, true)) : settingsFileWrite(name, ws);
+  return hit ? settingsDeny(hit) : undefined;
 }
 
 /** script, sg, su, newgrp without a command start a shell (interactive: aliases on), which reads the command's stdin. */
@@ -179,9 +179,9 @@ function embedded(c: Checker, name: string, ws: ShellWord[], cmd: ShellCommand, 
     const rest = ws.slice(i);
     let d: Deny | undefined;
     if (b === "git") d = checkGit(c, rest, cmd, depth, [], st.newProcess(false));
-    else if (c.protectRails && isBridgeProgram(b)) {
-      const hit = isHelp(rest.slice(1)) ? undefined : bridgeRails(rest, true);
-      d = hit ? railsDeny(hit) : undefined;
+    else if (c.protectSettings && isBridgeProgram(b)) {
+      const hit = isHelp(rest.slice(1)) ? undefined : bridgeSettingsChange(rest, true);
+      d = hit ? settingsDeny(hit) : undefined;
     } else if (c.patterns.some((p) => basename(p[0]!) === b)) d = c.denyPattern(rest);
     if (d) return { ...d, note: d.note ?? `${name} may run it` };
   }

@@ -1,4 +1,4 @@
-// Rails protection for the guard: a non-admin bridged session may not change the bridge's own
+// Settings protection for the guard: a non-admin bridged session may not change the bridge's own
 // automation config, neither through `session-bridge spawner on|off|set|config`,
 // `dashboard --admin`, `install`/`uninstall`, nor by writing, moving, copying over or deleting a
 // file named bridge-settings.json (or spawner.config.json, its name before 0.2). Reading it stays allowed. Pure.
@@ -14,7 +14,7 @@ export function settingsNameIn(text: string): string | undefined {
   return SETTINGS_NAMES.find((name) => text.includes(name));
 }
 
-export interface RailsHit {
+export interface SettingsChange {
   blocked: string;
   /** What it would change, for the reason text. */
   what: string;
@@ -34,7 +34,7 @@ const SPAWNER_WHAT = "turns automatic waking on or off, or changes its settings"
  * `session-bridge …` words (program first). `exact` is false when the program is only possibly
  * session-bridge (a variable): then install/uninstall, common verbs of other tools, are let through.
  */
-export function bridgeRails(words: ShellWord[], exact: boolean): RailsHit | undefined {
+export function bridgeSettingsChange(words: ShellWord[], exact: boolean): SettingsChange | undefined {
   const command = bridgeCommand(words);
   if (!command) return undefined;
   const [cmd, at] = command;
@@ -72,13 +72,13 @@ function bridgeCommand(words: ShellWord[]): [ShellWord, number] | undefined {
       afterFlag = w.value.startsWith("--") && !w.value.includes("=");
       continue;
     }
-    if (!afterFlag || isRailsVerb(w.value)) return [w, i];
+    if (!afterFlag || isSettingsVerb(w.value)) return [w, i];
     afterFlag = false;
   }
   return undefined;
 }
 
-function isRailsVerb(v: string): boolean {
+function isSettingsVerb(v: string): boolean {
   return v === "spawner" || v === "dashboard" || v === "install" || v === "uninstall";
 }
 
@@ -92,7 +92,7 @@ export function mentionsConfig(w: ShellWord): boolean {
 
 const WRITE_OPS = new Set([">", ">>", ">|", "&>", "&>>", "<>", ">&"]);
 
-export function redirectRails(r: ShellRedirect): RailsHit | undefined {
+export function settingsRedirect(r: ShellRedirect): SettingsChange | undefined {
   if (!WRITE_OPS.has(r.op) || !mentionsConfig(r.target)) return undefined;
   return { blocked: `${r.op} ${r.target.raw}`, what: "writes the automation config" };
 }
@@ -135,7 +135,7 @@ function readerWrites(name: string, args: ShellWord[]): boolean {
 }
 
 /** tar writes its archive (-f) when it creates one, and the members it extracts. */
-function tarRails(args: ShellWord[]): RailsHit | undefined {
+function tarSettingsWrite(args: ShellWord[]): SettingsChange | undefined {
   let archive: ShellWord | undefined;
   let extract = false;
   const members: ShellWord[] = [];
@@ -174,18 +174,18 @@ const COPIER_ARG_OPTS = new Set([
 ]);
 
 /** Words naming the config file, given to a program that may write, move or delete it. */
-export function fileRails(name: string, words: ShellWord[]): RailsHit | undefined {
+export function settingsFileWrite(name: string, words: ShellWord[]): SettingsChange | undefined {
   const args = words.slice(1);
   if (READERS.has(name) && !readerWrites(name, args)) return undefined;
-  if (COPIERS.has(name)) return copyRails(name, args);
-  if (name === "tar" || name === "gtar") return tarRails(args);
+  if (COPIERS.has(name)) return copySettingsWrite(name, args);
+  if (name === "tar" || name === "gtar") return tarSettingsWrite(args);
   const hit = words.find(mentionsConfig);
   const prog = words[0]!.dynamic ? words[0]!.raw : basename(words[0]!.value);
   return hit ? { blocked: `${prog} ${hit.raw}`, what: "may write, move or delete the automation config" } : undefined;
 }
 
 /** cp/ln/install/rsync/scp write only their destination: copying the config elsewhere is reading it. */
-function copyRails(name: string, args: ShellWord[]): RailsHit | undefined {
+function copySettingsWrite(name: string, args: ShellWord[]): SettingsChange | undefined {
   let target: ShellWord | undefined;
   const operands: ShellWord[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -217,6 +217,6 @@ function mayBeBridgeFolder(w: ShellWord): boolean {
 }
 
 /** A settings write as the guard's deny. */
-export function railsDeny(hit: RailsHit): Deny {
-  return { rule: "rails", blocked: hit.blocked, note: hit.what };
+export function settingsDeny(hit: SettingsChange): Deny {
+  return { rule: "settings", blocked: hit.blocked, note: hit.what };
 }

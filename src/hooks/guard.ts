@@ -49,11 +49,11 @@ export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput, fl
   }
 }
 
-/** The policy for this session: BRIDGE_BLOCK_GIT, guard.deny from the config, rails unless admin. */
+/** The policy for this session: BRIDGE_BLOCK_GIT, guard.deny from the settings, the settings themselves unless admin. */
 export function guardPolicy(env: NodeJS.ProcessEnv): GuardPolicy {
   const blockGit = parseBlockGit(env.BRIDGE_BLOCK_GIT);
   const root = resolveRoot(env);
   // Strict load: a config that cannot be read must not silently drop its deny patterns.
   const settings = loadSettings(root);
-  return { blockGit, denyPatterns: settings.guard.deny, protectRails: env.BRIDGE_ADMIN !== "1", configFile: settingsPath(root) };
+  return { blockGit, denyPatterns: settings.guard.deny, protectSettings: env.BRIDGE_ADMIN !== "1", configFile: settingsPath(root) };
 }

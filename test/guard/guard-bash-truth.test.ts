@@ -11,7 +11,7 @@ import { rng, seedFromEnv } from "../helpers/prng.ts";
 import { GENERATORS, UNDECIDABLE, type TruthCase } from "./truth/generators.ts";
 import { BashTruth, pool } from "./truth/oracle.ts";
 
-const POLICY: GuardPolicy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectRails: true };
+const POLICY: GuardPolicy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectSettings: true };
 const SEED = seedFromEnv(20260514);
 const REPORT = process.env.GUARD_TRUTH_REPORT === "1";
 
@@ -61,11 +61,11 @@ test("bash truth: per class, the guard denies what runs a blocked git call or ch
     const truth = truths[k]!;
     const row = rows.get(c.cls)!;
     row.cases++;
-    const ran = truth.git.length > 0 || truth.rails.length > 0;
+    const ran = truth.git.length > 0 || truth.settings.length > 0;
     if (ran) row.positives++;
     const v = checkCommand(c.command, POLICY);
     const shown = JSON.stringify(c.command);
-    if (ran && v.allow) row.misses.push(`${shown} ran ${[...truth.git.map((s) => `git ${s}`), ...truth.rails].join(", ")}`);
+    if (ran && v.allow) row.misses.push(`${shown} ran ${[...truth.git.map((s) => `git ${s}`), ...truth.settings].join(", ")}`);
     if (!ran && !v.allow) {
       const rule = designRule(c, v, truth.stderr);
       const line = `${shown} ran nothing${truth.timedOut ? " (timed out)" : ""}; denied ${v.rule}: ${v.blocked}`;

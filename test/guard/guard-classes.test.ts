@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkCommand, DEFAULT_BLOCK_GIT, type GuardPolicy, type GuardVerdict } from "../../src/guard/check.ts";
 
-const POLICY: GuardPolicy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectRails: true };
+const POLICY: GuardPolicy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectSettings: true };
 
 function verdict(v: GuardVerdict): string {
   return v.allow ? "allow" : `${v.rule}: ${v.blocked}`;
@@ -228,12 +228,12 @@ test("reading or copying the settings is allowed, writing them is not", () =>
     ["jq . spawner.config.json", "allow"],
     ["tar -cf snap.tar spawner.config.json", "allow"],
     ["python3 -c 'import json; print(json.load(open(\"spawner.config.json\")))'", "allow"],
-    ["python3 -c \"open('spawner.config.json', 'w').write('{}')\"", "rails: python3 … spawner.config.json"],
-    ["perl -pi -e 's/a/b/' spawner.config.json", "rails: perl … spawner.config.json"],
-    ["tar -xf backup.tar spawner.config.json", "rails: tar … spawner.config.json"],
+    ["python3 -c \"open('spawner.config.json', 'w').write('{}')\"", "settings: python3 … spawner.config.json"],
+    ["perl -pi -e 's/a/b/' spawner.config.json", "settings: perl … spawner.config.json"],
+    ["tar -xf backup.tar spawner.config.json", "settings: tar … spawner.config.json"],
     ["session-bridge spawner status", "allow"],
     ["session-bridge spawner config", "allow"],
-    ["session-bridge spawner config maxHops=4", "rails: session-bridge spawner config"],
+    ["session-bridge spawner config maxHops=4", "settings: session-bridge spawner config"],
   ]));
 
 test("what cannot be decided is denied, and the reason says what to do", () => {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkCommand, DEFAULT_BLOCK_GIT, type GuardPolicy } from "../../src/guard/check.ts";
 
-const POLICY: GuardPolicy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectRails: true };
+const POLICY: GuardPolicy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectSettings: true };
 
 function mulberry32(seed: number): () => number {
   return () => {

@@ -6,7 +6,7 @@ import { BridgeError } from "../../src/lib/errors.ts";
 const POLICY: GuardPolicy = {
   blockGit: DEFAULT_BLOCK_GIT,
   denyPatterns: ["kubectl apply", "terraform apply", "vercel deploy", "npm publish"],
-  protectRails: true,
+  protectSettings: true,
 };
 
 /** [command, expected]: "allow", or "rule: blocked". */
@@ -294,30 +294,30 @@ test("guard.deny patterns match command words, not text", () => {
 });
 
 const RAILS: Case[] = [
-  ["session-bridge spawner on", "rails: session-bridge spawner on"],
-  ["session-bridge spawner off", "rails: session-bridge spawner off"],
-  ["session-bridge spawner set maxHops 99", "rails: session-bridge spawner set"],
-  ["session-bridge spawner config maxHops=4", "rails: session-bridge spawner config"],
-  ['session-bridge spawner config "$KV"', "rails: session-bridge spawner config"],
-  ["session-bridge spawner --project shop on", "rails: session-bridge spawner on"],
-  ["/x/dist/session-bridge.mjs spawner on", "rails: session-bridge spawner on"],
-  ["node /x/dist/session-bridge.mjs spawner off", "rails: session-bridge spawner off"],
-  ["npx session-bridge spawner on", "rails: session-bridge spawner on"],
-  ["BRIDGE_ADMIN=1 session-bridge spawner on", "rails: session-bridge spawner on"],
-  ["bash -c 'session-bridge spawner on'", "rails: session-bridge spawner on"],
-  ["session-bridge dashboard --admin", "rails: session-bridge dashboard --admin"],
-  ["session-bridge install --no-block-git", "rails: session-bridge install"],
-  ["echo x > ~/.claude/bridge/spawner.config.json", "rails: > ~/.claude/bridge/spawner.config.json"],
-  ['echo x >> "$BRIDGE_ROOT/spawner.config.json"', 'rails: >> "$BRIDGE_ROOT/spawner.config.json"'],
-  ["echo x | tee -a /r/spawner.config.json", "rails: tee /r/spawner.config.json"],
-  ["sed -i 's/off/on/' spawner.config.json", "rails: sed spawner.config.json"],
-  ["mv /tmp/x spawner.config.json", "rails: mv spawner.config.json"],
-  ["cp /tmp/x ~/.claude/bridge/spawner.config.json", "rails: cp … ~/.claude/bridge/spawner.config.json"],
-  ["cp /tmp/spawner.config.json ~/.claude/bridge/", "rails: cp … ~/.claude/bridge/"],
-  ["rm ~/.claude/bridge/spawner.config.json", "rails: rm ~/.claude/bridge/spawner.config.json"],
-  ["rm -f ~/.claude/bridge/*.json", "rails: rm ~/.claude/bridge/*.json"],
-  ["python -c \"open('spawner.config.json','w')\"", "rails: python … spawner.config.json"],
-  ["jq '.on=true' spawner.config.json > t && mv t spawner.config.json", "rails: mv spawner.config.json"],
+  ["session-bridge spawner on", "settings: session-bridge spawner on"],
+  ["session-bridge spawner off", "settings: session-bridge spawner off"],
+  ["session-bridge spawner set maxHops 99", "settings: session-bridge spawner set"],
+  ["session-bridge spawner config maxHops=4", "settings: session-bridge spawner config"],
+  ['session-bridge spawner config "$KV"', "settings: session-bridge spawner config"],
+  ["session-bridge spawner --project shop on", "settings: session-bridge spawner on"],
+  ["/x/dist/session-bridge.mjs spawner on", "settings: session-bridge spawner on"],
+  ["node /x/dist/session-bridge.mjs spawner off", "settings: session-bridge spawner off"],
+  ["npx session-bridge spawner on", "settings: session-bridge spawner on"],
+  ["BRIDGE_ADMIN=1 session-bridge spawner on", "settings: session-bridge spawner on"],
+  ["bash -c 'session-bridge spawner on'", "settings: session-bridge spawner on"],
+  ["session-bridge dashboard --admin", "settings: session-bridge dashboard --admin"],
+  ["session-bridge install --no-block-git", "settings: session-bridge install"],
+  ["echo x > ~/.claude/bridge/spawner.config.json", "settings: > ~/.claude/bridge/spawner.config.json"],
+  ['echo x >> "$BRIDGE_ROOT/spawner.config.json"', 'settings: >> "$BRIDGE_ROOT/spawner.config.json"'],
+  ["echo x | tee -a /r/spawner.config.json", "settings: tee /r/spawner.config.json"],
+  ["sed -i 's/off/on/' spawner.config.json", "settings: sed spawner.config.json"],
+  ["mv /tmp/x spawner.config.json", "settings: mv spawner.config.json"],
+  ["cp /tmp/x ~/.claude/bridge/spawner.config.json", "settings: cp … ~/.claude/bridge/spawner.config.json"],
+  ["cp /tmp/spawner.config.json ~/.claude/bridge/", "settings: cp … ~/.claude/bridge/"],
+  ["rm ~/.claude/bridge/spawner.config.json", "settings: rm ~/.claude/bridge/spawner.config.json"],
+  ["rm -f ~/.claude/bridge/*.json", "settings: rm ~/.claude/bridge/*.json"],
+  ["python -c \"open('spawner.config.json','w')\"", "settings: python … spawner.config.json"],
+  ["jq '.on=true' spawner.config.json > t && mv t spawner.config.json", "settings: mv spawner.config.json"],
 ];
 
 const RAILS_ALLOWED: Case[] = [
@@ -347,23 +347,23 @@ const renamed = (cases: Case[]): Case[] =>
       want.replaceAll("spawner.config.json", "bridge-settings.json"),
     ]);
 
-test("rails: a non-admin session may not change the bridge's automation config", () =>
+test("settings: a non-admin session may not change the bridge's automation config", () =>
   runTable([...RAILS, ...RAILS_ALLOWED, ...renamed(RAILS), ...renamed(RAILS_ALLOWED)]));
 
-test("rails: an admin session (protectRails false) may", () => {
-  const admin = { ...POLICY, protectRails: false };
+test("settings: an admin session (protectSettings false) may", () => {
+  const admin = { ...POLICY, protectSettings: false };
   runTable(
     [...RAILS, ...RAILS_ALLOWED].map(([cmd]) => [cmd, "allow"] as Case),
     admin,
   );
-  // git stays blocked for admins: the two rails are independent.
+  // git stays blocked for admins: the two protections are independent.
   runTable([["git push", "git: git push"]], admin);
 });
 
-test("a rails denial explains how a human can allow it", () => {
+test("a settings denial explains how a human can allow it", () => {
   const v = checkCommand("session-bridge spawner on", POLICY);
   assert.ok(!v.allow);
-  assert.match(v.reason, /rails/);
+  assert.match(v.reason, /automation settings/);
   assert.match(v.reason, /BRIDGE_ADMIN=1/);
   assert.match(v.reason, /terminal/);
 });

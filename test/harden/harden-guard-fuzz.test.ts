@@ -17,7 +17,7 @@ import type { GuardPolicy } from "../../src/guard/check.ts";
 import { envInt, rng, seedFromEnv } from "../helpers/prng.ts";
 import type { Rng } from "../helpers/prng.ts";
 
-const POLICY: GuardPolicy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectRails: true };
+const POLICY: GuardPolicy = { blockGit: DEFAULT_BLOCK_GIT, denyPatterns: [], protectSettings: true };
 const SEED = seedFromEnv(4242);
 const SCALE = envInt("HARDEN_FUZZ", 1);
 

@@ -143,7 +143,7 @@ test("the bridge's own rails: spawner changes and config writes are denied unles
     "npx session-bridge spawner set shop web mode=auto",
     `echo '{}' > ${root}/spawner.config.json`,
   ]) {
-    assert.match(reasonOf(guard(root, command).stdout), /may not change the bridge's own rails/, command);
+    assert.match(reasonOf(guard(root, command).stdout), /may not change the bridge's automation settings/, command);
     assert.equal(guard(root, command, { BRIDGE_ADMIN: "1" }).stdout, "", command);
   }
   assert.equal(guard(root, "session-bridge spawner status").stdout, "");

@@ -281,7 +281,7 @@ test("the sh fast path runs only calls the full resolver allows (generated calls
   const tails = [[], ["--help"], ["-h"], ["push"], ["--", "x"], ["--help", "push"]];
   const r = rng(seedFromEnv(16_016));
   const resolver = new RealGit(REAL_GIT, baseEnv(box), box.repo);
-  const policy = () => ({ blockGit: parseBlockGit(undefined), denyPatterns: [], protectRails: true });
+  const policy = () => ({ blockGit: parseBlockGit(undefined), denyPatterns: [], protectSettings: true });
   const wrong: string[] = [];
   let ran = 0;
   for (let i = 0; i < 150; i++) {

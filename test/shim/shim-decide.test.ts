@@ -11,7 +11,7 @@ import { REAL_GIT } from "./shim-box.ts";
 
 const policy =
   (block?: string): (() => GuardPolicy) =>
-  () => ({ blockGit: parseBlockGit(block), denyPatterns: ["kubectl apply"], protectRails: true });
+  () => ({ blockGit: parseBlockGit(block), denyPatterns: ["kubectl apply"], protectSettings: true });
 const verdict = (r: Resolution, block?: string) => decide(r, policy(block));
 const reason = (r: Resolution, block?: string) => {
   const d = verdict(r, block);

@@ -460,7 +460,7 @@ const data: Gen = (r) => {
 };
 
 /** Reading, copying and writing the settings; session-bridge commands that read or change the rails. */
-const rails: Gen = (r) => {
+const settings: Gen = (r) => {
   const file = () =>
     r.pick([
       "spawner.config.json",
@@ -505,10 +505,10 @@ const rails: Gen = (r) => {
     () => `session-bridge send web 'spawner on'`,
     () => `session-bridge spawner on --help`,
   ];
-  return Array.from({ length: 110 }, () => ({ cls: "rails", command: r.pick(forms)() }));
+  return Array.from({ length: 110 }, () => ({ cls: "settings", command: r.pick(forms)() }));
 };
 
-export const GENERATORS: Record<string, Gen> = { chars, braces, gitconfig, stdin, defs, programs, evalexp, help, data, rails };
+export const GENERATORS: Record<string, Gen> = { chars, braces, gitconfig, stdin, defs, programs, evalexp, help, data, settings };
 
 /** Commands whose outcome depends on values the guard cannot see: they must be denied, with a reason that says what to do. */
 export const UNDECIDABLE = [

@@ -19,7 +19,7 @@ export interface Truth {
   /** Blocked git subcommands that ran (usage exits excluded). */
   git: string[];
   /** What changed the bridge's settings. */
-  rails: string[];
+  settings: string[];
   timedOut: boolean;
   stderr: string;
 }
@@ -86,17 +86,17 @@ export class BashTruth {
       GIT_TERMINAL_PROMPT: "0",
     };
     const { stderr, timedOut } = await runBash(cwd, env, timeoutMs);
-    const rails: string[] = [];
+    const settings: string[] = [];
     watched.forEach((f, i) => {
-      if (fileState(f) !== before[i]) rails.push(`changed ${f.slice(root.length + 1)}`);
+      if (fileState(f) !== before[i]) settings.push(`changed ${f.slice(root.length + 1)}`);
     });
     for (const name of readdirSync(log)) {
       const argv = readFileSync(join(log, name), "utf8").split("\0").slice(0, -1);
-      if (bridgeChange(argv)) rails.push(`session-bridge ${argv.join(" ")}`);
+      if (bridgeChange(argv)) settings.push(`session-bridge ${argv.join(" ")}`);
     }
     const git = gitRuns(readText(trace));
     rmSync(root, { recursive: true, force: true });
-    return { git, rails, timedOut, stderr };
+    return { git, settings, timedOut, stderr };
   }
 
   cleanup(): void {
