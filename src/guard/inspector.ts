@@ -5,13 +5,13 @@
 import { parseShell, ShellSyntaxError, type ParseOptions, type ShellCommand, type ShellWord } from "../shell/parse.ts";
 import { BASH_BUILTINS, builtin, evaluations, promptVariable } from "./builtins.ts";
 import { checkGit, type Checker, type Deny } from "./git.ts";
-import { upstreamText } from "./invocations.ts";
+import { upstreamText } from "./programs/invocations.ts";
 import { basename, couldBe, couldBeProgram, unwrap } from "./programs.ts";
 import { program, stdinShell } from "./run.ts";
 import { bridgeSettingsChange, BRIDGE_NAMES, settingsFileWrite, isBridgeProgram, settingsDeny, settingsRedirect, settingsNameIn } from "./settings-writes.ts";
 import { feedScript, inputs, type Feed } from "./feeds.ts";
 import type { ShellState } from "./state.ts";
-import { toolFor } from "./tools.ts";
+import { toolFor } from "./programs/tools.ts";
 
 // GIT_CONFIG_* are configuration, which git.ts reads (aliases when called, commands like core.pager at once).
 const RUN_VARS = /^(?:GIT_(?!CONFIG_)[A-Z_]+|EDITOR|VISUAL|PAGER|SHELL|PROMPT_COMMAND|BASH_ENV|ENV|LESSOPEN|LESSCLOSE|MANPAGER|BROWSER)=/;

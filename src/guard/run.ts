@@ -3,14 +3,14 @@
 // substitution), eval, source, trap, interpreters, find -exec, tmux, git, and any other program
 // given `git …` as arguments; then writes to the automation settings.
 import type { ShellCommand, ShellWord } from "../shell/parse.ts";
-import { checkCode, langOf, mayRun } from "./code.ts";
+import { checkCode, langOf, mayRun } from "./programs/code.ts";
 import { feedOfWord, feedScript, inputs, type Feed } from "./feeds.ts";
 import { checkGit, isHelp, type Checker, type Deny } from "./git.ts";
-import { INTERPRETER, interpreterInvocation, shellInvocation, SHELLS } from "./invocations.ts";
+import { INTERPRETER, interpreterInvocation, shellInvocation, SHELLS } from "./programs/invocations.ts";
 import { basename, dynamicWord, scriptText } from "./programs.ts";
 import { bridgeSettingsChange, settingsFileWrite, isBridgeProgram, isDataProgram, settingsDeny } from "./settings-writes.ts";
 import type { ShellState } from "./state.ts";
-import { toolFor } from "./tools.ts";
+import { toolFor } from "./programs/tools.ts";
 
 const EXEC_ACTIONS = new Set(["-exec", "-execdir", "-ok", "-okdir"]);
 /** Programs that start a shell reading stdin when given no command: `echo cmd | script -q /dev/null`. */

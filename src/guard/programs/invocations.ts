@@ -1,7 +1,7 @@
 // How shells and interpreters were invoked (where their code comes from), and what the
 // previous stage of a pipe gives a command, as words for messages and the word check.
-import type { ShellCommand, ShellWord } from "../shell/parse.ts";
-import { basename, scanOptions, scriptText } from "./programs.ts";
+import type { ShellCommand, ShellWord } from "../../shell/parse.ts";
+import { basename, scanOptions, scriptText } from "../programs.ts";
 
 export const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish", "rbash"]);
 export const INTERPRETER =

@@ -3,9 +3,9 @@
 // first operand, or -f with text visible in the command) far enough to find those, and says
 // which texts would run: the input is simulated for a substitution whose regex JavaScript can
 // run; otherwise the replacement and every input line count as commands (conservative).
-import { DYN, type ShellWord } from "../shell/parse.ts";
-import { feedOfWord, feedScript, type Feed } from "./feeds.ts";
-import type { ShellState } from "./state.ts";
+import { DYN, type ShellWord } from "../../shell/parse.ts";
+import { feedOfWord, feedScript, type Feed } from "../feeds.ts";
+import type { ShellState } from "../state.ts";
 
 export interface SedProgram {
   /** `e CMD` arguments. */

@@ -4,9 +4,9 @@
 // `print("git push")` is data. With one, a string literal that is a whole shell command is
 // judged as a script (`os.system("echo git push")` runs echo); the rest gets the word check
 // (git and a blocked subcommand within a few words: `subprocess.run(["git", "push"])`).
-import type { ShellState } from "./state.ts";
-import type { Checker, Deny } from "./git.ts";
-import { settingsNameIn } from "./settings-writes.ts";
+import type { ShellState } from "../state.ts";
+import type { Checker, Deny } from "../git.ts";
+import { settingsNameIn } from "../settings-writes.ts";
 
 export type Lang = "python" | "perl" | "ruby" | "node" | "php" | "lua" | "awk" | "r" | "tcl" | "applescript" | "shell";
 

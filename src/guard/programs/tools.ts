@@ -2,13 +2,13 @@
 // beyond the wrappers of programs.ts: sed (`e`, `s///e`), make (recipes, $(shell), a makefile
 // given as text), editors in batch mode (vim/ex/ed `!cmd`, system()), gdb (shell, !, python,
 // run), tar (--checkpoint-action=exec, --to-command, -I…), ssh (ProxyCommand, LocalCommand…).
-import { ShellSyntaxError, type ShellCommand, type ShellWord } from "../shell/parse.ts";
+import { ShellSyntaxError, type ShellCommand, type ShellWord } from "../../shell/parse.ts";
 import { checkCode, judgeLiterals } from "./code.ts";
-import { feedOfWord, feedScript, inputs, type Feed } from "./feeds.ts";
-import type { Checker, Deny } from "./git.ts";
+import { feedOfWord, feedScript, inputs, type Feed } from "../feeds.ts";
+import type { Checker, Deny } from "../git.ts";
 import { sedProgram, sedRun } from "./sed.ts";
-import { basename } from "./programs.ts";
-import type { ShellState } from "./state.ts";
+import { basename } from "../programs.ts";
+import type { ShellState } from "../state.ts";
 
 export const EDITORS = new Set(["vi", "vim", "view", "ex", "nvim", "vimdiff", "gvim", "evim", "ed"]);
 
