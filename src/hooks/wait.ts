@@ -77,6 +77,10 @@ class Waiter {
 
   /** Becomes the role's one waiter; an older one sees the token change and exits 0 without waking. */
   takeOver(): void {
+    // Listening before the record is visible: a SIGTERM sent by whoever sees it (Claude Code at
+    // /exit, a test) must reach onSignal, not Node's default action, which kills without cleanup.
+    // Handlers run from the event loop, so none runs before run() has set up.
+    for (const signal of SIGNALS) process.on(signal, this.onSignal);
     ensureRoleDir(this.paths);
     const record = {
       pid: process.pid,
@@ -94,7 +98,6 @@ class Waiter {
   run(): Promise<HookResult> {
     return new Promise((resolve) => {
       this.resolve = resolve;
-      for (const signal of SIGNALS) process.on(signal, this.onSignal);
       try {
         this.watcher = watch(this.paths.dir, () => this.schedule());
         // Watching can fail later (folder removed, inotify limits): the poll carries on alone.
@@ -184,7 +187,7 @@ class Waiter {
       ...(error && { settingsError: error.message }),
       project: identity.project,
       role: identity.role,
-      now,
+      clock: Date.now,
       target: { ok: true },
       readMail: () => {
         if (!this.isCurrent()) {

@@ -187,12 +187,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
         return;
       }
     }
-    const at = now();
     const decision = claimWake({
       paths,
       driver: role.driver,
       ...base,
-      now: at,
+      clock: now,
       target: target.ok ? { ok: true } : { ok: false, reason: target.reason },
       inFlight: driver.tracksRuns,
       history,

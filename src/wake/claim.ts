@@ -19,7 +19,8 @@ export interface WakeClaim {
   settings: Settings;
   project: string;
   role: string;
-  now: number;
+  /** Read under the lock for the decision (src/wake/state.ts recordWakeDecision). */
+  clock: () => number;
   target: WakeFacts["target"];
   /** Why the settings could not be read, if so: mail then waits, refused as "off" with this reason. */
   settingsError?: string;
@@ -41,7 +42,7 @@ export interface WakeClaim {
 export function claimWake(claim: WakeClaim): WakeDecision {
   return recordWakeDecision(
     claim.paths,
-    (recorded) => {
+    (recorded, now) => {
       const batch = claim.readMail();
       if (batch.length === 0) return { wake: false, code: "nothing-new", reason: "no unread messages (the mail was read meanwhile)" };
       if (claim.settingsError !== undefined)
@@ -53,7 +54,7 @@ export function claimWake(claim: WakeClaim): WakeDecision {
         role: claim.role,
         batch,
         history,
-        now: claim.now,
+        now,
         target: claim.target,
       });
       if (decision.wake && claim.take && !claim.take(decision)) {
@@ -61,6 +62,6 @@ export function claimWake(claim: WakeClaim): WakeDecision {
       }
       return decision;
     },
-    { driver: claim.driver, now: claim.now, ...(claim.inFlight !== undefined && { inFlight: claim.inFlight }) },
+    { driver: claim.driver, now: claim.clock, ...(claim.inFlight !== undefined && { inFlight: claim.inFlight }) },
   );
 }

@@ -52,7 +52,12 @@ export interface RecordOptions {
   driver: string;
   /** Mark the wake in flight until finishWake (single-flight for drivers that know when a wake ends). */
   inFlight?: boolean;
-  now?: number;
+  /**
+   * The decision time: a clock read under the lock, so a wake another process recorded while this
+   * one waited for the lock is in the past, not the future (the rails ignore a future stamp, which
+   * would let two drivers wake one role inside its cooldown); or a fixed time (tests, demos).
+   */
+  now?: number | (() => number);
 }
 
 /**
@@ -60,12 +65,16 @@ export interface RecordOptions {
  * recorded (rate limit, cooldown, in flight), a refusal with its reason; "nothing-new" is not.
  * Drivers go through wake/claim.ts; this is the recording underneath (and how tests plant state).
  */
-export function recordWakeDecision(paths: RolePaths, decide: (history: WakeHistory) => WakeDecision, options: RecordOptions): WakeDecision {
+export function recordWakeDecision(
+  paths: RolePaths,
+  decide: (history: WakeHistory, now: number) => WakeDecision,
+  options: RecordOptions,
+): WakeDecision {
   ensureRoleDir(paths);
   return withLock(wakeLockPath(paths), () => {
     const state = readWakeState(paths);
-    const decision = decide(state);
-    const now = options.now ?? Date.now();
+    const now = typeof options.now === "function" ? options.now() : (options.now ?? Date.now());
+    const decision = decide(state, now);
     if (decision.wake) {
       const next: WakeState = {
         ...state,

@@ -11,6 +11,7 @@ import { decideWake } from "../../src/wake/rails.ts";
 import type { WakeHistory } from "../../src/wake/rails.ts";
 import { defaultSettings } from "../../src/settings/schema.ts";
 import { recordWakeDecision, finishWake, readWakeState } from "../../src/wake/state.ts";
+import { claimWake } from "../../src/wake/claim.ts";
 import type { Message } from "../../src/bus/message.ts";
 
 const settings = { ...defaultSettings(), enabled: true, defaultMode: "auto" as const, rateLimitPerMinute: 2, cooldownSeconds: 5 };
@@ -80,5 +81,30 @@ test(
     writeFileSync(paths.wake, JSON.stringify({ recent: ["x", 5, null] }));
     assert.deepEqual(readWakeState(paths).recent, [5]);
     assert.equal(recordWakeDecision(paths, decide(Date.now()), { driver: "tmux" }).wake, true);
+  }),
+);
+
+test(
+  "a claim decides at the time it holds the lock: a wake another driver recorded while it waited counts against the cooldown",
+  withPaths((paths) => {
+    const claim = (clock: () => number) =>
+      claimWake({
+        paths,
+        driver: "rewake",
+        settings,
+        project: "shop",
+        role: "backend",
+        clock,
+        target: { ok: true },
+        readMail: () => batch,
+      });
+    // The claimer looked at the clock, then waited for the lock while the daemon woke the role.
+    const lookedAt = Date.now() - 50;
+    recordWakeDecision(paths, () => ({ wake: true, chain: "c1", hop: 1, ids: ["m0"] }), { driver: "tmux", now: Date.now() });
+    const d = claim(Date.now);
+    assert.equal(d.wake ? "wake" : d.code, "cooldown");
+    // Decided at the earlier reading, the daemon's stamp would be "in the future" and ignored.
+    const stale = claim(() => lookedAt);
+    assert.equal(stale.wake, true, "the stale clock is what let both wake");
   }),
 );
