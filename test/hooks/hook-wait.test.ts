@@ -192,11 +192,13 @@ test("a default-off role is not woken unless opted in by name", async (t) => {
 test("a wake deferred by the cooldown is retried when it ends, with no new mail", async (t) => {
   const root = tempRoot(t);
   turnOn(root);
-  updateGlobal(root, { cooldownSeconds: 1 });
+  // Long enough that a loaded machine still decides inside it; stamped just before the mail, after
+  // the waiter has started (its start alone can take seconds under load).
+  updateGlobal(root, { cooldownSeconds: 5 });
   const paths = rolePaths(root, PROJECT, "web");
   send(root, "web", "backend", "hi");
-  writeFileSync(paths.wake, JSON.stringify({ recent: [Date.now()], lastWakeAt: Date.now() }));
   const waiter = await startWaiter(t, root);
+  writeFileSync(paths.wake, JSON.stringify({ recent: [Date.now()], lastWakeAt: Date.now() }));
   send(root, "backend", "web", "soon");
   const refusal = await waitFor("the cooldown refusal", () => readWakeState(paths).lastRefusal);
   assert.equal(refusal.code, "cooldown");

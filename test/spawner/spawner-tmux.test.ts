@@ -129,8 +129,9 @@ test("tmux: ping-pong stops at maxHops even when every reply is slower than the 
 });
 
 test("tmux: a wake inside the cooldown is deferred and rescheduled, not stranded", async (t) => {
-  // A rescan far away: only the rescheduled timer can deliver the second wake.
-  const r = await rig(t, ["cooldownSeconds=1.5"], DEFAULT_NUDGE, { BRIDGE_SPAWNER_RESCAN_MS: "600000" });
+  // A rescan far away: only the rescheduled timer can deliver the second wake. The cooldown is long
+  // enough that a loaded machine still sends the second message inside it.
+  const r = await rig(t, ["cooldownSeconds=5"], DEFAULT_NUDGE, { BRIDGE_SPAWNER_RESCAN_MS: "600000" });
   await r.session("backend");
   const m1 = send(r.box, "shop", "web", "backend", "one");
   await waitWakes(r, "backend", 1);
