@@ -60,7 +60,8 @@ export async function runDoctor(argv: string[]): Promise<number> {
     checkNode(),
     checkTmux(),
     checkShell(),
-    checkGitShim(process.env),
+    // The shim comes through Claude Code's CLAUDE_ENV_FILE: the other CLIs never get one.
+    ...(claude ? [checkGitShim(process.env)] : []),
     ...checkBus(resolveRoot(process.env)),
   ];
   const ok = !checks.some((c) => c.level === "fail");

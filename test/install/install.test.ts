@@ -148,17 +148,20 @@ test("with --in-place, moving the binary and re-running install updates the path
   assert.deepEqual(read(join(s.config, ".claude.json")).mcpServers["session-bridge"].args, [moved, "mcp"]);
 });
 
-test("an install that names the old session-bridge.mjs is moved to the .cjs in place by running install again", (t) => {
+test("an install that names the old session-bridge.mjs is moved by running install again: to the stable copy of the .cjs, or with --in-place to the .cjs", (t) => {
   const s = setup(t);
   const forwarder = join(REPO, "dist/session-bridge.mjs");
-  assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).status, 0);
   // What the builds whose program was the .mjs wrote: the same entries, naming the .mjs.
-  for (const file of ["settings.json", ".claude.json"]) {
-    const path = join(s.config, file);
-    writeFileSync(path, readFileSync(path, "utf8").replaceAll(BIN, forwarder));
-  }
+  const writeOld = () => {
+    assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"]).status, 0);
+    for (const file of ["settings.json", ".claude.json"]) {
+      const path = join(s.config, file);
+      writeFileSync(path, readFileSync(path, "utf8").replaceAll(BIN, forwarder));
+    }
+  };
   const hooks = () => read(join(s.config, "settings.json")).hooks;
-  const mcpArgs = () => read(join(s.config, ".claude.json")).mcpServers["session-bridge"].args;
+  const mcp = () => read(join(s.config, ".claude.json")).mcpServers["session-bridge"];
+  writeOld();
   assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, nodeCmd(forwarder, "recv"));
   // The old entries still run: the .mjs forwards to the .cjs.
   const old = spawnSync(process.execPath, [forwarder, "hook", "recv"], { encoding: "utf8", env: cleanEnv(), input: "{}" });
@@ -169,11 +172,20 @@ test("an install that names the old session-bridge.mjs is moved to the .cjs in p
   assert.match(r.stdout, /~ hooks\.UserPromptSubmit/);
   assert.ok(!readFileSync(join(s.config, "settings.json"), "utf8").includes("session-bridge.mjs"), "no hook names the .mjs");
   for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks()[event].length, 1, event);
+  // The stable copy is of the .cjs the .mjs forwards to, run by its launcher.
+  const launcher = join(s.home, ".local/share/session-bridge/bin/session-bridge");
+  assert.deepEqual(readdirSync(dirname(launcher)).sort(), ["session-bridge", "session-bridge.cjs"]);
+  assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, `${launcher} hook recv`);
+  assert.equal(hooks().Stop[0].hooks[0].command, `${launcher} hook wait`);
+  assert.deepEqual([mcp().command, ...mcp().args], [launcher, "mcp"]);
+  assert.match(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).stdout, /already up to date/);
+  // With --in-place, the .cjs itself.
+  writeOld();
+  assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"], { bin: forwarder }).status, 0);
+  for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks()[event].length, 1, event);
   assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, nodeCmd(BIN, "recv"));
   assert.equal(hooks().PreToolUse[0].hooks[0].command, nodeCmd(BIN, "guard"));
-  assert.equal(hooks().Stop[0].hooks[0].command, nodeCmd(BIN, "wait"));
-  assert.deepEqual(mcpArgs(), [BIN, "mcp"]);
-  assert.match(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).stdout, /already up to date/);
+  assert.deepEqual(mcp().args, [BIN, "mcp"]);
 });
 
 test("invalid JSON is refused with the path and the parse error, and nothing is changed", (t) => {
