@@ -8,7 +8,15 @@ import { checkGit, type Checker, type Deny } from "./git.ts";
 import { upstreamText } from "./programs/invocations.ts";
 import { basename, couldBe, couldBeProgram, unwrap } from "./programs.ts";
 import { program, stdinShell } from "./run.ts";
-import { bridgeSettingsChange, BRIDGE_NAMES, settingsFileWrite, isBridgeProgram, settingsDeny, settingsRedirect, settingsNameIn } from "./settings-writes.ts";
+import {
+  bridgeSettingsChange,
+  BRIDGE_NAMES,
+  settingsFileWrite,
+  isBridgeProgram,
+  settingsDeny,
+  settingsRedirect,
+  settingsNameIn,
+} from "./settings-writes.ts";
 import { feedScript, inputs, type Feed } from "./feeds.ts";
 import type { ShellState } from "./state.ts";
 import { toolFor } from "./programs/tools.ts";
@@ -236,7 +244,8 @@ export class Inspector implements Checker {
       if (d) return { ...d, note: d.note ?? `the program ${prog.raw} may be git` };
     }
     if (!this.protectSettings) return undefined;
-    const hit = (BRIDGE_NAMES.some((n) => couldBeProgram(prog, n)) ? bridgeSettingsChange(ws, false) : undefined) ?? settingsFileWrite("", ws);
+    const hit =
+      (BRIDGE_NAMES.some((n) => couldBeProgram(prog, n)) ? bridgeSettingsChange(ws, false) : undefined) ?? settingsFileWrite("", ws);
     return hit ? settingsDeny(hit) : undefined;
   }
 

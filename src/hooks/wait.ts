@@ -131,7 +131,7 @@ class Waiter {
       const seen = this.signature();
       if (seen === this.lastSignature && !due) return;
       this.setRetry(undefined);
-      const outcome = this.evaluate(now);
+      const outcome = this.evaluate();
       if (outcome.kind === "wake") return this.finish({ code: 2, stderr: outcome.text });
       if (outcome.kind === "replaced") return this.finish({ code: 0 });
       const { decision } = outcome;
@@ -174,7 +174,7 @@ class Waiter {
     return isRecord(value) && value.token === this.token;
   }
 
-  private evaluate(now: number): Outcome {
+  private evaluate(): Outcome {
     const { identity, paths } = this;
     let replaced = false;
     let taken: ConsumeResult | undefined;
