@@ -293,6 +293,23 @@ export function copyRange(source: number, from: number, to: number, target: numb
 }
 
 /** Up to `length` bytes of `fd` from `position` (fewer only at the end of the file). */
+/** The first `length` bytes of a file (fewer when it is shorter); undefined when it cannot be opened or read. */
+export function readHead(path: string, length: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    return readAt(fd, 0, length);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readAt(fd: number, position: number, length: number): Buffer {
   const buf = Buffer.allocUnsafe(Math.max(0, length));
   let got = 0;

@@ -1,7 +1,8 @@
 // The session environment file Claude Code hands a SessionStart hook in CLAUDE_ENV_FILE: what a
 // hook writes there runs before every later Bash command of the session (docs/claude-code.md
 // "Session environment").
-import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { readHead } from "../lib/fs.ts";
 import { basename, dirname, join } from "node:path";
 
 /** How every file of the shim starts its first or second line (the env file, the shim itself). */
@@ -24,18 +25,7 @@ export function envFileTargets(envFile: string, sessionId: unknown): string[] {
 
 /** True when the file exists and begins with the shim's mark (so it is ours to rewrite or empty). */
 export function isOurEnvFile(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return false;
-  }
-  try {
-    const buf = Buffer.alloc(SHIM_MARK.length);
-    return readSync(fd, buf, 0, buf.length, 0) === buf.length && buf.toString("latin1") === SHIM_MARK;
-  } finally {
-    closeSync(fd);
-  }
+  return readHead(path, SHIM_MARK.length)?.toString("latin1") === SHIM_MARK;
 }
 
 /**

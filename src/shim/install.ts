@@ -2,10 +2,10 @@
 // and git (so every session with the same shares it, and a changed policy never edits a shim
 // another session is using), and the env-file lines that put that folder first on PATH. Also
 // whether a shell has it, for doctor.
-import { closeSync, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ensureRoot } from "../bus/layout.ts";
-import { ensureDir, readFileIfExists, writeFileAtomic } from "../lib/fs.ts";
+import { ensureDir, readFileIfExists, readHead, writeFileAtomic } from "../lib/fs.ts";
 import { nodeRequire } from "../runtime/self.ts";
 import { SHIM_MARK } from "./env-file.ts";
 import { findRealGit, gitsOnPath, listBuiltins } from "./real-git.ts";
@@ -17,21 +17,8 @@ export function shimsDir(root: string): string {
 
 /** True for a file whose second line carries the shim's mark. */
 export function isShimFile(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return false;
-  }
-  try {
-    const buf = Buffer.alloc(256);
-    const text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("latin1");
-    return text.startsWith("#!/bin/sh\n") && text.slice(text.indexOf("\n") + 1).startsWith(SHIM_MARK);
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
+  const text = readHead(path, 256)?.toString("latin1") ?? "";
+  return text.startsWith("#!/bin/sh\n") && text.slice(text.indexOf("\n") + 1).startsWith(SHIM_MARK);
 }
 
 /** The first `git` on PATH that is not a shim: the one whose built-ins the fast path lists. */
