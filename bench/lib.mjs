@@ -13,9 +13,9 @@ export const BIN = join(REPO, pkg.bin["session-bridge"]);
 /** The single executable: what `install` points at when run from it. */
 export const SEA = join(REPO, "dist/session-bridge");
 
-/** How the tables name an artifact: ".cjs", ".mjs" (node + the file) or "SEA". */
+/** How the tables name an artifact: ".cjs", ".mjs" (node + the file), "launcher" or "SEA". */
 export function labelOf(artifact) {
-  return artifact === SEA ? "SEA" : extname(artifact);
+  return artifact === SEA ? "SEA" : extname(artifact) || "launcher";
 }
 
 const scratches = [];
@@ -162,4 +162,17 @@ export function realtime(on) {
     encoding: "utf8",
   });
   return r.status === 0;
+}
+
+/**
+ * What `install` run with node really points Claude Code at: the sh launcher it writes beside its
+ * stable copy of the script (src/install/home.ts). Made by a real install into a scratch HOME.
+ */
+export function installedLauncher() {
+  const home = scratch("launcher");
+  const env = { PATH: process.env.PATH, HOME: home };
+  const r = spawnSync(process.execPath, [BIN, "install", "--config-dir", join(home, "claude")], { env, encoding: "utf8" });
+  const launcher = join(home, ".local", "share", "session-bridge", "bin", "session-bridge");
+  if (r.status !== 0 || !existsSync(launcher)) throw new Error(`bench: install wrote no launcher (exit ${r.status}): ${r.stderr}`);
+  return launcher;
 }

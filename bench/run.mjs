@@ -13,11 +13,12 @@
 // PATH and HOME plus what the case needs (Claude Code's hook variables, BRIDGE_*), as a user's
 // hooks get it; the same cases then run again in the environment the bench inherits (here with
 // NODE_EXTRA_CA_CERTS, which slows every node start and so flatters every ratio), shown beside.
-// Judged: what `install` points at, the `bin` file run by node and the single executable.
+// Judged: what `install` points at (the sh launcher of its stable copy; the executable's copy is the
+// executable), the `bin` file run by node, and the single executable.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
-import { BIN, NODE_BASELINE, REPO, SEA, envFor, interleaved, labelOf, machine, median, realtime } from "./lib.mjs";
+import { BIN, NODE_BASELINE, REPO, SEA, envFor, installedLauncher, interleaved, labelOf, machine, median, realtime } from "./lib.mjs";
 import { hookCases, listingSizes, mcpCases, seedHookRoot } from "./startup.mjs";
 import { throughput } from "./bus.mjs";
 import { daemonWakes, hasTmux, rewakes } from "./wake.mjs";
@@ -71,9 +72,14 @@ const row = (r) => rows.push({ ...r, ok: r.budget === undefined ? undefined : r.
 if (only.includes("startup")) {
   // What install points at is judged; --also builds are shown beside it. Each artifact has a
   // bridge root of its own: a build's hook removes the code caches of every other build of its bundle.
-  const artifacts = [{ label: labelOf(BIN), file: BIN, judged: true }, { label: labelOf(SEA), file: SEA, judged: true }, ...also].map(
-    (a) => ({ ...a, seeded: seedHookRoot() }),
-  );
+  // The launcher adds an sh start in front of the .cjs: judged too, since it is what hooks run.
+  const launcher = installedLauncher();
+  const artifacts = [
+    { label: labelOf(BIN), file: BIN, judged: true },
+    { label: labelOf(launcher), file: launcher, judged: true },
+    { label: labelOf(SEA), file: SEA, judged: true },
+    ...also,
+  ].map((a) => ({ ...a, seeded: seedHookRoot() }));
   const build = (mode) => [
     { name: NODE_BASELINE, argv: [process.execPath, "-e", "0"], env: envFor(mode) },
     ...artifacts

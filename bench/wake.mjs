@@ -49,7 +49,8 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
   try {
     cli("spawner", "on");
     cli("spawner", "config", "cooldownSeconds=0", "rateLimitPerMinute=600", `driver=${driver}`);
-    cli("spawner", "set", "shop", "backend", `cwd=${join(dir, "work")}`);
+    // --force: the role joins only when its session starts, below.
+    cli("spawner", "set", "shop", "backend", `cwd=${join(dir, "work")}`, "--force");
     const nudge = JSON.parse(cli("spawner", "config", "--json")).settings.nudgePrompt;
     if (driver === "spawn") {
       // The cheapest possible `claude`: the bench measures the daemon, not the run.
