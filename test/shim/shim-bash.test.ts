@@ -214,7 +214,7 @@ test("a shim reached as git-<cmd> runs that built-in, or refuses it", (t) => {
 
 test("a shim whose session-bridge is gone refuses what it cannot check and still runs its fast path", (t) => {
   const box = makeShimBox(t);
-  const copy = join(box.dir, "moved", "session-bridge.mjs");
+  const copy = join(box.dir, "moved", "session-bridge.cjs");
   mkdirSync(join(box.dir, "moved"));
   copyFileSync(BIN, copy);
   chmodSync(copy, 0o755);
@@ -222,7 +222,7 @@ test("a shim whose session-bridge is gone refuses what it cannot check and still
   rmSync(copy);
   const r = bash(box, "git push");
   assert.equal(r.code, REFUSED);
-  assert.match(r.stderr, /session-bridge\.mjs is gone \(moved or deleted\?\), so this git call cannot be checked and is refused/);
+  assert.match(r.stderr, /session-bridge\.cjs is gone \(moved or deleted\?\), so this git call cannot be checked and is refused/);
   assert.equal(bash(box, "git status --short").code, 0);
   assert.deepEqual(calls(box), ["[status][--short]"]);
 });
@@ -230,7 +230,7 @@ test("a shim whose session-bridge is gone refuses what it cannot check and still
 test("the sh fast path runs only calls the full resolver allows (generated calls)", (t) => {
   const box = makeShimBox(t, { logOnly: true });
   // With its session-bridge gone, the shim refuses every call off its fast path: what still runs took it.
-  const copy = join(box.dir, "gone", "session-bridge.mjs");
+  const copy = join(box.dir, "gone", "session-bridge.cjs");
   mkdirSync(join(box.dir, "gone"));
   copyFileSync(BIN, copy);
   assert.equal(sessionStart(box, { bin: copy }).code, 0);
