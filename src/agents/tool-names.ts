@@ -47,13 +47,3 @@ export function pluginToolId(tool: string): string {
 
 export const NON_ADMIN_TOOL_IDS: readonly string[] = NON_ADMIN_TOOLS.map(toolId);
 export const PLUGIN_NON_ADMIN_TOOL_IDS: readonly string[] = NON_ADMIN_TOOLS.map(pluginToolId);
-
-/** Our tool's bare name from a Claude Code tool id of either form, else undefined. */
-export function ourToolName(id: string): string | undefined {
-  for (const prefix of [`mcp__${MCP_SERVER_NAME}__`, `mcp__plugin_${PLUGIN_NAME}_${MCP_SERVER_NAME}__`]) {
-    if (!id.startsWith(prefix)) continue;
-    const tool = id.slice(prefix.length);
-    return (NON_ADMIN_TOOLS as readonly string[]).includes(tool) || isAdminTool(tool) ? tool : undefined;
-  }
-  return undefined;
-}
