@@ -8,7 +8,8 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeSandbox, runClaude, runHeadless, type RunResult, type Sandbox } from "./claude.ts";
+import { CLAUDE_BIN, makeSandbox, runClaude, runHeadless, type RunResult, type Sandbox } from "./claude.ts";
+import { netnsUnavailable } from "./cli-run.ts";
 import { callTool, reply, requestText, startModelServer, systemMessages, toolResults, type ModelServer } from "./model-server.ts";
 import { bridge, bridgeOk, inbox, roleEnv } from "./bridge.ts";
 import { BIN, REPO } from "../helpers/bin.ts";
@@ -44,7 +45,14 @@ function freshClone(box: Sandbox): string {
   return clone;
 }
 
-async function claude(box: Sandbox, args: string[]): Promise<RunResult> {
+/** `claude ARGS`; with `offline`, inside a network namespace that has no interface up (`unshare --net`). */
+async function claude(box: Sandbox, args: string[], offline = false): Promise<RunResult> {
+  if (offline) {
+    const r = spawnSync("unshare", ["--net", "--", CLAUDE_BIN, ...args], { cwd: box.cwd, env: box.env, encoding: "utf8", timeout: 60_000 });
+    const result = { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, pid: r.pid, ms: 0 };
+    assertOk(result);
+    return result;
+  }
   const r = await runClaude({ cwd: box.cwd, env: box.env, args, timeoutMs: 60_000 });
   assertOk(r);
   return r;
@@ -58,10 +66,13 @@ test("plugin: added from a clone and installed without prompts, it connects, car
   const clone = freshClone(box);
   const root = join(box.root, "bridge");
 
-  // 1. Install: two commands, no prompt, machine-readable outcomes.
-  const added = lastJson(await claude(box, ["plugin", "marketplace", "add", "--json", clone]));
+  // 1. Install: two commands, no prompt, machine-readable outcomes; with no network at all where a
+  // network namespace can be made (only the folder is read).
+  const offline = netnsUnavailable() === undefined;
+  if (!offline) t.diagnostic(`not checked without a network: ${netnsUnavailable()}`);
+  const added = lastJson(await claude(box, ["plugin", "marketplace", "add", "--json", clone], offline));
   assert.deepEqual([added.outcome, added.marketplace], ["ok", "session-bridge"]);
-  const installed = lastJson(await claude(box, ["plugin", "install", "--json", "--scope", "user", ID]));
+  const installed = lastJson(await claude(box, ["plugin", "install", "--json", "--scope", "user", ID], offline));
   assert.deepEqual([installed.outcome, installed.pluginId, installed.scope], ["ok", ID, "user"]);
   // A directory marketplace runs the plugin from its folder (the cached copy is not what runs).
   const [listed] = JSON.parse((await claude(box, ["plugin", "list", "--json"])).stdout);
