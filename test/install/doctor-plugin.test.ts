@@ -86,6 +86,19 @@ test("the plugin alone: doctor reports it and does not ask for a direct install"
   assert.equal(doctor(b).check("tool permissions")!.level, "ok");
 });
 
+test("install with the plugin active says that hooks would run twice", (t) => {
+  const b = box(t);
+  installPlugin(b);
+  const r = run(b, ["install", "--config-dir", b.config, "--dry-run"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^note: the Claude Code plugin session-bridge@session-bridge is active in .* too: with both, every hook runs twice; keep one/m,
+  );
+  installPlugin(b, false);
+  assert.doesNotMatch(run(b, ["install", "--config-dir", b.config, "--dry-run"]).stdout, /every hook runs twice/);
+});
+
 test("the plugin beside a direct install: a duplicate warning naming both ways out", (t) => {
   const b = box(t);
   assert.equal(run(b, ["install", "--config-dir", b.config]).status, 0);
