@@ -259,6 +259,10 @@ writeFileSync(
     'import "./session-bridge.cjs";\n',
 );
 chmodSync(mjsOut, 0o755);
+// The Claude Code plugin this repository carries (plugin/, src/install/plugin.ts) runs its own copy:
+// a marketplace added from a clone reads the plugin folder, and a cached plugin holds only that folder.
+mkdirSync(join(root, "plugin/lib"), { recursive: true });
+writeFileSync(join(root, "plugin/lib/session-bridge.cjs"), cjs);
 
 if (withTests) {
   rmSync(join(root, "dist/test"), { recursive: true, force: true });

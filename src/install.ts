@@ -16,6 +16,8 @@ import { AGENTS, isAgentName } from "./agents/agent.ts";
 import type { AgentName } from "./agents/agent.ts";
 import { installVendor, uninstallVendor } from "./install/vendors.ts";
 import { dataHome, placeCopy } from "./install/home.ts";
+import { pluginActive, readPluginState } from "./install/doctor-plugin.ts";
+import { PLUGIN_ID } from "./agents/tool-names.ts";
 
 const INSTALL_USAGE = `usage: session-bridge install [--agent claude|codex|gemini] [--config-dir DIR] [--no-block-git] [--wake rewake] [--autosend] [--in-place] [--dry-run]
   copies this binary to ~/.local/share/session-bridge/bin (or $XDG_DATA_HOME/session-bridge/bin) and registers that copy
@@ -96,6 +98,10 @@ export async function runInstall(argv: string[]): Promise<number> {
       `note: ${config.settingsPath} has mcpServers.${MCP_SERVER_NAME}, which Claude Code ignores; the real entry goes to ${config.claudeJsonPath}`,
     );
 
+  if (pluginActive(readPluginState(config.dir, settings.value)))
+    say(
+      `note: the Claude Code plugin ${PLUGIN_ID} is active in ${config.dir} too: with both, every hook runs twice; keep one (\`claude plugin uninstall ${PLUGIN_ID}\`, or \`session-bridge uninstall\` after this)`,
+    );
   if (args.flags["dry-run"]) {
     printPlan(say, config.settingsPath, settingsPlan);
     printPlan(say, config.claudeJsonPath, mcpPlan);

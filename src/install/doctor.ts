@@ -24,6 +24,7 @@ import { shimState } from "../shim/install.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
 import { AGENTS, isAgentName } from "../agents/agent.ts";
 import { checkVendor, foundVendors } from "./doctor-vendors.ts";
+import { checkDuplicate, checkPlugin, checkPluginPermissions, pluginActive, readPluginState } from "./doctor-plugin.ts";
 
 export type Level = "ok" | "info" | "warn" | "fail";
 export interface Check {
@@ -128,6 +129,14 @@ function checkClaudeWiring(config: ConfigDir, flag: string): Check[] {
     ];
   }
   const entry = isRecord(claudeJson.mcpServers) ? claudeJson.mcpServers[MCP_SERVER_NAME] : undefined;
+  // The plugin route (src/install/doctor-plugin.ts): alone, it stands in for the checks below; with a
+  // direct install too, both are checked and the duplicate named.
+  const plugin = readPluginState(config.dir, settings);
+  checks.push(...checkPlugin(plugin));
+  if (pluginActive(plugin)) {
+    if (!isOurMcpEntry(entry) && !hasOurHooks(settings)) return [...checks, checkPluginPermissions(settings, config.settingsPath)];
+    checks.push(checkDuplicate(config.settingsPath, flag));
+  }
   if (entry === undefined)
     checks.push({
       name: "MCP server",
@@ -247,6 +256,15 @@ function checkUnreadJson(config: ConfigDir, registered: boolean, install: string
           fix: `${install}, then ${cleanup}`,
         },
   ];
+}
+
+function hasOurHooks(settings: Record<string, unknown>): boolean {
+  const hooks = isRecord(settings.hooks) ? settings.hooks : {};
+  return Object.values(hooks).some(
+    (groups) =>
+      Array.isArray(groups) &&
+      groups.some((g) => isRecord(g) && Array.isArray(g.hooks) && g.hooks.some((h) => isRecord(h) && ourHookName(h.command) !== undefined)),
+  );
 }
 
 function checkHooks(config: ConfigDir, settings: Record<string, unknown>, install: string): Check[] {

@@ -109,14 +109,34 @@ export function placeCopy(home: string, self: readonly string[], env: NodeJS.Pro
  */
 export function launcherText(node: string | undefined, script: string): string {
   const q = shellQuote;
+  return launcherScript({
+    head: `${LAUNCHER_MARK} (written by \`session-bridge install\` ${__VERSION__}; \`install\` again rewrites it)`,
+    assign: `node=${q(node ?? "")}\nscript=${q(script)}`,
+    noNode: node ? `no node: ${node} is gone and none is on PATH` : "no node on PATH",
+    fix: "install Node 20+ or run \\\`session-bridge install\\\` again, and \\\`session-bridge doctor\\\`",
+  });
+}
+
+export interface LauncherParts {
+  /** The comment line after the shebang (readLauncher and doctor recognise a launcher by it). */
+  head: string;
+  /** Shell lines setting `node` (may be empty: the node on PATH) and `script`. */
+  assign: string;
+  /** What to say when no node is found. */
+  noNode: string;
+  /** The fix, as text inside double quotes (backticks escaped). */
+  fix: string;
+}
+
+/** The launcher's body, shared with the Claude Code plugin's launcher (src/install/plugin.ts). */
+export function launcherScript(parts: LauncherParts): string {
   return `#!/bin/sh
-${LAUNCHER_MARK} (written by \`session-bridge install\` ${__VERSION__}; \`install\` again rewrites it)
-node=${q(node ?? "")}
-script=${q(script)}
+${parts.head}
+${parts.assign}
 [ -n "$node" ] && [ -x "$node" ] || node=$(command -v node 2>/dev/null) || node=
 if [ -z "$node" ] || [ ! -r "$script" ]; then
-  if [ -z "$node" ]; then what=${q(node ? `no node: ${node} is gone and none is on PATH` : "no node on PATH")}; else what="$script is missing"; fi
-  msg="session-bridge cannot run ($what); install Node 20+ or run \\\`session-bridge install\\\` again, and \\\`session-bridge doctor\\\`"
+  if [ -z "$node" ]; then what=${shellQuote(parts.noNode)}; else what="$script is missing"; fi
+  msg="session-bridge cannot run ($what); ${parts.fix}"
   bridged=; [ -n "$BRIDGE_PROJECT" ] && [ -n "$BRIDGE_ROLE" ] && bridged=1
   case "$1 $2" in
   "hook guard") if [ -n "$bridged" ] || [ "$BRIDGE_BLOCK_GIT_ALL" = 1 ]; then echo "$msg" >&2; exit 2; fi; exit 0 ;;
