@@ -113,7 +113,7 @@ export function launcherText(node: string | undefined, script: string): string {
     head: `${LAUNCHER_MARK} (written by \`session-bridge install\` ${__VERSION__}; \`install\` again rewrites it)`,
     assign: `node=${q(node ?? "")}\nscript=${q(script)}`,
     noNode: node ? `no node: ${node} is gone and none is on PATH` : "no node on PATH",
-    fix: "install Node 20+ or run \\\`session-bridge install\\\` again, and \\\`session-bridge doctor\\\`",
+    fix: "install Node 20+ or run \\`session-bridge install\\` again, and \\`session-bridge doctor\\`",
   });
 }
 
