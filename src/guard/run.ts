@@ -8,7 +8,14 @@ import { feedOfWord, feedScript, inputs, type Feed } from "./feeds.ts";
 import { checkGit, isHelp, type Checker, type Deny } from "./git.ts";
 import { INTERPRETER, interpreterInvocation, shellInvocation, SHELLS } from "./programs/invocations.ts";
 import { basename, dynamicWord, scriptText } from "./programs.ts";
-import { bridgeSettingsChange, settingsFileWrite, isBridgeProgram, isDataProgram, settingsDeny } from "./settings-writes.ts";
+import {
+  bridgeSettingsChange,
+  claudeUnwiring,
+  settingsFileWrite,
+  isBridgeProgram,
+  isDataProgram,
+  settingsDeny,
+} from "./settings-writes.ts";
 import type { ShellState } from "./state.ts";
 import { toolFor } from "./programs/tools.ts";
 
@@ -51,7 +58,11 @@ export function program(
   // Inline code was judged with its arguments (checkCode): it reads or writes the files it names, as its code says.
   if (INTERPRETER.test(name) && !interpreterInvocation(ws).script) return undefined;
   // session-bridge's own arguments (a message body) may name the config file: only its subcommand matters.
-  const hit = isBridgeProgram(name) ? (isHelp(ws.slice(1)) ? undefined : bridgeSettingsChange(ws, true)) : settingsFileWrite(name, ws);
+  const hit = isBridgeProgram(name)
+    ? isHelp(ws.slice(1))
+      ? undefined
+      : bridgeSettingsChange(ws, true)
+    : (settingsFileWrite(name, ws) ?? claudeUnwiring(name, ws));
   return hit ? settingsDeny(hit) : undefined;
 }
 

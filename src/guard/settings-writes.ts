@@ -1,6 +1,7 @@
 // Settings protection for the guard: a non-admin bridged session may not change the bridge's own
 // automation config, neither through `session-bridge spawner on|off|set|config`,
-// `dashboard --admin`, `install`/`uninstall`, nor by writing, moving, copying over or deleting a
+// `dashboard --admin`, `install`/`uninstall` (or Claude Code's `plugin disable|uninstall`,
+// `mcp remove` of ours), nor by writing, moving, copying over or deleting a
 // file named bridge-settings.json (or spawner.config.json, its name before 0.2). Reading it stays allowed. Pure.
 import type { ShellRedirect, ShellWord } from "../shell/parse.ts";
 import { basename, couldBe } from "./programs.ts";
@@ -61,6 +62,26 @@ export function bridgeSettingsChange(words: ShellWord[], exact: boolean): Settin
     default:
       return undefined;
   }
+}
+
+const CLAUDE_NAME = /^claude(?:\.(?:exe|cmd))?$/;
+
+/**
+ * `claude plugin disable|uninstall session-bridge…` and `claude mcp remove session-bridge` take our
+ * hooks (the guard among them) or our server out of every session of that config, as `uninstall`
+ * does; `claude plugin enable`, `list` and the rest are let through.
+ */
+export function claudeUnwiring(name: string, words: ShellWord[]): SettingsChange | undefined {
+  if (!CLAUDE_NAME.test(name)) return undefined;
+  const operands = words.slice(1).filter((w) => !w.value.startsWith("-"));
+  const [group, verb, ...rest] = operands.map((w) => w.value);
+  const ours = rest.some((v) => v.startsWith("session-bridge")) || operands.slice(2).some((w) => w.dynamic);
+  if (!ours) return undefined;
+  if (group === "plugin" && (verb === "disable" || verb === "uninstall" || verb === "remove"))
+    return { blocked: `claude plugin ${verb} session-bridge`, what: "takes out the plugin's hooks, the guard among them" };
+  if (group === "mcp" && (verb === "remove" || verb === "rm"))
+    return { blocked: `claude mcp ${verb} session-bridge`, what: "takes the bridge's MCP server out of every session" };
+  return undefined;
 }
 
 /** The subcommand word: the first operand, unless it may be the value of a preceding `--flag`. */

@@ -318,10 +318,21 @@ const RAILS: Case[] = [
   ["rm -f ~/.claude/bridge/*.json", "settings: rm ~/.claude/bridge/*.json"],
   ["python -c \"open('spawner.config.json','w')\"", "settings: python … spawner.config.json"],
   ["jq '.on=true' spawner.config.json > t && mv t spawner.config.json", "settings: mv spawner.config.json"],
+  // Claude Code's own commands that take our plugin (the guard with it) or our server away.
+  ["claude plugin disable session-bridge@session-bridge", "settings: claude plugin disable session-bridge"],
+  ["claude plugin uninstall session-bridge@session-bridge --scope user", "settings: claude plugin uninstall session-bridge"],
+  ["claude mcp remove session-bridge", "settings: claude mcp remove session-bridge"],
+  ["sh -c 'claude plugin disable session-bridge'", "settings: claude plugin disable session-bridge"],
+  ['claude plugin disable "$P"', "settings: claude plugin disable session-bridge"],
 ];
 
 const RAILS_ALLOWED: Case[] = [
   ["session-bridge spawner status", "allow"],
+  ["claude plugin list", "allow"],
+  ["claude plugin enable session-bridge@session-bridge", "allow"],
+  ["claude plugin uninstall other@market", "allow"],
+  ["claude mcp remove other", "allow"],
+  ["claude mcp list", "allow"],
   // `spawner config` alone lists the settings (README "Waking idle sessions"); --help prints usage.
   ["session-bridge spawner config", "allow"],
   ["session-bridge spawner config --json", "allow"],
