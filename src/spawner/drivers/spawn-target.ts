@@ -56,7 +56,9 @@ export function resolveSpawnTarget(paths: RolePaths, role: EffectiveRole, env: N
     if (!cwd.ok) return cwd;
   }
   const sessions = byLastSeen(listSessions(paths));
-  const newest = sessions[0];
+  // Records written by a hook name their CLI and session; under Codex our MCP server, which gets
+  // no session variables, also leaves one of its own with neither: it says nothing about the CLI.
+  const newest = sessions.find((s) => s.agent !== undefined || s.sessionId !== undefined) ?? sessions[0];
   const [agent, agentWhy]: [AgentName, string] =
     role.agent !== undefined
       ? [role.agent, `set by name (projects.${role.project}.roles.${role.role}.agent)`]
