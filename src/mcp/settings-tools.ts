@@ -21,7 +21,7 @@ import { AGENTS } from "../agents/agent.ts";
 const GLOBAL_HELP: Record<string, string> = {
   enabled: "master switch: nothing is woken while false",
   defaultMode: "mode of roles without their own",
-  driver: "tmux: type a nudge into the role's pane; spawn: run claude -p in its cwd",
+  driver: "tmux: type a nudge into the role's pane; spawn: run the role's CLI headless in its cwd",
   maxHops: "loop guard: no automatic wake past this hop",
   rateLimitPerMinute: "most wakes per role per minute",
   cooldownSeconds: "least seconds between two nudges of a role",

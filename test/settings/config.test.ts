@@ -38,6 +38,7 @@ test("defaults merge deeply; lists are replaced whole", () => {
   // a default lost there would otherwise agree with the merge that lost it.
   assert.equal(s.spawn.timeoutSeconds, 900);
   assert.equal(s.spawn.permissionMode, "acceptEdits");
+  assert.equal(s.spawn.resume, false);
   assert.deepEqual(s.denyTools, ["Bash(rm:*)"]);
   assert.equal(s.maxHops, 6);
 });
