@@ -2,7 +2,8 @@
 // 127.0.0.1: one daemon wakes a Codex role (`codex exec`) and a Gemini role (`gemini -p`) through
 // the hooks `install --agent` wrote; each run's model request carries its mail. A Claude Code role
 // and the Codex role ping-pong with nobody typing until the rails stop them at maxHops, and the
-// Codex role's second run resumes its own first thread (`codex exec resume`). The Codex run is
+// Codex role's second run resumes its own first thread (`codex exec resume`), as the Gemini role's
+// second run does its session (`gemini --resume`). The Codex run is
 // refused, saying why, until a person has approved our hooks in Codex's TUI.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -78,7 +79,17 @@ test("spawn driver: Codex and Gemini roles woken headless with their mail; a Cla
   bridgeOk(human, ["spawner", "config", "driver=spawn", "maxHops=3", "cooldownSeconds=0"]);
   bridgeOk(human, ["spawner", "set", "--force", "shop", "web", `cwd=${claudeBox.cwd}`]);
   bridgeOk(human, ["spawner", "set", "--force", "shop", "cx", `cwd=${codexBox.cwd}`, "agent=codex", "resume=true"]);
-  bridgeOk(human, ["spawner", "set", "--force", "shop", "gm", `cwd=${geminiBox.cwd}`, "agent=gemini", `model=${GEMINI_MODEL}`]);
+  bridgeOk(human, [
+    "spawner",
+    "set",
+    "--force",
+    "shop",
+    "gm",
+    `cwd=${geminiBox.cwd}`,
+    "agent=gemini",
+    `model=${GEMINI_MODEL}`,
+    "resume=true",
+  ]);
   const target = (role: string) => spawnerStatus(human).roles.find((r: any) => r.role === role).target as string;
 
   // Codex skips unapproved hooks silently: the spawn driver refuses and says what to do.
@@ -106,7 +117,7 @@ test("spawn driver: Codex and Gemini roles woken headless with their mail; a Cla
   );
   await tui.kill();
   assert.equal(target("cx"), `codex exec in ${codexBox.cwd} (resume: no earlier codex session of the role to resume: a fresh run)`);
-  assert.equal(target("gm"), `gemini -p in ${geminiBox.cwd}`);
+  assert.equal(target("gm"), `gemini -p in ${geminiBox.cwd} (resume: no earlier gemini session of the role to resume: a fresh run)`);
 
   // Claude role web: answers the newest message from cx.
   let webAnswers = 0;
@@ -124,12 +135,12 @@ test("spawn driver: Codex and Gemini roles woken headless with their mail; a Cla
       { name: "mcp__session_bridge__bridge_send", input: { to: "web", body: `cx-answer-to-${id}`, replyTo: id }, id: `send-${id}` },
     ]);
   });
-  // Gemini role gm: answers to qa (a default-off role: nobody is woken for it).
+  // Gemini role gm: answers its first mail to qa (a default-off role: nobody is woken for it).
   google.script("", (req) => {
     const send = offeredTools(req).find((n) => n.endsWith("bridge_send"));
     if (functionResponses(req).length === 0 && send)
       return geminiCalls([{ name: send, input: { to: "qa", body: "GM-ANSWER-77", queue: true } }]);
-    return geminiReply("gm done");
+    return geminiReply(lastUserParts(req).some((p) => p.includes("SECOND-TO-GEMINI")) ? "gm resumed" : "gm done");
   });
 
   await startDaemon(t, { ...human, BRIDGE_ADMIN: "1" });
@@ -208,13 +219,34 @@ test("spawn driver: Codex and Gemini roles woken headless with their mail; a Cla
   assert.ok(parts.some((p) => p.includes("TO-GEMINI-5c2e") && p.includes(`id="${toGm.id}"`)));
   const [answer] = inbox(root, "shop", "qa");
   assert.deepEqual([answer?.from, answer?.body, answer?.hop], ["gm", "GM-ANSWER-77", 1]);
+
+  // With resume on, gm's next wake continues its own Gemini session (`gemini --resume ID`).
+  const gmDir = join(roleDir(root, "shop", "gm"), "sessions");
+  const gmSession = readdirSync(gmDir)
+    .map((f) => JSON.parse(readFileSync(join(gmDir, f), "utf8")))
+    .find((r) => r.agent === "gemini")?.sessionId;
+  assert.ok(gmSession, "the Gemini run's hook recorded its session");
+  bridgeOk(human, ["send", "--queue", "--project", "shop", "--role", "web", "gm", "SECOND-TO-GEMINI-e07b"]);
+  await waitFor(
+    "gm's resumed run to end",
+    () => daemonLog(root).filter((e) => e.event === "run-end").length === 5,
+    120_000,
+    () => describeDaemonLog(root),
+  );
+  assert.equal(daemonLog(root).filter((e) => e.event === "run-start" && e.role === "gm")[1]?.resumed, `gemini session ${gmSession}`);
+  const second = google.findRequests((r) => r.kind === "turn" && lastUserParts(r).some((p) => p.includes("SECOND-TO-GEMINI-e07b")))[0]!;
+  const history = JSON.stringify(second.body.contents);
+  assert.ok(
+    history.includes("TO-GEMINI-5c2e") && history.includes("GM-ANSWER-77"),
+    "the earlier mail and answer are in the resumed session",
+  );
   // Which CLI ran each wake.
   assert.deepEqual(
     daemonLog(root)
       .filter((e) => e.event === "run-start")
       .map((e) => `${e.role}:${e.agent}`)
       .sort(),
-    ["cx:codex", "cx:codex", "gm:gemini", "web:claude"],
+    ["cx:codex", "cx:codex", "gm:gemini", "gm:gemini", "web:claude"],
   );
   assert.deepEqual([anthropic.unscripted.length, openai.unscripted.length, google.unscripted.length], [0, 0, 0]);
 });
