@@ -131,7 +131,7 @@ const SUBS: Record<string, Sub> = {
   },
   set: {
     usage:
-      "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--force] [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual (KEY= unsets)\n  --force: configure a role that has not joined yet",
+      "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--force] [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual agent=claude|codex|gemini resume=true|false (KEY= unsets)\n  --force: configure a role that has not joined yet",
     flags: { json: "boolean", force: "boolean" },
     run(args, io) {
       const [project, role, ...assignments] = positionals(args, 3, 50, SUBS.set!.usage);
@@ -180,7 +180,7 @@ const SUBS: Record<string, Sub> = {
     flags: { json: "boolean" },
     run(args, io) {
       positionals(args, 0, 0, SUBS.status!.usage);
-      const status = collectStatus(resolveRoot(io.env));
+      const status = collectStatus(resolveRoot(io.env), io.env);
       io.out(io.json ? JSON.stringify(status) + "\n" : renderStatus(status));
       return 0;
     },

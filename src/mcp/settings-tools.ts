@@ -14,13 +14,14 @@ import { defaultSettings, DRIVERS, effectiveRole, GLOBAL_KEYS, MODES, PERMISSION
 import type { Mode } from "../settings/schema.ts";
 import { nullable, objectSchema, oneOf, str } from "./tool-args.ts";
 import type { JsonSchema } from "./tool-args.ts";
+import { AGENTS } from "../agents/agent.ts";
 
 // Short: the admin tools' schemas are in the context of every admin session's turns. Ranges are
 // checked by the settings validator (src/settings/schema.ts), which names them when a value is out.
 const GLOBAL_HELP: Record<string, string> = {
   enabled: "master switch: nothing is woken while false",
   defaultMode: "mode of roles without their own",
-  driver: "tmux: type a nudge into the role's pane; spawn: run claude -p in its cwd",
+  driver: "tmux: type a nudge into the role's pane; spawn: run the role's CLI headless in its cwd",
   maxHops: "loop guard: no automatic wake past this hop",
   rateLimitPerMinute: "most wakes per role per minute",
   cooldownSeconds: "least seconds between two nudges of a role",
@@ -66,6 +67,8 @@ const ROLE_HELP: Record<string, JsonSchema> = {
   model: str("--model of spawned runs"),
   tmuxTarget: str("pane to nudge when no live session names one, e.g. work:2.1"),
   permissionMode: oneOf("--permission-mode of spawned runs", PERMISSION_MODES),
+  agent: oneOf("CLI of spawned runs when the role's sessions do not say", AGENTS),
+  resume: { type: "boolean", description: "spawned runs resume the role's last closed session" },
 };
 
 function roleSchema(): Record<string, JsonSchema> {

@@ -7,7 +7,7 @@ import { BridgeError } from "../lib/errors.ts";
 import { closest } from "../lib/text.ts";
 import { validateName } from "../bus/layout.ts";
 import { listProjects, listRoles } from "../bus.ts";
-import { defaultSettings, GLOBAL_KEYS, ROLE_KEYS, settingAt } from "./schema.ts";
+import { defaultSettings, GLOBAL_KEYS, ROLE_KEYS, ROLE_SAMPLES, settingAt } from "./schema.ts";
 import type { Mode, Settings } from "./schema.ts";
 
 /**
@@ -125,7 +125,7 @@ export function parseAssignment(text: string): [string, unknown] {
   if (eq <= 0) throw new BridgeError("E_USAGE", `expected key=value (got ${JSON.stringify(text)})`);
   const key = text.slice(0, eq);
   const raw = text.slice(eq + 1);
-  const sample = settingAt(defaultSettings(), key);
+  const sample = settingAt(defaultSettings(), key) ?? (Object.hasOwn(ROLE_SAMPLES, key) ? ROLE_SAMPLES[key] : undefined);
   if (raw === "") return [key, null];
   if (typeof sample === "number") {
     const n = Number(raw);

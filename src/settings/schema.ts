@@ -2,6 +2,8 @@
 // Pure: no files here (src/settings/file.ts reads and writes them).
 import { isRecord } from "../lib/fs.ts";
 import { NAME_PATTERN } from "../bus/layout.ts";
+import { AGENTS } from "../agents/agent.ts";
+import type { AgentName } from "../agents/agent.ts";
 
 export type Mode = "auto" | "manual";
 export type DriverName = "tmux" | "spawn";
@@ -17,6 +19,10 @@ export interface RoleSettings {
   model?: string;
   tmuxTarget?: string;
   permissionMode?: PermissionMode;
+  /** The CLI the spawn driver runs when the role's session records do not say (claude, codex, gemini). */
+  agent?: AgentName;
+  /** Spawn driver: continue the role's own last closed session (`--resume`) instead of a fresh run. */
+  resume?: boolean;
 }
 
 export interface ProjectSettings {
@@ -41,7 +47,7 @@ export interface Settings {
   fsync: boolean;
   compactBytes: number;
   historyFiles: number;
-  spawn: { maxTurns: number; timeoutSeconds: number; permissionMode: PermissionMode };
+  spawn: { maxTurns: number; timeoutSeconds: number; permissionMode: PermissionMode; resume: boolean };
   guard: { deny: string[] };
   projects: Record<string, ProjectSettings>;
 }
@@ -64,7 +70,7 @@ export function defaultSettings(): Settings {
     fsync: false,
     compactBytes: 1024 * 1024,
     historyFiles: 8,
-    spawn: { maxTurns: 30, timeoutSeconds: 900, permissionMode: "acceptEdits" },
+    spawn: { maxTurns: 30, timeoutSeconds: 900, permissionMode: "acceptEdits", resume: false },
     guard: { deny: [] },
     projects: {},
   };
@@ -120,6 +126,7 @@ const SPAWN: Record<string, Check> = {
   maxTurns: int(1, 1000),
   timeoutSeconds: int(5, 86_400),
   permissionMode: oneOf(PERMISSION_MODES),
+  resume: bool,
 };
 const GUARD: Record<string, Check> = { deny: list(text(200), 'command patterns such as "kubectl apply"') };
 export const ROLE_KEYS: Record<string, Check> = {
@@ -129,7 +136,12 @@ export const ROLE_KEYS: Record<string, Check> = {
   model: text(100),
   tmuxTarget: text(200),
   permissionMode: oneOf(PERMISSION_MODES),
+  agent: oneOf(AGENTS),
+  resume: bool,
 };
+
+/** Role keys whose value is not text, for parsing `key=value` (the global defaults give the others' types). */
+export const ROLE_SAMPLES: Record<string, unknown> = { resume: false };
 
 /** Keys a user may set at the top level (what `spawner config` and `bridge_settings` accept). */
 export const GLOBAL_KEYS = [...Object.keys(TOP), ...Object.keys(SPAWN).map((k) => `spawn.${k}`), "guard.deny"];
@@ -231,6 +243,10 @@ export interface EffectiveRole {
   model?: string;
   tmuxTarget?: string;
   permissionMode: PermissionMode;
+  /** Set by name (projects.P.roles.R.agent); otherwise the spawn driver asks the role's session records. */
+  agent?: AgentName;
+  /** Whether the spawn driver resumes the role's last closed session (role key `resume`, else spawn.resume). */
+  resume: boolean;
 }
 
 export function effectiveRole(settings: Settings, project: string, role: string): EffectiveRole {
@@ -241,6 +257,8 @@ export function effectiveRole(settings: Settings, project: string, role: string)
     role,
     driver: roleSettings.driver ?? settings.driver,
     permissionMode: roleSettings.permissionMode ?? settings.spawn.permissionMode,
+    resume: roleSettings.resume ?? settings.spawn.resume,
+    ...(roleSettings.agent !== undefined && { agent: roleSettings.agent }),
     ...(roleSettings.cwd !== undefined && { cwd: roleSettings.cwd }),
     ...(roleSettings.model !== undefined && { model: roleSettings.model }),
     ...(roleSettings.tmuxTarget !== undefined && { tmuxTarget: roleSettings.tmuxTarget }),

@@ -143,6 +143,8 @@ export interface ActiveRun {
   start?: StartTime;
   log: string;
   startedAt: string;
+  /** The role's own session the run continues (`claude session ID`…), when it resumed one. */
+  resumed?: string;
 }
 
 export interface LastRun {
@@ -150,6 +152,7 @@ export interface LastRun {
   startedAt: string;
   endedAt: string;
   outcome: string;
+  resumed?: string;
 }
 
 export interface DaemonState {

@@ -11,6 +11,7 @@ import { describeWhere, listSessions } from "../bus/sessions.ts";
 import { loadDaemonState, readDaemonHolder, roleKey, runLogTail, spawnerPaths } from "./state.ts";
 import type { ActiveRun, LastRun } from "./state.ts";
 import { readWakeState } from "../wake/state.ts";
+import { describeSpawnTarget, resolveSpawnTarget } from "./drivers/spawn-target.ts";
 import type { RefusalRecord, WakeRecord } from "../wake/state.ts";
 
 export interface RoleStatus {
@@ -52,7 +53,8 @@ export interface SpawnerStatus {
   roles: RoleStatus[];
 }
 
-export function collectStatus(root: string): SpawnerStatus {
+/** `env`: whose PATH and agent homes the spawn targets are judged by (the caller's; the daemon may differ). */
+export function collectStatus(root: string, env: NodeJS.ProcessEnv = process.env): SpawnerStatus {
   const { settings, error } = loadSettingsLenient(root);
   const view = readDaemonHolder(root);
   const state = loadDaemonState(root);
@@ -67,7 +69,7 @@ export function collectStatus(root: string): SpawnerStatus {
   const roles = [...keys.values()]
     .sort((a, b) => roleKey(a[0], a[1]).localeCompare(roleKey(b[0], b[1])))
     .map(([project, role, joined]) =>
-      roleStatus(root, settings, project, role, joined, state.runs[roleKey(project, role)], state.lastRuns[roleKey(project, role)]),
+      roleStatus(root, settings, project, role, joined, env, state.runs[roleKey(project, role)], state.lastRuns[roleKey(project, role)]),
     );
   return {
     root,
@@ -98,6 +100,7 @@ function roleStatus(
   project: string,
   role: string,
   joined: boolean,
+  env: NodeJS.ProcessEnv,
   run?: ActiveRun,
   lastRun?: LastRun,
 ): RoleStatus {
@@ -111,7 +114,7 @@ function roleStatus(
     auto: eff.auto,
     mode: eff.mode,
     driver: eff.driver,
-    target: describeTarget(paths, eff),
+    target: describeTarget(paths, eff, env),
     unread: joined ? peekUnread(paths).entries.length : 0,
     ...(wake.lastWake && { lastWake: wake.lastWake }),
     ...(wake.lastRefusal && { lastRefusal: wake.lastRefusal }),
@@ -127,9 +130,11 @@ function roleStatus(
   return status;
 }
 
-function describeTarget(paths: ReturnType<typeof rolePaths>, eff: EffectiveRole): string {
+function describeTarget(paths: ReturnType<typeof rolePaths>, eff: EffectiveRole, env: NodeJS.ProcessEnv): string {
   if (eff.driver === "spawn") {
-    return eff.cwd !== undefined ? `claude -p in ${eff.cwd}` : `no cwd: session-bridge spawner set ${eff.project} ${eff.role} cwd=PATH`;
+    if (eff.cwd === undefined) return `no cwd: session-bridge spawner set ${eff.project} ${eff.role} cwd=PATH`;
+    const target = resolveSpawnTarget(paths, eff, env, true);
+    return target.ok ? describeSpawnTarget(target.spawn) : `cannot spawn: ${target.reason}`;
   }
   const live = listSessions(paths).filter((s) => s.live);
   const pane = live.find((s) => s.tmux);
@@ -162,10 +167,14 @@ export function renderStatus(status: SpawnerStatus): string {
       lines.push(
         `  last wake: ${r.lastWake.at} via ${r.lastWake.driver} (chain ${r.lastWake.chain} hop ${r.lastWake.hop})${r.lastWake.detail ? `: ${r.lastWake.detail}` : ""}`,
       );
-    if (r.run) lines.push(`  run in flight: pid ${r.run.pid} since ${r.run.startedAt}, output in ${r.run.log}`);
+    if (r.run)
+      lines.push(
+        `  run in flight: pid ${r.run.pid} since ${r.run.startedAt}${r.run.resumed ? `, resuming ${r.run.resumed}` : ""}, output in ${r.run.log}`,
+      );
     else if (r.lastRun) {
       const tail = r.lastRun.tail ?? [];
-      lines.push(`  last run: ${r.lastRun.outcome}, output in ${r.lastRun.log}${tail.length > 0 ? "; its last lines:" : ""}`);
+      const resumed = r.lastRun.resumed ? ` (resumed ${r.lastRun.resumed})` : "";
+      lines.push(`  last run: ${r.lastRun.outcome}${resumed}, output in ${r.lastRun.log}${tail.length > 0 ? "; its last lines:" : ""}`);
       for (const line of tail) lines.push(`    | ${line}`);
     }
     if (r.notWoken) lines.push(`  not woken: ${r.notWoken}`);

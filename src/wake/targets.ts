@@ -12,7 +12,7 @@ import type { EffectiveRole } from "../settings/schema.ts";
 export function spawnTargetCheck(role: EffectiveRole): { ok: true } | { ok: false; reason: string } {
   const fix = `session-bridge spawner set ${role.project} ${role.role} cwd=/path/to/its/folder`;
   if (role.cwd === undefined)
-    return { ok: false, reason: `no cwd for ${role.project}/${role.role}, which the spawn driver runs claude in; set one: ${fix}` };
+    return { ok: false, reason: `no cwd for ${role.project}/${role.role}, which the spawn driver runs the role's CLI in; set one: ${fix}` };
   try {
     if (!statSync(role.cwd).isDirectory())
       return { ok: false, reason: `cwd ${role.cwd} of ${role.project}/${role.role} is not a folder; ${fix}` };
@@ -38,7 +38,7 @@ export function tmuxCandidate(paths: RolePaths, role: EffectiveRole): TmuxCandid
     const reason =
       live.length > 0
         ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver`
-        : `no live Claude Code session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude`;
+        : `no live agent session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude (or codex, gemini)`;
     return { ok: false, reason, live };
   }
   return { ok: true, socket: session.tmux.socket, pane: session.tmux.pane, live };

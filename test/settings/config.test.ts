@@ -25,7 +25,7 @@ test("validation names every bad key, the expected type and the value", () => {
   ]);
   assert.deepEqual(validateSettings({ projects: { shop: { roles: { web: { cwd: "relative/path", colour: "red" } } } } }), [
     '"projects.shop.roles.web.cwd" must be an absolute path (got "relative/path")',
-    'unknown key "projects.shop.roles.web.colour" (known: mode, driver, cwd, model, tmuxTarget, permissionMode)',
+    'unknown key "projects.shop.roles.web.colour" (known: mode, driver, cwd, model, tmuxTarget, permissionMode, agent, resume)',
   ]);
   assert.match(validateSettings({ nudgePrompt: "two\nlines" })[0]!, /one line of printable text/);
   assert.match(validateSettings([])[0]!, /must be a JSON object/);
@@ -38,6 +38,7 @@ test("defaults merge deeply; lists are replaced whole", () => {
   // a default lost there would otherwise agree with the merge that lost it.
   assert.equal(s.spawn.timeoutSeconds, 900);
   assert.equal(s.spawn.permissionMode, "acceptEdits");
+  assert.equal(s.spawn.resume, false);
   assert.deepEqual(s.denyTools, ["Bash(rm:*)"]);
   assert.equal(s.maxHops, 6);
 });

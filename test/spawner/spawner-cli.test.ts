@@ -135,7 +135,10 @@ test(
     );
     const bad = cli(box, ["spawner", "set", "--force", "shop", "web", "colour=red"]);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /unknown role setting "colour" \(known: mode, driver, cwd, model, tmuxTarget, permissionMode\)/);
+    assert.match(
+      bad.stderr,
+      /unknown role setting "colour" \(known: mode, driver, cwd, model, tmuxTarget, permissionMode, agent, resume\)/,
+    );
     const mode = cli(box, ["spawner", "set", "--force", "shop", "web", "permissionMode=yolo"]);
     assert.equal(mode.status, 1);
     assert.match(mode.stderr, /E_CONFIG: not saved: "projects\.shop\.roles\.web\.permissionMode" must be one of default, acceptEdits/);

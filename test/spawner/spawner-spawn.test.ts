@@ -243,7 +243,7 @@ test("spawn: ping-pong between two spawned roles stops at maxHops, each run one 
   });
 });
 
-test("spawn: claude missing from PATH is logged on the run and survived; no cwd is a refusal naming the fix", async () => {
+test("spawn: claude missing from PATH and no cwd are refusals naming the fix; the daemon survives", async () => {
   const box = sandbox();
   const cwd = join(box.dir, "work");
   mkdirSync(cwd);
@@ -252,8 +252,16 @@ test("spawn: claude missing from PATH is logged on the run and survived; no cwd 
   ok(box, ["spawner", "set", "--force", "shop", "backend", `cwd=${cwd}`]);
   await withDaemon(box, { PATH: `${box.bin}:/usr/bin:/bin` }, async () => {
     send(box, "shop", "web", "backend", "hello");
-    const end = await waitForLog(box, "the failed run", (e) => e.event === "run-end");
-    assert.match(end.msg, /did not start: "claude" was not found on PATH/);
+    const missing = await waitForLog(box, "no claude", (e) => e.code === "no-target" && e.role === "backend");
+    assert.match(
+      missing.msg,
+      /claude \(the CLI of shop\/backend: no session of the role yet: Claude Code \(set agent=codex\|gemini to choose\)\) is not on the daemon's PATH \(.*\); install it or start the daemon with it on PATH/,
+    );
+    assert.equal(
+      readJsonLines(join(box.root, "spawner/log.jsonl")).filter((e: any) => e.event === "run-start").length,
+      0,
+      "nothing was started",
+    );
     send(box, "shop", "web", "qa-less", "hello");
     const refusal = await waitForLog(box, "no cwd", (e) => e.code === "no-target" && e.role === "qa-less");
     assert.match(refusal.msg, /no cwd for shop\/qa-less.*spawner set shop qa-less cwd=/);

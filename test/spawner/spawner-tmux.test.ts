@@ -180,7 +180,7 @@ test("tmux: a dead pane or a missing target pane is never typed into, and status
   });
   send(r.box, "shop", "web", "backend", "anyone there?");
   const gone = await waitForLog(r.box, "the refusal", (e) => e.role === "backend" && e.code === "no-target");
-  assert.match(gone.msg, /no live Claude Code session holds shop\/backend/);
+  assert.match(gone.msg, /no live agent session holds shop\/backend/);
   assert.match(ok(r.box, ["spawner", "status"]), /shop\/backend: auto via tmux → no live session\n {2}not woken: no-target/);
 
   ok(r.box, ["spawner", "set", "--force", "shop", "web", "tmuxTarget=%99"]);
@@ -205,7 +205,7 @@ test("tmux: a bare shell left in the pane, or a pane running another session, is
   await waitFor("the shell to be back in front", () => !isProcessAlive(claude) && isInForeground(shellPid));
   send(r.box, "shop", "web", "backend", "one");
   const dead = await waitForLog(r.box, "the refusal for the bare shell", (e) => e.role === "backend" && e.code === "no-target");
-  assert.match(dead.msg, /no live Claude Code session holds shop\/backend/);
+  assert.match(dead.msg, /no live agent session holds shop\/backend/);
 
   // A live backend session elsewhere, but the configured target is the bare shell (set first, so
   // the pending mail is never delivered to the new session before the target applies).

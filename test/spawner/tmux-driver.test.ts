@@ -93,7 +93,8 @@ test(
     const none = await resolveTmuxTarget(paths, role(), deps);
     assert.deepEqual(none, {
       ok: false,
-      reason: "no live Claude Code session holds shop/backend; start one in a tmux pane: BRIDGE_PROJECT=shop BRIDGE_ROLE=backend claude",
+      reason:
+        "no live agent session holds shop/backend; start one in a tmux pane: BRIDGE_PROJECT=shop BRIDGE_ROLE=backend claude (or codex, gemini)",
     });
     registerSession(paths, { pid: process.pid });
     const outside = await resolveTmuxTarget(paths, role(), deps);
@@ -156,6 +157,38 @@ test(
         assert.equal(result.ok, true, JSON.stringify(result));
         assert.equal((result as { target: TmuxTarget }).target.pane, "%3");
       } else assert.match((result as { reason: string }).reason, expected);
+    }
+  }),
+);
+
+test(
+  "resolve: a Codex or Gemini session's pane is accepted by the process tree, its node launcher by name only where the foreground is unknown",
+  withRoot(async (root) => {
+    const inFront = { descendsFrom, isInForeground: () => true };
+    const behind = { descendsFrom, isInForeground: () => false };
+    const unknown = { descendsFrom, isInForeground: () => undefined };
+    for (const agent of ["codex", "gemini"] as const) {
+      const paths = rolePaths(root, "shop", agent);
+      // This test process plays the CLI holding the session (the record's pid); its parent the pane's launcher.
+      registerSession(paths, { pid: process.pid, agent, tmux: { pane: "%3", socket: "/tmp/s" } });
+      const cases: Array<[TmuxResult, PaneProcessFacts, RegExp | true]> = [
+        [okOut(`%3\t${process.ppid}\t0\t0\tnode`), inFront, true],
+        [okOut(`%3\t${process.pid}\t0\t0\t${agent}`), inFront, true],
+        [okOut(`%3\t${process.ppid}\t0\t0\tnode`), unknown, true],
+        [okOut(`%3\t${process.ppid}\t0\t0\t${agent}`), unknown, true],
+        [
+          okOut(`%3\t${process.ppid}\t0\t0\tclaude`),
+          unknown,
+          new RegExp(`has "claude" in the foreground, not the ${agent} of shop/${agent}`),
+        ],
+        [okOut(`%3\t${process.ppid}\t0\t0\tnode`), behind, new RegExp(`has "node" in the foreground, not the ${agent} of shop/${agent}`)],
+        [okOut(`%3\t1\t0\t0\tnode`), inFront, /which is not the live session of shop\/(codex|gemini)/],
+      ];
+      for (const [answer, facts, expected] of cases) {
+        const result = await resolveTmuxTarget(paths, role({ role: agent }), { ...fake(() => answer), facts });
+        if (expected === true) assert.equal(result.ok, true, `${agent}: ${JSON.stringify(result)}`);
+        else assert.match((result as { reason: string }).reason, expected);
+      }
     }
   }),
 );

@@ -72,12 +72,12 @@ test("a running daemon: which driver wakes the role, or why it cannot; the coold
   t.after(() => lock.release());
   assert.match(
     r.send("web"),
-    /^not woken automatically: no live Claude Code session holds shop\/web; start one in a tmux pane: BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude; it waits/,
+    /^not woken automatically: no live agent session holds shop\/web; start one in a tmux pane: BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude \(or codex, gemini\); it waits/,
   );
   const cwd = join(r.root, "..", "web-src");
   mkdirSync(cwd);
   r.admin("set", "shop", "web", "driver=spawn");
-  assert.match(r.send("web"), /^not woken automatically: no cwd for shop\/web, which the spawn driver runs claude in/);
+  assert.match(r.send("web"), /^not woken automatically: no cwd for shop\/web, which the spawn driver runs the role's CLI in/);
   r.admin("set", "shop", "web", `cwd=${cwd}`);
   assert.equal(r.send("web"), `the daemon (pid ${process.pid}) with claude -p in ${cwd} will wake it now`);
   writeFileSync(rolePaths(r.root, "shop", "web").wake, JSON.stringify({ recent: [Date.now()], lastWakeAt: Date.now() }));

@@ -7,7 +7,9 @@ import { rolePaths } from "../../bus/layout.ts";
 import { isSameProcessAlive, processStartTime } from "../../lib/proc.ts";
 import type { WakeDecision } from "../../wake/rails.ts";
 import type { EffectiveRole, Settings } from "../../settings/schema.ts";
-import { describeOutcome, planSpawn, spawnTargetCheck, startRun } from "./spawn.ts";
+import { describeOutcome, planSpawn, startRun } from "./spawn.ts";
+import { describeSpawnTarget, resolveSpawnTarget, runLabel } from "./spawn-target.ts";
+import type { SpawnTarget } from "./spawn-target.ts";
 import { selfCommand } from "../../runtime/self.ts";
 import type { RunHandle, RunOptions } from "./spawn.ts";
 import { nudgeTmux, resolveTmuxTarget } from "./tmux.ts";
@@ -30,7 +32,7 @@ export interface DriverDeps {
   graceMs?: number;
 }
 
-export type TargetResult = { ok: true; tmux?: TmuxTarget } | { ok: false; reason: string };
+export type TargetResult = { ok: true; tmux?: TmuxTarget; spawn?: SpawnTarget } | { ok: false; reason: string };
 
 export interface WakeOrder {
   key: string;
@@ -87,11 +89,13 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
 
   const spawnDriver: Driver = {
     tracksRuns: true,
-    async resolve(_paths, role) {
-      return spawnTargetCheck(role);
+    async resolve(paths, role) {
+      return resolveSpawnTarget(paths, role, deps.env);
     },
-    async wake({ key, paths, role, settings, decision, onEnd }) {
+    async wake({ key, paths, role, settings, decision, target: resolved, onEnd }) {
+      const target = resolved.ok ? resolved.spawn : undefined;
       const plan = planSpawn({
+        ...(target && { target }),
         root,
         settings,
         role,
@@ -111,7 +115,13 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
       });
       if (handle.pid !== undefined) {
         const start = processStartTime(handle.pid);
-        state.runs[key] = { pid: handle.pid, ...(start !== undefined && { start }), log: log_, startedAt };
+        state.runs[key] = {
+          pid: handle.pid,
+          ...(start !== undefined && { start }),
+          log: log_,
+          startedAt,
+          ...(plan.resumed && { resumed: plan.resumed }),
+        };
         save();
       }
       log({
@@ -120,14 +130,23 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
         role: role.role,
         pid: handle.pid,
         log: log_,
-        msg: `claude -p started in ${plan.cwd} (pid ${handle.pid ?? "?"}), output in ${log_}`,
+        agent: target?.agent ?? "claude",
+        ...(plan.resumed && { resumed: plan.resumed }),
+        msg: `${target ? describeSpawnTarget(target) : `claude -p in ${plan.cwd}`} started (pid ${handle.pid ?? "?"}), output in ${log_}`,
       });
+      const what = runLabel(target?.agent ?? "claude");
       const finished = handle.done
         .then((outcome) => {
           runs.delete(key);
           delete state.runs[key];
           const text = describeOutcome(outcome);
-          state.lastRuns[key] = { log: log_, startedAt, endedAt: new Date().toISOString(), outcome: text };
+          state.lastRuns[key] = {
+            log: log_,
+            startedAt,
+            endedAt: new Date().toISOString(),
+            outcome: text,
+            ...(plan.resumed && { resumed: plan.resumed }),
+          };
           save();
           finishWake(paths, `${text}; output in ${log_}`);
           log({
@@ -137,7 +156,8 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
             code: outcome.code,
             timedOut: outcome.timedOut,
             log: log_,
-            msg: `claude -p ${text}`,
+            ...(plan.resumed && { resumed: plan.resumed }),
+            msg: `${what} ${text}`,
           });
           pruneRunLogs(root);
           onEnd();

@@ -1,6 +1,9 @@
-// The spawn driver: a headless `claude -p` run in the role's folder. It starts with no context
-// of its own, so it gets the bridge's MCP tools (the non-admin ones, pre-approved), the deny list,
-// and the chain/hop of the message that woke it; never the admin switch or a tmux pane to type into.
+// The spawn driver: a headless run of the role's own CLI in the role's folder (spawn-target.ts says
+// which): `claude -p`, `codex exec … </dev/null` or `gemini -p`, with `resume` continuing the role's
+// last closed session instead (`claude -p --resume ID`, `codex exec resume ID`, `gemini --resume ID`).
+// A fresh run starts with no context of its own, so it gets the bridge's MCP tools (the non-admin
+// ones, pre-approved where the CLI takes a list), the deny list, and the chain/hop of the message
+// that woke it; never the admin switch or a tmux pane to type into.
 import { wokenRunEnv } from "../../wake/chain.ts";
 import { spawn } from "node:child_process";
 import type { ChildProcess, SpawnOptions } from "node:child_process";
@@ -8,11 +11,13 @@ import { closeSync } from "node:fs";
 import { describeError, isErrno } from "../../lib/errors.ts";
 import { openForAppend, writeAll } from "../../lib/fs.ts";
 import { mcpEntry } from "../../agents/claude/config.ts";
-import type { EffectiveRole, Settings } from "../../settings/schema.ts";
-import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../../agents/tool-names.ts";
+import type { EffectiveRole, PermissionMode, Settings } from "../../settings/schema.ts";
+import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS, NON_ADMIN_TOOLS } from "../../agents/tool-names.ts";
+import type { SpawnTarget } from "./spawn-target.ts";
 
 // Never passed on: the admin switch (a run must not flip its own rails), the tmux pane of whoever
-// started the daemon, and the identity of a Claude Code session the daemon may have been started from.
+// started the daemon, and the identity of an agent session the daemon may have been started from
+// (Claude Code's, Gemini's hook variables, Codex's shell variables: docs/other-agents.md).
 const STRIPPED_ENV = [
   "BRIDGE_ADMIN",
   "TMUX",
@@ -23,6 +28,12 @@ const STRIPPED_ENV = [
   "CLAUDE_CODE_ENTRYPOINT",
   "CLAUDE_CODE_SESSION_ATTENDED",
   "CLAUDE_PROJECT_DIR",
+  "GEMINI_SESSION_ID",
+  "GEMINI_PROJECT_DIR",
+  "GEMINI_CWD",
+  "CODEX_THREAD_ID",
+  "CODEX_SESSION_ID",
+  "CODEX_TOOL_CALL_ID",
 ];
 
 export { spawnTargetCheck } from "../../wake/targets.ts";
@@ -32,8 +43,13 @@ export interface SpawnPlan {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** The prompt, written to stdin: tool flags are variadic and would swallow a trailing prompt. */
-  input: string;
+  /**
+   * Claude Code's prompt, written to stdin (its tool flags are variadic and would swallow a
+   * trailing prompt). Undefined: stdin is /dev/null (`codex exec` waits on an open stdin).
+   */
+  input: string | undefined;
+  /** The session the run continues, if any (the run log's header and `spawner status` say it). */
+  resumed?: string;
 }
 
 export interface PlanRequest {
@@ -45,16 +61,27 @@ export interface PlanRequest {
   hop: number;
   self: string[];
   env: NodeJS.ProcessEnv;
+  /** What to run (spawn-target.ts); Claude Code in the role's cwd when absent. */
+  target?: SpawnTarget;
 }
 
+/** Gemini CLI 0.61.0's --approval-mode for a role's permissionMode (Claude Code's names). */
+const GEMINI_APPROVAL: Record<PermissionMode, string> = {
+  default: "default",
+  acceptEdits: "auto_edit",
+  auto: "auto_edit",
+  dontAsk: "default",
+  plan: "plan",
+  bypassPermissions: "yolo",
+};
+
+/** How Gemini names our tools (`mcp_NAME_TOOL`, the `-` kept; docs/other-agents.md). */
+const GEMINI_TOOL_IDS = NON_ADMIN_TOOLS.map((t) => `mcp_${MCP_SERVER_NAME}_${t}`);
+
 export function planSpawn(request: PlanRequest): SpawnPlan {
-  const { role, settings, self } = request;
-  const mcp = { mcpServers: { [MCP_SERVER_NAME]: mcpEntry(self) } };
-  const args = ["-p", "--mcp-config", JSON.stringify(mcp), "--allowedTools", ...NON_ADMIN_TOOL_IDS];
-  if (settings.denyTools.length > 0) args.push("--disallowedTools", ...settings.denyTools);
-  args.push("--permission-mode", role.permissionMode);
-  if (role.model !== undefined) args.push("--model", role.model);
-  args.push("--max-turns", String(settings.spawn.maxTurns));
+  const { role, settings } = request;
+  const agent = request.target?.agent ?? "claude";
+  const resume = request.target?.resume?.sessionId;
   const env: NodeJS.ProcessEnv = { ...request.env };
   for (const name of STRIPPED_ENV) delete env[name];
   Object.assign(env, {
@@ -63,7 +90,34 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
     BRIDGE_ROLE: role.role,
     ...wokenRunEnv(request),
   });
-  return { command: "claude", args, env, cwd: role.cwd ?? "/", input: settings.nudgePrompt + "\n" };
+  const cwd = role.cwd ?? "/";
+  const prompt = settings.nudgePrompt;
+  const model = role.model !== undefined ? ["--model", role.model] : [];
+  const base = { env, cwd, ...(resume !== undefined && { resumed: `${agent} session ${resume}` }) };
+  if (agent === "codex") {
+    // The MCP server, hooks, sandbox and approvals come from the user's Codex config (install
+    // --agent codex); `exec resume` takes no -C, so the folder is the run's cwd. No turn limit
+    // exists: spawn.timeoutSeconds bounds the run.
+    const args = ["exec", ...(resume !== undefined ? ["resume"] : []), "--skip-git-repo-check", ...model];
+    return { ...base, command: "codex", args: [...args, ...(resume !== undefined ? [resume] : []), prompt], input: undefined };
+  }
+  if (agent === "gemini") {
+    // Without the relaunch Gemini starts one Node process, not two. Headless Gemini drops tools
+    // that would ask first, so our non-admin tools are allowed by name (seen on 0.61.0).
+    env.GEMINI_CLI_NO_RELAUNCH = "true";
+    const args = ["-p", prompt, ...model, "--approval-mode", GEMINI_APPROVAL[role.permissionMode]];
+    args.push("--allowed-tools", GEMINI_TOOL_IDS.join(","));
+    if (resume !== undefined) args.push("--resume", resume);
+    return { ...base, command: "gemini", args, input: undefined };
+  }
+  const mcp = { mcpServers: { [MCP_SERVER_NAME]: mcpEntry(request.self) } };
+  const args = ["-p", "--mcp-config", JSON.stringify(mcp), "--allowedTools", ...NON_ADMIN_TOOL_IDS];
+  if (settings.denyTools.length > 0) args.push("--disallowedTools", ...settings.denyTools);
+  args.push("--permission-mode", role.permissionMode);
+  args.push(...model);
+  args.push("--max-turns", String(settings.spawn.maxTurns));
+  if (resume !== undefined) args.push("--resume", resume);
+  return { ...base, command: "claude", args, input: prompt + "\n" };
 }
 
 export interface RunOutcome {
@@ -104,7 +158,7 @@ export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
   const fd = openForAppend(options.log);
   writeAll(
     fd,
-    `# session-bridge spawn run, ${new Date().toISOString()}\n# cwd: ${plan.cwd}\n# ${JSON.stringify([plan.command, ...plan.args])}\n# chain ${plan.env.BRIDGE_CHAIN} hop ${plan.env.BRIDGE_HOP}\n`,
+    `# session-bridge spawn run, ${new Date().toISOString()}\n# cwd: ${plan.cwd}\n# ${JSON.stringify([plan.command, ...plan.args])}\n# chain ${plan.env.BRIDGE_CHAIN} hop ${plan.env.BRIDGE_HOP}${plan.resumed ? `; resuming ${plan.resumed}` : ""}\n`,
   );
   let child: ChildProcess | undefined;
   let startError: string | undefined;
@@ -113,7 +167,7 @@ export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
     child = (options.spawnImpl ?? spawn)(plan.command, plan.args, {
       cwd: plan.cwd,
       env: plan.env,
-      stdio: ["pipe", fd, fd],
+      stdio: [plan.input === undefined ? "ignore" : "pipe", fd, fd],
       detached: true,
     });
   } catch (err) {
@@ -171,7 +225,7 @@ export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
     child.once("exit", (code, signal) => finish({ code, signal }));
     // A run that exits without reading its prompt closes the pipe: EPIPE is expected then.
     child.stdin?.on("error", () => undefined);
-    child.stdin?.end(plan.input);
+    if (plan.input !== undefined) child.stdin?.end(plan.input);
   });
   return {
     pid: child?.pid,

@@ -1,13 +1,15 @@
-// The tmux driver: type the fixed nudge into the pane where the role's Claude Code session runs.
+// The tmux driver: type the fixed nudge into the pane where the role's agent session runs (Claude
+// Code, Codex CLI or Gemini CLI: the session record says which).
 // Typing into the wrong pane is the one thing it must never do, so before every nudge it checks
-// that the pane exists on the session's own server, that the role's live session (its claude pid,
+// that the pane exists on the session's own server, that the role's live session (its CLI's pid,
 // checked with its start time) is the pane's process or runs under it (by pid, not by pane id: a
-// pane id is reused by a restarted server), and that this claude is what the pane's keys reach:
+// pane id is reused by a restarted server), and that this CLI is what the pane's keys reach:
 // its process group is the terminal's foreground group (not suspended, not in the background, not
 // behind another program started in the same shell). The pane's command name is not the test:
-// on macOS it is the file's name (`claude.exe`, a version number; agents/claude/process.ts).
+// on macOS it is the file's name (`claude.exe`, a version number; agents/claude/process.ts), and
+// Codex and Gemini run under `node` (agents/codex/process.ts, agents/gemini/process.ts).
 import type { RolePaths } from "../../bus/layout.ts";
-import { isClaudeName } from "../../agents/claude/process.ts";
+import { isAgentCliName, recordAgent } from "../../agents/process.ts";
 import { descendsFrom, isInForeground } from "../../lib/proc.ts";
 import type { EffectiveRole } from "../../settings/schema.ts";
 import { tmuxCandidate } from "../../wake/targets.ts";
@@ -58,7 +60,8 @@ export async function resolveTmuxTarget(paths: RolePaths, role: EffectiveRole, d
   if (!info) return { ok: false, reason: `tmux pane ${wanted}${on} is gone (${describeFailure(result)}); not typing anywhere` };
   if (info.dead) return { ok: false, reason: `tmux pane ${info.id}${on} is dead (its program exited); not typing into it` };
   const facts = deps.facts ?? realPaneFacts;
-  // pane_pid is claude itself when the pane was started with claude, or the shell claude was typed into.
+  // pane_pid is the CLI itself (or, for Codex and Gemini, its node launcher) when the pane was
+  // started with it, or the shell it was typed into; the record's pid is the process holding the session.
   const session = live.find((s) => s.pid === info.pid || facts.descendsFrom(s.pid, info.pid));
   if (!session) {
     const pids = live.map((s) => s.pid).join(", ") || "none";
@@ -68,11 +71,12 @@ export async function resolveTmuxTarget(paths: RolePaths, role: EffectiveRole, d
     };
   }
   const foreground = facts.isInForeground(session.pid);
+  const agent = recordAgent(session.agent);
   // Unknown (no /proc and no ps): only then does the name decide.
-  if (foreground === false || (foreground === undefined && !isClaudeName(info.command))) {
+  if (foreground === false || (foreground === undefined && !isAgentCliName(agent, info.command))) {
     return {
       ok: false,
-      reason: `tmux pane ${info.id}${on} has "${info.command}" in the foreground, not the claude of ${name} (pid ${session.pid}: suspended, in the background, or behind another program); not typing into it`,
+      reason: `tmux pane ${info.id}${on} has "${info.command}" in the foreground, not the ${agent} of ${name} (pid ${session.pid}: suspended, in the background, or behind another program); not typing into it`,
     };
   }
   return { ok: true, target: { socket, pane: info.id, session, where: `tmux pane ${info.id}${socket ? ` (socket ${socket})` : ""}` } };
