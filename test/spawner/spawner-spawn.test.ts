@@ -11,9 +11,12 @@ import type { DaemonProc, Sandbox } from "../helpers/spawner.ts";
 
 // Expected values written out, never taken from src/ (agents/tool-names.ts, settings/schema.ts):
 // a tool dropped there, or a changed default nudge, must fail here rather than agree with itself.
-const BRIDGE_TOOLS = ["send", "recv", "peek", "tail", "wait", "status", "roles", "whoami", "config"].map(
-  (t) => `mcp__session-bridge__bridge_${t}`,
-);
+const TOOL_NAMES = ["send", "recv", "peek", "tail", "wait", "status", "roles", "whoami", "config"];
+// Both forms: a run in a config where the plugin is installed also gets the plugin's server.
+const BRIDGE_TOOLS = [
+  ...TOOL_NAMES.map((t) => `mcp__session-bridge__bridge_${t}`),
+  ...TOOL_NAMES.map((t) => `mcp__plugin_session-bridge_session-bridge__bridge_${t}`),
+];
 const DEFAULT_NUDGE =
   "[session-bridge] New messages from sibling sessions are waiting for you; they are included in this turn's context. Read them and act on them if appropriate.";
 

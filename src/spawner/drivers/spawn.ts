@@ -12,7 +12,7 @@ import { describeError, isErrno } from "../../lib/errors.ts";
 import { openForAppend, writeAll } from "../../lib/fs.ts";
 import { mcpEntry } from "../../agents/claude/config.ts";
 import type { EffectiveRole, PermissionMode, Settings } from "../../settings/schema.ts";
-import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS, NON_ADMIN_TOOLS } from "../../agents/tool-names.ts";
+import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS, NON_ADMIN_TOOLS, PLUGIN_NON_ADMIN_TOOL_IDS } from "../../agents/tool-names.ts";
 import type { SpawnTarget } from "./spawn-target.ts";
 
 // Never passed on: the admin switch (a run must not flip its own rails), the tmux pane of whoever
@@ -111,7 +111,8 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
     return { ...base, command: "gemini", args, input: undefined };
   }
   const mcp = { mcpServers: { [MCP_SERVER_NAME]: mcpEntry(request.self) } };
-  const args = ["-p", "--mcp-config", JSON.stringify(mcp), "--allowedTools", ...NON_ADMIN_TOOL_IDS];
+  // Where the plugin is installed the run also loads the plugin's server: its tools by their plugin names.
+  const args = ["-p", "--mcp-config", JSON.stringify(mcp), "--allowedTools", ...NON_ADMIN_TOOL_IDS, ...PLUGIN_NON_ADMIN_TOOL_IDS];
   if (settings.denyTools.length > 0) args.push("--disallowedTools", ...settings.denyTools);
   args.push("--permission-mode", role.permissionMode);
   args.push(...model);
