@@ -2,6 +2,7 @@
 // MCP server, hooks, daemon, dashboard) goes through these functions, so they all share one
 // exactly-once cursor per role and one truthful answer about delivery.
 import { BridgeError, describeError } from "./lib/errors.ts";
+import { closest } from "./lib/text.ts";
 import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./bus/inbox.ts";
 import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./bus/inbox.ts";
 import {
@@ -216,9 +217,11 @@ function resolveRecipients(identity: Identity, to: string, queue: boolean): { ro
   }
   const exists = roleExists(rolePaths(identity.root, identity.project, to));
   if (!queue && !exists) {
+    const list = others();
+    const near = closest(to, list);
     throw new BridgeError(
       "E_UNKNOWN_ROLE",
-      `unknown role "${to}" in project "${identity.project}" (known: ${others().join(", ") || "none yet"}); use --queue (CLI) or queue: true (bridge_send) to queue for a role that has not joined yet`,
+      `unknown role "${to}" in project "${identity.project}" (known: ${list.join(", ") || "none yet"}${near ? `; did you mean "${near}"?` : ""}); use --queue (CLI) or queue: true (bridge_send) to queue for a role that has not joined yet`,
     );
   }
   return [{ role: to, exists }];

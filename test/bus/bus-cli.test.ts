@@ -129,7 +129,10 @@ test("unknown recipient lists the known roles; --queue leaves it for a role that
   bridge(["recv"], shop(root, "frontend"));
   const r = bridge(["send", "fronted", "typo"], shop(root, "backend"));
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /E_UNKNOWN_ROLE: unknown role "fronted" in project "shop" \(known: frontend\); use --queue/);
+  assert.match(
+    r.stderr,
+    /E_UNKNOWN_ROLE: unknown role "fronted" in project "shop" \(known: frontend; did you mean "frontend"\?\); use --queue/,
+  );
 
   const json = bridge(["send", "fronted", "typo", "--json"], shop(root, "backend"));
   assert.equal(json.status, 1);

@@ -110,3 +110,17 @@ test("doctor's closing hint repeats the flags it was given", (t) => {
   );
   assert.doesNotMatch(broken.stdout, /backup/);
 });
+
+test("install's closing hints repeat --config-dir, quoted for the shell", (t) => {
+  const root = makeRoot(t);
+  const h = home(t);
+  const env = { HOME: h, XDG_DATA_HOME: "" };
+  const claudeDir = join(h, "my claude");
+  const claude = bridge(["install", "--config-dir", claudeDir], { root, env });
+  assert.equal(claude.status, 0, claude.stderr);
+  assert.match(claude.stdout, new RegExp(`check the wiring with \`session-bridge doctor --config-dir '${claudeDir}'\`\n$`));
+  const codexDir = join(h, "my codex");
+  const codex = bridge(["install", "--agent", "codex", "--config-dir", codexDir], { root, env });
+  assert.equal(codex.status, 0, codex.stderr);
+  assert.match(codex.stdout, new RegExp(`\`session-bridge doctor --agent codex --config-dir '${codexDir}'\` shows which are approved`));
+});
