@@ -6,6 +6,13 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
+// node:test's --test-concurrency came in Node 20.10 and --test-timeout in 20.11 (package.json
+// devEngines, which npm checks for `npm ci` and `npm test`; this is for running the script alone).
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && minor < 11)) {
+  console.error(`the tests need Node 20.11 or newer (node:test's --test-timeout); this is ${process.version}`);
+  process.exit(2);
+}
 const root = new URL("..", import.meta.url).pathname;
 const words = process.argv.slice(2);
 

@@ -2,6 +2,7 @@
 // MCP server, hooks, daemon, dashboard) goes through these functions, so they all share one
 // exactly-once cursor per role and one truthful answer about delivery.
 import { BridgeError, describeError } from "./lib/errors.ts";
+import { closest } from "./lib/text.ts";
 import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./bus/inbox.ts";
 import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./bus/inbox.ts";
 import {
@@ -193,15 +194,17 @@ export function sendMessage(request: SendRequest): SendResult {
 function resolveRecipients(identity: Identity, to: string, queue: boolean): { role: string; exists: boolean }[] {
   // Listed only for a broadcast or an error message: a send to a named role need not read the folder.
   const known = (): string[] => listRoles(identity.root, identity.project);
+  // The other roles: yours is never a recipient, so never offered as one.
+  const others = (): string[] => known().filter((r) => !sameNameIgnoringCase(r, identity.role));
   if (to === BROADCAST) {
-    const others = known().filter((r) => r !== identity.role);
-    if (others.length === 0) {
+    const everyone = others();
+    if (everyone.length === 0) {
       throw new BridgeError(
         "E_NO_RECIPIENTS",
         `nobody else has joined project "${identity.project}" yet, so a broadcast would reach no one; send to a role by name with --queue to leave a message for it`,
       );
     }
-    return others.map((role) => ({ role, exists: true }));
+    return everyone.map((role) => ({ role, exists: true }));
   }
   validateName("role", to);
   // Compared without case: "Web" is the same name as "web" (src/bus/names.ts), so it is yourself too.
@@ -209,15 +212,16 @@ function resolveRecipients(identity: Identity, to: string, queue: boolean): { ro
     const spelled = to === identity.role ? "" : ` "${identity.role}" (names that differ only in case are one name)`;
     throw new BridgeError(
       "E_SELF_SEND",
-      `"${to}" is your own role${spelled}; send to another role of project "${identity.project}" (known: ${known().join(", ") || "none"})`,
+      `"${to}" is your own role${spelled}; send to another role of project "${identity.project}" (known: ${others().join(", ") || "none yet"})`,
     );
   }
   const exists = roleExists(rolePaths(identity.root, identity.project, to));
   if (!queue && !exists) {
-    const others = known().filter((r) => r !== identity.role);
+    const list = others();
+    const near = closest(to, list);
     throw new BridgeError(
       "E_UNKNOWN_ROLE",
-      `unknown role "${to}" in project "${identity.project}" (known: ${others.join(", ") || "none yet"}); use --queue (CLI) or queue: true (bridge_send) to queue for a role that has not joined yet`,
+      `unknown role "${to}" in project "${identity.project}" (known: ${list.join(", ") || "none yet"}${near ? `; did you mean "${near}"?` : ""}); use --queue (CLI) or queue: true (bridge_send) to queue for a role that has not joined yet`,
     );
   }
   return [{ role: to, exists }];

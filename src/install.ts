@@ -7,7 +7,7 @@ import { parseArgs } from "./lib/args.ts";
 import { backupFile, mcpEntry, readJsonFile, resolveConfigDir, writeJsonFile } from "./agents/claude/config.ts";
 import type { ConfigDir, JsonFile } from "./agents/claude/config.ts";
 import { BridgeError, describeError } from "./lib/errors.ts";
-import { desiredHooks, planMcp, planMcpRemoval, planSettings, planSettingsRemoval } from "./install/plan.ts";
+import { desiredHooks, planMcp, planMcpRemoval, planSettings, planSettingsRemoval, shellQuote } from "./install/plan.ts";
 import type { Plan } from "./install/plan.ts";
 import { selfCommand } from "./runtime/self.ts";
 import { MCP_SERVER_NAME } from "./agents/tool-names.ts";
@@ -112,7 +112,7 @@ export async function runInstall(argv: string[]): Promise<number> {
   applyPlan(say, settings, settingsPlan);
   registerMcp(say, config, self, mcpPlan, hasServerEntry(claudeJson));
   say(
-    `done: start a bridged session with \`BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude\`, and check the wiring with \`session-bridge doctor${config.source === "--config-dir" ? ` --config-dir ${config.dir}` : ""}\``,
+    `done: start a bridged session with \`BRIDGE_PROJECT=shop BRIDGE_ROLE=web claude\`, and check the wiring with \`session-bridge doctor${config.source === "--config-dir" ? ` --config-dir ${shellQuote(config.dir)}` : ""}\``,
   );
   return 0;
 }

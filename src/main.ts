@@ -5,6 +5,7 @@
 // its module, a line in `commands` (and in src/runtime/bundles.json if it is a new module), and a
 // line in USAGE; a bus command is also a line in src/cli/commands.ts.
 import { describeError, exitCodeFor } from "./lib/errors.ts";
+import { closest } from "./lib/text.ts";
 // Static: the hooks run on every prompt and tool call of every session, so their dispatcher is
 // part of the entry itself; it is small and loads each hook's own bundle only when bridged.
 import { isBridged, runHook } from "./hooks.ts";
@@ -90,7 +91,10 @@ export async function main(argv: string[]): Promise<number> {
   if (isBridged(process.env)) useCodeCacheFolder(cacheDir(resolveRoot(process.env)));
   const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!load) {
-    process.stderr.write(`session-bridge: unknown command "${command}"\n\n${USAGE}\n`);
+    // One line, not the whole usage: a typo's answer is the command meant.
+    const near = closest(command, Object.keys(commands));
+    const hint = near ? ` — did you mean ${near}?` : `; the commands: ${Object.keys(commands).join(", ")}`;
+    process.stderr.write(`session-bridge: unknown command ${JSON.stringify(command)}${hint} (session-bridge --help says what each does)\n`);
     return 2;
   }
   const run = await load();

@@ -116,9 +116,11 @@ function startSdk(ctx: McpContext, handshake: Handshake, wire: StdioWire, shutdo
           });
       }, PROGRESS_EVERY_MS);
     }
+    const cancel = eitherAborts(extra.signal, shutdown);
     try {
-      return await callTool(ctx, request.params.name, request.params.arguments, AbortSignal.any([extra.signal, shutdown]));
+      return await callTool(ctx, request.params.name, request.params.arguments, cancel.signal);
     } finally {
+      cancel.release();
       clearInterval(beat);
       // After the answer is on its way, so the cache also holds what this first call compiled.
       setImmediate(() => saveCodeCache(ctx));
@@ -143,6 +145,27 @@ function startSdk(ctx: McpContext, handshake: Handshake, wire: StdioWire, shutdo
 function saveCodeCache(ctx: McpContext): void {
   // A server that is not a bridge role (registered for every session) writes nothing at all.
   if (ctx.identity) saveMcpSdkCodeCache(log);
+}
+
+/**
+ * A signal that aborts when either does: AbortSignal.any, which Node has only since 20.3; on
+ * 20.0–20.2 (package.json engines says >=20) every tool call failed with "AbortSignal.any is not
+ * a function", so there a controller listens to both, and lets go of them when the call ends.
+ */
+function eitherAborts(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; release(): void } {
+  if (typeof AbortSignal.any === "function") return { signal: AbortSignal.any([a, b]), release: () => {} };
+  const controller = new AbortController();
+  const onAbort = (event: Event): void => controller.abort((event.target as AbortSignal).reason);
+  for (const s of [a, b]) {
+    if (s.aborted) controller.abort(s.reason);
+    else s.addEventListener("abort", onAbort, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    release: () => {
+      for (const s of [a, b]) s.removeEventListener("abort", onAbort);
+    },
+  };
 }
 
 export async function runMcp(argv: string[]): Promise<number> {

@@ -4,6 +4,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs, positionals } from "./lib/args.ts";
+import { closest } from "./lib/text.ts";
 import type { FlagSpec, ParsedArgs } from "./lib/args.ts";
 import { loadSettingsLenient } from "./settings/file.ts";
 import type { SettingsUpdate } from "./settings/file.ts";
@@ -106,7 +107,7 @@ const SUBS: Record<string, Sub> = {
     usage: "usage: session-bridge spawner on [PROJECT] [ROLE] [--force] [--json]",
     flags: { json: "boolean", force: "boolean" },
     run(args, io) {
-      const [project, role] = positionals(args, 0, 2, SUBS.on!.usage);
+      const [project, role] = positionals(args, ["[PROJECT]", "[ROLE]"], SUBS.on!.usage);
       assertMayChange(io);
       const root = resolveRoot(io.env);
       if (project !== undefined) assertKnown(root, args, project, role);
@@ -118,7 +119,7 @@ const SUBS: Record<string, Sub> = {
     usage: "usage: session-bridge spawner off [PROJECT] [ROLE] [--force] [--json]",
     flags: { json: "boolean", force: "boolean" },
     run(args, io) {
-      const [project, role] = positionals(args, 0, 2, SUBS.off!.usage);
+      const [project, role] = positionals(args, ["[PROJECT]", "[ROLE]"], SUBS.off!.usage);
       assertMayChange(io);
       const root = resolveRoot(io.env);
       if (project !== undefined) assertKnown(root, args, project, role);
@@ -134,7 +135,7 @@ const SUBS: Record<string, Sub> = {
       "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--force] [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual agent=claude|codex|gemini resume=true|false (KEY= unsets)\n  --force: configure a role that has not joined yet",
     flags: { json: "boolean", force: "boolean" },
     run(args, io) {
-      const [project, role, ...assignments] = positionals(args, 3, 50, SUBS.set!.usage);
+      const [project, role, ...assignments] = positionals(args, ["PROJECT", "ROLE", "KEY=VALUE..."], SUBS.set!.usage);
       assertMayChange(io);
       const root = resolveRoot(io.env);
       const patch: Record<string, unknown> = {};
@@ -179,7 +180,7 @@ const SUBS: Record<string, Sub> = {
     usage: "usage: session-bridge spawner status [--json]",
     flags: { json: "boolean" },
     run(args, io) {
-      positionals(args, 0, 0, SUBS.status!.usage);
+      positionals(args, [], SUBS.status!.usage);
       const status = collectStatus(resolveRoot(io.env), io.env);
       io.out(io.json ? JSON.stringify(status) + "\n" : renderStatus(status));
       return 0;
@@ -190,7 +191,7 @@ const SUBS: Record<string, Sub> = {
       "usage: session-bridge spawner run [--replay]\n  the wake daemon, in the foreground; logs to stderr and <root>/spawner/log.jsonl",
     flags: { replay: "boolean" },
     async run(args, io) {
-      positionals(args, 0, 0, SUBS.run!.usage);
+      positionals(args, [], SUBS.run!.usage);
       const root = resolveRoot(io.env);
       const log = createLogger(root, { stderr: (line) => io.err(line) });
       const rescan = Number(io.env.BRIDGE_SPAWNER_RESCAN_MS);
@@ -245,7 +246,14 @@ export async function runSpawner(argv: string[]): Promise<number> {
   }
   const sub = Object.hasOwn(SUBS, name) ? SUBS[name] : undefined;
   try {
-    if (!sub) throw new BridgeError("E_USAGE", `unknown spawner command "${name}"\n${SPAWNER_USAGE}`);
+    if (!sub) {
+      const near = closest(name, Object.keys(SUBS));
+      const hint = near ? ` — did you mean ${near}?` : `; the commands: ${Object.keys(SUBS).join(", ")}`;
+      throw new BridgeError(
+        "E_USAGE",
+        `unknown spawner command ${JSON.stringify(name)}${hint} (session-bridge spawner --help says what each does)`,
+      );
+    }
     const args = parseArgs(rest, sub.flags, sub.usage);
     if (args.flags.help) {
       process.stdout.write(sub.usage + "\n");

@@ -18,6 +18,8 @@ import { followTail } from "../bus/follow.ts";
 interface Command {
   usage: string;
   flags: FlagSpec;
+  /** The argument that may start with a dash, for the unknown-option error (send's BODY). */
+  dashHint?: string;
   run(args: ParsedArgs, io: Io): Promise<number> | number;
 }
 
@@ -74,8 +76,9 @@ const COMMANDS: Record<string, Command> = {
   TO    a role of the project, or '*' for every other role
   BODY  the text (quote it); '-' reads it from stdin; put -- first if it starts with a dash`,
     flags: { ...IDENTITY, queue: "boolean", "reply-to": "string" },
+    dashHint: "a BODY",
     run(args, io) {
-      const [to, bodyArg] = positionals(args, 2, 2, COMMANDS.send!.usage) as [string, string];
+      const [to, bodyArg] = positionals(args, ["TO", "BODY"], COMMANDS.send!.usage) as [string, string];
       const id = identity(args, io);
       const { settings, error } = loadSettingsLenient(id.root);
       if (error) io.warn(`warning: ${error.message} (using the defaults to send)`);
@@ -120,7 +123,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "usage: session-bridge recv [--json] [--project P --role R]\n  prints unread messages and marks them read",
     flags: IDENTITY,
     run(args, io) {
-      positionals(args, 0, 0, COMMANDS.recv!.usage);
+      positionals(args, [], COMMANDS.recv!.usage);
       const id = identity(args, io);
       const { settings } = loadSettingsLenient(id.root);
       const result = receive(id, { by: cliConsumer(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles });
@@ -139,7 +142,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "usage: session-bridge peek [--json] [--project P --role R]\n  prints unread messages without marking them read",
     flags: IDENTITY,
     run(args, io) {
-      positionals(args, 0, 0, COMMANDS.peek!.usage);
+      positionals(args, [], COMMANDS.peek!.usage);
       const result = peek(identity(args, io));
       if (io.json) io.printJson(result);
       else if (result.messages.length === 0) io.warn("no unread messages");
@@ -152,7 +155,7 @@ const COMMANDS: Record<string, Command> = {
       "usage: session-bridge tail [N] [--follow] [--json] [--project P --role R]\n  the last N (default 20) messages delivered to this role, read or not; --follow keeps printing new ones",
     flags: { ...IDENTITY, follow: "boolean" },
     async run(args, io) {
-      const [n] = positionals(args, 0, 1, COMMANDS.tail!.usage);
+      const [n] = positionals(args, ["[N]"], COMMANDS.tail!.usage);
       const limit = n === undefined ? 20 : Number(n);
       if (!Number.isInteger(limit) || limit < 0)
         throw new BridgeError("E_USAGE", `N must be a whole number (got ${JSON.stringify(n)})\n${COMMANDS.tail!.usage}`);
@@ -171,7 +174,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "usage: session-bridge roles [--json] [--project P]\n  roles of the project, unread counts and live sessions",
     flags: { json: "boolean", project: "string" },
     run(args, io) {
-      positionals(args, 0, 0, COMMANDS.roles!.usage);
+      positionals(args, [], COMMANDS.roles!.usage);
       const root = resolveRoot(io.env);
       const project = resolveProject(io.env, args.flags.project as string | undefined);
       const roles = roleSummaries(root, project);
@@ -203,7 +206,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "usage: session-bridge whoami [--json] [--project P --role R]",
     flags: IDENTITY,
     run(args, io) {
-      positionals(args, 0, 0, COMMANDS.whoami!.usage);
+      positionals(args, [], COMMANDS.whoami!.usage);
       const id = identity(args, io);
       const { settings, error } = loadSettingsLenient(id.root);
       const wake = effectiveRole(settings, id.project, id.role);
@@ -238,7 +241,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "usage: session-bridge status ID [--json] [--project P]\n  queued or read (when, by whom) for each recipient of message ID",
     flags: { json: "boolean", project: "string" },
     run(args, io) {
-      const [messageId] = positionals(args, 1, 1, COMMANDS.status!.usage) as [string];
+      const [messageId] = positionals(args, ["ID"], COMMANDS.status!.usage) as [string];
       const root = resolveRoot(io.env);
       const project = resolveProject(io.env, args.flags.project as string | undefined);
       const status = messageStatus(root, project, messageId);
@@ -262,7 +265,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "usage: session-bridge root [--json]\n  the bus folder: BRIDGE_ROOT, default ~/.claude/bridge",
     flags: { json: "boolean" },
     run(args, io) {
-      positionals(args, 0, 0, COMMANDS.root!.usage);
+      positionals(args, [], COMMANDS.root!.usage);
       const root = resolveRoot(io.env);
       if (io.json) io.printJson({ root, source: io.env.BRIDGE_ROOT ? "BRIDGE_ROOT" : "default" });
       else io.print(root + "\n");
@@ -295,7 +298,7 @@ export async function runCli(argv: string[]): Promise<number> {
     warn: (text) => toErr(text + "\n"),
   };
   try {
-    const args = parseArgs(rest, command.flags, command.usage);
+    const args = parseArgs(rest, command.flags, command.usage, command.dashHint);
     if (args.flags.help) {
       process.stdout.write(command.usage + "\n");
       return 0;

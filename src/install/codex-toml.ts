@@ -6,6 +6,7 @@ import { parse, patch, stringify } from "@decimalturn/toml-patch";
 import { BridgeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
 import { MCP_SERVER_NAME } from "../agents/tool-names.ts";
+import { latestBackup } from "../agents/claude/config.ts";
 import { isOurMcpEntry } from "./plan.ts";
 
 export interface TomlPlan {
@@ -17,9 +18,10 @@ function parseConfig(path: string, text: string): Record<string, unknown> {
   try {
     return parse(text) as Record<string, unknown>;
   } catch (err) {
+    const backup = latestBackup(path);
     throw new BridgeError(
       "E_CONFIG",
-      `${path} is not valid TOML (${(err as Error).message.split("\n")[0]}); fix it by hand or restore a backup — nothing was changed`,
+      `${path} is not valid TOML (${(err as Error).message.split("\n")[0]}); fix it by hand${backup ? ` or restore ${backup}` : ""} — nothing was changed`,
     );
   }
 }

@@ -11,7 +11,7 @@ import { resolveGeminiHome } from "../agents/gemini/config.ts";
 import { MCP_SERVER_NAME } from "../agents/tool-names.ts";
 import { describeError } from "../lib/errors.ts";
 import { isRecord, readFileIfExists } from "../lib/fs.ts";
-import { isOurMcpEntry, ourHookName } from "./plan.ts";
+import { isOurMcpEntry, ourHookName, shellQuote } from "./plan.ts";
 import { trustedHookKeys } from "./codex-toml.ts";
 import { parse } from "@decimalturn/toml-patch";
 
@@ -33,7 +33,8 @@ export function foundVendors(env: NodeJS.ProcessEnv): Vendor[] {
 }
 
 export function checkVendor(agent: Vendor, configDir: string | undefined, env: NodeJS.ProcessEnv): Check[] {
-  const fix = `session-bridge install --agent ${agent}${configDir ? ` --config-dir ${configDir}` : ""}`;
+  const dirFlag = configDir ? ` --config-dir ${shellQuote(configDir)}` : "";
+  const fix = `session-bridge install --agent ${agent}${dirFlag}`;
   try {
     return agent === "codex" ? checkCodex(configDir, env, fix) : checkGemini(configDir, env, fix);
   } catch (err) {
@@ -42,7 +43,8 @@ export function checkVendor(agent: Vendor, configDir: string | undefined, env: N
         name: `${agent} files`,
         level: "fail",
         detail: describeError(err),
-        fix: "repair the file by hand (or restore its .session-bridge-backup-*), then rerun doctor",
+        // The error names a backup when install made one (agents/claude/config.ts readJsonFile).
+        fix: `repair the file by hand, then run \`session-bridge doctor --agent ${agent}${dirFlag}\` again`,
       },
     ];
   }

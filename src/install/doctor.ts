@@ -10,7 +10,7 @@ import type { ConfigDir } from "../agents/claude/config.ts";
 import { loadSettings, settingsPath } from "../settings/file.ts";
 import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
-import { isBridgeInvocation, isOurMcpEntry, ourHookName } from "./plan.ts";
+import { isBridgeInvocation, isOurMcpEntry, ourHookName, shellQuote } from "./plan.ts";
 import type { HookName } from "./plan.ts";
 import { readLauncher } from "./home.ts";
 import { findOnPath } from "../lib/proc.ts";
@@ -51,7 +51,10 @@ export async function runDoctor(argv: string[]): Promise<number> {
   const vendorDir = agent !== undefined && agent !== "claude" ? (args.flags["config-dir"] as string | undefined) : undefined;
   const vendors = agent === undefined ? foundVendors(process.env) : agent === "claude" ? [] : [agent];
   const config = resolveConfigDir(vendorDir === undefined ? (args.flags["config-dir"] as string | undefined) : undefined, process.env);
-  const flag = config.source === "--config-dir" ? ` --config-dir ${config.dir}` : "";
+  const flag = config.source === "--config-dir" ? ` --config-dir ${shellQuote(config.dir)}` : "";
+  // The closing hint repeats the flags given: without them doctor checks other folders.
+  const given = args.flags["config-dir"] as string | undefined;
+  const again = `session-bridge doctor${agent ? ` --agent ${agent}` : ""}${given !== undefined ? ` --config-dir ${shellQuote(vendorDir ?? config.dir)}` : ""}`;
   const claude = agent === undefined || agent === "claude";
   const checks = [
     ...(claude ? [{ name: "config folder", level: "info" as const, detail: config.why }] : []),
@@ -69,7 +72,7 @@ export async function runDoctor(argv: string[]): Promise<number> {
   if (args.flags.json) process.stdout.write(JSON.stringify({ ok, configDir: config.dir, configSource: config.source, checks }) + "\n");
   else {
     for (const c of checks) process.stdout.write(`${c.level.padEnd(4)}  ${c.name}: ${c.detail}${c.fix ? `\n      fix: ${c.fix}` : ""}\n`);
-    process.stdout.write(ok ? "all good\n" : "problems found: run the fixes above, then `session-bridge doctor` again\n");
+    process.stdout.write(ok ? "all good\n" : `problems found: run the fixes above, then \`${again}\` again\n`);
   }
   return ok ? 0 : 1;
 }

@@ -10,7 +10,7 @@ import { codexMcpEntry, resolveCodexHome } from "../agents/codex/config.ts";
 import { geminiMcpEntry, resolveGeminiHome } from "../agents/gemini/config.ts";
 import { MCP_SERVER_NAME } from "../agents/tool-names.ts";
 import { isRecord, readFileIfExists, writeFileAtomic } from "../lib/fs.ts";
-import { planSettings, planSettingsRemoval, isOurMcpEntry } from "./plan.ts";
+import { planSettings, planSettingsRemoval, isOurMcpEntry, shellQuote } from "./plan.ts";
 import type { InstallOptions, Plan } from "./plan.ts";
 import { planCodexMcp, planCodexMcpRemoval } from "./codex-toml.ts";
 import type { TomlPlan } from "./codex-toml.ts";
@@ -47,7 +47,7 @@ export function installVendor(run: VendorRun): void {
     applyText(say, config, tomlPlan);
     say(
       'next: Codex runs a hook only after you approve it. Start `codex` once and choose "Trust all and continue" ' +
-        "(or review them in /hooks); until then the hooks are silently skipped. `session-bridge doctor --agent codex` shows which are approved.",
+        `(or review them in /hooks); until then the hooks are silently skipped. \`session-bridge doctor --agent codex${run.configDir === undefined ? "" : ` --config-dir ${shellQuote(run.configDir)}`}\` shows which are approved.`,
     );
     say("done: start a bridged session with `BRIDGE_PROJECT=shop BRIDGE_ROLE=api codex`");
     return;

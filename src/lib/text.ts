@@ -34,6 +34,8 @@ export function jsonLine(value: unknown): string {
 /**
  * The candidate nearest to `word` within two edits (a letter added, dropped, changed, or two
  * swapped), for "did you mean …?"; undefined when none is that close, or two are equally close.
+ * Fewer edits than the shorter of the two has letters, too: "x" is two edits from "on" but
+ * shares nothing with it.
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
@@ -41,6 +43,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let tie = false;
   for (const candidate of candidates) {
     const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d >= Math.min(word.length, candidate.length)) continue;
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;

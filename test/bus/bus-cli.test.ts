@@ -129,7 +129,10 @@ test("unknown recipient lists the known roles; --queue leaves it for a role that
   bridge(["recv"], shop(root, "frontend"));
   const r = bridge(["send", "fronted", "typo"], shop(root, "backend"));
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /E_UNKNOWN_ROLE: unknown role "fronted" in project "shop" \(known: frontend\); use --queue/);
+  assert.match(
+    r.stderr,
+    /E_UNKNOWN_ROLE: unknown role "fronted" in project "shop" \(known: frontend; did you mean "frontend"\?\); use --queue/,
+  );
 
   const json = bridge(["send", "fronted", "typo", "--json"], shop(root, "backend"));
   assert.equal(json.status, 1);
@@ -252,7 +255,7 @@ test("usage errors exit 2 and name the problem; --help works on every level", (t
   assert.match(unknown.stderr, /unknown option "--frobnicate" \(known: --help, --json, --project, --role, --queue, --reply-to\)/);
   const extra = bridge(["send", "web", "two", "words"], shop(root, "api"));
   assert.equal(extra.status, 2);
-  assert.match(extra.stderr, /expected 2 argument\(s\), got 3 \("words" extra; quote an argument with spaces\)/);
+  assert.match(extra.stderr, /too many arguments: send takes TO BODY, and "words" is extra; quote an argument with spaces/);
   assert.match(bridge(["tail", "lots"], shop(root, "api")).stderr, /N must be a whole number \(got "lots"\)/);
   for (const cmd of ["send", "recv", "peek", "tail", "roles", "whoami", "status", "root"]) {
     const help = bridge([cmd, "--help"], { root });

@@ -94,6 +94,7 @@ test("install --agent codex refuses a config.toml that does not parse, and chang
   const r = cli(env, "install", "--agent", "codex");
   assert.notEqual(r.code, 0);
   assert.match(r.out, /config\.toml is not valid TOML .*nothing was changed/);
+  assert.doesNotMatch(r.out, /backup/); // install made none, so none is offered
   assert.equal(readFileSync(join(env.CODEX_HOME, "config.toml"), "utf8"), "model = \n[broken");
   assert.equal(existsSync(join(env.CODEX_HOME, "hooks.json")), false);
 });

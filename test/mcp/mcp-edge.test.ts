@@ -119,7 +119,11 @@ test("invalid arguments and refused sends are isError results with actionable te
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ["bridge_send", { to: "api" }, /invalid arguments for bridge_send: "body" is required \(known arguments: to, body, replyTo, queue\)/],
     ["bridge_send", { to: 5, body: "x" }, /"to" must be a string of 1 to 64 characters \(got 5\)/],
-    ["bridge_send", { to: "apii", body: "x" }, /E_UNKNOWN_ROLE: unknown role "apii" in project "shop" \(known: api\); .*queue: true/],
+    [
+      "bridge_send",
+      { to: "apii", body: "x" },
+      /E_UNKNOWN_ROLE: unknown role "apii" in project "shop" \(known: api; did you mean "api"\?\); .*queue: true/,
+    ],
     ["bridge_send", { to: "web", body: "x" }, /E_SELF_SEND: "web" is your own role/],
     ["bridge_send", { to: "api", body: "   " }, /E_BAD_BODY: message body is empty/],
     ["bridge_send", { to: "api", body: "x".repeat(262_145) }, /E_TOO_LARGE: message body is 262145 bytes, over the limit of 262144 bytes/],
