@@ -25,6 +25,14 @@ export interface SessionRecord {
   entrypoint?: string;
   cwd?: string;
   tmux?: { pane: string; socket: string };
+  /**
+   * Claude Code's messaging socket (CLAUDE_CODE_MESSAGING_SOCKET), which the socket driver writes
+   * the nudge to. Never its token: on Unix the socket takes a message without one
+   * (docs/claude-code.md "The messaging socket").
+   */
+  messagingSocket?: string;
+  /** Claude Code's own registry entry for this process (`<config>/sessions/<pid>.json`: status idle/busy). */
+  claudeRegistry?: string;
   /** The `session-bridge mcp` process that registered the record; only it marks the record ended. */
   mcpPid?: number;
   startedAt: string;
@@ -57,6 +65,13 @@ export function sessionFromEnv(env: NodeJS.ProcessEnv, fallbackPid?: number, ses
   if (env.CLAUDE_PROJECT_DIR) info.cwd = env.CLAUDE_PROJECT_DIR;
   const tmux = parseTmuxEnv(env.TMUX, env.TMUX_PANE);
   if (tmux) info.tmux = tmux;
+  const socket = env.CLAUDE_CODE_MESSAGING_SOCKET;
+  if (socket?.startsWith("/") && !socket.includes("\0")) {
+    info.messagingSocket = socket;
+    // Claude Code keeps its registry under its config folder (CLAUDE_CONFIG_DIR, else ~/.claude).
+    const config = env.CLAUDE_CONFIG_DIR || (env.HOME ? join(env.HOME, ".claude") : undefined);
+    if (config?.startsWith("/")) info.claudeRegistry = join(config, "sessions", `${pid}.json`);
+  }
   return info;
 }
 

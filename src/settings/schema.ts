@@ -4,15 +4,19 @@ import { isRecord } from "../lib/fs.ts";
 import { NAME_PATTERN } from "../bus/layout.ts";
 
 export type Mode = "auto" | "manual";
-export type DriverName = "tmux" | "spawn";
+export type DriverName = "tmux" | "spawn" | "socket";
 export const MODES: readonly Mode[] = ["auto", "manual"];
-export const DRIVERS: readonly DriverName[] = ["tmux", "spawn"];
+export const DRIVERS: readonly DriverName[] = ["tmux", "spawn", "socket"];
+/** What the socket driver hands a wake to when the socket cannot take it ("none": nobody). */
+export type FallbackName = "none" | "tmux" | "spawn";
+export const FALLBACKS: readonly FallbackName[] = ["none", "tmux", "spawn"];
 export const PERMISSION_MODES = ["default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions"] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 export interface RoleSettings {
   mode?: Mode;
   driver?: DriverName;
+  fallback?: FallbackName;
   cwd?: string;
   model?: string;
   tmuxTarget?: string;
@@ -30,6 +34,8 @@ export interface Settings {
   /** Mode of roles with no per-project or per-role mode (`spawner on` with no names sets auto). */
   defaultMode: Mode;
   driver: DriverName;
+  /** The socket driver's next driver when the socket fails, is gone, or the session is busy. */
+  fallback: FallbackName;
   maxHops: number;
   rateLimitPerMinute: number;
   cooldownSeconds: number;
@@ -54,6 +60,7 @@ export function defaultSettings(): Settings {
     enabled: false,
     defaultMode: "manual",
     driver: "tmux",
+    fallback: "none",
     maxHops: 6,
     rateLimitPerMinute: 12,
     cooldownSeconds: 10,
@@ -105,6 +112,7 @@ const TOP: Record<string, Check> = {
   enabled: bool,
   defaultMode: oneOf(MODES),
   driver: oneOf(DRIVERS),
+  fallback: oneOf(FALLBACKS),
   maxHops: int(1, 100),
   rateLimitPerMinute: int(1, 600),
   cooldownSeconds: num(0, 3600),
@@ -125,6 +133,7 @@ const GUARD: Record<string, Check> = { deny: list(text(200), 'command patterns s
 export const ROLE_KEYS: Record<string, Check> = {
   mode: oneOf(MODES),
   driver: oneOf(DRIVERS),
+  fallback: oneOf(FALLBACKS),
   cwd: absPath,
   model: text(100),
   tmuxTarget: text(200),
@@ -227,6 +236,7 @@ export interface EffectiveRole {
   /** Why the mode is what it is, with the command that changes it. */
   why: string;
   driver: DriverName;
+  fallback: FallbackName;
   cwd?: string;
   model?: string;
   tmuxTarget?: string;
@@ -240,6 +250,7 @@ export function effectiveRole(settings: Settings, project: string, role: string)
     project,
     role,
     driver: roleSettings.driver ?? settings.driver,
+    fallback: roleSettings.fallback ?? settings.fallback,
     permissionMode: roleSettings.permissionMode ?? settings.spawn.permissionMode,
     ...(roleSettings.cwd !== undefined && { cwd: roleSettings.cwd }),
     ...(roleSettings.model !== undefined && { model: roleSettings.model }),

@@ -11,6 +11,7 @@ import { describeWhere, listSessions } from "../bus/sessions.ts";
 import { loadDaemonState, readDaemonHolder, roleKey, runLogTail, spawnerPaths } from "./state.ts";
 import type { ActiveRun, LastRun } from "./state.ts";
 import { readWakeState } from "../wake/state.ts";
+import { socketCandidate } from "../wake/targets.ts";
 import type { RefusalRecord, WakeRecord } from "../wake/state.ts";
 
 export interface RoleStatus {
@@ -130,6 +131,11 @@ function roleStatus(
 function describeTarget(paths: ReturnType<typeof rolePaths>, eff: EffectiveRole): string {
   if (eff.driver === "spawn") {
     return eff.cwd !== undefined ? `claude -p in ${eff.cwd}` : `no cwd: session-bridge spawner set ${eff.project} ${eff.role} cwd=PATH`;
+  }
+  if (eff.driver === "socket") {
+    const found = socketCandidate(paths, eff);
+    const then = eff.fallback === "none" ? "" : `; fallback ${eff.fallback}`;
+    return found.ok ? `messaging socket ${found.socket} (claude pid ${found.session.pid})${then}` : `${found.reason}${then}`;
   }
   const live = listSessions(paths).filter((s) => s.live);
   const pane = live.find((s) => s.tmux);

@@ -135,7 +135,7 @@ test(
     );
     const bad = cli(box, ["spawner", "set", "--force", "shop", "web", "colour=red"]);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /unknown role setting "colour" \(known: mode, driver, cwd, model, tmuxTarget, permissionMode\)/);
+    assert.match(bad.stderr, /unknown role setting "colour" \(known: mode, driver, fallback, cwd, model, tmuxTarget, permissionMode\)/);
     const mode = cli(box, ["spawner", "set", "--force", "shop", "web", "permissionMode=yolo"]);
     assert.equal(mode.status, 1);
     assert.match(mode.stderr, /E_CONFIG: not saved: "projects\.shop\.roles\.web\.permissionMode" must be one of default, acceptEdits/);
@@ -149,7 +149,7 @@ test(
     const list = ok(box, ["spawner", "config"]);
     assert.match(
       list,
-      /^enabled = false\ndefaultMode = "manual"\ndriver = "tmux"\nmaxHops = 6\nrateLimitPerMinute = 12\ncooldownSeconds = 10\n/,
+      /^enabled = false\ndefaultMode = "manual"\ndriver = "tmux"\nfallback = "none"\nmaxHops = 6\nrateLimitPerMinute = 12\ncooldownSeconds = 10\n/,
     );
     assert.match(list, /defaultOffRoles = \["infra","qa"\]/);
     assert.match(
