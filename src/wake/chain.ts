@@ -142,7 +142,12 @@ export function promptOrigin(prompt: string, settings: Pick<Settings, "nudgeProm
   // The socket driver's nudge arrives framed as a peer message (docs/claude-code.md "The messaging
   // socket"); any other peer message is from another session, not typed by a human either.
   if (p.startsWith(PEER_MESSAGE)) {
-    const first = p.slice(PEER_MESSAGE.length).trim().split("\n")[0]!.trim();
+    const first = p
+      .slice(PEER_MESSAGE.length)
+      .replace(/^[^\n]*\n/, "")
+      .trim()
+      .split("\n")[0]!
+      .trim();
     return isSocketNudge(first, settings) ? "nudge" : "automated";
   }
   if (isSocketNudge(p, settings)) return "nudge";
