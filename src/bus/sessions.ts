@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ensureDir, isRecord, parseJson, readFileIfExists, readFolder, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { ensureRoleDir } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
-import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import { hasProcFs, isSameProcessAlive, processStartTime } from "../lib/proc.ts";
 import type { StartTime } from "../lib/proc.ts";
 import { madeHere, machineStamp } from "./machine.ts";
 
@@ -138,8 +138,29 @@ function readRecord(path: string): SessionRecord | undefined {
   return value as unknown as SessionRecord;
 }
 
-export function isLive(record: SessionRecord): boolean {
-  return !record.endedAt && madeHere(record) && isSameProcessAlive(record.pid, record.pidStart);
+/**
+ * Where /proc is missing (macOS, BSD), a pid's start time comes from `ps`, when there is a `ps`;
+ * Claude Code's own registry entry is one more witness there: it removes `<config>/sessions/<pid>.json`
+ * when the session ends (seen on 2.1.328), so a record whose entry is gone, or names another pid, is
+ * not trusted. It only ever demotes a record: an entry left by a crashed claude proves nothing.
+ */
+export function isLive(record: SessionRecord, procfs = hasProcFs()): boolean {
+  if (record.endedAt || !madeHere(record) || !isSameProcessAlive(record.pid, record.pidStart)) return false;
+  return procfs || registryAgrees(record);
+}
+
+/** True unless the record names Claude Code's registry entry and that entry is gone or names another pid. */
+export function registryAgrees(record: SessionRecord): boolean {
+  if (record.claudeRegistry === undefined) return true;
+  let text: string | undefined;
+  try {
+    text = readFileIfExists(record.claudeRegistry);
+  } catch {
+    // Unreadable is no evidence either way: kill(0) and ps have decided.
+    return true;
+  }
+  const entry = parseJson(text ?? "");
+  return isRecord(entry) && entry.pid === record.pid;
 }
 
 /** All records of the role, live ones first, newest first within each group. */
