@@ -49,7 +49,7 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
   try {
     cli("spawner", "on");
     cli("spawner", "config", "cooldownSeconds=0", "rateLimitPerMinute=600", `driver=${driver}`);
-    cli("spawner", "set", "shop", "backend", `cwd=${join(dir, "work")}`);
+    cli("spawner", "set", "--force", "shop", "backend", `cwd=${join(dir, "work")}`);
     const nudge = JSON.parse(cli("spawner", "config", "--json")).settings.nudgePrompt;
     if (driver === "spawn") {
       // The cheapest possible `claude`: the bench measures the daemon, not the run.
