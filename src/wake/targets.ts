@@ -38,7 +38,7 @@ export function tmuxCandidate(paths: RolePaths, role: EffectiveRole): TmuxCandid
   if (!session?.tmux) {
     const reason =
       live.length > 0
-        ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver`
+        ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the socket or spawn driver`
         : `no live Claude Code session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude`;
     return { ok: false, reason, live };
   }
