@@ -21,7 +21,7 @@ import { join, resolve } from "node:path";
 import { BIN, NODE_BASELINE, REPO, SEA, envFor, installedLauncher, interleaved, labelOf, machine, median, realtime } from "./lib.mjs";
 import { hookCases, listingSizes, mcpCases, seedHookRoot } from "./startup.mjs";
 import { throughput } from "./bus.mjs";
-import { daemonWakes, hasTmux, rewakes } from "./wake.mjs";
+import { daemonWakes, hasTmux, rewakes, socketWakes } from "./wake.mjs";
 import { daemonMemory, mcpMemory } from "./memory.mjs";
 import { shimCases } from "./shim.mjs";
 
@@ -226,6 +226,26 @@ if (only.includes("wake")) {
       unit: "ms",
       budget: 250,
       detail: `${w.n} wakes through the daemon`,
+    });
+  }
+  {
+    say("bench: wake latency, socket driver through spawner run");
+    const s = await socketWakes(40);
+    row({
+      section: "wake",
+      name: "append → nudge on the messaging socket (socket driver), p50",
+      value: s.p50,
+      unit: "ms",
+      budget: 50,
+      detail: `${s.n} wakes through the daemon, max ${s.max.toFixed(1)} ms`,
+    });
+    row({
+      section: "wake",
+      name: "append → nudge on the messaging socket (socket driver), p95",
+      value: s.p95,
+      unit: "ms",
+      budget: 250,
+      detail: `${s.n} wakes through the daemon`,
     });
   }
   say("bench: wake latency, rewake (hook wait)");

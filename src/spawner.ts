@@ -43,7 +43,7 @@ export const SPAWNER_USAGE = `usage: session-bridge spawner <command>
   on [PROJECT] [ROLE]       opt in to automatic wakes: every role, a project, or one role
                             (infra and qa, the default-off roles, only when named)
   off [PROJECT] [ROLE]      no automatic wakes at all; or that project or role back to manual
-  set PROJECT ROLE KEY=VALUE...   per role: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn
+  set PROJECT ROLE KEY=VALUE...   per role: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn|socket fallback=none|tmux|spawn
                             (on, off and set refuse a project or role nobody has joined and the
                             settings do not name: --force configures one that will join later)
   config [KEY=VALUE ...]    show or change global settings: driver, maxHops, rateLimitPerMinute,
@@ -132,7 +132,7 @@ const SUBS: Record<string, Sub> = {
   },
   set: {
     usage:
-      "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--force] [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn mode=auto|manual agent=claude|codex|gemini resume=true|false (KEY= unsets)\n  --force: configure a role that has not joined yet",
+      "usage: session-bridge spawner set PROJECT ROLE KEY=VALUE... [--force] [--json]\n  keys: cwd=PATH model=M tmuxTarget=T permissionMode=P driver=tmux|spawn|socket fallback=none|tmux|spawn mode=auto|manual agent=claude|codex|gemini resume=true|false (KEY= unsets)\n  --force: configure a role that has not joined yet",
     flags: { json: "boolean", force: "boolean" },
     run(args, io) {
       const [project, role, ...assignments] = positionals(args, ["PROJECT", "ROLE", "KEY=VALUE..."], SUBS.set!.usage);

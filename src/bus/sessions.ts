@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ensureDir, isRecord, parseJson, readFileIfExists, readFolder, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { ensureRoleDir } from "./layout.ts";
 import type { RolePaths } from "./layout.ts";
-import { isSameProcessAlive, processStartTime } from "../lib/proc.ts";
+import { hasProcFs, isSameProcessAlive, processStartTime } from "../lib/proc.ts";
 import type { StartTime } from "../lib/proc.ts";
 import { madeHere, machineStamp } from "./machine.ts";
 
@@ -25,6 +25,14 @@ export interface SessionRecord {
   entrypoint?: string;
   cwd?: string;
   tmux?: { pane: string; socket: string };
+  /**
+   * Claude Code's messaging socket (CLAUDE_CODE_MESSAGING_SOCKET), which the socket driver writes
+   * the nudge to. Never its token: on Unix the socket takes a message without one
+   * (docs/claude-code.md "The messaging socket").
+   */
+  messagingSocket?: string;
+  /** Claude Code's own registry entry for this process (`<config>/sessions/<pid>.json`: status idle/busy). */
+  claudeRegistry?: string;
   /** The `session-bridge mcp` process that registered the record; only it marks the record ended. */
   mcpPid?: number;
   startedAt: string;
@@ -57,6 +65,13 @@ export function sessionFromEnv(env: NodeJS.ProcessEnv, fallbackPid?: number, ses
   if (env.CLAUDE_PROJECT_DIR) info.cwd = env.CLAUDE_PROJECT_DIR;
   const tmux = parseTmuxEnv(env.TMUX, env.TMUX_PANE);
   if (tmux) info.tmux = tmux;
+  const socket = env.CLAUDE_CODE_MESSAGING_SOCKET;
+  if (socket?.startsWith("/") && !socket.includes("\0")) {
+    info.messagingSocket = socket;
+    // Claude Code keeps its registry under its config folder (CLAUDE_CONFIG_DIR, else ~/.claude).
+    const config = env.CLAUDE_CONFIG_DIR || (env.HOME ? join(env.HOME, ".claude") : undefined);
+    if (config?.startsWith("/")) info.claudeRegistry = join(config, "sessions", `${pid}.json`);
+  }
   return info;
 }
 
@@ -123,8 +138,29 @@ function readRecord(path: string): SessionRecord | undefined {
   return value as unknown as SessionRecord;
 }
 
-export function isLive(record: SessionRecord): boolean {
-  return !record.endedAt && madeHere(record) && isSameProcessAlive(record.pid, record.pidStart);
+/**
+ * Where /proc is missing (macOS, BSD), a pid's start time comes from `ps`, when there is a `ps`;
+ * Claude Code's own registry entry is one more witness there: it removes `<config>/sessions/<pid>.json`
+ * when the session ends (seen on 2.1.328), so a record whose entry is gone, or names another pid, is
+ * not trusted. It only ever demotes a record: an entry left by a crashed claude proves nothing.
+ */
+export function isLive(record: SessionRecord, procfs = hasProcFs()): boolean {
+  if (record.endedAt || !madeHere(record) || !isSameProcessAlive(record.pid, record.pidStart)) return false;
+  return procfs || registryAgrees(record);
+}
+
+/** True unless the record names Claude Code's registry entry and that entry is gone or names another pid. */
+export function registryAgrees(record: SessionRecord): boolean {
+  if (record.claudeRegistry === undefined) return true;
+  let text: string | undefined;
+  try {
+    text = readFileIfExists(record.claudeRegistry);
+  } catch {
+    // Unreadable is no evidence either way: kill(0) and ps have decided.
+    return true;
+  }
+  const entry = parseJson(text ?? "");
+  return isRecord(entry) && entry.pid === record.pid;
 }
 
 /** All records of the role, live ones first, newest first within each group. */

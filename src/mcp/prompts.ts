@@ -101,7 +101,7 @@ const PROMPTS: readonly PromptDef[] = [
     name: "set-driver",
     description: "Admin: choose how idle sessions are woken (tmux or spawn), globally or for one role",
     arguments: [
-      { name: "driver", description: "tmux or spawn", required: true },
+      { name: "driver", description: "tmux, spawn or socket", required: true },
       { name: "role", description: 'only this role ("web" or "shop/web"); default: the global driver' },
     ],
     admin: true,

@@ -10,7 +10,17 @@ import type { McpContext } from "./context.ts";
 import { ok } from "./format.ts";
 import type { ToolDef } from "./bus-tools.ts";
 import { configureRole, describeUpdate, setRoleMode, updateGlobal } from "../settings/ops.ts";
-import { defaultSettings, DRIVERS, effectiveRole, GLOBAL_KEYS, MODES, PERMISSION_MODES, ROLE_KEYS, settingAt } from "../settings/schema.ts";
+import {
+  defaultSettings,
+  DRIVERS,
+  effectiveRole,
+  FALLBACKS,
+  GLOBAL_KEYS,
+  MODES,
+  PERMISSION_MODES,
+  ROLE_KEYS,
+  settingAt,
+} from "../settings/schema.ts";
 import type { Mode } from "../settings/schema.ts";
 import { nullable, objectSchema, oneOf, str } from "./tool-args.ts";
 import type { JsonSchema } from "./tool-args.ts";
@@ -21,7 +31,8 @@ import { AGENTS } from "../agents/agent.ts";
 const GLOBAL_HELP: Record<string, string> = {
   enabled: "master switch: nothing is woken while false",
   defaultMode: "mode of roles without their own",
-  driver: "tmux: type a nudge into the role's pane; spawn: run the role's CLI headless in its cwd",
+  driver: "tmux: type a nudge into the role's pane; spawn: run the role's CLI headless in its cwd; socket: write it to the session's messaging socket",
+  fallback: "socket driver's next driver when the socket cannot take a wake",
   maxHops: "loop guard: no automatic wake past this hop",
   rateLimitPerMinute: "most wakes per role per minute",
   cooldownSeconds: "least seconds between two nudges of a role",
@@ -38,7 +49,12 @@ const GLOBAL_HELP: Record<string, string> = {
   "guard.deny": 'command patterns the guard also denies, e.g. "kubectl apply"',
 };
 
-const ENUMS: Record<string, readonly string[]> = { defaultMode: MODES, driver: DRIVERS, "spawn.permissionMode": PERMISSION_MODES };
+const ENUMS: Record<string, readonly string[]> = {
+  defaultMode: MODES,
+  driver: DRIVERS,
+  fallback: FALLBACKS,
+  "spawn.permissionMode": PERMISSION_MODES,
+};
 // The only non-integer number among the settings (settings/schema.ts: num(0, 3600)).
 const FRACTIONAL = new Set(["cooldownSeconds"]);
 
@@ -63,6 +79,7 @@ function globalSchema(): Record<string, JsonSchema> {
 const ROLE_HELP: Record<string, JsonSchema> = {
   mode: oneOf("auto: may be woken; manual: never", MODES),
   driver: oneOf("wake driver (overrides the global one)", DRIVERS),
+  fallback: oneOf("socket driver's next driver (overrides the global one)", FALLBACKS),
   cwd: str("absolute folder of spawned runs"),
   model: str("--model of spawned runs"),
   tmuxTarget: str("pane to nudge when no live session names one, e.g. work:2.1"),

@@ -6,15 +6,19 @@ import { AGENTS } from "../agents/agent.ts";
 import type { AgentName } from "../agents/agent.ts";
 
 export type Mode = "auto" | "manual";
-export type DriverName = "tmux" | "spawn";
+export type DriverName = "tmux" | "spawn" | "socket";
 export const MODES: readonly Mode[] = ["auto", "manual"];
-export const DRIVERS: readonly DriverName[] = ["tmux", "spawn"];
+export const DRIVERS: readonly DriverName[] = ["tmux", "spawn", "socket"];
+/** What the socket driver hands a wake to when the socket cannot take it ("none": nobody). */
+export type FallbackName = "none" | "tmux" | "spawn";
+export const FALLBACKS: readonly FallbackName[] = ["none", "tmux", "spawn"];
 export const PERMISSION_MODES = ["default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions"] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 export interface RoleSettings {
   mode?: Mode;
   driver?: DriverName;
+  fallback?: FallbackName;
   cwd?: string;
   model?: string;
   tmuxTarget?: string;
@@ -36,6 +40,8 @@ export interface Settings {
   /** Mode of roles with no per-project or per-role mode (`spawner on` with no names sets auto). */
   defaultMode: Mode;
   driver: DriverName;
+  /** The socket driver's next driver when the socket fails, is gone, or the session is busy. */
+  fallback: FallbackName;
   maxHops: number;
   rateLimitPerMinute: number;
   cooldownSeconds: number;
@@ -60,6 +66,7 @@ export function defaultSettings(): Settings {
     enabled: false,
     defaultMode: "manual",
     driver: "tmux",
+    fallback: "none",
     maxHops: 6,
     rateLimitPerMinute: 12,
     cooldownSeconds: 10,
@@ -111,6 +118,7 @@ const TOP: Record<string, Check> = {
   enabled: bool,
   defaultMode: oneOf(MODES),
   driver: oneOf(DRIVERS),
+  fallback: oneOf(FALLBACKS),
   maxHops: int(1, 100),
   rateLimitPerMinute: int(1, 600),
   cooldownSeconds: num(0, 3600),
@@ -132,6 +140,7 @@ const GUARD: Record<string, Check> = { deny: list(text(200), 'command patterns s
 export const ROLE_KEYS: Record<string, Check> = {
   mode: oneOf(MODES),
   driver: oneOf(DRIVERS),
+  fallback: oneOf(FALLBACKS),
   cwd: absPath,
   model: text(100),
   tmuxTarget: text(200),
@@ -239,6 +248,7 @@ export interface EffectiveRole {
   /** Why the mode is what it is, with the command that changes it. */
   why: string;
   driver: DriverName;
+  fallback: FallbackName;
   cwd?: string;
   model?: string;
   tmuxTarget?: string;
@@ -256,6 +266,7 @@ export function effectiveRole(settings: Settings, project: string, role: string)
     project,
     role,
     driver: roleSettings.driver ?? settings.driver,
+    fallback: roleSettings.fallback ?? settings.fallback,
     permissionMode: roleSettings.permissionMode ?? settings.spawn.permissionMode,
     resume: roleSettings.resume ?? settings.spawn.resume,
     ...(roleSettings.agent !== undefined && { agent: roleSettings.agent }),

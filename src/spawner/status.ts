@@ -12,6 +12,7 @@ import { loadDaemonState, readDaemonHolder, roleKey, runLogTail, spawnerPaths } 
 import type { ActiveRun, LastRun } from "./state.ts";
 import { readWakeState } from "../wake/state.ts";
 import { describeSpawnTarget, resolveSpawnTarget } from "./drivers/spawn-target.ts";
+import { socketCandidate } from "../wake/targets.ts";
 import type { RefusalRecord, WakeRecord } from "../wake/state.ts";
 
 export interface RoleStatus {
@@ -135,6 +136,11 @@ function describeTarget(paths: ReturnType<typeof rolePaths>, eff: EffectiveRole,
     if (eff.cwd === undefined) return `no cwd: session-bridge spawner set ${eff.project} ${eff.role} cwd=PATH`;
     const target = resolveSpawnTarget(paths, eff, env, true);
     return target.ok ? describeSpawnTarget(target.spawn) : `cannot spawn: ${target.reason}`;
+  }
+  if (eff.driver === "socket") {
+    const found = socketCandidate(paths, eff);
+    const then = eff.fallback === "none" ? "" : `; fallback ${eff.fallback}`;
+    return found.ok ? `messaging socket ${found.socket} (claude pid ${found.session.pid})${then}` : `${found.reason}${then}`;
   }
   const live = listSessions(paths).filter((s) => s.live);
   const pane = live.find((s) => s.tmux);

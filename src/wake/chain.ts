@@ -113,17 +113,44 @@ export function wokenRunEnv(waker: Stamp): { BRIDGE_CHAIN: string; BRIDGE_HOP: s
 
 export type PromptOrigin = "human" | "nudge" | "rewake" | "automated";
 
+/** How Claude Code 2.1.328 frames a message written to a session's messaging socket. */
+export const PEER_MESSAGE = "Another Claude session sent a message";
+
+/** The socket driver's line: the nudge, then its wake stamp (src/spawner/drivers/socket.ts nudgeLine). */
+const WAKE_STAMP = / \(\d+ messages?, wake at \d{4}-\d\d-\d\dT[\d:.]+Z\)$/;
+
+function isSocketNudge(text: string, settings: Pick<Settings, "nudgePrompt">): boolean {
+  const stamp = WAKE_STAMP.exec(text);
+  if (!stamp) return false;
+  const bare = text.slice(0, stamp.index).trim();
+  return bare === settings.nudgePrompt.trim() || bare === DEFAULT_NUDGE.trim();
+}
+
 /**
  * Who produced a UserPromptSubmit prompt, for the loop guard:
- *  - "nudge": the fixed text the daemon's tmux/spawn drivers type (settings.nudgePrompt);
+ *  - "nudge": the fixed text the daemon's tmux/spawn drivers type (settings.nudgePrompt), or the
+ *    socket driver's stamped nudge, framed by Claude Code as a peer message;
  *  - "rewake": the turn `hook wait` woke. Claude Code runs UserPromptSubmit on it with the wake as
  *    the prompt: a <task-notification> holding our stderr, doorbell first (seen, 2.1.328);
- *  - "automated": any other task notification (a background task ending): nobody typed it;
+ *  - "automated": any other task notification (a background task ending), or another peer
+ *    message: nobody typed it;
  *  - "human": everything else.
  */
 export function promptOrigin(prompt: string, settings: Pick<Settings, "nudgePrompt">): PromptOrigin {
   const p = prompt.trim();
   if (p === settings.nudgePrompt.trim() || p === DEFAULT_NUDGE.trim()) return "nudge";
+  // The socket driver's nudge arrives framed as a peer message (docs/claude-code.md "The messaging
+  // socket"); any other peer message is from another session, not typed by a human either.
+  if (p.startsWith(PEER_MESSAGE)) {
+    const first = p
+      .slice(PEER_MESSAGE.length)
+      .replace(/^[^\n]*\n/, "")
+      .trim()
+      .split("\n")[0]!
+      .trim();
+    return isSocketNudge(first, settings) ? "nudge" : "automated";
+  }
+  if (isSocketNudge(p, settings)) return "nudge";
   if (p.startsWith("<task-notification>")) return p.includes(DOORBELL_MARK) ? "rewake" : "automated";
   return "human";
 }

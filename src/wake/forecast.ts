@@ -15,7 +15,7 @@ import { readDaemonHolder } from "./daemon-lock.ts";
 import { decideWake } from "./rails.ts";
 import type { WakeFacts } from "./rails.ts";
 import { readWakeState } from "./state.ts";
-import { spawnTargetCheck, tmuxCandidate } from "./targets.ts";
+import { socketCandidate, spawnTargetCheck, tmuxCandidate } from "./targets.ts";
 
 export interface WakeForecast {
   /** True when a driver will wake the role for this message (now, or once a cooldown/rate/run ends). */
@@ -65,14 +65,21 @@ export function forecastWake(o: {
   } else if (daemon.running) {
     driver = role.driver;
     const by = `the daemon (pid ${daemon.holder?.pid})`;
-    if (role.driver === "spawn") {
+    // The socket driver hands a role without a usable socket to its fallback, if it has one.
+    const socket = role.driver === "socket" ? socketCandidate(paths, role) : undefined;
+    const kind = socket && !socket.ok && role.fallback !== "none" ? role.fallback : role.driver;
+    const instead = kind !== role.driver ? " (no usable messaging socket: fallback)" : "";
+    if (kind === "socket" && socket) {
+      target = socket.ok ? { ok: true } : { ok: false, reason: socket.reason };
+      who = socket.ok ? `${by} through the messaging socket of claude pid ${socket.session.pid}` : by;
+    } else if (kind === "spawn") {
       target = spawnTargetCheck(role);
-      who = `${by} with claude -p in ${role.cwd}`;
+      who = `${by} with claude -p in ${role.cwd}${instead}`;
     } else {
       const pane = tmuxCandidate(paths, role);
       target = pane.ok ? { ok: true } : { ok: false, reason: pane.reason };
       const session = pane.ok ? pane.live.find((s) => s.tmux?.pane === pane.pane) : undefined;
-      who = pane.ok ? `${by} by a nudge in ${session ? describeWhere(session) : `tmux pane ${pane.pane}`}` : by;
+      who = pane.ok ? `${by} by a nudge in ${session ? describeWhere(session) : `tmux pane ${pane.pane}`}${instead}` : by;
     }
   } else {
     target = {

@@ -1,6 +1,7 @@
 // Where each driver would deliver a wake, as far as files tell: the spawn driver needs the role's
 // cwd to be a folder; the tmux driver needs a pane, configured (tmuxTarget) or registered by the
-// role's live session. The tmux driver then proves the pane with tmux itself before typing
+// role's live session; the socket driver needs a live session that recorded Claude Code's messaging
+// socket, and that the socket still exists. The tmux driver then proves the pane with tmux itself before typing
 // (src/spawner/drivers/tmux.ts); `send`'s forecast (./forecast.ts) stops at what files say.
 import { statSync } from "node:fs";
 import { describeError } from "../lib/errors.ts";
@@ -37,9 +38,32 @@ export function tmuxCandidate(paths: RolePaths, role: EffectiveRole): TmuxCandid
   if (!session?.tmux) {
     const reason =
       live.length > 0
-        ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver`
+        ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the socket or spawn driver`
         : `no live agent session holds ${name}; start one in a tmux pane: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude (or codex, gemini)`;
     return { ok: false, reason, live };
   }
   return { ok: true, socket: session.tmux.socket, pane: session.tmux.pane, live };
+}
+
+export type SocketCandidate = { ok: true; socket: string; session: SessionView } | { ok: false; reason: string };
+
+/** The messaging socket the socket driver would write to: the newest live session of the role that recorded one. */
+export function socketCandidate(paths: RolePaths, role: EffectiveRole): SocketCandidate {
+  const name = `${role.project}/${role.role}`;
+  const live = listSessions(paths).filter((s) => s.live);
+  const session = live.find((s) => s.messagingSocket !== undefined);
+  if (!session?.messagingSocket) {
+    const reason =
+      live.length > 0
+        ? `the live session of ${name} (${live.map(describeWhere).join("; ")}) recorded no Claude Code messaging socket (Claude Code before 2.1.224, or not Claude Code)`
+        : `no live Claude Code session holds ${name}; start one: BRIDGE_PROJECT=${role.project} BRIDGE_ROLE=${role.role} claude`;
+    return { ok: false, reason };
+  }
+  const socket = session.messagingSocket;
+  try {
+    if (!statSync(socket).isSocket()) return { ok: false, reason: `${socket} (messaging socket of ${name}) is not a socket` };
+  } catch (err) {
+    return { ok: false, reason: `the messaging socket ${socket} of ${name} (pid ${session.pid}) is gone (${describeError(err)})` };
+  }
+  return { ok: true, socket, session };
 }

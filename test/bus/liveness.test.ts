@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { rolePaths } from "../../src/bus/layout.ts";
 import { machineId } from "../../src/bus/machine.ts";
-import { registerSession } from "../../src/bus/sessions.ts";
+import { isLive, registerSession } from "../../src/bus/sessions.ts";
 import { processStartTime } from "../../src/lib/proc.ts";
 import { bridge, makeRoot } from "../helpers/cli.ts";
 
@@ -70,4 +70,25 @@ test("roles and send say who is live: a running claude; not one that exited, a r
     [],
     "its claude exited: nobody is live",
   );
+});
+
+test("without /proc, Claude Code's registry entry is one more witness: gone or naming another pid demotes a record, never promotes one", (t) => {
+  const root = makeRoot(t);
+  const paths = rolePaths(root, "shop", "web");
+  const registry = join(root, "registry.json");
+  const live = registerSession(paths, { pid: process.pid, messagingSocket: "/tmp/x.sock", claudeRegistry: registry });
+  // Entry missing: Claude Code removed it when the session ended (the pid may live on, reused).
+  assert.equal(isLive(live, false), false);
+  assert.equal(isLive(live, true), true, "with /proc the start time decides alone");
+  writeFileSync(registry, JSON.stringify({ pid: process.pid + 1 }));
+  assert.equal(isLive(live, false), false);
+  writeFileSync(registry, JSON.stringify({ pid: process.pid, status: "idle" }));
+  assert.equal(isLive(live, false), true);
+  // A record with no registry named (older Claude Code, other CLIs): kill(0) and ps decide, as before.
+  const plain = registerSession(rolePaths(root, "shop", "api"), { pid: process.pid });
+  assert.equal(isLive(plain, false), true);
+  // An entry left by a dead claude proves nothing: the process check comes first.
+  const dead = { ...live, pid: 2 ** 22 + 7 };
+  writeFileSync(registry, JSON.stringify({ pid: dead.pid }));
+  assert.equal(isLive(dead, false), false);
 });

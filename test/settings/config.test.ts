@@ -18,14 +18,14 @@ test("validation names every bad key, the expected type and the value", () => {
   assert.deepEqual(validateSettings({}), []);
   assert.deepEqual(validateSettings({ maxHops: "six", bogus: 1, spawn: { maxTurns: 0 }, projects: { "../x": { mode: "sometimes" } } }), [
     '"maxHops" must be an integer from 1 to 100 (got "six")',
-    'unknown key "bogus" (known: enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, denyTools, defaultOffRoles, nudgePrompt, maxBodyBytes, fsync, compactBytes, historyFiles, spawn, guard, projects)',
+    'unknown key "bogus" (known: enabled, defaultMode, driver, fallback, maxHops, rateLimitPerMinute, cooldownSeconds, denyTools, defaultOffRoles, nudgePrompt, maxBodyBytes, fsync, compactBytes, historyFiles, spawn, guard, projects)',
     '"spawn.maxTurns" must be an integer from 1 to 1000 (got 0)',
     '"projects.../x": "../x" is not a valid project name',
     '"projects.../x.mode" must be one of auto, manual (got "sometimes")',
   ]);
   assert.deepEqual(validateSettings({ projects: { shop: { roles: { web: { cwd: "relative/path", colour: "red" } } } } }), [
     '"projects.shop.roles.web.cwd" must be an absolute path (got "relative/path")',
-    'unknown key "projects.shop.roles.web.colour" (known: mode, driver, cwd, model, tmuxTarget, permissionMode, agent, resume)',
+    'unknown key "projects.shop.roles.web.colour" (known: mode, driver, fallback, cwd, model, tmuxTarget, permissionMode, agent, resume)',
   ]);
   assert.match(validateSettings({ nudgePrompt: "two\nlines" })[0]!, /one line of printable text/);
   assert.match(validateSettings([])[0]!, /must be a JSON object/);

@@ -137,7 +137,7 @@ test(
     assert.equal(bad.status, 2);
     assert.match(
       bad.stderr,
-      /unknown role setting "colour" \(known: mode, driver, cwd, model, tmuxTarget, permissionMode, agent, resume\)/,
+      /unknown role setting "colour" \(known: mode, driver, fallback, cwd, model, tmuxTarget, permissionMode, agent, resume\)/,
     );
     const mode = cli(box, ["spawner", "set", "--force", "shop", "web", "permissionMode=yolo"]);
     assert.equal(mode.status, 1);
@@ -152,7 +152,7 @@ test(
     const list = ok(box, ["spawner", "config"]);
     assert.match(
       list,
-      /^enabled = false\ndefaultMode = "manual"\ndriver = "tmux"\nmaxHops = 6\nrateLimitPerMinute = 12\ncooldownSeconds = 10\n/,
+      /^enabled = false\ndefaultMode = "manual"\ndriver = "tmux"\nfallback = "none"\nmaxHops = 6\nrateLimitPerMinute = 12\ncooldownSeconds = 10\n/,
     );
     assert.match(list, /defaultOffRoles = \["infra","qa"\]/);
     assert.match(

@@ -101,7 +101,7 @@ test(
     assert.equal(outside.ok, false);
     assert.match(
       (outside as { reason: string }).reason,
-      /is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the spawn driver/,
+      /is not running inside tmux; start it in a tmux pane, set tmuxTarget, or use the socket or spawn driver/,
     );
     assert.equal(deps.calls.length, 0, "tmux is not even asked");
   }),

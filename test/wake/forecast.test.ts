@@ -8,6 +8,8 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { rolePaths } from "../../src/bus/layout.ts";
 import { acquireDaemonLock } from "../../src/spawner/state.ts";
+import { registerSession } from "../../src/bus/sessions.ts";
+import { createServer } from "node:net";
 import { bridge, makeRoot } from "../helpers/cli.ts";
 
 const WAITS = "it waits for that role's next prompt";
@@ -97,4 +99,30 @@ test("a live rewake waiter is the driver, daemon or not", (t) => {
   // A waiter whose process is gone is no driver.
   writeFileSync(rolePaths(r.root, "shop", "web").waiter, JSON.stringify({ pid: 2 ** 22 + 7, token: "t" }));
   assert.match(r.send("web"), /no driver is running for it/);
+});
+
+test("the socket driver: through the role's messaging socket; without one, why, or its fallback", async (t) => {
+  const r = room(t);
+  r.admin("on");
+  const lock = acquireDaemonLock(r.root);
+  t.after(() => lock.release());
+  r.admin("set", "shop", "web", "driver=socket");
+  assert.match(r.send("web"), /^not woken automatically: no live Claude Code session holds shop\/web; start one: BRIDGE_PROJECT=shop/);
+  // This test process as web's live claude, its socket a real listener.
+  const paths = rolePaths(r.root, "shop", "web");
+  const socket = join(r.root, "..", "web.sock");
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  t.after(() => server.close());
+  registerSession(paths, { pid: process.pid, messagingSocket: join(r.root, "..", "gone.sock") });
+  assert.match(r.send("web"), /^not woken automatically: the messaging socket \S+gone\.sock of shop\/web \(pid \d+\) is gone/);
+  const cwd = join(r.root, "..", "web-src");
+  mkdirSync(cwd);
+  r.admin("set", "shop", "web", "fallback=spawn", `cwd=${cwd}`);
+  assert.equal(
+    r.send("web"),
+    `the daemon (pid ${process.pid}) with claude -p in ${cwd} (no usable messaging socket: fallback) will wake it now`,
+  );
+  registerSession(paths, { pid: process.pid, messagingSocket: socket });
+  assert.equal(r.send("web"), `the daemon (pid ${process.pid}) through the messaging socket of claude pid ${process.pid} will wake it now`);
 });

@@ -1,4 +1,4 @@
-// The daemon's two drivers behind one shape: `resolve` says whether there is somewhere to deliver
+// The daemon's drivers behind one shape: `resolve` says whether there is somewhere to deliver
 // the wake (fed to the rails as their target check), `wake` delivers it. The spawn driver also
 // owns the runs it started: single flight per role, a follow-up when a run ends, and a clean stop.
 import { ensureDir } from "../../lib/fs.ts";
@@ -13,6 +13,8 @@ import type { SpawnTarget } from "./spawn-target.ts";
 import { selfCommand } from "../../runtime/self.ts";
 import type { RunHandle, RunOptions } from "./spawn.ts";
 import { nudgeTmux, resolveTmuxTarget } from "./tmux.ts";
+import { nudgeSocket, resolveSocketTarget } from "./socket.ts";
+import type { SocketDeps, SocketTarget } from "./socket.ts";
 import type { TmuxDeps, TmuxTarget } from "./tmux.ts";
 import { pruneRunLogs, runLogPath, spawnerPaths } from "../state.ts";
 import type { DaemonState, Logger } from "../state.ts";
@@ -25,6 +27,7 @@ export interface DriverDeps {
   env: NodeJS.ProcessEnv;
   now: () => number;
   tmux?: TmuxDeps;
+  socket?: SocketDeps;
   spawnImpl?: RunOptions["spawnImpl"];
   /** How to run this binary (the spawned run's MCP server). */
   self?: string[];
@@ -32,7 +35,16 @@ export interface DriverDeps {
   graceMs?: number;
 }
 
-export type TargetResult = { ok: true; tmux?: TmuxTarget; spawn?: SpawnTarget } | { ok: false; reason: string };
+export type TargetResult =
+  | {
+      ok: true;
+      tmux?: TmuxTarget;
+      spawn?: SpawnTarget;
+      socket?: SocketTarget;
+      /** The socket driver resolved its fallback's target instead, and why. */
+      socketSkipped?: string;
+    }
+  | { ok: false; reason: string };
 
 export interface WakeOrder {
   key: string;
@@ -55,6 +67,7 @@ export interface Driver {
 export interface Drivers {
   tmux: Driver;
   spawn: Driver;
+  socket: Driver;
   /** Start time (ms) of the run this daemon has in flight for the role, if any. */
   running(key: string): number | undefined;
   /** Clears in-flight marks of runs left by a previous daemon once their process is gone. */
@@ -169,9 +182,67 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
     },
   };
 
+  const socketDeps: SocketDeps = deps.socket ?? { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+  const fallbackOf = (role: EffectiveRole): Driver | undefined =>
+    role.fallback === "tmux" ? tmux : role.fallback === "spawn" ? spawnDriver : undefined;
+
+  // The socket driver's way out: the role's configured fallback gets the same claimed wake (the
+  // rails were asked once, for the socket), with a target it resolves itself; "none" leaves the
+  // mail for the role's next prompt. Either way the reason is kept for `spawner status`.
+  const fallBack = async (order: WakeOrder, why: string, resolved?: TargetResult): Promise<void> => {
+    const { paths, role } = order;
+    const next = fallbackOf(role);
+    if (!next) {
+      finishWake(paths, `${why}; no fallback driver (fallback none): the mail waits for the role's next prompt`);
+      return;
+    }
+    const target = resolved ?? (await next.resolve(paths, role));
+    if (!target.ok) {
+      const detail = `${why}; fallback ${role.fallback} cannot wake it either: ${target.reason}`;
+      finishWake(paths, detail);
+      log({ event: "nudge-failed", project: role.project, role: role.role, msg: detail });
+      return;
+    }
+    log({
+      event: "fallback",
+      project: role.project,
+      role: role.role,
+      driver: role.fallback,
+      msg: `${why}; falling back to the ${role.fallback} driver`,
+    });
+    await next.wake({ ...order, target });
+  };
+
+  const socketDriver: Driver = {
+    tracksRuns: false,
+    async resolve(paths, role) {
+      const check = resolveSocketTarget(paths, role);
+      if (check.ok) return { ok: true, socket: check.target };
+      const next = fallbackOf(role);
+      if (!next) return check;
+      const other = await next.resolve(paths, role);
+      return other.ok
+        ? { ...other, socketSkipped: check.reason }
+        : { ok: false, reason: `${check.reason}; fallback ${role.fallback}: ${other.reason}` };
+    },
+    async wake(order) {
+      const { paths, role, settings, decision, target } = order;
+      if (!target.ok) throw new Error("no socket target was resolved");
+      if (!target.socket) return fallBack(order, `socket: ${target.socketSkipped ?? "no messaging socket"}`, target);
+      const taken = (): boolean => allTaken(paths, decision.ids);
+      const outcome = await nudgeSocket(target.socket, settings.nudgePrompt, decision.ids.length, { ...socketDeps, taken });
+      log({ event: outcome.ok ? "nudged" : "nudge-failed", project: role.project, role: role.role, msg: outcome.detail });
+      if (outcome.ok) return finishWake(paths, outcome.detail);
+      // Read meanwhile (a human prompt, a late turn): delivered after all, nothing to fall back for.
+      if (taken()) return finishWake(paths, `${outcome.detail}; the mail was read meanwhile`);
+      return fallBack(order, outcome.detail);
+    },
+  };
+
   return {
     tmux,
     spawn: spawnDriver,
+    socket: socketDriver,
     running: (key) => runs.get(key)?.startedAt,
     reapOrphans() {
       for (const [key, run] of Object.entries(state.runs)) {
