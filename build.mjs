@@ -65,8 +65,12 @@ const common = {
 // The embedded bundle each lazily loaded module becomes, by its path under src/.
 const LAZY_NAMES = Object.fromEntries(Object.entries(TABLE).map(([name, b]) => [b.module, name]));
 
-/** Every `import()` reached from the entry becomes an embedded bundle, named in src/runtime/bundles.json. */
-function lazyBundlesPlugin(found) {
+/**
+ * Every `import()` reached from the entry becomes an embedded bundle, named in src/runtime/bundles.json.
+ * Inside a bundle (`nested`) the stub calls the entry's loader (src/runtime/embedded.ts puts it on
+ * globalThis) instead of carrying a copy of it.
+ */
+function lazyBundlesPlugin(found, nested = false) {
   const embedded = join(root, "src/runtime/embedded.ts");
   return {
     name: "lazy-bundles",
@@ -91,7 +95,9 @@ function lazyBundlesPlugin(found) {
         return { path: name, namespace: "lazy-bundle" };
       });
       b.onLoad({ filter: /.*/, namespace: "lazy-bundle" }, (args) => ({
-        contents: `module.exports = require(${JSON.stringify(embedded)}).loadEmbedded(${JSON.stringify(args.path)});\n`,
+        contents: nested
+          ? `module.exports = globalThis[Symbol.for("session-bridge.loadEmbedded")](${JSON.stringify(args.path)});\n`
+          : `module.exports = require(${JSON.stringify(embedded)}).loadEmbedded(${JSON.stringify(args.path)});\n`,
         loader: "js",
         resolveDir: root,
       }));
@@ -241,7 +247,7 @@ for (let pending = [...lazy.keys()]; pending.length > 0; pending = [...lazy.keys
       built.set(name, null);
       built.set(
         name,
-        await buildCjs(lazy.get(name), `bundle "${name}"`, { ...MINIFY, plugins: [lazyBundlesPlugin(lazy), nodePrefixPlugin] }),
+        await buildCjs(lazy.get(name), `bundle "${name}"`, { ...MINIFY, plugins: [lazyBundlesPlugin(lazy, true), nodePrefixPlugin] }),
       );
     }),
   );
