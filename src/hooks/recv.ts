@@ -156,7 +156,7 @@ async function takeFromStore(
     // The Redis store's own bundle, not src/store/store.ts: this hook never needs the file store's
     // other operations (send, status, tail), and every byte of it is parsed on every prompt.
     const url = parseRedisUrl(storeUrlOf(env)!);
-    store = (await import("../store/redis/store.ts")).openRedisStore(url, env);
+    store = (await import("../store/redis/index.ts")).openRedisStore(url, env);
     if (session) await store.touchSession(identity, session, REDIS_SESSION_TTL_MS);
     if (!delivers) return NOTHING;
     const result = await store.receive(identity, options());

@@ -21,6 +21,7 @@ import { readDaemonHolder } from "../spawner/state.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
 import { AGENTS, isAgentName } from "../agents/agent.ts";
 import { checkVendor, foundVendors } from "./doctor-vendors.ts";
+import { storeChecks } from "../store/store.ts";
 
 export type Level = "ok" | "info" | "warn" | "fail";
 export interface Check {
@@ -58,6 +59,8 @@ export async function runDoctor(argv: string[]): Promise<number> {
     checkTmux(),
     checkShell(),
     ...checkBus(resolveRoot(process.env)),
+    // BRIDGE_URL naming Redis: connection, ACL and persistence (src/store/redis/doctor.ts).
+    ...(await storeChecks(process.env)),
   ];
   const ok = !checks.some((c) => c.level === "fail");
   if (args.flags.json) process.stdout.write(JSON.stringify({ ok, configDir: config.dir, configSource: config.source, checks }) + "\n");

@@ -41,3 +41,11 @@ export interface Store {
   sessions(identity: Identity): Promise<SessionView[]>;
   close(): Promise<void>;
 }
+
+/** One line of `doctor` about the store (the shape of install/doctor.ts's Check). */
+export interface StoreCheck {
+  name: string;
+  level: "ok" | "info" | "warn" | "fail";
+  detail: string;
+  fix?: string;
+}

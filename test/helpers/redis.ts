@@ -34,7 +34,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Sends one command and returns the raw first reply line(s) (enough for +OK, -ERR, :1, $n). */
-export function rawCommand(port: number, args: string[], password?: string): Promise<string> {
+export function rawCommand(port: number, args: string[], password?: Auth): Promise<string> {
   const encode = (a: string[]): string => `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join("")}`;
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: "127.0.0.1", port });
@@ -49,11 +49,14 @@ export function rawCommand(port: number, args: string[], password?: string): Pro
       }
     });
     socket.on("error", reject);
-    socket.write((password ? encode(["AUTH", password]) : "") + encode(args));
+    socket.write((password ? encode(["AUTH", ...(typeof password === "string" ? [password] : password)]) : "") + encode(args));
   });
 }
 
-export async function startRedis(t: TestContext, extraArgs: string[] = [], adminPassword?: string): Promise<RedisServer> {
+/** A password for `default`, or [user, password]. */
+export type Auth = string | [string, string];
+
+export async function startRedis(t: TestContext, extraArgs: string[] = [], adminPassword?: Auth): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), "sb-redis-"));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -85,7 +88,7 @@ export async function startRedis(t: TestContext, extraArgs: string[] = [], admin
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      throw new Error(`redis-server on port ${port} answered PING with ${JSON.stringify(reply)}`);
+      throw new Error(`redis-server on port ${port} (${extraArgs.join(" ")}) answered PING with ${JSON.stringify(reply)}`);
     }
   };
   const kill = async (signal: NodeJS.Signals): Promise<void> => {
