@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bridge, makeRoot } from "../helpers/cli.ts";
+import { messageId, Room } from "../helpers/mcp.ts";
 import { freePort, startRedis } from "../helpers/redis.ts";
 
 test("two machines sharing one Redis: send, roles, peek, recv, status, tail, root", async (t) => {
@@ -66,4 +67,31 @@ test("hook recv on Redis: messages reach the prompt once; an engine away warns a
     blocked.stderr,
     /E_STORE: the store at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ failed: .*nothing was consumed; the prompt goes on/,
   );
+});
+
+test("the MCP server on Redis: two machines' sessions send, see each other live, recv, wait and status", async (t) => {
+  const redis = await startRedis(t);
+  const laptop = new Room();
+  const devbox = new Room();
+  t.after(async () => {
+    await laptop.cleanup();
+    await devbox.cleanup();
+  });
+  const web = await laptop.join("shop", "web", { BRIDGE_URL: redis.url });
+  const api = await devbox.join("shop", "api", { BRIDGE_URL: redis.url });
+  const sent = await web.call("bridge_send", { to: "api", body: "over the wire" });
+  assert.equal(sent.isError, false, sent.text);
+  assert.match(sent.text, /api: queued; live session/);
+  const roles = await api.call("bridge_roles");
+  assert.match(roles.text, /- api \(you\): live/);
+  assert.match(roles.text, /- web: live/);
+  const got = await api.call("bridge_recv");
+  assert.match(got.text, /over the wire/);
+  const id = messageId(sent.text);
+  assert.match((await web.call("bridge_status", { id })).text, /api: read at .* by /);
+  const waiting = api.call("bridge_wait", { timeoutSeconds: 60 });
+  await new Promise((r) => setTimeout(r, 300));
+  await web.call("bridge_send", { to: "api", body: "while you wait" });
+  assert.match((await waiting).text, /while you wait/);
+  assert.match((await api.call("bridge_tail")).text, /over the wire[\s\S]*while you wait/);
 });
