@@ -261,7 +261,11 @@ test("hook fuzz: recv, send and guard handlers take any hook input shape; recv i
     }
     const result = asDispatched(() =>
       // The file store (no BRIDGE_URL): hook recv answers synchronously.
-      which === "recv" ? (hookRecv(env, input) as HookResult) : which === "send" ? hookSend(env, input) : hookGuard(env, () => input),
+      which === "recv"
+        ? (hookRecv(env, input) as HookResult)
+        : which === "send"
+          ? (hookSend(env, input) as HookResult)
+          : hookGuard(env, () => input),
     );
     assert.equal(result.code, 0, `case ${i} (${which}, seed ${SEED + 2}): a hook must never exit non-zero here (2 would block the prompt)`);
     if (!result.stdout) continue;

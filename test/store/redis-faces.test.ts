@@ -59,6 +59,17 @@ test("hook recv on Redis: messages reach the prompt once; an engine away warns a
   assert.equal(second.stdout, "");
   assert.match(bridge(["status", sent.id], as).stdout, /api: read at .* by hook recv \(UserPromptSubmit, claude session s-1/);
 
+  // hook send (autosend) on Redis: the turn's reply reaches the other role.
+  const stop = JSON.stringify({ hook_event_name: "Stop", last_assistant_message: "my reply, sent for me" });
+  const auto = bridge(["hook", "send"], {
+    ...as,
+    role: "api",
+    input: stop,
+    env: { ...as.env, BRIDGE_AUTOSEND: "1", BRIDGE_SEND_TO: "web" },
+  });
+  assert.equal(auto.status, 0, auto.stderr);
+  assert.match(bridge(["recv"], { ...as, role: "web" }).stdout, /my reply, sent for me/);
+
   const away = `redis://:pw@127.0.0.1:${await freePort()}`;
   const blocked = bridge(["hook", "recv"], { root, project: "shop", role: "api", input, env: { BRIDGE_URL: away } });
   assert.equal(blocked.status, 0);
