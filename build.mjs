@@ -321,6 +321,8 @@ if (withBench) {
     outdir: join(root, "dist/bench"),
     outExtension: { ".js": ".mjs" },
     format: "esm",
+    // The Redis worker's client (iovalkey) is CommonJS requiring "net": loaded from node_modules.
+    packages: "external",
   });
 }
 

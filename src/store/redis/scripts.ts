@@ -27,7 +27,7 @@ local function now_ms()
 end
 `;
 
-/** ARGV: prefix, id, line, from, to, queue ("1"), cap, idTtlSeconds, envelope JSON. */
+/** ARGV: prefix, id, line, from, to, queue ("1"), cap, idTtlSeconds, envelope JSON. → {'ok'|'dup', stored, {role, live session JSON, …}} or an error code. */
 export const SEND = `${HELPERS}
 local p = ARGV[1]
 local roles = p .. 'roles'
@@ -63,7 +63,20 @@ end
 local stored = '{"m":' .. ARGV[9] .. ',"at":' .. cjson.encode(at) .. '}'
 redis.call('SET', idkey, stored, 'EX', tonumber(ARGV[8]))
 for _, r in ipairs(targets) do redis.call('PUBLISH', p .. 'wake', r) end
-return {'ok', stored}
+-- The recipients' live sessions, in the same round trip: {role, record JSON, …}.
+local now = now_ms()
+local live = {}
+local all = redis.call('ZRANGEBYSCORE', p .. 'live', now + 1, '+inf')
+for _, r in ipairs(targets) do
+  local head = r .. '\t'
+  for _, member in ipairs(all) do
+    if string.sub(member, 1, #head) == head then
+      table.insert(live, r)
+      table.insert(live, redis.call('HGET', p .. 'ses', member) or '{}')
+    end
+  end
+end
+return {'ok', stored, live}
 `;
 
 /** ARGV: prefix, role, token. Gives back a lease whose claim took nothing (nothing was shown). */

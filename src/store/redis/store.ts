@@ -143,7 +143,11 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
         );
       const envelope = JSON.stringify({ id: message.id, ts: message.ts, from, to, chain: message.chain, hop: message.hop });
       const args = [message.id, line, from, to, request.queue === true ? "1" : "0", limits.maxUnread, limits.idTtlSeconds, envelope];
-      const [state, a, b] = (await run(project, lua.SEND, args, `nothing was sent (message ${message.id})`)) as string[];
+      const [state, a, b] = (await run(project, lua.SEND, args, `nothing was sent (message ${message.id})`)) as [
+        string,
+        string?,
+        (string | string[])?,
+      ];
       if (state === "E_NO_RECIPIENTS")
         throw new BridgeError(
           "E_NO_RECIPIENTS",
@@ -162,11 +166,17 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
       if (state === "E_BACKLOG")
         throw new BridgeError(
           "E_BACKLOG",
-          `role "${a}" of project "${project}" has ${b} unread messages, the most the store at ${url.shown} keeps for one role (BRIDGE_REDIS_MAX_UNREAD=${limits.maxUnread}); nothing was sent: wait until ${a} reads its mail`,
+          `role "${a}" of project "${project}" has ${String(b)} unread messages, the most the store at ${url.shown} keeps for one role (BRIDGE_REDIS_MAX_UNREAD=${limits.maxUnread}); nothing was sent: wait until ${a} reads its mail`,
         );
       const stored = JSON.parse(a!) as { at: [string, string][] };
-      const deliveries = [];
-      for (const [role] of stored.at) deliveries.push({ role, live: (await sessionsOf(project, role)).filter((s) => s.live) });
+      // A retried send ("dup") answers without sessions: the first attempt's caller had them.
+      const live = Array.isArray(b) ? b : [];
+      const deliveries = stored.at.map(([role]) => {
+        const views: SessionView[] = [];
+        for (let i = 0; i + 1 < live.length; i += 2)
+          if (live[i] === role) views.push({ ...(JSON.parse(live[i + 1]!) as SessionRecord), live: true });
+        return { role, live: views };
+      });
       return { message, deliveries };
     },
 
