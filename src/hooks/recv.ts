@@ -137,7 +137,7 @@ function consumerName(event: RecvEvent, sessionId: string | undefined, pid: numb
 }
 
 /** How long a session touched by a prompt counts as live on Redis, where no pid can be checked from another machine. */
-const REDIS_SESSION_TTL_MS = 3600_000;
+const REDIS_SESSION_TTL_MS = 5 * 60_000;
 
 /**
  * The Redis store (BRIDGE_URL): the same exactly-once read, through the store. An engine that is

@@ -57,6 +57,8 @@ test("hook recv on Redis: messages reach the prompt once; an engine away warns a
   assert.match(context, new RegExp(`id="${sent.id}"[^>]*>\\nhello hook\\n`));
   const second = bridge(["hook", "recv"], { ...as, role: "api", input });
   assert.equal(second.stdout, "");
+  // BRIDGE_URL is a variable of ours, not a typo that would make the identity "half".
+  assert.equal(second.stderr, "");
   assert.match(bridge(["status", sent.id], as).stdout, /api: read at .* by hook recv \(UserPromptSubmit, claude session s-1/);
 
   // hook send (autosend) on Redis: the turn's reply reaches the other role.
