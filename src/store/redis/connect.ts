@@ -4,6 +4,7 @@
 // blocking read (a subscriber needs a connection of its own). The first connect gets one try and
 // ~2 s in all: a hook must never hold a prompt for an engine that is away.
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { Redis } from "iovalkey";
 import { BridgeError, describeError } from "../../lib/errors.ts";
 import type { RedisUrl } from "../url.ts";
@@ -30,7 +31,8 @@ export async function connectRedis(url: RedisUrl, env: NodeJS.ProcessEnv, option
     ...(url.username !== undefined && { username: url.username }),
     ...(url.password !== undefined && { password: url.password }),
     db: url.db,
-    ...(url.tls && { tls: { servername: url.host, ...(ca && { ca }) } }),
+    // SNI takes a host name only (Node warns on an IP); an IP is still checked against the certificate.
+    ...(url.tls && { tls: { ...(isIP(url.host) === 0 && { servername: url.host }), ...(ca && { ca }) } }),
     lazyConnect: true,
     connectTimeout: CONNECT_BUDGET_MS - 500,
     ...(!options.subscriber && { commandTimeout: CONNECT_BUDGET_MS }),
