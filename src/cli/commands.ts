@@ -12,7 +12,7 @@ import { forecastWake } from "../wake/forecast.ts";
 import { readUpTo } from "../lib/fs.ts";
 import { renderMessage, sessionJson } from "../bus/render.ts";
 import { jsonLine, neutralize, oneLine } from "../lib/text.ts";
-import { describeWhere, listSessions, sessionFromEnv } from "../bus/sessions.ts";
+import { describeWhere, sessionFromEnv } from "../bus/sessions.ts";
 import { followTail } from "../bus/follow.ts";
 import { describeStore, openStore } from "../store/store.ts";
 import type { Store } from "../store/store.ts";
@@ -244,12 +244,12 @@ const COMMANDS: Record<string, Command> = {
   whoami: {
     usage: "usage: session-bridge whoami [--json] [--project P --role R]",
     flags: IDENTITY,
-    run(args, io) {
+    async run(args, io) {
       positionals(args, 0, 0, COMMANDS.whoami!.usage);
       const id = identity(args, io);
       const { settings, error } = loadSettingsLenient(id.root);
       const wake = effectiveRole(settings, id.project, id.role);
-      const sessions = listSessions(pathsOf(id)).filter((s) => s.live);
+      const sessions = (await withStore(id.root, io.env, (store) => store.sessions(id))).filter((s) => s.live);
       const me = sessionFromEnv(io.env);
       const chain = readChainContext(pathsOf(id));
       const info = {

@@ -98,6 +98,10 @@ test("the MCP server on Redis: two machines' sessions send, see each other live,
   const roles = await api.call("bridge_roles");
   assert.match(roles.text, /- api \(you\): live/);
   assert.match(roles.text, /- web: live/);
+  // whoami from a shell of the laptop sees the web session held there, through Redis.
+  const who = bridge(["whoami", "--json"], { root: laptop.root, project: "shop", role: "web", env: { BRIDGE_URL: redis.url } }).json();
+  assert.equal(who.liveSessions.length, 1);
+  assert.equal(who.liveSessions[0].pid, web.pid);
   const got = await api.call("bridge_recv");
   assert.match(got.text, /over the wire/);
   const id = messageId(sent.text);

@@ -151,6 +151,13 @@ const CASES: Record<string, Case> = {
     await rejects(send(store, as("a"), "b:c", "bad name"), "E_BAD_NAME");
     assert.equal((await store.peek(as("b"))).messages.length, 0);
   },
+  "a role name differing only in case from one in use is refused (one name, one role)": async ({ store, as }) => {
+    await store.receive(as("web"), READ);
+    const err = await rejects(send(store, as("a"), "Web", "hello?", true), "E_BAD_NAME");
+    assert.match(err.message, /"Web" differs only in case from the existing role "web"/);
+    await rejects(store.receive(as("WEB"), READ), "E_BAD_NAME");
+    assert.equal((await store.peek(as("web"))).messages.length, 0);
+  },
   "accept stops a read: the rest stays unread, in order": async ({ store, as }) => {
     await store.receive(as("b"), READ);
     for (const body of ["1", "2", "3", "4"]) await send(store, as("a"), "b", body);

@@ -5,6 +5,7 @@
 // with `maxmemory-policy noeviction` the first write is the one an out-of-memory server refuses:
 // so every check comes before any write, and the first write is one that is harmless alone.
 //   roles        set of the project's roles (joined, or queued for)
+//   names        hash: lower-case name → the spelling in use (one name whatever the case)
 //   in:R         R's inbox stream, one entry per message, field m = the message's JSON line
 //   st:R         hash: cur (last consumed entry id), claimed (highest id handed to a reader),
 //                kept (consumed entries still in the stream), tok (the last commit's token)
@@ -21,6 +22,17 @@ local function after(a, b)
   am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
   return am > bm or (am == bm and as > bs)
 end
+-- One name, one role, whatever the case (as the file store: src/bus/names.ts): the spelling
+-- already in use when \`name\` differs from it only in case.
+local function twin(p, name)
+  local have = redis.call('HGET', p .. 'names', string.lower(name))
+  if have and have ~= name then return have end
+  return nil
+end
+local function join(p, name)
+  redis.call('SADD', p .. 'roles', name)
+  redis.call('HSET', p .. 'names', string.lower(name), name)
+end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -35,6 +47,9 @@ local idkey = p .. 'id:' .. ARGV[2]
 local prior = redis.call('GET', idkey)
 if prior then return {'dup', prior} end
 local from, to = ARGV[4], ARGV[5]
+for _, name in ipairs({from, to}) do
+  if name ~= '*' and twin(p, name) then return {'E_BAD_NAME', name, twin(p, name)} end
+end
 local targets = {}
 if to == '*' then
   for _, r in ipairs(redis.call('SMEMBERS', roles)) do if r ~= from then table.insert(targets, r) end end
@@ -53,10 +68,10 @@ for _, r in ipairs(targets) do
   local unread = redis.call('XLEN', p .. 'in:' .. r) - tonumber(redis.call('HGET', p .. 'st:' .. r, 'kept') or '0')
   if unread >= cap then return {'E_BACKLOG', r, tostring(unread)} end
 end
-redis.call('SADD', roles, from)
+join(p, from)
 local at = {}
 for _, r in ipairs(targets) do
-  redis.call('SADD', roles, r)
+  join(p, r)
   local sid = redis.call('XADD', p .. 'in:' .. r, '*', 'm', ARGV[3])
   table.insert(at, {r, sid})
 end
@@ -95,7 +110,8 @@ return 1
  */
 export const CLAIM = `${HELPERS}
 local p, r = ARGV[1], ARGV[2]
-redis.call('SADD', p .. 'roles', r)
+if twin(p, r) then return {'E_BAD_NAME', r, twin(p, r)} end
+join(p, r)
 local st, lease = p .. 'st:' .. r, p .. 'lease:' .. r
 local holder = redis.call('GET', lease)
 if holder and holder ~= ARGV[3] then return {'busy', redis.call('PTTL', lease)} end
@@ -174,9 +190,10 @@ end
 return out
 `;
 
-/** ARGV: prefix, role, key, record JSON, ttlMs, forgetMs → now (server ms). Liveness by server TIME only. */
+/** ARGV: prefix, role, key, record JSON, ttlMs, forgetMs → now (server ms) | {'E_BAD_NAME', …}. Liveness by server TIME only. */
 export const TOUCH = `${HELPERS}
 local p = ARGV[1]
+if twin(p, ARGV[2]) then return {'E_BAD_NAME', ARGV[2], twin(p, ARGV[2])} end
 local now = now_ms()
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', p .. 'live', '-inf', now - tonumber(ARGV[6]))) do
   redis.call('ZREM', p .. 'live', gone)
@@ -185,7 +202,7 @@ end
 local member = ARGV[2] .. '\\t' .. ARGV[3]
 redis.call('ZADD', p .. 'live', now + tonumber(ARGV[5]), member)
 redis.call('HSET', p .. 'ses', member, ARGV[4])
-redis.call('SADD', p .. 'roles', ARGV[2])
+join(p, ARGV[2])
 return now
 `;
 

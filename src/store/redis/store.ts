@@ -15,7 +15,7 @@ import { LINE_MAX_BYTES } from "../../bus/lines.ts";
 import { machineStamp } from "../../bus/machine.ts";
 import { ID_PATTERN, newId, parseMessage, serializeMessage } from "../../bus/message.ts";
 import type { Message } from "../../bus/message.ts";
-import { BROADCAST, validateName } from "../../bus/names.ts";
+import { BROADCAST, caseTwinError, validateName } from "../../bus/names.ts";
 import type { SessionInfo, SessionRecord, SessionView } from "../../bus/sessions.ts";
 import { BridgeError } from "../../lib/errors.ts";
 import { randomHex } from "../../lib/fs.ts";
@@ -148,6 +148,7 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
         string?,
         (string | string[])?,
       ];
+      if (state === "E_BAD_NAME") throw caseTwinError("role", a!, String(b), ` of project "${project}"`);
       if (state === "E_NO_RECIPIENTS")
         throw new BridgeError(
           "E_NO_RECIPIENTS",
@@ -189,6 +190,7 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
       const waitUntil = Date.now() + limits.leaseMs + 5000;
       for (;;) {
         const reply = (await run(project, lua.CLAIM, [role, token, limits.leaseMs, BATCH], nothing)) as [string, ...unknown[]];
+        if (reply[0] === "E_BAD_NAME") throw caseTwinError("role", role, String(reply[2]), ` of project "${project}"`);
         if (reply[0] === "busy") {
           if (Date.now() > waitUntil)
             throw new BridgeError(
@@ -314,12 +316,13 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
       const now = new Date().toISOString();
       const record: SessionRecord = { ...info, ...machineStamp(), startedAt: now, lastSeen: now };
       const key = `${record.machine}:${info.pid}`;
-      await run(
+      const reply = await run(
         identity.project,
         lua.TOUCH,
         [validateName("role", identity.role), key, JSON.stringify(record), ttlMs, 24 * 3600 * 1000],
         "the session was not recorded",
       );
+      if (Array.isArray(reply)) throw caseTwinError("role", identity.role, String(reply[2]), ` of project "${identity.project}"`);
       return { ...record, live: true };
     },
 
