@@ -20,6 +20,7 @@ import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { deflateRawSync } from "node:zlib";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
 import { noAjvPlugin, pureSchemasPlugin } from "./scripts/sdk-plugins.mjs";
 
@@ -64,8 +65,12 @@ const common = {
 // The embedded bundle each lazily loaded module becomes, by its path under src/.
 const LAZY_NAMES = Object.fromEntries(Object.entries(TABLE).map(([name, b]) => [b.module, name]));
 
-/** Every `import()` reached from the entry becomes an embedded bundle, named in src/runtime/bundles.json. */
-function lazyBundlesPlugin(found) {
+/**
+ * Every `import()` reached from the entry becomes an embedded bundle, named in src/runtime/bundles.json.
+ * Inside a bundle (`nested`) the stub calls the entry's loader (src/runtime/embedded.ts puts it on
+ * globalThis) instead of carrying a copy of it.
+ */
+function lazyBundlesPlugin(found, nested = false) {
   const embedded = join(root, "src/runtime/embedded.ts");
   return {
     name: "lazy-bundles",
@@ -90,13 +95,33 @@ function lazyBundlesPlugin(found) {
         return { path: name, namespace: "lazy-bundle" };
       });
       b.onLoad({ filter: /.*/, namespace: "lazy-bundle" }, (args) => ({
-        contents: `module.exports = require(${JSON.stringify(embedded)}).loadEmbedded(${JSON.stringify(args.path)});\n`,
+        contents: nested
+          ? `module.exports = globalThis[Symbol.for("session-bridge.loadEmbedded")](${JSON.stringify(args.path)});\n`
+          : `module.exports = require(${JSON.stringify(embedded)}).loadEmbedded(${JSON.stringify(args.path)});\n`,
         loader: "js",
         resolveDir: root,
       }));
     },
   };
 }
+
+// Packages written for older Node (iovalkey requires "net", "tls", "events") name built-ins bare:
+// they stay external under their node: name, the only externals a bundle may have.
+const BARE_BUILTINS = new RegExp(
+  `^(${builtinModules
+    .filter((m) => !m.startsWith("_"))
+    .join("|")
+    .replaceAll("/", "\\/")})$`,
+);
+const nodePrefixPlugin = {
+  name: "node-prefix",
+  setup(b) {
+    b.onResolve({ filter: BARE_BUILTINS }, (args) => ({ path: `node:${args.path}`, external: true }));
+    // `debug` (under iovalkey) tries it inside a try/catch for colours we never print.
+    b.onResolve({ filter: /^supports-color$/ }, () => ({ path: "supports-color", namespace: "empty-module" }));
+    b.onLoad({ filter: /.*/, namespace: "empty-module" }, () => ({ contents: "module.exports = {};", loader: "js" }));
+  },
+};
 
 async function buildCjs(entry, what, extra = {}) {
   const result = await build({ ...common, entryPoints: [entry], format: "cjs", write: false, metafile: true, ...extra });
@@ -214,11 +239,24 @@ const entry = lazyBuiltins(await buildCjs(join(root, "src/main.ts"), "the entry 
 
 // 2. The bundles: one per lazily loaded module (its own copy of what it imports), and the SDK,
 //    minified and without Ajv and unused zod schemas (half the size, ~10 ms less to start `mcp`).
+//    A bundle's own import() (the CLI's of the Redis store) is a bundle too, found as each is built.
+const built = new Map();
+for (let pending = [...lazy.keys()]; pending.length > 0; pending = [...lazy.keys()].filter((name) => !built.has(name))) {
+  await Promise.all(
+    pending.map(async (name) => {
+      built.set(name, null);
+      built.set(
+        name,
+        await buildCjs(lazy.get(name), `bundle "${name}"`, { ...MINIFY, plugins: [lazyBundlesPlugin(lazy, true), nodePrefixPlugin] }),
+      );
+    }),
+  );
+}
 const names = [...lazy.keys()].sort();
 const unused = Object.keys(TABLE).filter((name) => name !== SDK_BUNDLE && !lazy.has(name));
 if (unused.length > 0) throw new Error(`src/runtime/bundles.json lists bundles no import() loads: ${unused.join(", ")}`);
 const bundles = await Promise.all([
-  ...names.map(async (name) => [name, await buildCjs(lazy.get(name), `bundle "${name}"`, MINIFY)]),
+  ...names.map(async (name) => [name, built.get(name)]),
   (async () => [
     SDK_BUNDLE,
     await buildCjs(join(root, "src", spec(SDK_BUNDLE).module), "embedded MCP SDK", {
@@ -287,6 +325,8 @@ if (withBench) {
     outdir: join(root, "dist/bench"),
     outExtension: { ".js": ".mjs" },
     format: "esm",
+    // The Redis worker's client (iovalkey) is CommonJS requiring "net": loaded from node_modules.
+    packages: "external",
   });
 }
 

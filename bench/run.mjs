@@ -2,7 +2,11 @@
 // `npm run bench`: every performance budget measured in one run, each printed beside its budget,
 // written to bench/results.json and summarised in BENCHMARKS.md (between its bench markers).
 // `npm run bench` builds first (node build.mjs --bench, scripts/build-sea.mjs); alone:
+<<<<<<< HEAD
 //   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory,shim] [--no-inherited] [--realtime] [--cases WORD,…] [--also LABEL=FILE,…]
+=======
+//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory,redis] [--no-inherited] [--realtime] [--cases WORD,…] [--also LABEL=FILE,…]
+>>>>>>> i22-redis
 // (--cases keeps only the startup cases whose name contains one of the words: for quick looks;
 // --also adds the startup cases of another build, a script or an executable, under LABEL, shown
 // but not judged: e.g. a copy of the previous build, for a before/after in one run; --realtime
@@ -23,13 +27,21 @@ import { hookCases, listingSizes, mcpCases, seedHookRoot } from "./startup.mjs";
 import { throughput } from "./bus.mjs";
 import { daemonWakes, hasTmux, rewakes, socketWakes } from "./wake.mjs";
 import { daemonMemory, mcpMemory } from "./memory.mjs";
+<<<<<<< HEAD
 import { shimCases } from "./shim.mjs";
+=======
+import { hasRedis, redisFigures } from "./redis.mjs";
+>>>>>>> i22-redis
 
 const say = (line) => process.stderr.write(line + "\n");
 const args = process.argv.slice(2);
 const optionValue = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const rounds = Number(optionValue("--rounds", process.env.BENCH_ROUNDS ?? "21"));
+<<<<<<< HEAD
 const only = optionValue("--only", "startup,bus,wake,memory,shim").split(",");
+=======
+const only = optionValue("--only", "startup,bus,wake,memory,redis").split(",");
+>>>>>>> i22-redis
 const withInherited = !args.includes("--no-inherited");
 const wantRealtime = args.includes("--realtime");
 const caseWords = optionValue("--cases", "").split(",").filter(Boolean);
@@ -56,6 +68,7 @@ for (const [file, how] of [
   ...also.map((a) => [a.file, `a build to compare (or drop it from --also)`]),
   [SEA, "node scripts/build-sea.mjs"],
   [join(REPO, "dist/bench/send-worker.mjs"), "node build.mjs --bench"],
+  [join(REPO, "dist/bench/redis-worker.mjs"), "node build.mjs --bench"],
 ]) {
   if (!existsSync(file)) {
     say(`bench: ${file} is missing; run \`${how}\` (npm run bench builds everything)`);
@@ -203,6 +216,45 @@ if (only.includes("bus")) {
     atLeast: true,
     detail: "every sent id received once, none extra, none lost",
   });
+}
+
+if (only.includes("redis") && !hasRedis()) say("bench: no redis-server here, so no Redis figures");
+else if (only.includes("redis")) {
+  say("bench: the Redis store (redis-server on 127.0.0.1)");
+  const r = await redisFigures();
+  const server = `redis-server ${r.version} on loopback, appendonly yes`;
+  row({
+    section: "redis",
+    name: "Redis: send throughput, 1 writer (each acknowledged)",
+    value: r.one.perSecond,
+    unit: "msg/s",
+    budget: 3000,
+    atLeast: true,
+    detail: `${r.one.sent} messages, ${server}`,
+  });
+  row({
+    section: "redis",
+    name: "Redis: send throughput, 4 writers (total)",
+    value: r.four.perSecond,
+    unit: "msg/s",
+    detail: `${r.four.sent} messages into one inbox`,
+  });
+  row({
+    section: "redis",
+    name: "Redis: consume round trip (claim → commit), p50",
+    value: r.rtt.p50,
+    unit: "ms",
+    detail: `${r.rtt.n} reads of one message, p95 ${r.rtt.p95.toFixed(2)} ms`,
+  });
+  row({
+    section: "redis",
+    name: "Redis: append → wake notification, p50",
+    value: r.wake.p50,
+    unit: "ms",
+    budget: 10,
+    detail: `${r.wake.n} sends, PUBLISH in the send script to a subscribed connection (the daemon does not subscribe yet)`,
+  });
+  row({ section: "redis", name: "Redis: append → wake notification, p95", value: r.wake.p95, unit: "ms", detail: `${r.wake.n} sends` });
 }
 
 if (only.includes("wake")) {

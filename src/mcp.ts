@@ -21,6 +21,9 @@ import { StdioWire } from "./mcp/wire.ts";
 import type { Handshake } from "./mcp/wire.ts";
 import { loadMcpSdk, readMcpSdk, saveMcpSdkCodeCache } from "./mcp/sdk-loader.ts";
 import { checkArgs } from "./mcp/tool-args.ts";
+import { openStore } from "./store/store.ts";
+import { storeUrlOf } from "./store/url.ts";
+import type { SessionInfo } from "./bus/sessions.ts";
 
 const USAGE = `usage: session-bridge mcp
   the stdio MCP server Claude Code launches (session-bridge install registers it); not for a terminal.
@@ -208,7 +211,19 @@ export async function runMcp(argv: string[]): Promise<number> {
       return;
     }
     try {
-      keeper = keepSession(pathsOf(ctx.identity), sessionForServer(process.env, process.ppid), log);
+      const identity = ctx.identity;
+      const touchStore =
+        storeUrlOf(process.env) === undefined
+          ? undefined
+          : async (info: SessionInfo, ttlMs: number): Promise<void> => {
+              const store = await openStore(identity.root, process.env);
+              try {
+                await store.touchSession(identity, info, ttlMs);
+              } finally {
+                await store.close();
+              }
+            };
+      keeper = keepSession(pathsOf(identity), sessionForServer(process.env, process.ppid), log, undefined, touchStore);
       ctx.session = keeper.info;
     } catch (err) {
       // Serving still works (each tool reports its own errors); only liveness is missing.

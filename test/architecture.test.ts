@@ -18,6 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["runtime/", "shell/", "agents/"],
   ["bus/"],
   ["bus.ts"],
+  ["store/"],
   ["settings/"],
   ["wake/", "guard/", "shim/"],
   ["hooks/", "mcp/", "spawner/"],

@@ -1,7 +1,7 @@
 // The bus from a shell: send, recv, peek, tail, roles, whoami, status, root.
 import { parseArgs, positionals } from "../lib/args.ts";
 import type { FlagSpec, ParsedArgs } from "../lib/args.ts";
-import { messageStatus, peek, receive, resolveIdentity, resolveProject, roleSummaries, sendMessage, tail, pathsOf } from "../bus.ts";
+import { resolveIdentity, resolveProject, pathsOf } from "../bus.ts";
 import type { Identity } from "../bus.ts";
 import { stampForSend, readChainContext } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
@@ -12,8 +12,20 @@ import { forecastWake } from "../wake/forecast.ts";
 import { readUpTo } from "../lib/fs.ts";
 import { renderMessage, sessionJson } from "../bus/render.ts";
 import { jsonLine, neutralize, oneLine } from "../lib/text.ts";
-import { describeWhere, listSessions, sessionFromEnv } from "../bus/sessions.ts";
+import { describeWhere, sessionFromEnv } from "../bus/sessions.ts";
 import { followTail } from "../bus/follow.ts";
+import { describeStore, openStore } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
+
+/** Runs `fn` with the store BRIDGE_URL names (the file store when unset), closed afterwards. */
+async function withStore<T>(root: string, env: NodeJS.ProcessEnv, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(root, env);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
 
 interface Command {
   usage: string;
@@ -76,30 +88,42 @@ const COMMANDS: Record<string, Command> = {
   TO    a role of the project, or '*' for every other role
   BODY  the text (quote it); '-' reads it from stdin; put -- first if it starts with a dash`,
     flags: { ...IDENTITY, queue: "boolean", "reply-to": "string" },
+<<<<<<< HEAD
     dashHint: "a BODY",
     run(args, io) {
       const [to, bodyArg] = positionals(args, ["TO", "BODY"], COMMANDS.send!.usage) as [string, string];
+=======
+    async run(args, io) {
+      const [to, bodyArg] = positionals(args, 2, 2, COMMANDS.send!.usage) as [string, string];
+>>>>>>> i22-redis
       const id = identity(args, io);
       const { settings, error } = loadSettingsLenient(id.root);
       if (error) io.warn(`warning: ${error.message} (using the defaults to send)`);
-      const result = sendMessage({
-        identity: id,
-        to,
-        body: readBody(bodyArg, settings.maxBodyBytes),
-        queue: args.flags.queue === true,
-        ...(typeof args.flags["reply-to"] === "string" && { replyTo: args.flags["reply-to"] }),
-        stamp: stampForSend(pathsOf(id), io.env, inSession(io.env)),
-        limits: settings,
-      });
-      const { message } = result;
-      const wakes = result.deliveries.map((d) =>
-        forecastWake({
-          root: id.root,
-          paths: rolePaths(id.root, id.project, d.role),
-          settings,
-          ...(error && { settingsError: error.message }),
-          message,
+      const body = readBody(bodyArg, settings.maxBodyBytes);
+      const { result, kind } = await withStore(id.root, io.env, async (store) => ({
+        kind: store.kind,
+        result: await store.send({
+          identity: id,
+          to,
+          body,
+          queue: args.flags.queue === true,
+          ...(typeof args.flags["reply-to"] === "string" && { replyTo: args.flags["reply-to"] }),
+          stamp: stampForSend(pathsOf(id), io.env, inSession(io.env)),
+          limits: settings,
         }),
+      }));
+      const { message } = result;
+      // The wake rails read this machine's files; on a shared Redis the role may be woken elsewhere.
+      const wakes = result.deliveries.map((d) =>
+        kind === "redis"
+          ? { text: "wake: not forecast on the Redis store (the daemon of the machine holding the role decides)" }
+          : forecastWake({
+              root: id.root,
+              paths: rolePaths(id.root, id.project, d.role),
+              settings,
+              ...(error && { settingsError: error.message }),
+              message,
+            }),
       );
       if (io.json) {
         io.printJson({
@@ -122,28 +146,57 @@ const COMMANDS: Record<string, Command> = {
   recv: {
     usage: "usage: session-bridge recv [--json] [--project P --role R]\n  prints unread messages and marks them read",
     flags: IDENTITY,
+<<<<<<< HEAD
     run(args, io) {
       positionals(args, [], COMMANDS.recv!.usage);
+=======
+    async run(args, io) {
+      positionals(args, 0, 0, COMMANDS.recv!.usage);
+>>>>>>> i22-redis
       const id = identity(args, io);
       const { settings } = loadSettingsLenient(id.root);
-      const result = receive(id, { by: cliConsumer(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles });
-      if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) in the inbox (torn by a crash, or not a message)`);
-      if (result.compactError)
-        io.warn(
-          `warning: the inbox could not be compacted (${result.compactError}); the messages below are delivered, and a later read retries`,
-        );
-      if (io.json) io.printJson({ messages: result.messages, skipped: result.skipped });
-      else if (result.messages.length === 0) io.warn("no unread messages");
-      else for (const m of result.messages) io.print(renderMessage(m, { terminal: io.terminal }));
+      const options = { by: cliConsumer(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles };
+      let shown = 0;
+      // Shown before the commit on Redis (a reader killed here gets them redelivered, marked), after it on files.
+      const result = await withStore(id.root, io.env, (store) =>
+        store.receive(id, options, (batch) => {
+          shown += batch.messages.length;
+          if (batch.skipped > 0) io.warn(`skipped ${batch.skipped} unreadable line(s) in the inbox (torn by a crash, or not a message)`);
+          if (batch.compactError)
+            io.warn(
+              `warning: the inbox could not be compacted (${batch.compactError}); the messages below are delivered, and a later read retries`,
+            );
+          if (batch.redelivered.length > 0)
+            io.warn(`note: ${batch.redelivered.join(", ")} delivered again: an earlier reader took them and died before marking them read`);
+          if (io.json)
+            io.printJson({
+              messages: batch.messages,
+              skipped: batch.skipped,
+              ...(batch.redelivered.length > 0 && { redelivered: batch.redelivered }),
+            });
+          else for (const m of batch.messages) io.print(renderMessage(m, { terminal: io.terminal }));
+        }),
+      );
+      if (shown === 0 && result.messages.length === 0) {
+        if (io.json) io.printJson({ messages: [], skipped: result.skipped });
+        else io.warn("no unread messages");
+      }
       return 0;
     },
   },
   peek: {
     usage: "usage: session-bridge peek [--json] [--project P --role R]\n  prints unread messages without marking them read",
     flags: IDENTITY,
+<<<<<<< HEAD
     run(args, io) {
       positionals(args, [], COMMANDS.peek!.usage);
       const result = peek(identity(args, io));
+=======
+    async run(args, io) {
+      positionals(args, 0, 0, COMMANDS.peek!.usage);
+      const id = identity(args, io);
+      const result = await withStore(id.root, io.env, (store) => store.peek(id));
+>>>>>>> i22-redis
       if (io.json) io.printJson(result);
       else if (result.messages.length === 0) io.warn("no unread messages");
       else for (const m of result.messages) io.print(renderMessage(m, { terminal: io.terminal }));
@@ -160,7 +213,12 @@ const COMMANDS: Record<string, Command> = {
       if (!Number.isInteger(limit) || limit < 0)
         throw new BridgeError("E_USAGE", `N must be a whole number (got ${JSON.stringify(n)})\n${COMMANDS.tail!.usage}`);
       const id = identity(args, io);
-      const result = tail(id, limit);
+      if (args.flags.follow && describeStore(id.root, io.env).kind === "redis")
+        throw new BridgeError(
+          "E_USAGE",
+          "tail --follow watches the inbox files; it is not available yet when BRIDGE_URL names Redis (run tail again)",
+        );
+      const result = await withStore(id.root, io.env, (store) => store.tail(id, limit));
       if (io.json && !args.flags.follow)
         io.printJson({ messages: result.messages.map((s) => ({ ...s.message, read: s.read })), skipped: result.skipped });
       else for (const s of result.messages) printStored(io, s.message, s.read);
@@ -173,11 +231,16 @@ const COMMANDS: Record<string, Command> = {
   roles: {
     usage: "usage: session-bridge roles [--json] [--project P]\n  roles of the project, unread counts and live sessions",
     flags: { json: "boolean", project: "string" },
+<<<<<<< HEAD
     run(args, io) {
       positionals(args, [], COMMANDS.roles!.usage);
+=======
+    async run(args, io) {
+      positionals(args, 0, 0, COMMANDS.roles!.usage);
+>>>>>>> i22-redis
       const root = resolveRoot(io.env);
       const project = resolveProject(io.env, args.flags.project as string | undefined);
-      const roles = roleSummaries(root, project);
+      const roles = await withStore(root, io.env, (store) => store.roles(project));
       if (io.json) {
         io.printJson({
           project,
@@ -205,12 +268,17 @@ const COMMANDS: Record<string, Command> = {
   whoami: {
     usage: "usage: session-bridge whoami [--json] [--project P --role R]",
     flags: IDENTITY,
+<<<<<<< HEAD
     run(args, io) {
       positionals(args, [], COMMANDS.whoami!.usage);
+=======
+    async run(args, io) {
+      positionals(args, 0, 0, COMMANDS.whoami!.usage);
+>>>>>>> i22-redis
       const id = identity(args, io);
       const { settings, error } = loadSettingsLenient(id.root);
       const wake = effectiveRole(settings, id.project, id.role);
-      const sessions = listSessions(pathsOf(id)).filter((s) => s.live);
+      const sessions = (await withStore(id.root, io.env, (store) => store.sessions(id))).filter((s) => s.live);
       const me = sessionFromEnv(io.env);
       const chain = readChainContext(pathsOf(id));
       const info = {
@@ -240,11 +308,16 @@ const COMMANDS: Record<string, Command> = {
   status: {
     usage: "usage: session-bridge status ID [--json] [--project P]\n  queued or read (when, by whom) for each recipient of message ID",
     flags: { json: "boolean", project: "string" },
+<<<<<<< HEAD
     run(args, io) {
       const [messageId] = positionals(args, ["ID"], COMMANDS.status!.usage) as [string];
+=======
+    async run(args, io) {
+      const [messageId] = positionals(args, 1, 1, COMMANDS.status!.usage) as [string];
+>>>>>>> i22-redis
       const root = resolveRoot(io.env);
       const project = resolveProject(io.env, args.flags.project as string | undefined);
-      const status = messageStatus(root, project, messageId);
+      const status = await withStore(root, io.env, (store) => store.status(project, messageId));
       if (io.json) {
         io.printJson(status);
         return 0;
@@ -262,13 +335,19 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   root: {
-    usage: "usage: session-bridge root [--json]\n  the bus folder: BRIDGE_ROOT, default ~/.claude/bridge",
+    usage:
+      "usage: session-bridge root [--json]\n  the bus folder: BRIDGE_ROOT, default ~/.claude/bridge; and the store when BRIDGE_URL names Redis (messages there, settings and wake state still here)",
     flags: { json: "boolean" },
     run(args, io) {
       positionals(args, [], COMMANDS.root!.usage);
       const root = resolveRoot(io.env);
-      if (io.json) io.printJson({ root, source: io.env.BRIDGE_ROOT ? "BRIDGE_ROOT" : "default" });
-      else io.print(root + "\n");
+      const store = describeStore(root, io.env);
+      const redis = store.kind === "redis" ? { store } : {};
+      if (io.json) io.printJson({ root, source: io.env.BRIDGE_ROOT ? "BRIDGE_ROOT" : "default", ...redis });
+      else
+        io.print(
+          root + "\n" + (store.kind === "redis" ? `store: ${store.where} (BRIDGE_URL): messages, receipts and sessions live there\n` : ""),
+        );
       return 0;
     },
   },

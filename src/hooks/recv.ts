@@ -21,6 +21,10 @@ import { registerSession, sessionFromEnv, touchSession } from "../bus/sessions.t
 import type { Settings } from "../settings/schema.ts";
 import type { AgentName } from "../agents/agent.ts";
 import { agentOf, contextAs } from "./shape.ts";
+import type { ReceiveOptions, Store } from "../store/types.ts";
+import { parseRedisUrl, storeUrlOf } from "../store/url.ts";
+import type { Message } from "../bus/message.ts";
+import type { SessionInfo } from "../bus/sessions.ts";
 import { vendorSession } from "./vendor-session.ts";
 
 // BeforeAgent is Gemini CLI's UserPromptSubmit (docs/other-agents.md).
@@ -30,7 +34,8 @@ const TOUCH_FRESH_MS = 60_000;
 const NOTHING: ConsumeResult = { messages: [], remaining: 0, skipped: 0 };
 type RecvEvent = (typeof EVENTS)[number];
 
-export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput, flag?: AgentName): HookResult {
+/** Synchronous on the file store (as it always was); a promise when BRIDGE_URL names Redis. */
+export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput, flag?: AgentName): HookResult | Promise<HookResult> {
   const agent = agentOf(input, env, flag);
   const named = input.hook_event_name ?? "UserPromptSubmit";
   if (!EVENTS.includes(named as RecvEvent)) {
@@ -66,7 +71,29 @@ export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput, flag?: AgentN
   const frame = new MessageFrame({ project: identity.project, role: identity.role });
   // Gemini's SessionStart context is not known to reach the model: its messages wait for BeforeAgent.
   const delivers = !(agent === "gemini" && event === "SessionStart");
-  const result = delivers && mayHaveUnread(paths) ? take(identity, frame, event, sessionId, session?.pid, settings, agent) : NOTHING;
+  const finish = (result: ConsumeResult): HookResult => deliver(result, { env, input, event, agent, paths, frame, settings, notes });
+  if (storeUrlOf(env) !== undefined)
+    return takeFromStore(identity, env, notes, session, delivers, () => ({
+      by: consumerName(event, sessionId, session?.pid, agent),
+      accept: (m: Message) => frame.tryAdd(m),
+      compactBytes: settings.compactBytes,
+      historyFiles: settings.historyFiles,
+    })).then(finish);
+  return finish(delivers && mayHaveUnread(paths) ? take(identity, frame, event, sessionId, session?.pid, settings, agent) : NOTHING);
+}
+
+interface Delivery {
+  env: NodeJS.ProcessEnv;
+  input: HookInput;
+  event: RecvEvent;
+  agent: AgentName;
+  paths: RolePaths;
+  frame: MessageFrame;
+  settings: Settings;
+  notes: string[];
+}
+
+function deliver(result: ConsumeResult, { env, input, event, agent, paths, frame, settings, notes }: Delivery): HookResult {
   if (result.skipped > 0)
     notes.push(
       `skipped ${result.skipped} unreadable inbox line(s) (torn by a crash, or not a message); \`session-bridge tail\` shows the rest`,
@@ -98,11 +125,50 @@ function take(
   agent: AgentName,
 ): ConsumeResult {
   return receive(identity, {
-    by: `hook recv (${event}${sessionId ? `, ${agent} session ${sessionId}` : ""}${pid ? `, ${agent} pid ${pid}` : ""})`,
+    by: consumerName(event, sessionId, pid, agent),
     accept: (m) => frame.tryAdd(m),
     compactBytes: settings.compactBytes,
     historyFiles: settings.historyFiles,
   });
+}
+
+function consumerName(event: RecvEvent, sessionId: string | undefined, pid: number | undefined, agent: AgentName): string {
+  return `hook recv (${event}${sessionId ? `, ${agent} session ${sessionId}` : ""}${pid ? `, ${agent} pid ${pid}` : ""})`;
+}
+
+/** How long a session touched by a prompt counts as live on Redis, where no pid can be checked from another machine. */
+const REDIS_SESSION_TTL_MS = 5 * 60_000;
+
+/**
+ * The Redis store (BRIDGE_URL): the same exactly-once read, through the store. An engine that is
+ * away or refuses us never blocks the prompt: the hook says so on stderr and the mail waits there.
+ */
+async function takeFromStore(
+  identity: Identity,
+  env: NodeJS.ProcessEnv,
+  notes: string[],
+  session: SessionInfo | undefined,
+  delivers: boolean,
+  options: () => ReceiveOptions,
+): Promise<ConsumeResult> {
+  let store: Store | undefined;
+  try {
+    // The Redis store's own bundle, not src/store/store.ts: this hook never needs the file store's
+    // other operations (send, status, tail), and every byte of it is parsed on every prompt.
+    const url = parseRedisUrl(storeUrlOf(env)!);
+    store = (await import("../store/redis/index.ts")).openRedisStore(url, env);
+    if (session) await store.touchSession(identity, session, REDIS_SESSION_TTL_MS);
+    if (!delivers) return NOTHING;
+    const result = await store.receive(identity, options());
+    if (result.redelivered.length > 0)
+      notes.push(`delivered again, as an earlier reader died before marking them read: ${result.redelivered.join(", ")}`);
+    return result;
+  } catch (err) {
+    notes.push(`${describeError(err)}; the prompt goes on without bridge messages, which wait in the store`);
+    return NOTHING;
+  } finally {
+    await store?.close();
+  }
 }
 
 /**

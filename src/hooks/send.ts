@@ -6,8 +6,10 @@ import { stampForSend } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
 import type { HookInput, HookResult } from "./io.ts";
 import { BROADCAST, resolveRoot } from "../bus/layout.ts";
+import { parseRedisUrl, storeUrlOf } from "../store/url.ts";
 
-export function hookSend(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
+/** Synchronous on the file store (as it always was); a promise when BRIDGE_URL names Redis. */
+export function hookSend(env: NodeJS.ProcessEnv, input: HookInput): HookResult | Promise<HookResult> {
   // The re-run of a Stop hook after a hook kept Claude going: the same reply would go out twice.
   if (input.stop_hook_active === true) return { code: 0 };
   // Claude Code and Codex Stop: last_assistant_message; Gemini AfterAgent: prompt_response.
@@ -16,14 +18,30 @@ export function hookSend(env: NodeJS.ProcessEnv, input: HookInput): HookResult {
   const identity = resolveIdentity(resolveRoot(env), env);
   const { settings, error } = loadSettingsLenient(identity.root);
   const to = env.BRIDGE_SEND_TO?.trim() || BROADCAST;
-  sendMessage({
+  const request = {
     identity,
     to,
     body: fitBody(text, settings.maxBodyBytes),
     stamp: stampForSend(pathsOf(identity), env, true),
     limits: settings,
-  });
-  return error ? { code: 0, stderr: `session-bridge hook send: warning: ${error.message} (sent with the defaults)\n` } : { code: 0 };
+  };
+  const done: HookResult = error
+    ? { code: 0, stderr: `session-bridge hook send: warning: ${error.message} (sent with the defaults)\n` }
+    : { code: 0 };
+  if (storeUrlOf(env) === undefined) {
+    sendMessage(request);
+    return done;
+  }
+  // The Redis store's own bundle (as hook recv): a failure is the dispatcher's one stderr line, exit 0.
+  return (async () => {
+    const store = (await import("../store/redis/index.ts")).openRedisStore(parseRedisUrl(storeUrlOf(env)!), env);
+    try {
+      await store.send(request);
+    } finally {
+      await store.close();
+    }
+    return done;
+  })();
 }
 
 /** The text, cut on a character boundary with a closing note when it is over `maxBytes`. */

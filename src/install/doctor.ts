@@ -24,7 +24,11 @@ import { shimState } from "../shim/install.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
 import { AGENTS, isAgentName } from "../agents/agent.ts";
 import { checkVendor, foundVendors } from "./doctor-vendors.ts";
+<<<<<<< HEAD
 import { checkDuplicate, checkPlugin, checkPluginPermissions, pluginActive, readPluginState } from "./doctor-plugin.ts";
+=======
+import { storeChecks } from "../store/store.ts";
+>>>>>>> i22-redis
 
 export type Level = "ok" | "info" | "warn" | "fail";
 export interface Check {
@@ -67,6 +71,8 @@ export async function runDoctor(argv: string[]): Promise<number> {
     // The shim comes through Claude Code's CLAUDE_ENV_FILE: the other CLIs never get one.
     ...(claude ? [checkGitShim(process.env)] : []),
     ...checkBus(resolveRoot(process.env)),
+    // BRIDGE_URL naming Redis: connection, ACL and persistence (src/store/redis/doctor.ts).
+    ...(await storeChecks(process.env)),
   ];
   const ok = !checks.some((c) => c.level === "fail");
   if (args.flags.json) process.stdout.write(JSON.stringify({ ok, configDir: config.dir, configSource: config.source, checks }) + "\n");

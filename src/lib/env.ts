@@ -17,6 +17,12 @@ export const KNOWN_VARIABLES: readonly string[] = [
   "BRIDGE_SPAWNER_RESCAN_MS",
   "BRIDGE_DASHBOARD_HEARTBEAT_MS",
   "BRIDGE_DASHBOARD_POLL_MS",
+  // The Redis store (src/store/): where it is, its CA, and its limits.
+  "BRIDGE_URL",
+  "BRIDGE_REDIS_CA",
+  "BRIDGE_REDIS_LEASE_MS",
+  "BRIDGE_REDIS_MAX_UNREAD",
+  "BRIDGE_REDIS_KEEP",
 ];
 
 /**

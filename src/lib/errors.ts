@@ -14,7 +14,12 @@ export type ErrorCode =
   | "E_SYMLINK"
   | "E_CONFIG"
   | "E_ADMIN_ONLY"
-  | "E_IO";
+  | "E_IO"
+  // The Redis store (src/store/redis/): unreachable, refused (auth, ACL), or too slow to answer;
+  // a role's backlog at its cap; a consume whose lease ran out before its commit.
+  | "E_STORE"
+  | "E_BACKLOG"
+  | "E_LEASE_LOST";
 
 // Each embedded bundle of the binary (build.mjs) carries its own copy of this class, and an error
 // thrown inside one (a command) is judged by another (main's exit code): so `instanceof` checks a

@@ -6,7 +6,7 @@
 // behind Claude Code's tool search, which matches the description's first words: each says what
 // the tool does in plain words, then when to use it, and nothing else (bench: ≤ 6,000 bytes).
 import type { ToolName } from "../agents/tool-names.ts";
-import { messageStatus, pathsOf, peek, receive, roleSummaries, sendMessage, tail } from "../bus.ts";
+import { pathsOf, receive } from "../bus.ts";
 import type { Identity } from "../bus.ts";
 import { readChainContext, stampForSend } from "../wake/chain.ts";
 import { forecastWake } from "../wake/forecast.ts";
@@ -22,6 +22,9 @@ import { oneLine } from "../lib/text.ts";
 import { listSessions } from "../bus/sessions.ts";
 import { effectiveRole } from "../settings/schema.ts";
 import { int, objectSchema, str } from "./tool-args.ts";
+import { openStore } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
+import { storeUrlOf } from "../store/url.ts";
 import type { ObjectSchema } from "./tool-args.ts";
 
 export interface ToolCall {
@@ -43,6 +46,18 @@ const PROJECT = str("bridge project (default: yours)", { minLength: 1, maxLength
 const RECV_LIMIT = 50;
 const WAIT_DEFAULT_S = 60;
 const WAIT_MAX_S = 600;
+
+/** The store BRIDGE_URL names (the file store when unset), for one tool call. */
+async function withStore<T>(ctx: McpContext, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(ctx.root, ctx.env);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const REDIS_WAIT_POLL_MS = 250;
 
 function settingsOf(ctx: McpContext) {
   return loadSettingsLenient(ctx.root);
@@ -72,31 +87,37 @@ const send: ToolDef = {
     },
     ["to", "body"],
   ),
-  run({ ctx, args }) {
+  async run({ ctx, args }) {
     const identity = needIdentity(ctx);
     const { settings, error } = settingsOf(ctx);
-    const result = sendMessage({
-      identity,
-      to: args.to as string,
-      body: args.body,
-      queue: args.queue === true,
-      ...(typeof args.replyTo === "string" && { replyTo: args.replyTo }),
-      stamp: stampForSend(pathsOf(identity), ctx.env, true),
-      limits: settings,
-    });
+    const redis = storeUrlOf(ctx.env) !== undefined;
+    const result = await withStore(ctx, (store) =>
+      store.send({
+        identity,
+        to: args.to as string,
+        body: args.body,
+        queue: args.queue === true,
+        ...(typeof args.replyTo === "string" && { replyTo: args.replyTo }),
+        stamp: stampForSend(pathsOf(identity), ctx.env, true),
+        limits: settings,
+      }),
+    );
     const { message } = result;
     const lines = [
       `sent ${message.id} to ${message.to === "*" ? "every other role" : message.to} (chain ${message.chain} hop ${message.hop})`,
     ];
     for (const d of result.deliveries) {
       const where = d.live.length > 0 ? `live session: ${d.live.map(describeSession).join("; ")}` : "no live session holds this role now";
-      const wake = forecastWake({
-        root: identity.root,
-        paths: rolePaths(identity.root, identity.project, d.role),
-        settings,
-        ...(error && { settingsError: error.message }),
-        message,
-      });
+      // The wake rails read this machine's files; on a shared Redis the role may be woken elsewhere.
+      const wake = redis
+        ? { text: "wake: not forecast on the Redis store" }
+        : forecastWake({
+            root: identity.root,
+            paths: rolePaths(identity.root, identity.project, d.role),
+            settings,
+            ...(error && { settingsError: error.message }),
+            message,
+          });
       lines.push(`  ${d.role}: queued; ${where}; ${wake.text}`);
     }
     lines.push(`bridge_status("${message.id}") tells when it is read.`);
@@ -109,15 +130,17 @@ const recv: ToolDef = {
   name: "bridge_recv",
   description: `Read your unread messages from the other roles of this bridge project, marking them read (each is delivered once: here, or added to a prompt). At most ${RECV_LIMIT} per call.`,
   inputSchema: objectSchema({ limit: int(`most messages (default ${RECV_LIMIT})`, 1, 200) }),
-  run({ ctx, args }) {
+  async run({ ctx, args }) {
     const identity = needIdentity(ctx);
     const { settings } = settingsOf(ctx);
-    const result = receive(identity, {
-      by: mcpConsumer(ctx, "bridge_recv"),
-      accept: acceptWithin((args.limit as number | undefined) ?? RECV_LIMIT),
-      compactBytes: settings.compactBytes,
-      historyFiles: settings.historyFiles,
-    });
+    const result = await withStore(ctx, (store) =>
+      store.receive(identity, {
+        by: mcpConsumer(ctx, "bridge_recv"),
+        accept: acceptWithin((args.limit as number | undefined) ?? RECV_LIMIT),
+        compactBytes: settings.compactBytes,
+        historyFiles: settings.historyFiles,
+      }),
+    );
     return ok(consumed(identity, result, `no unread messages for role "${identity.role}" of bridge project "${identity.project}"`));
   },
 };
@@ -127,9 +150,9 @@ const peekTool: ToolDef = {
   description: "Show your unread messages from this bridge project without marking them read.",
   inputSchema: objectSchema({ limit: int("most messages (default 20)", 1, 200) }),
   readOnly: true,
-  run({ ctx, args }) {
+  async run({ ctx, args }) {
     const identity = needIdentity(ctx);
-    const result = peek(identity);
+    const result = await withStore(ctx, (store) => store.peek(identity));
     const total = result.messages.length;
     if (total === 0) return ok(`no unread messages for role "${identity.role}" of bridge project "${identity.project}"`);
     const limit = (args.limit as number | undefined) ?? 20;
@@ -145,10 +168,10 @@ const tailTool: ToolDef = {
   description: "Show the latest messages delivered to you in this bridge project, read or not, oldest first.",
   inputSchema: objectSchema({ limit: int("how many (default 20)", 1, 200) }),
   readOnly: true,
-  run({ ctx, args }) {
+  async run({ ctx, args }) {
     const identity = needIdentity(ctx);
     const limit = (args.limit as number | undefined) ?? 20;
-    const result = tail(identity, limit);
+    const result = await withStore(ctx, (store) => store.tail(identity, limit));
     if (result.messages.length === 0)
       return ok(`no messages delivered to role "${identity.role}" of bridge project "${identity.project}" are kept`);
     // When over the bound, keep the newest: walk back from the end.
@@ -178,6 +201,7 @@ const waitTool: ToolDef = {
   async run({ ctx, args, signal }) {
     const identity = needIdentity(ctx);
     const seconds = (args.timeoutSeconds as number | undefined) ?? WAIT_DEFAULT_S;
+    if (storeUrlOf(ctx.env) !== undefined) return waitOnStore(ctx, identity, seconds, signal);
     const outcome = await waitForMail(pathsOf(identity), {
       timeoutMs: seconds * 1000,
       signal,
@@ -201,13 +225,37 @@ const waitTool: ToolDef = {
   },
 };
 
+/** bridge_wait on Redis: polls the store (a subscription is the daemon's; a tool call is short-lived). */
+async function waitOnStore(ctx: McpContext, identity: Identity, seconds: number, signal: AbortSignal): Promise<TextResult> {
+  const { settings } = settingsOf(ctx);
+  const deadline = Date.now() + seconds * 1000;
+  return withStore(ctx, async (store) => {
+    for (;;) {
+      if (signal.aborted) return fail("bridge_wait was cancelled; nothing was consumed");
+      const result = await store.receive(identity, {
+        by: mcpConsumer(ctx, "bridge_wait"),
+        accept: acceptWithin(RECV_LIMIT),
+        compactBytes: settings.compactBytes,
+        historyFiles: settings.historyFiles,
+      });
+      if (result.messages.length > 0 || result.remaining > 0) return ok(consumed(identity, result, ""));
+      if (Date.now() >= deadline)
+        return ok(
+          `no message arrived for role "${identity.role}" within ${seconds} s; nothing was consumed. Call bridge_wait again to keep waiting, or carry on.`,
+        );
+      await new Promise((r) => setTimeout(r, REDIS_WAIT_POLL_MS));
+    }
+  });
+}
+
 const status: ToolDef = {
   name: "bridge_status",
   description: "Tell whether a message sent in this bridge project was read, per recipient role (when, and by which reader).",
   inputSchema: objectSchema({ id: str("message id (from bridge_send)", { minLength: 1, maxLength: 64 }), project: PROJECT }, ["id"]),
   readOnly: true,
-  run({ ctx, args }) {
-    const s = messageStatus(ctx.root, needProject(ctx, args.project), args.id as string);
+  async run({ ctx, args }) {
+    const project = needProject(ctx, args.project);
+    const s = await withStore(ctx, (store) => store.status(project, args.id as string));
     // Header values come from files any process of the user can write: one line each.
     const lines = [`${s.id} from ${oneLine(s.from)} to ${oneLine(s.to)} at ${oneLine(s.ts)} (chain ${oneLine(s.chain)} hop ${s.hop})`];
     for (const r of s.recipients) {
@@ -225,9 +273,9 @@ const roles: ToolDef = {
     "List the roles of this bridge project (the Claude Code sessions you can message): which are live, where, when last seen, and unread counts.",
   inputSchema: objectSchema({ project: PROJECT }),
   readOnly: true,
-  run({ ctx, args }) {
+  async run({ ctx, args }) {
     const project = needProject(ctx, args.project);
-    const summaries = roleSummaries(ctx.root, project);
+    const summaries = await withStore(ctx, (store) => store.roles(project));
     if (summaries.length === 0) return ok(`no roles have joined bridge project "${project}" yet`);
     const me = ctx.identity?.role;
     const lines = [`roles of bridge project "${project}"${me ? ` (you are "${me}")` : ""}:`];

@@ -43,7 +43,18 @@ export interface SessionKeeper {
 }
 
 /** Registers the session (making the role and its inbox exist) and keeps it fresh until `stop`. */
-export function keepSession(paths: RolePaths, info: SessionInfo, log: (line: string) => void, heartbeatMs = HEARTBEAT_MS): SessionKeeper {
+export function keepSession(
+  paths: RolePaths,
+  info: SessionInfo,
+  log: (line: string) => void,
+  heartbeatMs = HEARTBEAT_MS,
+  /** BRIDGE_URL naming Redis: the record there too, live for a few heartbeats by server time. */
+  touchStore?: (info: SessionInfo, ttlMs: number) => Promise<void>,
+): SessionKeeper {
+  const remote = (): void => {
+    touchStore?.(info, heartbeatMs * 4).catch((err: unknown) => log(`could not refresh the session in the store: ${describeError(err)}`));
+  };
+  remote();
   const register = (): void => {
     ensureRoleDir(paths);
     // The inbox exists from the first moment the role is connected (watchers and `tail -f` want a file).
@@ -52,6 +63,7 @@ export function keepSession(paths: RolePaths, info: SessionInfo, log: (line: str
   };
   register();
   const timer = setInterval(() => {
+    remote();
     try {
       const mine = listSessions(paths).find((s) => s.pid === info.pid);
       // Gone (forgotten) or ended by another server of the same claude process (a reconnect): claim it again.

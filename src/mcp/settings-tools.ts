@@ -31,7 +31,8 @@ import { AGENTS } from "../agents/agent.ts";
 const GLOBAL_HELP: Record<string, string> = {
   enabled: "master switch: nothing is woken while false",
   defaultMode: "mode of roles without their own",
-  driver: "tmux: type a nudge into the role's pane; spawn: run the role's CLI headless in its cwd; socket: write it to the session's messaging socket",
+  driver:
+    "tmux: type a nudge into the role's pane; spawn: run the role's CLI headless in its cwd; socket: write it to the session's messaging socket",
   fallback: "socket driver's next driver when the socket cannot take a wake",
   maxHops: "loop guard: no automatic wake past this hop",
   rateLimitPerMinute: "most wakes per role per minute",

@@ -105,6 +105,10 @@ export function loadEmbedded<T>(name: string): T {
   return module.exports as T;
 }
 
+// A bundle's own import() (the CLI's or a hook's of the Redis store) goes through the entry's
+// loader, found here, rather than a copy of this module in every such bundle (build.mjs).
+(globalThis as Record<symbol, unknown>)[Symbol.for("session-bridge.loadEmbedded")] = loadEmbedded;
+
 /**
  * The trailer's text as Node loaded it: build.mjs makes the trailer the body of a function at the
  * end of the .cjs, which the entry hands to globalThis, and a function's text is a slice of its

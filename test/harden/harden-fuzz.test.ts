@@ -260,7 +260,12 @@ test("hook fuzz: recv, send and guard handlers take any hook input shape; recv i
         : randomJson(r, 1);
     }
     const result = asDispatched(() =>
-      which === "recv" ? hookRecv(env, input) : which === "send" ? hookSend(env, input) : hookGuard(env, () => input),
+      // The file store (no BRIDGE_URL): hook recv answers synchronously.
+      which === "recv"
+        ? (hookRecv(env, input) as HookResult)
+        : which === "send"
+          ? (hookSend(env, input) as HookResult)
+          : hookGuard(env, () => input),
     );
     assert.equal(result.code, 0, `case ${i} (${which}, seed ${SEED + 2}): a hook must never exit non-zero here (2 would block the prompt)`);
     if (!result.stdout) continue;

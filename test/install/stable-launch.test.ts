@@ -68,9 +68,9 @@ test("installed from a copy of the build that is then deleted: hooks deliver and
   const s = setup(t);
   const clone = join(s.base, "clone");
   mkdirSync(clone);
-  copyFileSync(BIN, join(clone, "session-bridge.mjs"));
-  const out = install(s, join(clone, "session-bridge.mjs"), "/usr/local/bin:/usr/bin:/bin");
-  assert.match(out, /launch: copied .*clone\/session-bridge\.mjs to .*\/\.local\/share\/session-bridge\/bin\/session-bridge\.mjs/);
+  copyFileSync(BIN, join(clone, "session-bridge.cjs"));
+  const out = install(s, join(clone, "session-bridge.cjs"), "/usr/local/bin:/usr/bin:/bin");
+  assert.match(out, /launch: copied .*clone\/session-bridge\.cjs to .*\/\.local\/share\/session-bridge\/bin\/session-bridge\.cjs/);
   assert.match(out, /node: \S+: the first Node 20\+ on PATH outside a versioned folder/);
   rmSync(clone, { recursive: true });
   assert.equal(bridge(["recv"], { root: s.root, project: "shop", role: "web" }).status, 0); // the role exists
@@ -88,8 +88,8 @@ test("installed from a copy of the build that is then deleted: hooks deliver and
   });
   assert.match(list.stdout, new RegExp(`session-bridge: ${s.launcher} mcp - ✔ Connected`), list.stdout + list.stderr);
   assert.match(install(s, BIN, "/usr/local/bin:/usr/bin:/bin"), /launch: copied /, "install again updates the copy in place");
-  const fromCopy = install(s, join(dirname(s.launcher), "session-bridge.mjs"), "/usr/local/bin:/usr/bin:/bin");
-  assert.match(fromCopy, /launch: \S+session-bridge\.mjs \(already this script\)/);
+  const fromCopy = install(s, join(dirname(s.launcher), "session-bridge.cjs"), "/usr/local/bin:/usr/bin:/bin");
+  assert.match(fromCopy, /launch: \S+session-bridge\.cjs \(already this script\)/);
 });
 
 test("the node on PATH replaced: the launcher falls back and doctor warns; no node at all: the guard blocks and recv says so", (t) => {
@@ -144,10 +144,10 @@ test("the copy deleted: doctor names it; node only inside a versioned folder: th
   assert.match(readFileSync(s.launcher, "utf8"), /^node=''$/m);
   assert.equal(hook(s, "guard", "/usr/local/bin:/usr/bin:/bin", true).status, 0);
   assert.equal(doctor(s, "/usr/local/bin:/usr/bin:/bin").launch?.level, "ok");
-  rmSync(join(dirname(s.launcher), "session-bridge.mjs"));
+  rmSync(join(dirname(s.launcher), "session-bridge.cjs"));
   const d = doctor(s, "/usr/local/bin:/usr/bin:/bin");
   assert.equal(d.launch?.level, "fail");
-  assert.match(d.launch!.detail, /session-bridge\.mjs, which is missing/);
+  assert.match(d.launch!.detail, /session-bridge\.cjs, which is missing/);
   assert.equal(hook(s, "guard", "/usr/local/bin:/usr/bin:/bin", true).status, 2);
   assert.equal(existsSync(s.launcher), true);
 });

@@ -1,0 +1,84 @@
+// The Redis column of bench/run.mjs: a redis-server started here on 127.0.0.1 (a free port, its
+// own folder, append-only file on with the default fsync every second), then the store driven
+// by bench/fixtures/redis-worker.ts: send throughput (1 and 4 writers, every send awaited, so
+// acknowledged), the consume round trip, and append → wake notification on a subscribed connection.
+import { spawn, spawnSync } from "node:child_process";
+import { createServer, createConnection } from "node:net";
+import { join } from "node:path";
+import { REPO, envFor, percentile, scratch } from "./lib.mjs";
+
+const WORKER = join(REPO, "dist/bench/redis-worker.mjs");
+export const REDIS_SERVER = "/usr/bin/redis-server";
+
+export function hasRedis() {
+  return spawnSync(REDIS_SERVER, ["--version"]).status === 0;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function ping(port) {
+  return new Promise((resolve) => {
+    const c = createConnection({ host: "127.0.0.1", port });
+    c.on("data", (d) => {
+      c.end();
+      resolve(d.toString().startsWith("+PONG"));
+    });
+    c.on("error", () => resolve(false));
+    c.write("*1\r\n$4\r\nPING\r\n");
+  });
+}
+
+function worker(args) {
+  return new Promise((resolve, reject) => {
+    // The inbox holds every message of the run unread: above the default cap of 10,000.
+    const env = envFor("inherited", { BRIDGE_REDIS_MAX_UNREAD: "1000000" });
+    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ["ignore", "pipe", "inherit"], env });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`redis worker ${args[0]} exited ${code}`))));
+  });
+}
+
+/** Every figure of the Redis column, with redis-server stopped (by its pid) at the end. */
+export async function redisFigures() {
+  const dir = scratch("redis");
+  const port = await freePort();
+  const server = spawn(
+    REDIS_SERVER,
+    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--maxmemory-policy", "noeviction"],
+    { stdio: "ignore" },
+  );
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!(await ping(port))) {
+      if (Date.now() > deadline) throw new Error("redis-server did not start");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const url = `redis://127.0.0.1:${port}`;
+    const version = /v=([\d.]+)/.exec(spawnSync(REDIS_SERVER, ["--version"], { encoding: "utf8" }).stdout)?.[1] ?? "?";
+    const one = await worker(["send", url, "w1", "20000"]);
+    const started = performance.now();
+    const four = await Promise.all([1, 2, 3, 4].map((n) => worker(["send", url, `w${n}x`, "10000"])));
+    const wallMs = performance.now() - started;
+    const rtt = (await worker(["rtt", url, "500"])).samples;
+    const wake = (await worker(["wake", url, "500"])).samples;
+    return {
+      version,
+      one: { perSecond: (one.sent / one.ms) * 1000, sent: one.sent },
+      four: { perSecond: (four.reduce((n, r) => n + r.sent, 0) / wallMs) * 1000, sent: four.reduce((n, r) => n + r.sent, 0) },
+      rtt: { p50: percentile(rtt, 50), p95: percentile(rtt, 95), n: rtt.length },
+      wake: { p50: percentile(wake, 50), p95: percentile(wake, 95), n: wake.length },
+    };
+  } finally {
+    server.kill("SIGKILL");
+  }
+}

@@ -1,0 +1,29 @@
+// The file store behind the Store interface: the synchronous functions of src/bus.ts, called as
+// they always were (same speed, same promises: docs/architecture.md "The store").
+import { messageStatus, peek, pathsOf, receive, roleSummaries, sendMessage, tail } from "../bus.ts";
+import { listSessions, registerSession } from "../bus/sessions.ts";
+import type { Store } from "./types.ts";
+
+export function fileStore(root: string): Store {
+  return {
+    kind: "file",
+    where: root,
+    send: async (request) => sendMessage(request),
+    // The file store commits (cursor renamed into place) before anything is shown: a reader
+    // killed in between leaves the messages read by it, never delivered twice.
+    async receive(identity, options, deliver) {
+      const result = { ...receive(identity, options), redelivered: [] };
+      if (deliver) await deliver(result);
+      return result;
+    },
+    peek: async (identity) => peek(identity),
+    tail: async (identity, limit) => tail(identity, limit),
+    roles: async (project) => roleSummaries(root, project),
+    status: async (project, id) => messageStatus(root, project, id),
+    async touchSession(identity, info) {
+      return { ...registerSession(pathsOf(identity), info), live: true };
+    },
+    sessions: async (identity) => listSessions(pathsOf(identity)),
+    close: async () => {},
+  };
+}
