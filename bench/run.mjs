@@ -2,11 +2,7 @@
 // `npm run bench`: every performance budget measured in one run, each printed beside its budget,
 // written to bench/results.json and summarised in BENCHMARKS.md (between its bench markers).
 // `npm run bench` builds first (node build.mjs --bench, scripts/build-sea.mjs); alone:
-<<<<<<< HEAD
-//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory,shim] [--no-inherited] [--realtime] [--cases WORD,…] [--also LABEL=FILE,…]
-=======
-//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory,redis] [--no-inherited] [--realtime] [--cases WORD,…] [--also LABEL=FILE,…]
->>>>>>> i22-redis
+//   node bench/run.mjs [--rounds N] [--only startup,bus,wake,memory,shim,redis] [--no-inherited] [--realtime] [--cases WORD,…] [--also LABEL=FILE,…]
 // (--cases keeps only the startup cases whose name contains one of the words: for quick looks;
 // --also adds the startup cases of another build, a script or an executable, under LABEL, shown
 // but not judged: e.g. a copy of the previous build, for a before/after in one run; --realtime
@@ -27,21 +23,14 @@ import { hookCases, listingSizes, mcpCases, seedHookRoot } from "./startup.mjs";
 import { throughput } from "./bus.mjs";
 import { daemonWakes, hasTmux, rewakes, socketWakes } from "./wake.mjs";
 import { daemonMemory, mcpMemory } from "./memory.mjs";
-<<<<<<< HEAD
 import { shimCases } from "./shim.mjs";
-=======
 import { hasRedis, redisFigures } from "./redis.mjs";
->>>>>>> i22-redis
 
 const say = (line) => process.stderr.write(line + "\n");
 const args = process.argv.slice(2);
 const optionValue = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const rounds = Number(optionValue("--rounds", process.env.BENCH_ROUNDS ?? "21"));
-<<<<<<< HEAD
-const only = optionValue("--only", "startup,bus,wake,memory,shim").split(",");
-=======
-const only = optionValue("--only", "startup,bus,wake,memory,redis").split(",");
->>>>>>> i22-redis
+const only = optionValue("--only", "startup,bus,wake,memory,shim,redis").split(",");
 const withInherited = !args.includes("--no-inherited");
 const wantRealtime = args.includes("--realtime");
 const caseWords = optionValue("--cases", "").split(",").filter(Boolean);

@@ -91,7 +91,7 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
         async () => {
           const input = readHookInput();
           const note = env.CLAUDE_ENV_FILE ? (await import("./hooks/git-shim.ts")).installGitShim(env, input) : undefined;
-          const result = (await import("./hooks/recv.ts")).hookRecv(env, input, flag);
+          const result = await (await import("./hooks/recv.ts")).hookRecv(env, input, flag);
           return note ? { ...result, stderr: `${result.stderr ?? ""}session-bridge hook recv: ${note}\n` } : result;
         },
         NOTHING_TAKEN,
@@ -104,6 +104,9 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
       // that exits without reading (it logs the failed write and moves on).
       // Only Claude Code has asyncRewake: a waiter under Codex or Gemini would only hold the turn.
       if (!isBridged(env) || isHeadless(env) || (flag !== undefined && flag !== "claude")) return { code: 0 };
+      // On a Redis store (BRIDGE_URL) the waiter has no inbox file to watch: the mail waits for the
+      // next prompt (README "Across machines").
+      if (env.BRIDGE_URL?.trim()) return { code: 0 };
       return quietly("wait", async () => (await import("./hooks/wait.ts")).hookWait(env));
     case "guard":
       if (!hasIdentityVariables(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };

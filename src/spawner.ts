@@ -25,6 +25,7 @@ import { effectiveRole, GLOBAL_KEYS, settingAt } from "./settings/schema.ts";
 import type { Settings } from "./settings/schema.ts";
 import { createLogger, readDaemonHolder } from "./spawner/state.ts";
 import { collectStatus, renderStatus } from "./spawner/status.ts";
+import { refuseOnRedis } from "./store/url.ts";
 
 interface Io {
   env: NodeJS.ProcessEnv;
@@ -192,6 +193,7 @@ const SUBS: Record<string, Sub> = {
     flags: { replay: "boolean" },
     async run(args, io) {
       positionals(args, [], SUBS.run!.usage);
+      refuseOnRedis(io.env, "spawner run (the wake daemon)");
       const root = resolveRoot(io.env);
       const log = createLogger(root, { stderr: (line) => io.err(line) });
       const rescan = Number(io.env.BRIDGE_SPAWNER_RESCAN_MS);

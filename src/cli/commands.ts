@@ -88,14 +88,9 @@ const COMMANDS: Record<string, Command> = {
   TO    a role of the project, or '*' for every other role
   BODY  the text (quote it); '-' reads it from stdin; put -- first if it starts with a dash`,
     flags: { ...IDENTITY, queue: "boolean", "reply-to": "string" },
-<<<<<<< HEAD
     dashHint: "a BODY",
-    run(args, io) {
-      const [to, bodyArg] = positionals(args, ["TO", "BODY"], COMMANDS.send!.usage) as [string, string];
-=======
     async run(args, io) {
-      const [to, bodyArg] = positionals(args, 2, 2, COMMANDS.send!.usage) as [string, string];
->>>>>>> i22-redis
+      const [to, bodyArg] = positionals(args, ["TO", "BODY"], COMMANDS.send!.usage) as [string, string];
       const id = identity(args, io);
       const { settings, error } = loadSettingsLenient(id.root);
       if (error) io.warn(`warning: ${error.message} (using the defaults to send)`);
@@ -146,13 +141,8 @@ const COMMANDS: Record<string, Command> = {
   recv: {
     usage: "usage: session-bridge recv [--json] [--project P --role R]\n  prints unread messages and marks them read",
     flags: IDENTITY,
-<<<<<<< HEAD
-    run(args, io) {
-      positionals(args, [], COMMANDS.recv!.usage);
-=======
     async run(args, io) {
-      positionals(args, 0, 0, COMMANDS.recv!.usage);
->>>>>>> i22-redis
+      positionals(args, [], COMMANDS.recv!.usage);
       const id = identity(args, io);
       const { settings } = loadSettingsLenient(id.root);
       const options = { by: cliConsumer(io.env), compactBytes: settings.compactBytes, historyFiles: settings.historyFiles };
@@ -187,16 +177,10 @@ const COMMANDS: Record<string, Command> = {
   peek: {
     usage: "usage: session-bridge peek [--json] [--project P --role R]\n  prints unread messages without marking them read",
     flags: IDENTITY,
-<<<<<<< HEAD
-    run(args, io) {
-      positionals(args, [], COMMANDS.peek!.usage);
-      const result = peek(identity(args, io));
-=======
     async run(args, io) {
-      positionals(args, 0, 0, COMMANDS.peek!.usage);
+      positionals(args, [], COMMANDS.peek!.usage);
       const id = identity(args, io);
       const result = await withStore(id.root, io.env, (store) => store.peek(id));
->>>>>>> i22-redis
       if (io.json) io.printJson(result);
       else if (result.messages.length === 0) io.warn("no unread messages");
       else for (const m of result.messages) io.print(renderMessage(m, { terminal: io.terminal }));
@@ -231,13 +215,8 @@ const COMMANDS: Record<string, Command> = {
   roles: {
     usage: "usage: session-bridge roles [--json] [--project P]\n  roles of the project, unread counts and live sessions",
     flags: { json: "boolean", project: "string" },
-<<<<<<< HEAD
-    run(args, io) {
-      positionals(args, [], COMMANDS.roles!.usage);
-=======
     async run(args, io) {
-      positionals(args, 0, 0, COMMANDS.roles!.usage);
->>>>>>> i22-redis
+      positionals(args, [], COMMANDS.roles!.usage);
       const root = resolveRoot(io.env);
       const project = resolveProject(io.env, args.flags.project as string | undefined);
       const roles = await withStore(root, io.env, (store) => store.roles(project));
@@ -268,13 +247,8 @@ const COMMANDS: Record<string, Command> = {
   whoami: {
     usage: "usage: session-bridge whoami [--json] [--project P --role R]",
     flags: IDENTITY,
-<<<<<<< HEAD
-    run(args, io) {
-      positionals(args, [], COMMANDS.whoami!.usage);
-=======
     async run(args, io) {
-      positionals(args, 0, 0, COMMANDS.whoami!.usage);
->>>>>>> i22-redis
+      positionals(args, [], COMMANDS.whoami!.usage);
       const id = identity(args, io);
       const { settings, error } = loadSettingsLenient(id.root);
       const wake = effectiveRole(settings, id.project, id.role);
@@ -308,13 +282,8 @@ const COMMANDS: Record<string, Command> = {
   status: {
     usage: "usage: session-bridge status ID [--json] [--project P]\n  queued or read (when, by whom) for each recipient of message ID",
     flags: { json: "boolean", project: "string" },
-<<<<<<< HEAD
-    run(args, io) {
-      const [messageId] = positionals(args, ["ID"], COMMANDS.status!.usage) as [string];
-=======
     async run(args, io) {
-      const [messageId] = positionals(args, 1, 1, COMMANDS.status!.usage) as [string];
->>>>>>> i22-redis
+      const [messageId] = positionals(args, ["ID"], COMMANDS.status!.usage) as [string];
       const root = resolveRoot(io.env);
       const project = resolveProject(io.env, args.flags.project as string | undefined);
       const status = await withStore(root, io.env, (store) => store.status(project, messageId));

@@ -9,6 +9,7 @@ import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosed
 import { resolveRoot } from "../bus/layout.ts";
 import { assertMayChangeSettings } from "../settings/ops.ts";
 import { findOnPath } from "../lib/proc.ts";
+import { refuseOnRedis } from "../store/url.ts";
 
 export const DASHBOARD_USAGE = `usage: session-bridge dashboard [--port N] [--open] [--admin] [--json]
   a live view of the rooms, their messages and the wake daemon, in your browser; serves
@@ -56,6 +57,7 @@ export async function runDashboard(argv: string[]): Promise<number> {
       process.stdout.write(DASHBOARD_USAGE + "\n");
       return 0;
     }
+    refuseOnRedis(process.env, "the dashboard");
     if (args.positionals.length > 0)
       throw new BridgeError(
         "E_USAGE",

@@ -24,11 +24,8 @@ import { shimState } from "../shim/install.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
 import { AGENTS, isAgentName } from "../agents/agent.ts";
 import { checkVendor, foundVendors } from "./doctor-vendors.ts";
-<<<<<<< HEAD
 import { checkDuplicate, checkPlugin, checkPluginPermissions, pluginActive, readPluginState } from "./doctor-plugin.ts";
-=======
 import { storeChecks } from "../store/store.ts";
->>>>>>> i22-redis
 
 export type Level = "ok" | "info" | "warn" | "fail";
 export interface Check {
