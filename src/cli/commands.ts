@@ -158,6 +158,8 @@ const COMMANDS: Record<string, Command> = {
             );
           if (batch.redelivered.length > 0)
             io.warn(`note: ${batch.redelivered.join(", ")} delivered again: an earlier reader took them and died before marking them read`);
+          // An empty batch prints nothing here: the one "no unread messages" answer comes below.
+          if (batch.messages.length === 0) return;
           if (io.json)
             io.printJson({
               messages: batch.messages,

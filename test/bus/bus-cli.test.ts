@@ -21,6 +21,8 @@ test("send then recv delivers once and prints the message", (t) => {
   const again = bridge(["recv"], shop(root, "frontend"));
   assert.equal(again.stdout, "");
   assert.match(again.stderr, /no unread messages/);
+  // With --json, one document: nothing to read is said once, not per (empty) batch.
+  assert.equal(bridge(["recv", "--json"], shop(root, "frontend")).stdout, '{"messages":[],"skipped":0}\n');
 });
 
 test("--json shapes of send, recv, peek, tail, roles, whoami, status and root", (t) => {
