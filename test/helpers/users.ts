@@ -1,8 +1,9 @@
 // Acting as another local user. Tests run as root in CI: the `nobody` account (uid 65534) is then
 // "someone else" without creating any user; as an ordinary user, file modes apply to us directly.
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, lstatSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { BIN } from "./bin.ts";
 import { cleanEnv } from "./cli.ts";
 
@@ -29,6 +30,25 @@ export interface Ran {
   stderr: string;
 }
 
+let sharedBin: string | undefined;
+
+/**
+ * The built binary where another user can read it: the checkout may sit in a folder only we can
+ * enter (a clone in `mktemp -d` is 0700), and the binary is one self-contained file.
+ */
+function binFor(user: { uid: number; gid: number } | undefined): string {
+  if (!user) return BIN;
+  if (sharedBin === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "sb-bin-"));
+    chmodSync(dir, 0o755);
+    sharedBin = join(dir, basename(BIN));
+    copyFileSync(BIN, sharedBin);
+    chmodSync(sharedBin, 0o644);
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return sharedBin;
+}
+
 /** Runs the built binary as `user` (or as ourselves when undefined). */
 export function bridgeAs(
   user: { uid: number; gid: number } | undefined,
@@ -36,7 +56,7 @@ export function bridgeAs(
   env: Record<string, string | undefined>,
   input = "",
 ): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(process.execPath, [binFor(user), ...args], {
     env: cleanEnv({ HOME: "/nonexistent", ...env }),
     encoding: "utf8",
     input,
