@@ -106,23 +106,28 @@ export abstract class EvalScanner {
         this.i++;
         return;
       } else if (c === "\\") this.i++;
-      else if (c === "$") {
-        this.readDollar(junk, true);
-        continue;
-      } else if (c === "`") {
-        this.readBacktick(junk, true);
-        continue;
-      } else if (c === '"') {
-        this.readDq(junk);
-        continue;
-      } else if (IDENT.test(c) && !/[\w$#]/.test(s[this.i - 1] ?? "")) {
-        const m = /^[A-Za-z_]\w*/.exec(s.slice(this.i, this.i + 256))!;
-        names.push(m[0]);
-        this.i += m[0].length;
-        continue;
-      }
+      else if (this.readArithPiece(junk, names)) continue;
       this.i++;
     }
+  }
+
+  /**
+   * One piece of arithmetic text (in `((…))`, `$[…]` or a subscript) that is not a bracket: an
+   * expansion or double-quoted string, read for its commands, or a name bash evaluates, listed.
+   * False when the character at the position is none of these.
+   */
+  private readArithPiece(junk: Acc, names: string[]): boolean {
+    const s = this.s;
+    const c = s[this.i]!;
+    if (c === "$") this.readDollar(junk, true);
+    else if (c === "`") this.readBacktick(junk, true);
+    else if (c === '"') this.readDq(junk);
+    else if (IDENT.test(c) && !/[\w$#]/.test(s[this.i - 1] ?? "")) {
+      const m = /^[A-Za-z_]\w*/.exec(s.slice(this.i, this.i + 256))!;
+      names.push(m[0]);
+      this.i += m[0].length;
+    } else return false;
+    return true;
   }
 
   /**
@@ -150,22 +155,8 @@ export abstract class EvalScanner {
             if (names.length) this.pushEval({ kind: "arith", names });
             return true;
           } else break;
-        } else if (c === "$") {
-          this.readDollar(junk, true);
-          continue;
-        } else if (c === "`") {
-          this.readBacktick(junk, true);
-          continue;
-        } else if (c === '"') {
-          this.readDq(junk);
-          continue;
         } else if (c === "\\") this.i++;
-        else if (IDENT.test(c) && !/[\w$#]/.test(s[this.i - 1] ?? "")) {
-          const m = /^[A-Za-z_]\w*/.exec(s.slice(this.i, this.i + 256))!;
-          names.push(m[0]);
-          this.i += m[0].length;
-          continue;
-        }
+        else if (this.readArithPiece(junk, names)) continue;
         this.i++;
       }
     } catch (err) {
