@@ -27,6 +27,21 @@ import { BIN, REPO, envFor, percentile, runner, scratch, until } from "./lib.mjs
 
 const summary = (samples) => ({ n: samples.length, p50: percentile(samples, 50), p95: percentile(samples, 95), max: Math.max(...samples) });
 
+/** The daemon's log entries so far (none before it writes its first). */
+function logEntries(logPath) {
+  return existsSync(logPath)
+    ? readFileSync(logPath, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
+}
+
+/** The message line a wake case appends straight to backend's inbox (web → backend, hop 0). */
+function benchMessage(id, i, chain) {
+  return { id, ts: new Date().toISOString(), project: "shop", from: "web", to: "backend", body: `bench ${i}`, chain, hop: 0 };
+}
+
 export function hasTmux() {
   return spawnSync("tmux", ["-V"], { encoding: "utf8" }).status === 0;
 }
@@ -77,13 +92,7 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
       await until("the fake session to register", () => existsSync(join(dir, "tui.jsonl")));
     }
     const logPath = join(root, "spawner", "log.jsonl");
-    const entries = () =>
-      existsSync(logPath)
-        ? readFileSync(logPath, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [];
+    const entries = () => logEntries(logPath);
     daemon = spawn(process.execPath, [BIN, "spawner", "run"], { env, stdio: "ignore" });
     await until("the daemon to start", () => entries().some((e) => e.event === "start"));
     const inbox = join(root, "projects", "shop", "backend", "inbox.jsonl");
@@ -100,16 +109,7 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
     const samples = [];
     for (let i = 0; i < wakes + warmup; i++) {
       const id = `mbench${i}${randomBytes(4).toString("hex")}`;
-      const message = {
-        id,
-        ts: new Date().toISOString(),
-        project: "shop",
-        from: "web",
-        to: "backend",
-        body: `bench ${i}`,
-        chain: `cbench${i}`,
-        hop: 0,
-      };
+      const message = benchMessage(id, i, `cbench${i}`);
       const runsBefore = entries().filter((e) => e.event === "run-end").length;
       appendFileSync(inbox, JSON.stringify(message) + "\n", { mode: 0o600 });
       const t0 = performance.timeOrigin + performance.now();
@@ -238,29 +238,14 @@ export async function socketWakes(wakes, warmup = 5) {
     cli(["spawner", "on"]);
     cli(["spawner", "config", "cooldownSeconds=0", "rateLimitPerMinute=600", "driver=socket"]);
     const logPath = join(root, "spawner", "log.jsonl");
-    const entries = () =>
-      existsSync(logPath)
-        ? readFileSync(logPath, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [];
+    const entries = () => logEntries(logPath);
     daemon = spawn(process.execPath, [BIN, "spawner", "run"], { env, stdio: "ignore" });
     await until("the daemon to start", () => entries().some((e) => e.event === "start"));
     const inbox = join(roleDir, "inbox.jsonl");
     const samples = [];
     for (let i = 0; i < wakes + warmup; i++) {
       const id = `mbench${i}${randomBytes(4).toString("hex")}`;
-      const message = {
-        id,
-        ts: new Date().toISOString(),
-        project: "shop",
-        from: "web",
-        to: "backend",
-        body: `bench ${i}`,
-        chain: `cs${i}`,
-        hop: 0,
-      };
+      const message = benchMessage(id, i, `cs${i}`);
       const got = new Promise((resolve) => (arrived = resolve));
       const nudgedBefore = entries().filter((e) => e.event === "nudged").length;
       appendFileSync(inbox, JSON.stringify(message) + "\n", { mode: 0o600 });
