@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bridge, makeRoot } from "../helpers/cli.ts";
 import { messageId, Room } from "../helpers/mcp.ts";
+import { waitFor } from "../helpers/poll.ts";
 import { freePort, startRedis } from "../helpers/redis.ts";
 
 test("two machines sharing one Redis: send, roles, peek, recv, status, tail, root", async (t) => {
@@ -92,6 +93,12 @@ test("the MCP server on Redis: two machines' sessions send, see each other live,
   });
   const web = await laptop.join("shop", "web", { BRIDGE_URL: redis.url });
   const api = await devbox.join("shop", "api", { BRIDGE_URL: redis.url });
+  // The devbox's server registers its session in Redis as it starts, not before join returns.
+  await waitFor("the api session registered in Redis", () =>
+    bridge(["roles", "--json"], { root: laptop.root, project: "shop", env: { BRIDGE_URL: redis.url } })
+      .json()
+      .roles.some((r: { role: string }) => r.role === "api"),
+  );
   const sent = await web.call("bridge_send", { to: "api", body: "over the wire" });
   assert.equal(sent.isError, false, sent.text);
   assert.match(sent.text, /api: queued; live session/);
