@@ -9,7 +9,9 @@ import { BIN } from "../helpers/bin.ts";
 import { CLAUDE_BIN, onCleanup, writeClaudeJson, type Sandbox } from "./claude.ts";
 import { killTree, onProcessExit } from "./procs.ts";
 import { readJsonLines } from "./stand-ins.ts";
+import { rolePaths } from "../../src/bus/layout.ts";
 import type { Message } from "../../src/bus/message.ts";
+import { listSessions, type SessionView } from "../../src/bus/sessions.ts";
 import type { LoggedEntry } from "../../src/spawner/state.ts";
 import { waitFor } from "../helpers/poll.ts";
 
@@ -83,6 +85,14 @@ export function roleEnv(
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return { ...base, BRIDGE_ROOT: root, BRIDGE_PROJECT: project, BRIDGE_ROLE: role, ...extra };
+}
+
+/**
+ * The role's session records as the bus itself reads them: finished `<pid>.json` files only. Reading
+ * every name in the folder would also catch a record's temporary file mid-write (empty JSON).
+ */
+export function sessionRecords(root: string, project: string, role: string): SessionView[] {
+  return listSessions(rolePaths(root, project, role));
 }
 
 /** An inbox line as the store writes it (src/bus/message.ts). */

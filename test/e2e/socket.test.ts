@@ -27,6 +27,7 @@ import {
   readJson,
   roleDir,
   roleEnv,
+  sessionRecords,
   spawnerStatus,
   startDaemon,
   waitFor,
@@ -213,14 +214,9 @@ test("socket driver: a `claude --bg` session joins through --settings env and is
   const started = await runClaude({ cwd: box.cwd, env, args: ["--bg", "--settings", settings, "BG-START"] });
   assert.equal(started.code, 0, started.stderr);
   assert.match(started.stdout + started.stderr, /backgrounded/);
-  const sessions = join(roleDir(root, "shop", "bg"), "sessions");
   const record = await waitFor(
     "the background session's record with its socket",
-    () =>
-      existsSync(sessions) &&
-      readdirSync(sessions)
-        .map((n) => readJson(join(sessions, n)))
-        .find((r) => r?.messagingSocket),
+    () => sessionRecords(root, "shop", "bg").find((r) => r.messagingSocket),
     30_000,
   );
   assert.equal(record.attended, false);
@@ -232,7 +228,11 @@ test("socket driver: a `claude --bg` session joins through --settings env and is
   const woken = await server.waitForRequest((r) => r.kind === "turn" && /MAIL-FOR-BG/.test(requestText(r)), 30_000, { after: mark });
   assert.ok(lastUserText(woken).includes(DEFAULT_NUDGE), lastUserText(woken));
   assert.ok(systemMessages(woken).some((text) => text.includes(`id="${sent.id}" from="api"`)));
-  const log = daemonLog(root);
+  // The turn can reach the model before the daemon has written "nudged" to its log.
+  const log = await waitFor("the daemon to log the nudge", () => {
+    const entries = daemonLog(root);
+    return entries.some((e) => e.event === "nudged") && entries;
+  });
   assert.deepEqual(
     log.filter((e) => e.event === "wake" || e.event === "nudged").map((e) => `${e.event} ${e.role}`),
     ["wake bg", "nudged bg"],

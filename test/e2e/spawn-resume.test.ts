@@ -2,7 +2,7 @@
 // that very session headless (`claude -p --resume ID`, real Claude Code against the scripted
 // model), so the woken run still has the conversation it had, plus the new mail through `hook recv`.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { makeSandbox, onCleanup, runHeadless } from "./claude.ts";
@@ -13,8 +13,8 @@ import {
   describeDaemonLog,
   installBridge,
   pathWith,
-  roleDir,
   roleEnv,
+  sessionRecords,
   spawnerStatus,
   startDaemon,
   waitFor,
@@ -41,10 +41,9 @@ test("resume: a closed Claude role's own session is continued headless; its earl
     prompt: `remember the code word ${CODE_WORD}`,
   });
   assert.equal(first.code, 0, describeRun("claude", first));
-  const sessions = join(roleDir(root, "shop", "api"), "sessions");
-  const records = readdirSync(sessions).map((f) => JSON.parse(readFileSync(join(sessions, f), "utf8")));
+  const records = sessionRecords(root, "shop", "api");
   assert.equal(records.length, 1);
-  const sessionId: string = records[0].sessionId;
+  const sessionId = records[0]?.sessionId ?? "";
   assert.match(sessionId, /^[0-9a-f-]{36}$/);
 
   // 2. The role is woken by the spawn driver with resume on.
@@ -97,7 +96,7 @@ test("resume: a closed Claude role's own session is continued headless; its earl
     bridgeOk(human, ["spawner", "status"]),
     new RegExp(`last run: exit 0 after [\\d.]+ s \\(resumed claude session ${sessionId}\\)`),
   );
-  const after = readdirSync(sessions).map((f) => JSON.parse(readFileSync(join(sessions, f), "utf8")).sessionId);
+  const after = sessionRecords(root, "shop", "api").map((r) => r.sessionId);
   // 2.1.328 keeps the session id on `-p --resume`: the run's own record names the same session,
   // so the next wake continues it again.
   assert.deepEqual(after, [sessionId, sessionId]);

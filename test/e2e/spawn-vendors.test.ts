@@ -7,7 +7,6 @@
 // refused, saying why, until a person has approved our hooks in Codex's TUI.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { BIN } from "../helpers/bin.ts";
@@ -22,6 +21,7 @@ import {
   pathWith,
   readJson,
   roleDir,
+  sessionRecords,
   spawnerStatus,
   startDaemon,
   waitFor,
@@ -189,11 +189,10 @@ test("spawn driver: Codex and Gemini roles woken headless with their mail; a Cla
   assert.ok(messageTexts(codexFirsts[0]!, "developer").some((m) => m.includes("KICKOFF-CODEX-9a41") && m.includes('hop="0"')));
   // The second run resumed the first one's thread: its request holds the kickoff and its own answer, then the new mail.
   // Both runs' session records name one thread: `exec resume` goes on in the same thread.
-  const sessions = join(roleDir(root, "shop", "cx"), "sessions");
   // (Under Codex our MCP server also leaves a record of its own, with no session id.)
   const threads = new Set(
-    readdirSync(sessions)
-      .map((f) => JSON.parse(readFileSync(join(sessions, f), "utf8")).sessionId)
+    sessionRecords(root, "shop", "cx")
+      .map((r) => r.sessionId)
       .filter((id) => id !== undefined),
   );
   assert.equal(threads.size, 1, [...threads].join(", "));
@@ -221,10 +220,7 @@ test("spawn driver: Codex and Gemini roles woken headless with their mail; a Cla
   assert.deepEqual([answer?.from, answer?.body, answer?.hop], ["gm", "GM-ANSWER-77", 1]);
 
   // With resume on, gm's next wake continues its own Gemini session (`gemini --resume ID`).
-  const gmDir = join(roleDir(root, "shop", "gm"), "sessions");
-  const gmSession = readdirSync(gmDir)
-    .map((f) => JSON.parse(readFileSync(join(gmDir, f), "utf8")))
-    .find((r) => r.agent === "gemini")?.sessionId;
+  const gmSession = sessionRecords(root, "shop", "gm").find((r) => r.agent === "gemini")?.sessionId;
   assert.ok(gmSession, "the Gemini run's hook recorded its session");
   bridgeOk(human, ["send", "--queue", "--project", "shop", "--role", "web", "gm", "SECOND-TO-GEMINI-e07b"]);
   await waitFor(
