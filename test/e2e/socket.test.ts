@@ -219,7 +219,8 @@ test("socket driver: a `claude --bg` session joins through --settings env and is
     () => sessionRecords(root, "shop", "bg").find((r) => r.messagingSocket),
     30_000,
   );
-  assert.equal(record.attended, false);
+  // Not `attended`: a later hook of the same session may rewrite the record with attended true
+  // (docs/claude-code.md "Background sessions"), and under load this poll can first see that one.
   assert.equal(record.entrypoint, "cli");
   await server.waitForRequest((r) => r.kind === "turn" && /BG-START/.test(requestText(r)), 30_000);
   await startDaemon(t, human);
