@@ -3,11 +3,11 @@
 // sessions with CLAUDE_CODE_ENTRYPOINT=cli and CLAUDE_CODE_SESSION_ATTENDED=0, so `hook wait` must arm
 // there (src/hooks.ts isHeadless only steps aside for entrypoint sdk-cli, i.e. `claude -p`).
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeSandbox, onCleanup, runClaude } from "./claude.ts";
-import { killTree } from "./procs.ts";
+import { startBackgroundSession } from "./background.ts";
+import { makeSandbox } from "./claude.ts";
 import { lastUserText, reply, requestText, startModelServer, type ModelServer } from "./model-server.ts";
 import { bridgeOk, installBridge, readJson, roleDir, spawnerStatus, waitFor } from "./bridge.ts";
 
@@ -17,19 +17,6 @@ before(async () => {
 });
 after(() => server.close());
 
-/** Every process whose environment names the sandbox (the background supervisor, its session, our hooks). */
-function sandboxProcesses(root: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(root)) out.push(Number(name));
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return out.filter((pid) => pid !== process.pid);
-}
-
 test("rewake: an idle `claude --bg` session joined through --settings env is woken by `hook wait` when mail arrives, no daemon", async (t) => {
   const box = makeSandbox(t, { baseUrl: server.url });
   const root = join(box.root, "bridge");
@@ -37,24 +24,8 @@ test("rewake: an idle `claude --bg` session joined through --settings env is wok
   const human = { ...box.env, BRIDGE_ROOT: root };
   bridgeOk(human, ["spawner", "on"]);
   server.script("bg-rewake", (req) => (/MAIL-FOR-BG/.test(requestText(req)) ? reply("BG-WOKEN") : reply("BG-READY")));
-  onCleanup(t, async () => {
-    for (const pid of sandboxProcesses(box.root)) await killTree(pid, "SIGTERM", 2000);
-  });
-  // The launching shell's BRIDGE_* would not reach the session: --settings env does (as in socket.test.ts).
-  // The offline settings go the same way, so this session can only ever reach the local model server.
-  const offline = Object.fromEntries(Object.entries(box.env).filter(([k]) => /^(ANTHROPIC_|DISABLE_|CLAUDE_CODE_DISABLE)/.test(k)));
-  const baseUrl = server.baseUrl("bg-rewake");
-  const settings = JSON.stringify({
-    env: { ...offline, ANTHROPIC_BASE_URL: baseUrl, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "bg" },
-  });
-  const started = await runClaude({
-    cwd: box.cwd,
-    env: { ...box.env, ANTHROPIC_BASE_URL: baseUrl },
-    args: ["--bg", "--settings", settings, "BG-START"],
-  });
-  assert.equal(started.code, 0, started.stderr);
-  assert.match(started.stdout + started.stderr, /backgrounded/);
-  await server.waitForRequest((r) => r.kind === "turn" && /BG-START/.test(requestText(r)), 30_000);
+  // The launching shell's BRIDGE_* would not reach the session: --settings env does (test/e2e/background.ts).
+  await startBackgroundSession(t, box, server, { root, project: "shop", role: "bg", route: "bg-rewake", prompt: "BG-START" });
 
   // The first turn has ended once its waiter holds the role; nobody types and no daemon runs.
   const waiterFile = join(roleDir(root, "shop", "bg"), "waiter.json");

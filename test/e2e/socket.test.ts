@@ -2,11 +2,11 @@
 // nudge to each session's own messaging socket (CLAUDE_CODE_MESSAGING_SOCKET), with no typing:
 // the daemon's PATH holds a `tmux` that records every call and fails, and it must never be run.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeSandbox, onCleanup, runClaude, startTui, type Tui } from "./claude.ts";
-import { killTree } from "./procs.ts";
+import { startBackgroundSession } from "./background.ts";
+import { makeSandbox, startTui, type Tui } from "./claude.ts";
 import {
   callTool,
   lastUserText,
@@ -178,19 +178,6 @@ test("socket driver: two idle TUIs ping-pong through their messaging sockets, no
   );
 });
 
-/** Every process whose environment names the sandbox (a background supervisor and its sessions). */
-function sandboxProcesses(root: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(root)) out.push(Number(name));
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return out.filter((pid) => pid !== process.pid);
-}
-
 test("socket driver: a `claude --bg` session joins through --settings env and is woken through its socket", async (t) => {
   const box = makeSandbox(t, { baseUrl: server.url });
   const root = join(box.root, "bridge");
@@ -201,19 +188,8 @@ test("socket driver: a `claude --bg` session joins through --settings env and is
   server.script("bg", (req) =>
     /BG-START/.test(requestText(req)) && !/MAIL-FOR-BG/.test(requestText(req)) ? reply("BG-READY") : reply("BG-WOKEN"),
   );
-  onCleanup(t, async () => {
-    for (const pid of sandboxProcesses(box.root)) await killTree(pid, "SIGTERM", 2000);
-  });
-  // The launching shell's BRIDGE_* would not reach the session: --settings env does.
-  // The offline settings go the same way, so this session can only ever reach the local model server.
-  const offline = Object.fromEntries(Object.entries(box.env).filter(([k]) => /^(ANTHROPIC_|DISABLE_|CLAUDE_CODE_DISABLE)/.test(k)));
-  const env = { ...box.env, ANTHROPIC_BASE_URL: server.baseUrl("bg") };
-  const settings = JSON.stringify({
-    env: { ...offline, ANTHROPIC_BASE_URL: server.baseUrl("bg"), BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "bg" },
-  });
-  const started = await runClaude({ cwd: box.cwd, env, args: ["--bg", "--settings", settings, "BG-START"] });
-  assert.equal(started.code, 0, started.stderr);
-  assert.match(started.stdout + started.stderr, /backgrounded/);
+  // The launching shell's BRIDGE_* would not reach the session: --settings env does (test/e2e/background.ts).
+  await startBackgroundSession(t, box, server, { root, project: "shop", role: "bg", route: "bg", prompt: "BG-START" });
   const record = await waitFor(
     "the background session's record with its socket",
     () => sessionRecords(root, "shop", "bg").find((r) => r.messagingSocket),
@@ -222,7 +198,6 @@ test("socket driver: a `claude --bg` session joins through --settings env and is
   // Not `attended`: a later hook of the same session may rewrite the record with attended true
   // (docs/claude-code.md "Background sessions"), and under load this poll can first see that one.
   assert.equal(record.entrypoint, "cli");
-  await server.waitForRequest((r) => r.kind === "turn" && /BG-START/.test(requestText(r)), 30_000);
   await startDaemon(t, human);
   const mark = server.mark();
   const sent = JSON.parse(bridgeOk(human, ["send", "--json", "--queue", "--project", "shop", "--role", "api", "bg", "MAIL-FOR-BG"]));
