@@ -11,6 +11,7 @@ import { closeSync } from "node:fs";
 import { describeError, isErrno } from "../../lib/errors.ts";
 import { openForAppend, writeAll } from "../../lib/fs.ts";
 import { mcpEntry } from "../../agents/claude/config.ts";
+import { AGENT_COMMAND } from "../../agents/cli.ts";
 import type { EffectiveRole, PermissionMode, Settings } from "../../settings/schema.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS, NON_ADMIN_TOOLS, PLUGIN_NON_ADMIN_TOOL_IDS } from "../../agents/tool-names.ts";
 import type { SpawnTarget } from "./spawn-target.ts";
@@ -99,7 +100,7 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
     // --agent codex); `exec resume` takes no -C, so the folder is the run's cwd. No turn limit
     // exists: spawn.timeoutSeconds bounds the run.
     const args = ["exec", ...(resume !== undefined ? ["resume"] : []), "--skip-git-repo-check", ...model];
-    return { ...base, command: "codex", args: [...args, ...(resume !== undefined ? [resume] : []), prompt], input: undefined };
+    return { ...base, command: AGENT_COMMAND.codex, args: [...args, ...(resume !== undefined ? [resume] : []), prompt], input: undefined };
   }
   if (agent === "gemini") {
     // Without the relaunch Gemini starts one Node process, not two. Headless Gemini drops tools
@@ -108,7 +109,7 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
     const args = ["-p", prompt, ...model, "--approval-mode", GEMINI_APPROVAL[role.permissionMode]];
     args.push("--allowed-tools", GEMINI_TOOL_IDS.join(","));
     if (resume !== undefined) args.push("--resume", resume);
-    return { ...base, command: "gemini", args, input: undefined };
+    return { ...base, command: AGENT_COMMAND.gemini, args, input: undefined };
   }
   const mcp = { mcpServers: { [MCP_SERVER_NAME]: mcpEntry(request.self) } };
   // Where the plugin is installed the run also loads the plugin's server: its tools by their plugin names.
@@ -118,7 +119,7 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
   args.push(...model);
   args.push("--max-turns", String(settings.spawn.maxTurns));
   if (resume !== undefined) args.push("--resume", resume);
-  return { ...base, command: "claude", args, input: prompt + "\n" };
+  return { ...base, command: AGENT_COMMAND.claude, args, input: prompt + "\n" };
 }
 
 export interface RunOutcome {
