@@ -18,7 +18,13 @@ import type { SpawnTarget } from "./spawn-target.ts";
 
 // Never passed on: the admin switch (a run must not flip its own rails), the tmux pane of whoever
 // started the daemon, and the identity of an agent session the daemon may have been started from
-// (Claude Code's, Gemini's hook variables, Codex's shell variables: docs/other-agents.md).
+// (Claude Code's, Gemini's hook variables, Codex's shell variables: docs/other-agents.md). A daemon
+// started from Claude Code's Bash tool carries that session's messaging socket and token
+// (docs/claude-code.md "Environment"): a run keeping them, and our hooks inside it, would record
+// the other session's socket as the role's (the socket driver would nudge that session) and write
+// the git shim into its CLAUDE_ENV_FILE. A Claude Code run sets its own; Codex and Gemini never do.
+// Only variables naming one session are here: the user's own settings (CLAUDE_CONFIG_DIR, the
+// CLAUDE_CODE_DISABLE_* switches, API keys) pass through.
 const STRIPPED_ENV = [
   "BRIDGE_ADMIN",
   "TMUX",
@@ -28,6 +34,11 @@ const STRIPPED_ENV = [
   "CLAUDE_CODE_SESSION_ID",
   "CLAUDE_CODE_ENTRYPOINT",
   "CLAUDE_CODE_SESSION_ATTENDED",
+  "CLAUDE_CODE_MESSAGING_SOCKET",
+  "CLAUDE_CODE_MESSAGING_TOKEN",
+  "CLAUDE_CODE_CHILD_SESSION",
+  "CLAUDE_JOB_DIR",
+  "CLAUDE_ENV_FILE",
   "CLAUDE_PROJECT_DIR",
   "GEMINI_SESSION_ID",
   "GEMINI_PROJECT_DIR",
