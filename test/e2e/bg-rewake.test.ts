@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeSandbox, onCleanup, runClaude } from "./claude.ts";
+import { bgSupervisorDir, makeSandbox, onCleanup, runClaude } from "./claude.ts";
 import { killTree } from "./procs.ts";
 import { lastUserText, reply, requestText, startModelServer, type ModelServer } from "./model-server.ts";
 import { bridgeOk, installBridge, readJson, roleDir, spawnerStatus, waitFor } from "./bridge.ts";
@@ -55,6 +55,8 @@ test("rewake: an idle `claude --bg` session joined through --settings env is wok
   assert.equal(started.code, 0, started.stderr);
   assert.match(started.stdout + started.stderr, /backgrounded/);
   await server.waitForRequest((r) => r.kind === "turn" && /BG-START/.test(requestText(r)), 30_000);
+  // Where the supervisor keeps its sockets, outside TMPDIR: the sandbox's cleanup removes that folder too.
+  assert.ok(existsSync(join(bgSupervisorDir(box.configDir), "control.sock")), `no ${bgSupervisorDir(box.configDir)}/control.sock`);
 
   // The first turn has ended once its waiter holds the role; nobody types and no daemon runs.
   const waiterFile = join(roleDir(root, "shop", "bg"), "waiter.json");
