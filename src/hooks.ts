@@ -10,13 +10,17 @@
 // broken bridge must never break the user's prompt), and the guard answers every failure
 // inside a bridged session with a deny (an exit 1 would let the command run).
 import { writeSync } from "node:fs";
-// Only lib/errors.ts and node:fs here: in the CommonJS build a module's `node:` imports load when the
-// module is first used, so a hook outside a bridged session never loads node:crypto (~2 ms).
+// Only lib/errors.ts, lib/text.ts (no imports of its own) and node:fs here: in the CommonJS build a
+// module's `node:` imports load when the module is first used, so a hook outside a bridged session
+// never loads node:crypto (~2 ms).
 import { describeError, isErrno } from "./lib/errors.ts";
 import { readHookInput } from "./hooks/io.ts";
 import { hasIdentityVariables } from "./lib/env.ts";
 import type { HookResult } from "./hooks/io.ts";
 import { agentFlag } from "./agents/agent.ts";
+import { closest } from "./lib/text.ts";
+
+const HOOKS = ["recv", "guard", "send", "wait"];
 
 const USAGE = `usage: session-bridge hook <name>   (run by Claude Code; set up by \`session-bridge install\`)
   recv    UserPromptSubmit, SessionStart (Gemini: BeforeAgent): inject this role's unread messages as context;
@@ -115,9 +119,15 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
     case "-h":
     case "help":
       return { code: 0, stdout: USAGE + "\n" };
-    default:
-      // Exit 1, not 2: a mistyped hook command must not block every prompt of the session.
-      return { code: 1, stderr: `session-bridge hook: ${name === undefined ? "missing hook name" : `unknown hook "${name}"`}\n${USAGE}\n` };
+    default: {
+      // Exit 1, not 2 (the CLI's usage error): to Claude Code a hook's 2 blocks, so a mistyped hook
+      // command would drop every prompt of the session (docs/claude-code.md "Exit codes"). One line,
+      // not the whole usage: the answer to a typo is the name meant, as for commands (src/main.ts).
+      const near = name === undefined ? undefined : closest(name, HOOKS);
+      const what = name === undefined ? "missing hook name" : `unknown hook ${JSON.stringify(name)}`;
+      const hint = near ? ` — did you mean ${near}?` : `; the hooks: ${HOOKS.join(", ")}`;
+      return { code: 1, stderr: `session-bridge hook: ${what}${hint} (session-bridge hook --help says what each does)\n` };
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import type { Plan } from "./install/plan.ts";
 import { selfCommand } from "./runtime/self.ts";
 import { MCP_SERVER_NAME } from "./agents/tool-names.ts";
 import { findOnPath } from "./lib/proc.ts";
-import { AGENTS, isAgentName } from "./agents/agent.ts";
+import { badAgent, isAgentName } from "./agents/agent.ts";
 import type { AgentName } from "./agents/agent.ts";
 import { installVendor, uninstallVendor } from "./install/vendors.ts";
 import { dataHome, placeCopy } from "./install/home.ts";
@@ -52,7 +52,7 @@ export async function runInstall(argv: string[]): Promise<number> {
     INSTALL_USAGE,
   );
   if (args.flags.help) return help(INSTALL_USAGE);
-  const agent = agentOption(args.flags.agent, INSTALL_USAGE);
+  const agent = agentOption(args.flags.agent, "install");
   if (args.positionals.length > 0)
     throw new BridgeError("E_USAGE", `install takes no arguments (got ${args.positionals.join(" ")})\n${INSTALL_USAGE}`);
   const wake = args.flags.wake;
@@ -122,7 +122,7 @@ export async function runUninstall(argv: string[]): Promise<number> {
   if (args.flags.help) return help(UNINSTALL_USAGE);
   if (args.positionals.length > 0)
     throw new BridgeError("E_USAGE", `uninstall takes no arguments (got ${args.positionals.join(" ")})\n${UNINSTALL_USAGE}`);
-  const agent = agentOption(args.flags.agent, UNINSTALL_USAGE);
+  const agent = agentOption(args.flags.agent, "uninstall");
   if (agent !== "claude") {
     const say: Say = (line) => process.stdout.write(line + "\n");
     uninstallVendor({ agent, configDir: args.flags["config-dir"] as string | undefined, dryRun: args.flags["dry-run"] === true, say });
@@ -151,10 +151,10 @@ export async function runUninstall(argv: string[]): Promise<number> {
   return 0;
 }
 
-function agentOption(value: unknown, usage: string): AgentName {
+function agentOption(value: unknown, command: "install" | "uninstall"): AgentName {
   if (value === undefined) return "claude";
   if (isAgentName(value)) return value;
-  throw new BridgeError("E_USAGE", `--agent takes one of ${AGENTS.join(", ")} (got ${JSON.stringify(value)})\n${usage}`);
+  throw new BridgeError("E_USAGE", `${badAgent(value)}; \`session-bridge ${command} --help\` says what each does`);
 }
 
 /** What Claude Code will run: a stable copy of this binary (src/install/home.ts), or with --in-place this very file. */

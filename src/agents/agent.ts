@@ -2,7 +2,9 @@
 // JSON nesting but differ in event names, shell tool names and, above all, in which deny they honour
 // (docs/other-agents.md "Portable hook rules"): a wrong deny shape fails OPEN. The installer writes
 // `--agent NAME` into every hook command, so detection is only the fallback for hand-written hooks.
-// Part of the hook entry: no imports.
+// Part of the hook entry: it imports only lib/text.ts, which the entry (src/main.ts) holds anyway.
+import { closest } from "../lib/text.ts";
+
 export const AGENTS = ["claude", "codex", "gemini"] as const;
 export type AgentName = (typeof AGENTS)[number];
 
@@ -47,9 +49,15 @@ export function agentFlag(args: readonly string[]): AgentName | undefined | Erro
     else if (a.startsWith("--agent=")) value = a.slice("--agent=".length);
     else continue;
     if (isAgentName(value)) return value;
-    return new Error(`--agent must be one of ${AGENTS.join(", ")} (got ${JSON.stringify(value ?? null)})`);
+    return new Error(badAgent(value));
   }
   return undefined;
+}
+
+/** Why `value` is no agent name, for every `--agent` (hooks, install, uninstall, doctor): the value, the names, the nearest. */
+export function badAgent(value: unknown): string {
+  const near = typeof value === "string" ? closest(value, AGENTS) : undefined;
+  return `--agent must be one of ${AGENTS.join(", ")} (got ${JSON.stringify(value ?? null)}${near ? `; did you mean ${near}?` : ""})`;
 }
 
 /** A hook's answer in a CLI's own shape (structurally hooks/io.ts's HookResult). */

@@ -22,7 +22,7 @@ import { selfCommand } from "../runtime/self.ts";
 import { readDaemonHolder } from "../spawner/state.ts";
 import { shimState } from "../shim/install.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
-import { AGENTS, isAgentName } from "../agents/agent.ts";
+import { badAgent, isAgentName } from "../agents/agent.ts";
 import { checkVendor, foundVendors } from "./doctor-vendors.ts";
 import { checkDuplicate, checkPlugin, checkPluginPermissions, pluginActive, readPluginState } from "./doctor-plugin.ts";
 import { storeChecks } from "../store/store.ts";
@@ -48,7 +48,7 @@ export async function runDoctor(argv: string[]): Promise<number> {
   if (args.positionals.length > 0) throw new BridgeError("E_USAGE", `doctor takes no arguments\n${USAGE}`);
   const agent = args.flags.agent;
   if (agent !== undefined && !isAgentName(agent))
-    throw new BridgeError("E_USAGE", `--agent takes one of ${AGENTS.join(", ")} (got ${JSON.stringify(agent)})\n${USAGE}`);
+    throw new BridgeError("E_USAGE", `${badAgent(agent)}; \`session-bridge doctor --help\` says what each does`);
   const vendorDir = agent !== undefined && agent !== "claude" ? (args.flags["config-dir"] as string | undefined) : undefined;
   const vendors = agent === undefined ? foundVendors(process.env) : agent === "claude" ? [] : [agent];
   const config = resolveConfigDir(vendorDir === undefined ? (args.flags["config-dir"] as string | undefined) : undefined, process.env);

@@ -9,8 +9,10 @@ import type { RolePaths } from "../bus/layout.ts";
 import { describeWhere } from "../bus/sessions.ts";
 import { isRecord, parseJson, readFileIfExists } from "../lib/fs.ts";
 import { isSameProcessAlive } from "../lib/proc.ts";
+import { runLabel } from "../agents/cli.ts";
 import { effectiveRole } from "../settings/schema.ts";
 import type { Settings } from "../settings/schema.ts";
+import { sessionsNewestFirst, spawnAgent } from "../settings/spawn-agent.ts";
 import { readDaemonHolder } from "./daemon-lock.ts";
 import { decideWake } from "./rails.ts";
 import type { WakeFacts } from "./rails.ts";
@@ -74,7 +76,9 @@ export function forecastWake(o: {
       who = socket.ok ? `${by} through the messaging socket of claude pid ${socket.session.pid}` : by;
     } else if (kind === "spawn") {
       target = spawnTargetCheck(role);
-      who = `${by} with claude -p in ${role.cwd}${instead}`;
+      // The CLI the spawn driver would pick (src/spawner/drivers/spawn-target.ts asks the same).
+      const { agent } = spawnAgent(role, sessionsNewestFirst(paths));
+      who = `${by} with ${runLabel(agent)} in ${role.cwd}${instead}`;
     } else {
       const pane = tmuxCandidate(paths, role);
       target = pane.ok ? { ok: true } : { ok: false, reason: pane.reason };

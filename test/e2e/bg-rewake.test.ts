@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startBackgroundSession } from "./background.ts";
-import { makeSandbox } from "./claude.ts";
+import { bgSupervisorDir, makeSandbox } from "./claude.ts";
 import { lastUserText, reply, requestText, startModelServer, type ModelServer } from "./model-server.ts";
 import { bridgeOk, installBridge, readJson, roleDir, spawnerStatus, waitFor } from "./bridge.ts";
 
@@ -26,6 +26,8 @@ test("rewake: an idle `claude --bg` session joined through --settings env is wok
   server.script("bg-rewake", (req) => (/MAIL-FOR-BG/.test(requestText(req)) ? reply("BG-WOKEN") : reply("BG-READY")));
   // The launching shell's BRIDGE_* would not reach the session: --settings env does (test/e2e/background.ts).
   await startBackgroundSession(t, box, server, { root, project: "shop", role: "bg", route: "bg-rewake", prompt: "BG-START" });
+  // Where the supervisor keeps its sockets, outside TMPDIR: the sandbox's cleanup removes that folder too.
+  assert.ok(existsSync(join(bgSupervisorDir(box.configDir), "control.sock")), `no ${bgSupervisorDir(box.configDir)}/control.sock`);
 
   // The first turn has ended once its waiter holds the role; nobody types and no daemon runs.
   const waiterFile = join(roleDir(root, "shop", "bg"), "waiter.json");

@@ -1,6 +1,7 @@
 // Runs the real Claude Code (the pinned devDependency) against a local model server only.
 // See test/e2e/NOTES.md for what 2.1.328 does under these settings.
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -180,11 +181,25 @@ export function makeSandbox(t: TestContext, o: SandboxOptions): Sandbox {
   const env = claudeEnv({ baseUrl: o.baseUrl, configDir, home, ...(o.apiKey === undefined ? {} : { apiKey: o.apiKey }), extra });
   // Registered first, so it runs last: after every claude started in this test is gone.
   onCleanup(t, () => {
-    if (process.env.E2E_KEEP) t.diagnostic(`kept sandbox ${root}`);
-    // Retries cover a straggler still writing (ENOTEMPTY) during the first attempt.
-    else rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    if (process.env.E2E_KEEP) t.diagnostic(`kept sandbox ${root} (and ${bgSupervisorDir(configDir)} if a --bg session ran)`);
+    else {
+      // Retries cover a straggler still writing (ENOTEMPTY) during the first attempt.
+      rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+      // Outside the sandbox, and left behind by a stopped supervisor: one folder per test that ran `claude --bg`.
+      rmSync(bgSupervisorDir(configDir), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    }
   });
   return { root, home, configDir, cwd, env };
+}
+
+/**
+ * The folder of the `claude --bg` supervisor's sockets for a config dir: /tmp/cc-daemon-<uid>/ and
+ * the first 8 hex digits of the config dir's SHA-256, whatever TMPDIR says; a supervisor stopped by
+ * SIGTERM removes only its control.sock from it (seen on 2.1.328, docs/claude-code.md).
+ */
+export function bgSupervisorDir(configDir: string): string {
+  const uid = process.getuid?.() ?? 0;
+  return join("/tmp", `cc-daemon-${uid}`, createHash("sha256").update(configDir).digest("hex").slice(0, 8));
 }
 
 // ---- claude -p and other subcommands ----

@@ -147,6 +147,9 @@ test("recv with a bad --agent reads nothing and says why, exit 0", (t) => {
   const r = run(["recv", "--agent", "cursor"], codexEnv(root), { hook_event_name: "UserPromptSubmit", prompt: "x" });
   assert.deepEqual([r.code, r.stdout], [0, ""]);
   assert.match(r.stderr, /--agent must be one of .*nothing was read/);
+  const typo = run(["recv", "--agent", "codx"], codexEnv(root), { hook_event_name: "UserPromptSubmit", prompt: "x" });
+  assert.deepEqual([typo.code, typo.stdout], [0, ""]);
+  assert.match(typo.stderr, /\(got "codx"; did you mean codex\?\); nothing was read/);
   const again = run(["recv"], codexEnv(root), { hook_event_name: "UserPromptSubmit", turn_id: "t", prompt: "x" });
   assert.match(JSON.parse(again.stdout).hookSpecificOutput.additionalContext, /STAYS-QUEUED/);
 });

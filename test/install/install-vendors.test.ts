@@ -130,7 +130,24 @@ test("install --agent: an unknown agent and --wake rewake outside Claude Code ar
   const home = dir(t);
   const bad = cli({ HOME: home }, "install", "--agent", "cursor");
   assert.notEqual(bad.code, 0);
-  assert.match(bad.out, /--agent takes one of claude, codex, gemini \(got "cursor"\)/);
+  assert.match(bad.out, /--agent must be one of claude, codex, gemini \(got "cursor"\)/);
+  assert.equal(bad.code, 2);
+  // A typo: the value, the names, the one meant, on one line (not the whole usage), for each command that takes --agent.
+  for (const [command, typo, meant] of [
+    ["install", "cluade", "claude"],
+    ["uninstall", "codx", "codex"],
+    ["doctor", "gemni", "gemini"],
+  ]) {
+    const r = cli({ HOME: home }, command!, "--agent", typo!);
+    assert.equal(r.code, 2, `${command} --agent ${typo}`);
+    assert.match(
+      r.out,
+      new RegExp(
+        `--agent must be one of claude, codex, gemini \\(got "${typo}"; did you mean ${meant}\\?\\); \`session-bridge ${command} --help\``,
+      ),
+    );
+    assert.doesNotMatch(r.out, /usage:/);
+  }
   const rewake = cli({ HOME: home, CODEX_HOME: join(home, "c") }, "install", "--agent", "codex", "--wake", "rewake");
   assert.notEqual(rewake.code, 0);
   assert.match(rewake.out, /--wake rewake is Claude Code only/);

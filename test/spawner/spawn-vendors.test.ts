@@ -80,6 +80,23 @@ function role(box: Box, patch: Partial<EffectiveRole> = {}): EffectiveRole {
   return { ...effectiveRole(defaultSettings(), "shop", "api"), cwd: box.cwd, ...patch };
 }
 
+/** What Claude Code's Bash tool gives a daemon started there (docs/claude-code.md "Environment"): one session's. */
+const CLAUDE_SESSION_ENV = {
+  CLAUDECODE: "1",
+  CLAUDE_PID: "4242",
+  CLAUDE_CODE_SESSION_ID: "s-other",
+  CLAUDE_CODE_ENTRYPOINT: "cli",
+  CLAUDE_CODE_SESSION_ATTENDED: "1",
+  CLAUDE_CODE_MESSAGING_SOCKET: "/tmp/cc-socks/4242.sock",
+  CLAUDE_CODE_MESSAGING_TOKEN: "tok",
+  CLAUDE_CODE_CHILD_SESSION: "1",
+  CLAUDE_JOB_DIR: "/tmp/job",
+  CLAUDE_ENV_FILE: "/home/u/.claude/session-env/s-other/sessionstart-hook-0.sh",
+  CLAUDE_PROJECT_DIR: "/src/other",
+};
+/** What a user configures for every run: kept. */
+const USER_ENV = { CLAUDE_CONFIG_DIR: "/home/u/.claude-work", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", ANTHROPIC_API_KEY: "k" };
+
 const reason = (r: ReturnType<typeof resolveSpawnTarget>): string => (r.ok ? "ok" : r.reason);
 const target = (r: ReturnType<typeof resolveSpawnTarget>): SpawnTarget => {
   assert.ok(r.ok, reason(r));
@@ -206,7 +223,7 @@ test(
       chain: "c1",
       hop: 1,
       self: ["/bin/sb"],
-      env: { PATH: "/bin", BRIDGE_ADMIN: "1", GEMINI_SESSION_ID: "x" },
+      env: { PATH: "/bin", BRIDGE_ADMIN: "1", GEMINI_SESSION_ID: "x", ...CLAUDE_SESSION_ENV, ...USER_ENV },
     };
     const t = (agent: SpawnTarget["agent"], resume?: string): SpawnTarget => ({
       agent,
@@ -239,6 +256,9 @@ test(
     for (const p of [codex, gemini, claude]) {
       assert.equal(p.env.BRIDGE_ADMIN, undefined);
       assert.equal(p.env.BRIDGE_HOP, "2");
+      // The Claude Code session the daemon was started from is no part of the run; the user's settings are.
+      for (const name of Object.keys(CLAUDE_SESSION_ENV)) assert.equal(p.env[name], undefined, `${p.command} got ${name}`);
+      for (const [name, value] of Object.entries(USER_ENV)) assert.equal(p.env[name], value, `${p.command} lost ${name}`);
     }
   }),
 );

@@ -25,6 +25,8 @@ interface Start {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
+  /** Every CLAUDE* variable the run got. */
+  claude: Record<string, string>;
   stdin: string;
   pid: number;
   grandchild?: number;
@@ -65,14 +67,24 @@ function alive(pid: number): boolean {
 test("spawn: claude -p gets exactly the bridge flags, the role's env and the nudge on stdin; never BRIDGE_ADMIN or TMUX", async () => {
   const { box, log, cwd } = setup();
   ok(box, ["spawner", "set", "--force", "shop", "backend", "model=opus"]);
-  // The daemon itself was started from an admin, tmux, Claude Code shell: none of that may leak.
+  // The daemon itself was started from an admin, tmux, Claude Code shell (its Bash tool): none of
+  // that may leak, least of all the other session's messaging socket; the user's own settings may.
+  const session = {
+    CLAUDECODE: "1",
+    CLAUDE_PID: "4242",
+    CLAUDE_CODE_SESSION_ID: "s-other",
+    CLAUDE_CODE_ENTRYPOINT: "cli",
+    CLAUDE_CODE_MESSAGING_SOCKET: join(box.dir, "cc-socks", "4242.sock"),
+    CLAUDE_CODE_MESSAGING_TOKEN: "tok",
+    CLAUDE_ENV_FILE: join(box.dir, "session-env", "s-other", "sessionstart-hook-0.sh"),
+  };
   const env = {
     FIXTURE_LOG: log,
     BRIDGE_ADMIN: "1",
     TMUX: "/tmp/tmux-0/default,1,0",
     TMUX_PANE: "%7",
-    CLAUDECODE: "1",
-    CLAUDE_PID: "4242",
+    ...session,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
   };
   await withDaemon(box, env, async (daemon) => {
     const sent = send(box, "shop", "web", "backend", "please rebuild");
@@ -112,6 +124,8 @@ test("spawn: claude -p gets exactly the bridge flags, the role's env and the nud
       BRIDGE_CHAIN: sent.chain,
       BRIDGE_HOP: "1",
     });
+    for (const name of Object.keys(session)) assert.equal(start!.claude[name], undefined, `the run got ${name}`);
+    assert.equal(start!.claude.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, "1");
     assert.equal(start!.stdin, DEFAULT_NUDGE + "\n");
     const end = await waitForLog(box, "the run's end", (e) => e.event === "run-end");
     assert.match(end.msg, /exit 0/);

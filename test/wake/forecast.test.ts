@@ -82,6 +82,13 @@ test("a running daemon: which driver wakes the role, or why it cannot; the coold
   assert.match(r.send("web"), /^not woken automatically: no cwd for shop\/web, which the spawn driver runs the role's CLI in/);
   r.admin("set", "shop", "web", `cwd=${cwd}`);
   assert.equal(r.send("web"), `the daemon (pid ${process.pid}) with claude -p in ${cwd} will wake it now`);
+  // The CLI named is the one the spawn driver runs: the role's newest session record's, then its agent setting.
+  const web = rolePaths(r.root, "shop", "web");
+  registerSession(web, { pid: 2 ** 22 + 9, agent: "gemini", sessionId: "g-1" });
+  assert.equal(r.send("web"), `the daemon (pid ${process.pid}) with gemini -p in ${cwd} will wake it now`);
+  r.admin("set", "shop", "web", "agent=codex");
+  assert.equal(r.send("web"), `the daemon (pid ${process.pid}) with codex exec in ${cwd} will wake it now`);
+  r.admin("set", "shop", "web", "agent=claude");
   writeFileSync(rolePaths(r.root, "shop", "web").wake, JSON.stringify({ recent: [Date.now()], lastWakeAt: Date.now() }));
   assert.match(
     r.send("web"),

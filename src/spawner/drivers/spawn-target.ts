@@ -1,6 +1,6 @@
 // What the spawn driver would run for a role, decided from files only (the daemon before a wake,
 // `spawner status` any time): which CLI (the role's `agent` setting, else the agent of its newest
-// session record, else Claude Code), whether that CLI is on PATH, whether the rails reach the run,
+// session record, else Claude Code: src/settings/spawn-agent.ts, which `send`'s forecast asks too), whether that CLI is on PATH, whether the rails reach the run,
 // and, with `resume`, which of the role's own sessions it would continue.
 //
 // The rails of a Codex or Gemini run are our hooks in that CLI's own files (`install --agent`):
@@ -9,9 +9,9 @@
 // does). Without them a run would see no mail and could push, so the driver refuses to spawn and
 // says why. Codex also skips, silently, a hook nobody approved (docs/other-agents.md "Hook trust").
 import type { RolePaths } from "../../bus/layout.ts";
-import { listSessions } from "../../bus/sessions.ts";
 import type { SessionView } from "../../bus/sessions.ts";
 import type { AgentName } from "../../agents/agent.ts";
+import { AGENT_COMMAND, runLabel } from "../../agents/cli.ts";
 import { recordAgent } from "../../agents/process.ts";
 import { codexTrustKey, resolveCodexHome } from "../../agents/codex/config.ts";
 import { resolveGeminiHome } from "../../agents/gemini/config.ts";
@@ -19,6 +19,7 @@ import { isRecord, parseJson, readFileIfExists } from "../../lib/fs.ts";
 import { describeError } from "../../lib/errors.ts";
 import { findOnPath } from "../../lib/proc.ts";
 import type { EffectiveRole } from "../../settings/schema.ts";
+import { sessionsNewestFirst, spawnAgent } from "../../settings/spawn-agent.ts";
 import { spawnTargetCheck } from "../../wake/targets.ts";
 
 export interface ResumeChoice {
@@ -43,8 +44,6 @@ export interface SpawnTarget {
 
 export type SpawnTargetResult = { ok: true; spawn: SpawnTarget } | { ok: false; reason: string };
 
-const CLI: Record<AgentName, string> = { claude: "claude", codex: "codex", gemini: "gemini" };
-
 /**
  * `forStatus`: the daemon refuses a missing cwd or a CLI missing from its PATH; `spawner status`
  * runs in another shell, whose PATH may differ, so it leaves both to the daemon, whose refusal
@@ -55,34 +54,22 @@ export function resolveSpawnTarget(paths: RolePaths, role: EffectiveRole, env: N
     const cwd = spawnTargetCheck(role);
     if (!cwd.ok) return cwd;
   }
-  const sessions = byLastSeen(listSessions(paths));
-  // Records written by a hook name their CLI and session; under Codex our MCP server, which gets
-  // no session variables, also leaves one of its own with neither: it says nothing about the CLI.
-  const newest = sessions.find((s) => s.agent !== undefined || s.sessionId !== undefined) ?? sessions[0];
-  const [agent, agentWhy]: [AgentName, string] =
-    role.agent !== undefined
-      ? [role.agent, `set by name (projects.${role.project}.roles.${role.role}.agent)`]
-      : newest
-        ? [recordAgent(newest.agent), `the agent of its newest session (pid ${newest.pid})`]
-        : ["claude", "no session of the role yet: Claude Code (set agent=codex|gemini to choose)"];
+  const sessions = sessionsNewestFirst(paths);
+  const { agent, why: agentWhy } = spawnAgent(role, sessions);
   const name = `${role.project}/${role.role}`;
-  const path = findOnPath(CLI[agent], env);
+  const path = findOnPath(AGENT_COMMAND[agent], env);
   if (path === undefined && !forStatus)
     return {
       ok: false,
-      reason: `${CLI[agent]} (the CLI of ${name}: ${agentWhy}) is not on the daemon's PATH (${env.PATH ?? ""}); install it or start the daemon with it on PATH`,
+      reason: `${AGENT_COMMAND[agent]} (the CLI of ${name}: ${agentWhy}) is not on the daemon's PATH (${env.PATH ?? ""}); install it or start the daemon with it on PATH`,
     };
   if (agent !== "claude") {
     const missing = agent === "codex" ? codexRails(env) : geminiRails(env);
-    if (missing) return { ok: false, reason: `not spawning ${CLI[agent]} for ${name}: ${missing}` };
+    if (missing) return { ok: false, reason: `not spawning ${AGENT_COMMAND[agent]} for ${name}: ${missing}` };
   }
   const target: SpawnTarget = { agent, agentWhy, path, cwd: role.cwd! };
   if (role.resume) Object.assign(target, chooseResume(sessions, agent, role.cwd!));
   return { ok: true, spawn: target };
-}
-
-function byLastSeen(sessions: SessionView[]): SessionView[] {
-  return [...sessions].sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
 }
 
 /**
@@ -182,9 +169,4 @@ export function describeSpawnTarget(t: SpawnTarget): string {
   const how = runLabel(t.agent);
   const resume = t.resume ? `, resuming its ${t.agent} session ${t.resume.sessionId}` : t.resumeNote ? ` (resume: ${t.resumeNote})` : "";
   return `${how} in ${t.cwd}${resume}`;
-}
-
-/** How a run of this CLI is named in the daemon's log and `spawner status`. */
-export function runLabel(agent: AgentName): string {
-  return agent === "claude" ? "claude -p" : agent === "codex" ? "codex exec" : "gemini -p";
 }

@@ -11,13 +11,20 @@ import { closeSync } from "node:fs";
 import { describeError, isErrno } from "../../lib/errors.ts";
 import { openForAppend, writeAll } from "../../lib/fs.ts";
 import { mcpEntry } from "../../agents/claude/config.ts";
+import { AGENT_COMMAND } from "../../agents/cli.ts";
 import type { EffectiveRole, PermissionMode, Settings } from "../../settings/schema.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS, NON_ADMIN_TOOLS, PLUGIN_NON_ADMIN_TOOL_IDS } from "../../agents/tool-names.ts";
 import type { SpawnTarget } from "./spawn-target.ts";
 
 // Never passed on: the admin switch (a run must not flip its own rails), the tmux pane of whoever
 // started the daemon, and the identity of an agent session the daemon may have been started from
-// (Claude Code's, Gemini's hook variables, Codex's shell variables: docs/other-agents.md).
+// (Claude Code's, Gemini's hook variables, Codex's shell variables: docs/other-agents.md). A daemon
+// started from Claude Code's Bash tool carries that session's messaging socket and token
+// (docs/claude-code.md "Environment"): a run keeping them, and our hooks inside it, would record
+// the other session's socket as the role's (the socket driver would nudge that session) and write
+// the git shim into its CLAUDE_ENV_FILE. A Claude Code run sets its own; Codex and Gemini never do.
+// Only variables naming one session are here: the user's own settings (CLAUDE_CONFIG_DIR, the
+// CLAUDE_CODE_DISABLE_* switches, API keys) pass through.
 const STRIPPED_ENV = [
   "BRIDGE_ADMIN",
   "TMUX",
@@ -27,6 +34,11 @@ const STRIPPED_ENV = [
   "CLAUDE_CODE_SESSION_ID",
   "CLAUDE_CODE_ENTRYPOINT",
   "CLAUDE_CODE_SESSION_ATTENDED",
+  "CLAUDE_CODE_MESSAGING_SOCKET",
+  "CLAUDE_CODE_MESSAGING_TOKEN",
+  "CLAUDE_CODE_CHILD_SESSION",
+  "CLAUDE_JOB_DIR",
+  "CLAUDE_ENV_FILE",
   "CLAUDE_PROJECT_DIR",
   "GEMINI_SESSION_ID",
   "GEMINI_PROJECT_DIR",
@@ -99,7 +111,7 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
     // --agent codex); `exec resume` takes no -C, so the folder is the run's cwd. No turn limit
     // exists: spawn.timeoutSeconds bounds the run.
     const args = ["exec", ...(resume !== undefined ? ["resume"] : []), "--skip-git-repo-check", ...model];
-    return { ...base, command: "codex", args: [...args, ...(resume !== undefined ? [resume] : []), prompt], input: undefined };
+    return { ...base, command: AGENT_COMMAND.codex, args: [...args, ...(resume !== undefined ? [resume] : []), prompt], input: undefined };
   }
   if (agent === "gemini") {
     // Without the relaunch Gemini starts one Node process, not two. Headless Gemini drops tools
@@ -108,7 +120,7 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
     const args = ["-p", prompt, ...model, "--approval-mode", GEMINI_APPROVAL[role.permissionMode]];
     args.push("--allowed-tools", GEMINI_TOOL_IDS.join(","));
     if (resume !== undefined) args.push("--resume", resume);
-    return { ...base, command: "gemini", args, input: undefined };
+    return { ...base, command: AGENT_COMMAND.gemini, args, input: undefined };
   }
   const mcp = { mcpServers: { [MCP_SERVER_NAME]: mcpEntry(request.self) } };
   // Where the plugin is installed the run also loads the plugin's server: its tools by their plugin names.
@@ -118,7 +130,7 @@ export function planSpawn(request: PlanRequest): SpawnPlan {
   args.push(...model);
   args.push("--max-turns", String(settings.spawn.maxTurns));
   if (resume !== undefined) args.push("--resume", resume);
-  return { ...base, command: "claude", args, input: prompt + "\n" };
+  return { ...base, command: AGENT_COMMAND.claude, args, input: prompt + "\n" };
 }
 
 export interface RunOutcome {
