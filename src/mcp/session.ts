@@ -29,8 +29,9 @@ export function isClaudeProcess(pid: number, env: NodeJS.ProcessEnv): boolean {
 export function sessionForServer(env: NodeJS.ProcessEnv, ppid: number): SessionInfo {
   const fallback = isClaudeProcess(ppid, env) ? ppid : process.pid;
   const info = sessionFromEnv(env, fallback) ?? { pid: process.pid };
-  // MCP servers get CLAUDE_CODE_ENTRYPOINT but not CLAUDE_CODE_SESSION_ATTENDED: cli is the TUI, sdk-cli is `claude -p`.
-  if (info.attended === undefined && env.CLAUDE_CODE_ENTRYPOINT === "cli") info.attended = true;
+  // MCP servers get CLAUDE_CODE_ENTRYPOINT but not CLAUDE_CODE_SESSION_ATTENDED. sdk-cli is `claude -p`,
+  // unattended; cli is the TUI or a `claude --bg` session, which the server cannot tell apart, so it
+  // leaves `attended` to the hooks, which are told (docs/claude-code.md "Background sessions").
   if (info.attended === undefined && env.CLAUDE_CODE_ENTRYPOINT === "sdk-cli") info.attended = false;
   if (info.pid === process.pid && !env.CLAUDE_PID) info.entrypoint ??= "mcp-server";
   info.mcpPid = process.pid;

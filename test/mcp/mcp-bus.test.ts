@@ -214,7 +214,8 @@ test("a server stopped by its client marks its session ended; the record names t
   const record = JSON.parse(readFileSync(join(dir, "sessions", `${claude.pid}.json`), "utf8"));
   assert.equal(record.pid, claude.pid);
   assert.equal(record.sessionId, "s-123");
-  assert.equal(record.attended, true);
+  // Not guessed from entrypoint cli (a TUI or a `claude --bg` session): the hooks record it.
+  assert.equal(record.attended, undefined);
   assert.deepEqual(record.tmux, { pane: "%3", socket: "/tmp/tmux-1000/default" });
   assert.equal(record.mcpPid, web.pid);
   assert.equal(record.endedAt, undefined);

@@ -50,9 +50,28 @@ test("which pid stands for the session: CLAUDE_PID, else a claude parent, else t
   assert.equal(own.attended, false);
   assert.equal(sessionForServer({}, 1).entrypoint, "mcp-server");
   const viaEnv = sessionForServer({ CLAUDE_PID: "4242", CLAUDE_CODE_ENTRYPOINT: "cli", CLAUDE_CODE_SESSION_ID: "s1" }, 1);
-  assert.deepEqual([viaEnv.pid, viaEnv.attended, viaEnv.sessionId, viaEnv.mcpPid], [4242, true, "s1", process.pid]);
+  // cli is the TUI or a `claude --bg` session: the server cannot tell, the hooks can.
+  assert.deepEqual([viaEnv.pid, viaEnv.attended, viaEnv.sessionId, viaEnv.mcpPid], [4242, undefined, "s1", process.pid]);
   assert.equal(
     sessionForServer({ CLAUDE_PID: "4242", CLAUDE_CODE_SESSION_ATTENDED: "0", CLAUDE_CODE_ENTRYPOINT: "cli" }, 1).attended,
     false,
   );
+});
+
+test("a background session's record stays unattended when its MCP server registers after the hook", (t) => {
+  const root = mkdtempSync(join(tmpdir(), "sb-mcp-attended-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const paths = rolePaths(root, "shop", "bg");
+  // SessionStart of `claude --bg`: the hook is told CLAUDE_CODE_SESSION_ATTENDED=0.
+  registerSession(paths, { pid: process.pid, attended: false, entrypoint: "cli" });
+  const server = keepSession(
+    paths,
+    sessionForServer({ CLAUDE_PID: String(process.pid), CLAUDE_CODE_ENTRYPOINT: "cli" }, 1),
+    () => {},
+    60_000,
+  );
+  t.after(() => server.stop());
+  const record = read(join(root, "projects/shop/bg/sessions", `${process.pid}.json`));
+  assert.equal(record.attended, false);
+  assert.equal(record.mcpPid, process.pid);
 });
