@@ -195,8 +195,8 @@ test("socket driver: a `claude --bg` session joins through --settings env and is
     () => sessionRecords(root, "shop", "bg").find((r) => r.messagingSocket),
     30_000,
   );
-  // Not `attended`: a later hook of the same session may rewrite the record with attended true
-  // (docs/claude-code.md "Background sessions"), and under load this poll can first see that one.
+  // Not `attended`: the MCP server may write the record before the SessionStart hook says it
+  // (docs/claude-code.md "Background sessions"); hook-recv and mcp-session tests pin who records it.
   assert.equal(record.entrypoint, "cli");
   await startDaemon(t, human);
   const mark = server.mark();
