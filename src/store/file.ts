@@ -1,6 +1,7 @@
 // The file store behind the Store interface: the synchronous functions of src/bus.ts, called as
 // they always were (same speed, same promises: docs/architecture.md "The store").
 import { messageStatus, peek, pathsOf, receive, roleSummaries, sendMessage, tail } from "../bus.ts";
+import { followTail } from "../bus/follow.ts";
 import { listSessions, registerSession } from "../bus/sessions.ts";
 import type { Store } from "./types.ts";
 
@@ -18,6 +19,12 @@ export function fileStore(root: string): Store {
     },
     peek: async (identity) => peek(identity),
     tail: async (identity, limit) => tail(identity, limit),
+    async follow(identity, limit, h) {
+      const history = tail(identity, limit);
+      for (const s of history.messages) h.message(s.message, s.read);
+      h.skipped(history.skipped);
+      await followTail(pathsOf(identity), new Set(history.messages.map((s) => s.message.id)), (m) => h.message(m, undefined), h.signal);
+    },
     roles: async (project) => roleSummaries(root, project),
     status: async (project, id) => messageStatus(root, project, id),
     async touchSession(identity, info) {

@@ -23,6 +23,7 @@ import type { Deliver, ReceiveOptions, Received, Store } from "../types.ts";
 import type { RedisUrl } from "../url.ts";
 import { connectRedis, storeError } from "./connect.ts";
 import type { Client } from "./connect.ts";
+import { followRedis } from "./follow.ts";
 import * as lua from "./scripts.ts";
 
 export interface RedisLimits {
@@ -273,6 +274,8 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
       }
       return { messages, skipped };
     },
+
+    follow: (identity, limit, handlers) => followRedis(url, env, identity, limit, handlers),
 
     async roles(project): Promise<RoleSummary[]> {
       const flat = (await run(project, lua.ROLES, [], "nothing was read")) as (string | number)[];
