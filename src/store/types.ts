@@ -35,6 +35,11 @@ export interface FollowHandlers {
   signal?: AbortSignal;
 }
 
+/** A running Store.watch. */
+export interface StoreWatch {
+  close(): void;
+}
+
 /** Shows what a receive took: before the commit on Redis, after it on files (see each store). */
 export type Deliver = (result: Received) => void | Promise<void>;
 
@@ -51,6 +56,11 @@ export interface Store {
    * repeated across the switch; resolves when stopped. Nothing is consumed.
    */
   follow(identity: Identity, limit: number, handlers: FollowHandlers): Promise<void>;
+  /**
+   * For a live view (the dashboard): calls `changed` soon after a message reaches a role of
+   * `projects`, and at least every `pollMs` for what no message marks (reads, sessions).
+   */
+  watch(projects: string[], changed: () => void, pollMs: number): StoreWatch;
   roles(project: string): Promise<RoleSummary[]>;
   status(project: string, id: string): Promise<MessageStatus>;
   /** Registers or refreshes a session holding the role; it stays live for `ttlMs` (Redis) or while its pid lives (files). */

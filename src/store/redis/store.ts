@@ -25,6 +25,7 @@ import { connectRedis, storeError } from "./connect.ts";
 import type { Client } from "./connect.ts";
 import { followRedis } from "./follow.ts";
 import * as lua from "./scripts.ts";
+import { watchRedis } from "./watch.ts";
 
 export interface RedisLimits {
   /** How long a claim holds the role before another reader may take the same entries. */
@@ -276,6 +277,7 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
     },
 
     follow: (identity, limit, handlers) => followRedis(url, env, identity, limit, handlers),
+    watch: (projects, changed, pollMs) => watchRedis(url, env, projects, changed, pollMs),
 
     async roles(project): Promise<RoleSummary[]> {
       const flat = (await run(project, lua.ROLES, [], "nothing was read")) as (string | number)[];
