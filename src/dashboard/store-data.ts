@@ -19,12 +19,19 @@ import type { DashboardSnapshot, ProjectView, RoleView, Snapshotter } from "./da
 export const REDIS_TARGET = "decided by the daemon of the machine holding the role";
 
 export function createStoreSnapshotter(root: string, store: Store, projects: string[], options: { admin: boolean }): Snapshotter {
+  // While the engine is away the page keeps what it last read of a project (the problem is named above it).
+  const lastGood = new Map<string, ProjectView>();
   return {
     async snapshot(): Promise<DashboardSnapshot> {
       const problems: string[] = [];
       const { settings, error } = loadSettingsLenient(root);
       const shown: ProjectView[] = [];
-      for (const name of projects) shown.push(await projectView(root, store, settings, name, problems));
+      for (const name of projects) {
+        const before = problems.length;
+        const view = await projectView(root, store, settings, name, problems);
+        if (problems.length === before) lastGood.set(name, view);
+        shown.push(problems.length === before ? view : (lastGood.get(name) ?? view));
+      }
       const holder = safely(problems, "reading the wake daemon's lock", () => readDaemonHolder(root), { running: false });
       const events = safely(problems, "reading the spawner log", () => readRecentLog(root, LOG_EVENTS), [])
         .reverse()

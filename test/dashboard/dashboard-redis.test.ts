@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chromiumMissing, launchChromium } from "../helpers/browser.ts";
-import { deferrer, startDashboard } from "../helpers/dashboard.ts";
+import { deferrer, openEvents, startDashboard } from "../helpers/dashboard.ts";
 import { bridge, makeRoot, waitUntil } from "../helpers/cli.ts";
 import { freePort, startRedis } from "../helpers/redis.ts";
-import { ok, sandbox, send } from "../helpers/spawner.ts";
+import { ok, sandbox, send, waitFor } from "../helpers/spawner.ts";
 
 const skip = chromiumMissing();
 
@@ -98,4 +98,45 @@ test("on Redis, the dashboard needs the projects named, and an engine away is E_
   const onFiles = bridge(["dashboard", "--project", "shop"], { root });
   assert.equal(onFiles.status, 2);
   assert.match(onFiles.stderr, /E_USAGE: --project is for the Redis store \(BRIDGE_URL\)/);
+});
+
+test("on Redis, the dashboard's stream says when the engine is away, and shows new mail again after a kill -9 and restart", async (t) => {
+  const redis = await startRedis(t);
+  const env = { BRIDGE_URL: redis.url };
+  const defer = deferrer(t);
+  const box = sandbox();
+  defer(() => box.cleanup());
+  ok(box, ["recv", "--project", "shop", "--role", "api"], env);
+  send(box, "shop", "web", "api", "before", env);
+  const dashboard = await startDashboard(box, ["--project", "shop"], { ...env, BRIDGE_DASHBOARD_POLL_MS: "300" });
+  defer(() => dashboard.stop());
+  const events = await openEvents(dashboard.port, dashboard.token);
+  defer(() => events.close());
+  const latest = () => events.snapshots().at(-1);
+  const bodies = () => (latest()?.projects[0]?.messages ?? []).map((m: { body: string }) => m.body);
+  await waitFor(
+    "the first snapshot",
+    () => bodies().includes("before"),
+    15_000,
+    () => events.raw(),
+  );
+  await redis.kill9();
+  await waitFor(
+    "a snapshot naming the engine that is away",
+    () => latest()?.problems.some((p: string) => p.includes(`reading project shop at ${redis.url}`) && /E_STORE|failed/.test(p)),
+    20_000,
+    () => JSON.stringify(latest()?.problems),
+  );
+  assert.deepEqual(bodies(), ["before"], "what was shown stays shown");
+  // Away for longer than the store's client retries on its own (src/store/redis/connect.ts, under a second).
+  await new Promise((r) => setTimeout(r, 2500));
+  await redis.restart();
+  send(box, "shop", "web", "api", "after the restart", env);
+  await waitFor(
+    "the new message, and no problem left",
+    () => bodies().includes("after the restart") && latest()?.problems.length === 0,
+    30_000,
+    () => `${JSON.stringify(latest()?.problems)}\n${dashboard.stderr()}`,
+  );
+  assert.equal(latest()?.projects[0]?.roles.find((r: { role: string }) => r.role === "api")?.unread, 2);
 });

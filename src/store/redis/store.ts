@@ -75,6 +75,9 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
   const prefix = (project: string): string => `sb:{${validateName("project", project)}}:`;
 
   async function connection(nothing: string): Promise<Client> {
+    // A long-running face (the dashboard) outlives a client that gave up reconnecting (./connect.ts
+    // retries a few times): the next call makes a new one.
+    if (client?.status === "end") client = undefined;
     client ??= await connectRedis(url, env, { nothing });
     return client;
   }
