@@ -96,3 +96,17 @@ test("tail --follow on Redis with the engine away at the start: E_STORE naming t
   // The connect budget is 2 s; a follower that hung instead would be killed by bridge()'s 60 s timeout (status null).
   t.diagnostic(`refused after ${took} ms`);
 });
+
+test("tail --follow on Redis into a pipe closed by its reader (| head) ends quietly with 0", async (t) => {
+  const redis = await startRedis(t);
+  const as = { root: makeRoot(t), project: "shop", env: { BRIDGE_URL: redis.url } };
+  assert.equal(bridge(["send", "web", "first", "--queue"], { ...as, role: "api" }).status, 0);
+  const follow = bridgeAsync(["tail", "--follow"], { ...as, role: "web" });
+  t.after(() => follow.child.kill("SIGKILL"));
+  await follow.waitFor(/first/);
+  follow.child.stdout.destroy();
+  // The next message printed meets the closed pipe.
+  assert.equal(bridge(["send", "web", "second"], { ...as, role: "api" }).status, 0);
+  assert.equal(await follow.exited, 0);
+  assert.equal(follow.stderr, "");
+});
