@@ -13,7 +13,6 @@ import { readUpTo } from "../lib/fs.ts";
 import { renderMessage, sessionJson } from "../bus/render.ts";
 import { jsonLine, neutralize, oneLine } from "../lib/text.ts";
 import { describeWhere, sessionFromEnv } from "../bus/sessions.ts";
-import { followTail } from "../bus/follow.ts";
 import { describeStore, openStore } from "../store/store.ts";
 import type { Store } from "../store/store.ts";
 
@@ -199,18 +198,20 @@ const COMMANDS: Record<string, Command> = {
       if (!Number.isInteger(limit) || limit < 0)
         throw new BridgeError("E_USAGE", `N must be a whole number (got ${JSON.stringify(n)})\n${COMMANDS.tail!.usage}`);
       const id = identity(args, io);
-      if (args.flags.follow && describeStore(id.root, io.env).kind === "redis")
-        throw new BridgeError(
-          "E_USAGE",
-          "tail --follow watches the inbox files; it is not available yet when BRIDGE_URL names Redis (run tail again)",
+      if (args.flags.follow) {
+        await withStore(id.root, io.env, (store) =>
+          store.follow(id, limit, {
+            message: (m, read) => printStored(io, m, read),
+            skipped: (count) => count > 0 && io.warn(`skipped ${count} unreadable line(s) (torn by a crash, or not a message)`),
+            notice: (text) => io.warn(`session-bridge tail: ${text}`),
+          }),
         );
+        return 0;
+      }
       const result = await withStore(id.root, io.env, (store) => store.tail(id, limit));
-      if (io.json && !args.flags.follow)
-        io.printJson({ messages: result.messages.map((s) => ({ ...s.message, read: s.read })), skipped: result.skipped });
+      if (io.json) io.printJson({ messages: result.messages.map((s) => ({ ...s.message, read: s.read })), skipped: result.skipped });
       else for (const s of result.messages) printStored(io, s.message, s.read);
       if (result.skipped > 0) io.warn(`skipped ${result.skipped} unreadable line(s) (torn by a crash, or not a message)`);
-      if (!args.flags.follow) return 0;
-      await followTail(pathsOf(id), new Set(result.messages.map((s) => s.message.id)), (m) => printStored(io, m, undefined));
       return 0;
     },
   },

@@ -9,9 +9,15 @@ import { BridgeError, describeError, errorJson, exitCodeFor, exitQuietlyOnClosed
 import { resolveRoot } from "../bus/layout.ts";
 import { assertMayChangeSettings } from "../settings/ops.ts";
 import { findOnPath } from "../lib/proc.ts";
-import { refuseOnRedis } from "../store/url.ts";
+import { validateName } from "../bus/names.ts";
+import { loadSettingsLenient } from "../settings/file.ts";
+import { openStore } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
+import { storeUrlOf } from "../store/url.ts";
+import { createStoreSnapshotter } from "./store-data.ts";
+import type { DashboardServerOptions } from "./server.ts";
 
-export const DASHBOARD_USAGE = `usage: session-bridge dashboard [--port N] [--open] [--admin] [--json]
+export const DASHBOARD_USAGE = `usage: session-bridge dashboard [--port N] [--open] [--admin] [--json] [--project P[,Q…]]
   a live view of the rooms, their messages and the wake daemon, in your browser; serves
   http://127.0.0.1 only (never another interface) and prints the URL with a random token
   --port N   listen on port N (default 0: any free port)
@@ -19,9 +25,11 @@ export const DASHBOARD_USAGE = `usage: session-bridge dashboard [--port N] [--op
   --admin    buttons for the automation switch and each role's auto/manual mode
              (refused inside a Claude Code session unless BRIDGE_ADMIN=1)
   --json     print {"url","port","admin","root"} instead of the bare URL
+  --project  with BRIDGE_URL (Redis): the projects to show (default: BRIDGE_PROJECT and the
+             projects of this machine's settings); the file store shows every project
 stop it with Ctrl-C`;
 
-const FLAGS = { port: "string", open: "boolean", admin: "boolean", json: "boolean" } as const;
+const FLAGS = { port: "string", open: "boolean", admin: "boolean", json: "boolean", project: "string" } as const;
 
 export function parsePort(value: string | boolean | undefined): number {
   if (value === undefined) return 0;
@@ -57,7 +65,6 @@ export async function runDashboard(argv: string[]): Promise<number> {
       process.stdout.write(DASHBOARD_USAGE + "\n");
       return 0;
     }
-    refuseOnRedis(process.env, "the dashboard");
     if (args.positionals.length > 0)
       throw new BridgeError(
         "E_USAGE",
@@ -67,20 +74,31 @@ export async function runDashboard(argv: string[]): Promise<number> {
     const admin = args.flags.admin === true;
     if (admin) assertMayAdmin(process.env);
     const root = resolveRoot(process.env);
+    const onRedis = await openRooms(root, args.flags.project as string | undefined);
     // Listening for the stop before saying where we are: a script may send SIGTERM the moment it reads the URL.
     const stopped = new Promise<void>((done) => {
       process.once("SIGINT", () => done());
       process.once("SIGTERM", () => done());
     });
-    const server = await listen(root, admin, port, err);
-    process.stdout.write(json ? JSON.stringify({ url: server.url, port: server.port, admin, root }) + "\n" : server.url + "\n");
-    err(
-      `showing ${root} on 127.0.0.1 only, ${admin ? "with admin buttons" : "read-only (--admin for the settings buttons)"}; stop with Ctrl-C`,
-    );
-    if (args.flags.open === true) openInBrowser(server.url, process.env, err);
-    await stopped;
-    await server.close();
-    return 0;
+    try {
+      const source = onRedis && {
+        snapshotter: createStoreSnapshotter(root, onRedis.store, onRedis.projects, { admin }),
+        watch: (changed: () => void, pollMs: number) => onRedis.store.watch(onRedis.projects, changed, pollMs),
+      };
+      const server = await listen(root, admin, port, err, source);
+      const store = onRedis && { store: onRedis.store.where, projects: onRedis.projects };
+      process.stdout.write(json ? JSON.stringify({ url: server.url, port: server.port, admin, root, ...store }) + "\n" : server.url + "\n");
+      const what = onRedis ? `project(s) ${onRedis.projects.join(", ")} at ${onRedis.store.where}` : root;
+      err(
+        `showing ${what} on 127.0.0.1 only, ${admin ? "with admin buttons" : "read-only (--admin for the settings buttons)"}; stop with Ctrl-C`,
+      );
+      if (args.flags.open === true) openInBrowser(server.url, process.env, err);
+      await stopped;
+      await server.close();
+      return 0;
+    } finally {
+      await onRedis?.store.close();
+    }
   } catch (error) {
     if (json) process.stderr.write(JSON.stringify(errorJson(error)) + "\n");
     else err(describeError(error));
@@ -88,7 +106,50 @@ export async function runDashboard(argv: string[]): Promise<number> {
   }
 }
 
-async function listen(root: string, admin: boolean, port: number, warn: (line: string) => void) {
+/**
+ * With BRIDGE_URL naming Redis: the store and the projects to show. The bus user may be confined
+ * to one project's keys (README "Across machines"), so the projects are named, never listed from
+ * the server: --project, else BRIDGE_PROJECT and the projects of this machine's settings. The
+ * store must answer now: a dashboard that starts on an engine that is away would show nothing.
+ */
+async function openRooms(root: string, flag: string | undefined): Promise<{ store: Store; projects: string[] } | undefined> {
+  if (storeUrlOf(process.env) === undefined) {
+    if (flag !== undefined)
+      throw new BridgeError(
+        "E_USAGE",
+        "--project is for the Redis store (BRIDGE_URL); on the file store the dashboard shows every project under the root",
+      );
+    return undefined;
+  }
+  const named =
+    flag !== undefined
+      ? flag.split(",").map((p) => p.trim())
+      : [process.env.BRIDGE_PROJECT?.trim() ?? "", ...Object.keys(loadSettingsLenient(root).settings.projects)];
+  const projects = [...new Set(named.filter((p) => p !== "").map((p) => validateName("project", p)))].sort();
+  if (projects.length === 0)
+    throw new BridgeError(
+      "E_USAGE",
+      "on Redis (BRIDGE_URL) the dashboard shows the projects you name, since the bus user may see only its own project's keys: pass --project P[,Q…] or set BRIDGE_PROJECT",
+    );
+  const store = await openStore(root, process.env);
+  // One project the user may not read (a settings entry for another team's project) is named on
+  // the page; a store that answers for none of them is an error now.
+  const failures = await Promise.all(
+    projects.map((p) =>
+      store.roles(p).then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    ),
+  );
+  if (failures.every((f) => f !== undefined)) {
+    await store.close();
+    throw failures[0];
+  }
+  return { store, projects };
+}
+
+async function listen(root: string, admin: boolean, port: number, warn: (line: string) => void, source?: DashboardServerOptions["source"]) {
   const knob = (name: string): number | undefined => {
     // Test knobs (like BRIDGE_SPAWNER_RESCAN_MS): a faster heartbeat and poll.
     const n = Number(process.env[name]);
@@ -105,6 +166,7 @@ async function listen(root: string, admin: boolean, port: number, warn: (line: s
       warn,
       ...(heartbeatMs !== undefined && { heartbeatMs }),
       ...(pollMs !== undefined && { pollMs }),
+      ...(source && { source }),
     });
   } catch (error) {
     if (isErrno(error, "EADDRINUSE")) {

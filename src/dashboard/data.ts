@@ -106,6 +106,8 @@ export interface DashboardSnapshot {
   events: EventView[];
   /** Parts that could not be read (a symlink planted in the root, a permission error…). */
   problems: string[];
+  /** Only when BRIDGE_URL names Redis: where the messages are, and what this view cannot show there. */
+  store?: { kind: "redis"; where: string; notes: string[] };
 }
 
 interface CachedRole {
@@ -114,14 +116,14 @@ interface CachedRole {
 }
 
 export interface Snapshotter {
-  snapshot(): DashboardSnapshot;
+  snapshot(): DashboardSnapshot | Promise<DashboardSnapshot>;
 }
 
 /**
  * Builds snapshots for one root. A role's kept messages are parsed again only when its inbox,
  * cursor or history changed (a stat each), so the live page costs little while nothing moves.
  */
-export function createSnapshotter(root: string, options: { admin: boolean }): Snapshotter {
+export function createSnapshotter(root: string, options: { admin: boolean }): { snapshot(): DashboardSnapshot } {
   const cache = new Map<string, CachedRole>();
 
   const keptOf = (paths: RolePaths, used: Set<string>): CachedRole["kept"] => {
@@ -191,8 +193,7 @@ export function createSnapshotter(root: string, options: { admin: boolean }): Sn
 
 function roleView(root: string, settings: Settings, r: RoleStatus, problems: string[]): RoleView {
   const eff = effectiveRole(settings, r.project, r.role);
-  const named = settings.projects[r.project]?.roles?.[r.role]?.mode;
-  const mode: ModeLabel = named === undefined && settings.defaultOffRoles.includes(r.role) ? "default-off" : eff.mode;
+  const mode = modeLabel(settings, r.project, r.role);
   const all = r.joined
     ? safely(problems, `reading the sessions of ${r.project}/${r.role}`, () => listSessions(rolePaths(root, r.project, r.role)), [])
     : [];
@@ -220,6 +221,12 @@ function roleView(root: string, settings: Settings, r: RoleStatus, problems: str
   };
 }
 
+/** A role's mode as the page shows it: "default-off" for a role switched off only by defaultOffRoles. */
+export function modeLabel(settings: Settings, project: string, role: string): ModeLabel {
+  const named = settings.projects[project]?.roles?.[role]?.mode;
+  return named === undefined && settings.defaultOffRoles.includes(role) ? "default-off" : effectiveRole(settings, project, role).mode;
+}
+
 /** One entry per message id: a broadcast sits in every recipient's inbox, each with its own read state. */
 function projectMessages(
   root: string,
@@ -228,14 +235,28 @@ function projectMessages(
   keptOf: (paths: RolePaths) => CachedRole["kept"],
   problems: string[],
 ): { views: MessageView[]; total: number; skipped: number } {
+  return mergeMessages(
+    roles
+      .filter((role) => role.joined)
+      .map((role) => ({
+        role: role.role,
+        kept: safely(problems, `reading the messages of ${project}/${role.role}`, () => keptOf(rolePaths(root, project, role.role)), {
+          messages: [],
+          skipped: 0,
+        }),
+      })),
+  );
+}
+
+/** The roles' kept messages as one timeline, newest first, at most MESSAGES_PER_PROJECT (any store). */
+export function mergeMessages(perRole: { role: string; kept: CachedRole["kept"] }[]): {
+  views: MessageView[];
+  total: number;
+  skipped: number;
+} {
   const byId = new Map<string, MessageView>();
   let skipped = 0;
-  for (const role of roles) {
-    if (!role.joined) continue;
-    const kept = safely(problems, `reading the messages of ${project}/${role.role}`, () => keptOf(rolePaths(root, project, role.role)), {
-      messages: [],
-      skipped: 0,
-    });
+  for (const { role, kept } of perRole) {
     skipped += kept.skipped;
     for (const { message, read } of kept.messages) {
       let view = byId.get(message.id);
@@ -255,7 +276,7 @@ function projectMessages(
         };
         byId.set(message.id, view);
       }
-      view.recipients.push({ role: role.role, read });
+      view.recipients.push({ role, read });
     }
   }
   // Ids start with the send time in base 36, so they break ties between equal timestamps in order.
@@ -284,7 +305,7 @@ function bareRoles(root: string, settings: Settings, projects: string[], problem
   return roles;
 }
 
-function eventView(e: ReturnType<typeof readRecentLog>[number]): EventView {
+export function eventView(e: ReturnType<typeof readRecentLog>[number]): EventView {
   const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
   const view: EventView = { ts: e.ts, event: e.event, msg: cut(e.msg, LOG_MSG_CHARS) };
   const project = text(e.project);
@@ -303,7 +324,7 @@ export function cut(text: string, max: number): string {
   return text.slice(0, high >= 0xd800 && high <= 0xdbff ? max - 1 : max);
 }
 
-function homeRelative(path: string): string {
+export function homeRelative(path: string): string {
   const home = homedir();
   return home.length > 1 && (path === home || path.startsWith(home + sep)) ? `~${path.slice(home.length)}` : path;
 }
@@ -323,7 +344,7 @@ function cmp(a: string, b: string): number {
 }
 
 /** One unreadable part must not blank the page: it is named in `problems` and the rest is shown. */
-function safely<T>(problems: string[], what: string, fn: () => T, fallback: T): T {
+export function safely<T>(problems: string[], what: string, fn: () => T, fallback: T): T {
   try {
     return fn();
   } catch (err) {

@@ -168,7 +168,11 @@
   function renderTop(snap) {
     $("version").textContent = `v${snap.version}`;
     $("root").textContent = safe(snap.rootLabel);
-    $("root").title = safe(`the bus folder (BRIDGE_ROOT): ${snap.root}`);
+    $("root").title = safe(
+      snap.store
+        ? `the store (BRIDGE_URL) ${snap.store.where}; settings and daemon in ${snap.root}`
+        : `the bus folder (BRIDGE_ROOT): ${snap.root}`,
+    );
     const a = snap.automation;
     const pill = $("automation");
     pill.textContent = a.configError ? "settings file invalid" : a.enabled ? "automation on" : "automation off";
@@ -190,6 +194,10 @@
     const problems = $("problems");
     problems.hidden = snap.problems.length === 0;
     problems.textContent = snap.problems.length ? safe(`Could not read everything: ${snap.problems.join("; ")}`) : "";
+    // On Redis: where the rooms come from and what is not shown there (src/dashboard/store-data.ts).
+    const notes = $("store-notes");
+    notes.hidden = !snap.store;
+    notes.textContent = snap.store ? safe(snap.store.notes.join(" ")) : "";
   }
 
   function renderRooms(snap) {

@@ -16,8 +16,8 @@ import appJs from "./page.js" with { type: "text" };
 import pageCss from "./page.css" with { type: "text" };
 import pageHtml from "./page.html" with { type: "text" };
 import { createSnapshotter } from "./data.ts";
+import type { Snapshotter } from "./data.ts";
 import { watchRoot } from "./watch.ts";
-import type { RootWatch } from "./watch.ts";
 import { BridgeError, describeError } from "../lib/errors.ts";
 import type { SettingsUpdate } from "../settings/file.ts";
 import { describeUpdate, setRoleMode, turnOff, turnOn } from "../settings/ops.ts";
@@ -30,6 +30,11 @@ export interface DashboardServerOptions {
   token: string;
   heartbeatMs?: number;
   pollMs?: number;
+  /**
+   * Where the rooms come from when not the file store under `root` (Redis: ./store-data.ts), and
+   * how change is noticed there; the settings stay in `root` either way.
+   */
+  source?: { snapshotter: Snapshotter; watch(changed: () => void, pollMs: number): { close(): void } };
   /** Diagnostics (stderr): a snapshot that failed, a client dropped. */
   warn(line: string): void;
 }
@@ -65,29 +70,51 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const { root, admin } = options;
   const digest = sha256(options.token);
   const tokenMatches = (given: unknown): boolean => typeof given === "string" && timingSafeEqual(sha256(given), digest);
-  const snapshots = createSnapshotter(root, { admin });
+  const snapshots = options.source?.snapshotter ?? createSnapshotter(root, { admin });
   const clients = new Set<ServerResponse>();
-  let watch: RootWatch | undefined;
+  let watch: { size?(): number; close(): void } | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let last = "";
   let port = 0;
 
-  const current = (): string => {
+  const current = async (): Promise<string> => {
     try {
-      return JSON.stringify(snapshots.snapshot());
+      return JSON.stringify(await snapshots.snapshot());
     } catch (err) {
       options.warn(`snapshot failed (showing the previous one): ${describeError(err)}`);
       return last;
     }
   };
 
+  // A snapshot may take a while (the store's round trips): one at a time, and one more after it
+  // when asked meanwhile, so an older snapshot never overwrites a newer one.
+  let publishing = false;
+  let again = false;
+  const waiting = new Set<ServerResponse>();
   const publish = (only?: ServerResponse): void => {
-    const next = current();
-    const changed = next !== last && next !== "";
-    if (changed) last = next;
-    if (last === "") return; // no snapshot could be made yet; the warning said why
-    const targets = changed ? [...clients] : only ? [only] : [];
-    for (const res of targets) send(res, `event: snapshot\ndata: ${last}\n\n`);
+    if (only) waiting.add(only);
+    if (publishing) {
+      again = true;
+      return;
+    }
+    publishing = true;
+    void (async () => {
+      try {
+        do {
+          again = false;
+          const onlies = [...waiting];
+          waiting.clear();
+          const next = await current();
+          const changed = next !== last && next !== "";
+          if (changed) last = next;
+          if (last === "") continue; // no snapshot could be made yet; the warning said why
+          const targets = changed ? [...clients] : onlies.filter((res) => clients.has(res));
+          for (const res of targets) send(res, `event: snapshot\ndata: ${last}\n\n`);
+        } while (again);
+      } finally {
+        publishing = false;
+      }
+    })();
   };
 
   const send = (res: ServerResponse, text: string): void => {
@@ -105,7 +132,9 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     clients.add(res);
     if (clients.size === 1) {
       // Watch only while someone looks: with no page open the server touches nothing.
-      watch = watchRoot(root, () => publish(), { ...(options.pollMs !== undefined && { pollMs: options.pollMs }) });
+      watch = options.source
+        ? options.source.watch(() => publish(), options.pollMs ?? 2000)
+        : watchRoot(root, () => publish(), { ...(options.pollMs !== undefined && { pollMs: options.pollMs }) });
       heartbeat = setInterval(() => {
         for (const c of clients) send(c, ": ping\n\n");
       }, options.heartbeatMs ?? 15_000);
@@ -158,7 +187,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       case "style":
         return reply(res, 200, "text/css; charset=utf-8", pageCss);
       case "snapshot": {
-        const body = current();
+        const body = await current();
         return body === ""
           ? refuse(res, 500, "the snapshot failed; see the dashboard's stderr")
           : reply(res, 200, "application/json; charset=utf-8", body);
@@ -225,7 +254,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     port,
     url: `http://127.0.0.1:${port}/?token=${options.token}`,
     clients: () => clients.size,
-    watched: () => watch?.size() ?? 0,
+    watched: () => watch?.size?.() ?? 0,
     async close() {
       stopWatching();
       for (const res of clients) res.end();

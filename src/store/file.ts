@@ -1,6 +1,8 @@
 // The file store behind the Store interface: the synchronous functions of src/bus.ts, called as
 // they always were (same speed, same promises: docs/architecture.md "The store").
 import { messageStatus, peek, pathsOf, receive, roleSummaries, sendMessage, tail } from "../bus.ts";
+import { followTail } from "../bus/follow.ts";
+import { watchInboxes } from "../bus/watch.ts";
 import { listSessions, registerSession } from "../bus/sessions.ts";
 import type { Store } from "./types.ts";
 
@@ -18,6 +20,37 @@ export function fileStore(root: string): Store {
     },
     peek: async (identity) => peek(identity),
     tail: async (identity, limit) => tail(identity, limit),
+    async follow(identity, limit, h) {
+      const history = tail(identity, limit);
+      for (const s of history.messages) h.message(s.message, s.read);
+      h.skipped(history.skipped);
+      await followTail(pathsOf(identity), new Set(history.messages.map((s) => s.message.id)), (m) => h.message(m, undefined), h.signal);
+    },
+    watch(projects, changed, pollMs) {
+      const inboxes = watchInboxes(root, {
+        role: (project) => projects.includes(project) && changed(),
+        // A watch that failed is put back by the next sync.
+        error: () => {},
+      });
+      const look = (): void => {
+        try {
+          inboxes.sync();
+        } catch {
+          // An unreadable root: the view's own reads say why.
+        }
+      };
+      look();
+      const timer = setInterval(() => {
+        look();
+        changed();
+      }, pollMs);
+      return {
+        close() {
+          clearInterval(timer);
+          inboxes.close();
+        },
+      };
+    },
     roles: async (project) => roleSummaries(root, project),
     status: async (project, id) => messageStatus(root, project, id),
     async touchSession(identity, info) {

@@ -5,7 +5,7 @@ import { fileStore } from "./file.ts";
 import type { Store, StoreCheck } from "./types.ts";
 import { parseRedisUrl, storeUrlOf } from "./url.ts";
 
-export type { Deliver, ReceiveOptions, Received, Store } from "./types.ts";
+export type { Deliver, FollowHandlers, ReceiveOptions, Received, Store, StoreWatch } from "./types.ts";
 
 /** The store BRIDGE_URL names (unset: the file store under `root`). */
 export async function openStore(root: string, env: NodeJS.ProcessEnv): Promise<Store> {

@@ -23,6 +23,23 @@ export interface Received extends ConsumeResult {
   redelivered: string[];
 }
 
+/** What `tail --follow` is told, in order (Store.follow). */
+export interface FollowHandlers {
+  /** The history (`read` known), then each message added after it (`read` undefined), in order, each once. */
+  message(message: Message, read: boolean | undefined): void;
+  /** Called once after the history: lines of it that are not messages. */
+  skipped(count: number): void;
+  /** A line for stderr: the store went away, or is back (Redis only). */
+  notice(text: string): void;
+  /** Stops following (SIGINT and SIGTERM stop it too). */
+  signal?: AbortSignal;
+}
+
+/** A running Store.watch. */
+export interface StoreWatch {
+  close(): void;
+}
+
 /** Shows what a receive took: before the commit on Redis, after it on files (see each store). */
 export type Deliver = (result: Received) => void | Promise<void>;
 
@@ -34,6 +51,16 @@ export interface Store {
   receive(identity: Identity, options: ReceiveOptions, deliver?: Deliver): Promise<Received>;
   peek(identity: Identity): Promise<{ messages: Message[]; skipped: number }>;
   tail(identity: Identity, limit: number): Promise<{ messages: StoredMessage[]; skipped: number }>;
+  /**
+   * `tail --follow`: the last `limit` messages, then each new one as it arrives, none missed or
+   * repeated across the switch; resolves when stopped. Nothing is consumed.
+   */
+  follow(identity: Identity, limit: number, handlers: FollowHandlers): Promise<void>;
+  /**
+   * For a live view (the dashboard): calls `changed` soon after a message reaches a role of
+   * `projects`, and at least every `pollMs` for what no message marks (reads, sessions).
+   */
+  watch(projects: string[], changed: () => void, pollMs: number): StoreWatch;
   roles(project: string): Promise<RoleSummary[]>;
   status(project: string, id: string): Promise<MessageStatus>;
   /** Registers or refreshes a session holding the role; it stays live for `ttlMs` (Redis) or while its pid lives (files). */

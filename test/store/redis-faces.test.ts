@@ -40,9 +40,6 @@ test("two machines sharing one Redis: send, roles, peek, recv, status, tail, roo
   assert.match(bridge(["root"], laptop).stdout, new RegExp(`store: ${redis.url.replace(/[.]/g, "\\.")} \\(BRIDGE_URL\\)`));
   // Nothing of the messages is written under either root.
   assert.equal(bridge(["peek", "--json"], { root: laptop.root, project: "shop", role: "api" }).json().messages.length, 0);
-  const tailFollow = bridge(["tail", "--follow"], { ...laptop, role: "api" });
-  assert.equal(tailFollow.status, 2);
-  assert.match(tailFollow.stderr, /not available yet when BRIDGE_URL names Redis/);
 });
 
 test("hook recv on Redis: messages reach the prompt once; an engine away warns and lets the prompt go on", async (t) => {

@@ -1,5 +1,5 @@
 // What does not run on the Redis store yet says so instead of watching files no message reaches:
-// the wake daemon and the dashboard refuse naming the store (without its password), and the
+// the wake daemon refuses naming the store (without its password), and the
 // rewake waiter steps aside at once so the mail waits for the next prompt (README "Across machines").
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -8,12 +8,9 @@ import { hookEnv, runHookSync } from "../helpers/hooks.ts";
 
 const URL_WITH_SECRET = "redis://bus:s3cret@127.0.0.1:1/0";
 
-test("on Redis, spawner run and the dashboard refuse with the store named (never its password) and what still works", (t) => {
+test("on Redis, spawner run refuses with the store named (never its password) and what still works", (t) => {
   const as = { root: makeRoot(t), project: "shop", role: "web", env: { BRIDGE_URL: URL_WITH_SECRET } };
-  for (const [args, what] of [
-    [["spawner", "run"], "spawner run \\(the wake daemon\\)"],
-    [["dashboard"], "the dashboard"],
-  ] as const) {
+  for (const [args, what] of [[["spawner", "run"], "spawner run \\(the wake daemon\\)"]] as const) {
     const r = bridge([...args], as);
     assert.equal(r.status, 2, r.stderr);
     assert.match(
@@ -23,8 +20,6 @@ test("on Redis, spawner run and the dashboard refuse with the store named (never
     assert.match(r.stderr, /messages reach each session at its next prompt/);
     assert.doesNotMatch(r.stderr, /s3cret/);
   }
-  // Without BRIDGE_URL the same root runs the dashboard's usage path as before (the refusal is the store's).
-  assert.equal(bridge(["dashboard", "--help"], { ...as, env: {} }).status, 0);
 });
 
 test("on Redis, hook wait exits 0 at once without a waiter (the mail waits for the next prompt)", (t) => {

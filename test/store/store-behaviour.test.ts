@@ -8,6 +8,7 @@ import { BridgeError } from "../../src/lib/errors.ts";
 import { openStore } from "../../src/store/store.ts";
 import type { Store } from "../../src/store/store.ts";
 import { makeRoot } from "../helpers/cli.ts";
+import { waitFor } from "../helpers/poll.ts";
 import { startRedis } from "../helpers/redis.ts";
 
 const LIMITS = { maxBodyBytes: 262144, fsync: false };
@@ -222,6 +223,69 @@ const CASES: Record<string, Case> = {
     );
     const sent = await send(store, as("a"), "b", "are you there");
     assert.equal(sent.deliveries[0]!.live.length, 1);
+  },
+  "follow prints the history with read marks, then each new message once, until stopped; nothing consumed": async ({ store, as }) => {
+    await store.receive(as("b"), READ);
+    await send(store, as("a"), "b", "h1");
+    await store.receive(as("b"), READ);
+    await send(store, as("a"), "b", "h2");
+    const seen: [string, boolean | undefined][] = [];
+    const stop = new AbortController();
+    const following = store.follow(as("b"), 5, {
+      message: (m, read) => seen.push([m.body, read]),
+      skipped: (count) => assert.equal(count, 0),
+      notice: (text) => assert.fail(`unexpected notice: ${text}`),
+      signal: stop.signal,
+    });
+    await waitFor(
+      "the history",
+      () => seen.length >= 2 || undefined,
+      10_000,
+      () => JSON.stringify(seen),
+    );
+    await send(store, as("a"), "b", "live 1");
+    await send(store, as("c"), "b", "live 2");
+    await waitFor(
+      "the live messages",
+      () => seen.length >= 4 || undefined,
+      10_000,
+      () => JSON.stringify(seen),
+    );
+    stop.abort();
+    await following;
+    assert.deepEqual(seen, [
+      ["h1", true],
+      ["h2", false],
+      ["live 1", undefined],
+      ["live 2", undefined],
+    ]);
+    assert.equal((await store.peek(as("b"))).messages.length, 3);
+  },
+  "watch announces a new message to a role of the projects named": async ({ store, as, project }) => {
+    await store.receive(as("b"), READ);
+    let calls = 0;
+    // A poll far away, so only the message can make the call.
+    const watch = store.watch([project], () => calls++, 600_000);
+    try {
+      // Each role is announced once as it comes under watch: from then on nothing is missed.
+      await waitFor(
+        "the watch in place",
+        () => calls >= 1 || undefined,
+        10_000,
+        () => `${calls} calls`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const before = calls;
+      await send(store, as("a"), "b", "ping");
+      await waitFor(
+        "a call after the send",
+        () => calls > before || undefined,
+        10_000,
+        () => `${calls} calls`,
+      );
+    } finally {
+      watch.close();
+    }
   },
 };
 

@@ -23,7 +23,9 @@ import type { Deliver, ReceiveOptions, Received, Store } from "../types.ts";
 import type { RedisUrl } from "../url.ts";
 import { connectRedis, storeError } from "./connect.ts";
 import type { Client } from "./connect.ts";
+import { followRedis } from "./follow.ts";
 import * as lua from "./scripts.ts";
+import { watchRedis } from "./watch.ts";
 
 export interface RedisLimits {
   /** How long a claim holds the role before another reader may take the same entries. */
@@ -73,6 +75,9 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
   const prefix = (project: string): string => `sb:{${validateName("project", project)}}:`;
 
   async function connection(nothing: string): Promise<Client> {
+    // A long-running face (the dashboard) outlives a client that gave up reconnecting (./connect.ts
+    // retries a few times): the next call makes a new one.
+    if (client?.status === "end") client = undefined;
     client ??= await connectRedis(url, env, { nothing });
     return client;
   }
@@ -273,6 +278,9 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
       }
       return { messages, skipped };
     },
+
+    follow: (identity, limit, handlers) => followRedis(url, env, identity, limit, handlers),
+    watch: (projects, changed, pollMs) => watchRedis(url, env, projects, changed, pollMs),
 
     async roles(project): Promise<RoleSummary[]> {
       const flat = (await run(project, lua.ROLES, [], "nothing was read")) as (string | number)[];
