@@ -4,7 +4,7 @@
 import { BridgeError, describeError } from "./lib/errors.ts";
 import { closest } from "./lib/text.ts";
 import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./bus/inbox.ts";
-import type { ConsumeOptions, ConsumeResult, StoredMessage } from "./bus/inbox.ts";
+import type { ConsumeOptions, ConsumeResult, InboxPosition, StoredMessage } from "./bus/inbox.ts";
 import {
   assertReadable,
   BROADCAST,
@@ -239,9 +239,9 @@ export function peek(identity: Identity): { messages: Message[]; skipped: number
   return { messages: scan.entries.map((e) => e.message), skipped: scan.skippedAt.length };
 }
 
-export function tail(identity: Identity, limit: number): { messages: StoredMessage[]; skipped: number } {
+export function tail(identity: Identity, limit: number): { messages: StoredMessage[]; skipped: number; end: InboxPosition } {
   const all = readAllKept(pathsOf(identity));
-  return { messages: limit > 0 ? all.messages.slice(-limit) : [], skipped: all.skipped };
+  return { messages: limit > 0 ? all.messages.slice(-limit) : [], skipped: all.skipped, end: all.end };
 }
 
 export interface RoleSummary {

@@ -3,6 +3,7 @@
 // safety net, since fs.watch can miss events on some filesystems.
 import { watch } from "node:fs";
 import { scanFile } from "./inbox.ts";
+import type { InboxPosition } from "./inbox.ts";
 import type { RolePaths } from "./layout.ts";
 import { ensureRoleDir } from "./layout.ts";
 import type { Message } from "./message.ts";
@@ -13,15 +14,15 @@ const REMEMBER_IDS = 5000;
 /** Resolves when the process is asked to stop (SIGINT/SIGTERM) or `signal` aborts. */
 export function followTail(
   paths: RolePaths,
+  /** Where the history shown before ended: everything after it is new. */
+  from: InboxPosition,
   alreadyShown: Set<string>,
   onMessage: (m: Message) => void,
   signal?: AbortSignal,
 ): Promise<void> {
   ensureRoleDir(paths);
   const seen = new Set(alreadyShown);
-  let position = { ino: -1, offset: 0 };
-  const first = scanFile(paths.inbox);
-  position = { ino: first.ino, offset: first.end };
+  let position = from;
 
   const check = (): void => {
     // A new inode means compaction replaced the file: rescan it whole; ids already shown are skipped.
@@ -37,6 +38,8 @@ export function followTail(
 
   return new Promise((resolve) => {
     const watcher = watch(paths.dir, check);
+    // What arrived between the history read and the watch: printed now, not at the next event.
+    check();
     const timer = setInterval(check, POLL_MS);
     const stop = (): void => {
       watcher.close();

@@ -395,7 +395,13 @@ export interface StoredMessage {
  * skipped lines. Compaction copies the unread suffix into the new inbox, so one message may sit in
  * a history file and in the inbox (or the next history file): each id is listed once.
  */
-export function readAllKept(paths: RolePaths): { messages: StoredMessage[]; skipped: number } {
+/** Where a read of the inbox ended: `tail --follow` goes on from exactly there (src/bus/follow.ts). */
+export interface InboxPosition {
+  ino: number;
+  offset: number;
+}
+
+export function readAllKept(paths: RolePaths): { messages: StoredMessage[]; skipped: number; end: InboxPosition } {
   const cursor = readCursor(paths);
   const live = scanFile(paths.inbox);
   const liveRead = cursorOffsetFor(cursor, live.ino, live.size);
@@ -413,5 +419,5 @@ export function readAllKept(paths: RolePaths): { messages: StoredMessage[]; skip
     }
   }
   for (const e of live.entries) messages.push({ message: e.message, read: e.end <= liveRead });
-  return { messages, skipped };
+  return { messages, skipped, end: { ino: live.ino, offset: live.end } };
 }

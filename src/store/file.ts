@@ -24,7 +24,14 @@ export function fileStore(root: string): Store {
       const history = tail(identity, limit);
       for (const s of history.messages) h.message(s.message, s.read);
       h.skipped(history.skipped);
-      await followTail(pathsOf(identity), new Set(history.messages.map((s) => s.message.id)), (m) => h.message(m, undefined), h.signal);
+      // From where the history read ended, so a message appended in between is printed, not lost.
+      await followTail(
+        pathsOf(identity),
+        history.end,
+        new Set(history.messages.map((s) => s.message.id)),
+        (m) => h.message(m, undefined),
+        h.signal,
+      );
     },
     watch(projects, changed, pollMs) {
       const inboxes = watchInboxes(root, {

@@ -18,7 +18,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { checkIdentity, peek, receive, sendMessage, tail, messageStatus } from "../../src/bus.ts";
+import { checkIdentity, messageStatus, pathsOf, peek, receive, sendMessage, tail } from "../../src/bus.ts";
+import { followTail } from "../../src/bus/follow.ts";
 import type { Identity } from "../../src/bus.ts";
 import { readAllKept, readCursor, listHistory } from "../../src/bus/inbox.ts";
 import { rolePaths, validateName } from "../../src/bus/layout.ts";
@@ -317,4 +318,27 @@ test("an identity is checked once per command: joined only when every folder is 
     (e: unknown) => e instanceof BridgeError && e.code === "E_SYMLINK",
   );
   assert.equal(existsSync(join(root, "elsewhere")), false);
+});
+
+test("tail --follow goes on from where its history read ended: a message appended in between is printed once", async (t) => {
+  const { a, b } = room(t);
+  send(a, "b", "history");
+  const history = tail(b, 5);
+  // Appended after the history was read and before the follower looks: the window the follower must cover.
+  send(a, "b", "between");
+  const seen: string[] = [];
+  const stop = new AbortController();
+  const following = followTail(
+    pathsOf(b),
+    history.end,
+    new Set(history.messages.map((s) => s.message.id)),
+    (m) => seen.push(m.body),
+    stop.signal,
+  );
+  send(a, "b", "after");
+  const deadline = Date.now() + 10_000;
+  while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  stop.abort();
+  await following;
+  assert.deepEqual(seen, ["between", "after"]);
 });
