@@ -22,9 +22,9 @@ export function storeUrlOf(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * The faces that watch the bus folder itself (the wake daemon, the dashboard) do not read Redis
- * yet: with BRIDGE_URL set they would watch files no message reaches and wake no one, so they
- * refuse, saying what still works (README "Across machines").
+ * A face that watches the bus folder itself and does not read Redis yet (the dashboard): with
+ * BRIDGE_URL set it would watch files no message reaches, so it refuses, saying what still works
+ * (README "Across machines").
  */
 export function refuseOnRedis(env: NodeJS.ProcessEnv, what: string): void {
   const raw = storeUrlOf(env);
@@ -37,7 +37,7 @@ export function refuseOnRedis(env: NodeJS.ProcessEnv, what: string): void {
   }
   throw new BridgeError(
     "E_USAGE",
-    `${what} works on the file store only, for now; BRIDGE_URL names ${shown}, where messages reach each session at its next prompt (and through bridge_recv) but no session is woken. Unset BRIDGE_URL to use the file store`,
+    `${what} works on the file store only, for now; BRIDGE_URL names ${shown}, where messages reach each session at its next prompt, through bridge_recv, and by the wake daemon (spawner run). Unset BRIDGE_URL to use the file store`,
   );
 }
 

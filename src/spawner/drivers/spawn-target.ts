@@ -50,12 +50,18 @@ const CLI: Record<AgentName, string> = { claude: "claude", codex: "codex", gemin
  * runs in another shell, whose PATH may differ, so it leaves both to the daemon, whose refusal
  * (recorded in wake.json) status shows as "not woken".
  */
-export function resolveSpawnTarget(paths: RolePaths, role: EffectiveRole, env: NodeJS.ProcessEnv, forStatus = false): SpawnTargetResult {
+export function resolveSpawnTarget(
+  paths: RolePaths,
+  role: EffectiveRole,
+  env: NodeJS.ProcessEnv,
+  forStatus = false,
+  recorded?: SessionView[],
+): SpawnTargetResult {
   if (!forStatus || role.cwd === undefined) {
     const cwd = spawnTargetCheck(role);
     if (!cwd.ok) return cwd;
   }
-  const sessions = byLastSeen(listSessions(paths));
+  const sessions = byLastSeen(recorded ?? listSessions(paths));
   // Records written by a hook name their CLI and session; under Codex our MCP server, which gets
   // no session variables, also leaves one of its own with neither: it says nothing about the CLI.
   const newest = sessions.find((s) => s.agent !== undefined || s.sessionId !== undefined) ?? sessions[0];
