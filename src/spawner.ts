@@ -26,7 +26,9 @@ import type { Settings } from "./settings/schema.ts";
 import { createLogger, readDaemonHolder } from "./spawner/state.ts";
 import { collectStatus, renderStatus } from "./spawner/status.ts";
 import { parseRedisUrl, storeUrlOf } from "./store/url.ts";
-import { openRedisSource } from "./spawner/redis-source.ts";
+import { openRedisSource, readRedisWakeStates } from "./spawner/redis-source.ts";
+import type { StoreView } from "./spawner/status.ts";
+import type { RedisUrl } from "./store/url.ts";
 import type { WakeSource } from "./spawner/source.ts";
 import type { Logger } from "./spawner/state.ts";
 import { validateName } from "./bus/names.ts";
@@ -184,11 +186,13 @@ const SUBS: Record<string, Sub> = {
     },
   },
   status: {
-    usage: "usage: session-bridge spawner status [--json]",
-    flags: { json: "boolean" },
-    run(args, io) {
+    usage:
+      "usage: session-bridge spawner status [--json] [--project P[,Q…]]\n  --project: on Redis, projects to show besides those the settings name and BRIDGE_PROJECT",
+    flags: { json: "boolean", project: "string" },
+    async run(args, io) {
       positionals(args, [], SUBS.status!.usage);
-      const status = collectStatus(resolveRoot(io.env), io.env);
+      const root = resolveRoot(io.env);
+      const status = collectStatus(root, io.env, await storeView(root, args, io));
       io.out(io.json ? JSON.stringify(status) + "\n" : renderStatus(status));
       return 0;
     },
@@ -242,12 +246,24 @@ const SUBS: Record<string, Sub> = {
  * --project and BRIDGE_PROJECT (a store has no list of projects an ACL user confined to one may read).
  */
 async function redisSource(root: string, args: ParsedArgs, io: Io, replay: boolean, log: Logger): Promise<WakeSource | undefined> {
+  const served = servedProjects(root, args, io);
+  return served && openRedisSource({ root, env: io.env, url: served.url, projects: served.projects, replay, log });
+}
+
+/** On Redis, `spawner status` reads the roles and the wake records from the store. */
+async function storeView(root: string, args: ParsedArgs, io: Io): Promise<StoreView | undefined> {
+  const served = servedProjects(root, args, io);
+  if (!served) return undefined;
+  return { where: served.url.shown, roles: await readRedisWakeStates(served.url, io.env, served.projects) };
+}
+
+function servedProjects(root: string, args: ParsedArgs, io: Io): { url: RedisUrl; projects: string[] } | undefined {
   const raw = storeUrlOf(io.env);
   if (raw === undefined) {
     if (typeof args.flags.project === "string")
       throw new BridgeError(
         "E_USAGE",
-        "--project is for a daemon on Redis (BRIDGE_URL set); on the file store the daemon serves every project under the root",
+        "--project is for the Redis store (BRIDGE_URL set); on the file store the daemon serves every project under the root",
       );
     return undefined;
   }
@@ -265,7 +281,7 @@ async function redisSource(root: string, args: ParsedArgs, io: Io, replay: boole
       "E_USAGE",
       `no project to serve on ${url.shown}: name them with --project P[,Q], BRIDGE_PROJECT, or in the settings (session-bridge spawner on P)`,
     );
-  return openRedisSource({ root, env: io.env, url, projects, replay, log });
+  return { url, projects };
 }
 
 function isDirectory(path: string): boolean {

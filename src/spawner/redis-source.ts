@@ -22,6 +22,7 @@ import type { WakeBook } from "../store/redis/index.ts";
 import type { RedisUrl } from "../store/url.ts";
 import { decideClaim } from "../wake/claim.ts";
 import { finishedState, parseWakeState, stateAfter } from "../wake/state.ts";
+import type { WakeState } from "../wake/state.ts";
 import { spawnTargetCheck } from "../wake/targets.ts";
 import type { WakeSite } from "./drivers/index.ts";
 import type { RoleRef, SourceBatch, SourceHooks, WakeSource } from "./source.ts";
@@ -68,6 +69,24 @@ export function ownsRole(role: EffectiveRole, here: readonly SessionView[]): boo
   if (role.driver === "spawn") return cwdHere();
   if (role.driver === "socket") return live || (role.fallback === "spawn" && cwdHere());
   return live;
+}
+
+/** The roles of `projects` as a Redis store has them, with their wake state: what `spawner status` shows on Redis. */
+export async function readRedisWakeStates(
+  url: RedisUrl,
+  env: NodeJS.ProcessEnv,
+  projects: readonly string[],
+): Promise<{ project: string; role: string; unread: number; wake: WakeState }[]> {
+  const { openWakeBook } = await import("../store/redis/index.ts");
+  const book = await openWakeBook(url, env);
+  try {
+    const out: { project: string; role: string; unread: number; wake: WakeState }[] = [];
+    for (const project of projects)
+      for (const { role, unread, state } of await book.states(project)) out.push({ project, role, unread, wake: parseWakeState(state) });
+    return out;
+  } finally {
+    await book.close();
+  }
 }
 
 /** Connects (command and subscriber connections: E_STORE within ~2 s naming the URL without its password) and subscribes. */

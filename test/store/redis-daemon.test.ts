@@ -145,6 +145,20 @@ test("the rails hold across two daemons: one wake for mail both could wake, the 
   const state = await wakeState(redis, "api");
   assert.equal((state.lastRefusal as { code: string }).code, "cooldown");
   assert.match((state.lastRefusal as { reason: string }).reason, /cooldownSeconds 600/);
+  // spawner status on either machine shows what Redis holds: the wake, then the deferral.
+  for (const m of [a, b]) {
+    const status = JSON.parse(ok(m.box, ["spawner", "status", "--json"], m.env));
+    assert.equal(status.store, redis.url);
+    const api = status.roles.find((r: { role: string }) => r.role === "api");
+    assert.equal(api.lastWake.driver, "spawn");
+    assert.equal(api.lastRefusal.code, "cooldown");
+    assert.match(api.notWoken, /^cooldown at .*cooldownSeconds 600/);
+    assert.equal(api.unread, 2);
+  }
+  assert.match(
+    ok(a.box, ["spawner", "status"], a.env),
+    /^store: redis:\/\/127\.0\.0\.1:\d+ \(roles, unread mail and wake records read from it\)$/m,
+  );
 });
 
 test("redis-server killed and restarted under a running daemon: it reconnects, looks again and wakes; mail sent while no daemon ran follows --replay", async (t) => {
@@ -200,5 +214,29 @@ test("spawner run on Redis: a bad URL, an unreachable server and no project are 
   assert.match(none.stderr, /E_USAGE: no project to serve on redis:\/\/127\.0\.0\.1:1: name them with --project/);
   const onFiles = cli(box, ["spawner", "run", "--project", "shop"]);
   assert.equal(onFiles.status, 2);
-  assert.match(onFiles.stderr, /E_USAGE: --project is for a daemon on Redis/);
+  assert.match(onFiles.stderr, /E_USAGE: --project is for the Redis store/);
+});
+
+test("maxHops across machines: runs on two machines answering each other stop at the loop guard, the hop carried by each message", async (t) => {
+  const redis = await startRedis(t);
+  const a = machine(t, redis, MACHINE_A, { FIXTURE_MODE: "reply" });
+  const b = machine(t, redis, MACHINE_B, { FIXTURE_MODE: "reply" });
+  ok(a.box, ["spawner", "config", "maxHops=2"], a.env);
+  ok(b.box, ["spawner", "config", "maxHops=2"], b.env);
+  ok(a.box, ["spawner", "set", "--force", "shop", "web", `cwd=${a.cwd}`], a.env);
+  ok(b.box, ["spawner", "set", "--force", "shop", "api", `cwd=${b.cwd}`], b.env);
+  await daemon(t, a);
+  await daemon(t, b);
+  send(a.box, "shop", "web", "api", "ping", a.env);
+  const refusal = await waitForLog(b.box, "the loop guard on B", (e) => e.event === "refused" && e.code === "hops", 60_000);
+  assert.match(refusal.msg, /maxHops 2/);
+  assert.deepEqual(
+    wakes(b.box).map((e) => e.hop),
+    [0],
+  );
+  assert.deepEqual(
+    wakes(a.box).map((e) => e.hop),
+    [1],
+  );
+  assert.equal(((await wakeState(redis, "api")).lastRefusal as { code: string }).code, "hops");
 });

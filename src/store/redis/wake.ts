@@ -66,15 +66,16 @@ if redis.call('GET', ARGV[1] .. 'wlock:' .. ARGV[2]) == ARGV[3] then redis.call(
 return 1
 `;
 
-/** ARGV: prefix → {role, state JSON or '', …} for the roles that have one. */
+/** ARGV: prefix → {role, unread, state JSON or '', …} sorted by role. */
 const WAKE_STATES = `
 local p = ARGV[1]
 local roles = redis.call('SMEMBERS', p .. 'roles')
 table.sort(roles)
 local out = {}
 for _, r in ipairs(roles) do
-  local state = redis.call('HGET', p .. 'wake:' .. r, 'state')
-  if state then table.insert(out, r) table.insert(out, state) end
+  table.insert(out, r)
+  table.insert(out, redis.call('XLEN', p .. 'in:' .. r) - tonumber(redis.call('HGET', p .. 'st:' .. r, 'kept') or '0'))
+  table.insert(out, redis.call('HGET', p .. 'wake:' .. r, 'state') or '')
 end
 return out
 `;
@@ -119,7 +120,8 @@ export interface WakeBook {
   /** The role's wake state as JSON ("" when none yet). */
   state(project: string, role: string): Promise<string>;
   sessions(project: string, role: string): Promise<SessionView[]>;
-  states(project: string): Promise<{ role: string; state: string }[]>;
+  /** Every role of the project: its unread count and wake state (JSON, "" when none). */
+  states(project: string): Promise<{ role: string; unread: number; state: string }[]>;
   /** Subscribes to the wake channels of `projects` on a connection of its own (no command timeout). */
   listen(projects: readonly string[], listener: WakeListener): Promise<void>;
   close(): Promise<void>;
@@ -219,9 +221,10 @@ export async function openWakeBook(url: RedisUrl, env: NodeJS.ProcessEnv): Promi
       return views.sort((a, b) => Number(b.live) - Number(a.live) || b.lastSeen.localeCompare(a.lastSeen));
     },
     async states(project) {
-      const flat = (await run(project, WAKE_STATES, [])) as string[];
-      const out: { role: string; state: string }[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) out.push({ role: flat[i]!, state: flat[i + 1]! });
+      const flat = (await run(project, WAKE_STATES, [])) as (string | number)[];
+      const out: { role: string; unread: number; state: string }[] = [];
+      for (let i = 0; i + 2 < flat.length; i += 3)
+        out.push({ role: String(flat[i]), unread: Number(flat[i + 1]), state: String(flat[i + 2]) });
       return out;
     },
     async listen(projects, listener) {
