@@ -240,3 +240,16 @@ test("maxHops across machines: runs on two machines answering each other stop at
   );
   assert.equal(((await wakeState(redis, "api")).lastRefusal as { code: string }).code, "hops");
 });
+
+test("a daemon as the README's ACL user confined to its project (keys ~sb:{shop}:*, channel &sb:{shop}:*) wakes its roles", async (t) => {
+  const bus = `--user sb-shop on >shop-pw resetkeys ~sb:{shop}:* resetchannels &sb:{shop}:* -@all +@read +@write +@stream +eval +evalsha +time +info +ping +publish +subscribe`;
+  const redis = await startRedis(t, ["--requirepass", "admin-only-secret", ...bus.split(" ")], "admin-only-secret");
+  const b = machine(t, redis, MACHINE_B, { BRIDGE_URL: `redis://sb-shop:shop-pw@127.0.0.1:${redis.port}` });
+  ok(b.box, ["spawner", "set", "--force", "shop", "api", `cwd=${b.cwd}`], b.env);
+  await daemon(t, b);
+  const sent = send(b.box, "shop", "web", "api", "inside", b.env);
+  const woke = await waitForLog(b.box, "the wake as the confined user", (e) => e.event === "wake" && e.role === "api");
+  assert.deepEqual(woke.ids, [sent.id]);
+  await waitForLog(b.box, "its run's end", (e) => e.event === "run-end");
+  assert.equal(((await wakeState(redis, "api")).lastWake as { driver: string }).driver, "spawn");
+});
