@@ -18,7 +18,7 @@ import { rolePaths } from "../bus/layout.ts";
 import { madeHere } from "../bus/machine.ts";
 import type { SessionView } from "../bus/sessions.ts";
 import type { EffectiveRole } from "../settings/schema.ts";
-import type { WakeBook } from "../store/redis/index.ts";
+import type { WakeBook, WakeRead } from "../store/redis/index.ts";
 import type { RedisUrl } from "../store/url.ts";
 import { decideClaim } from "../wake/claim.ts";
 import { finishedState, parseWakeState, stateAfter } from "../wake/state.ts";
@@ -124,9 +124,11 @@ export async function openRedisSource(options: RedisSourceOptions): Promise<Wake
     throw err;
   }
 
-  const read = async (r: RoleRef): Promise<RedisBatch> => {
+  const read = async (r: RoleRef): Promise<RedisBatch> =>
+    batchOf(r, await book.read(r.project, r.role, floors.get(r.key) ?? "0-0", MAX_BATCH));
+
+  const batchOf = (r: RoleRef, got: WakeRead): RedisBatch => {
     const floor = floors.get(r.key) ?? "0-0";
-    const got = await book.read(r.project, r.role, floor, MAX_BATCH);
     const messages = got.entries.flatMap((e) => (e.message ? [e.message] : []));
     sids.set(r.key, new Map(got.entries.flatMap((e) => (e.message ? [[e.message.id, e.sid] as [string, string]] : []))));
     const last = got.entries.at(-1)?.sid ?? "";
@@ -192,9 +194,10 @@ export async function openRedisSource(options: RedisSourceOptions): Promise<Wake
       return parseWakeState(batch.state);
     },
     async claim(r, claim, _batch, final) {
-      const token = await book.lock(r.project, r.role, WAKE_LOCK_MS, WAKE_LOCK_WAIT_MS);
+      const floor = floors.get(r.key) ?? "0-0";
+      const { token, read: got } = await book.lockRead(r.project, r.role, WAKE_LOCK_MS, WAKE_LOCK_WAIT_MS, floor, MAX_BATCH);
       try {
-        const current = await read(r);
+        const current = batchOf(r, got);
         const recorded = parseWakeState(current.state);
         const now = claim.clock();
         const decision = decideClaim(claim, current.messages, recorded, now);

@@ -48,6 +48,19 @@ if after(ARGV[3], from) then from = ARGV[3] end
 return {cur, covered, w[2] or '', redis.call('XRANGE', p .. 'in:' .. r, '(' .. from, '+', 'COUNT', tonumber(ARGV[4]))}
 `;
 
+/** ARGV: prefix, role, token, ttlMs, floor, max → {'busy'} | {'ok', cur, covered, state, entries} (WAKE_READ under the lock just taken). */
+const WAKE_LOCK_READ = `${HELPERS}
+local p, r = ARGV[1], ARGV[2]
+if not redis.call('SET', p .. 'wlock:' .. r, ARGV[3], 'PX', tonumber(ARGV[4]), 'NX') then return {'busy'} end
+local cur = redis.call('HGET', p .. 'st:' .. r, 'cur') or '0-0'
+local w = redis.call('HMGET', p .. 'wake:' .. r, 'covered', 'state')
+local covered = w[1] or '0-0'
+local from = cur
+if after(covered, from) then from = covered end
+if after(ARGV[5], from) then from = ARGV[5] end
+return {'ok', cur, covered, w[2] or '', redis.call('XRANGE', p .. 'in:' .. r, '(' .. from, '+', 'COUNT', tonumber(ARGV[6]))}
+`;
+
 /** ARGV: prefix, role, token, state JSON ('' keeps it), covered ('' keeps it) → 1, or 0 when the lock is no longer the caller's (nothing written). */
 const WAKE_COMMIT = `${HELPERS}
 local p, r = ARGV[1], ARGV[2]
@@ -114,6 +127,15 @@ export interface WakeBook {
   read(project: string, role: string, floor: string, max: number): Promise<WakeRead>;
   /** Takes the role's wake lock (waiting up to `waitMs` for another daemon's decision); its token. */
   lock(project: string, role: string, ttlMs: number, waitMs: number): Promise<string>;
+  /** `lock`, then `read` under it, in one round trip per try. */
+  lockRead(
+    project: string,
+    role: string,
+    ttlMs: number,
+    waitMs: number,
+    floor: string,
+    max: number,
+  ): Promise<{ token: string; read: WakeRead }>;
   commit(project: string, role: string, token: string, state: string | undefined, covered: string | undefined): Promise<boolean>;
   release(project: string, role: string, token: string): Promise<void>;
   cursor(project: string, role: string): Promise<string>;
@@ -133,6 +155,8 @@ const NOTHING = "nothing was woken";
 export async function openWakeBook(url: RedisUrl, env: NodeJS.ProcessEnv): Promise<WakeBook> {
   const client = await connectRedis(url, env, { nothing: NOTHING, persistent: true });
   let subscriber: Client | undefined;
+  // Set by close(): the subscriber's "close" is then ours, not a lost server.
+  let closing = false;
   const shas = new Map<string, string>();
   const prefix = (project: string): string => `sb:{${validateName("project", project)}}:`;
 
@@ -162,21 +186,17 @@ export async function openWakeBook(url: RedisUrl, env: NodeJS.ProcessEnv): Promi
       return out;
     },
     async read(project, role, floor, max) {
-      const [cur, covered, state, entries] = (await run(project, WAKE_READ, [role, floor, max])) as [
-        string,
-        string,
-        string,
-        [string, string[]][],
-      ];
-      return {
-        cur,
-        covered,
-        state,
-        entries: entries.map(([sid, fields]) => {
-          const at = fields.indexOf("m");
-          return { sid, message: at >= 0 && at % 2 === 0 ? parseMessage(fields[at + 1] ?? "") : undefined };
-        }),
-      };
+      return wakeRead((await run(project, WAKE_READ, [role, floor, max])) as ReadReply);
+    },
+    async lockRead(project, role, ttlMs, waitMs, floor, max) {
+      const token = randomHex(8);
+      const until = Date.now() + waitMs;
+      for (;;) {
+        const [state, ...rest] = (await run(project, WAKE_LOCK_READ, [role, token, ttlMs, floor, max])) as [string, ...ReadReply];
+        if (state === "ok") return { token, read: wakeRead(rest as ReadReply) };
+        if (Date.now() > until) throw lockedError(project, role, waitMs);
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+      }
     },
     async lock(project, role, ttlMs, waitMs) {
       const token = randomHex(8);
@@ -187,11 +207,7 @@ export async function openWakeBook(url: RedisUrl, env: NodeJS.ProcessEnv): Promi
           throw storeError(url, err, NOTHING);
         });
         if (reply === "OK") return token;
-        if (Date.now() > until)
-          throw new BridgeError(
-            "E_LOCKED",
-            `the wake lock of ${project}/${role} at ${url.shown} has been held for over ${waitMs} ms (another daemon deciding); ${NOTHING}, the next rescan tries again`,
-          );
+        if (Date.now() > until) throw lockedError(project, role, waitMs);
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
       }
     },
@@ -237,12 +253,12 @@ export async function openWakeBook(url: RedisUrl, env: NodeJS.ProcessEnv): Promi
         if (project !== undefined) listener.role(project, role);
       });
       sub.on("error", (err: Error) => {
-        if (down) return;
+        if (down || closing) return;
         down = true;
         listener.lost(storeError(url, err, "retrying").message);
       });
       sub.on("close", () => {
-        if (down) return;
+        if (down || closing) return;
         down = true;
         listener.lost(`the connection to ${url.shown} closed; retrying`);
       });
@@ -260,7 +276,29 @@ export async function openWakeBook(url: RedisUrl, env: NodeJS.ProcessEnv): Promi
       listener.ready();
     },
     async close() {
+      closing = true;
       for (const c of [subscriber, client]) await c?.quit().catch(() => c.disconnect());
     },
+  };
+
+  function lockedError(project: string, role: string, waitMs: number): BridgeError {
+    return new BridgeError(
+      "E_LOCKED",
+      `the wake lock of ${project}/${role} at ${url.shown} has been held for over ${waitMs} ms (another daemon deciding); ${NOTHING}, the next rescan tries again`,
+    );
+  }
+}
+
+type ReadReply = [string, string, string, [string, string[]][]];
+
+function wakeRead([cur, covered, state, entries]: ReadReply): WakeRead {
+  return {
+    cur,
+    covered,
+    state,
+    entries: entries.map(([sid, fields]) => {
+      const at = fields.indexOf("m");
+      return { sid, message: at >= 0 && at % 2 === 0 ? parseMessage(fields[at + 1] ?? "") : undefined };
+    }),
   };
 }
