@@ -1,11 +1,13 @@
 // The Redis column of bench/run.mjs: a redis-server started here on 127.0.0.1 (a free port, its
 // own folder, append-only file on with the default fsync every second), then the store driven
 // by bench/fixtures/redis-worker.ts: send throughput (1 and 4 writers, every send awaited, so
-// acknowledged), the consume round trip, and append → wake notification on a subscribed connection.
+// acknowledged), the consume round trip, append → wake notification on a subscribed connection,
+// and append → wake through a real `spawner run` on the store (bench/wake.mjs daemonWakes).
 import { spawn, spawnSync } from "node:child_process";
 import { createServer, createConnection } from "node:net";
 import { join } from "node:path";
 import { REPO, envFor, percentile, scratch } from "./lib.mjs";
+import { daemonWakes } from "./wake.mjs";
 
 const WORKER = join(REPO, "dist/bench/redis-worker.mjs");
 export const REDIS_SERVER = "/usr/bin/redis-server";
@@ -71,12 +73,15 @@ export async function redisFigures() {
     const wallMs = performance.now() - started;
     const rtt = (await worker(["rtt", url, "500"])).samples;
     const wake = (await worker(["wake", url, "500"])).samples;
+    // Through a real `spawner run` on this store (the spawn driver, a `claude` that exits at once).
+    const daemon = await daemonWakes("spawn", 50, 5, { url, send: () => worker(["sendone", url, "shop"]) });
     return {
       version,
       one: { perSecond: (one.sent / one.ms) * 1000, sent: one.sent },
       four: { perSecond: (four.reduce((n, r) => n + r.sent, 0) / wallMs) * 1000, sent: four.reduce((n, r) => n + r.sent, 0) },
       rtt: { p50: percentile(rtt, 50), p95: percentile(rtt, 95), n: rtt.length },
       wake: { p50: percentile(wake, 50), p95: percentile(wake, 95), n: wake.length },
+      daemon,
     };
   } finally {
     server.kill("SIGKILL");

@@ -241,9 +241,24 @@ else if (only.includes("redis")) {
     value: r.wake.p50,
     unit: "ms",
     budget: 10,
-    detail: `${r.wake.n} sends, PUBLISH in the send script to a subscribed connection (the daemon does not subscribe yet)`,
+    detail: `${r.wake.n} sends, PUBLISH in the send script to a subscribed connection`,
   });
   row({ section: "redis", name: "Redis: append → wake notification, p95", value: r.wake.p95, unit: "ms", detail: `${r.wake.n} sends` });
+  row({
+    section: "redis",
+    name: "Redis: append → wake through spawner run, p50",
+    value: r.daemon.p50,
+    unit: "ms",
+    budget: 10,
+    detail: `${r.daemon.n} wakes, spawn driver: send acknowledged → the daemon's "wake" log entry (heard, batch read, owner checked, claimed under the Redis wake lock)`,
+  });
+  row({
+    section: "redis",
+    name: "Redis: append → wake through spawner run, p95",
+    value: r.daemon.p95,
+    unit: "ms",
+    detail: `${r.daemon.n} wakes, max ${r.daemon.max.toFixed(1)} ms`,
+  });
 }
 
 if (only.includes("wake")) {

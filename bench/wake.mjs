@@ -46,15 +46,24 @@ export function hasTmux() {
   return spawnSync("tmux", ["-V"], { encoding: "utf8" }).status === 0;
 }
 
-/** Wake latency through `spawner run` with the spawn or tmux driver. */
-export async function daemonWakes(driver, wakes, warmup = 5) {
+/**
+ * Wake latency through `spawner run` with the spawn or tmux driver; with `redis` (spawn only), the
+ * daemon runs on that store and each message is sent by `redis.send()` (→ {id, t}: acknowledged at
+ * epoch ms t), the clock starting at the acknowledgement instead of the append.
+ */
+export async function daemonWakes(driver, wakes, warmup = 5, redis) {
   const dir = scratch(`wake-${driver}`);
   const root = join(dir, "root");
   const bin = join(dir, "bin");
   mkdirSync(bin);
   mkdirSync(join(dir, "work"));
   const socket = join(dir, "tmux.sock");
-  const env = envFor("inherited", { BRIDGE_ROOT: root, PATH: `${bin}:${process.env.PATH}`, BRIDGE_SPAWNER_RESCAN_MS: "60000" });
+  const env = envFor("inherited", {
+    BRIDGE_ROOT: root,
+    PATH: `${bin}:${process.env.PATH}`,
+    BRIDGE_SPAWNER_RESCAN_MS: "60000",
+    ...(redis && { BRIDGE_URL: redis.url }),
+  });
   const cli = (...args) => {
     const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`session-bridge ${args.join(" ")}: ${r.stderr}`);
@@ -93,7 +102,7 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
     }
     const logPath = join(root, "spawner", "log.jsonl");
     const entries = () => logEntries(logPath);
-    daemon = spawn(process.execPath, [BIN, "spawner", "run"], { env, stdio: "ignore" });
+    daemon = spawn(process.execPath, [BIN, "spawner", "run", ...(redis ? ["--project", "shop"] : [])], { env, stdio: "ignore" });
     await until("the daemon to start", () => entries().some((e) => e.event === "start"));
     const inbox = join(root, "projects", "shop", "backend", "inbox.jsonl");
     mkdirSync(join(root, "projects", "shop", "backend"), { recursive: true, mode: 0o700 });
@@ -108,11 +117,14 @@ export async function daemonWakes(driver, wakes, warmup = 5) {
             .some((l) => l.includes('"event":"wake"') && l.includes(id));
     const samples = [];
     for (let i = 0; i < wakes + warmup; i++) {
-      const id = `mbench${i}${randomBytes(4).toString("hex")}`;
-      const message = benchMessage(id, i, `cbench${i}`);
       const runsBefore = entries().filter((e) => e.event === "run-end").length;
-      appendFileSync(inbox, JSON.stringify(message) + "\n", { mode: 0o600 });
-      const t0 = performance.timeOrigin + performance.now();
+      let id = `mbench${i}${randomBytes(4).toString("hex")}`;
+      let t0;
+      if (redis) ({ id, t: t0 } = await redis.send());
+      else {
+        appendFileSync(inbox, JSON.stringify(benchMessage(id, i, `cbench${i}`)) + "\n", { mode: 0o600 });
+        t0 = performance.timeOrigin + performance.now();
+      }
       const wake = await until(`wake ${i}`, () => entries().find((e) => e.event === "wake" && e.ids?.includes(id)));
       if (i >= warmup) samples.push(wake.t - t0);
       await until(`wake ${i} to be delivered`, () => delivered(id, runsBefore));

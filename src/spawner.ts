@@ -25,7 +25,13 @@ import { effectiveRole, GLOBAL_KEYS, settingAt } from "./settings/schema.ts";
 import type { Settings } from "./settings/schema.ts";
 import { createLogger, readDaemonHolder } from "./spawner/state.ts";
 import { collectStatus, renderStatus } from "./spawner/status.ts";
-import { refuseOnRedis } from "./store/url.ts";
+import { parseRedisUrl, storeUrlOf } from "./store/url.ts";
+import { openRedisSource, readRedisWakeStates } from "./spawner/redis-source.ts";
+import type { StoreView } from "./spawner/status.ts";
+import type { RedisUrl } from "./store/url.ts";
+import type { WakeSource } from "./spawner/source.ts";
+import type { Logger } from "./spawner/state.ts";
+import { validateName } from "./bus/names.ts";
 
 interface Io {
   env: NodeJS.ProcessEnv;
@@ -51,8 +57,10 @@ export const SPAWNER_USAGE = `usage: session-bridge spawner <command>
                             cooldownSeconds, denyTools, defaultOffRoles, nudgePrompt, spawn.timeoutSeconds…
                             (KEY= resets one to its default; lists are comma-separated)
   status [--json]           the daemon, and per role: mode, driver, target, last wake, why not woken
-  run [--replay]            the daemon, in the foreground (stop it with Ctrl-C or SIGTERM);
-                            --replay also wakes for mail that arrived while it was down
+  run [--replay] [--project P[,Q]]   the daemon, in the foreground (stop it with Ctrl-C or SIGTERM);
+                            --replay also wakes for mail that arrived while it was down;
+                            on Redis (BRIDGE_URL) it serves the projects named in the settings,
+                            by --project and by BRIDGE_PROJECT, waking this machine's roles
 Nothing is woken until \`spawner on\` and while no daemon runs.`;
 
 function assertMayChange(io: Io): void {
@@ -178,32 +186,36 @@ const SUBS: Record<string, Sub> = {
     },
   },
   status: {
-    usage: "usage: session-bridge spawner status [--json]",
-    flags: { json: "boolean" },
-    run(args, io) {
+    usage:
+      "usage: session-bridge spawner status [--json] [--project P[,Q…]]\n  --project: on Redis, projects to show besides those the settings name and BRIDGE_PROJECT",
+    flags: { json: "boolean", project: "string" },
+    async run(args, io) {
       positionals(args, [], SUBS.status!.usage);
-      const status = collectStatus(resolveRoot(io.env), io.env);
+      const root = resolveRoot(io.env);
+      const status = collectStatus(root, io.env, await storeView(root, args, io));
       io.out(io.json ? JSON.stringify(status) + "\n" : renderStatus(status));
       return 0;
     },
   },
   run: {
     usage:
-      "usage: session-bridge spawner run [--replay]\n  the wake daemon, in the foreground; logs to stderr and <root>/spawner/log.jsonl",
-    flags: { replay: "boolean" },
+      "usage: session-bridge spawner run [--replay] [--project P[,Q…]]\n  the wake daemon, in the foreground; logs to stderr and <root>/spawner/log.jsonl\n  --project: on Redis, projects to serve besides those the settings name and BRIDGE_PROJECT",
+    flags: { replay: "boolean", project: "string" },
     async run(args, io) {
       positionals(args, [], SUBS.run!.usage);
-      refuseOnRedis(io.env, "spawner run (the wake daemon)");
       const root = resolveRoot(io.env);
       const log = createLogger(root, { stderr: (line) => io.err(line) });
       const rescan = Number(io.env.BRIDGE_SPAWNER_RESCAN_MS);
+      const replay = args.flags.replay === true;
+      const source = await redisSource(root, args, io, replay, log);
       const daemon = createDaemon({
         root,
         env: io.env,
-        replay: args.flags.replay === true,
+        replay,
         log,
         now: Date.now,
         ...(Number.isInteger(rescan) && rescan > 0 && { rescanMs: rescan }),
+        ...(source && { source }),
       });
       // Never die on an unexpected error in a callback: log it and keep watching.
       const survive = (err: unknown): void => log({ event: "error", msg: `internal error, still running: ${describeError(err)}` });
@@ -215,13 +227,62 @@ const SUBS: Record<string, Sub> = {
         process.once("SIGINT", () => done());
         process.once("SIGTERM", () => done());
       });
-      daemon.start();
+      try {
+        daemon.start();
+      } catch (err) {
+        // Its connections would keep the process alive (E_LOCKED: another daemon holds the root).
+        await source?.close();
+        throw err;
+      }
       await stopRequested;
       await daemon.stop();
       return 0;
     },
   },
 };
+
+/**
+ * On Redis, the daemon's source: the projects it serves are those this machine's settings name,
+ * --project and BRIDGE_PROJECT (a store has no list of projects an ACL user confined to one may read).
+ */
+async function redisSource(root: string, args: ParsedArgs, io: Io, replay: boolean, log: Logger): Promise<WakeSource | undefined> {
+  const served = servedProjects(root, args, io);
+  return served && openRedisSource({ root, env: io.env, url: served.url, projects: served.projects, replay, log });
+}
+
+/** On Redis, `spawner status` reads the roles and the wake records from the store. */
+async function storeView(root: string, args: ParsedArgs, io: Io): Promise<StoreView | undefined> {
+  const served = servedProjects(root, args, io);
+  if (!served) return undefined;
+  return { where: served.url.shown, roles: await readRedisWakeStates(served.url, io.env, served.projects) };
+}
+
+function servedProjects(root: string, args: ParsedArgs, io: Io): { url: RedisUrl; projects: string[] } | undefined {
+  const raw = storeUrlOf(io.env);
+  if (raw === undefined) {
+    if (typeof args.flags.project === "string")
+      throw new BridgeError(
+        "E_USAGE",
+        "--project is for the Redis store (BRIDGE_URL set); on the file store the daemon serves every project under the root",
+      );
+    return undefined;
+  }
+  const url = parseRedisUrl(raw);
+  const named = [
+    ...Object.keys(loadSettingsLenient(root).settings.projects),
+    ...(typeof args.flags.project === "string" ? args.flags.project.split(",") : []),
+    ...(io.env.BRIDGE_PROJECT ? [io.env.BRIDGE_PROJECT] : []),
+  ]
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  const projects = [...new Set(named.map((p) => validateName("project", p)))].sort();
+  if (projects.length === 0)
+    throw new BridgeError(
+      "E_USAGE",
+      `no project to serve on ${url.shown}: name them with --project P[,Q], BRIDGE_PROJECT, or in the settings (session-bridge spawner on P)`,
+    );
+  return { url, projects };
+}
 
 function isDirectory(path: string): boolean {
   try {

@@ -132,9 +132,15 @@ export const realMachineFacts = (): MachineFacts => ({
 
 let own: string | undefined;
 
-/** This machine's id (computed on first use: a hook that takes no lock never pays for it). */
+/**
+ * This machine's id (computed on first use: a hook that takes no lock never pays for it).
+ * BRIDGE_MACHINE_ID (16 hex digits) stands in for it: two bus roots on one computer then act as
+ * two machines sharing a Redis store (the multi-machine tests; a demo of it). Anything else in it
+ * is ignored, never trusted as an identity.
+ */
 export function machineId(): string {
-  own ??= computeMachineId(realMachineFacts());
+  const given = process.env.BRIDGE_MACHINE_ID;
+  own ??= given !== undefined && MACHINE_PATTERN.test(given) ? given : computeMachineId(realMachineFacts());
   return own;
 }
 

@@ -15,9 +15,9 @@ export interface SpawnAgent {
   why: string;
 }
 
-/** The role's session records, the most recently seen first. */
-export function sessionsNewestFirst(paths: RolePaths): SessionView[] {
-  return listSessions(paths).sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
+/** The role's session records (its folder's, or `recorded` where the store keeps them: Redis), the most recently seen first. */
+export function sessionsNewestFirst(paths: RolePaths, recorded?: readonly SessionView[]): SessionView[] {
+  return [...(recorded ?? listSessions(paths))].sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
 }
 
 /** `newestFirst`: the role's records as sessionsNewestFirst gives them. */

@@ -1,29 +1,24 @@
 // The wake daemon (`spawner run`): watches every inbox, and when a role has a new batch asks the
 // rails (the one shared copy, src/wake/rails.ts, decided and recorded under the role's wake lock by
 // src/wake/state.ts) whether to wake it, then hands it to the role's driver. It never consumes
-// mail and never dies on bad data: every failure is logged and the next event tries again.
-import { statSync, watch } from "node:fs";
+// mail and never dies on bad data: every failure is logged and the next event tries again. The
+// mail and the bookkeeping come from a source (./source.ts): the bus folder, or a Redis store.
+import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
-import { listProjects, listRoles } from "../bus.ts";
 import { EmptySettingsError, LEGACY_SETTINGS_FILE, loadSettings, SETTINGS_FILE } from "../settings/file.ts";
-import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
+import { BridgeError, describeError } from "../lib/errors.ts";
 import { ensureDir } from "../lib/fs.ts";
-import { ensureRoot, projectsDir, rolePaths } from "../bus/layout.ts";
-import type { RolePaths } from "../bus/layout.ts";
+import { ensureRoot, projectsDir } from "../bus/layout.ts";
 import { decideWake } from "../wake/rails.ts";
 import type { WakeDecision, WakeHistory } from "../wake/rails.ts";
 import { effectiveRole, mergeSettings } from "../settings/schema.ts";
 import type { EffectiveRole, Settings } from "../settings/schema.ts";
 import { acquireDaemonLock, loadDaemonState, roleKey, saveDaemonState } from "./state.ts";
 import type { DaemonLock, DaemonState, Logger } from "./state.ts";
-import { claimWake } from "../wake/claim.ts";
-import { finishWake, readWakeState } from "../wake/state.ts";
-import { readBatch, endPosition } from "../wake/batch.ts";
-import type { Batch } from "../wake/batch.ts";
-import { watchInboxes } from "../bus/watch.ts";
-import type { InboxWatch } from "../bus/watch.ts";
 import { createDrivers } from "./drivers/index.ts";
-import type { DriverDeps, Drivers, TargetResult } from "./drivers/index.ts";
+import type { DriverDeps, Drivers, TargetResult, WakeSite } from "./drivers/index.ts";
+import { fileSource } from "./source.ts";
+import type { SourceBatch, WakeSource } from "./source.ts";
 
 export interface DaemonOptions extends DriverDeps {
   root: string;
@@ -32,6 +27,8 @@ export interface DaemonOptions extends DriverDeps {
   log: Logger;
   /** Safety-net rescan for missed watch events and for retrying deferred wakes. */
   rescanMs?: number;
+  /** Where mail and wake bookkeeping live; the bus folder under `root` when unset. */
+  source?: WakeSource;
 }
 
 export interface Daemon {
@@ -49,7 +46,6 @@ interface RoleRuntime {
   pending: boolean;
   timer?: NodeJS.Timeout;
   timerAt?: number;
-  seen?: { ino: number; size: number };
   lastLogged?: string;
 }
 
@@ -65,7 +61,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let configError: string | undefined;
   let state: DaemonState = { positions: {}, runs: {}, lastRuns: {} };
   let lock: DaemonLock | undefined;
-  let inboxes: InboxWatch | undefined;
+  const source = options.source ?? fileSource(root, log);
   let configWatch: FSWatcher | undefined;
   let rescanTimer: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -150,64 +146,66 @@ export function createDaemon(options: DaemonOptions): Daemon {
     }, delay);
   };
 
-  const setPosition = (r: RoleRuntime, batch: Batch): void => {
-    const old = state.positions[r.key];
-    if (old?.ino === batch.end.ino && old.offset === batch.end.offset) return;
-    state.positions[r.key] = batch.end;
-    save();
-  };
-
   const handle = async (r: RoleRuntime): Promise<void> => {
     loadConfig();
-    const paths = rolePaths(root, r.project, r.role);
-    let batch = readBatch(paths, state.positions[r.key]);
-    r.seen = { ino: batch.end.ino, size: batch.size };
+    let batch = await source.batch(r, true);
     if (batch.skipped > 0)
       log({ event: "bad-data", project: r.project, role: r.role, msg: `${batch.skipped} unreadable line(s) in the inbox passed over` });
     if (batch.messages.length === 0) {
       r.pending = false;
-      setPosition(r, batch);
+      source.settle(r, batch);
       return;
     }
     const role = effectiveRole(settings, r.project, r.role);
+    const site = await source.site(r, role);
+    if (!site) return elsewhere(r, batch, role);
     const driver = drivers[role.driver];
     // The daemon's own run in flight is "busy" even if wake.json was lost or edited.
     const own = drivers.running(r.key);
     const history = (h: WakeHistory): WakeHistory => (own !== undefined ? { ...h, inFlightSince: h.inFlightSince ?? own } : h);
     const base = { settings, project: r.project, role: r.role };
-    const dry = decideWake({ ...base, batch: batch.messages, history: history(readWakeState(paths)), now: now(), target: { ok: true } });
+    const dry = decideWake({
+      ...base,
+      batch: batch.messages,
+      history: history(await source.history(r, batch)),
+      now: now(),
+      target: { ok: true },
+    });
     let target: TargetResult = { ok: true };
     if (dry.wake) {
-      target = await driver.resolve(paths, role);
+      target = await driver.resolve(site, role);
       // Right before waking: mail the session took meanwhile is no reason to wake it.
-      batch = readBatch(paths, state.positions[r.key]);
+      batch = await source.batch(r);
       if (batch.messages.length === 0) {
         r.pending = false;
-        setPosition(r, batch);
+        source.settle(r, batch);
         return;
       }
     }
-    const decision = claimWake({
-      paths,
-      driver: role.driver,
-      ...base,
-      clock: now,
-      target: target.ok ? { ok: true } : { ok: false, reason: target.reason },
-      inFlight: driver.tracksRuns,
-      history,
-      // Read again under the wake lock: `hook wait` consumes inside its own claim, so mail a
-      // rewake already delivered is gone here and never wakes the session a second time.
-      readMail: () => (batch = readBatch(paths, state.positions[r.key])).messages,
-    });
+    const claimed = await source.claim(
+      r,
+      {
+        driver: role.driver,
+        ...base,
+        clock: now,
+        target: target.ok ? { ok: true } : { ok: false, reason: target.reason },
+        inFlight: driver.tracksRuns,
+        history,
+      },
+      batch,
+      (d) => !d.wake && FINAL.has(d.code),
+    );
+    const decision = claimed.decision;
+    batch = claimed.batch;
     if (!decision.wake && decision.code === "nothing-new") {
       r.pending = false;
-      setPosition(r, batch);
+      source.settle(r, batch);
       return;
     }
     if (!decision.wake) return refused(r, batch, decision, own !== undefined);
     r.pending = false;
     r.lastLogged = undefined;
-    setPosition(r, batch);
+    source.settle(r, batch);
     log({
       event: "wake",
       project: r.project,
@@ -218,34 +216,52 @@ export function createDaemon(options: DaemonOptions): Daemon {
       ids: decision.ids,
       msg: `waking via ${role.driver} for ${decision.ids.length} message(s) (chain ${decision.chain} hop ${decision.hop})`,
     });
-    await wake(r, paths, role, decision, target);
+    await wake(r, site, role, decision, target);
+  };
+
+  /** Another machine's role (Redis): its own daemon decides, so nothing is recorded; said once per batch. */
+  const elsewhere = (r: RoleRuntime, batch: SourceBatch, role: EffectiveRole): void => {
+    r.pending = false;
+    const mark = `elsewhere@${batch.mark}`;
+    if (r.lastLogged === mark) return;
+    r.lastLogged = mark;
+    const what =
+      role.driver === "spawn"
+        ? `no cwd of it is a folder on this machine (driver spawn)`
+        : `no live session of it runs on this machine (driver ${role.driver})`;
+    log({
+      event: "elsewhere",
+      project: r.project,
+      role: r.role,
+      msg: `${batch.messages.length} message(s) left to another machine's daemon: ${what}`,
+    });
   };
 
   const wake = async (
     r: RoleRuntime,
-    paths: RolePaths,
+    site: WakeSite,
     role: EffectiveRole,
     decision: Extract<WakeDecision, { wake: true }>,
     target: TargetResult,
   ): Promise<void> => {
     try {
-      await drivers[role.driver].wake({ key: r.key, paths, role, settings, decision, target, onEnd: () => consider(r) });
+      await drivers[role.driver].wake({ key: r.key, site, role, settings, decision, target, onEnd: () => consider(r) });
     } catch (err) {
       const detail = `the ${role.driver} driver failed: ${describeError(err)}`;
       log({ event: "error", project: r.project, role: r.role, msg: detail });
-      finishWake(paths, detail);
+      await site.finish(detail);
     }
   };
 
-  const refused = (r: RoleRuntime, batch: Batch, decision: Extract<WakeDecision, { wake: false }>, ownRun: boolean): void => {
+  const refused = (r: RoleRuntime, batch: SourceBatch, decision: Extract<WakeDecision, { wake: false }>, ownRun: boolean): void => {
     const final = FINAL.has(decision.code);
-    if (final) setPosition(r, batch);
+    if (final) source.settle(r, batch);
     r.pending = !final;
     if (decision.retryAt !== undefined && !(decision.code === "busy" && ownRun)) schedule(r, decision.retryAt);
     // One log line per refusal per batch (the rescan retries deferred batches every few seconds);
     // a new reason is logged again, except the ever-changing counts of cooldown and rate.
     const timed = decision.code === "cooldown" || decision.code === "rate";
-    const mark = `${decision.code}@${batch.end.ino}:${batch.end.offset}${timed ? "" : `:${decision.reason}`}`;
+    const mark = `${decision.code}@${batch.mark}${timed ? "" : `:${decision.reason}`}`;
     if (r.lastLogged === mark) return;
     r.lastLogged = mark;
     const retry = decision.retryAt !== undefined && !ownRun ? `; retrying at ${new Date(decision.retryAt).toISOString()}` : "";
@@ -261,18 +277,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     });
   };
 
-  const discover = (): RoleRuntime[] => {
-    const found: RoleRuntime[] = [];
-    for (const project of listProjects(root)) for (const role of listRoles(root, project)) found.push(runtime(project, role));
-    return found;
-  };
-
   const armWatchers = (): void => {
-    inboxes ??= watchInboxes(root, {
-      role: (project, role) => consider(runtime(project, role)),
-      error: (err) => log({ event: "watch-error", msg: `a folder watch failed (${err.message}); the rescan re-arms it` }),
-    });
-    inboxes.sync();
+    source.arm({ role: (project, role) => consider(runtime(project, role)), rescan: () => rescan(true), log });
     if (configWatch) return;
     try {
       // Settings edits take effect at once for deferred batches (e.g. `spawner on`, a higher rate limit).
@@ -292,18 +298,34 @@ export function createDaemon(options: DaemonOptions): Daemon {
     }
   };
 
+  // One rescan at a time (a Redis scan takes round trips); a forced one asked meanwhile runs next.
+  let scanning: Promise<void> | undefined;
+  let forceNext = false;
   const rescan = (force = false): void => {
     if (stopping) return;
-    try {
-      armWatchers();
-      drivers.reapOrphans();
-      for (const r of discover()) {
-        const inbox = statInbox(rolePaths(root, r.project, r.role));
-        if (force || r.pending || r.seen?.ino !== inbox.ino || r.seen.size !== inbox.size) consider(r);
-      }
-    } catch (err) {
-      log({ event: "error", msg: `rescan failed: ${describeError(err)}` });
+    if (scanning) {
+      forceNext ||= force;
+      return;
     }
+    const run = async (): Promise<void> => {
+      try {
+        armWatchers();
+        drivers.reapOrphans();
+        for (const { project, role, changed } of await source.scan()) {
+          const r = runtime(project, role);
+          if (force || r.pending || changed) consider(r);
+        }
+      } catch (err) {
+        log({ event: "error", msg: `rescan failed: ${describeError(err)}` });
+      }
+    };
+    scanning = run().finally(() => {
+      scanning = undefined;
+      if (forceNext) {
+        forceNext = false;
+        rescan(true);
+      }
+    });
   };
 
   return {
@@ -320,14 +342,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       loadConfig();
       state = loadDaemonState(root);
-      drivers = createDrivers({ ...options, state, save, log });
-      let skipped = 0;
-      for (const r of discover()) {
-        const paths = rolePaths(root, r.project, r.role);
-        if (options.replay) continue;
-        skipped += readBatch(paths, state.positions[r.key]).messages.length;
-        state.positions[r.key] = endPosition(paths).position;
-      }
+      drivers = createDrivers({
+        ...options,
+        state,
+        save,
+        log,
+        ...(source.siteOf && { siteOf: source.siteOf.bind(source) }),
+      });
+      const skipped = source.begin({ state, save, replay: options.replay });
       save();
       const mode = settings.enabled
         ? `automation on (defaultMode ${settings.defaultMode})`
@@ -335,7 +357,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       log({
         event: "start",
         pid: process.pid,
-        msg: `daemon started for ${root}: ${mode}${options.replay ? "; replaying what arrived while it was down" : skipped > 0 ? `; ${skipped} message(s) that arrived while it was down are not woken for (start with --replay to wake for them)` : ""}`,
+        msg: `daemon started for ${source.where}: ${mode}${options.replay ? "; replaying what arrived while it was down" : skipped > 0 ? `; ${skipped} message(s) that arrived while it was down are not woken for (start with --replay to wake for them)` : ""}`,
       });
       armWatchers();
       rescanTimer = setInterval(() => rescan(), options.rescanMs ?? DEFAULT_RESCAN_MS);
@@ -345,24 +367,15 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (stopping) return;
       stopping = true;
       clearInterval(rescanTimer);
-      inboxes?.close();
       configWatch?.close();
       for (const r of roles.values()) clearTimeout(r.timer);
+      await scanning;
       await Promise.allSettled([...inFlight]);
       await drivers?.stopAll();
+      await source.close();
       save();
       lock?.release();
       log({ event: "stop", msg: "daemon stopped" });
     },
   };
-}
-
-function statInbox(paths: RolePaths): { ino: number; size: number } {
-  try {
-    const st = statSync(paths.inbox);
-    return { ino: st.ino, size: st.size };
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR")) return { ino: -1, size: 0 };
-    throw err;
-  }
 }

@@ -13,7 +13,7 @@ import type { ActiveRun, LastRun } from "./state.ts";
 import { readWakeState } from "../wake/state.ts";
 import { describeSpawnTarget, resolveSpawnTarget } from "./drivers/spawn-target.ts";
 import { socketCandidate } from "../wake/targets.ts";
-import type { RefusalRecord, WakeRecord } from "../wake/state.ts";
+import type { RefusalRecord, WakeRecord, WakeState } from "../wake/state.ts";
 
 export interface RoleStatus {
   project: string;
@@ -35,8 +35,16 @@ export interface RoleStatus {
   lastRun?: LastRun & { tail?: string[] };
 }
 
+/** On Redis: the roles and their wake bookkeeping as the store has them (src/spawner/redis-source.ts). */
+export interface StoreView {
+  where: string;
+  roles: { project: string; role: string; unread: number; wake: WakeState }[];
+}
+
 export interface SpawnerStatus {
   root: string;
+  /** The Redis store the roles, unread counts and wake bookkeeping were read from (absent: the file store). */
+  store?: string;
   daemon: { running: boolean; pid?: number; startedAt?: string; log: string };
   configError?: string;
   settings: Pick<
@@ -55,13 +63,16 @@ export interface SpawnerStatus {
 }
 
 /** `env`: whose PATH and agent homes the spawn targets are judged by (the caller's; the daemon may differ). */
-export function collectStatus(root: string, env: NodeJS.ProcessEnv = process.env): SpawnerStatus {
+export function collectStatus(root: string, env: NodeJS.ProcessEnv = process.env, store?: StoreView): SpawnerStatus {
   const { settings, error } = loadSettingsLenient(root);
   const view = readDaemonHolder(root);
   const state = loadDaemonState(root);
   const keys = new Map<string, [string, string, boolean]>();
-  for (const project of listProjects(root))
-    for (const role of listRoles(root, project)) keys.set(roleKey(project, role), [project, role, true]);
+  const held = new Map(store?.roles.map((r) => [roleKey(r.project, r.role), r]));
+  if (store) for (const r of store.roles) keys.set(roleKey(r.project, r.role), [r.project, r.role, true]);
+  else
+    for (const project of listProjects(root))
+      for (const role of listRoles(root, project)) keys.set(roleKey(project, role), [project, role, true]);
   // Roles configured before they joined are shown too, so a typo in a name is visible.
   for (const [project, ps] of Object.entries(settings.projects)) {
     for (const role of Object.keys(ps.roles ?? {}))
@@ -70,10 +81,21 @@ export function collectStatus(root: string, env: NodeJS.ProcessEnv = process.env
   const roles = [...keys.values()]
     .sort((a, b) => roleKey(a[0], a[1]).localeCompare(roleKey(b[0], b[1])))
     .map(([project, role, joined]) =>
-      roleStatus(root, settings, project, role, joined, env, state.runs[roleKey(project, role)], state.lastRuns[roleKey(project, role)]),
+      roleStatus(
+        root,
+        settings,
+        project,
+        role,
+        joined,
+        env,
+        state.runs[roleKey(project, role)],
+        state.lastRuns[roleKey(project, role)],
+        held.get(roleKey(project, role)),
+      ),
     );
   return {
     root,
+    ...(store && { store: store.where }),
     daemon: {
       running: view.running,
       ...(view.holder && view.running && { pid: view.holder.pid, startedAt: view.holder.startedAt }),
@@ -104,10 +126,11 @@ function roleStatus(
   env: NodeJS.ProcessEnv,
   run?: ActiveRun,
   lastRun?: LastRun,
+  held?: { unread: number; wake: WakeState },
 ): RoleStatus {
   const paths = rolePaths(root, project, role);
   const eff = effectiveRole(settings, project, role);
-  const wake = readWakeState(paths);
+  const wake = held ? held.wake : readWakeState(paths);
   const status: RoleStatus = {
     project,
     role,
@@ -116,7 +139,7 @@ function roleStatus(
     mode: eff.mode,
     driver: eff.driver,
     target: describeTarget(paths, eff, env),
-    unread: joined ? peekUnread(paths).entries.length : 0,
+    unread: held ? held.unread : joined ? peekUnread(paths).entries.length : 0,
     ...(wake.lastWake && { lastWake: wake.lastWake }),
     ...(wake.lastRefusal && { lastRefusal: wake.lastRefusal }),
     ...(wake.inFlightSince !== undefined && { inFlightSince: new Date(wake.inFlightSince).toISOString() }),
@@ -158,6 +181,7 @@ export function renderStatus(status: SpawnerStatus): string {
       ? `daemon: running (pid ${d.pid}, since ${d.startedAt}); log ${d.log}`
       : "daemon: not running (start it with `session-bridge spawner run`)",
   );
+  if (status.store) lines.push(`store: ${status.store} (roles, unread mail and wake records read from it)`);
   const s = status.settings;
   lines.push(
     `automation: ${s.enabled ? "on" : "off"}; default mode ${s.defaultMode}; driver ${s.driver}; maxHops ${s.maxHops}; rateLimitPerMinute ${s.rateLimitPerMinute}; cooldownSeconds ${s.cooldownSeconds}; default-off roles: ${s.defaultOffRoles.join(", ") || "none"}`,

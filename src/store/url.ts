@@ -21,26 +21,6 @@ export function storeUrlOf(env: NodeJS.ProcessEnv): string | undefined {
   return value ? value : undefined;
 }
 
-/**
- * The faces that watch the bus folder itself (the wake daemon, the dashboard) do not read Redis
- * yet: with BRIDGE_URL set they would watch files no message reaches and wake no one, so they
- * refuse, saying what still works (README "Across machines").
- */
-export function refuseOnRedis(env: NodeJS.ProcessEnv, what: string): void {
-  const raw = storeUrlOf(env);
-  if (raw === undefined) return;
-  let shown = "a Redis server";
-  try {
-    shown = parseRedisUrl(raw).shown;
-  } catch {
-    // A bad URL is reported as such by the faces that use it; here it only names the store.
-  }
-  throw new BridgeError(
-    "E_USAGE",
-    `${what} works on the file store only, for now; BRIDGE_URL names ${shown}, where messages reach each session at its next prompt (and through bridge_recv) but no session is woken. Unset BRIDGE_URL to use the file store`,
-  );
-}
-
 /** Parses a redis:// or rediss:// URL; E_CONFIG names what is wrong (never the password). */
 export function parseRedisUrl(raw: string): RedisUrl {
   let u: URL;

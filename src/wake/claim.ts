@@ -40,28 +40,39 @@ export interface WakeClaim {
 
 /** Decides and records atomically; "nothing-new" is not recorded. */
 export function claimWake(claim: WakeClaim): WakeDecision {
-  return recordWakeDecision(
-    claim.paths,
-    (recorded, now) => {
-      const batch = claim.readMail();
-      if (batch.length === 0) return { wake: false, code: "nothing-new", reason: "no unread messages (the mail was read meanwhile)" };
-      if (claim.settingsError !== undefined)
-        return { wake: false, code: "off", reason: `${claim.settingsError}; no automatic wakes until it is fixed` };
-      const history = claim.history ? claim.history(recorded) : recorded;
-      const decision = decideWake({
-        settings: claim.settings,
-        project: claim.project,
-        role: claim.role,
-        batch,
-        history,
-        now,
-        target: claim.target,
-      });
-      if (decision.wake && claim.take && !claim.take(decision)) {
-        return { wake: false, code: "nothing-new", reason: "another reader took the mail first" };
-      }
-      return decision;
-    },
-    { driver: claim.driver, now: claim.clock, ...(claim.inFlight !== undefined && { inFlight: claim.inFlight }) },
-  );
+  return recordWakeDecision(claim.paths, (recorded, now) => decideClaim(claim, claim.readMail(), recorded, now), {
+    driver: claim.driver,
+    now: claim.clock,
+    ...(claim.inFlight !== undefined && { inFlight: claim.inFlight }),
+  });
+}
+
+/**
+ * The claim's decision over `batch` (read under the lock) and the recorded history: the rails,
+ * plus the claim's own refusals. Both stores' claims make it (the Redis one under its wake lock:
+ * src/spawner/redis-source.ts).
+ */
+export function decideClaim(
+  claim: Omit<WakeClaim, "paths" | "readMail">,
+  batch: readonly Message[],
+  recorded: WakeHistory,
+  now: number,
+): WakeDecision {
+  if (batch.length === 0) return { wake: false, code: "nothing-new", reason: "no unread messages (the mail was read meanwhile)" };
+  if (claim.settingsError !== undefined)
+    return { wake: false, code: "off", reason: `${claim.settingsError}; no automatic wakes until it is fixed` };
+  const history = claim.history ? claim.history(recorded) : recorded;
+  const decision = decideWake({
+    settings: claim.settings,
+    project: claim.project,
+    role: claim.role,
+    batch,
+    history,
+    now,
+    target: claim.target,
+  });
+  if (decision.wake && claim.take && !claim.take(decision)) {
+    return { wake: false, code: "nothing-new", reason: "another reader took the mail first" };
+  }
+  return decision;
 }

@@ -38,7 +38,12 @@ export function wakeLockPath(paths: RolePaths): string {
 }
 
 export function readWakeState(paths: RolePaths): WakeState {
-  const value = parseJson(readFileIfExists(paths.wake) ?? "");
+  return parseWakeState(readFileIfExists(paths.wake) ?? "");
+}
+
+/** A role's wake state from its JSON (wake.json, or the Redis store's copy); anything unreadable is no history. */
+export function parseWakeState(text: string): WakeState {
+  const value = parseJson(text);
   if (!isRecord(value)) return { recent: [] };
   const state = value as unknown as WakeState;
   return { ...state, recent: Array.isArray(state.recent) ? state.recent.filter((t) => typeof t === "number") : [] };
@@ -75,34 +80,46 @@ export function recordWakeDecision(
     const state = readWakeState(paths);
     const now = typeof options.now === "function" ? options.now() : (options.now ?? Date.now());
     const decision = decide(state, now);
-    if (decision.wake) {
-      const next: WakeState = {
-        ...state,
-        ...withWake(state, now),
-        lastWake: { at: new Date(now).toISOString(), driver: options.driver, chain: decision.chain, hop: decision.hop, ids: decision.ids },
-      };
-      if (options.inFlight) next.inFlightSince = now;
-      writeWakeState(paths, next);
-    } else if (decision.code !== "nothing-new") {
-      const refusal: RefusalRecord = {
-        at: new Date(now).toISOString(),
-        driver: options.driver,
-        code: decision.code,
-        reason: decision.reason,
-      };
-      if (decision.retryAt !== undefined) refusal.retryAt = new Date(decision.retryAt).toISOString();
-      writeWakeState(paths, { ...state, lastRefusal: refusal });
-    }
+    const next = stateAfter(state, decision, now, options);
+    if (next) writeWakeState(paths, next);
     return decision;
   });
 }
 
+/**
+ * The state to record for a decision made at `now` (undefined: nothing to record), whichever store
+ * keeps it: a wake (rate limit, cooldown, in flight), or a refusal with its reason.
+ */
+export function stateAfter(state: WakeState, decision: WakeDecision, now: number, options: RecordOptions): WakeState | undefined {
+  if (decision.wake) {
+    const next: WakeState = {
+      ...state,
+      ...withWake(state, now),
+      lastWake: { at: new Date(now).toISOString(), driver: options.driver, chain: decision.chain, hop: decision.hop, ids: decision.ids },
+    };
+    if (options.inFlight) next.inFlightSince = now;
+    return next;
+  }
+  if (decision.code === "nothing-new") return undefined;
+  const refusal: RefusalRecord = {
+    at: new Date(now).toISOString(),
+    driver: options.driver,
+    code: decision.code,
+    reason: decision.reason,
+  };
+  if (decision.retryAt !== undefined) refusal.retryAt = new Date(decision.retryAt).toISOString();
+  return { ...state, lastRefusal: refusal };
+}
+
 /** Ends the in-flight mark set by a claim, adding a note (e.g. the run's exit) to the last wake. */
 export function finishWake(paths: RolePaths, detail?: string): void {
-  withLock(wakeLockPath(paths), () => {
-    const state = readWakeState(paths);
-    delete state.inFlightSince;
-    if (detail && state.lastWake) state.lastWake.detail = detail;
-    writeWakeState(paths, state);
-  });
+  withLock(wakeLockPath(paths), () => writeWakeState(paths, finishedState(readWakeState(paths), detail)));
+}
+
+/** The state once the wake in flight has ended, with `detail` noted on the last wake. */
+export function finishedState(state: WakeState, detail?: string): WakeState {
+  const next: WakeState = { ...state };
+  delete next.inFlightSince;
+  if (detail && next.lastWake) next.lastWake = { ...next.lastWake, detail };
+  return next;
 }

@@ -27,10 +27,13 @@ export type TmuxCandidate =
   | { ok: true; socket: string | undefined; pane: string; live: SessionView[] }
   | { ok: false; reason: string; live: SessionView[] };
 
-/** The pane the tmux driver would check and type into, before asking tmux about it. */
-export function tmuxCandidate(paths: RolePaths, role: EffectiveRole): TmuxCandidate {
+/**
+ * The pane the tmux driver would check and type into, before asking tmux about it. `sessions`: the
+ * role's sessions when its store is not the role folder (Redis: those of this machine).
+ */
+export function tmuxCandidate(paths: RolePaths, role: EffectiveRole, sessions = listSessions(paths)): TmuxCandidate {
   const name = `${role.project}/${role.role}`;
-  const live = listSessions(paths).filter((s) => s.live);
+  const live = sessions.filter((s) => s.live);
   const inTmux = live.filter((s) => s.tmux !== undefined);
   // A configured target names the pane; the server is the one the role's session registered.
   if (role.tmuxTarget !== undefined) return { ok: true, socket: inTmux[0]?.tmux?.socket, pane: role.tmuxTarget, live };
@@ -48,9 +51,9 @@ export function tmuxCandidate(paths: RolePaths, role: EffectiveRole): TmuxCandid
 export type SocketCandidate = { ok: true; socket: string; session: SessionView } | { ok: false; reason: string };
 
 /** The messaging socket the socket driver would write to: the newest live session of the role that recorded one. */
-export function socketCandidate(paths: RolePaths, role: EffectiveRole): SocketCandidate {
+export function socketCandidate(paths: RolePaths, role: EffectiveRole, sessions = listSessions(paths)): SocketCandidate {
   const name = `${role.project}/${role.role}`;
-  const live = listSessions(paths).filter((s) => s.live);
+  const live = sessions.filter((s) => s.live);
   const session = live.find((s) => s.messagingSocket !== undefined);
   if (!session?.messagingSocket) {
     const reason =

@@ -19,7 +19,7 @@ import { registerSession } from "../../src/bus/sessions.ts";
 import { appendMessage } from "../../src/bus/inbox.ts";
 import { processStartTime } from "../../src/lib/proc.ts";
 import { promptOrigin } from "../../src/wake/chain.ts";
-import { createDrivers } from "../../src/spawner/drivers/index.ts";
+import { createDrivers, fileSite } from "../../src/spawner/drivers/index.ts";
 import type { TargetResult } from "../../src/spawner/drivers/index.ts";
 import { readWakeState, recordWakeDecision } from "../../src/wake/state.ts";
 
@@ -244,7 +244,7 @@ function drivers(box: Box) {
 
 const order = (box: Box, r: EffectiveRole, target: TargetResult, ended: () => void = () => {}) => ({
   key: "shop/backend",
-  paths: box.paths,
+  site: fileSite(box.paths),
   role: r,
   settings: defaultSettings(),
   decision: { wake: true as const, chain: "c1", hop: 0, ids: ["m1"] },
@@ -258,7 +258,7 @@ test(
     registerSession(box.paths, { pid: process.pid, messagingSocket: box.socket });
     const { all, entries, spawned } = drivers(box);
     const viaSpawn = role({ driver: "socket", fallback: "spawn", cwd: box.dir });
-    const target = await all.socket.resolve(box.paths, viaSpawn);
+    const target = await all.socket.resolve(fileSite(box.paths), viaSpawn);
     assert.ok(target.ok && !target.socket);
     assert.match(target.ok ? (target.socketSkipped ?? "") : "", /is gone/);
     await new Promise<void>((resolve) => void all.socket.wake(order(box, viaSpawn, target, resolve)));
@@ -271,13 +271,13 @@ test(
 
     // fallback none: resolve reports the socket's reason, and the rails refuse with it.
     const none = role({ driver: "socket" });
-    const refused = await all.socket.resolve(box.paths, none);
+    const refused = await all.socket.resolve(fileSite(box.paths), none);
     assert.equal(refused.ok, false);
     assert.match(!refused.ok ? refused.reason : "", /is gone/);
 
     // fallback tmux with no pane: both reasons, nothing typed.
     const viaTmux = role({ driver: "socket", fallback: "tmux" });
-    const both = await all.socket.resolve(box.paths, viaTmux);
+    const both = await all.socket.resolve(fileSite(box.paths), viaTmux);
     assert.match(!both.ok ? both.reason : "", /is gone .*; fallback tmux: the live session of shop\/backend .* is not running inside tmux/);
   }),
 );
@@ -290,7 +290,7 @@ test(
       register(box, entry(box));
       const { all, entries } = drivers(box);
       const r = role({ driver: "socket" });
-      const target = await all.socket.resolve(box.paths, r);
+      const target = await all.socket.resolve(fileSite(box.paths), r);
       assert.ok(target.ok && target.socket);
       const mail = { id: "m1", ts: new Date().toISOString(), project: "shop", from: "web", to: "backend", body: "hi", chain: "c1", hop: 0 };
       appendMessage(box.paths, mail);

@@ -180,7 +180,7 @@ test("a send retried with the same id (a reconnect resending it) is stored once"
 
 /** The README's bus user for one project, as redis-server arguments (each ACL rule its own argument). */
 const BUS_USER = (project: string, password: string): string[] =>
-  `--user sb-${project} on >${password} resetkeys ~sb:{${project}}:* resetchannels &sb:{${project}}:* -@all +@read +@write +@stream +eval +evalsha +time +info +ping +publish`.split(
+  `--user sb-${project} on >${password} resetkeys ~sb:{${project}}:* resetchannels &sb:{${project}}:* -@all +@read +@write +@stream +eval +evalsha +time +info +ping +publish +subscribe`.split(
     " ",
   );
 

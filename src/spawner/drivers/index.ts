@@ -17,6 +17,7 @@ import { nudgeTmux, resolveTmuxTarget } from "./tmux.ts";
 import { nudgeSocket, resolveSocketTarget } from "./socket.ts";
 import type { SocketDeps, SocketTarget } from "./socket.ts";
 import type { TmuxDeps, TmuxTarget } from "./tmux.ts";
+import type { SessionView } from "../../bus/sessions.ts";
 import { pruneRunLogs, runLogPath, spawnerPaths } from "../state.ts";
 import type { DaemonState, Logger } from "../state.ts";
 import { execTmux } from "../tmux.ts";
@@ -47,9 +48,28 @@ export type TargetResult =
     }
   | { ok: false; reason: string };
 
+/**
+ * Where a role's wake facts live, for the drivers: its folder on the file store, or the Redis store
+ * (src/spawner/redis-source.ts). The pane or run a driver acts on is always of this machine.
+ */
+export interface WakeSite {
+  paths: RolePaths;
+  /** The role's sessions when the folder is not where they live (Redis: this machine's only); undefined: the folder's. */
+  sessions?: SessionView[];
+  /** True once none of `ids` is unread any more (the session, a run or a human took them). */
+  taken(ids: readonly string[]): boolean | Promise<boolean>;
+  /** Ends the in-flight mark of the role's wake, noting `detail` (the run's exit…) on the last wake. */
+  finish(detail?: string): void | Promise<void>;
+}
+
+/** The file store's site: the role folder, as the drivers always read it. */
+export function fileSite(paths: RolePaths): WakeSite {
+  return { paths, taken: (ids) => allTaken(paths, ids), finish: (detail) => finishWake(paths, detail) };
+}
+
 export interface WakeOrder {
   key: string;
-  paths: RolePaths;
+  site: WakeSite;
   role: EffectiveRole;
   settings: Settings;
   decision: Extract<WakeDecision, { wake: true }>;
@@ -61,7 +81,7 @@ export interface WakeOrder {
 export interface Driver {
   /** Whether a wake stays in flight until the driver says it ended (single flight). */
   tracksRuns: boolean;
-  resolve(paths: RolePaths, role: EffectiveRole): Promise<TargetResult>;
+  resolve(site: WakeSite, role: EffectiveRole): Promise<TargetResult>;
   wake(request: WakeOrder): Promise<void>;
 }
 
@@ -81,32 +101,35 @@ export const DEFAULT_GRACE_MS = 5000;
 
 const realTmux: TmuxDeps = { run: execTmux, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
-export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): void; log: Logger }): Drivers {
+export function createDrivers(
+  deps: DriverDeps & { state: DaemonState; save(): void; log: Logger; siteOf?(project: string, role: string): WakeSite },
+): Drivers {
   const { root, state, save, log } = deps;
+  const siteOf = deps.siteOf ?? ((project: string, role: string) => fileSite(rolePaths(root, project, role)));
   const tmuxDeps = deps.tmux ?? realTmux;
   const runs = new Map<string, { handle: RunHandle; startedAt: number; finished: Promise<void> }>();
   const graceMs = deps.graceMs ?? DEFAULT_GRACE_MS;
 
   const tmux: Driver = {
     tracksRuns: false,
-    async resolve(paths, role) {
-      const check = await resolveTmuxTarget(paths, role, tmuxDeps);
+    async resolve(site, role) {
+      const check = await resolveTmuxTarget(site.paths, role, tmuxDeps, site.sessions);
       return check.ok ? { ok: true, tmux: check.target } : check;
     },
-    async wake({ paths, role, settings, decision, target }) {
+    async wake({ site, role, settings, decision, target }) {
       if (!target.ok || !target.tmux) throw new Error("no tmux target was resolved");
-      const outcome = await nudgeTmux(target.tmux, settings.nudgePrompt, { ...tmuxDeps, taken: () => allTaken(paths, decision.ids) });
-      finishWake(paths, outcome.detail);
+      const outcome = await nudgeTmux(target.tmux, settings.nudgePrompt, { ...tmuxDeps, taken: () => site.taken(decision.ids) });
+      await site.finish(outcome.detail);
       log({ event: outcome.ok ? "nudged" : "nudge-failed", project: role.project, role: role.role, msg: outcome.detail });
     },
   };
 
   const spawnDriver: Driver = {
     tracksRuns: true,
-    async resolve(paths, role) {
-      return resolveSpawnTarget(paths, role, deps.env);
+    async resolve(site, role) {
+      return resolveSpawnTarget(site.paths, role, deps.env, false, site.sessions);
     },
-    async wake({ key, paths, role, settings, decision, target: resolved, onEnd }) {
+    async wake({ key, site, role, settings, decision, target: resolved, onEnd }) {
       const target = resolved.ok ? resolved.spawn : undefined;
       const plan = planSpawn({
         ...(target && { target }),
@@ -150,7 +173,7 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
       });
       const what = runLabel(target?.agent ?? "claude");
       const finished = handle.done
-        .then((outcome) => {
+        .then(async (outcome) => {
           runs.delete(key);
           delete state.runs[key];
           const text = describeOutcome(outcome);
@@ -162,7 +185,7 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
             ...(plan.resumed && { resumed: plan.resumed }),
           };
           save();
-          finishWake(paths, `${text}; output in ${log_}`);
+          await site.finish(`${text}; output in ${log_}`);
           log({
             event: "run-end",
             project: role.project,
@@ -191,16 +214,16 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
   // rails were asked once, for the socket), with a target it resolves itself; "none" leaves the
   // mail for the role's next prompt. Either way the reason is kept for `spawner status`.
   const fallBack = async (order: WakeOrder, why: string, resolved?: TargetResult): Promise<void> => {
-    const { paths, role } = order;
+    const { site, role } = order;
     const next = fallbackOf(role);
     if (!next) {
-      finishWake(paths, `${why}; no fallback driver (fallback none): the mail waits for the role's next prompt`);
+      await site.finish(`${why}; no fallback driver (fallback none): the mail waits for the role's next prompt`);
       return;
     }
-    const target = resolved ?? (await next.resolve(paths, role));
+    const target = resolved ?? (await next.resolve(site, role));
     if (!target.ok) {
       const detail = `${why}; fallback ${role.fallback} cannot wake it either: ${target.reason}`;
-      finishWake(paths, detail);
+      await site.finish(detail);
       log({ event: "nudge-failed", project: role.project, role: role.role, msg: detail });
       return;
     }
@@ -216,26 +239,26 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
 
   const socketDriver: Driver = {
     tracksRuns: false,
-    async resolve(paths, role) {
-      const check = resolveSocketTarget(paths, role);
+    async resolve(site, role) {
+      const check = resolveSocketTarget(site.paths, role, process.platform, site.sessions);
       if (check.ok) return { ok: true, socket: check.target };
       const next = fallbackOf(role);
       if (!next) return check;
-      const other = await next.resolve(paths, role);
+      const other = await next.resolve(site, role);
       return other.ok
         ? { ...other, socketSkipped: check.reason }
         : { ok: false, reason: `${check.reason}; fallback ${role.fallback}: ${other.reason}` };
     },
     async wake(order) {
-      const { paths, role, settings, decision, target } = order;
+      const { site, role, settings, decision, target } = order;
       if (!target.ok) throw new Error("no socket target was resolved");
       if (!target.socket) return fallBack(order, `socket: ${target.socketSkipped ?? "no messaging socket"}`, target);
-      const taken = (): boolean => allTaken(paths, decision.ids);
+      const taken = () => site.taken(decision.ids);
       const outcome = await nudgeSocket(target.socket, settings.nudgePrompt, decision.ids.length, { ...socketDeps, taken });
       log({ event: outcome.ok ? "nudged" : "nudge-failed", project: role.project, role: role.role, msg: outcome.detail });
-      if (outcome.ok) return finishWake(paths, outcome.detail);
+      if (outcome.ok) return site.finish(outcome.detail);
       // Read meanwhile (a human prompt, a late turn): delivered after all, nothing to fall back for.
-      if (taken()) return finishWake(paths, `${outcome.detail}; the mail was read meanwhile`);
+      if (await taken()) return site.finish(`${outcome.detail}; the mail was read meanwhile`);
       return fallBack(order, outcome.detail);
     },
   };
@@ -253,7 +276,9 @@ export function createDrivers(deps: DriverDeps & { state: DaemonState; save(): v
         const outcome = "ended while no daemon was watching it (outcome unknown)";
         state.lastRuns[key] = { log: run.log, startedAt: run.startedAt, endedAt: new Date().toISOString(), outcome };
         save();
-        finishWake(rolePaths(root, project, role), `${outcome}; output in ${run.log}`);
+        void Promise.resolve(siteOf(project, role).finish(`${outcome}; output in ${run.log}`)).catch((err: unknown) =>
+          log({ event: "error", project, role, msg: `cannot end the wake of a run gone meanwhile: ${(err as Error).message}` }),
+        );
         log({ event: "run-end", project, role, log: run.log, msg: `a run started by an earlier daemon (pid ${run.pid}) ${outcome}` });
       }
     },

@@ -53,10 +53,16 @@ export function readRegistry(path: string | undefined): RegistryEntry | undefine
   return isRecord(value) ? (value as RegistryEntry) : undefined;
 }
 
-export function resolveSocketTarget(paths: RolePaths, role: EffectiveRole, platform = process.platform): SocketTargetCheck {
+/** `sessions`: the role's sessions when its store is not the role folder (Redis: those of this machine). */
+export function resolveSocketTarget(
+  paths: RolePaths,
+  role: EffectiveRole,
+  platform = process.platform,
+  sessions?: SessionView[],
+): SocketTargetCheck {
   const name = `${role.project}/${role.role}`;
   if (platform === "win32") return { ok: false, reason: "the socket driver needs a Unix socket; on Windows use the tmux or spawn driver" };
-  const found = socketCandidate(paths, role);
+  const found = socketCandidate(paths, role, sessions);
   if (!found.ok) return found;
   const { socket, session } = found;
   const where = `messaging socket ${socket} (claude pid ${session.pid})`;
@@ -115,7 +121,7 @@ export async function nudgeSocket(
   target: SocketTarget,
   text: string,
   count: number,
-  deps: SocketDeps & { taken(): boolean },
+  deps: SocketDeps & { taken(): boolean | Promise<boolean> },
 ): Promise<SocketNudgeOutcome> {
   const sentAt = Date.now();
   const line = nudgeLine(text, count, new Date(sentAt));
@@ -128,7 +134,7 @@ export async function nudgeSocket(
   }
   const deadline = performance.now() + (deps.confirmMs ?? CONFIRM_MS);
   for (;;) {
-    if (deps.taken()) return { ok: true, detail: `nudged through ${target.where}: the session took the mail` };
+    if (await deps.taken()) return { ok: true, detail: `nudged through ${target.where}: the session took the mail` };
     if (performance.now() >= deadline) break;
     await deps.sleep(POLL_MS);
   }

@@ -49,12 +49,18 @@ export type SpawnTargetResult = { ok: true; spawn: SpawnTarget } | { ok: false; 
  * runs in another shell, whose PATH may differ, so it leaves both to the daemon, whose refusal
  * (recorded in wake.json) status shows as "not woken".
  */
-export function resolveSpawnTarget(paths: RolePaths, role: EffectiveRole, env: NodeJS.ProcessEnv, forStatus = false): SpawnTargetResult {
+export function resolveSpawnTarget(
+  paths: RolePaths,
+  role: EffectiveRole,
+  env: NodeJS.ProcessEnv,
+  forStatus = false,
+  recorded?: SessionView[],
+): SpawnTargetResult {
   if (!forStatus || role.cwd === undefined) {
     const cwd = spawnTargetCheck(role);
     if (!cwd.ok) return cwd;
   }
-  const sessions = sessionsNewestFirst(paths);
+  const sessions = sessionsNewestFirst(paths, recorded);
   const { agent, why: agentWhy } = spawnAgent(role, sessions);
   const name = `${role.project}/${role.role}`;
   const path = findOnPath(AGENT_COMMAND[agent], env);

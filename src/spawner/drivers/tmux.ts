@@ -49,9 +49,15 @@ export const ENTER_DELAY_MS = 200;
 export const CONFIRM_MS = 1500;
 const POLL_MS = 50;
 
-export async function resolveTmuxTarget(paths: RolePaths, role: EffectiveRole, deps: TmuxDeps): Promise<TmuxTargetCheck> {
+/** `sessions`: the role's sessions when its store is not the role folder (Redis: those of this machine). */
+export async function resolveTmuxTarget(
+  paths: RolePaths,
+  role: EffectiveRole,
+  deps: TmuxDeps,
+  sessions?: SessionView[],
+): Promise<TmuxTargetCheck> {
   const name = `${role.project}/${role.role}`;
-  const found = tmuxCandidate(paths, role);
+  const found = tmuxCandidate(paths, role, sessions);
   if (!found.ok) return { ok: false, reason: found.reason };
   const { socket, pane: wanted, live } = found;
   const on = socket ? ` on tmux server ${socket}` : " on the default tmux server";
@@ -94,7 +100,11 @@ export interface NudgeOutcome {
  * Seen with Claude Code 2.1.328 in tmux: the (hidden) terminal cursor stays on the input line, which
  * shows the wrapped tail of the typed nudge, and reads "❯ " once the prompt is submitted.
  */
-export async function nudgeTmux(target: TmuxTarget, text: string, deps: TmuxDeps & { taken(): boolean }): Promise<NudgeOutcome> {
+export async function nudgeTmux(
+  target: TmuxTarget,
+  text: string,
+  deps: TmuxDeps & { taken(): boolean | Promise<boolean> },
+): Promise<NudgeOutcome> {
   const typed = await deps.run(sendLiteralArgs(target.socket, target.pane, text));
   if (typed.code !== 0) return { ok: false, detail: `typing into ${target.where} failed: ${describeFailure(typed)}` };
   await deps.sleep(ENTER_DELAY_MS);
@@ -107,10 +117,14 @@ export async function nudgeTmux(target: TmuxTarget, text: string, deps: TmuxDeps
   return { ok: false, detail: `typed the nudge into ${target.where}, but it still shows in the input line after two Enters` };
 }
 
-async function watchSubmit(target: TmuxTarget, text: string, deps: TmuxDeps & { taken(): boolean }): Promise<string | undefined> {
+async function watchSubmit(
+  target: TmuxTarget,
+  text: string,
+  deps: TmuxDeps & { taken(): boolean | Promise<boolean> },
+): Promise<string | undefined> {
   const deadline = performance.now() + (deps.confirmMs ?? CONFIRM_MS);
   for (;;) {
-    if (deps.taken()) return "the session took the mail";
+    if (await deps.taken()) return "the session took the mail";
     const line = await inputLine(target, deps);
     if (line !== undefined && !lineShowsTyped(line, text)) return "prompt submitted (input line cleared)";
     if (performance.now() >= deadline) return undefined;

@@ -18,6 +18,8 @@ export interface ConnectOptions {
   nothing: string;
   /** For a subscriber: no command timeout. */
   subscriber?: boolean;
+  /** For the wake daemon's commands: keep retrying a lost connection for as long as it runs (a hook gives up). */
+  persistent?: boolean;
 }
 
 /** Connects (and proves the server answers, with the client's ready check); E_STORE within ~2 s otherwise. */
@@ -39,7 +41,8 @@ export async function connectRedis(url: RedisUrl, env: NodeJS.ProcessEnv, option
     maxRetriesPerRequest: 1,
     // Once connected, a dropped connection is retried a few times; commands in flight are sent
     // again on reconnect (a send is idempotent by its message id, a commit by its token).
-    retryStrategy: (times: number) => (ready && (options.subscriber || times <= 3) ? Math.min(100 * times, 1000) : null),
+    retryStrategy: (times: number) =>
+      ready && (options.subscriber || options.persistent || times <= 3) ? Math.min(100 * times, 1000) : null,
   });
   client.on("error", (err: unknown) => {
     lastError = err;

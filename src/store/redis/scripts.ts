@@ -15,7 +15,7 @@
 //   live, ses    sessions: sorted set of "R\tkey" by deadline in server time, hash of records
 //   wake         the channel a send publishes each recipient role on
 
-const HELPERS = `
+export const HELPERS = `
 local function after(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
   local bm, bs = string.match(b, '^(%d+)-(%d+)$')
