@@ -30,7 +30,7 @@ import {
 } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
-import { inflateRawSync } from "node:zlib";
+import { brotliDecompressSync } from "node:zlib";
 
 const root = new URL("..", import.meta.url).pathname;
 // The embedded-bundle format, shared with build.mjs and src/runtime/embedded.ts.
@@ -178,7 +178,7 @@ function splitBundles(dir) {
     const file = join(dir, `${name}.js`);
     writeFileSync(
       file,
-      entry.z ? inflateRawSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code,
+      entry.z ? brotliDecompressSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code,
       "latin1",
     );
     assets[fill(FORMAT.seaBundleAsset, { name })] = file;
