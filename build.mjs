@@ -36,7 +36,7 @@ const withBench = process.argv.includes("--bench");
 // bundles are minified (names kept, for stack traces) and stored compressed (brotli) as base64,
 // about a third of the size. The hooks too: a bridged hook must not pay ~1.2 ms to load node:zlib
 // on every prompt, and does not, since its code cache under <root>/cache also holds its code
-// (src/runtime/code-cache.ts); an unbridged hook only pays for the bytes (docs/architecture.md
+// (src/runtime/code-cache.ts); an unbridged hook only pays for the bytes (BENCHMARKS.md
 // "Where start-up goes").
 const FORMAT = JSON.parse(readFileSync(join(root, "src/runtime/bundle-format.json"), "utf8"));
 const TABLE = JSON.parse(readFileSync(join(root, "src/runtime/bundles.json"), "utf8")).bundles;
@@ -239,7 +239,7 @@ mkdirSync(join(root, "dist"), { recursive: true });
 //    a stub that loads an embedded bundle.
 const lazy = new Map();
 // Whitespace minified (names kept): V8 scans and pre-parses every byte of the entry on every start,
-// the hooks outside a bridged session included (docs/architecture.md "Where start-up goes"). Not
+// the hooks outside a bridged session included (BENCHMARKS.md "Where start-up goes"). Not
 // minifySyntax: it prints a string holding "\n" as a template with a real line break, and the
 // trailer's first line (bundle-format.json) must occur once in the file, where the trailer starts.
 // Minified, esbuild puts the code on the "use strict" line: the steps below expect it on a line of its own.
@@ -279,6 +279,42 @@ const bundles = await Promise.all([
 ]);
 const trailer = makeTrailer(bundles);
 
+/**
+ * The entry's code, stored as a comment (the body of a function, like the trailer), and the few
+ * lines that compile it. V8 parses every byte of code in the file before anything runs: the 29 KB
+ * of the entry cost a hook outside a bridged session ~5M instructions (6% of `node -e 0`), more
+ * than the bundles' 540 KB of comment (BENCHMARKS.md "Where start-up goes"). So a hook
+ * that has nothing to do returns first, having compiled nothing; every other run compiles the
+ * entry as the module's own code (Module.prototype._compile: the same wrapper, require and
+ * __filename as the file's). "Nothing to do" is what src/hooks.ts answers with exit 0 and no
+ * output before reading stdin: recv, guard, send or wait, no argument more, no BRIDGE_* variable
+ * set but BRIDGE_ROOT, which may be set machine-wide (so no identity, no BRIDGE_BLOCK_GIT_ALL, no
+ * unknown name), and for recv no CLAUDE_ENV_FILE (its SessionStart takes the git shim out). test/runtime/prelude.test.ts holds the two to the same answers.
+ */
+function prelude(code) {
+  let esc = "";
+  if (code.includes("*/")) for (let n = 0; esc === "" || code.includes(esc); n++) esc = `~${n}~`;
+  const head = fill(FORMAT.entryHead, { esc });
+  if (head.includes("\n", 1)) throw new Error("bundle-format.json entryHead must be one line");
+  const stored = esc ? code.replaceAll("*/", `*${esc}/`) : code;
+  return (
+    // A hook outside a bridged session: done (see above).
+    'if (!(process.argv.length === 4 && process.argv[2] === "hook" && ["recv", "guard", "send", "wait"].includes(process.argv[3]) &&\n' +
+    '  !(process.argv[3] === "recv" && process.env.CLAUDE_ENV_FILE) && !Object.keys(process.env).some((k) => k.startsWith("BRIDGE_") && k !== "BRIDGE_ROOT" && process.env[k]))) {\n' +
+    "  const text = Function.prototype.toString.call(sessionBridgeEntry);\n" +
+    `  let code = text.slice(text.indexOf("\\n"), text.length - ${JSON.stringify(ENTRY_TAIL)}.length);\n` +
+    (esc ? `  code = code.replaceAll(${JSON.stringify(`*${esc}/`)}, "*/");\n` : "") +
+    "  module._compile('\"use strict\";' + code, __filename);\n" +
+    "}" +
+    head +
+    "\n" +
+    stored +
+    ENTRY_TAIL
+  );
+}
+// Not "\n*/}", the trailer's last line: a file cut short after the entry must read as having no index.
+const ENTRY_TAIL = "\n*/ }";
+
 // 3. The artifacts. The .cjs is the program; the .mjs holds no code of its own.
 const cjsOut = join(root, "dist/session-bridge.cjs");
 const mjsOut = join(root, "dist/session-bridge.mjs");
@@ -294,9 +330,14 @@ const cjs =
   `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs from src/main.ts; the embedded bundles follow the code.\n` +
   '"use strict";\n' +
   `typeof sessionBridgeBundles === "function" && (globalThis[Symbol.for(${JSON.stringify(FORMAT.bundlesKey)})] = sessionBridgeBundles);\n` +
-  entry.slice('"use strict";\n'.length) +
+  prelude(entry.slice('"use strict";\n'.length)) +
   trailer.text;
-// scripts/build-sea.mjs and the tests find the trailer by its first line.
+// scripts/build-sea.mjs and the tests find the trailer and the entry by their first lines.
+if (
+  cjs.indexOf(FORMAT.entryHead.slice(0, FORMAT.entryHead.indexOf("{esc}"))) !==
+  cjs.lastIndexOf(FORMAT.entryHead.slice(0, FORMAT.entryHead.indexOf("{esc}")))
+)
+  throw new Error("the entry's first line (bundle-format.json entryHead) occurs twice in the file");
 if (cjs.indexOf(FORMAT.trailerHead) !== cjs.length - trailer.text.length)
   throw new Error(
     "the trailer's first line (bundle-format.json trailerHead) occurs in the code before it: see the entry's minify options in build.mjs",
