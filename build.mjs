@@ -18,7 +18,7 @@
 // output would hoist every `node:` import of every module to the top and load them all.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { deflateRawSync } from "node:zlib";
+import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
@@ -33,9 +33,11 @@ const withBench = process.argv.includes("--bench");
 // it (src/runtime/embedded.ts) and scripts/build-sea.mjs, so the three cannot drift; and the table
 // of bundles (src/runtime/bundles.json), explicit rather than guessed from file names: each says
 // how it is stored and whether its compiled code is kept. Every byte of the file costs every start (V8 scans even a comment, ~0.2 ms per 100 KB, after Node decodes it), so
-// bundles are minified (names kept, for stack traces) and most are stored deflated as base64, a
-// third of the size; the hooks stay plain, since a bridged hook must not pay ~1.2 ms to load
-// node:zlib on every prompt. Code caches live under <root>/cache (src/runtime/code-cache.ts).
+// bundles are minified (names kept, for stack traces) and stored compressed (brotli) as base64,
+// about a third of the size. The hooks too: a bridged hook must not pay ~1.2 ms to load node:zlib
+// on every prompt, and does not, since its code cache under <root>/cache also holds its code
+// (src/runtime/code-cache.ts); an unbridged hook only pays for the bytes (BENCHMARKS.md
+// "Where start-up goes").
 const FORMAT = JSON.parse(readFileSync(join(root, "src/runtime/bundle-format.json"), "utf8"));
 const TABLE = JSON.parse(readFileSync(join(root, "src/runtime/bundles.json"), "utf8")).bundles;
 const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key]);
@@ -45,6 +47,10 @@ const spec = (name) => {
   const found = TABLE[name];
   if (!found)
     throw new Error(`bundle "${name}" is not in src/runtime/bundles.json: add it with how it is stored and whether it keeps a code cache`);
+  if (found.stored !== "plain" && found.stored !== "compressed")
+    throw new Error(
+      `bundle "${name}" in src/runtime/bundles.json: "stored" is "plain" or "compressed", not ${JSON.stringify(found.stored)}`,
+    );
   return found;
 };
 const stored = (name) => spec(name).stored;
@@ -157,15 +163,12 @@ function makeTrailer(bundles) {
   for (const [name, code] of bundles) {
     if (Buffer.byteLength(code) !== code.length) throw new Error(`bundle "${name}" is not ASCII (asciiComments should have made it so)`);
     const hash = sha(code).slice(0, 16);
-    if (stored(name) === "deflated") {
-      // Base64 has no "*": nothing to escape.
-      parts.push({
-        name,
-        hash,
-        z: true,
-        cache: cached(name),
-        text: bundleHeader(name, buildId) + deflateRawSync(code, { level: 9 }).toString("base64") + "\n",
+    if (stored(name) === "compressed") {
+      // Base64 has no "*": nothing to escape. Brotli: 12% smaller than deflate at level 9 here.
+      const packed = brotliCompressSync(code, {
+        params: { [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: code.length },
       });
+      parts.push({ name, hash, z: true, cache: cached(name), text: bundleHeader(name, buildId) + packed.toString("base64") + "\n" });
       continue;
     }
     // A "*/" inside the comment would end it: each is stored as "*" esc "/", with an `esc` that
@@ -235,7 +238,16 @@ mkdirSync(join(root, "dist"), { recursive: true });
 // 1. The entry, as CommonJS: what src/main.ts imports statically is part of it; every import() is
 //    a stub that loads an embedded bundle.
 const lazy = new Map();
-const entry = lazyBuiltins(await buildCjs(join(root, "src/main.ts"), "the entry (src/main.ts)", { plugins: [lazyBundlesPlugin(lazy)] }));
+// Whitespace minified (names kept): V8 scans and pre-parses every byte of the entry on every start,
+// the hooks outside a bridged session included (BENCHMARKS.md "Where start-up goes"). Not
+// minifySyntax: it prints a string holding "\n" as a template with a real line break, and the
+// trailer's first line (bundle-format.json) must occur once in the file, where the trailer starts.
+// Minified, esbuild puts the code on the "use strict" line: the steps below expect it on a line of its own.
+const entry = lazyBuiltins(
+  (
+    await buildCjs(join(root, "src/main.ts"), "the entry (src/main.ts)", { minifyWhitespace: true, plugins: [lazyBundlesPlugin(lazy)] })
+  ).replace(/^"use strict";\n?/, '"use strict";\n'),
+);
 
 // 2. The bundles: one per lazily loaded module (its own copy of what it imports), and the SDK,
 //    minified and without Ajv and unused zod schemas (half the size, ~10 ms less to start `mcp`).
@@ -267,6 +279,42 @@ const bundles = await Promise.all([
 ]);
 const trailer = makeTrailer(bundles);
 
+/**
+ * The entry's code, stored as a comment (the body of a function, like the trailer), and the few
+ * lines that compile it. V8 parses every byte of code in the file before anything runs: the 29 KB
+ * of the entry cost a hook outside a bridged session ~5M instructions (6% of `node -e 0`), more
+ * than the bundles' 540 KB of comment (BENCHMARKS.md "Where start-up goes"). So a hook
+ * that has nothing to do returns first, having compiled nothing; every other run compiles the
+ * entry as the module's own code (Module.prototype._compile: the same wrapper, require and
+ * __filename as the file's). "Nothing to do" is what src/hooks.ts answers with exit 0 and no
+ * output before reading stdin: recv, guard, send or wait, no argument more, no BRIDGE_* variable
+ * set but BRIDGE_ROOT, which may be set machine-wide (so no identity, no BRIDGE_BLOCK_GIT_ALL, no
+ * unknown name), and for recv no CLAUDE_ENV_FILE (its SessionStart takes the git shim out). test/runtime/prelude.test.ts holds the two to the same answers.
+ */
+function prelude(code) {
+  let esc = "";
+  if (code.includes("*/")) for (let n = 0; esc === "" || code.includes(esc); n++) esc = `~${n}~`;
+  const head = fill(FORMAT.entryHead, { esc });
+  if (head.includes("\n", 1)) throw new Error("bundle-format.json entryHead must be one line");
+  const stored = esc ? code.replaceAll("*/", `*${esc}/`) : code;
+  return (
+    // A hook outside a bridged session: done (see above).
+    'if (!(process.argv.length === 4 && process.argv[2] === "hook" && ["recv", "guard", "send", "wait"].includes(process.argv[3]) &&\n' +
+    '  !(process.argv[3] === "recv" && process.env.CLAUDE_ENV_FILE) && !Object.keys(process.env).some((k) => k.startsWith("BRIDGE_") && k !== "BRIDGE_ROOT" && process.env[k]))) {\n' +
+    "  const text = Function.prototype.toString.call(sessionBridgeEntry);\n" +
+    `  let code = text.slice(text.indexOf("\\n"), text.length - ${JSON.stringify(ENTRY_TAIL)}.length);\n` +
+    (esc ? `  code = code.replaceAll(${JSON.stringify(`*${esc}/`)}, "*/");\n` : "") +
+    "  module._compile('\"use strict\";' + code, __filename);\n" +
+    "}" +
+    head +
+    "\n" +
+    stored +
+    ENTRY_TAIL
+  );
+}
+// Not "\n*/}", the trailer's last line: a file cut short after the entry must read as having no index.
+const ENTRY_TAIL = "\n*/ }";
+
 // 3. The artifacts. The .cjs is the program; the .mjs holds no code of its own.
 const cjsOut = join(root, "dist/session-bridge.cjs");
 const mjsOut = join(root, "dist/session-bridge.mjs");
@@ -282,8 +330,18 @@ const cjs =
   `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs from src/main.ts; the embedded bundles follow the code.\n` +
   '"use strict";\n' +
   `typeof sessionBridgeBundles === "function" && (globalThis[Symbol.for(${JSON.stringify(FORMAT.bundlesKey)})] = sessionBridgeBundles);\n` +
-  entry.slice('"use strict";\n'.length) +
+  prelude(entry.slice('"use strict";\n'.length)) +
   trailer.text;
+// scripts/build-sea.mjs and the tests find the trailer and the entry by their first lines.
+if (
+  cjs.indexOf(FORMAT.entryHead.slice(0, FORMAT.entryHead.indexOf("{esc}"))) !==
+  cjs.lastIndexOf(FORMAT.entryHead.slice(0, FORMAT.entryHead.indexOf("{esc}")))
+)
+  throw new Error("the entry's first line (bundle-format.json entryHead) occurs twice in the file");
+if (cjs.indexOf(FORMAT.trailerHead) !== cjs.length - trailer.text.length)
+  throw new Error(
+    "the trailer's first line (bundle-format.json trailerHead) occurs in the code before it: see the entry's minify options in build.mjs",
+  );
 writeFileSync(cjsOut, cjs);
 chmodSync(cjsOut, 0o755);
 // Installs made before the entry became CommonJS run `node …/session-bridge.mjs`: removing the file would make their
@@ -331,7 +389,7 @@ if (withBench) {
 }
 
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}${stored(name) === "deflated" ? " (deflated)" : ""}`).join(", ");
+const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}${stored(name) === "compressed" ? " (compressed)" : ""}`).join(", ");
 process.stderr.write(
   `built dist/session-bridge.cjs (${kb(Buffer.byteLength(cjs))}: entry ${kb(entry.length)}, embedded ${sizes})` +
     (withTests ? " and tests\n" : "\n"),

@@ -30,7 +30,7 @@ import {
 } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
-import { inflateRawSync } from "node:zlib";
+import { brotliDecompressSync } from "node:zlib";
 
 const root = new URL("..", import.meta.url).pathname;
 // The embedded-bundle format, shared with build.mjs and src/runtime/embedded.ts.
@@ -166,8 +166,19 @@ function splitBundles(dir) {
   const indexAt = text.lastIndexOf("\n", end - 1) + 1;
   if (head === -1 || end === -1) fail(`${relative(process.cwd(), input)} has no embedded bundles; rebuild it with \`node build.mjs\``);
   const index = JSON.parse(text.slice(indexAt, end));
+  // The main script is the entry's code itself: the .cjs keeps it as a comment that its first lines
+  // compile (build.mjs "prelude"); here V8's code cache of the main script covers it instead.
+  const ENTRY_TAIL = "\n*/ }";
+  const entryPrefix = FORMAT.entryHead.slice(0, FORMAT.entryHead.indexOf("{esc}"));
+  const entryAt = text.indexOf(entryPrefix);
+  if (entryAt === -1 || entryAt > head) fail(`${relative(process.cwd(), input)} has no entry where build.mjs puts it; rebuild it`);
+  const lineEnd = text.indexOf("\n", entryAt + 1);
+  const esc = text.slice(entryAt + entryPrefix.length, lineEnd);
+  const stored = text.slice(lineEnd, head - ENTRY_TAIL.length);
+  if (text.slice(head - ENTRY_TAIL.length, head) !== ENTRY_TAIL)
+    fail(`${relative(process.cwd(), input)}: the entry does not end where the trailer starts; rebuild it`);
   const main = join(dir, "main.cjs");
-  writeFileSync(main, text.slice(0, head + 1), "latin1");
+  writeFileSync(main, `"use strict";${esc ? stored.replaceAll(`*${esc}/`, "*/") : stored}\n`, "latin1");
   const assets = { [FORMAT.seaIndexAsset]: join(dir, "index.json") };
   writeFileSync(assets[FORMAT.seaIndexAsset], JSON.stringify(index));
   for (const [name, entry] of Object.entries(index.bundles)) {
@@ -178,7 +189,7 @@ function splitBundles(dir) {
     const file = join(dir, `${name}.js`);
     writeFileSync(
       file,
-      entry.z ? inflateRawSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code,
+      entry.z ? brotliDecompressSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code,
       "latin1",
     );
     assets[fill(FORMAT.seaBundleAsset, { name })] = file;

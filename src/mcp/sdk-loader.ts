@@ -14,7 +14,7 @@ export const SDK_BUNDLE = "mcp-sdk";
 
 let source: StoredBundle | undefined;
 let loaded: McpSdk | undefined;
-let pendingSave: { script: Script; file: string } | undefined;
+let pendingSave: { script: Script; file: string; code: string; hash: string } | undefined;
 
 /**
  * Reads the SDK as stored now (microseconds; inflating and evaluating it is what costs), so that a
@@ -33,16 +33,16 @@ export function readMcpSdk(): void {
 export function loadMcpSdk(log: (line: string) => void): McpSdk {
   if (loaded) return loaded;
   readMcpSdk();
-  const code = source!.code();
   let script: Script;
   if (source!.entry.cache === true) {
-    // src/runtime/bundles.json keeps its code cache: compiled once, with it (src/runtime/code-cache.ts).
-    const compiled = compileWithCache(SDK_BUNDLE, source!.entry.hash, (cachedData) => compile(code, cachedData));
+    // src/runtime/bundles.json keeps its code cache: compiled once, with it (src/runtime/code-cache.ts),
+    // which also holds the code: the SDK is then not inflated.
+    const compiled = compileWithCache(SDK_BUNDLE, source!.entry.hash, compile, source!.code);
     script = compiled.script;
     // A damaged file is replaced by the next save, since there is then no usable cache.
     if (compiled.damaged) log(`ignoring the damaged MCP SDK code cache ${compiled.damaged}; it will be rewritten`);
-    if (compiled.saveTo) pendingSave = { script, file: compiled.saveTo };
-  } else script = compile(code, undefined);
+    if (compiled.saveTo) pendingSave = { script, file: compiled.saveTo, code: compiled.code, hash: source!.entry.hash };
+  } else script = compile(source!.code(), undefined);
   const wrapper = script.runInThisContext() as (module: { exports: unknown }, exports: unknown, require: NodeJS.Require) => void;
   const module = { exports: {} as unknown };
   wrapper(module, module.exports, nodeRequire);
@@ -60,10 +60,10 @@ function compile(code: string, cachedData: Buffer | undefined): Script {
 /** Writes the code cache if loadMcpSdk() had none (or V8 rejected it). Never throws. */
 export function saveMcpSdkCodeCache(log: (line: string) => void): void {
   if (!pendingSave) return;
-  const { script, file } = pendingSave;
+  const { script, file, code, hash } = pendingSave;
   pendingSave = undefined;
   try {
-    writeCodeCache(SDK_BUNDLE, file, script);
+    writeCodeCache(SDK_BUNDLE, hash, file, script, code);
   } catch (err) {
     // A read-only or full disk only costs startup time; the server must not fail over a cache.
     log(`not caching the MCP SDK's compiled code in ${file}: ${describeError(err)}`);

@@ -22,7 +22,7 @@ export interface BundleEntry {
   hash: string;
   /** The trailer is a block comment: each "*" "/" of the code is stored with this between. */
   esc?: string;
-  /** Stored deflated (raw), as base64. */
+  /** Stored compressed (brotli), as base64. */
   z?: true;
   /** Keeps V8's compiled code (src/runtime/code-cache.ts): the hooks and mcp, whose start is waited for. */
   cache?: true;
@@ -50,15 +50,9 @@ let loaded: string | undefined;
 const sources = new Map<string, string>();
 const modules = new Map<string, unknown>();
 
-/** The code of an embedded bundle and its index entry. */
-export function embeddedSource(name: string): { code: string; hash: string; entry: BundleEntry } {
-  const stored = storedBundle(name);
-  return { code: stored.code(), hash: stored.entry.hash, entry: stored.entry };
-}
-
 export interface StoredBundle {
   entry: BundleEntry;
-  /** The code, inflated on the first call if it is stored deflated. */
+  /** The code, decompressed on the first call if it is stored compressed. */
   code(): string;
 }
 
@@ -82,21 +76,24 @@ function remember(name: string, code: string): string {
 /** Evaluates a CommonJS bundle once and returns its exports. */
 export function loadEmbedded<T>(name: string): T {
   if (modules.has(name)) return modules.get(name) as T;
-  const { code, hash, entry } = embeddedSource(name);
+  const stored = storedBundle(name);
   const { Script } = nodeRequire("node:vm") as typeof import("node:vm");
   type Script = import("node:vm").Script;
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
   // The filename is what stack traces show, with the function names (the bundles keep them).
-  const compile = (cachedData: Buffer | undefined): Script =>
-    new Script(wrapped, { filename: `session-bridge/${name}.js`, ...(cachedData && { cachedData }) });
-  // Compiled once, with a cache when the bundle keeps one (src/runtime/code-cache.ts). A damaged
-  // one is not worth a word on a hook's stderr: it is simply rewritten.
+  const compile = (code: string, cachedData: Buffer | undefined): Script =>
+    new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
+      filename: `session-bridge/${name}.js`,
+      ...(cachedData && { cachedData }),
+    });
+  // Compiled once, with a cache when the bundle keeps one (src/runtime/code-cache.ts), which also
+  // holds its code: a compressed bundle is then not even inflated. A damaged one is not worth a
+  // word on a hook's stderr: it is simply rewritten.
   let script: Script;
-  if (entry.cache) {
-    const compiled = compileWithCache(name, hash, compile);
+  if (stored.entry.cache) {
+    const compiled = compileWithCache(name, stored.entry.hash, compile, stored.code);
     script = compiled.script;
-    if (compiled.saveTo) writeCodeCacheSoon(name, compiled.saveTo, script);
-  } else script = compile(undefined);
+    if (compiled.saveTo) writeCodeCacheSoon(name, stored.entry.hash, compiled.saveTo, script, compiled.code);
+  } else script = compile(stored.code(), undefined);
   const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
   const self = isSea() ? process.execPath : scriptPath();
@@ -182,9 +179,10 @@ function readStored(name: string, entry: BundleEntry, build: string): string {
 
 function decode(code: string, entry: BundleEntry): string {
   if (entry.z) {
-    // Only commands that are not hooks are stored deflated: loading node:zlib costs ~1 ms.
-    const { inflateRawSync } = nodeRequire("node:zlib") as typeof import("node:zlib");
-    return inflateRawSync(Buffer.from(code, "base64")).toString("utf8");
+    // Loading node:zlib costs ~1.2 ms: a bundle that keeps a code cache takes its code from there
+    // instead (src/runtime/code-cache.ts), so a bridged hook only pays this once per build.
+    const { brotliDecompressSync } = nodeRequire("node:zlib") as typeof import("node:zlib");
+    return brotliDecompressSync(Buffer.from(code, "base64")).toString("latin1");
   }
   return entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code;
 }

@@ -4,8 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { BIN } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 import { Script } from "node:vm";
@@ -84,29 +84,75 @@ test("a bundle is compiled once, with its cache: a second compile of the same so
   useCodeCacheFolder(join(root, "cache"));
   t.after(() => useCodeCacheFolder(undefined));
   const source = "(function () { return function twice(x) { return 2 * x; }; })";
+  const hash = "0123456789abcdef";
   const calls: (Buffer | undefined)[] = [];
-  const compile = (cachedData: Buffer | undefined) => {
+  let decoded = 0;
+  // What the bundle's own code costs to get (an inflate): counted, to show a cache spares it.
+  const decode = () => {
+    decoded++;
+    return source;
+  };
+  const compile = (code: string, cachedData: Buffer | undefined) => {
     calls.push(cachedData);
-    return new Script(source, { filename: "cache-test.js", ...(cachedData && { cachedData }) });
+    return new Script(code, { filename: "cache-test.js", ...(cachedData && { cachedData }) });
   };
   // No cache yet: compiled without, and the caller is told where to write one.
-  const first = compileWithCache("cache-test", "0123456789abcdef", compile);
+  const first = compileWithCache("cache-test", hash, compile, decode);
   assert.deepEqual(calls, [undefined]);
+  assert.equal(decoded, 1);
   assert.match(first.saveTo ?? "", /\/cache\/bundle-cache-test-0123456789abcdef-v[\d.]+-\w+\.v8cache$/);
   assert.equal(first.damaged, undefined);
-  writeCodeCache("cache-test", first.saveTo!, first.script);
-  // A cache: one compile, handed the cache, nothing to write.
+  writeCodeCache("cache-test", hash, first.saveTo!, first.script, first.code);
+  // A cache: one compile, handed the cache and the code it holds, nothing to decode or write.
   calls.length = 0;
-  const second = compileWithCache("cache-test", "0123456789abcdef", compile);
+  const second = compileWithCache("cache-test", hash, compile, decode);
   assert.equal(calls.length, 1, "compiled exactly once");
   assert.ok(Buffer.isBuffer(calls[0]), "with the cache");
+  assert.equal(decoded, 1, "the bundle's code is not decoded: the cache holds it");
+  assert.equal(second.code, source);
   assert.equal(second.saveTo, undefined);
   assert.equal(second.script.cachedDataRejected, false);
-  // A damaged one: compiled without, reported, and to be rewritten.
-  writeFileSync(first.saveTo!, "SBCC2x1\nnot a cache");
+  // The same bytes under another bundle's name (renamed, or copied over it): not its code, not used.
+  const good = readFileSync(first.saveTo!);
   calls.length = 0;
-  const third = compileWithCache("cache-test", "0123456789abcdef", compile);
-  assert.deepEqual(calls, [undefined]);
-  assert.equal(third.damaged, first.saveTo);
-  assert.equal(third.saveTo, first.saveTo);
+  const other = compileWithCache("cache-test", "fedcba9876543210", compile, decode);
+  writeFileSync(other.saveTo!, good);
+  calls.length = 0;
+  const renamed = compileWithCache("cache-test", "fedcba9876543210", compile, decode);
+  assert.deepEqual(calls, [undefined], "compiled from the bundle's own code, without the other's cache");
+  assert.equal(renamed.damaged, other.saveTo);
+  // A damaged one: compiled without, reported, and to be rewritten.
+  for (const bad of [Buffer.from("SBCC3x1\nnot a cache"), Buffer.concat([Buffer.from("SBCC2x1\n"), good.subarray(8)])]) {
+    writeFileSync(first.saveTo!, bad);
+    calls.length = 0;
+    const third = compileWithCache("cache-test", hash, compile, decode);
+    assert.deepEqual(calls, [undefined]);
+    assert.equal(third.damaged, first.saveTo);
+    assert.equal(third.saveTo, first.saveTo);
+  }
+});
+
+test("a bridged hook with its cache takes its code from there: node:zlib is never loaded", (t) => {
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  // A preload that reports, at exit, whether the process loaded node:zlib.
+  const probe = join(root, "..", `${basename(root)}-probe.cjs`);
+  const report = join(root, "..", `${basename(root)}-probe.json`);
+  writeFileSync(
+    probe,
+    `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList.includes("NativeModule zlib"))));\n`,
+  );
+  t.after(() => {
+    rmSync(probe, { force: true });
+    rmSync(report, { force: true });
+  });
+  const env = cleanEnv({ BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" });
+  const run = () => {
+    const r = spawnSync(process.execPath, ["-r", probe, BIN, "hook", "guard"], { env, input: push, encoding: "utf8" });
+    assert.match(r.stdout, /"permissionDecision":"deny"/, r.stderr);
+    return JSON.parse(readFileSync(report, "utf8")) as boolean;
+  };
+  assert.equal(run(), true, "the first run decompresses the bundle (and writes the cache)");
+  assert.equal(caches(root).length, 1);
+  assert.equal(run(), false, "with the cache, the bundle is not decompressed");
 });
