@@ -93,12 +93,17 @@ export function forecastWake(o: {
     };
   }
   const now = o.now ?? Date.now();
+  const history = readWakeState(paths);
+  // A driver can be faster than this forecast: the daemon hears the append and claims the wake
+  // before `send` gets here. That wake is this message's, not "a wake still running" before it.
+  const claimed = history.lastWake?.ids.includes(message.id) ? history.lastWake : undefined;
+  if (claimed) return { woken: true, driver: driver ?? claimed.driver, text: `${who || `the ${claimed.driver} driver`} will wake it now` };
   const decision = decideWake({
     settings,
     project: paths.project,
     role: paths.role,
     batch: [message],
-    history: readWakeState(paths),
+    history,
     now,
     target,
   });

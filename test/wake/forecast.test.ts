@@ -9,6 +9,10 @@ import type { TestContext } from "node:test";
 import { rolePaths } from "../../src/bus/layout.ts";
 import { acquireDaemonLock } from "../../src/spawner/state.ts";
 import { registerSession } from "../../src/bus/sessions.ts";
+import { newId, type Message } from "../../src/bus/message.ts";
+import { loadSettings } from "../../src/settings/file.ts";
+import { forecastWake } from "../../src/wake/forecast.ts";
+import { recordWakeDecision } from "../../src/wake/state.ts";
 import { createServer } from "node:net";
 import { bridge, makeRoot } from "../helpers/cli.ts";
 
@@ -132,4 +136,36 @@ test("the socket driver: through the role's messaging socket; without one, why, 
   );
   registerSession(paths, { pid: process.pid, messagingSocket: socket });
   assert.equal(r.send("web"), `the daemon (pid ${process.pid}) through the messaging socket of claude pid ${process.pid} will wake it now`);
+});
+
+test("a wake the daemon already claimed for this very message is its wake, not one still running", (t) => {
+  const r = room(t);
+  r.admin("on");
+  const lock = acquireDaemonLock(r.root);
+  t.after(() => lock.release());
+  const cwd = join(r.root, "..", "web-src");
+  mkdirSync(cwd);
+  r.admin("set", "shop", "web", "driver=spawn", `cwd=${cwd}`);
+  const paths = rolePaths(r.root, "shop", "web");
+  const message: Message = {
+    id: newId(),
+    ts: new Date().toISOString(),
+    project: "shop",
+    from: "api",
+    to: "web",
+    body: "hi",
+    chain: "c1",
+    hop: 0,
+  };
+  const forecast = () => forecastWake({ root: r.root, paths, settings: loadSettings(r.root), message });
+  // The daemon heard the append first: its claim, in flight, names this message.
+  recordWakeDecision(paths, () => ({ wake: true, chain: "c1", hop: 0, ids: [message.id] }), { driver: "spawn", inFlight: true });
+  assert.deepEqual(forecast(), {
+    woken: true,
+    driver: "spawn",
+    text: `the daemon (pid ${process.pid}) with claude -p in ${cwd} will wake it now`,
+  });
+  // A run in flight for earlier mail: this message waits for its follow-up.
+  recordWakeDecision(paths, () => ({ wake: true, chain: "c1", hop: 0, ids: [newId()] }), { driver: "spawn", inFlight: true });
+  assert.match(forecast().text, /will wake it later .*: a wake for this role is still running/);
 });
