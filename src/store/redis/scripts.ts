@@ -33,6 +33,10 @@ local function join(p, name)
   redis.call('SADD', p .. 'roles', name)
   redis.call('HSET', p .. 'names', string.lower(name), name)
 end
+-- Messages in R's inbox not yet consumed (the stream keeps \`kept\` consumed ones until trimmed).
+local function unread(p, r)
+  return redis.call('XLEN', p .. 'in:' .. r) - tonumber(redis.call('HGET', p .. 'st:' .. r, 'kept') or '0')
+end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -65,8 +69,8 @@ else
 end
 local cap = tonumber(ARGV[7])
 for _, r in ipairs(targets) do
-  local unread = redis.call('XLEN', p .. 'in:' .. r) - tonumber(redis.call('HGET', p .. 'st:' .. r, 'kept') or '0')
-  if unread >= cap then return {'E_BACKLOG', r, tostring(unread)} end
+  local waiting = unread(p, r)
+  if waiting >= cap then return {'E_BACKLOG', r, tostring(waiting)} end
 end
 join(p, from)
 local at = {}
@@ -165,14 +169,14 @@ return {cur, redis.call('XREVRANGE', p .. 'in:' .. r, '+', '-', 'COUNT', tonumbe
 `;
 
 /** ARGV: prefix → {role, unread, …} sorted by role. */
-export const ROLES = `
+export const ROLES = `${HELPERS}
 local p = ARGV[1]
 local roles = redis.call('SMEMBERS', p .. 'roles')
 table.sort(roles)
 local out = {}
 for _, r in ipairs(roles) do
   table.insert(out, r)
-  table.insert(out, redis.call('XLEN', p .. 'in:' .. r) - tonumber(redis.call('HGET', p .. 'st:' .. r, 'kept') or '0'))
+  table.insert(out, unread(p, r))
 end
 return out
 `;

@@ -80,14 +80,14 @@ return 1
 `;
 
 /** ARGV: prefix → {role, unread, state JSON or '', …} sorted by role. */
-const WAKE_STATES = `
+const WAKE_STATES = `${HELPERS}
 local p = ARGV[1]
 local roles = redis.call('SMEMBERS', p .. 'roles')
 table.sort(roles)
 local out = {}
 for _, r in ipairs(roles) do
   table.insert(out, r)
-  table.insert(out, redis.call('XLEN', p .. 'in:' .. r) - tonumber(redis.call('HGET', p .. 'st:' .. r, 'kept') or '0'))
+  table.insert(out, unread(p, r))
   table.insert(out, redis.call('HGET', p .. 'wake:' .. r, 'state') or '')
 end
 return out
