@@ -161,27 +161,12 @@ export function createSnapshotter(root: string, options: { admin: boolean }): { 
       const events = safely(problems, "reading the spawner log", () => readRecentLog(root, LOG_EVENTS), [])
         .reverse()
         .map(eventView);
-      const { enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, defaultOffRoles, denyTools, nudgePrompt } =
-        settings;
       return {
         version: __VERSION__,
         root,
         rootLabel: homeRelative(root),
         admin: options.admin,
-        automation: {
-          ...(status?.settings ?? {
-            enabled,
-            defaultMode,
-            driver,
-            maxHops,
-            rateLimitPerMinute,
-            cooldownSeconds,
-            defaultOffRoles,
-            denyTools,
-            nudgePrompt,
-          }),
-          ...(error && { configError: error.message }),
-        },
+        automation: { ...(status?.settings ?? automationView(settings)), ...(error && { configError: error.message }) },
         daemon: status?.daemon ?? { running: false, log: "" },
         projects,
         events,
@@ -189,6 +174,12 @@ export function createSnapshotter(root: string, options: { admin: boolean }): { 
       };
     },
   };
+}
+
+/** The automation settings the page shows (the same fields `spawner status` reports). */
+export function automationView(settings: Settings): SpawnerStatus["settings"] {
+  const { enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, defaultOffRoles, denyTools, nudgePrompt } = settings;
+  return { enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, defaultOffRoles, denyTools, nudgePrompt };
 }
 
 function roleView(root: string, settings: Settings, r: RoleStatus, problems: string[]): RoleView {

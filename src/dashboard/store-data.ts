@@ -13,7 +13,7 @@ import { describeWhere } from "../bus/sessions.ts";
 import type { SessionView } from "../bus/sessions.ts";
 import { describeError } from "../lib/errors.ts";
 import { readDaemonHolder } from "../wake/daemon-lock.ts";
-import { LOG_EVENTS, MESSAGES_PER_PROJECT, eventView, homeRelative, mergeMessages, modeLabel, safely } from "./data.ts";
+import { LOG_EVENTS, MESSAGES_PER_PROJECT, automationView, eventView, homeRelative, mergeMessages, modeLabel, safely } from "./data.ts";
 import type { DashboardSnapshot, ProjectView, RoleView, Snapshotter } from "./data.ts";
 
 export const REDIS_TARGET = "decided by the daemon of the machine holding the role";
@@ -36,25 +36,12 @@ export function createStoreSnapshotter(root: string, store: Store, projects: str
       const events = safely(problems, "reading the spawner log", () => readRecentLog(root, LOG_EVENTS), [])
         .reverse()
         .map(eventView);
-      const { enabled, defaultMode, driver, maxHops, rateLimitPerMinute, cooldownSeconds, defaultOffRoles, denyTools, nudgePrompt } =
-        settings;
       return {
         version: __VERSION__,
         root,
         rootLabel: `${store.where} · settings ${homeRelative(root)}`,
         admin: options.admin,
-        automation: {
-          enabled,
-          defaultMode,
-          driver,
-          maxHops,
-          rateLimitPerMinute,
-          cooldownSeconds,
-          defaultOffRoles,
-          denyTools,
-          nudgePrompt,
-          ...(error && { configError: error.message }),
-        },
+        automation: { ...automationView(settings), ...(error && { configError: error.message }) },
         daemon: {
           running: holder.running,
           ...(holder.holder && holder.running && { pid: holder.holder.pid, startedAt: holder.holder.startedAt }),
@@ -68,7 +55,7 @@ export function createStoreSnapshotter(root: string, store: Store, projects: str
           where: store.where,
           notes: [
             `Messages, unread counts and sessions come from ${store.where}; projects shown: ${projects.join(", ")} (--project, BRIDGE_PROJECT and this machine's settings).`,
-            "Last wakes and refusals are kept by each machine's wake daemon and are not shown here; the daemon and its events below are this machine's.",
+            "Last wakes and refusals, which the daemons keep in Redis, are not shown here yet: `session-bridge spawner status` shows them; the daemon and its events below are this machine's.",
           ],
         },
       };

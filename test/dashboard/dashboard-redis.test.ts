@@ -61,7 +61,10 @@ test("on Redis, as a user confined to sb:{shop}:*: unread counts, a message arri
   await page.getByTestId(`msg-${first}`).waitFor();
   const notes = (await page.getByTestId("store-notes").textContent()) ?? "";
   assert.match(notes, /come from redis:\/\/sb-shop:\*\*\*@127\.0\.0\.1:\d+; projects shown: shop/);
-  assert.match(notes, /Last wakes and refusals are kept by each machine's wake daemon and are not shown here/);
+  assert.match(
+    notes,
+    /Last wakes and refusals, which the daemons keep in Redis, are not shown here yet: `session-bridge spawner status` shows them/,
+  );
   assert.doesNotMatch(notes, /shop-pw/);
   assert.equal(await page.getByTestId("problems").isHidden(), true, "nothing the confined user could not read");
 
