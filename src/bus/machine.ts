@@ -16,6 +16,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openNoFollow, writeFileAtomic } from "../lib/fs.ts";
 import { nodeRequire } from "../lib/builtin.ts";
+import { sha256Hex } from "../lib/sha256.ts";
 
 export interface MachineFacts {
   platform: NodeJS.Platform;
@@ -50,8 +51,7 @@ export function machineBasis(facts: MachineFacts): string {
 
 /** A keyed hash (the raw machine id is not to be written where others might read it: machine-id(5)). */
 export function machineIdFrom(basis: string): string {
-  const { createHash } = nodeRequire("node:crypto") as typeof import("node:crypto");
-  return createHash("sha256").update(`session-bridge machine\0${basis}`).digest("hex").slice(0, 16);
+  return sha256Hex(`session-bridge machine\0${basis}`).slice(0, 16);
 }
 
 export function computeMachineId(facts: MachineFacts): string {

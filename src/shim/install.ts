@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ensureRoot } from "../bus/layout.ts";
 import { ensureDir, readFileIfExists, readHead, writeFileAtomic } from "../lib/fs.ts";
-import { nodeRequire } from "../runtime/self.ts";
+import { sha256Hex } from "../lib/sha256.ts";
 import { SHIM_MARK } from "./env-file.ts";
 import { findRealGit, gitsOnPath, listBuiltins } from "./real-git.ts";
 import { envFileText, renderShim, type ShimSpec } from "./script.ts";
@@ -59,8 +59,7 @@ export function installShim(o: InstallShim): { dir: string; self: string; realGi
     policy: o.policy,
     summary: o.summary,
   };
-  const { createHash } = nodeRequire("node:crypto") as typeof import("node:crypto");
-  const key = createHash("sha256").update(JSON.stringify(spec)).digest("hex").slice(0, 16);
+  const key = sha256Hex(JSON.stringify(spec)).slice(0, 16);
   const dir = join(shimsDir(o.root), key);
   const self = join(dir, "git");
   const text = renderShim({ ...spec, self });
