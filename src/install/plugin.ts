@@ -26,7 +26,8 @@ export const PLUGIN_LAUNCHER_MARK = "# session-bridge plugin launcher";
 export function pluginLauncherText(): string {
   return launcherScript({
     head: `${PLUGIN_LAUNCHER_MARK} (plugin/bin/session-bridge: runs ../${PLUGIN_SCRIPT}, which \`npm run build\` puts there; made by src/install/plugin.ts)`,
-    assign: `node=\nscript="$(dirname "$0")/../${PLUGIN_SCRIPT}"`,
+    // The launcher's folder without a $(dirname) subshell: a fork on every bridged hook.
+    assign: `node=\ncase $0 in */*) here=\${0%/*} ;; *) here=. ;; esac\nscript="$here/../${PLUGIN_SCRIPT}"`,
     noNode: "no node on PATH",
     fix: "install Node 20+, or run \\`npm run build\\` in the clone the plugin comes from, and \\`session-bridge doctor\\`",
   });

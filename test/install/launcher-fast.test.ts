@@ -1,0 +1,89 @@
+// The launchers (install's and the plugin's, src/install/home.ts) answer a hook outside a bridged
+// session in sh, without starting node; every other run reaches node. Either way the answer must
+// be the one the program gives run directly (its prelude and src/hooks.ts).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BIN, REPO } from "../helpers/bin.ts";
+import { cleanEnv, makeRoot } from "../helpers/cli.ts";
+
+const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
+const prompt = JSON.stringify({ hook_event_name: "UserPromptSubmit", session_id: "s1", prompt: "hi" });
+const start = JSON.stringify({ hook_event_name: "SessionStart", session_id: "s1", source: "startup" });
+
+interface Case {
+  args: string[];
+  env: Record<string, string>;
+  input: string;
+  /** Whether node must start: false only where the launcher can tell there is nothing to do. */
+  node: boolean;
+}
+
+test("a hook outside a bridged session is answered by the launcher alone; every other run by node, with the program's own answer", (t) => {
+  const root = makeRoot(t);
+  const base = dirname(root);
+  // A node on PATH that notes each start, then runs the real one.
+  const fakeBin = join(base, "fake-bin");
+  const log = join(base, "node-starts.log");
+  mkdirSync(fakeBin);
+  writeFileSync(join(fakeBin, "node"), `#!/bin/sh\necho start >> '${log}'\nexec '${process.execPath}' "$@"\n`);
+  chmodSync(join(fakeBin, "node"), 0o755);
+  const PATH = `${fakeBin}:/usr/bin:/bin`;
+  // install's launcher, run by the noted node.
+  const home = join(base, "home");
+  mkdirSync(home);
+  const installed = spawnSync(process.execPath, [BIN, "install", "--config-dir", join(base, "claude")], {
+    env: cleanEnv({ HOME: home, PATH, XDG_DATA_HOME: "" }),
+    encoding: "utf8",
+  });
+  assert.equal(installed.status, 0, installed.stderr);
+  // The plugin's launcher, beside a copy of the program where the plugin keeps it.
+  const plugin = join(base, "plugin");
+  mkdirSync(join(plugin, "bin"), { recursive: true });
+  mkdirSync(join(plugin, "lib"));
+  copyFileSync(join(REPO, "plugin/bin/session-bridge"), join(plugin, "bin/session-bridge"));
+  copyFileSync(BIN, join(plugin, "lib/session-bridge.cjs"));
+  const launchers = [join(home, ".local/share/session-bridge/bin/session-bridge"), join(plugin, "bin/session-bridge")];
+
+  const envFile = join(base, "env.sh");
+  writeFileSync(envFile, "");
+  const cases: Case[] = [];
+  for (const hook of ["recv", "guard", "send", "wait"]) {
+    const input = hook === "guard" ? push : prompt;
+    for (const env of [{}, { BRIDGE_ROOT: root }, { CLAUDE_ENV_FILE: "" }] as Record<string, string>[])
+      cases.push({ args: ["hook", hook], env, input, node: false });
+    // Any other BRIDGE_* name goes to node, even one that names no identity, and an empty one (the
+    // program counts it as unset, the launcher does not try to), and one inside another's value.
+    for (const env of [
+      { BRIDGE_ROOT: root, BRIDGE_SEND_TO: "api" },
+      { BRIDGE_PORJECT: "shop" },
+      { BRIDGE_PROJECT: "" },
+      { NOTE: "see BRIDGE_ROLE" },
+    ] as Record<string, string>[])
+      cases.push({ args: ["hook", hook], env, input, node: true });
+  }
+  cases.push(
+    { args: ["hook", "guard"], env: { BRIDGE_BLOCK_GIT_ALL: "1" }, input: push, node: true },
+    { args: ["hook", "guard"], env: { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" }, input: push, node: true },
+    { args: ["hook", "recv"], env: { BRIDGE_PROJECT: "shop" }, input: prompt, node: true },
+    { args: ["hook", "recv"], env: { CLAUDE_ENV_FILE: envFile }, input: start, node: true },
+    { args: ["hook", "recv", "--agent", "codex"], env: {}, input: prompt, node: true },
+    { args: ["hook", "recieve"], env: {}, input: prompt, node: true },
+    { args: ["--version"], env: {}, input: "", node: true },
+  );
+
+  for (const c of cases) {
+    const what = `${c.args.join(" ")} with ${JSON.stringify(c.env)}`;
+    const env = cleanEnv({ PATH, HOME: home, ...c.env });
+    const direct = spawnSync(process.execPath, [BIN, ...c.args], { env, input: c.input, encoding: "utf8" });
+    for (const launcher of launchers) {
+      rmSync(log, { force: true });
+      const r = spawnSync(launcher, c.args, { env, input: c.input, encoding: "utf8" });
+      const starts = readFileSync(log, { encoding: "utf8", flag: "a+" }).split("\n").filter(Boolean).length;
+      assert.equal(starts, c.node ? 1 : 0, `${launcher}: ${what}: node started ${starts} times`);
+      assert.deepEqual([r.status, r.stdout, r.stderr], [direct.status, direct.stdout, direct.stderr], `${launcher}: ${what}`);
+    }
+  }
+});
