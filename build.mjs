@@ -32,28 +32,30 @@ const withBench = process.argv.includes("--bench");
 // The embedded-bundle format (src/runtime/bundle-format.json), shared with the runtime that reads
 // it (src/runtime/embedded.ts) and scripts/build-sea.mjs, so the three cannot drift; and the table
 // of bundles (src/runtime/bundles.json), explicit rather than guessed from file names: each says
-// how it is stored and whether its compiled code is kept. Every byte of the file costs every start (V8 scans even a comment, ~0.2 ms per 100 KB, after Node decodes it), so
-// bundles are minified (names kept, for stack traces) and stored compressed (brotli) as base64,
-// about a third of the size. The hooks too: a bridged hook must not pay ~1.2 ms to load node:zlib
-// on every prompt, and does not, since its code cache under <root>/cache also holds its code
-// (src/runtime/code-cache.ts); an unbridged hook only pays for the bytes (BENCHMARKS.md
-// "Where start-up goes").
+// whether its compiled code is kept. Every byte of the file costs every start (V8 scans even a
+// comment, ~0.2 ms per 100 KB, after Node decodes it), so bundles are minified (names kept, for
+// stack traces) and stored as ONE brotli stream, as base64: each bundle carries its own copy of
+// the modules it shares with others (the store, settings, lib), which one stream holds once
+// (323 KB of base64 against 559 KB with each bundle compressed alone). The hooks too: a bridged
+// hook must not pay ~1.2 ms to load node:zlib on every prompt, and does not, since its code cache
+// under <root>/cache also holds its code (src/runtime/code-cache.ts); an unbridged hook only pays
+// for the bytes (BENCHMARKS.md "Where start-up goes").
 const FORMAT = JSON.parse(readFileSync(join(root, "src/runtime/bundle-format.json"), "utf8"));
 const TABLE = JSON.parse(readFileSync(join(root, "src/runtime/bundles.json"), "utf8")).bundles;
 const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key]);
 const bundleHeader = (name, buildId) => fill(FORMAT.bundleHeader, { name, build: buildId });
+const streamHeader = (buildId) => fill(FORMAT.streamHeader, { build: buildId });
 const SDK_BUNDLE = "mcp-sdk";
 const spec = (name) => {
   const found = TABLE[name];
   if (!found)
-    throw new Error(`bundle "${name}" is not in src/runtime/bundles.json: add it with how it is stored and whether it keeps a code cache`);
-  if (found.stored !== "plain" && found.stored !== "compressed")
+    throw new Error(`bundle "${name}" is not in src/runtime/bundles.json: add it with its module and whether it keeps a code cache`);
+  if ("stored" in found)
     throw new Error(
-      `bundle "${name}" in src/runtime/bundles.json: "stored" is "plain" or "compressed", not ${JSON.stringify(found.stored)}`,
+      `bundle "${name}" in src/runtime/bundles.json: "stored" is gone: every bundle is in the one compressed stream (build.mjs makeTrailer)`,
     );
   return found;
 };
-const stored = (name) => spec(name).stored;
 const cached = (name) => spec(name).codeCache;
 const MINIFY = { minifyWhitespace: true, minifySyntax: true };
 
@@ -156,43 +158,40 @@ function assertOnlyNodeImports(metafile, what) {
 
 const sha = (text) => createHash("sha256").update(text).digest("hex");
 
-/** The block comment holding every bundle, ending with the index line, as a function's body (see src/runtime/embedded.ts). */
+/**
+ * The block comment holding every bundle, ending with the index line, as a function's body (see
+ * src/runtime/embedded.ts): the bundles, each after its header line, inflated as one text, stored
+ * as one brotli stream in base64 (which has no "*": nothing in it can end the comment). The index
+ * says where each bundle's code lies in the inflated text (`at`, `bytes`: ASCII, so characters),
+ * its hash, which names its code cache, and whether it keeps one; and how long the stream is.
+ * A bundle without a sound code cache inflates the whole stream, once per process (the cost:
+ * src/runtime/embedded.ts bundleCode).
+ */
 function makeTrailer(bundles) {
   const buildId = sha(bundles.map(([name, code]) => `${name}\n${code}`).join("\n")).slice(0, 12);
-  const parts = [];
+  let text = "";
+  const entries = {};
   for (const [name, code] of bundles) {
     if (Buffer.byteLength(code) !== code.length) throw new Error(`bundle "${name}" is not ASCII (asciiComments should have made it so)`);
-    const hash = sha(code).slice(0, 16);
-    if (stored(name) === "compressed") {
-      // Base64 has no "*": nothing to escape. Brotli: 12% smaller than deflate at level 9 here.
-      const packed = brotliCompressSync(code, {
-        params: { [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: code.length },
-      });
-      parts.push({ name, hash, z: true, cache: cached(name), text: bundleHeader(name, buildId) + packed.toString("base64") + "\n" });
-      continue;
-    }
-    // A "*/" inside the comment would end it: each is stored as "*" esc "/", with an `esc` that
-    // occurs nowhere in the code, so reading reverses it exactly.
-    let esc;
-    if (code.includes("*/")) for (let n = 0; esc === undefined || code.includes(esc); n++) esc = `~${n}~`;
-    const text = bundleHeader(name, buildId) + (esc ? code.replaceAll("*/", `*${esc}/`) : code) + "\n";
-    parts.push({ name, hash, esc, cache: cached(name), text });
+    text += bundleHeader(name, buildId);
+    entries[name] = { at: text.length, bytes: code.length, hash: sha(code).slice(0, 16), ...(cached(name) && { cache: true }) };
+    text += `${code}\n`;
   }
-  const index = { format: FORMAT.format, build: buildId, bundles: {} };
-  let before = 0;
-  for (const part of [...parts].reverse()) {
-    before += part.text.length;
-    index.bundles[part.name] = {
-      before,
-      bytes: part.text.length,
-      hash: part.hash,
-      ...(part.esc && { esc: part.esc }),
-      ...(part.z && { z: true }),
-      ...(part.cache && { cache: true }),
-    };
-  }
-  index.bundles = Object.fromEntries(parts.map((p) => [p.name, index.bundles[p.name]]));
-  return { buildId, text: FORMAT.trailerHead + parts.map((p) => p.text).join("") + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
+  // Brotli: 12% smaller than deflate at level 9 here. Its largest window (2^24 bytes, less 16)
+  // covers the whole text, so any bundle can refer back to a module another one holds.
+  if (text.length > (1 << zlibConstants.BROTLI_MAX_WINDOW_BITS) - 16)
+    throw new Error(`the bundles come to ${text.length} bytes: more than brotli's largest window, see makeTrailer`);
+  const packed = brotliCompressSync(text, {
+    params: {
+      [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+      [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
+      [zlibConstants.BROTLI_PARAM_LGWIN]: zlibConstants.BROTLI_MAX_WINDOW_BITS,
+      [zlibConstants.BROTLI_PARAM_SIZE_HINT]: text.length,
+    },
+  });
+  const stream = `${streamHeader(buildId)}${packed.toString("base64")}\n`;
+  const index = { format: FORMAT.format, build: buildId, stream: { bytes: stream.length, size: text.length }, bundles: entries };
+  return { buildId, stored: stream.length, text: FORMAT.trailerHead + stream + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
 }
 
 // Node's bootstrap has loaded node:fs and node:path before any script runs. Any other built-in the
@@ -389,8 +388,8 @@ if (withBench) {
 }
 
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}${stored(name) === "compressed" ? " (compressed)" : ""}`).join(", ");
+const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}`).join(", ");
 process.stderr.write(
-  `built dist/session-bridge.cjs (${kb(Buffer.byteLength(cjs))}: entry ${kb(entry.length)}, embedded ${sizes})` +
+  `built dist/session-bridge.cjs (${kb(Buffer.byteLength(cjs))}: entry ${kb(entry.length)}, bundles ${kb(trailer.stored)} compressed: ${sizes})` +
     (withTests ? " and tests\n" : "\n"),
 );

@@ -14,16 +14,13 @@ import { isSea, nodeRequire, scriptPath } from "./self.ts";
 import FORMAT from "./bundle-format.json" with { type: "json" };
 import { fillTemplate } from "./format.ts";
 
-/** Where a bundle sits in the file: its first byte is `before` bytes before the index line. */
+/** Where a bundle's code lies in the inflated stream (after its header line). */
 export interface BundleEntry {
-  before: number;
+  /** Its first character; the bundles are ASCII (build.mjs), so characters are bytes. */
+  at: number;
   bytes: number;
   /** sha256 of the bundle's code, 16 hex digits (names its code cache). */
   hash: string;
-  /** The trailer is a block comment: each "*" "/" of the code is stored with this between. */
-  esc?: string;
-  /** Stored compressed (brotli), as base64. */
-  z?: true;
   /** Keeps V8's compiled code (src/runtime/code-cache.ts): the hooks and mcp, whose start is waited for. */
   cache?: true;
 }
@@ -31,32 +28,37 @@ export interface BundleEntry {
 export interface BundleIndex {
   format: number;
   build: string;
+  /** The one brotli stream, as base64 after its header line: the `bytes` before the index line; `size` characters inflated. */
+  stream: { bytes: number; size: number };
   bundles: Record<string, BundleEntry>;
 }
 
-// The trailer's index is its last line; the file ends with "\n" + indexTail + "\n". Each bundle's
-// first line (bundleHeader) is checked on read: it catches a file replaced mid-run (when the file
-// has to be read again, see loadedText).
+// The trailer's index is its last line; the file ends with "\n" + indexTail + "\n". The stream's
+// first line and each bundle's (inside the inflated text) are checked on read: they catch a file
+// replaced mid-run (when the file has to be read again, see loadedText) and an index that lies.
 const { indexTail: INDEX_TAIL, format: FORMAT_VERSION } = FORMAT;
 const bundleHeader = (name: string, build: string): string => fillTemplate(FORMAT.bundleHeader, { name, build });
 
 const INDEX_READ_BYTES = 16 * 1024;
 
 let index: BundleIndex | undefined;
-// Offset of the index line, in the file or in `loaded`: bundles are located from it.
+// Offset of the index line, in the file or in `loaded`: the stream is located from it.
 let indexAt = 0;
 // The text of the file as Node loaded it, when it could be had (loadedText).
 let loaded: string | undefined;
+// The stream as stored (base64), then, once a bundle needed it, every bundle's code.
+let packed: string | undefined;
+let inflated: string | undefined;
 const sources = new Map<string, string>();
 const modules = new Map<string, unknown>();
 
 export interface StoredBundle {
   entry: BundleEntry;
-  /** The code, decompressed on the first call if it is stored compressed. */
+  /** The code, from the stream inflated on the first call of any bundle's. */
   code(): string;
 }
 
-/** Reads a bundle as stored (a read, microseconds) and leaves decoding it for later. */
+/** Reads the bundles as stored (a read, microseconds) and leaves inflating them for later. */
 export function storedBundle(name: string): StoredBundle {
   const idx = readIndex();
   const entry = Object.hasOwn(idx.bundles, name) ? idx.bundles[name] : undefined;
@@ -64,8 +66,8 @@ export function storedBundle(name: string): StoredBundle {
   const known = sources.get(name);
   if (known !== undefined) return { entry, code: () => known };
   if (isSea()) return { entry, code: () => remember(name, seaAsset(fillTemplate(FORMAT.seaBundleAsset, { name }))) };
-  const text = readStored(name, entry, idx.build);
-  return { entry, code: () => sources.get(name) ?? remember(name, decode(text, entry)) };
+  readStream(idx);
+  return { entry, code: () => sources.get(name) ?? remember(name, bundleCode(name, entry, idx)) };
 }
 
 function remember(name: string, code: string): string {
@@ -86,7 +88,7 @@ export function loadEmbedded<T>(name: string): T {
       ...(cachedData && { cachedData }),
     });
   // Compiled once, with a cache when the bundle keeps one (src/runtime/code-cache.ts), which also
-  // holds its code: a compressed bundle is then not even inflated. A damaged one is not worth a
+  // holds its code: the stream is then not even inflated. A damaged one is not worth a
   // word on a hook's stderr: it is simply rewritten.
   let script: Script;
   if (stored.entry.cache) {
@@ -158,33 +160,56 @@ function readIndex(): BundleIndex {
   return parsed;
 }
 
-function readStored(name: string, entry: BundleEntry, build: string): string {
-  if (entry.before > indexAt || entry.bytes > entry.before) throw damaged(`bundle "${name}" lies outside the file`);
-  const at = indexAt - entry.before;
+function readStream(idx: BundleIndex): void {
+  if (packed !== undefined || inflated !== undefined) return;
+  const bytes = idx.stream?.bytes;
+  if (typeof bytes !== "number" || bytes > indexAt) throw damaged("its stream of embedded bundles lies outside the file");
+  const at = indexAt - bytes;
   let text: string;
-  if (loaded !== undefined) text = loaded.slice(at, at + entry.bytes);
+  if (loaded !== undefined) text = loaded.slice(at, indexAt);
   else {
     const fd = openSelf(scriptPath());
     try {
-      text = readAt(fd, at, entry.bytes).toString("utf8");
+      text = readAt(fd, at, bytes).toString("latin1");
     } finally {
       closeSync(fd);
     }
   }
-  const header = bundleHeader(name, build);
+  const header = fillTemplate(FORMAT.streamHeader, { build: idx.build });
   // Another build written over this file since the index was read (an upgrade mid-run) fails here.
-  if (!text.startsWith(header)) throw damaged(`bundle "${name}" is not where the index says (was the file replaced while running?)`);
-  return text.slice(header.length);
+  if (!text.startsWith(header))
+    throw damaged("its stream of embedded bundles is not where the index says (was the file replaced while running?)");
+  packed = text.slice(header.length);
 }
 
-function decode(code: string, entry: BundleEntry): string {
-  if (entry.z) {
-    // Loading node:zlib costs ~1.2 ms: a bundle that keeps a code cache takes its code from there
-    // instead (src/runtime/code-cache.ts), so a bridged hook only pays this once per build.
+/**
+ * Inflates the whole stream, once per process, and keeps it: the bundles share their modules, so
+ * one stream is 323 KB of base64 where separate ones were 559 KB, and every hook scans the file.
+ * The price: loading node:zlib (~8M instructions, callgrind) and inflating all 1.5 MB (~29M,
+ * where one bundle alone took 4-9M; 25-32 ms, median of 15 fresh `node` runs on the 2-core
+ * machine of BENCHMARKS.md at load 2). A bundle that keeps a code cache takes its code from there
+ * instead (src/runtime/code-cache.ts), so a bridged hook pays this once per build; the CLI and
+ * the daemons pay it on every start.
+ */
+function bundleCode(name: string, entry: BundleEntry, idx: BundleIndex): string {
+  if (inflated === undefined) {
     const { brotliDecompressSync } = nodeRequire("node:zlib") as typeof import("node:zlib");
-    return brotliDecompressSync(Buffer.from(code, "base64")).toString("latin1");
+    let text: string;
+    try {
+      text = brotliDecompressSync(Buffer.from(packed!, "base64")).toString("latin1");
+    } catch (err) {
+      throw damaged(`its stream of embedded bundles does not inflate (${(err as Error).message})`);
+    }
+    if (text.length !== idx.stream.size)
+      throw damaged(`its stream of embedded bundles inflates to ${text.length} bytes, not ${idx.stream.size}`);
+    inflated = text;
+    packed = undefined;
   }
-  return entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code;
+  const header = bundleHeader(name, idx.build);
+  const { at, bytes } = entry;
+  if (!(at >= header.length && bytes >= 0 && at + bytes <= inflated.length && inflated.startsWith(header, at - header.length)))
+    throw damaged(`bundle "${name}" is not where the index says`);
+  return inflated.slice(at, at + bytes);
 }
 
 function openSelf(file: string): number {
