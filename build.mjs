@@ -18,7 +18,7 @@
 // output would hoist every `node:` import of every module to the top and load them all.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
+import { brotliDecompressSync, constants as zlibConstants, createBrotliCompress } from "node:zlib";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
@@ -36,7 +36,7 @@ const withBench = process.argv.includes("--bench");
 // comment, ~0.2 ms per 100 KB, after Node decodes it), so bundles are minified (names kept, for
 // stack traces) and stored as ONE brotli stream, as base64: each bundle carries its own copy of
 // the modules it shares with others (the store, settings, lib), which one stream holds once
-// (323 KB of base64 against 559 KB with each bundle compressed alone). The hooks too: a bridged
+// (318 KB of base64 against 546 KB with each bundle compressed alone; makeTrailer). The hooks too: a bridged
 // hook must not pay ~1.2 ms to load node:zlib on every prompt, and does not, since its code cache
 // under <root>/cache also holds its code (src/runtime/code-cache.ts); an unbridged hook only pays
 // for the bytes (BENCHMARKS.md "Where start-up goes").
@@ -160,37 +160,65 @@ const sha = (text) => createHash("sha256").update(text).digest("hex");
 
 /**
  * The block comment holding every bundle, ending with the index line, as a function's body (see
- * src/runtime/embedded.ts): the bundles, each after its header line, inflated as one text, stored
- * as one brotli stream in base64 (which has no "*": nothing in it can end the comment). The index
- * says where each bundle's code lies in the inflated text (`at`, `bytes`: ASCII, so characters),
- * its hash, which names its code cache, and whether it keeps one; and how long the stream is.
- * A bundle without a sound code cache inflates the whole stream, once per process (the cost:
- * src/runtime/embedded.ts bundleCode).
+ * src/runtime/embedded.ts): the bundles, each after its header line, in the order of
+ * src/runtime/bundles.json, compressed as one brotli stream, stored in base64 (which has no "*":
+ * nothing in it can end the comment). One stream holds the modules the bundles share (the store,
+ * settings, lib) once: 318 KB against 546 KB with each bundle compressed alone. The encoder is
+ * flushed after each bundle (0.8% larger), so the stream's first `upTo` bytes inflate to every
+ * bundle up to that one's end: a bundle without a code cache inflates only what comes before it
+ * (the table puts those first). The index says where each bundle's code lies in the inflated text
+ * (`at`, `bytes`: ASCII, so characters), `upTo`, its hash (names its code cache), and whether it
+ * keeps a cache.
  */
-function makeTrailer(bundles) {
+async function makeTrailer(bundles) {
   const buildId = sha(bundles.map(([name, code]) => `${name}\n${code}`).join("\n")).slice(0, 12);
-  let text = "";
-  const entries = {};
-  for (const [name, code] of bundles) {
-    if (Buffer.byteLength(code) !== code.length) throw new Error(`bundle "${name}" is not ASCII (asciiComments should have made it so)`);
-    text += bundleHeader(name, buildId);
-    entries[name] = { at: text.length, bytes: code.length, hash: sha(code).slice(0, 16), ...(cached(name) && { cache: true }) };
-    text += `${code}\n`;
-  }
+  const order = Object.keys(TABLE);
+  const ordered = [...bundles].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
   // Brotli: 12% smaller than deflate at level 9 here. Its largest window (2^24 bytes, less 16)
   // covers the whole text, so any bundle can refer back to a module another one holds.
-  if (text.length > (1 << zlibConstants.BROTLI_MAX_WINDOW_BITS) - 16)
-    throw new Error(`the bundles come to ${text.length} bytes: more than brotli's largest window, see makeTrailer`);
-  const packed = brotliCompressSync(text, {
+  const total = ordered.reduce((sum, [name, code]) => sum + bundleHeader(name, buildId).length + code.length + 1, 0);
+  if (total > (1 << zlibConstants.BROTLI_MAX_WINDOW_BITS) - 16)
+    throw new Error(`the bundles come to ${total} bytes: more than brotli's largest window, see makeTrailer`);
+  const encoder = createBrotliCompress({
     params: {
       [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
       [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
       [zlibConstants.BROTLI_PARAM_LGWIN]: zlibConstants.BROTLI_MAX_WINDOW_BITS,
-      [zlibConstants.BROTLI_PARAM_SIZE_HINT]: text.length,
+      [zlibConstants.BROTLI_PARAM_SIZE_HINT]: total,
     },
   });
-  const stream = `${streamHeader(buildId)}${packed.toString("base64")}\n`;
-  const index = { format: FORMAT.format, build: buildId, stream: { bytes: stream.length, size: text.length }, bundles: entries };
+  const chunks = [];
+  let packedBytes = 0;
+  encoder.on("data", (chunk) => {
+    chunks.push(chunk);
+    packedBytes += chunk.length;
+  });
+  let text = "";
+  const entries = {};
+  for (const [name, code] of ordered) {
+    if (Buffer.byteLength(code) !== code.length) throw new Error(`bundle "${name}" is not ASCII (asciiComments should have made it so)`);
+    const piece = `${bundleHeader(name, buildId)}${code}\n`;
+    const at = text.length + piece.length - code.length - 1;
+    text += piece;
+    encoder.write(piece);
+    await new Promise((resolve) => encoder.flush(zlibConstants.BROTLI_OPERATION_FLUSH, resolve));
+    entries[name] = { at, bytes: code.length, upTo: packedBytes, hash: sha(code).slice(0, 16), ...(cached(name) && { cache: true }) };
+  }
+  const ended = new Promise((resolve, reject) => encoder.on("end", resolve).on("error", reject));
+  encoder.end();
+  await ended;
+  const packed = Buffer.concat(chunks);
+  // What the reader relies on, checked: each bundle's prefix inflates through its end.
+  const base64 = packed.toString("base64");
+  for (const [name, { at, bytes, upTo }] of Object.entries(entries)) {
+    const prefix = Buffer.from(base64.slice(0, 4 * Math.ceil(upTo / 3)), "base64");
+    const out = brotliDecompressSync(prefix, { finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH }).toString("latin1");
+    if (out.length < at + bytes || out.slice(0, at + bytes) !== text.slice(0, at + bytes))
+      throw new Error(`bundle "${name}": the stream's first ${upTo} bytes do not inflate through its end (see makeTrailer)`);
+  }
+  if (brotliDecompressSync(packed).toString("latin1") !== text) throw new Error("the stream of bundles does not inflate to them");
+  const stream = `${streamHeader(buildId)}${base64}\n`;
+  const index = { format: FORMAT.format, build: buildId, stream: { bytes: stream.length }, bundles: entries };
   return { buildId, stored: stream.length, text: FORMAT.trailerHead + stream + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
 }
 
@@ -276,7 +304,7 @@ const bundles = await Promise.all([
     }),
   ])(),
 ]);
-const trailer = makeTrailer(bundles);
+const trailer = await makeTrailer(bundles);
 
 /**
  * The entry's code, stored as a comment (the body of a function, like the trailer), and the few

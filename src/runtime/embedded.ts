@@ -19,6 +19,8 @@ export interface BundleEntry {
   /** Its first character; the bundles are ASCII (build.mjs), so characters are bytes. */
   at: number;
   bytes: number;
+  /** The stream's first `upTo` bytes (compressed) inflate to every bundle through this one. */
+  upTo: number;
   /** sha256 of the bundle's code, 16 hex digits (names its code cache). */
   hash: string;
   /** Keeps V8's compiled code (src/runtime/code-cache.ts): the hooks and mcp, whose start is waited for. */
@@ -28,8 +30,8 @@ export interface BundleEntry {
 export interface BundleIndex {
   format: number;
   build: string;
-  /** The one brotli stream, as base64 after its header line: the `bytes` before the index line; `size` characters inflated. */
-  stream: { bytes: number; size: number };
+  /** The one brotli stream, as base64 after its header line: the `bytes` before the index line. */
+  stream: { bytes: number };
   bundles: Record<string, BundleEntry>;
 }
 
@@ -46,7 +48,8 @@ let index: BundleIndex | undefined;
 let indexAt = 0;
 // The text of the file as Node loaded it, when it could be had (loadedText).
 let loaded: string | undefined;
-// The stream as stored (base64), then, once a bundle needed it, every bundle's code.
+// The stream as stored (base64), and what has been inflated of it: every bundle's code through
+// the furthest one needed so far.
 let packed: string | undefined;
 let inflated: string | undefined;
 const sources = new Map<string, string>();
@@ -54,7 +57,7 @@ const modules = new Map<string, unknown>();
 
 export interface StoredBundle {
   entry: BundleEntry;
-  /** The code, from the stream inflated on the first call of any bundle's. */
+  /** The code, inflated from the stream on the first call. */
   code(): string;
 }
 
@@ -161,7 +164,7 @@ function readIndex(): BundleIndex {
 }
 
 function readStream(idx: BundleIndex): void {
-  if (packed !== undefined || inflated !== undefined) return;
+  if (packed !== undefined) return;
   const bytes = idx.stream?.bytes;
   if (typeof bytes !== "number" || bytes > indexAt) throw damaged("its stream of embedded bundles lies outside the file");
   const at = indexAt - bytes;
@@ -183,31 +186,39 @@ function readStream(idx: BundleIndex): void {
 }
 
 /**
- * Inflates the whole stream, once per process, and keeps it: the bundles share their modules, so
- * one stream is 323 KB of base64 where separate ones were 559 KB, and every hook scans the file.
- * The price: loading node:zlib (~8M instructions, callgrind) and inflating all 1.5 MB (~29M,
- * where one bundle alone took 4-9M; 25-32 ms, median of 15 fresh `node` runs on the 2-core
- * machine of BENCHMARKS.md at load 2). A bundle that keeps a code cache takes its code from there
- * instead (src/runtime/code-cache.ts), so a bridged hook pays this once per build; the CLI and
- * the daemons pay it on every start.
+ * A bundle's code, inflating the stream through its end (build.mjs flushes the encoder after each
+ * bundle) unless that is done: the bundles share their modules, so one stream is 318 KB of base64
+ * where separate ones were 546 KB, and every hook scans the file. The price is paid by a bundle
+ * without a sound code cache: loading node:zlib (~8M instructions, callgrind; ~1.2 ms) and the
+ * inflate, which the table's order keeps short for the bundles run most (src/runtime/bundles.json):
+ * the SessionStart hook's 19 KB ~6M instructions, the CLI's 97 KB ~8M (its own stream took ~7M),
+ * all 1.5 MB ~32M (25-32 ms, median of 15 fresh `node` runs on the 2-core machine of
+ * BENCHMARKS.md at load 2). A bundle past what is inflated inflates again from the start: its
+ * prefix holds the earlier ones, and the table puts a bundle a command loads (the Redis store)
+ * after the command's. A bundle that keeps a code cache takes its code from there instead
+ * (src/runtime/code-cache.ts), so a bridged hook pays this once per build.
  */
 function bundleCode(name: string, entry: BundleEntry, idx: BundleIndex): string {
-  if (inflated === undefined) {
-    const { brotliDecompressSync } = nodeRequire("node:zlib") as typeof import("node:zlib");
+  const { at, bytes, upTo } = entry;
+  if (inflated === undefined || inflated.length < at + bytes) {
+    const zlib = nodeRequire("node:zlib") as typeof import("node:zlib");
+    // The stream's first upTo bytes, in base64 (4 characters hold 3 bytes); FLUSH: no error for
+    // a stream that goes on.
+    const base64 = packed!.slice(0, 4 * Math.ceil(upTo / 3));
     let text: string;
     try {
-      text = brotliDecompressSync(Buffer.from(packed!, "base64")).toString("latin1");
+      text = zlib
+        .brotliDecompressSync(Buffer.from(base64, "base64"), { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH })
+        .toString("latin1");
     } catch (err) {
       throw damaged(`its stream of embedded bundles does not inflate (${(err as Error).message})`);
     }
-    if (text.length !== idx.stream.size)
-      throw damaged(`its stream of embedded bundles inflates to ${text.length} bytes, not ${idx.stream.size}`);
+    if (text.length < at + bytes)
+      throw damaged(`its stream of embedded bundles inflates to ${text.length} bytes, short of bundle "${name}"`);
     inflated = text;
-    packed = undefined;
   }
   const header = bundleHeader(name, idx.build);
-  const { at, bytes } = entry;
-  if (!(at >= header.length && bytes >= 0 && at + bytes <= inflated.length && inflated.startsWith(header, at - header.length)))
+  if (!(at >= header.length && bytes >= 0 && inflated.startsWith(header, at - header.length)))
     throw damaged(`bundle "${name}" is not where the index says`);
   return inflated.slice(at, at + bytes);
 }
