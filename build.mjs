@@ -18,7 +18,7 @@
 // output would hoist every `node:` import of every module to the top and load them all.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
+import { brotliDecompressSync, constants as zlibConstants, createBrotliCompress } from "node:zlib";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
@@ -32,28 +32,30 @@ const withBench = process.argv.includes("--bench");
 // The embedded-bundle format (src/runtime/bundle-format.json), shared with the runtime that reads
 // it (src/runtime/embedded.ts) and scripts/build-sea.mjs, so the three cannot drift; and the table
 // of bundles (src/runtime/bundles.json), explicit rather than guessed from file names: each says
-// how it is stored and whether its compiled code is kept. Every byte of the file costs every start (V8 scans even a comment, ~0.2 ms per 100 KB, after Node decodes it), so
-// bundles are minified (names kept, for stack traces) and stored compressed (brotli) as base64,
-// about a third of the size. The hooks too: a bridged hook must not pay ~1.2 ms to load node:zlib
-// on every prompt, and does not, since its code cache under <root>/cache also holds its code
-// (src/runtime/code-cache.ts); an unbridged hook only pays for the bytes (BENCHMARKS.md
-// "Where start-up goes").
+// whether its compiled code is kept. Every byte of the file costs every start (V8 scans even a
+// comment, ~0.2 ms per 100 KB, after Node decodes it), so bundles are minified (names kept, for
+// stack traces) and stored as ONE brotli stream, as base64: each bundle carries its own copy of
+// the modules it shares with others (the store, settings, lib), which one stream holds once
+// (318 KB of base64 against 546 KB with each bundle compressed alone; makeTrailer). The hooks too: a bridged
+// hook must not pay ~1.2 ms to load node:zlib on every prompt, and does not, since its code cache
+// under <root>/cache also holds its code (src/runtime/code-cache.ts); an unbridged hook only pays
+// for the bytes (BENCHMARKS.md "Where start-up goes").
 const FORMAT = JSON.parse(readFileSync(join(root, "src/runtime/bundle-format.json"), "utf8"));
 const TABLE = JSON.parse(readFileSync(join(root, "src/runtime/bundles.json"), "utf8")).bundles;
 const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key]);
 const bundleHeader = (name, buildId) => fill(FORMAT.bundleHeader, { name, build: buildId });
+const streamHeader = (buildId) => fill(FORMAT.streamHeader, { build: buildId });
 const SDK_BUNDLE = "mcp-sdk";
 const spec = (name) => {
   const found = TABLE[name];
   if (!found)
-    throw new Error(`bundle "${name}" is not in src/runtime/bundles.json: add it with how it is stored and whether it keeps a code cache`);
-  if (found.stored !== "plain" && found.stored !== "compressed")
+    throw new Error(`bundle "${name}" is not in src/runtime/bundles.json: add it with its module and whether it keeps a code cache`);
+  if ("stored" in found)
     throw new Error(
-      `bundle "${name}" in src/runtime/bundles.json: "stored" is "plain" or "compressed", not ${JSON.stringify(found.stored)}`,
+      `bundle "${name}" in src/runtime/bundles.json: "stored" is gone: every bundle is in the one compressed stream (build.mjs makeTrailer)`,
     );
   return found;
 };
-const stored = (name) => spec(name).stored;
 const cached = (name) => spec(name).codeCache;
 const MINIFY = { minifyWhitespace: true, minifySyntax: true };
 
@@ -156,43 +158,68 @@ function assertOnlyNodeImports(metafile, what) {
 
 const sha = (text) => createHash("sha256").update(text).digest("hex");
 
-/** The block comment holding every bundle, ending with the index line, as a function's body (see src/runtime/embedded.ts). */
-function makeTrailer(bundles) {
+/**
+ * The block comment holding every bundle, ending with the index line, as a function's body (see
+ * src/runtime/embedded.ts): the bundles, each after its header line, in the order of
+ * src/runtime/bundles.json, compressed as one brotli stream, stored in base64 (which has no "*":
+ * nothing in it can end the comment). One stream holds the modules the bundles share (the store,
+ * settings, lib) once: 318 KB against 546 KB with each bundle compressed alone. The encoder is
+ * flushed after each bundle (0.8% larger), so the stream's first `upTo` bytes inflate to every
+ * bundle up to that one's end: a bundle without a code cache inflates only what comes before it
+ * (the table puts those first). The index says where each bundle's code lies in the inflated text
+ * (`at`, `bytes`: ASCII, so characters), `upTo`, its hash (names its code cache), and whether it
+ * keeps a cache.
+ */
+async function makeTrailer(bundles) {
   const buildId = sha(bundles.map(([name, code]) => `${name}\n${code}`).join("\n")).slice(0, 12);
-  const parts = [];
-  for (const [name, code] of bundles) {
+  const order = Object.keys(TABLE);
+  const ordered = [...bundles].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+  // Brotli: 12% smaller than deflate at level 9 here. Its largest window (2^24 bytes, less 16)
+  // covers the whole text, so any bundle can refer back to a module another one holds.
+  const total = ordered.reduce((sum, [name, code]) => sum + bundleHeader(name, buildId).length + code.length + 1, 0);
+  if (total > (1 << zlibConstants.BROTLI_MAX_WINDOW_BITS) - 16)
+    throw new Error(`the bundles come to ${total} bytes: more than brotli's largest window, see makeTrailer`);
+  const encoder = createBrotliCompress({
+    params: {
+      [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+      [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
+      [zlibConstants.BROTLI_PARAM_LGWIN]: zlibConstants.BROTLI_MAX_WINDOW_BITS,
+      [zlibConstants.BROTLI_PARAM_SIZE_HINT]: total,
+    },
+  });
+  const chunks = [];
+  let packedBytes = 0;
+  encoder.on("data", (chunk) => {
+    chunks.push(chunk);
+    packedBytes += chunk.length;
+  });
+  let text = "";
+  const entries = {};
+  for (const [name, code] of ordered) {
     if (Buffer.byteLength(code) !== code.length) throw new Error(`bundle "${name}" is not ASCII (asciiComments should have made it so)`);
-    const hash = sha(code).slice(0, 16);
-    if (stored(name) === "compressed") {
-      // Base64 has no "*": nothing to escape. Brotli: 12% smaller than deflate at level 9 here.
-      const packed = brotliCompressSync(code, {
-        params: { [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: code.length },
-      });
-      parts.push({ name, hash, z: true, cache: cached(name), text: bundleHeader(name, buildId) + packed.toString("base64") + "\n" });
-      continue;
-    }
-    // A "*/" inside the comment would end it: each is stored as "*" esc "/", with an `esc` that
-    // occurs nowhere in the code, so reading reverses it exactly.
-    let esc;
-    if (code.includes("*/")) for (let n = 0; esc === undefined || code.includes(esc); n++) esc = `~${n}~`;
-    const text = bundleHeader(name, buildId) + (esc ? code.replaceAll("*/", `*${esc}/`) : code) + "\n";
-    parts.push({ name, hash, esc, cache: cached(name), text });
+    const piece = `${bundleHeader(name, buildId)}${code}\n`;
+    const at = text.length + piece.length - code.length - 1;
+    text += piece;
+    encoder.write(piece);
+    await new Promise((resolve) => encoder.flush(zlibConstants.BROTLI_OPERATION_FLUSH, resolve));
+    entries[name] = { at, bytes: code.length, upTo: packedBytes, hash: sha(code).slice(0, 16), ...(cached(name) && { cache: true }) };
   }
-  const index = { format: FORMAT.format, build: buildId, bundles: {} };
-  let before = 0;
-  for (const part of [...parts].reverse()) {
-    before += part.text.length;
-    index.bundles[part.name] = {
-      before,
-      bytes: part.text.length,
-      hash: part.hash,
-      ...(part.esc && { esc: part.esc }),
-      ...(part.z && { z: true }),
-      ...(part.cache && { cache: true }),
-    };
+  const ended = new Promise((resolve, reject) => encoder.on("end", resolve).on("error", reject));
+  encoder.end();
+  await ended;
+  const packed = Buffer.concat(chunks);
+  // What the reader relies on, checked: each bundle's prefix inflates through its end.
+  const base64 = packed.toString("base64");
+  for (const [name, { at, bytes, upTo }] of Object.entries(entries)) {
+    const prefix = Buffer.from(base64.slice(0, 4 * Math.ceil(upTo / 3)), "base64");
+    const out = brotliDecompressSync(prefix, { finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH }).toString("latin1");
+    if (out.length < at + bytes || out.slice(0, at + bytes) !== text.slice(0, at + bytes))
+      throw new Error(`bundle "${name}": the stream's first ${upTo} bytes do not inflate through its end (see makeTrailer)`);
   }
-  index.bundles = Object.fromEntries(parts.map((p) => [p.name, index.bundles[p.name]]));
-  return { buildId, text: FORMAT.trailerHead + parts.map((p) => p.text).join("") + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
+  if (brotliDecompressSync(packed).toString("latin1") !== text) throw new Error("the stream of bundles does not inflate to them");
+  const stream = `${streamHeader(buildId)}${base64}\n`;
+  const index = { format: FORMAT.format, build: buildId, stream: { bytes: stream.length }, bundles: entries };
+  return { buildId, stored: stream.length, text: FORMAT.trailerHead + stream + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
 }
 
 // Node's bootstrap has loaded node:fs and node:path before any script runs. Any other built-in the
@@ -277,7 +304,7 @@ const bundles = await Promise.all([
     }),
   ])(),
 ]);
-const trailer = makeTrailer(bundles);
+const trailer = await makeTrailer(bundles);
 
 /**
  * The entry's code, stored as a comment (the body of a function, like the trailer), and the few
@@ -389,8 +416,8 @@ if (withBench) {
 }
 
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}${stored(name) === "compressed" ? " (compressed)" : ""}`).join(", ");
+const sizes = bundles.map(([name, code]) => `${name} ${kb(code.length)}`).join(", ");
 process.stderr.write(
-  `built dist/session-bridge.cjs (${kb(Buffer.byteLength(cjs))}: entry ${kb(entry.length)}, embedded ${sizes})` +
+  `built dist/session-bridge.cjs (${kb(Buffer.byteLength(cjs))}: entry ${kb(entry.length)}, bundles ${kb(trailer.stored)} compressed: ${sizes})` +
     (withTests ? " and tests\n" : "\n"),
 );

@@ -7,8 +7,8 @@
 //   node scripts/build-sea.mjs --no-sdk-cache   without the code caches of mcp and its SDK (assets)
 //   node scripts/build-sea.mjs --out PATH       write the executable elsewhere
 //
-// The .cjs is the entry's code followed by the embedded bundles in a trailing comment (build.mjs);
-// here the entry alone becomes the SEA's main script and each bundle an asset (src/runtime/embedded.ts
+// The .cjs is the entry's code followed by the embedded bundles in a trailing comment, one brotli
+// stream (build.mjs); here the entry alone becomes the SEA's main script and each bundle an asset (src/runtime/embedded.ts
 // reads either), so the executable neither scans nor reads what a command does not use.
 //
 // The executable runs on any machine with the same OS/arch and the libraries node itself needs
@@ -181,17 +181,21 @@ function splitBundles(dir) {
   writeFileSync(main, `"use strict";${esc ? stored.replaceAll(`*${esc}/`, "*/") : stored}\n`, "latin1");
   const assets = { [FORMAT.seaIndexAsset]: join(dir, "index.json") };
   writeFileSync(assets[FORMAT.seaIndexAsset], JSON.stringify(index));
-  for (const [name, entry] of Object.entries(index.bundles)) {
-    const raw = text.slice(indexAt - entry.before, indexAt - entry.before + entry.bytes);
-    const header = fill(FORMAT.bundleHeader, { name, build: index.build });
-    if (!raw.startsWith(header)) fail(`bundle "${name}" is not where the index of ${relative(process.cwd(), input)} says; rebuild it`);
-    const code = raw.slice(header.length);
-    const file = join(dir, `${name}.js`);
-    writeFileSync(
-      file,
-      entry.z ? brotliDecompressSync(Buffer.from(code, "base64")) : entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code,
-      "latin1",
+  // The bundles are one brotli stream in the .cjs (build.mjs makeTrailer); here each is an asset of
+  // its own, uncompressed: reading an asset is a copy, with nothing to scan or inflate.
+  const stream = index.stream && text.slice(indexAt - index.stream.bytes, indexAt);
+  const streamHeader = fill(FORMAT.streamHeader, { build: index.build });
+  if (index.format !== FORMAT.format || !stream?.startsWith(streamHeader))
+    fail(
+      `${relative(process.cwd(), input)} was not made by this build.mjs (its stream of bundles is not where its index says); rebuild it`,
     );
+  const inflated = brotliDecompressSync(Buffer.from(stream.slice(streamHeader.length), "base64")).toString("latin1");
+  for (const [name, entry] of Object.entries(index.bundles)) {
+    const header = fill(FORMAT.bundleHeader, { name, build: index.build });
+    if (inflated.slice(entry.at - header.length, entry.at) !== header)
+      fail(`bundle "${name}" is not where the index of ${relative(process.cwd(), input)} says; rebuild it`);
+    const file = join(dir, `${name}.js`);
+    writeFileSync(file, inflated.slice(entry.at, entry.at + entry.bytes), "latin1");
     assets[fill(FORMAT.seaBundleAsset, { name })] = file;
   }
   return { main, assets };

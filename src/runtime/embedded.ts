@@ -14,16 +14,15 @@ import { isSea, nodeRequire, scriptPath } from "./self.ts";
 import FORMAT from "./bundle-format.json" with { type: "json" };
 import { fillTemplate } from "./format.ts";
 
-/** Where a bundle sits in the file: its first byte is `before` bytes before the index line. */
+/** Where a bundle's code lies in the inflated stream (after its header line). */
 export interface BundleEntry {
-  before: number;
+  /** Its first character; the bundles are ASCII (build.mjs), so characters are bytes. */
+  at: number;
   bytes: number;
+  /** The stream's first `upTo` bytes (compressed) inflate to every bundle through this one. */
+  upTo: number;
   /** sha256 of the bundle's code, 16 hex digits (names its code cache). */
   hash: string;
-  /** The trailer is a block comment: each "*" "/" of the code is stored with this between. */
-  esc?: string;
-  /** Stored compressed (brotli), as base64. */
-  z?: true;
   /** Keeps V8's compiled code (src/runtime/code-cache.ts): the hooks and mcp, whose start is waited for. */
   cache?: true;
 }
@@ -31,32 +30,38 @@ export interface BundleEntry {
 export interface BundleIndex {
   format: number;
   build: string;
+  /** The one brotli stream, as base64 after its header line: the `bytes` before the index line. */
+  stream: { bytes: number };
   bundles: Record<string, BundleEntry>;
 }
 
-// The trailer's index is its last line; the file ends with "\n" + indexTail + "\n". Each bundle's
-// first line (bundleHeader) is checked on read: it catches a file replaced mid-run (when the file
-// has to be read again, see loadedText).
+// The trailer's index is its last line; the file ends with "\n" + indexTail + "\n". The stream's
+// first line and each bundle's (inside the inflated text) are checked on read: they catch a file
+// replaced mid-run (when the file has to be read again, see loadedText) and an index that lies.
 const { indexTail: INDEX_TAIL, format: FORMAT_VERSION } = FORMAT;
 const bundleHeader = (name: string, build: string): string => fillTemplate(FORMAT.bundleHeader, { name, build });
 
 const INDEX_READ_BYTES = 16 * 1024;
 
 let index: BundleIndex | undefined;
-// Offset of the index line, in the file or in `loaded`: bundles are located from it.
+// Offset of the index line, in the file or in `loaded`: the stream is located from it.
 let indexAt = 0;
 // The text of the file as Node loaded it, when it could be had (loadedText).
 let loaded: string | undefined;
+// The stream as stored (base64), and what has been inflated of it: every bundle's code through
+// the furthest one needed so far.
+let packed: string | undefined;
+let inflated: string | undefined;
 const sources = new Map<string, string>();
 const modules = new Map<string, unknown>();
 
 export interface StoredBundle {
   entry: BundleEntry;
-  /** The code, decompressed on the first call if it is stored compressed. */
+  /** The code, inflated from the stream on the first call. */
   code(): string;
 }
 
-/** Reads a bundle as stored (a read, microseconds) and leaves decoding it for later. */
+/** Reads the bundles as stored (a read, microseconds) and leaves inflating them for later. */
 export function storedBundle(name: string): StoredBundle {
   const idx = readIndex();
   const entry = Object.hasOwn(idx.bundles, name) ? idx.bundles[name] : undefined;
@@ -64,8 +69,8 @@ export function storedBundle(name: string): StoredBundle {
   const known = sources.get(name);
   if (known !== undefined) return { entry, code: () => known };
   if (isSea()) return { entry, code: () => remember(name, seaAsset(fillTemplate(FORMAT.seaBundleAsset, { name }))) };
-  const text = readStored(name, entry, idx.build);
-  return { entry, code: () => sources.get(name) ?? remember(name, decode(text, entry)) };
+  readStream(idx);
+  return { entry, code: () => sources.get(name) ?? remember(name, bundleCode(name, entry, idx)) };
 }
 
 function remember(name: string, code: string): string {
@@ -86,7 +91,7 @@ export function loadEmbedded<T>(name: string): T {
       ...(cachedData && { cachedData }),
     });
   // Compiled once, with a cache when the bundle keeps one (src/runtime/code-cache.ts), which also
-  // holds its code: a compressed bundle is then not even inflated. A damaged one is not worth a
+  // holds its code: the stream is then not even inflated. A damaged one is not worth a
   // word on a hook's stderr: it is simply rewritten.
   let script: Script;
   if (stored.entry.cache) {
@@ -158,33 +163,64 @@ function readIndex(): BundleIndex {
   return parsed;
 }
 
-function readStored(name: string, entry: BundleEntry, build: string): string {
-  if (entry.before > indexAt || entry.bytes > entry.before) throw damaged(`bundle "${name}" lies outside the file`);
-  const at = indexAt - entry.before;
+function readStream(idx: BundleIndex): void {
+  if (packed !== undefined) return;
+  const bytes = idx.stream?.bytes;
+  if (typeof bytes !== "number" || bytes > indexAt) throw damaged("its stream of embedded bundles lies outside the file");
+  const at = indexAt - bytes;
   let text: string;
-  if (loaded !== undefined) text = loaded.slice(at, at + entry.bytes);
+  if (loaded !== undefined) text = loaded.slice(at, indexAt);
   else {
     const fd = openSelf(scriptPath());
     try {
-      text = readAt(fd, at, entry.bytes).toString("utf8");
+      text = readAt(fd, at, bytes).toString("latin1");
     } finally {
       closeSync(fd);
     }
   }
-  const header = bundleHeader(name, build);
+  const header = fillTemplate(FORMAT.streamHeader, { build: idx.build });
   // Another build written over this file since the index was read (an upgrade mid-run) fails here.
-  if (!text.startsWith(header)) throw damaged(`bundle "${name}" is not where the index says (was the file replaced while running?)`);
-  return text.slice(header.length);
+  if (!text.startsWith(header))
+    throw damaged("its stream of embedded bundles is not where the index says (was the file replaced while running?)");
+  packed = text.slice(header.length);
 }
 
-function decode(code: string, entry: BundleEntry): string {
-  if (entry.z) {
-    // Loading node:zlib costs ~1.2 ms: a bundle that keeps a code cache takes its code from there
-    // instead (src/runtime/code-cache.ts), so a bridged hook only pays this once per build.
-    const { brotliDecompressSync } = nodeRequire("node:zlib") as typeof import("node:zlib");
-    return brotliDecompressSync(Buffer.from(code, "base64")).toString("latin1");
+/**
+ * A bundle's code, inflating the stream through its end (build.mjs flushes the encoder after each
+ * bundle) unless that is done: the bundles share their modules, so one stream is 318 KB of base64
+ * where separate ones were 546 KB, and every hook scans the file. The price is paid by a bundle
+ * without a sound code cache: loading node:zlib (~8M instructions, callgrind; ~1.2 ms) and the
+ * inflate, which the table's order keeps short for the bundles run most (src/runtime/bundles.json):
+ * the SessionStart hook's 19 KB ~6M instructions, the CLI's 97 KB ~8M (its own stream took ~7M),
+ * all 1.5 MB ~32M (25-32 ms, median of 15 fresh `node` runs on the 2-core machine of
+ * BENCHMARKS.md at load 2). A bundle past what is inflated inflates again from the start: its
+ * prefix holds the earlier ones, and the table puts a bundle a command loads (the Redis store)
+ * after the command's. A bundle that keeps a code cache takes its code from there instead
+ * (src/runtime/code-cache.ts), so a bridged hook pays this once per build.
+ */
+function bundleCode(name: string, entry: BundleEntry, idx: BundleIndex): string {
+  const { at, bytes, upTo } = entry;
+  if (inflated === undefined || inflated.length < at + bytes) {
+    const zlib = nodeRequire("node:zlib") as typeof import("node:zlib");
+    // The stream's first upTo bytes, in base64 (4 characters hold 3 bytes); FLUSH: no error for
+    // a stream that goes on.
+    const base64 = packed!.slice(0, 4 * Math.ceil(upTo / 3));
+    let text: string;
+    try {
+      text = zlib
+        .brotliDecompressSync(Buffer.from(base64, "base64"), { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH })
+        .toString("latin1");
+    } catch (err) {
+      throw damaged(`its stream of embedded bundles does not inflate (${(err as Error).message})`);
+    }
+    if (text.length < at + bytes)
+      throw damaged(`its stream of embedded bundles inflates to ${text.length} bytes, short of bundle "${name}"`);
+    inflated = text;
   }
-  return entry.esc ? code.replaceAll(`*${entry.esc}/`, "*/") : code;
+  const header = bundleHeader(name, idx.build);
+  if (!(at >= header.length && bytes >= 0 && inflated.startsWith(header, at - header.length)))
+    throw damaged(`bundle "${name}" is not where the index says`);
+  return inflated.slice(at, at + bytes);
 }
 
 function openSelf(file: string): number {
