@@ -227,8 +227,7 @@ async function makeMcpCodeCaches(dir) {
   const caches = () =>
     (existsSync(cacheDir) ? readdirSync(cacheDir) : []).flatMap((f) => {
       const name = f.match(/^bundle-(.+)-[0-9a-f]{16}-.*\.v8cache$/)?.[1];
-      // Not the .cjs's own entry cache (src/runtime/entry-cache.ts): the executable's main script is the entry.
-      return name && name !== "entry" ? [[name, join(cacheDir, f)]] : [];
+      return name ? [[name, join(cacheDir, f)]] : [];
     });
   const deadline = Date.now() + 30_000;
   while (!caches().some(([name]) => name === "mcp-sdk") && child.exitCode === null && Date.now() < deadline)

@@ -88,10 +88,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Compiled code is kept only for bridged sessions (their hooks run on every prompt), never
-  // creating the root: see src/runtime/code-cache.ts; the entry's own too (src/runtime/entry-cache.ts).
+  // creating the root: see src/runtime/code-cache.ts. The entry's own (src/runtime/entry-cache.ts)
+  // is written by a hook, and used by every command: it holds what its run compiled, and one
+  // written by `mcp` or the CLI would leave a hook compiling its dispatcher on every prompt.
   if (isBridged(process.env)) {
     useCodeCacheFolder(cacheDir(resolveRoot(process.env)));
-    saveEntryCacheSoon();
+    if (command === "hook") saveEntryCacheSoon();
   }
   const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!load) {

@@ -59,8 +59,9 @@ export function runEntryCached(
 
 /**
  * Writes the entry's cache after the run's synchronous work (so it holds what the run compiled),
- * if the prelude found none it could use; silently, as the bundles'. Called by the entry in a
- * bridged session; a no-op in any other (no handover: the executable, a run compiled from source).
+ * if the prelude found none it could use; silently, as the bundles'. Called by the entry for a
+ * hook in a bridged session (src/main.ts); a no-op without a handover (the executable, a run
+ * compiled from source, or a cache the prelude could use).
  */
 export function saveEntryCacheSoon(): void {
   const found = shared[HANDOVER];

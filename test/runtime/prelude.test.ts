@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { BIN } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 
@@ -133,6 +133,9 @@ test("a bridged hook compiles the entry once with its code cache, from the secon
     assert.match(r.stdout, /"permissionDecision":"deny"/, why);
     return r;
   };
+  // Another command (here the CLI) writes no entry cache: a hook does, with what a hook compiles.
+  const whoami = () => run(["whoami"], env);
+  assert.deepEqual([whoami().script, entryCaches(root)], ["source", [basename(stale)]]);
   guard("source", "no cache yet: compiled from the file's code");
   const [name, ...more] = entryCaches(root);
   assert.match(name ?? "", /^bundle-entry-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.v8cache$/);
@@ -141,6 +144,7 @@ test("a bridged hook compiles the entry once with its code cache, from the secon
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const written = statSync(file).ino;
   const cached = guard("cache", "the second run: compiled from the cache, which V8 accepts");
+  assert.equal(whoami().script, "cache", "every command uses it");
   // The same code as Module.prototype._compile runs (unbridged, its guard denies too): stack
   // traces name the file, at the same lines and columns.
   const compiled = run(["hook", "guard"], { BRIDGE_ROOT: root, BRIDGE_BLOCK_GIT_ALL: "1" }, push);

@@ -176,7 +176,7 @@ test("mcp: the .cjs caches its bundle's and the SDK's compiled code under <root>
   });
   assert.deepEqual(
     files().map((f) => f.replace(/-[0-9a-f]{16}-.*$/, "")),
-    ["bundle-entry", "bundle-mcp", "bundle-mcp-sdk"],
+    ["bundle-mcp", "bundle-mcp-sdk"],
   );
   assert.equal(statSync(cache).mode & 0o777, 0o700);
   for (const f of files()) assert.equal(statSync(join(cache, f)).mode & 0o777, 0o600, f);
