@@ -229,6 +229,13 @@ async function makeTrailer(bundles) {
 // those on first use instead, through an object that requires the module when a property is read.
 const PRELOADED = new Set(["node:fs", "node:path"]);
 function lazyBuiltins(code) {
+  const strict = '"use strict";\n';
+  if (!code.startsWith(strict))
+    throw new Error('esbuild\'s CommonJS entry no longer starts with "use strict": see lazyBuiltins in build.mjs');
+  return strict + lazyRequires(code.slice(strict.length));
+}
+/** The requires of built-ins not preloaded, in esbuild's CommonJS output, made lazy (see above). */
+function lazyRequires(code) {
   let lazied = 0;
   const out = code.replace(/\brequire\("(node:[a-z_/]+)"\)/g, (call, id) => {
     if (PRELOADED.has(id)) return call;
@@ -236,10 +243,7 @@ function lazyBuiltins(code) {
     return `__lazyBuiltin(${JSON.stringify(id)})`;
   });
   if (lazied === 0) return code;
-  const strict = '"use strict";\n';
-  if (!out.startsWith(strict))
-    throw new Error('esbuild\'s CommonJS entry no longer starts with "use strict": see lazyBuiltins in build.mjs');
-  return `${strict}var __lazyBuiltin = (id) => { let m; return new Proxy({}, { get: (_, key) => (m ??= require(id))[key] }); };\n${out.slice(strict.length)}`;
+  return `var __lazyBuiltin = (id) => { let m; return new Proxy({}, { get: (_, key) => (m ??= require(id))[key] }); };\n${out}`;
 }
 
 function listTests(dir) {
@@ -311,14 +315,19 @@ const trailer = await makeTrailer(bundles);
  * lines that compile it. V8 parses every byte of code in the file before anything runs: the 29 KB
  * of the entry cost a hook outside a bridged session ~5M instructions (6% of `node -e 0`), more
  * than the bundles' 540 KB of comment (BENCHMARKS.md "Where start-up goes"). So a hook
- * that has nothing to do returns first, having compiled nothing; every other run compiles the
- * entry as the module's own code (Module.prototype._compile: the same wrapper, require and
- * __filename as the file's). "Nothing to do" is what src/hooks.ts answers with exit 0 and no
- * output before reading stdin: recv, guard, send or wait, no argument more, no BRIDGE_* variable
- * set but BRIDGE_ROOT, which may be set machine-wide (so no identity, no BRIDGE_BLOCK_GIT_ALL, no
- * unknown name), and for recv no CLAUDE_ENV_FILE (its SessionStart takes the git shim out). test/runtime/prelude.test.ts holds the two to the same answers.
+ * that has nothing to do returns first, having compiled nothing. "Nothing to do" is what
+ * src/hooks.ts answers with exit 0 and no output before reading stdin: recv, guard, send or wait,
+ * no argument more, no BRIDGE_* variable set but BRIDGE_ROOT, which may be set machine-wide (so no
+ * identity, no BRIDGE_BLOCK_GIT_ALL, no unknown name), and for recv no CLAUDE_ENV_FILE (its
+ * SessionStart takes the git shim out). test/runtime/prelude.test.ts holds the two to the same answers.
+ *
+ * Every other run calls `sessionBridgeStart` (entryStarter below): in a bridged session it
+ * compiles the entry with V8's code cache under <root>/cache (src/runtime/entry-cache.ts), since
+ * there a hook runs on every prompt and tool call; elsewhere as the module's own code
+ * (Module.prototype._compile: the same wrapper, require and __filename as the file's). Both are
+ * function declarations, which V8 only pre-parses until they are called.
  */
-function prelude(code) {
+function prelude(code, starter) {
   let esc = "";
   if (code.includes("*/")) for (let n = 0; esc === "" || code.includes(esc); n++) esc = `~${n}~`;
   const head = fill(FORMAT.entryHead, { esc });
@@ -327,11 +336,14 @@ function prelude(code) {
   return (
     // A hook outside a bridged session: done (see above).
     'if (!(process.argv.length === 4 && process.argv[2] === "hook" && ["recv", "guard", "send", "wait"].includes(process.argv[3]) &&\n' +
-    '  !(process.argv[3] === "recv" && process.env.CLAUDE_ENV_FILE) && !Object.keys(process.env).some((k) => k.startsWith("BRIDGE_") && k !== "BRIDGE_ROOT" && process.env[k]))) {\n' +
+    '  !(process.argv[3] === "recv" && process.env.CLAUDE_ENV_FILE) && !Object.keys(process.env).some((k) => k.startsWith("BRIDGE_") && k !== "BRIDGE_ROOT" && process.env[k])))\n' +
+    "  sessionBridgeStart(module, require, __filename, __dirname);\n" +
+    `function sessionBridgeStart(${STARTER_PARAMS.join(", ")}) {\n${starter}}\n` +
+    // The entry's code as compiled: '"use strict";' + "\n" + code, which is `entry` exactly.
+    "function sessionBridgeSource() {\n" +
     "  const text = Function.prototype.toString.call(sessionBridgeEntry);\n" +
-    `  let code = text.slice(text.indexOf("\\n"), text.length - ${JSON.stringify(ENTRY_TAIL)}.length);\n` +
-    (esc ? `  code = code.replaceAll(${JSON.stringify(`*${esc}/`)}, "*/");\n` : "") +
-    "  module._compile('\"use strict\";' + code, __filename);\n" +
+    `  const code = text.slice(text.indexOf("\\n"), text.length - ${JSON.stringify(ENTRY_TAIL)}.length);\n` +
+    `  return '"use strict";' + ${esc ? `code.replaceAll(${JSON.stringify(`*${esc}/`)}, "*/")` : "code"};\n` +
     "}" +
     head +
     "\n" +
@@ -341,6 +353,52 @@ function prelude(code) {
 }
 // Not "\n*/}", the trailer's last line: a file cut short after the entry must read as having no index.
 const ENTRY_TAIL = "\n*/ }";
+
+// What the prelude's sessionBridgeStart is handed: the file's own module, require and paths.
+const STARTER_PARAMS = ["entryModule", "entryRequire", "entryFilename", "entryDirname"];
+// The entry's cache is <root>/cache/bundle-entry-…, beside the bundles' (src/runtime/entry-cache.ts).
+if (Object.hasOwn(TABLE, "entry"))
+  throw new Error('src/runtime/bundles.json: "entry" names the entry\'s own code cache; rename the bundle');
+
+/**
+ * The body of the prelude's sessionBridgeStart: the code of src/runtime/entry-cache.ts and what it
+ * uses (code-cache.ts's reading half, isBridged, resolveRoot), so there is one implementation of
+ * the cache's file, format and checks; minified and tree-shaken to ~2.3 KB, since every start of
+ * every hook scans it (BENCHMARKS.md "Where start-up goes"). The entry's hash, of the code as
+ * compiled, names its cache. The entry writes the cache (saveEntryCacheSoon, src/main.ts): the code
+ * that writes is part of it already, and would only lengthen the prelude.
+ */
+async function entryStarter(entry) {
+  const hash = sha(entry).slice(0, 16);
+  const [mod, req, filename, dirname] = STARTER_PARAMS;
+  const contents = `import { isBridged } from "./src/hooks.ts";
+import { cacheDir, resolveRoot } from "./src/bus/layout.ts";
+import { runEntryCached } from "./src/runtime/entry-cache.ts";
+if (isBridged(process.env)) runEntryCached(cacheDir(resolveRoot(process.env)), ${JSON.stringify(hash)}, ${mod}, ${req}, ${filename}, ${dirname}, sessionBridgeSource);
+else ${mod}._compile(sessionBridgeSource(), ${filename});
+`;
+  // src/hooks.ts's import()s of the hooks are not wanted (isBridged alone is): left as they are,
+  // they are tree-shaken with runHook. Followed, esbuild would wrap every module in a lazy initialiser.
+  const noDynamicImports = {
+    name: "no-dynamic-imports",
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => (args.kind === "dynamic-import" ? { path: args.path, external: true } : undefined));
+    },
+  };
+  const result = await build({
+    ...common,
+    stdin: { contents, resolveDir: root, sourcefile: "build.mjs (the prelude)", loader: "js" },
+    format: "cjs",
+    minify: true,
+    write: false,
+    metafile: true,
+    plugins: [noDynamicImports],
+  });
+  assertOnlyNodeImports(result.metafile, "the prelude's starter");
+  const code = lazyRequires(asciiComments(result.outputFiles[0].text));
+  if (/\bimport\(/.test(code)) throw new Error("the prelude's starter kept an import() of src/hooks.ts: see entryStarter in build.mjs");
+  return code;
+}
 
 // 3. The artifacts. The .cjs is the program; the .mjs holds no code of its own.
 const cjsOut = join(root, "dist/session-bridge.cjs");
@@ -357,7 +415,7 @@ const cjs =
   `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs from src/main.ts; the embedded bundles follow the code.\n` +
   '"use strict";\n' +
   `typeof sessionBridgeBundles === "function" && (globalThis[Symbol.for(${JSON.stringify(FORMAT.bundlesKey)})] = sessionBridgeBundles);\n` +
-  prelude(entry.slice('"use strict";\n'.length)) +
+  prelude(entry.slice('"use strict";\n'.length), await entryStarter(entry)) +
   trailer.text;
 // scripts/build-sea.mjs and the tests find the trailer and the entry by their first lines.
 if (

@@ -11,6 +11,7 @@ import { closest } from "./lib/text.ts";
 import { isBridged, runHook } from "./hooks.ts";
 import { cacheDir, resolveRoot } from "./bus/layout.ts";
 import { useCodeCacheFolder } from "./runtime/code-cache.ts";
+import { saveEntryCacheSoon } from "./runtime/entry-cache.ts";
 import { cliArgs } from "./runtime/self.ts";
 
 type Runner = (argv: string[]) => Promise<number>;
@@ -87,8 +88,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Compiled code is kept only for bridged sessions (their hooks run on every prompt), never
-  // creating the root: see src/runtime/code-cache.ts.
-  if (isBridged(process.env)) useCodeCacheFolder(cacheDir(resolveRoot(process.env)));
+  // creating the root: see src/runtime/code-cache.ts. The entry's own (src/runtime/entry-cache.ts)
+  // is written by a hook, and used by every command: it holds what its run compiled, and one
+  // written by `mcp` or the CLI would leave a hook compiling its dispatcher on every prompt.
+  if (isBridged(process.env)) {
+    useCodeCacheFolder(cacheDir(resolveRoot(process.env)));
+    if (command === "hook") saveEntryCacheSoon();
+  }
   const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!load) {
     // One line, not the whole usage: a typo's answer is the command meant.

@@ -3,7 +3,8 @@
 // before the functions it runs), `mcp` its own bundle (~2 ms → ~0.5 ms) and its SDK on the first
 // tool call (~4 ms → ~0.8 ms). The executable also carries caches made at build time. Named
 // by bundle hash, Node version and arch, so another build or Node never reads it; written once,
-// after the hook's work, so it also holds what the run compiled.
+// after the hook's work, so it also holds what the run compiled. The .cjs's entry keeps one too,
+// by the same rules and with these functions, read by its prelude (entry-cache.ts).
 //
 // The file also holds the bundle's code, as the entry handed it to V8: the bundles are stored
 // compressed in the .cjs (build.mjs: every byte of it costs every start, bridged or not), and a
@@ -134,6 +135,21 @@ export function compileWithCache(
   compile: (code: string, cachedData: Buffer | undefined) => Script,
   source: () => string,
 ): CachedCompile {
+  return compileWithFolderCache(name, hash, compile, source, () => (isSea() ? seaCodeCache(name, hash) : undefined));
+}
+
+/**
+ * compileWithCache with the build-time cache (if any) handed in: the .cjs's prelude compiles the
+ * entry with this (src/runtime/entry-cache.ts), and the prelude never runs in the executable, whose
+ * main script is the entry itself; this way it does not carry the executable's lookup.
+ */
+export function compileWithFolderCache(
+  name: string,
+  hash: string,
+  compile: (code: string, cachedData: Buffer | undefined) => Script,
+  source: () => string,
+  buildTime: () => Buffer | undefined,
+): CachedCompile {
   const file = bundleCacheFile(name, hash);
   const found = file ? readCodeCache(file, hash) : "missing";
   const damaged = found === "damaged" ? { damaged: file! } : {};
@@ -142,7 +158,7 @@ export function compileWithCache(
     return script.cachedDataRejected ? { script, code: found.code, saveTo: file! } : { script, code: found.code };
   }
   const code = source();
-  const built = isSea() ? seaCodeCache(name, hash) : undefined;
+  const built = buildTime();
   const script = compile(code, built);
   // A rejected build-time cache (other V8 flags, from NODE_OPTIONS): the folder's, made under these, is used next time.
   return file && (!built || script.cachedDataRejected) ? { script, code, saveTo: file, ...damaged } : { script, code, ...damaged };

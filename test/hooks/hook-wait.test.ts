@@ -187,6 +187,10 @@ test("a default-off role is not woken unless opted in by name", async (t) => {
   assert.equal(refusal.code, "manual");
   assert.match(refusal.reason, /default-off role/);
   assert.equal(waiter.child.exitCode, null);
+  // Stopped before the root is removed (the test's `after` hooks run in order, that one first):
+  // a waiter still writing its code caches would fill the folder being removed.
+  waiter.child.kill("SIGTERM");
+  await waiter.exited;
 });
 
 test("a wake deferred by the cooldown is retried when it ends, with no new mail", async (t) => {

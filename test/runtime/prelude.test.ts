@@ -1,14 +1,16 @@
 // The .cjs keeps its entry as a comment and compiles it in its first lines, unless a hook has
 // nothing to do (build.mjs "prelude"): then nothing is compiled at all. What the prelude answers
-// alone must be what the entry answers (src/hooks.ts), and everything else must reach the entry.
+// alone must be what the entry answers (src/hooks.ts), and everything else must reach the entry:
+// compiled by Module.prototype._compile, or in a bridged session by a vm.Script with the entry's
+// code cache under <root>/cache (src/runtime/entry-cache.ts), exactly once either way.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { BIN } from "../helpers/bin.ts";
-import { cleanEnv } from "../helpers/cli.ts";
+import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 
 const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
 const prompt = JSON.stringify({ hook_event_name: "UserPromptSubmit", session_id: "s1", prompt: "hi" });
@@ -17,27 +19,47 @@ interface Run {
   status: number | null;
   stdout: string;
   stderr: string;
-  /** Whether the entry was compiled: a second Module.prototype._compile of the file. */
+  /** Whether the entry was compiled: a second Module.prototype._compile of the file, or a vm.Script named after it. */
   compiled: boolean;
+  /** How the vm.Script was compiled: "source" (no cache handed to V8), "cache" (accepted), "rejected"; none: not so compiled. */
+  script?: "source" | "cache" | "rejected";
+  /** The stack's frames in the binary's file at its first write to stdout. */
+  frames: string[];
 }
 
 function setup(): { run: (args: string[], env: Record<string, string>, input?: string) => Run; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "sb-prelude-"));
   const probe = join(dir, "probe.cjs");
   const report = join(dir, "compiles.json");
-  // Counts the compiles of the binary's own file, and writes the count at exit.
+  // Counts the compiles of the binary's own file, both ways, and writes them at exit. The
+  // prelude takes vm.Script from node:vm when it compiles, so a subclass put there sees it. Also
+  // the stack's frames in the file when the answer is first written (src/hooks/io.ts writes with writeSync).
   writeFileSync(
     probe,
-    `const M = require("node:module"); const c = M.prototype._compile; let n = 0;
-M.prototype._compile = function (content, filename) { if (filename === ${JSON.stringify(BIN)}) n++; return c.apply(this, arguments); };
-process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, String(n)));\n`,
+    `const M = require("node:module"); const vm = require("node:vm"); const c = M.prototype._compile; const S = vm.Script;
+const seen = { compiles: 0, scripts: [], frames: [] };
+const fs = require("node:fs"); const w = fs.writeSync;
+fs.writeSync = function (fd) { if (fd === 1 && seen.frames.length === 0) seen.frames = new Error().stack.split("\\n").filter((l) => l.includes(${JSON.stringify(BIN)})); return w.apply(this, arguments); };
+M.prototype._compile = function (content, filename) { if (filename === ${JSON.stringify(BIN)}) seen.compiles++; return c.apply(this, arguments); };
+vm.Script = class extends S { constructor(code, options) { super(code, options); if (options && options.filename === ${JSON.stringify(BIN)})
+  seen.scripts.push(options.cachedData === undefined ? "source" : this.cachedDataRejected ? "rejected" : "cache"); } };
+process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify(seen)));\n`,
   );
   const run = (args: string[], env: Record<string, string>, input = prompt): Run => {
     rmSync(report, { force: true });
     const r = spawnSync(process.execPath, ["-r", probe, BIN, ...args], { env: cleanEnv(env), input, encoding: "utf8" });
-    const compiles = Number(readFileSync(report, "utf8"));
-    assert.ok(compiles === 1 || compiles === 2, `compiles: ${compiles}`);
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, compiled: compiles === 2 };
+    const seen = JSON.parse(readFileSync(report, "utf8")) as { compiles: number; scripts: Run["script"][]; frames: string[] };
+    // The file itself once; the entry at most once more, one way or the other (a second compile
+    // of the same source would ignore a code cache: src/runtime/code-cache.ts compileWithCache).
+    assert.ok(seen.compiles >= 1 && seen.compiles - 1 + seen.scripts.length <= 1, `compiles: ${JSON.stringify(seen)}`);
+    return {
+      status: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      compiled: seen.compiles === 2 || seen.scripts.length === 1,
+      frames: seen.frames,
+      ...(seen.scripts.length === 1 && { script: seen.scripts[0] }),
+    };
   };
   return { run, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -91,4 +113,78 @@ test("every other run reaches the entry: identities, a typo'd BRIDGE_*, the git 
   const version = run(["--version"], {});
   assert.equal(version.compiled, true);
   assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+const entryCaches = (root: string) =>
+  existsSync(join(root, "cache")) ? readdirSync(join(root, "cache")).filter((f) => f.startsWith("bundle-entry-")) : [];
+
+test("a bridged hook compiles the entry once with its code cache, from the second run on; a damaged or another entry's cache is never used, and is rewritten", (t) => {
+  const { run, done } = setup();
+  t.after(done);
+  const root = makeRoot(t);
+  mkdirSync(join(root, "cache"), { recursive: true, mode: 0o700 });
+  // Another build's entry cache: removed once this build's is written.
+  const stale = join(root, "cache", `bundle-entry-0123456789abcdef-${process.version}-${process.arch}.v8cache`);
+  writeFileSync(stale, "another build's");
+  const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" };
+  const guard = (how: Run["script"], why: string) => {
+    const r = run(["hook", "guard"], env, push);
+    assert.deepEqual([r.script, r.stderr], [how, ""], why);
+    assert.match(r.stdout, /"permissionDecision":"deny"/, why);
+    return r;
+  };
+  // Another command (here the CLI) writes no entry cache: a hook does, with what a hook compiles.
+  const whoami = () => run(["whoami"], env);
+  assert.deepEqual([whoami().script, entryCaches(root)], ["source", [basename(stale)]]);
+  guard("source", "no cache yet: compiled from the file's code");
+  const [name, ...more] = entryCaches(root);
+  assert.match(name ?? "", /^bundle-entry-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.v8cache$/);
+  assert.deepEqual(more, [], "the other build's cache is removed");
+  const file = join(root, "cache", name!);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const written = statSync(file).ino;
+  const cached = guard("cache", "the second run: compiled from the cache, which V8 accepts");
+  assert.equal(whoami().script, "cache", "every command uses it");
+  // The same code as Module.prototype._compile runs (unbridged, its guard denies too): stack
+  // traces name the file, at the same lines and columns.
+  const compiled = run(["hook", "guard"], { BRIDGE_ROOT: root, BRIDGE_BLOCK_GIT_ALL: "1" }, push);
+  assert.equal(compiled.script, undefined);
+  assert.ok(cached.frames.length > 0, "a frame names the file");
+  assert.deepEqual(cached.frames, compiled.frames);
+  assert.equal(statSync(file).ino, written, "an accepted cache is not rewritten");
+  // One copy damaged deep in V8's data (V8 alone would run it): compiled from source, rewritten.
+  const good = readFileSync(file);
+  const bad = Buffer.from(good);
+  for (let i = good.length - 3000; i < good.length - 2900; i++) bad[i] = bad[i]! ^ 0xff;
+  writeFileSync(file, bad);
+  const damaged = statSync(file).ino;
+  guard("source", "a damaged cache is not handed to V8");
+  assert.notEqual(statSync(file).ino, damaged, "rewritten (temp + rename)");
+  guard("cache", "the rewritten cache is used");
+  // Sound, but made for other code (its hash inside, in both copies, is not this entry's): not used.
+  const other = readFileSync(file);
+  const size = other.readUInt32LE(8);
+  for (const at of [12, 12 + size]) other.write("fedcba9876543210", at, "latin1");
+  writeFileSync(file, other);
+  guard("source", "another entry's cache is not used");
+  guard("cache", "and is replaced by this entry's");
+});
+
+test("no entry cache outside a bridged session, nor without a root: the root is never created for it", (t) => {
+  const { run, done } = setup();
+  t.after(done);
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  // The entry compiled from source (a BRIDGE_* variable that is no identity), in an existing root.
+  const unbridged = run(["hook", "guard"], { BRIDGE_ROOT: root, BRIDGE_BLOCK_GIT_ALL: "1" }, push);
+  assert.deepEqual([unbridged.compiled, unbridged.script], [true, undefined]);
+  assert.match(unbridged.stdout, /"permissionDecision":"deny"/);
+  assert.equal(run(["--version"], { BRIDGE_ROOT: root }).compiled, true);
+  assert.deepEqual(readdirSync(root), []);
+  // Bridged, but the root does not exist: compiled without a cache, and nothing is written.
+  const missing = join(root, "..", "no-root");
+  const bridged = run(["hook", "guard"], { BRIDGE_ROOT: missing, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" }, push);
+  assert.equal(bridged.script, "source");
+  assert.match(bridged.stdout, /"permissionDecision":"deny"/);
+  assert.equal(existsSync(missing), false);
 });
