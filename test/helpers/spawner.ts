@@ -23,7 +23,12 @@ export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), "sb-spawner-"));
   const bin = join(dir, "bin");
   mkdirSync(bin);
-  return { dir, root: join(dir, "root"), bin, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    root: join(dir, "root"),
+    bin,
+    cleanup: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }),
+  };
 }
 
 /** Links a fixture script into the sandbox's bin folder under `name`. */

@@ -34,12 +34,19 @@ interface Machine {
   /** Where the stand-in claude records its runs. */
   runs: string;
   cwd: string;
+  daemons: DaemonProc[];
 }
 
 /** A bridge root of its own, on the shared Redis, as machine `id`; automation on with the spawn driver. */
 function machine(t: TestContext, redis: RedisServer, id: string, extra: Record<string, string> = {}): Machine {
   const box = sandbox();
-  t.after(() => box.cleanup());
+  const daemons: DaemonProc[] = [];
+  // The daemons stop before the folder goes: one still running writes into it (ENOTEMPTY), and
+  // a failed after-hook would leave it running, holding the test file open.
+  t.after(async () => {
+    for (const d of daemons) await d.stop();
+    box.cleanup();
+  });
   installFixture(box, "fake-claude-p.mjs");
   const cwd = join(box.dir, "work");
   mkdirSync(cwd);
@@ -47,11 +54,12 @@ function machine(t: TestContext, redis: RedisServer, id: string, extra: Record<s
   const env = { BRIDGE_URL: redis.url, BRIDGE_MACHINE_ID: id, FIXTURE_LOG: runs, BRIDGE_SPAWNER_RESCAN_MS: "300", ...extra };
   ok(box, ["spawner", "on"], env);
   ok(box, ["spawner", "config", "driver=spawn", "cooldownSeconds=0"], env);
-  return { box, env, runs, cwd };
+  return { box, env, runs, cwd, daemons };
 }
 
 async function daemon(t: TestContext, m: Machine, args: string[] = ["--project", "shop"]): Promise<DaemonProc> {
   const d = await runDaemon(m.box, m.env, args);
+  m.daemons.push(d);
   t.after(() => d.stop());
   return d;
 }
