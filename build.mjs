@@ -70,6 +70,17 @@ const common = {
   define: { __VERSION__: JSON.stringify(pkg.version) },
 };
 
+// What install's launcher runs for a hook, as `node -e` code (src/fast-start.ts): a bridged hook
+// whose entry has its code cache runs without Node reading the .cjs (docs/architecture.md
+// "Through the launcher"). Built before the bundles, since install writes it into the launcher:
+// the launcher and the copy it runs are then always of one build.
+async function fastStartCode() {
+  // `require` is node -e's own.
+  return snippet(
+    'import { fastStart } from "./src/fast-start.ts";\nfastStart(require);\n',
+    "the launcher's fast start (src/fast-start.ts)",
+  );
+}
 // The embedded bundle each lazily loaded module becomes, by its path under src/.
 const LAZY_NAMES = Object.fromEntries(Object.entries(TABLE).map(([name, b]) => [b.module, name]));
 
@@ -170,7 +181,7 @@ const sha = (text) => createHash("sha256").update(text).digest("hex");
  * (`at`, `bytes`: ASCII, so characters), `upTo`, its hash (names its code cache), and whether it
  * keeps a cache.
  */
-async function makeTrailer(bundles) {
+async function makeTrailer(bundles, entryHash) {
   const buildId = sha(bundles.map(([name, code]) => `${name}\n${code}`).join("\n")).slice(0, 12);
   const order = Object.keys(TABLE);
   const ordered = [...bundles].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
@@ -218,7 +229,8 @@ async function makeTrailer(bundles) {
   }
   if (brotliDecompressSync(packed).toString("latin1") !== text) throw new Error("the stream of bundles does not inflate to them");
   const stream = `${streamHeader(buildId)}${base64}\n`;
-  const index = { format: FORMAT.format, build: buildId, stream: { bytes: stream.length }, bundles: entries };
+  // `entry` names the entry's code cache: the launcher's fast start finds it from here (src/fast-start.ts).
+  const index = { format: FORMAT.format, build: buildId, entry: entryHash, stream: { bytes: stream.length }, bundles: entries };
   return { buildId, stored: stream.length, text: FORMAT.trailerHead + stream + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
 }
 
@@ -266,6 +278,8 @@ function listFixtures(dir) {
 
 mkdirSync(join(root, "dist"), { recursive: true });
 
+common.define.__FAST_START__ = JSON.stringify(await fastStartCode());
+
 // 1. The entry, as CommonJS: what src/main.ts imports statically is part of it; every import() is
 //    a stub that loads an embedded bundle.
 const lazy = new Map();
@@ -308,7 +322,9 @@ const bundles = await Promise.all([
     }),
   ])(),
 ]);
-const trailer = await makeTrailer(bundles);
+// The entry's hash, of its code as compiled, names its code cache (src/runtime/entry-cache.ts).
+const ENTRY_HASH = sha(entry).slice(0, 16);
+const trailer = await makeTrailer(bundles, ENTRY_HASH);
 
 /**
  * The entry's code, stored as a comment (the body of a function, like the trailer), and the few
@@ -368,8 +384,8 @@ if (Object.hasOwn(TABLE, "entry"))
  * compiled, names its cache. The entry writes the cache (saveEntryCacheSoon, src/main.ts): the code
  * that writes is part of it already, and would only lengthen the prelude.
  */
-async function entryStarter(entry) {
-  const hash = sha(entry).slice(0, 16);
+async function entryStarter() {
+  const hash = ENTRY_HASH;
   const [mod, req, filename, dirname] = STARTER_PARAMS;
   const contents = `import { isBridged } from "./src/hooks.ts";
 import { cacheDir, resolveRoot } from "./src/bus/layout.ts";
@@ -377,26 +393,34 @@ import { runEntryCached } from "./src/runtime/entry-cache.ts";
 if (isBridged(process.env)) runEntryCached(cacheDir(resolveRoot(process.env)), ${JSON.stringify(hash)}, ${mod}, ${req}, ${filename}, ${dirname}, sessionBridgeSource);
 else ${mod}._compile(sessionBridgeSource(), ${filename});
 `;
-  // src/hooks.ts's import()s of the hooks are not wanted (isBridged alone is): left as they are,
-  // they are tree-shaken with runHook. Followed, esbuild would wrap every module in a lazy initialiser.
-  const noDynamicImports = {
+  return snippet(contents, "the prelude's starter");
+}
+
+// src/hooks.ts's import()s of the hooks are not wanted in a snippet (isBridged alone is): left as
+// they are, they are tree-shaken with runHook. Followed, esbuild would wrap every module in a lazy initialiser.
+function noDynamicImports() {
+  return {
     name: "no-dynamic-imports",
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => (args.kind === "dynamic-import" ? { path: args.path, external: true } : undefined));
     },
   };
+}
+
+/** A few lines of src/ bundled flat (the prelude's starter, the launcher's fast start): minified, tree-shaken, built-ins loaded on first use. */
+async function snippet(contents, what) {
   const result = await build({
     ...common,
-    stdin: { contents, resolveDir: root, sourcefile: "build.mjs (the prelude)", loader: "js" },
+    stdin: { contents, resolveDir: root, sourcefile: what, loader: "js" },
     format: "cjs",
     minify: true,
     write: false,
     metafile: true,
-    plugins: [noDynamicImports],
+    plugins: [noDynamicImports()],
   });
-  assertOnlyNodeImports(result.metafile, "the prelude's starter");
+  assertOnlyNodeImports(result.metafile, what);
   const code = lazyRequires(asciiComments(result.outputFiles[0].text));
-  if (/\bimport\(/.test(code)) throw new Error("the prelude's starter kept an import() of src/hooks.ts: see entryStarter in build.mjs");
+  if (/\bimport\(/.test(code)) throw new Error(`${what} kept an import() of src/hooks.ts: see snippet in build.mjs`);
   return code;
 }
 
@@ -415,7 +439,7 @@ const cjs =
   `// session-bridge ${pkg.version} (build ${trailer.buildId}), made by build.mjs from src/main.ts; the embedded bundles follow the code.\n` +
   '"use strict";\n' +
   `typeof sessionBridgeBundles === "function" && (globalThis[Symbol.for(${JSON.stringify(FORMAT.bundlesKey)})] = sessionBridgeBundles);\n` +
-  prelude(entry.slice('"use strict";\n'.length), await entryStarter(entry)) +
+  prelude(entry.slice('"use strict";\n'.length), await entryStarter()) +
   trailer.text;
 // scripts/build-sea.mjs and the tests find the trailer and the entry by their first lines.
 if (

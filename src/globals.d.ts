@@ -1,5 +1,7 @@
 // Defined by build.mjs.
 declare const __VERSION__: string;
+/** The launcher's fast start (src/fast-start.ts, built by build.mjs): `node -e` code. */
+declare const __FAST_START__: string;
 
 // The dashboard's page, style and script, imported `with { type: "text" }` (esbuild's text loader).
 declare module "*.html" {

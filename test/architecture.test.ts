@@ -24,7 +24,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["hooks/", "mcp/", "spawner/"],
   ["install/", "cli/", "dashboard/"],
   ["hooks.ts", "mcp.ts", "spawner.ts", "install.ts", "git-shim.ts"],
-  ["main.ts"],
+  ["main.ts", "fast-start.ts"],
 ];
 
 interface Import {

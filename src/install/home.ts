@@ -112,6 +112,8 @@ export function launcherText(node: string | undefined, script: string): string {
   return launcherScript({
     head: `${LAUNCHER_MARK} (written by \`session-bridge install\` ${__VERSION__}; \`install\` again rewrites it)`,
     assign: `node=${q(node ?? "")}\nscript=${q(script)}`,
+    // The fast start of this very build, which the copy is: the two cannot drift.
+    fast: __FAST_START__,
     noNode: node ? `no node: ${node} is gone and none is on PATH` : "no node on PATH",
     fix: "install Node 20+ or run \\`session-bridge install\\` again, and \\`session-bridge doctor\\`",
   });
@@ -122,6 +124,8 @@ export interface LauncherParts {
   head: string;
   /** Shell lines setting `node` (may be empty: the node on PATH) and `script`. */
   assign: string;
+  /** `node -e` code that starts a hook (src/fast-start.ts); none: hooks run the script as any command. */
+  fast?: string;
   /** What to say when no node is found. */
   noNode: string;
   /** The fix, as text inside double quotes (backticks escaped). */
@@ -158,6 +162,7 @@ export function launcherScript(parts: LauncherParts): string {
 ${parts.head}
 ${NOTHING_TO_DO}
 ${parts.assign}
+fast=${shellQuote(parts.fast ?? "")}
 [ -n "$node" ] && [ -x "$node" ] || node=$(command -v node 2>/dev/null) || node=
 if [ -z "$node" ] || [ ! -r "$script" ]; then
   if [ -z "$node" ]; then what=${shellQuote(parts.noNode)}; else what="$script is missing"; fi
@@ -171,6 +176,7 @@ if [ -z "$node" ] || [ ! -r "$script" ]; then
   echo "$msg" >&2
   exit 127
 fi
+[ "$1" = hook ] && [ -n "$fast" ] && exec "$node" -e "$fast" "$script" "$@"
 exec "$node" "$script" "$@"
 `;
 }
@@ -196,6 +202,8 @@ export function readLauncher(path: string): Launcher | undefined {
     return undefined;
   }
   if (!text.startsWith(`#!/bin/sh\n${LAUNCHER_MARK}`)) return undefined;
+  // The fast start's code comes after node= and script=, and may hold lines of its own.
+  text = text.slice(0, text.indexOf("\nfast=") >>> 0);
   const node = unquote(/^node=(.*)$/m.exec(text)?.[1]);
   const script = unquote(/^script=(.*)$/m.exec(text)?.[1]);
   return script ? { node: node || undefined, script } : undefined;

@@ -6,13 +6,14 @@
 // of it is parsed: so a hook pays for the dispatcher, not for the CLI, the MCP server or the
 // daemon. Each bundle has its own copy of the store modules: nothing may rely on module identity
 // across bundles (BridgeError's instanceof goes by a brand for that reason).
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { compileWithCache, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "../lib/errors.ts";
 import { readAt } from "../lib/fs.ts";
 import { isSea, nodeRequire, scriptPath } from "./self.ts";
 import FORMAT from "./bundle-format.json" with { type: "json" };
 import { fillTemplate } from "./format.ts";
+import { indexLineIn, readTail } from "./index-tail.ts";
 
 /** Where a bundle's code lies in the inflated stream (after its header line). */
 export interface BundleEntry {
@@ -30,6 +31,8 @@ export interface BundleEntry {
 export interface BundleIndex {
   format: number;
   build: string;
+  /** The hash of the entry's code, which names its code cache (src/runtime/entry-cache.ts, src/fast-start.ts). */
+  entry: string;
   /** The one brotli stream, as base64 after its header line: the `bytes` before the index line. */
   stream: { bytes: number };
   bundles: Record<string, BundleEntry>;
@@ -38,10 +41,8 @@ export interface BundleIndex {
 // The trailer's index is its last line; the file ends with "\n" + indexTail + "\n". The stream's
 // first line and each bundle's (inside the inflated text) are checked on read: they catch a file
 // replaced mid-run (when the file has to be read again, see loadedText) and an index that lies.
-const { indexTail: INDEX_TAIL, format: FORMAT_VERSION } = FORMAT;
+const { format: FORMAT_VERSION } = FORMAT;
 const bundleHeader = (name: string, build: string): string => fillTemplate(FORMAT.bundleHeader, { name, build });
-
-const INDEX_READ_BYTES = 16 * 1024;
 
 let index: BundleIndex | undefined;
 // Offset of the index line, in the file or in `loaded`: the stream is located from it.
@@ -69,8 +70,17 @@ export function storedBundle(name: string): StoredBundle {
   const known = sources.get(name);
   if (known !== undefined) return { entry, code: () => known };
   if (isSea()) return { entry, code: () => remember(name, seaAsset(fillTemplate(FORMAT.seaBundleAsset, { name }))) };
-  readStream(idx);
-  return { entry, code: () => sources.get(name) ?? remember(name, bundleCode(name, entry, idx)) };
+  // The stream is read only when a bundle's code is wanted: with its code cache, never (the
+  // launcher's fast start runs a bridged hook without reading the file past its index).
+  return {
+    entry,
+    code: () => {
+      const known = sources.get(name);
+      if (known !== undefined) return known;
+      readStream(idx);
+      return remember(name, bundleCode(name, entry, idx));
+    },
+  };
 }
 
 function remember(name: string, code: string): string {
@@ -135,21 +145,19 @@ function readIndex(): BundleIndex {
     loaded = loadedText();
     if (loaded !== undefined) text = loaded;
     else {
-      const fd = openSelf(scriptPath());
+      let tail: { text: string; at: number };
       try {
-        const size = fstatSync(fd).size;
-        const length = Math.min(size, INDEX_READ_BYTES);
-        tailAt = size - length;
-        text = readAt(fd, tailAt, length).toString("latin1");
-      } finally {
-        closeSync(fd);
+        tail = readTail(scriptPath());
+      } catch (err) {
+        throw unreadable(err);
       }
+      text = tail.text;
+      tailAt = tail.at;
     }
-    const end = text.lastIndexOf(`\n${INDEX_TAIL}`);
-    const start = end === -1 ? -1 : text.lastIndexOf("\n", end - 1);
-    if (start === -1) throw damaged("its index of embedded bundles is missing (was it cut short, or built without build.mjs?)");
-    indexAt = tailAt + start + 1;
-    text = text.slice(start + 1, end);
+    const line = indexLineIn(text);
+    if (!line) throw damaged("its index of embedded bundles is missing (was it cut short, or built without build.mjs?)");
+    indexAt = tailAt + line.start;
+    text = text.slice(line.start, line.end);
   }
   let parsed: BundleIndex;
   try {
@@ -227,8 +235,12 @@ function openSelf(file: string): number {
   try {
     return openSync(file, "r");
   } catch (err) {
-    throw new BridgeError("E_IO", `cannot read the embedded code of ${file}: ${(err as Error).message}; reinstall session-bridge`);
+    throw unreadable(err);
   }
+}
+
+function unreadable(err: unknown): BridgeError {
+  return new BridgeError("E_IO", `cannot read the embedded code of ${scriptPath()}: ${(err as Error).message}; reinstall session-bridge`);
 }
 
 function seaAsset(key: string): string {

@@ -27,7 +27,10 @@ export function isSea(): boolean {
     // The .cjs has handed over its trailer (build.mjs), which the executable's main script lacks:
     // then the answer is known without loading node:sea, a module and a binding more on every
     // bridged hook.
-    if (typeof (globalThis as Record<symbol, unknown>)[Symbol.for(FORMAT.bundlesKey)] === "function") return (sea = false);
+    // So has the launcher's fast start (src/fast-start.ts), which ran the entry without the file.
+    const handed = globalThis as Record<symbol, unknown>;
+    if (typeof handed[Symbol.for(FORMAT.bundlesKey)] === "function" || handed[Symbol.for(FORMAT.startedKey)] !== undefined)
+      return (sea = false);
     try {
       // Loaded on demand rather than imported: `node:sea` only exists since Node 20.12, and a static
       // import would make every command (every hook) fail to load on an older Node.

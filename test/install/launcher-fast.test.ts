@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
@@ -86,4 +86,52 @@ test("a hook outside a bridged session is answered by the launcher alone; every 
       assert.deepEqual([r.status, r.stdout, r.stderr], [direct.status, direct.stdout, direct.stderr], `${launcher}: ${what}`);
     }
   }
+});
+
+test("a bridged hook with its caches runs through install's launcher without Node reading the program, and without them as before", (t) => {
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 }); // code caches are kept only under a root that exists
+  const base = dirname(root);
+  const home = join(base, "home");
+  mkdirSync(home);
+  const PATH = `${dirname(process.execPath)}:/usr/bin:/bin`;
+  const installed = spawnSync(process.execPath, [BIN, "install", "--config-dir", join(base, "claude")], {
+    env: cleanEnv({ HOME: home, PATH, XDG_DATA_HOME: "" }),
+    encoding: "utf8",
+  });
+  assert.equal(installed.status, 0, installed.stderr);
+  const bin = join(home, ".local/share/session-bridge/bin");
+  const launcher = join(bin, "session-bridge");
+  const copy = join(bin, "session-bridge.cjs");
+  const env = cleanEnv({ PATH, HOME: home, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" });
+  const guard = (): string => {
+    const r = spawnSync(launcher, ["hook", "guard"], { env, input: push, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /"permissionDecision":"deny"/, r.stderr);
+    return r.stdout;
+  };
+  // No caches yet: the program runs as it always did, and keeps its entry's and the guard's code.
+  const first = guard();
+  const caches = readdirSync(join(root, "cache")).sort();
+  assert.equal(caches.filter((f) => f.startsWith("bundle-entry-")).length, 1, caches.join(", "));
+  assert.equal(caches.filter((f) => f.startsWith("bundle-hook-guard-")).length, 1, caches.join(", "));
+  assert.equal(guard(), first);
+  // The program's code made unparseable, its index (the last line) left whole: run directly it
+  // fails; through the launcher the hook still answers, so Node did not compile the file.
+  const text = readFileSync(copy, "latin1");
+  const broken = text.replace('"use strict";\n', '"use strict";\n)(\n');
+  assert.notEqual(broken, text);
+  writeFileSync(copy, broken, "latin1");
+  const direct = spawnSync(process.execPath, [copy, "hook", "guard"], { env, input: push, encoding: "utf8" });
+  assert.match(direct.stderr, /SyntaxError/);
+  assert.equal(guard(), first);
+  // Without the entry's cache the launcher runs the file again, and its entry writes the cache.
+  writeFileSync(copy, text, "latin1");
+  for (const f of caches) if (f.startsWith("bundle-entry-")) rmSync(join(root, "cache", f));
+  assert.equal(guard(), first);
+  assert.equal(
+    readdirSync(join(root, "cache")).filter((f) => f.startsWith("bundle-entry-")).length,
+    1,
+    "the entry's cache is written again",
+  );
 });
