@@ -4,7 +4,7 @@
 //     bridge-settings.json           the settings (only what differs from the defaults); its
 //                                    .lock while it is changed (src/settings/file.ts)
 //     spawner/                       the daemon: pid lock, its per-role positions, log, run logs
-//     cache/                         V8's compiled code of the hooks, mcp and its SDK (faster starts)
+//     cache/                         V8's compiled code of the entry, the hooks, mcp and its SDK (faster starts)
 //     shim/<key>/git                 the git shim bridged sessions get first on PATH (src/shim/)
 //     projects/<project>/<role>/
 //       inbox.jsonl                  append-only JSON lines, one message each

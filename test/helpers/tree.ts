@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const ROOT_ENTRIES = /^(projects|spawner|cache|bridge-settings\.json(\.lock)?|bridge-settings\.json\.\d+\.[0-9a-f]+\.tmp)$/;
-// src/runtime/code-cache.ts: one V8 cache per embedded bundle and build (temp + rename while written).
+// src/runtime/code-cache.ts: one V8 cache per embedded bundle (and the entry: bundle-entry-…) and build (temp + rename while written).
 const CACHE_ENTRIES = /^(bundle-[a-z-]+-[0-9a-f]{16}-v[0-9.]+-[a-z0-9]+\.v8cache|[^/]+\.\d+\.[0-9a-f]+\.tmp)$/;
 const ROLE_ENTRIES =
   /^(inbox\.jsonl(\.compact)?|cursor\.json|receipts\.jsonl|lock|lock\.break|chain\.json|wake\.json|wake\.lock|waiter\.json|sessions|history|[a-z.]+\.\d+\.[0-9a-f]+\.tmp)$/;
