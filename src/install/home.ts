@@ -134,12 +134,12 @@ export interface LauncherParts {
 
 /**
  * A hook outside a bridged session has nothing to do, and the launcher answers it without starting
- * node (sh alone, ~1 ms, against ~65 ms for a node start): every prompt and Bash call of every
+ * node (sh alone: 0.13x `node -e 0` in BENCHMARKS.md): every prompt and Bash call of every
  * session on the machine runs these hooks. The rule is the one src/hooks.ts and build.mjs's prelude
- * answer by (test/install/launcher-fast.test.ts holds the three together): \`hook recv|guard|send|wait\`
+ * answer by (test/install/launcher-fast.test.ts holds the three together): `hook recv|guard|send|wait`
  * and nothing more, no BRIDGE_* variable but BRIDGE_ROOT, and for recv no CLAUDE_ENV_FILE (its
  * SessionStart takes the git shim out). It errs one way only: any BRIDGE_ name it sees anywhere
- * in \`export -p\` (an empty one, or one inside a value) sends the run on to node, which decides.
+ * in `export -p` (an empty one, or one inside a value) sends the run on to node, which decides.
  */
 const NOTHING_TO_DO = `if [ $# -eq 2 ] && [ "$1" = hook ] && [ -z "$BRIDGE_PROJECT$BRIDGE_ROLE" ]; then
   case "$2" in
