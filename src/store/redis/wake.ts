@@ -36,32 +36,34 @@ end
 return out
 `;
 
+/**
+ * Lua: a role's cursor, how far wakes have covered its inbox, its wake state (JSON or ''), and the
+ * entries after all three and `floor`, at most `max`: what a wake decision reads, with or without the lock.
+ */
+const READ_FOR_WAKE = `
+local function read_for_wake(p, r, floor, max)
+  local cur = redis.call('HGET', p .. 'st:' .. r, 'cur') or '0-0'
+  local w = redis.call('HMGET', p .. 'wake:' .. r, 'covered', 'state')
+  local covered = w[1] or '0-0'
+  local from = cur
+  if after(covered, from) then from = covered end
+  if after(floor, from) then from = floor end
+  return cur, covered, w[2] or '', redis.call('XRANGE', p .. 'in:' .. r, '(' .. from, '+', 'COUNT', tonumber(max))
+end
+`;
+
 /** ARGV: prefix, role, floor, max → {cur, covered, state JSON or '', entries after cur, covered and floor}. */
-const WAKE_READ = `${HELPERS}
-local p, r = ARGV[1], ARGV[2]
-local cur = redis.call('HGET', p .. 'st:' .. r, 'cur') or '0-0'
-local w = redis.call('HMGET', p .. 'wake:' .. r, 'covered', 'state')
-local covered = w[1] or '0-0'
-local from = cur
-if after(covered, from) then from = covered end
-if after(ARGV[3], from) then from = ARGV[3] end
-return {cur, covered, w[2] or '', redis.call('XRANGE', p .. 'in:' .. r, '(' .. from, '+', 'COUNT', tonumber(ARGV[4]))}
+const WAKE_READ = `${HELPERS}${READ_FOR_WAKE}
+return {read_for_wake(ARGV[1], ARGV[2], ARGV[3], ARGV[4])}
 `;
 
 /** ARGV: prefix, role, token, ttlMs, floor, max → {'busy'} | {'ok', cur, covered, state, entries} (WAKE_READ under the lock just taken). */
-const WAKE_LOCK_READ = `${HELPERS}
+const WAKE_LOCK_READ = `${HELPERS}${READ_FOR_WAKE}
 local p, r = ARGV[1], ARGV[2]
 if not redis.call('SET', p .. 'wlock:' .. r, ARGV[3], 'PX', tonumber(ARGV[4]), 'NX') then return {'busy'} end
-local cur = redis.call('HGET', p .. 'st:' .. r, 'cur') or '0-0'
-local w = redis.call('HMGET', p .. 'wake:' .. r, 'covered', 'state')
-local covered = w[1] or '0-0'
-local from = cur
-if after(covered, from) then from = covered end
-if after(ARGV[5], from) then from = ARGV[5] end
-return {'ok', cur, covered, w[2] or '', redis.call('XRANGE', p .. 'in:' .. r, '(' .. from, '+', 'COUNT', tonumber(ARGV[6]))}
+return {'ok', read_for_wake(p, r, ARGV[5], ARGV[6])}
 `;
 
-/** ARGV: prefix, role, token, state JSON ('' keeps it), covered ('' keeps it) → 1, or 0 when the lock is no longer the caller's (nothing written). */
 const WAKE_COMMIT = `${HELPERS}
 local p, r = ARGV[1], ARGV[2]
 local lock = p .. 'wlock:' .. r
