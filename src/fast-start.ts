@@ -5,8 +5,8 @@
 // that has run once needs nothing from the .cjs but its index: the entry's code and compiled code
 // are in its cache under <root>/cache (src/runtime/entry-cache.ts), and so are its bundle's
 // (code-cache.ts). So this reads the index from the file's last bytes, runs the entry from its
-// cache, and the entry loads the hook's bundle from its own (src/runtime/embedded.ts reads the
-// index again, and the bundles' stream only if a cache is missing).
+// cache, and the entry loads the hook's bundle from its own (src/runtime/embedded.ts is handed the
+// index, and reads the bundles' stream only if a cache is missing).
 //
 // Anything short of that (not a bridged hook, no index, no sound cache of the entry the index
 // names) runs the .cjs as `node <the .cjs>` would: required once, nothing run twice, and the
@@ -24,15 +24,17 @@ const NO_CACHE = Symbol("no sound cache of the entry");
 export function fastStart(req: NodeJS.Require): void {
   const script = process.argv[1] ?? "";
   if (process.argv[2] === "hook" && isBridged(process.env) && script.startsWith("/")) {
-    const hash = readIndexTail(script)?.entry;
-    if (typeof hash === "string") {
+    const tail = readIndexTail(script);
+    const hash = tail?.index.entry;
+    if (tail && typeof hash === "string") {
       const Module = req("node:module") as typeof import("node:module") & {
         new (id: string): NodeModule;
       };
       const entry = new Module(script);
       entry.filename = script;
-      // The entry did not arrive through Node's loader: no trailer handed over (src/runtime/self.ts).
-      (globalThis as Record<symbol, unknown>)[Symbol.for(FORMAT.startedKey)] = "fast-start";
+      // The entry did not arrive through Node's loader, so it has no trailer (src/runtime/self.ts):
+      // it gets the index read here instead of reading it again (src/runtime/embedded.ts).
+      (globalThis as Record<symbol, unknown>)[Symbol.for(FORMAT.startedKey)] = tail;
       try {
         runEntryCached(cacheDir(resolveRoot(process.env)), hash, entry, Module.createRequire(script), script, dirname(script), () => {
           throw NO_CACHE;

@@ -13,7 +13,7 @@ import { readAt } from "../lib/fs.ts";
 import { isSea, nodeRequire, scriptPath } from "./self.ts";
 import FORMAT from "./bundle-format.json" with { type: "json" };
 import { fillTemplate } from "./format.ts";
-import { indexLineIn, readTail } from "./index-tail.ts";
+import { type IndexTail, indexLineIn, isIndexOfThisFormat, readTail } from "./index-tail.ts";
 
 /** Where a bundle's code lies in the inflated stream (after its header line). */
 export interface BundleEntry {
@@ -41,7 +41,6 @@ export interface BundleIndex {
 // The trailer's index is its last line; the file ends with "\n" + indexTail + "\n". The stream's
 // first line and each bundle's (inside the inflated text) are checked on read: they catch a file
 // replaced mid-run (when the file has to be read again, see loadedText) and an index that lies.
-const { format: FORMAT_VERSION } = FORMAT;
 const bundleHeader = (name: string, build: string): string => fillTemplate(FORMAT.bundleHeader, { name, build });
 
 let index: BundleIndex | undefined;
@@ -141,6 +140,11 @@ function readIndex(): BundleIndex {
   let text: string;
   if (isSea()) text = seaAsset(FORMAT.seaIndexAsset);
   else {
+    const handed = handedIndex();
+    if (handed) {
+      indexAt = handed.at;
+      return (index = handed.index as unknown as BundleIndex);
+    }
     let tailAt = 0;
     loaded = loadedText();
     if (loaded !== undefined) text = loaded;
@@ -165,10 +169,15 @@ function readIndex(): BundleIndex {
   } catch (err) {
     throw damaged(`its index of embedded bundles is not JSON (${(err as Error).message})`);
   }
-  if (parsed.format !== FORMAT_VERSION || typeof parsed.bundles !== "object" || parsed.bundles === null)
-    throw damaged("its index of embedded bundles has an unknown format");
+  if (!isIndexOfThisFormat(parsed)) throw damaged("its index of embedded bundles has an unknown format");
   index = parsed;
   return parsed;
+}
+
+/** The index the launcher's fast start read (src/fast-start.ts), checked there like one read here. */
+function handedIndex(): IndexTail | undefined {
+  const handed = (globalThis as Record<symbol, unknown>)[Symbol.for(FORMAT.startedKey)] as IndexTail | undefined;
+  return handed !== undefined && isIndexOfThisFormat(handed.index) ? handed : undefined;
 }
 
 function readStream(idx: BundleIndex): void {

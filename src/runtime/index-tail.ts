@@ -27,15 +27,27 @@ export function readTail(file: string): { text: string; at: number } {
   }
 }
 
-/** The parsed index of a .cjs, of this format, from its last bytes; undefined for anything else. Never throws. */
-export function readIndexTail(file: string): Record<string, unknown> | undefined {
+/** Whether a parsed index line is one this build reads: its format, with a table of bundles. */
+export function isIndexOfThisFormat(parsed: unknown): parsed is { format: number; bundles: object } & Record<string, unknown> {
+  if (typeof parsed !== "object" || parsed === null) return false;
+  const { format, bundles } = parsed as { format?: unknown; bundles?: unknown };
+  return format === FORMAT.format && typeof bundles === "object" && bundles !== null;
+}
+
+/** A .cjs's index read from its last bytes, and where its line starts in the file. */
+export interface IndexTail {
+  index: Record<string, unknown>;
+  at: number;
+}
+
+/** The index of a .cjs, of this format, from its last bytes; undefined for anything else. Never throws. */
+export function readIndexTail(file: string): IndexTail | undefined {
   try {
-    const { text } = readTail(file);
-    const line = indexLineIn(text);
+    const tail = readTail(file);
+    const line = indexLineIn(tail.text);
     if (!line) return undefined;
-    const parsed = JSON.parse(text.slice(line.start, line.end)) as unknown;
-    if (typeof parsed !== "object" || parsed === null || (parsed as { format?: unknown }).format !== FORMAT.format) return undefined;
-    return parsed as Record<string, unknown>;
+    const parsed = JSON.parse(tail.text.slice(line.start, line.end)) as unknown;
+    return isIndexOfThisFormat(parsed) ? { index: parsed, at: tail.at + line.start } : undefined;
   } catch {
     // Unreadable, or not our index: the caller runs the file the ordinary way, which says what is wrong.
     return undefined;
