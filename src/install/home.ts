@@ -156,7 +156,16 @@ const NOTHING_TO_DO = `if [ $# -eq 2 ] && [ "$1" = hook ] && [ -z "$BRIDGE_PROJE
   esac
 fi`;
 
-/** The launcher's body, shared with the Claude Code plugin's launcher (src/install/plugin.ts). */
+/**
+ * The launcher's body, shared with the Claude Code plugin's launcher (src/install/plugin.ts).
+ *
+ * A hook's node runs with one V8 worker thread, not Node's default four: a hook is ~10 ms of
+ * work on the main thread, and the three threads it no longer starts (with the GC and compile
+ * jobs spread over them, on a 2-core machine) cost it ~1.5 ms: a bridged guard went from 1.16x
+ * to 1.14x `node -e 0` (interleaved runs; BENCHMARKS.md "Where start-up goes"). `--v8-pool-size`
+ * is Node's, not V8's, so it leaves the code caches' flag hash alone: a cache made by a run
+ * without it (the program run directly, or by `mcp`) still serves a hook, and the other way round.
+ */
 export function launcherScript(parts: LauncherParts): string {
   return `#!/bin/sh
 ${parts.head}
@@ -176,7 +185,10 @@ if [ -z "$node" ] || [ ! -r "$script" ]; then
   echo "$msg" >&2
   exit 127
 fi
-[ "$1" = hook ] && [ -n "$fast" ] && exec "$node" -e "$fast" "$script" "$@"
+if [ "$1" = hook ]; then
+  [ -n "$fast" ] && exec "$node" --v8-pool-size=1 -e "$fast" "$script" "$@"
+  exec "$node" --v8-pool-size=1 "$script" "$@"
+fi
 exec "$node" "$script" "$@"
 `;
 }

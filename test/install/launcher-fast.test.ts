@@ -24,11 +24,11 @@ interface Case {
 test("a hook outside a bridged session is answered by the launcher alone; every other run by node, with the program's own answer", (t) => {
   const root = makeRoot(t);
   const base = dirname(root);
-  // A node on PATH that notes each start, then runs the real one.
+  // A node on PATH that notes each start with its first argument, then runs the real one.
   const fakeBin = join(base, "fake-bin");
   const log = join(base, "node-starts.log");
   mkdirSync(fakeBin);
-  writeFileSync(join(fakeBin, "node"), `#!/bin/sh\necho start >> '${log}'\nexec '${process.execPath}' "$@"\n`);
+  writeFileSync(join(fakeBin, "node"), `#!/bin/sh\necho "start $1" >> '${log}'\nexec '${process.execPath}' "$@"\n`);
   chmodSync(join(fakeBin, "node"), 0o755);
   const PATH = `${fakeBin}:/usr/bin:/bin`;
   // install's launcher, run by the noted node.
@@ -81,8 +81,11 @@ test("a hook outside a bridged session is answered by the launcher alone; every 
     for (const launcher of launchers) {
       rmSync(log, { force: true });
       const r = spawnSync(launcher, c.args, { env, input: c.input, encoding: "utf8" });
-      const starts = readFileSync(log, { encoding: "utf8", flag: "a+" }).split("\n").filter(Boolean).length;
-      assert.equal(starts, c.node ? 1 : 0, `${launcher}: ${what}: node started ${starts} times`);
+      const starts = readFileSync(log, { encoding: "utf8", flag: "a+" }).split("\n").filter(Boolean);
+      assert.equal(starts.length, c.node ? 1 : 0, `${launcher}: ${what}: node started ${starts.length} times`);
+      // A hook's node gets one V8 worker thread (src/install/home.ts launcherScript); other commands Node's default.
+      const first = c.args[0] === "hook" ? "--v8-pool-size=1" : launcher.replace(/session-bridge$/, "");
+      for (const line of starts) assert.ok(line.startsWith(`start ${first}`), `${launcher}: ${what}: node started as "${line}"`);
       assert.deepEqual([r.status, r.stdout, r.stderr], [direct.status, direct.stdout, direct.stderr], `${launcher}: ${what}`);
     }
   }
