@@ -2,6 +2,7 @@
 // `mcp` first needs it (a tool call, a prompt): never by a hook, never before the handshake.
 import { Script } from "node:vm";
 import { compileWithCache, writeCodeCache } from "../runtime/code-cache.ts";
+import type { Wrapper } from "../runtime/code-cache.ts";
 import { storedBundle } from "../runtime/embedded.ts";
 import type { StoredBundle } from "../runtime/embedded.ts";
 import { describeError } from "../lib/errors.ts";
@@ -37,12 +38,12 @@ export function loadMcpSdk(log: (line: string) => void): McpSdk {
   if (source!.entry.cache === true) {
     // src/runtime/bundles.json keeps its code cache: compiled once, with it (src/runtime/code-cache.ts),
     // which also holds the code: the SDK is then not inflated.
-    const compiled = compileWithCache(SDK_BUNDLE, source!.entry.hash, compile, source!.code);
+    const compiled = compileWithCache(SDK_BUNDLE, source!.entry.hash, SDK_WRAPPER, compile, source!.code);
     script = compiled.script;
     // A damaged file is replaced by the next save, since there is then no usable cache.
     if (compiled.damaged) log(`ignoring the damaged MCP SDK code cache ${compiled.damaged}; it will be rewritten`);
     if (compiled.saveTo) pendingSave = { script, file: compiled.saveTo, code: compiled.code, hash: source!.entry.hash };
-  } else script = compile(source!.code(), undefined);
+  } else script = compile(SDK_WRAPPER.head + source!.code() + SDK_WRAPPER.tail, undefined);
   const wrapper = script.runInThisContext() as (module: { exports: unknown }, exports: unknown, require: NodeJS.Require) => void;
   const module = { exports: {} as unknown };
   wrapper(module, module.exports, nodeRequire);
@@ -50,11 +51,10 @@ export function loadMcpSdk(log: (line: string) => void): McpSdk {
   return loaded;
 }
 
-function compile(code: string, cachedData: Buffer | undefined): Script {
-  return new Script(`(function (module, exports, require) {${code}\n})`, {
-    filename: "session-bridge/mcp-sdk.js",
-    ...(cachedData ? { cachedData } : {}),
-  });
+const SDK_WRAPPER: Wrapper = { head: "(function (module, exports, require) {", tail: "\n})" };
+
+function compile(wrapped: string, cachedData: Buffer | undefined): Script {
+  return new Script(wrapped, { filename: "session-bridge/mcp-sdk.js", ...(cachedData ? { cachedData } : {}) });
 }
 
 /** Writes the code cache if loadMcpSdk() had none (or V8 rejected it). Never throws. */

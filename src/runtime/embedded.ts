@@ -7,7 +7,7 @@
 // daemon. Each bundle has its own copy of the store modules: nothing may rely on module identity
 // across bundles (BridgeError's instanceof goes by a brand for that reason).
 import { closeSync, openSync } from "node:fs";
-import { compileWithCache, writeCodeCacheSoon } from "./code-cache.ts";
+import { COMMONJS_WRAPPER, compileWithCache, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "../lib/errors.ts";
 import { readAt } from "../lib/fs.ts";
 import { isSea, nodeRequire, scriptPath } from "./self.ts";
@@ -94,20 +94,17 @@ export function loadEmbedded<T>(name: string): T {
   const { Script } = nodeRequire("node:vm") as typeof import("node:vm");
   type Script = import("node:vm").Script;
   // The filename is what stack traces show, with the function names (the bundles keep them).
-  const compile = (code: string, cachedData: Buffer | undefined): Script =>
-    new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
-      filename: `session-bridge/${name}.js`,
-      ...(cachedData && { cachedData }),
-    });
+  const compile = (wrapped: string, cachedData: Buffer | undefined): Script =>
+    new Script(wrapped, { filename: `session-bridge/${name}.js`, ...(cachedData && { cachedData }) });
   // Compiled once, with a cache when the bundle keeps one (src/runtime/code-cache.ts), which also
   // holds its code: the stream is then not even inflated. A damaged one is not worth a
   // word on a hook's stderr: it is simply rewritten.
   let script: Script;
   if (stored.entry.cache) {
-    const compiled = compileWithCache(name, stored.entry.hash, compile, stored.code);
+    const compiled = compileWithCache(name, stored.entry.hash, COMMONJS_WRAPPER, compile, stored.code);
     script = compiled.script;
     if (compiled.saveTo) writeCodeCacheSoon(name, stored.entry.hash, compiled.saveTo, script, compiled.code);
-  } else script = compile(stored.code(), undefined);
+  } else script = compile(COMMONJS_WRAPPER.head + stored.code() + COMMONJS_WRAPPER.tail, undefined);
   const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
   const self = isSea() ? process.execPath : scriptPath();

@@ -7,7 +7,7 @@
 // declares (V8 only pre-parses it in a run that does not call it); the entry calls
 // `saveEntryCacheSoon` once it knows the cache folder.
 import type { Script } from "node:vm";
-import { compileWithFolderCache, useCodeCacheFolder, writeCodeCacheSoon } from "./code-cache.ts";
+import { COMMONJS_WRAPPER, compileWithFolderCache, useCodeCacheFolder, writeCodeCacheSoon } from "./code-cache.ts";
 
 /** The entry's cache is bundle-entry-…: build.mjs refuses an embedded bundle of this name. */
 const ENTRY_CACHE_NAME = "entry";
@@ -43,11 +43,8 @@ export function runEntryCached(
   const compiled = compileWithFolderCache(
     ENTRY_CACHE_NAME,
     hash,
-    (code, cachedData) =>
-      new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
-        filename,
-        ...(cachedData && { cachedData }),
-      }),
+    COMMONJS_WRAPPER,
+    (wrapped, cachedData) => new Script(wrapped, { filename, ...(cachedData && { cachedData }) }),
     source,
     // The executable has no prelude: its main script is the entry, with the executable's own cache.
     () => undefined,

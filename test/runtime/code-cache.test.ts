@@ -49,16 +49,19 @@ test("a damaged code cache is never run: the guard still denies, and the cache i
   guard(root);
   const file = join(root, "cache", caches(root)[0]!);
   const good = readFileSync(file);
-  // One copy damaged deep in V8's payload, past the headers V8 checks: V8 alone would run it.
-  const bad = Buffer.from(good);
-  for (let i = 4000; i < 4100; i++) bad[i] = bad[i]! ^ 0xff;
-  writeFileSync(file, bad);
-  const damaged = statSync(file).ino;
-  const r = guard(root);
-  assert.match(r.stdout, /"permissionDecision":"deny"/);
-  assert.equal(r.stderr, "");
-  assert.notEqual(statSync(file).ino, damaged, "rewritten (temp + rename)");
-  assert.notDeepEqual(readFileSync(file), bad, "rewritten from a fresh compile");
+  // One copy damaged, in the code or deep in V8's data past the headers V8 checks (V8 alone would
+  // run it): the first copy, or the second, which is read in pieces.
+  for (const from of [4000, good.length - 300]) {
+    const bad = Buffer.from(good);
+    for (let i = from; i < from + 100; i++) bad[i] = bad[i]! ^ 0xff;
+    writeFileSync(file, bad);
+    const damaged = statSync(file).ino;
+    const r = guard(root);
+    assert.match(r.stdout, /"permissionDecision":"deny"/);
+    assert.equal(r.stderr, "");
+    assert.notEqual(statSync(file).ino, damaged, "rewritten (temp + rename)");
+    assert.notDeepEqual(readFileSync(file), bad, "rewritten from a fresh compile");
+  }
   // Cut short: the same.
   writeFileSync(file, good.subarray(0, 1000));
   assert.match(guard(root).stdout, /"permissionDecision":"deny"/);
@@ -85,7 +88,9 @@ test("a bundle is compiled once, with its cache: a second compile of the same so
   mkdirSync(root, { mode: 0o700 });
   useCodeCacheFolder(join(root, "cache"));
   t.after(() => useCodeCacheFolder(undefined));
-  const source = "(function () { return function twice(x) { return 2 * x; }; })";
+  const source = "function twice(x) { return 2 * x; }";
+  const wrapper = { head: "(function () { return ", tail: "; })" };
+  const wrapped = wrapper.head + source + wrapper.tail;
   const hash = "0123456789abcdef";
   const calls: (Buffer | undefined)[] = [];
   let decoded = 0;
@@ -99,7 +104,7 @@ test("a bundle is compiled once, with its cache: a second compile of the same so
     return new Script(code, { filename: "cache-test.js", ...(cachedData && { cachedData }) });
   };
   // No cache yet: compiled without, and the caller is told where to write one.
-  const first = compileWithCache("cache-test", hash, compile, decode);
+  const first = compileWithCache("cache-test", hash, wrapper, compile, decode);
   assert.deepEqual(calls, [undefined]);
   assert.equal(decoded, 1);
   assert.match(first.saveTo ?? "", /\/cache\/bundle-cache-test-0123456789abcdef-v[\d.]+-\w+\.v8cache$/);
@@ -107,31 +112,61 @@ test("a bundle is compiled once, with its cache: a second compile of the same so
   writeCodeCache("cache-test", hash, first.saveTo!, first.script, first.code);
   // A cache: one compile, handed the cache and the code it holds, nothing to decode or write.
   calls.length = 0;
-  const second = compileWithCache("cache-test", hash, compile, decode);
+  const second = compileWithCache("cache-test", hash, wrapper, compile, decode);
   assert.equal(calls.length, 1, "compiled exactly once");
   assert.ok(Buffer.isBuffer(calls[0]), "with the cache");
   assert.equal(decoded, 1, "the bundle's code is not decoded: the cache holds it");
-  assert.equal(second.code, source);
+  assert.equal(second.code, wrapped, "the cache holds the code as compiled, wrapped");
+  // V8's data lies at a multiple of 8 bytes from the file's start: V8 would copy it otherwise.
+  const file = readFileSync(first.saveTo!);
+  const codeBytes = file.readUInt32LE(28);
+  assert.equal(file.toString("latin1", 32, 32 + codeBytes), wrapped);
+  const dataAt = Math.ceil((32 + codeBytes) / 8) * 8;
+  assert.deepEqual([...file.subarray(32 + codeBytes, dataAt)], new Array(dataAt - 32 - codeBytes).fill(0));
   assert.equal(second.saveTo, undefined);
   assert.equal(second.script.cachedDataRejected, false);
   // The same bytes under another bundle's name (renamed, or copied over it): not its code, not used.
   const good = readFileSync(first.saveTo!);
   calls.length = 0;
-  const other = compileWithCache("cache-test", "fedcba9876543210", compile, decode);
+  const other = compileWithCache("cache-test", "fedcba9876543210", wrapper, compile, decode);
   writeFileSync(other.saveTo!, good);
   calls.length = 0;
-  const renamed = compileWithCache("cache-test", "fedcba9876543210", compile, decode);
+  const renamed = compileWithCache("cache-test", "fedcba9876543210", wrapper, compile, decode);
   assert.deepEqual(calls, [undefined], "compiled from the bundle's own code, without the other's cache");
   assert.equal(renamed.damaged, other.saveTo);
-  // A damaged one: compiled without, reported, and to be rewritten.
-  for (const bad of [Buffer.from("SBCC3x1\nnot a cache"), Buffer.concat([Buffer.from("SBCC2x1\n"), good.subarray(8)])]) {
+  // A damaged one: compiled without, reported, and to be rewritten. Damaged: cut short, one byte
+  // of either copy changed (the second is read in pieces), or a cache of the same code wrapped
+  // otherwise (its caller would call it with other arguments).
+  const flipped = (at: number) => {
+    const bad = Buffer.from(good);
+    bad[at] = bad[at]! ^ 0xff;
+    return bad;
+  };
+  const otherWrapper = Buffer.from(good.toString("latin1").replaceAll("(function () { return ", "(function (){  return "), "latin1");
+  assert.equal(otherWrapper.length, good.length);
+  const size = good.readUInt32LE(8);
+  for (const bad of [
+    Buffer.from("SBCC4x1\nnot a cache"),
+    good.subarray(0, good.length - 1),
+    flipped(40),
+    flipped(good.length - 3),
+    flipped(12 + size),
+    otherWrapper,
+  ]) {
     writeFileSync(first.saveTo!, bad);
     calls.length = 0;
-    const third = compileWithCache("cache-test", hash, compile, decode);
+    const third = compileWithCache("cache-test", hash, wrapper, compile, decode);
     assert.deepEqual(calls, [undefined]);
     assert.equal(third.damaged, first.saveTo);
     assert.equal(third.saveTo, first.saveTo);
   }
+  // One of an older format (the code unwrapped, the data unaligned): replaced without a word.
+  writeFileSync(first.saveTo!, Buffer.concat([Buffer.from("SBCC3x1\n"), good.subarray(8)]));
+  calls.length = 0;
+  const older = compileWithCache("cache-test", hash, wrapper, compile, decode);
+  assert.deepEqual(calls, [undefined]);
+  assert.equal(older.damaged, undefined);
+  assert.equal(older.saveTo, first.saveTo);
 });
 
 test("a bridged hook with its cache takes its code from there: node:zlib is never loaded", (t) => {
