@@ -23,6 +23,7 @@ import { LINE_MAX_BYTES } from "./bus/lines.ts";
 import type { Message, Stamp } from "./bus/message.ts";
 import { listSessions } from "./bus/sessions.ts";
 import type { SessionView } from "./bus/sessions.ts";
+import { isoTime } from "./lib/time.ts";
 
 export interface Identity {
   root: string;
@@ -154,7 +155,7 @@ export function sendMessage(request: SendRequest): SendResult {
   joinRole(identity);
   const message: Message = {
     id: newId(),
-    ts: new Date().toISOString(),
+    ts: isoTime(),
     project: identity.project,
     from: identity.role,
     to,

@@ -38,6 +38,7 @@ import { withLock } from "./lock.ts";
 import { parseMessage, serializeMessage } from "./message.ts";
 import type { Message } from "./message.ts";
 import type { RolePaths } from "./layout.ts";
+import { isoTime } from "../lib/time.ts";
 
 /** How far the role has consumed: a byte offset into the inbox file with inode `ino`. */
 export interface Cursor {
@@ -235,7 +236,7 @@ export function consumeUnread(paths: RolePaths, options: ConsumeOptions): Consum
         // messages stay unread (delivered again later, never lost) and the receipt only records an
         // attempt; the other order could commit and die before any trace of who took them.
         if (messages.length > 0) {
-          const receipt: Receipt = { at: new Date().toISOString(), by: options.by, ids: messages.map((m) => m.id), ino: st.ino, from, to };
+          const receipt: Receipt = { at: isoTime(), by: options.by, ids: messages.map((m) => m.id), ino: st.ino, from, to };
           appendLine(paths.receipts, Buffer.from(JSON.stringify(receipt) + "\n"), false);
         }
         writeFileAtomic(paths.cursor, JSON.stringify({ ino: st.ino, offset: to } satisfies Cursor));

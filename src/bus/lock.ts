@@ -8,6 +8,7 @@ import { BridgeError, isErrno } from "../lib/errors.ts";
 import { FILE_MODE, isRecord, parseJson, randomHex, readFileIfExists, removeQuietly, sleepSync, writeAll } from "../lib/fs.ts";
 import { isProcessAlive, isSameProcessAlive, processStartTime } from "../lib/proc.ts";
 import { madeHere, machineStamp } from "./machine.ts";
+import { isoTime } from "../lib/time.ts";
 
 export interface LockOptions {
   /** Give up with E_LOCKED after this long (default 10 s). */
@@ -91,7 +92,7 @@ function tryCreate(path: string, signed: object): number | undefined {
     throw err;
   }
   try {
-    writeAll(fd, JSON.stringify({ ...signed, ts: new Date().toISOString() }));
+    writeAll(fd, JSON.stringify({ ...signed, ts: isoTime() }));
   } catch (err) {
     // A lock we could not sign (ENOSPC, EIO) would hold every other taker up until it looks
     // abandoned: it is ours (O_EXCL), so take it back before reporting the failure.

@@ -8,6 +8,7 @@ import type { RolePaths } from "./layout.ts";
 import { hasProcFs, isSameProcessAlive, processStartTime } from "../lib/proc.ts";
 import type { StartTime } from "../lib/proc.ts";
 import { madeHere, machineStamp } from "./machine.ts";
+import { isoTime } from "../lib/time.ts";
 
 export interface SessionRecord {
   /** The agent's process (CLAUDE_PID for Claude Code): its life is the session's life. */
@@ -92,7 +93,7 @@ function recordPath(paths: RolePaths, pid: number): string {
 export function registerSession(paths: RolePaths, info: SessionInfo): SessionRecord {
   ensureRoleDir(paths);
   ensureDir(paths.sessions);
-  const now = new Date().toISOString();
+  const now = isoTime();
   const pidStart = processStartTime(info.pid);
   const previous = readRecord(recordPath(paths, info.pid));
   const same = previous && previous.pidStart === pidStart && !previous.endedAt;
@@ -120,7 +121,7 @@ export function touchSession(paths: RolePaths, pid: number, freshMs = 0): boolea
   const now = Date.now();
   const age = now - Date.parse(record.lastSeen);
   if (age >= 0 && age < freshMs) return true;
-  record.lastSeen = new Date(now).toISOString();
+  record.lastSeen = isoTime(now);
   writeFileAtomic(recordPath(paths, pid), JSON.stringify(record) + "\n");
   return true;
 }
@@ -128,7 +129,7 @@ export function touchSession(paths: RolePaths, pid: number, freshMs = 0): boolea
 export function endSession(paths: RolePaths, pid: number): void {
   const record = readRecord(recordPath(paths, pid));
   if (!record) return;
-  record.endedAt = new Date().toISOString();
+  record.endedAt = isoTime();
   writeFileAtomic(recordPath(paths, pid), JSON.stringify(record) + "\n");
 }
 

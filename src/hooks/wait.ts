@@ -28,6 +28,7 @@ import type { StartTime } from "../lib/proc.ts";
 import type { WakeDecision } from "../wake/rails.ts";
 import { claimWake } from "../wake/claim.ts";
 import { readWakeState, wakeLockPath } from "../wake/state.ts";
+import { isoTime } from "../lib/time.ts";
 
 /** The safety net under fs.watch (which can miss events on some filesystems), and the liveness check. */
 export const POLL_MS = 2000;
@@ -89,7 +90,7 @@ class Waiter {
       token: this.token,
       claudePid: this.claude?.pid ?? null,
       sessionId: this.sessionId ?? null,
-      since: new Date().toISOString(),
+      since: isoTime(),
     };
     // Under the wake lock, so an older waiter deciding a wake right now either finishes first or sees us.
     withLock(wakeLockPath(this.paths), () => writeFileAtomic(this.paths.waiter, JSON.stringify(record) + "\n"));

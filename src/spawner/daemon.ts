@@ -19,6 +19,7 @@ import { createDrivers } from "./drivers/index.ts";
 import type { DriverDeps, Drivers, TargetResult, WakeSite } from "./drivers/index.ts";
 import { fileSource } from "./source.ts";
 import type { SourceBatch, WakeSource } from "./source.ts";
+import { isoTime } from "../lib/time.ts";
 
 export interface DaemonOptions extends DriverDeps {
   root: string;
@@ -264,7 +265,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const mark = `${decision.code}@${batch.mark}${timed ? "" : `:${decision.reason}`}`;
     if (r.lastLogged === mark) return;
     r.lastLogged = mark;
-    const retry = decision.retryAt !== undefined && !ownRun ? `; retrying at ${new Date(decision.retryAt).toISOString()}` : "";
+    const retry = decision.retryAt !== undefined && !ownRun ? `; retrying at ${isoTime(decision.retryAt)}` : "";
     // A busy refusal already says the follow-up comes when the run ends.
     const then = final || (decision.code === "busy" && ownRun) ? "" : retry || "; retrying on the next rescan";
     log({
@@ -272,7 +273,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       project: r.project,
       role: r.role,
       code: decision.code,
-      ...(decision.retryAt !== undefined && { retryAt: new Date(decision.retryAt).toISOString() }),
+      ...(decision.retryAt !== undefined && { retryAt: isoTime(decision.retryAt) }),
       msg: `${decision.code}: ${decision.reason}${then}`,
     });
   };

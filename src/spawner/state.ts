@@ -30,6 +30,7 @@ import { madeHere, machineStamp } from "../bus/machine.ts";
 import { daemonPidPath, holderAlive, parseHolder } from "../wake/daemon-lock.ts";
 import type { DaemonHolder } from "../wake/daemon-lock.ts";
 import type { Position } from "../wake/batch.ts";
+import { isoTime } from "../lib/time.ts";
 
 export interface SpawnerPaths {
   dir: string;
@@ -71,7 +72,7 @@ export function acquireDaemonLock(root: string): DaemonLock {
   ensureRoot(root);
   const paths = spawnerPaths(root);
   ensureDir(paths.dir);
-  const holder: DaemonHolder = { pid: process.pid, ...machineStamp(), startedAt: new Date().toISOString() };
+  const holder: DaemonHolder = { pid: process.pid, ...machineStamp(), startedAt: isoTime() };
   const start = processStartTime(process.pid);
   if (start !== undefined) holder.start = start;
   const content = JSON.stringify(holder) + "\n";
@@ -207,7 +208,7 @@ export function createLogger(root: string, options: { stderr?: (line: string) =>
   const maxBytes = options.maxBytes ?? LOG_MAX_BYTES;
   return (entry) => {
     const t = performance.timeOrigin + performance.now();
-    const ts = new Date(t).toISOString();
+    const ts = isoTime(t);
     const where = entry.project !== undefined ? ` ${entry.project}/${entry.role ?? "?"}` : "";
     options.stderr?.(`${ts} ${entry.event}${where}: ${entry.msg}`);
     try {
@@ -320,7 +321,7 @@ export function runLogTail(path: string, lines = RUN_TAIL_LINES): string[] {
 export const RUN_LOGS_KEPT = 200;
 
 export function runLogPath(root: string, project: string, role: string, now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, "");
+  const stamp = isoTime(now).replace(/[-:]/g, "");
   return join(spawnerPaths(root).runs, `${stamp}-${project}-${role}.log`);
 }
 

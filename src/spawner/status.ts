@@ -14,6 +14,7 @@ import { readWakeState } from "../wake/state.ts";
 import { describeSpawnTarget, resolveSpawnTarget } from "./drivers/spawn-target.ts";
 import { socketCandidate } from "../wake/targets.ts";
 import type { RefusalRecord, WakeRecord, WakeState } from "../wake/state.ts";
+import { isoTime } from "../lib/time.ts";
 
 export interface RoleStatus {
   project: string;
@@ -142,7 +143,7 @@ function roleStatus(
     unread: held ? held.unread : joined ? peekUnread(paths).entries.length : 0,
     ...(wake.lastWake && { lastWake: wake.lastWake }),
     ...(wake.lastRefusal && { lastRefusal: wake.lastRefusal }),
-    ...(wake.inFlightSince !== undefined && { inFlightSince: new Date(wake.inFlightSince).toISOString() }),
+    ...(wake.inFlightSince !== undefined && { inFlightSince: isoTime(wake.inFlightSince) }),
     ...(run && { run }),
     ...(lastRun && { lastRun: lastRun.outcome.startsWith("exit 0 ") ? lastRun : { ...lastRun, tail: runLogTail(lastRun.log) } }),
   };

@@ -9,6 +9,7 @@ import { ID_PATTERN, newId } from "../bus/message.ts";
 import type { Message, Stamp } from "../bus/message.ts";
 import { DEFAULT_NUDGE } from "../settings/schema.ts";
 import type { Settings } from "../settings/schema.ts";
+import { isoTime } from "../lib/time.ts";
 
 export interface ChainContext {
   chain: string;
@@ -31,7 +32,7 @@ function writeContext(paths: RolePaths, context: ChainContext): ChainContext {
 }
 
 export function startHumanChain(paths: RolePaths): ChainContext {
-  return writeContext(paths, { chain: newId("c"), hop: 0, at: new Date().toISOString(), source: "human" });
+  return writeContext(paths, { chain: newId("c"), hop: 0, at: isoTime(), source: "human" });
 }
 
 /**
@@ -52,7 +53,7 @@ export function continueChain(paths: RolePaths, messages: readonly Message[], ma
 
 /** Continues a known waker's chain (the rails' decision names it). */
 export function continueFrom(paths: RolePaths, waker: Stamp): ChainContext {
-  return writeContext(paths, { chain: waker.chain, hop: waker.hop + 1, at: new Date().toISOString(), source: "wake" });
+  return writeContext(paths, { chain: waker.chain, hop: waker.hop + 1, at: isoTime(), source: "wake" });
 }
 
 /**

@@ -18,6 +18,7 @@ import { decideWake } from "./rails.ts";
 import type { WakeFacts } from "./rails.ts";
 import { readWakeState } from "./state.ts";
 import { socketCandidate, spawnTargetCheck, tmuxCandidate } from "./targets.ts";
+import { isoTime } from "../lib/time.ts";
 
 export interface WakeForecast {
   /** True when a driver will wake the role for this message (now, or once a cooldown/rate/run ends). */
@@ -114,7 +115,7 @@ export function forecastWake(o: {
     case "rate": {
       // The rails look at the target last: a deferred wake with nowhere to go is no wake.
       if (!target.ok) return { woken: false, ...(driver && { driver }), text: `not woken automatically: ${target.reason}; ${waits}` };
-      const at = decision.retryAt !== undefined ? ` (about ${new Date(decision.retryAt).toISOString()})` : "";
+      const at = decision.retryAt !== undefined ? ` (about ${isoTime(decision.retryAt)})` : "";
       return { woken: true, ...(driver && { driver }), text: `${who} will wake it later${at}: ${decision.reason}` };
     }
     default:

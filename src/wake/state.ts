@@ -9,6 +9,7 @@ import type { RolePaths } from "../bus/layout.ts";
 import { withLock } from "../bus/lock.ts";
 import { withWake } from "./rails.ts";
 import type { RefusalCode, WakeDecision, WakeHistory } from "./rails.ts";
+import { isoTime } from "../lib/time.ts";
 
 export interface WakeRecord {
   at: string;
@@ -95,19 +96,19 @@ export function stateAfter(state: WakeState, decision: WakeDecision, now: number
     const next: WakeState = {
       ...state,
       ...withWake(state, now),
-      lastWake: { at: new Date(now).toISOString(), driver: options.driver, chain: decision.chain, hop: decision.hop, ids: decision.ids },
+      lastWake: { at: isoTime(now), driver: options.driver, chain: decision.chain, hop: decision.hop, ids: decision.ids },
     };
     if (options.inFlight) next.inFlightSince = now;
     return next;
   }
   if (decision.code === "nothing-new") return undefined;
   const refusal: RefusalRecord = {
-    at: new Date(now).toISOString(),
+    at: isoTime(now),
     driver: options.driver,
     code: decision.code,
     reason: decision.reason,
   };
-  if (decision.retryAt !== undefined) refusal.retryAt = new Date(decision.retryAt).toISOString();
+  if (decision.retryAt !== undefined) refusal.retryAt = isoTime(decision.retryAt);
   return { ...state, lastRefusal: refusal };
 }
 

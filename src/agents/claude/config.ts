@@ -8,6 +8,7 @@ import { BridgeError, isErrno } from "../../lib/errors.ts";
 import { openNoFollow, readFileIfExists, writeFileAtomic } from "../../lib/fs.ts";
 import { isRecord } from "../../lib/fs.ts";
 import { describeJsonProblem } from "../../lib/json-error.ts";
+import { isoTime } from "../../lib/time.ts";
 
 export interface ConfigDir {
   dir: string;
@@ -150,8 +151,7 @@ export function latestBackup(path: string): string | undefined {
 /** A timestamped copy beside the file, same mode; undefined when there was no file. */
 export function backupFile(file: JsonFile, now = new Date()): string | undefined {
   if (!file.exists) return undefined;
-  const stamp = now
-    .toISOString()
+  const stamp = isoTime(now.getTime())
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
   const backup = `${file.path}${BACKUP_INFIX}${stamp}`;

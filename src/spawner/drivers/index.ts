@@ -23,6 +23,7 @@ import type { DaemonState, Logger } from "../state.ts";
 import { execTmux } from "../tmux.ts";
 import { allTaken } from "../../wake/batch.ts";
 import { finishWake } from "../../wake/state.ts";
+import { isoTime } from "../../lib/time.ts";
 
 export interface DriverDeps {
   root: string;
@@ -143,7 +144,7 @@ export function createDrivers(
       });
       ensureDir(spawnerPaths(root).runs);
       const log_ = runLogPath(root, role.project, role.role, Date.now());
-      const startedAt = new Date().toISOString();
+      const startedAt = isoTime();
       const handle = startRun(plan, {
         log: log_,
         timeoutMs: settings.spawn.timeoutSeconds * 1000,
@@ -180,7 +181,7 @@ export function createDrivers(
           state.lastRuns[key] = {
             log: log_,
             startedAt,
-            endedAt: new Date().toISOString(),
+            endedAt: isoTime(),
             outcome: text,
             ...(plan.resumed && { resumed: plan.resumed }),
           };
@@ -274,7 +275,7 @@ export function createDrivers(
         const [project, role] = key.split("/") as [string, string];
         delete state.runs[key];
         const outcome = "ended while no daemon was watching it (outcome unknown)";
-        state.lastRuns[key] = { log: run.log, startedAt: run.startedAt, endedAt: new Date().toISOString(), outcome };
+        state.lastRuns[key] = { log: run.log, startedAt: run.startedAt, endedAt: isoTime(), outcome };
         save();
         void Promise.resolve(siteOf(project, role).finish(`${outcome}; output in ${run.log}`)).catch((err: unknown) =>
           log({ event: "error", project, role, msg: `cannot end the wake of a run gone meanwhile: ${(err as Error).message}` }),

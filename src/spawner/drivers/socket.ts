@@ -21,6 +21,7 @@ import type { SessionView } from "../../bus/sessions.ts";
 import { isRecord, parseJson } from "../../lib/fs.ts";
 import type { EffectiveRole } from "../../settings/schema.ts";
 import { socketCandidate } from "../../wake/targets.ts";
+import { isoTime } from "../../lib/time.ts";
 
 export interface SocketTarget {
   socket: string;
@@ -113,7 +114,7 @@ const POLL_MS = 50;
 
 /** The one line written: a user message holding the fixed nudge (never a message body), made unique per wake. */
 export function nudgeLine(text: string, count: number, at: Date): string {
-  const content = `${text} (${count} message${count === 1 ? "" : "s"}, wake at ${at.toISOString()})`;
+  const content = `${text} (${count} message${count === 1 ? "" : "s"}, wake at ${isoTime(at.getTime())})`;
   return JSON.stringify({ type: "user", message: { role: "user", content } }) + "\n";
 }
 

@@ -15,6 +15,7 @@ import { AGENT_COMMAND } from "../../agents/cli.ts";
 import type { EffectiveRole, PermissionMode, Settings } from "../../settings/schema.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS, NON_ADMIN_TOOLS, PLUGIN_NON_ADMIN_TOOL_IDS } from "../../agents/tool-names.ts";
 import type { SpawnTarget } from "./spawn-target.ts";
+import { isoTime } from "../../lib/time.ts";
 
 // Never passed on: the admin switch (a run must not flip its own rails), the tmux pane of whoever
 // started the daemon, and the identity of an agent session the daemon may have been started from
@@ -171,7 +172,7 @@ export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
   const fd = openForAppend(options.log);
   writeAll(
     fd,
-    `# session-bridge spawn run, ${new Date().toISOString()}\n# cwd: ${plan.cwd}\n# ${JSON.stringify([plan.command, ...plan.args])}\n# chain ${plan.env.BRIDGE_CHAIN} hop ${plan.env.BRIDGE_HOP}${plan.resumed ? `; resuming ${plan.resumed}` : ""}\n`,
+    `# session-bridge spawn run, ${isoTime()}\n# cwd: ${plan.cwd}\n# ${JSON.stringify([plan.command, ...plan.args])}\n# chain ${plan.env.BRIDGE_CHAIN} hop ${plan.env.BRIDGE_HOP}${plan.resumed ? `; resuming ${plan.resumed}` : ""}\n`,
   );
   let child: ChildProcess | undefined;
   let startError: string | undefined;

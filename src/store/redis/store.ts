@@ -26,6 +26,7 @@ import type { Client } from "./connect.ts";
 import { followRedis } from "./follow.ts";
 import * as lua from "./scripts.ts";
 import { watchRedis } from "./watch.ts";
+import { isoTime } from "../../lib/time.ts";
 
 export interface RedisLimits {
   /** How long a claim holds the role before another reader may take the same entries. */
@@ -131,7 +132,7 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
       }
       const message: Message = {
         id: newId(),
-        ts: new Date().toISOString(),
+        ts: isoTime(),
         project,
         from,
         to,
@@ -235,7 +236,7 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
         const [state] = (await run(
           project,
           lua.COMMIT,
-          [role, token, toId, new Date().toISOString(), options.by, ids, cur, count, limits.keep],
+          [role, token, toId, isoTime(), options.by, ids, cur, count, limits.keep],
           "the messages taken were not marked read",
         )) as string[];
         if (state === "lost")
@@ -321,7 +322,7 @@ export function openRedisStore(url: RedisUrl, env: NodeJS.ProcessEnv): Store {
     },
 
     async touchSession(identity, info: SessionInfo, ttlMs: number) {
-      const now = new Date().toISOString();
+      const now = isoTime();
       const record: SessionRecord = { ...info, ...machineStamp(), startedAt: now, lastSeen: now };
       const key = `${record.machine}:${info.pid}`;
       const reply = await run(
