@@ -20,7 +20,7 @@ import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { brotliDecompressSync, constants as zlibConstants, createBrotliCompress } from "node:zlib";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { builtinModules } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { noAjvPlugin, pureSchemasPlugin } from "./scripts/sdk-plugins.mjs";
 
@@ -239,18 +239,23 @@ async function makeTrailer(bundles, entryHash) {
 // initialises it), on every hook, used or not: node:os, for one homedir() in a bridged session, cost
 // every unbridged hook 0.7M of its 9.5M instructions over node -e 0 (callgrind). The entry loads
 // those on first use instead, through an object that requires the module when a property is read.
+// The bundles a bridged hook runs on every prompt or Bash call get the same (hook-guard loaded
+// node:os for homedir() whether or not it was called). A built-in whose export is a function
+// (node:events, node:assert…) stays as it is: the object standing in for it could not be called.
 const PRELOADED = new Set(["node:fs", "node:path"]);
+const requireHere = createRequire(import.meta.url);
+const callable = (id) => typeof requireHere(id) === "function";
+const LAZY_BUILTINS_IN = (name) => name.startsWith("hook-") || name === "git-shim";
 function lazyBuiltins(code) {
-  const strict = '"use strict";\n';
-  if (!code.startsWith(strict))
-    throw new Error('esbuild\'s CommonJS entry no longer starts with "use strict": see lazyBuiltins in build.mjs');
+  const strict = /^"use strict";\n?/.exec(code)?.[0];
+  if (strict === undefined) throw new Error('esbuild\'s CommonJS output no longer starts with "use strict": see lazyBuiltins in build.mjs');
   return strict + lazyRequires(code.slice(strict.length));
 }
 /** The requires of built-ins not preloaded, in esbuild's CommonJS output, made lazy (see above). */
 function lazyRequires(code) {
   let lazied = 0;
   const out = code.replace(/\brequire\("(node:[a-z_/]+)"\)/g, (call, id) => {
-    if (PRELOADED.has(id)) return call;
+    if (PRELOADED.has(id) || callable(id)) return call;
     lazied++;
     return `__lazyBuiltin(${JSON.stringify(id)})`;
   });
@@ -302,10 +307,11 @@ for (let pending = [...lazy.keys()]; pending.length > 0; pending = [...lazy.keys
   await Promise.all(
     pending.map(async (name) => {
       built.set(name, null);
-      built.set(
-        name,
-        await buildCjs(lazy.get(name), `bundle "${name}"`, { ...MINIFY, plugins: [lazyBundlesPlugin(lazy, true), nodePrefixPlugin] }),
-      );
+      const code = await buildCjs(lazy.get(name), `bundle "${name}"`, {
+        ...MINIFY,
+        plugins: [lazyBundlesPlugin(lazy, true), nodePrefixPlugin],
+      });
+      built.set(name, LAZY_BUILTINS_IN(name) ? lazyBuiltins(code) : code);
     }),
   );
 }

@@ -31,7 +31,17 @@ export { BROADCAST, NAME_PATTERN, isValidName, validateName } from "./names.ts";
 export function resolveRoot(env: NodeJS.ProcessEnv = process.env): string {
   const configured = env.BRIDGE_ROOT;
   if (configured !== undefined && configured.trim() !== "") return resolve(configured);
-  return join(homedir(), ".claude", "bridge");
+  return join(homeDirectory(), ".claude", "bridge");
+}
+
+/**
+ * os.homedir() as it answers on Linux and macOS ($HOME whenever it is set, even empty), without
+ * loading node:os for it: a bridged guard then never loads that module (it cost 0.7M instructions,
+ * callgrind).
+ */
+function homeDirectory(): string {
+  const home = process.platform === "win32" ? undefined : process.env.HOME;
+  return home !== undefined ? home : homedir();
 }
 
 /** Creates the root if needed and checks it is ours and private. */
