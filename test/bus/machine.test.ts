@@ -3,13 +3,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { computeMachineId, machineBasis, machineId, machineIdFrom, madeHere } from "../../src/bus/machine.ts";
+import { computeMachineId, hostName, machineBasis, machineId, machineIdFrom, madeHere } from "../../src/bus/machine.ts";
 import type { MachineFacts } from "../../src/bus/machine.ts";
-import { REPO } from "../helpers/bin.ts";
-import { makeRoot } from "../helpers/cli.ts";
+import { BIN, REPO } from "../helpers/bin.ts";
+import { bridge, cleanEnv, makeRoot } from "../helpers/cli.ts";
 
 const MACHINE_ID = "3d1219c7c4c5404aaa1f6d2a48adfda4";
 const IOREG = `+-o Mac  <class IOPlatformExpertDevice, id 0x100000116, registered, matched, active, busy 0 (0 ms), retain 35>
@@ -121,4 +121,34 @@ test("a renamed host keeps its locks and sessions: a holder that died under the 
   const taken = spawnSync(process.execPath, [worker, "try-lock", lock, "0"], { encoding: "utf8" });
   assert.match(taken.stdout, /^locked/, taken.stderr);
   assert.equal(existsSync(`${lock}.break`), false);
+});
+
+test("the hostname a record carries is os.hostname(); a bridged recv that takes the lock, and the guard, never load node:os for it", (t) => {
+  assert.equal(hostName(), hostname());
+  const root = makeRoot(t);
+  assert.equal(bridge(["send", "--queue", "web", "the build is green"], { root, project: "shop", role: "api" }).status, 0);
+  // A preload that reports, at exit, whether the process loaded node:os (on Linux the hostname is
+  // read from /proc; elsewhere node:os is how it is asked).
+  const probe = `${root}-probe.cjs`;
+  const report = `${root}-probe.json`;
+  writeFileSync(
+    probe,
+    `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList.includes("NativeModule os"))));\n`,
+  );
+  t.after(() => rmSync(probe, { force: true }));
+  const env = cleanEnv({ BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web", CLAUDE_PID: String(process.pid) });
+  const loadsOs = (hook: string, input: string, expect: RegExp): boolean => {
+    const r = spawnSync(process.execPath, ["-r", probe, BIN, "hook", hook], { env, input, encoding: "utf8" });
+    assert.match(r.stdout, expect, r.stderr);
+    return JSON.parse(readFileSync(report, "utf8")) as boolean;
+  };
+  const linux = process.platform === "linux";
+  assert.equal(
+    loadsOs("recv", JSON.stringify({ hook_event_name: "UserPromptSubmit", session_id: "s1", prompt: "hi" }), /the build is green/),
+    !linux,
+  );
+  const record = JSON.parse(readFileSync(join(root, "projects", "shop", "web", "sessions", `${process.pid}.json`), "utf8"));
+  assert.equal(record.host, hostname(), "the session record's host");
+  const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
+  assert.equal(loadsOs("guard", push, /"permissionDecision":"deny"/), false);
 });
