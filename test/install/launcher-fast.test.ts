@@ -119,6 +119,23 @@ test("a bridged hook with its caches runs through install's launcher without Nod
   assert.equal(caches.filter((f) => f.startsWith("bundle-entry-")).length, 1, caches.join(", "));
   assert.equal(caches.filter((f) => f.startsWith("bundle-hook-guard-")).length, 1, caches.join(", "));
   assert.equal(guard(), first);
+  // The index the fast start read is handed to the entry, which does not open the copy again: a
+  // preload (NODE_OPTIONS, which the launcher's node inherits) counts the opens of the copy.
+  const probe = join(base, "count-opens.cjs");
+  const opens = join(base, "opens.json");
+  writeFileSync(
+    probe,
+    `const fs = require("node:fs"); const open = fs.openSync; let n = 0;
+fs.openSync = function (path, ...rest) { if (path === ${JSON.stringify(copy)}) n++; return open.call(this, path, ...rest); };
+process.on("exit", () => fs.writeFileSync(${JSON.stringify(opens)}, String(n)));\n`,
+  );
+  const counted = spawnSync(launcher, ["hook", "guard"], {
+    env: { ...env, NODE_OPTIONS: `--require=${probe}` },
+    input: push,
+    encoding: "utf8",
+  });
+  assert.equal(counted.stdout, first, counted.stderr);
+  assert.equal(readFileSync(opens, "utf8"), "1", "the copy is opened once, by the fast start");
   // The program's code made unparseable, its index (the last line) left whole: run directly it
   // fails; through the launcher the hook still answers, so Node did not compile the file.
   const text = readFileSync(copy, "latin1");
