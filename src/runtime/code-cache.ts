@@ -18,6 +18,7 @@
 // on the machine of BENCHMARKS.md), and reading it whole cost a bridged guard ~50 of them.
 import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
+import type { Stats } from "node:fs";
 import type { Script } from "node:vm";
 import { isErrno } from "../lib/errors.ts";
 import { DIR_MODE, ensureDir, readAt, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
@@ -88,18 +89,31 @@ export function useCodeCacheFolder(dir: string | undefined): void {
   shared[FOLDER] = dir;
 }
 
-/** The cache file for a bundle; undefined when no folder is set or its parent (the root) is missing. */
+/**
+ * The cache file for a bundle; undefined when no folder is set, or its parent (the root) is missing
+ * or not this user's alone.
+ */
 export function bundleCacheFile(name: string, hash: string): string | undefined {
   const folder = shared[FOLDER];
   if (folder === undefined) return undefined;
   try {
-    // Never create the root for a cache: a machine without a bridge stays without one.
-    if (!lstatSync(join(folder, "..")).isDirectory()) return undefined;
+    // Never create the root for a cache: a machine without a bridge stays without one. And never
+    // use one in a root that another user owns or may write to: a cache is code this process
+    // runs, and one planted there would run as this user before any hook checks the root (the
+    // planted code would be the check). The cache folder inside needs no check of its own: only
+    // who may write to the root can make it.
+    const root = lstatSync(join(folder, ".."));
+    if (!root.isDirectory() || !aloneIn(root)) return undefined;
   } catch {
     // No root (or unreadable): run without a cache.
     return undefined;
   }
   return join(folder, `bundle-${name}-${hash}-${process.version}-${process.arch}.v8cache`);
+}
+
+/** Owned by this user, and writable by no one else (no group or other write bit). */
+function aloneIn(folder: Stats): boolean {
+  return (typeof process.getuid !== "function" || folder.uid === process.getuid()) && (folder.mode & 0o022) === 0;
 }
 
 /** A cache: "missing" (none yet, or of an older format), "damaged", or the code and V8's data. Never throws. */

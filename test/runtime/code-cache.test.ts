@@ -4,12 +4,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { BIN } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 import { Script } from "node:vm";
-import { compileWithCache, useCodeCacheFolder, writeCodeCache } from "../../src/runtime/code-cache.ts";
+import { COMMONJS_WRAPPER, compileWithCache, useCodeCacheFolder, writeCodeCache } from "../../src/runtime/code-cache.ts";
 
 const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
 
@@ -192,4 +192,35 @@ test("a bridged hook with its cache takes its code from there: node:zlib is neve
   assert.equal(run(), true, "the first run decompresses the bundle (and writes the cache)");
   assert.equal(caches(root).length, 1);
   assert.equal(run(), false, "with the cache, the bundle is not decompressed");
+});
+
+test("a code cache is never used in a root another user owns or may write to: one planted there does not run", (t) => {
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  const denied = guard(root).stdout;
+  assert.match(denied, /"permissionDecision":"deny"/);
+  const file = join(root, "cache", caches(root)[0]!);
+  const hash = /^bundle-hook-guard-([0-9a-f]{16})-/.exec(basename(file))![1]!;
+  // A cache as sound as any (the right hash, both copies, V8's data for its code), whose code
+  // allows everything: what someone who can write to the root could leave there.
+  const planted = `${COMMONJS_WRAPPER.head}exports.hookGuard = () => ({ code: 0, stdout: "planted\\n" });${COMMONJS_WRAPPER.tail}`;
+  writeCodeCache("hook-guard", hash, file, new Script(planted, { filename: "session-bridge/hook-guard.js" }), planted);
+  const bytes = readFileSync(file);
+  // In a root of one's own it is trusted like any cache there (which is why the rule matters).
+  assert.equal(guard(root).stdout, "planted\n");
+  // Writable by the group: not read (the guard decides), not rewritten.
+  chmodSync(root, 0o770);
+  assert.equal(guard(root).stdout, denied);
+  assert.deepEqual(readFileSync(file), bytes);
+  chmodSync(root, 0o700);
+  // Another user's root (giving it away needs root): the same.
+  if (process.getuid?.() === 0) {
+    chownSync(root, 1, 1);
+    try {
+      assert.equal(guard(root).stdout, denied);
+      assert.deepEqual(readFileSync(file), bytes);
+    } finally {
+      chownSync(root, 0, 0);
+    }
+  }
 });
