@@ -23,7 +23,7 @@ import type { Stats } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { BridgeError, isErrno } from "../lib/errors.ts";
-import { assertNotSymlink, DIR_MODE, ensureDir, readFolder } from "../lib/fs.ts";
+import { assertNotSymlink, DIR_MODE, ensureDir, ownedByOther, readFolder } from "../lib/fs.ts";
 import { isValidName, statName, validateName } from "./names.ts";
 
 export { BROADCAST, NAME_PATTERN, isValidName, validateName } from "./names.ts";
@@ -55,13 +55,15 @@ export function ensureRoot(root: string): void {
     st = lstatSync(root);
   }
   if (!st.isDirectory()) ensureDir(root); // reports a symlink or a file in its place
-  if (typeof process.getuid === "function" && st.uid !== process.getuid()) {
-    throw new BridgeError(
-      "E_IO",
-      `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`,
-    );
-  }
+  if (ownedByOther(st)) throw foreignRoot(root, st);
   if ((st.mode & 0o777) !== DIR_MODE) chmodSync(root, DIR_MODE);
+}
+
+function foreignRoot(root: string, st: Stats): BridgeError {
+  return new BridgeError(
+    "E_IO",
+    `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid?.()}); set BRIDGE_ROOT to a folder of your own`,
+  );
 }
 
 /**
@@ -77,12 +79,7 @@ export function assertReadable(root: string, project?: string, role?: string): b
   const check = (path: string, st: Stats | undefined): boolean => {
     if (st === undefined) return false;
     if (st.isSymbolicLink()) assertNotSymlink(path);
-    if (path === root && typeof process.getuid === "function" && st.uid !== process.getuid()) {
-      throw new BridgeError(
-        "E_IO",
-        `bridge root "${root}" belongs to uid ${st.uid}, not to you (uid ${process.getuid()}); set BRIDGE_ROOT to a folder of your own`,
-      );
-    }
+    if (path === root && ownedByOther(st)) throw foreignRoot(root, st);
     if (!st.isDirectory() || (path === root && (st.mode & 0o777) !== DIR_MODE)) complete = false;
     return true;
   };

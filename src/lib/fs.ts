@@ -19,7 +19,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import type { Dirent } from "node:fs";
+import type { Dirent, Stats } from "node:fs";
 import { BridgeError, isErrno } from "./errors.ts";
 
 /**
@@ -270,6 +270,11 @@ export function parseJson(text: string): unknown {
     // Bad data never blocks: the caller decides whether undefined is an error to report.
     return undefined;
   }
+}
+
+/** Owned by another user (never where there are no uids): the root and the code caches must be ours. */
+export function ownedByOther(st: Stats): boolean {
+  return typeof process.getuid === "function" && st.uid !== process.getuid();
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 // The MCP SDK, embedded in the binary as a bundle of its own (build.mjs), evaluated only when
 // `mcp` first needs it (a tool call, a prompt): never by a hook, never before the handshake.
 import { Script } from "node:vm";
-import { compileWithCache, writeCodeCache } from "../runtime/code-cache.ts";
+import { compileWithCache, wrapIn, writeCodeCache } from "../runtime/code-cache.ts";
 import type { Wrapper } from "../runtime/code-cache.ts";
 import { storedBundle } from "../runtime/embedded.ts";
 import type { StoredBundle } from "../runtime/embedded.ts";
@@ -43,7 +43,7 @@ export function loadMcpSdk(log: (line: string) => void): McpSdk {
     // A damaged file is replaced by the next save, since there is then no usable cache.
     if (compiled.damaged) log(`ignoring the damaged MCP SDK code cache ${compiled.damaged}; it will be rewritten`);
     if (compiled.saveTo) pendingSave = { script, file: compiled.saveTo, code: compiled.code, hash: source!.entry.hash };
-  } else script = compile(SDK_WRAPPER.head + source!.code() + SDK_WRAPPER.tail, undefined);
+  } else script = compile(wrapIn(SDK_WRAPPER, source!.code()), undefined);
   const wrapper = script.runInThisContext() as (module: { exports: unknown }, exports: unknown, require: NodeJS.Require) => void;
   const module = { exports: {} as unknown };
   wrapper(module, module.exports, nodeRequire);

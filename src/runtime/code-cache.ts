@@ -21,7 +21,7 @@ import { join } from "node:path";
 import type { Stats } from "node:fs";
 import type { Script } from "node:vm";
 import { isErrno } from "../lib/errors.ts";
-import { DIR_MODE, ensureDir, readAt, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
+import { DIR_MODE, ensureDir, ownedByOther, readAt, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { isSea, nodeRequire } from "./self.ts";
 import FORMAT from "./bundle-format.json" with { type: "json" };
 import { fillTemplate } from "./format.ts";
@@ -51,6 +51,9 @@ export interface Wrapper {
   head: string;
   tail: string;
 }
+
+/** `code` in `wrapper`: what is compiled, and what a cache holds. */
+export const wrapIn = (wrapper: Wrapper, code: string): string => wrapper.head + code + wrapper.tail;
 
 /** Node's CommonJS wrapper: the entry and the embedded bundles run as modules of the file. */
 export const COMMONJS_WRAPPER: Wrapper = { head: "(function (exports, require, module, __filename, __dirname) {", tail: "\n})" };
@@ -113,7 +116,7 @@ export function bundleCacheFile(name: string, hash: string): string | undefined 
 
 /** Owned by this user, and writable by no one else (no group or other write bit). */
 function aloneIn(folder: Stats): boolean {
-  return (typeof process.getuid !== "function" || folder.uid === process.getuid()) && (folder.mode & 0o022) === 0;
+  return !ownedByOther(folder) && (folder.mode & 0o022) === 0;
 }
 
 /** A cache: "missing" (none yet, or of an older format), "damaged", or the code and V8's data. Never throws. */
@@ -231,7 +234,7 @@ export function compileWithFolderCache(
     const script = compile(found.code, found.data);
     return script.cachedDataRejected ? { script, code: found.code, saveTo: file! } : { script, code: found.code };
   }
-  const code = wrapper.head + source() + wrapper.tail;
+  const code = wrapIn(wrapper, source());
   const built = buildTime();
   const script = compile(code, built);
   // A rejected build-time cache (other V8 flags, from NODE_OPTIONS): the folder's, made under these, is used next time.

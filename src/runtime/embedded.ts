@@ -7,7 +7,7 @@
 // daemon. Each bundle has its own copy of the store modules: nothing may rely on module identity
 // across bundles (BridgeError's instanceof goes by a brand for that reason).
 import { closeSync, openSync } from "node:fs";
-import { COMMONJS_WRAPPER, compileWithCache, writeCodeCacheSoon } from "./code-cache.ts";
+import { COMMONJS_WRAPPER, compileWithCache, wrapIn, writeCodeCacheSoon } from "./code-cache.ts";
 import { BridgeError } from "../lib/errors.ts";
 import { readAt } from "../lib/fs.ts";
 import { isSea, nodeRequire, scriptPath } from "./self.ts";
@@ -104,7 +104,7 @@ export function loadEmbedded<T>(name: string): T {
     const compiled = compileWithCache(name, stored.entry.hash, COMMONJS_WRAPPER, compile, stored.code);
     script = compiled.script;
     if (compiled.saveTo) writeCodeCacheSoon(name, stored.entry.hash, compiled.saveTo, script, compiled.code);
-  } else script = compile(COMMONJS_WRAPPER.head + stored.code() + COMMONJS_WRAPPER.tail, undefined);
+  } else script = compile(wrapIn(COMMONJS_WRAPPER, stored.code()), undefined);
   const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
   const self = isSea() ? process.execPath : scriptPath();
