@@ -10,11 +10,10 @@ import type { ConfigDir } from "../agents/claude/config.ts";
 import { loadSettings, settingsPath } from "../settings/file.ts";
 import { BridgeError, describeError, isErrno } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
-import { isBridgeInvocation, isOurMcpEntry, ourHookName, shellQuote } from "./plan.ts";
+import { hookCommandWords, isBridgeInvocation, isOurMcpEntry, ourHookName, shellQuote } from "./plan.ts";
 import type { HookName } from "./plan.ts";
 import { readLauncher } from "./home.ts";
 import { findOnPath } from "../lib/proc.ts";
-import { parseShell } from "../shell/parse.ts";
 import { readAllKept } from "../bus/inbox.ts";
 import { resolveRoot, rolePaths } from "../bus/layout.ts";
 import { describeUnknown, identityFromEnv } from "../bus/identity-env.ts";
@@ -305,7 +304,7 @@ function checkHooks(config: ConfigDir, settings: Record<string, unknown>, instal
       });
       continue;
     }
-    const words = parseShell(command)[0]?.words.map((w) => w.value) ?? [];
+    const words = hookCommandWords(command) ?? [];
     const missing = isBridgeInvocation(words) ? missingFiles(words) : [];
     checks.push(
       missing.length > 0

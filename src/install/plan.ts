@@ -51,8 +51,17 @@ export function shellQuote(word: string): string {
   return SAFE_WORD.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export function hookCommand(self: readonly string[], name: HookName, agent?: AgentName): string {
-  return [...self, "hook", name, ...(agent ? ["--agent", agent] : [])].map(shellQuote).join(" ");
+/**
+ * The command of a hook entry. Claude Code runs it as `sh -c "<command>"` (docs/claude-code.md
+ * "Process"), and sh forks it and waits; with `exec` the shell becomes the hook: one process fewer
+ * on every prompt and Bash call of every session, bridged or not (BENCHMARKS.md "Hooks as Claude
+ * Code runs them"). Codex and Gemini hooks stay as they were: Codex trusts a hook by a hash of it,
+ * so a changed command runs nothing until a person approves it again (docs/other-agents.md "Hook
+ * trust"). Nor on Windows, where the shell running it may not be sh.
+ */
+export function hookCommand(self: readonly string[], name: HookName, agent?: AgentName, platform = process.platform): string {
+  const words = [...self, "hook", name, ...(agent ? ["--agent", agent] : [])].map(shellQuote).join(" ");
+  return agent === undefined && platform !== "win32" ? `exec ${words}` : words;
 }
 
 const BRIDGE_SCRIPT = /^session-bridge\.(mjs|cjs|js)$/;
@@ -81,9 +90,12 @@ export function isBridgeInvocation(words: readonly string[]): { rest: readonly s
   return undefined;
 }
 
-/** Which of our hooks a command string is, or undefined when it is someone else's. */
-export function ourHookName(command: unknown): HookName | undefined {
-  if (typeof command !== "string") return undefined;
+/**
+ * The words of a hook command as hookCommand writes it: one plain command (no variables, no
+ * assignments), its leading `exec` dropped (earlier installs wrote none). Undefined for
+ * anything else.
+ */
+export function hookCommandWords(command: string): string[] | undefined {
   let words: string[];
   try {
     const commands = parseShell(command);
@@ -94,6 +106,13 @@ export function ourHookName(command: unknown): HookName | undefined {
     // Not even valid shell: certainly not a command we wrote.
     return undefined;
   }
+  return words[0] === "exec" ? words.slice(1) : words;
+}
+
+/** Which of our hooks a command string is, or undefined when it is someone else's. */
+export function ourHookName(command: unknown): HookName | undefined {
+  const words = typeof command === "string" ? hookCommandWords(command) : undefined;
+  if (words === undefined) return undefined;
   const call = isBridgeInvocation(words);
   const rest = call?.rest ?? [];
   // `hook NAME`, or `hook NAME --agent AGENT` as written for Codex and Gemini.

@@ -38,15 +38,16 @@ const launcher = `"${PLUGIN_ROOT_VAR}/${PLUGIN_LAUNCHER}"`;
 /**
  * hooks/hooks.json: install's default hooks (recv on UserPromptSubmit and SessionStart, the guard
  * on PreToolUse Bash), each running the launcher through "${CLAUDE_PLUGIN_ROOT}", quoted since the
- * folder may hold spaces. The optional Stop hooks (rewake, autosend) stay with `install`: a plugin
- * cannot ask whether the user wants them.
+ * folder may hold spaces, with `exec` as install writes them (src/install/plan.ts hookCommand).
+ * The optional Stop hooks (rewake, autosend) stay with `install`: a plugin cannot ask whether the
+ * user wants them.
  */
 export function pluginHooks(): Record<string, unknown> {
   const hooks: Record<string, unknown[]> = {};
   for (const spec of desiredHooks({ blockGit: true, autosend: false })) {
     const group = {
       ...(spec.matcher !== undefined && { matcher: spec.matcher }),
-      hooks: [{ type: "command", command: `${launcher} hook ${spec.name}`, timeout: spec.timeout }],
+      hooks: [{ type: "command", command: `exec ${launcher} hook ${spec.name}`, timeout: spec.timeout }],
     };
     (hooks[spec.event] ??= []).push(group);
   }

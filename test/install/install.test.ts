@@ -7,7 +7,7 @@ import { basename, dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
-import { isOurMcpEntry, ourHookName, programName } from "../../src/install/plan.ts";
+import { hookCommand, isOurMcpEntry, ourHookName, programName } from "../../src/install/plan.ts";
 
 const CLAUDE_BIN_DIR = join(REPO, "node_modules/.bin");
 const NO_CLAUDE_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -54,10 +54,10 @@ const BRIDGE_TOOL_IDS = [
 ];
 
 const read = (path: string) => JSON.parse(readFileSync(path, "utf8"));
-const nodeCmd = (bin: string, name: string) => `${process.execPath} ${bin} hook ${name}`;
+const nodeCmd = (bin: string, name: string) => `exec ${process.execPath} ${bin} hook ${name}`;
 /** What install registers by default: the launcher of the copy in the stable home (src/install/home.ts). */
 const launcher = (s: Setup) => join(s.home, ".local/share/session-bridge/bin/session-bridge");
-const launchCmd = (s: Setup, name: string) => `${launcher(s)} hook ${name}`;
+const launchCmd = (s: Setup, name: string) => `exec ${launcher(s)} hook ${name}`;
 
 test("a fresh install wires the MCP server into .claude.json and the hooks and permissions into settings.json", (t) => {
   const s = setup(t);
@@ -175,8 +175,8 @@ test("an install that names the old session-bridge.mjs is moved by running insta
   // The stable copy is of the .cjs the .mjs forwards to, run by its launcher.
   const launcher = join(s.home, ".local/share/session-bridge/bin/session-bridge");
   assert.deepEqual(readdirSync(dirname(launcher)).sort(), ["session-bridge", "session-bridge.cjs"]);
-  assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, `${launcher} hook recv`);
-  assert.equal(hooks().Stop[0].hooks[0].command, `${launcher} hook wait`);
+  assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, `exec ${launcher} hook recv`);
+  assert.equal(hooks().Stop[0].hooks[0].command, `exec ${launcher} hook wait`);
   assert.deepEqual([mcp().command, ...mcp().args], [launcher, "mcp"]);
   assert.match(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).stdout, /already up to date/);
   // With --in-place, the .cjs itself.
@@ -297,6 +297,52 @@ test("with claude on PATH, install registers through `claude mcp add-json` and `
   assert.equal(un.status, 0, un.stderr);
   const after = spawnSync(join(CLAUDE_BIN_DIR, "claude"), ["mcp", "list"], { env, encoding: "utf8", timeout: 60_000 });
   assert.doesNotMatch(after.stdout, /session-bridge/);
+});
+
+test("hooks are written as `exec …` (the shell becomes the hook), and an install that wrote them without it is updated in place, without duplicates", (t) => {
+  const s = setup(t);
+  assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).status, 0);
+  const path = join(s.config, "settings.json");
+  // What installs wrote before: the same entries without `exec`.
+  writeFileSync(path, readFileSync(path, "utf8").replaceAll('"exec ', '"'));
+  assert.ok(!readFileSync(path, "utf8").includes("exec "));
+  const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /~ hooks\.UserPromptSubmit/);
+  const hooks = read(path).hooks;
+  for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks[event].length, 1, event);
+  assert.equal(hooks.PreToolUse[0].hooks[0].command, launchCmd(s, "guard"));
+  assert.equal(hooks.Stop[0].hooks[0].command, launchCmd(s, "wait"));
+  // Run as Claude Code runs it, `sh -c "<command>"`: in a bridged session the guard still denies.
+  const input = JSON.stringify({ hook_event_name: "PreToolUse", session_id: "s", tool_name: "Bash", tool_input: { command: "git push" } });
+  const env = cleanEnv({ HOME: s.home, BRIDGE_ROOT: makeRoot(t), BRIDGE_PROJECT: "p", BRIDGE_ROLE: "r" });
+  const guard = spawnSync("/bin/sh", ["-c", hooks.PreToolUse[0].hooks[0].command], { encoding: "utf8", env, input });
+  assert.equal(guard.status, 0, guard.stderr);
+  assert.match(guard.stdout, /"permissionDecision":"deny"/);
+});
+
+test("the `exec` is for Claude Code's hooks on sh: Codex's and Gemini's, and Windows', are written without it, and both forms are ours", () => {
+  const self = ["/opt/sb/session-bridge"];
+  assert.equal(hookCommand(self, "recv", undefined, "linux"), "exec /opt/sb/session-bridge hook recv");
+  assert.equal(hookCommand(self, "recv", undefined, "darwin"), "exec /opt/sb/session-bridge hook recv");
+  assert.equal(hookCommand(self, "recv", undefined, "win32"), "/opt/sb/session-bridge hook recv");
+  // Codex trusts a hook by a hash of it: a changed command would wait for a person's approval again.
+  assert.equal(hookCommand(self, "guard", "codex", "linux"), "/opt/sb/session-bridge hook guard --agent codex");
+  assert.equal(hookCommand(self, "guard", "gemini", "linux"), "/opt/sb/session-bridge hook guard --agent gemini");
+  for (const command of [
+    "exec /opt/sb/session-bridge hook recv",
+    "/opt/sb/session-bridge hook recv",
+    "exec '/usr/bin/node' '/opt/sb/session-bridge.cjs' hook recv",
+  ])
+    assert.equal(ourHookName(command), "recv", command);
+  for (const command of [
+    "exec",
+    "exec exec /opt/sb/session-bridge hook recv",
+    "exec /opt/sb/other hook recv",
+    "exec $SB hook recv",
+    "X=1 exec /opt/sb/session-bridge hook recv",
+  ])
+    assert.equal(ourHookName(command), undefined, command);
 });
 
 test("our own entries are recognised in their Windows forms too (node.exe, session-bridge.exe, backslashes), and only ours", () => {

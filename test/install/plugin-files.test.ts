@@ -24,7 +24,11 @@ test("the committed plugin files are what src/install/plugin.ts makes", () => {
 
 test("hooks.json holds install's default hooks, each through the quoted ${CLAUDE_PLUGIN_ROOT} launcher", () => {
   // Written out, not taken from src/: what Claude Code will run.
-  const run = (name: string) => ({ type: "command", command: `"\${CLAUDE_PLUGIN_ROOT}/bin/session-bridge" hook ${name}`, timeout: 15 });
+  const run = (name: string) => ({
+    type: "command",
+    command: `exec "\${CLAUDE_PLUGIN_ROOT}/bin/session-bridge" hook ${name}`,
+    timeout: 15,
+  });
   assert.deepEqual(readJson(join(PLUGIN, "hooks/hooks.json")).hooks, {
     UserPromptSubmit: [{ hooks: [run("recv")] }],
     SessionStart: [{ hooks: [run("recv")] }],

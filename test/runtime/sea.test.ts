@@ -144,15 +144,18 @@ for (const artifact of artifacts) {
     const settings = JSON.parse(readFileSync(join(config, "settings.json"), "utf8")) as {
       hooks: Record<string, { hooks: { command: string }[] }[]>;
     };
-    assert.equal(settings.hooks.UserPromptSubmit?.[0]?.hooks[0]?.command, `${self} hook recv`);
-    assert.equal(settings.hooks.PreToolUse?.[0]?.hooks[0]?.command, `${self} hook guard`);
+    assert.equal(settings.hooks.UserPromptSubmit?.[0]?.hooks[0]?.command, `exec ${self} hook recv`);
+    assert.equal(settings.hooks.PreToolUse?.[0]?.hooks[0]?.command, `exec ${self} hook guard`);
     const server = (
       JSON.parse(readFileSync(join(config, ".claude.json"), "utf8")) as { mcpServers: Record<string, { command: string; args: string[] }> }
     ).mcpServers["session-bridge"];
     assert.deepEqual([server?.command, ...(server?.args ?? [])], [self, "mcp"]);
-    // And the hook command it wrote runs.
-    const [cmd, ...args] = settings.hooks.PreToolUse![0]!.hooks[0]!.command.split(" ");
-    const hook = spawnSync(cmd!, args, { encoding: "utf8", env: cleanEnv(), input: "{}" });
+    // And the hook command it wrote runs, as Claude Code runs it (docs/claude-code.md "Process").
+    const hook = spawnSync("/bin/sh", ["-c", settings.hooks.PreToolUse![0]!.hooks[0]!.command], {
+      encoding: "utf8",
+      env: cleanEnv(),
+      input: "{}",
+    });
     assert.deepEqual([hook.status, hook.stdout], [0, ""]);
   });
 }
