@@ -168,6 +168,23 @@ export function realtime(on) {
  * What `install` run with node really points Claude Code at: the sh launcher it writes beside its
  * stable copy of the script (src/install/home.ts). Made by a real install into a scratch HOME.
  */
+/**
+ * The hook commands `install` wrote beside a launcher installedLauncher made, by hook name: what
+ * Claude Code runs, as `sh -c "<command>"` (docs/claude-code.md "Process").
+ */
+export function installedHookCommands(launcher) {
+  const home = launcher.slice(0, -join(".local", "share", "session-bridge", "bin", "session-bridge").length);
+  const settings = JSON.parse(readFileSync(join(home, "claude", "settings.json"), "utf8"));
+  const commands = {};
+  for (const groups of Object.values(settings.hooks))
+    for (const group of groups)
+      for (const hook of group.hooks) {
+        const name = / hook (\w+)$/.exec(hook.command)?.[1];
+        if (name) commands[name] = hook.command;
+      }
+  return commands;
+}
+
 export function installedLauncher() {
   const home = scratch("launcher");
   const env = { PATH: process.env.PATH, HOME: home };

@@ -18,7 +18,20 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
-import { BIN, NODE_BASELINE, REPO, SEA, envFor, installedLauncher, interleaved, labelOf, machine, median, realtime } from "./lib.mjs";
+import {
+  BIN,
+  NODE_BASELINE,
+  REPO,
+  SEA,
+  envFor,
+  installedHookCommands,
+  installedLauncher,
+  interleaved,
+  labelOf,
+  machine,
+  median,
+  realtime,
+} from "./lib.mjs";
 import { hookCases, listingSizes, mcpCases, seedHookRoot } from "./startup.mjs";
 import { throughput } from "./bus.mjs";
 import { daemonWakes, hasTmux, rewakes, socketWakes } from "./wake.mjs";
@@ -86,7 +99,9 @@ if (only.includes("startup")) {
     { name: NODE_BASELINE, argv: [process.execPath, "-e", "0"], env: envFor(mode) },
     ...artifacts
       .flatMap(({ file, label, judged, seeded }) =>
-        [...hookCases(file, label, mode, seeded), ...mcpCases(file, label, mode)].map((c) => ({ ...c, judged })),
+        [...hookCases(file, label, mode, seeded, file === launcher && installedHookCommands(launcher)), ...mcpCases(file, label, mode)].map(
+          (c) => ({ ...c, judged }),
+        ),
       )
       .filter((c) => caseWords.length === 0 || caseWords.some((w) => c.name.includes(w))),
   ];

@@ -88,11 +88,11 @@ function claudeEnv(mode, root, role) {
  * Hook cases for one artifact. `group` ties each to its budget in run.mjs: "unbridged" (≤ 1.10),
  * "guard" (≤ 1.15), "recv" (≤ 1.25, flat in history), or "info" (shown, not judged).
  */
-export function hookCases(artifact, label, mode, seeded) {
+export function hookCases(artifact, label, mode, seeded, asClaudeRuns) {
   const { root, rewindBusy } = seeded;
   const argv = (name) => [...runner(artifact), "hook", name];
   const empty = (o) => o === "";
-  return [
+  const cases = [
     {
       group: "unbridged",
       name: `${label} hook recv, not bridged`,
@@ -168,6 +168,18 @@ export function hookCases(artifact, label, mode, seeded) {
       check: (o) => o.includes("additionalContext") && o.includes(`mbench${String(OLD).padStart(8, "0")}`),
     },
   ];
+  if (!asClaudeRuns) return cases;
+  // The same runs as Claude Code starts them, `sh -c "<the command install wrote>"` (shown, not
+  // judged: the budgets compare what install points at with `node -e 0`, both started directly).
+  const shown = [
+    `${label} hook recv, not bridged`,
+    `${label} hook guard, allow (git status && npm test)`,
+    `${label} hook recv, 100 unread, 100,000 old`,
+  ];
+  const viaShell = cases
+    .filter((c) => shown.includes(c.name))
+    .map((c) => ({ ...c, group: "info", name: `${c.name}, as Claude Code runs it`, argv: ["/bin/sh", "-c", asClaudeRuns[c.argv.at(-1)]] }));
+  return [...cases, ...viaShell];
 }
 
 const rpc = (messages) => messages.map((m) => JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n").join("");
