@@ -179,7 +179,11 @@ export function hookCases(artifact, label, mode, seeded, asClaudeRuns) {
   const viaShell = cases
     .filter((c) => shown.includes(c.name))
     .map((c) => ({ ...c, group: "info", name: `${c.name}, as Claude Code runs it`, argv: ["/bin/sh", "-c", asClaudeRuns[c.argv.at(-1)]] }));
-  return [...cases, ...viaShell];
+  // And as installs before `exec` wrote the command (src/install/plan.ts hookCommand): sh forks it and waits.
+  const withoutExec = viaShell
+    .slice(0, 2)
+    .map((c) => ({ ...c, name: `${c.name}, without exec`, argv: ["/bin/sh", "-c", c.argv[2].replace(/^exec /, "")] }));
+  return [...cases, ...viaShell, ...withoutExec];
 }
 
 const rpc = (messages) => messages.map((m) => JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n").join("");
