@@ -165,10 +165,6 @@ export function realtime(on) {
 }
 
 /**
- * What `install` run with node really points Claude Code at: the sh launcher it writes beside its
- * stable copy of the script (src/install/home.ts). Made by a real install into a scratch HOME.
- */
-/**
  * The hook commands `install` wrote beside a launcher installedLauncher made, by hook name: what
  * Claude Code runs, as `sh -c "<command>"` (docs/claude-code.md "Process").
  */
@@ -185,6 +181,10 @@ export function installedHookCommands(launcher) {
   return commands;
 }
 
+/**
+ * What `install` run with node really points Claude Code at: the sh launcher it writes beside its
+ * stable copy of the script (src/install/home.ts). Made by a real install into a scratch HOME.
+ */
 export function installedLauncher() {
   const home = scratch("launcher");
   const env = { PATH: process.env.PATH, HOME: home };
