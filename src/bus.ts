@@ -3,7 +3,8 @@
 // exactly-once cursor per role and one truthful answer about delivery.
 import { BridgeError, describeError } from "./lib/errors.ts";
 import { closest } from "./lib/text.ts";
-import { appendMessage, consumeUnread, findReceipt, peekUnread, readAllKept } from "./bus/inbox.ts";
+import { findReceipt } from "./bus/history.ts";
+import { appendMessage, consumeUnread, peekUnread, readAllKept } from "./bus/inbox.ts";
 import type { ConsumeOptions, ConsumeResult, InboxPosition, StoredMessage } from "./bus/inbox.ts";
 import {
   assertReadable,

@@ -10,7 +10,8 @@
 // between; its messages must still be unread.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { listHistoryReceipts, readAllKept, readCursor } from "../../src/bus/inbox.ts";
+import { listHistoryReceipts } from "../../src/bus/history.ts";
+import { readAllKept, readCursor } from "../../src/bus/inbox.ts";
 import type { Receipt } from "../../src/bus/inbox.ts";
 import { isRecord, parseJson, readFileIfExists } from "../../src/lib/fs.ts";
 import type { RolePaths } from "../../src/bus/layout.ts";
