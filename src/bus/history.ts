@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { isErrno } from "../lib/errors.ts";
 import { copyRange, ensureDir, fsOps, isRecord, openNoFollow, parseJson, readFolder, removeQuietly, writeFileAtomic } from "../lib/fs.ts";
 import { eachLine } from "./lines.ts";
-import type { Cursor, Receipt } from "./inbox.ts";
+import type { Cursor, Receipt } from "./inbox-records.ts";
 import type { RolePaths } from "./layout.ts";
 
 interface HistoryFile {

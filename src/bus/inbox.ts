@@ -13,15 +13,10 @@ import { withLock } from "./lock.ts";
 import { parseMessage, serializeMessage } from "./message.ts";
 import type { Message } from "./message.ts";
 import type { RolePaths } from "./layout.ts";
+import type { Cursor, Receipt } from "./inbox-records.ts";
 import { isoTime } from "../lib/time.ts";
 
-/** How far the role has consumed: a byte offset into the inbox file with inode `ino`. */
-export interface Cursor {
-  ino: number;
-  offset: number;
-  /** Set by compaction: offsets into the previous inode map to `offset - shift` in this one. */
-  prev?: { ino: number; shift: number };
-}
+export type { Cursor, Receipt } from "./inbox-records.ts";
 
 export interface Entry {
   message: Message;
@@ -47,21 +42,6 @@ export interface StoreOptions {
   compactBytes?: number;
   /** How many compacted history files to keep per role. */
   historyFiles?: number;
-}
-
-/**
- * Who took which messages. Written just before the cursor move it names (inbox file `ino`, offsets
- * `from` → `to`): a receipt whose move never landed (the consumer died or failed in between) names
- * messages that are still unread. So read/unread always comes from the cursor, and for a read
- * message the newest receipt naming it is the consume that committed it.
- */
-export interface Receipt {
-  at: string;
-  by: string;
-  ids: string[];
-  ino?: number;
-  from?: number;
-  to?: number;
 }
 
 const NEWLINE = 0x0a;

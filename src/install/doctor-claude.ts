@@ -13,7 +13,7 @@ import { readLauncher } from "./home.ts";
 import { findOnPath } from "../lib/proc.ts";
 import { MCP_SERVER_NAME, NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
 import { checkDuplicate, checkPlugin, checkPluginPermissions, pluginActive, readPluginState } from "./doctor-plugin.ts";
-import type { Check, Level } from "./doctor.ts";
+import type { Check, Level } from "./check.ts";
 
 /** Which of the absolute paths among the first two words (binary, or node + script) do not exist. */
 export function missingFiles(words: readonly string[]): string[] {

@@ -8,14 +8,7 @@ import { join, resolve } from "node:path";
 import { PLUGIN_ID, PLUGIN_MARKETPLACE, PLUGIN_NAME, PLUGIN_NON_ADMIN_TOOL_IDS } from "../agents/tool-names.ts";
 import { isRecord } from "../lib/fs.ts";
 import { PLUGIN_LAUNCHER, PLUGIN_SCRIPT } from "./plugin.ts";
-
-/** doctor.ts's Check, repeated: importing it would make a cycle (test/architecture.test.ts). */
-interface Check {
-  name: string;
-  level: "ok" | "info" | "warn" | "fail";
-  detail: string;
-  fix?: string;
-}
+import type { Check } from "./check.ts";
 
 export interface PluginState {
   /** Scopes of the entries in <config>/plugins/installed_plugins.json (user, project, local). */

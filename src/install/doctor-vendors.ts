@@ -14,13 +14,7 @@ import { isRecord, readFileIfExists } from "../lib/fs.ts";
 import { isOurMcpEntry, ourHookName, shellQuote } from "./plan.ts";
 import { trustedHookKeys } from "./codex-toml.ts";
 import { parse } from "@decimalturn/toml-patch";
-
-interface Check {
-  name: string;
-  level: "ok" | "info" | "warn" | "fail";
-  detail: string;
-  fix?: string;
-}
+import type { Check } from "./check.ts";
 
 type Vendor = Exclude<AgentName, "claude">;
 

@@ -20,13 +20,7 @@ import { checkClaudeWiring, missingFiles } from "./doctor-claude.ts";
 import { checkVendor, foundVendors } from "./doctor-vendors.ts";
 import { storeChecks } from "../store/store.ts";
 
-export type Level = "ok" | "info" | "warn" | "fail";
-export interface Check {
-  name: string;
-  level: Level;
-  detail: string;
-  fix?: string;
-}
+import type { Check } from "./check.ts";
 
 const USAGE = `usage: session-bridge doctor [--agent claude|codex|gemini] [--config-dir DIR] [--json]
   checks the agent CLI's wiring (MCP server, hooks; without --agent: Claude Code and every other CLI

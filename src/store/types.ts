@@ -69,7 +69,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** One line of `doctor` about the store (the shape of install/doctor.ts's Check). */
+/** One line of `doctor` about the store (the shape of install/check.ts's Check). */
 export interface StoreCheck {
   name: string;
   level: "ok" | "info" | "warn" | "fail";
