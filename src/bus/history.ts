@@ -27,11 +27,17 @@ interface HistoryFile {
   path: string;
 }
 
+/** The history files of the role, oldest first. */
 export function listHistory(paths: RolePaths): HistoryFile[] {
+  return historyFilesNamed(paths, /^(\d+)\.jsonl$/);
+}
+
+/** The files of history/ whose name `pattern` matches, its first group the sequence number, oldest first. */
+function historyFilesNamed(paths: RolePaths, pattern: RegExp): HistoryFile[] {
   const files: HistoryFile[] = [];
   // A link in place of the folder is never read through (compaction refuses it too).
   for (const { name } of readFolder(paths.history)) {
-    const m = /^(\d+)\.jsonl$/.exec(name);
+    const m = pattern.exec(name);
     if (m) files.push({ seq: Number(m[1]), path: join(paths.history, name) });
   }
   return files.sort((a, b) => a.seq - b.seq);
@@ -80,12 +86,7 @@ function historyReceiptsPath(paths: RolePaths, seq: number): string {
 
 /** The receipts moved out with history files, oldest first. */
 export function listHistoryReceipts(paths: RolePaths): HistoryFile[] {
-  const files: HistoryFile[] = [];
-  for (const { name } of readFolder(paths.history)) {
-    const m = /^(\d+)\.receipts\.jsonl$/.exec(name);
-    if (m) files.push({ seq: Number(m[1]), path: join(paths.history, name) });
-  }
-  return files.sort((a, b) => a.seq - b.seq);
+  return historyFilesNamed(paths, /^(\d+)\.receipts\.jsonl$/);
 }
 
 // The temp files of the role's own rewrites (cursor, compaction, receipts) are written only under
