@@ -9,13 +9,11 @@
 // other code is non-blocking. So recv, send and wait never fail loudly (stderr + exit 0: a
 // broken bridge must never break the user's prompt), and the guard answers every failure
 // inside a bridged session with a deny (an exit 1 would let the command run).
-import { writeSync } from "node:fs";
-// Only lib/errors.ts, lib/text.ts (no imports of its own) and node:fs here: in the CommonJS build a
-// module's `node:` imports load when the module is first used, so a hook outside a bridged session
-// never loads node:crypto (~2 ms).
-import { describeError, isErrno } from "./lib/errors.ts";
-import { readHookInput } from "./hooks/io.ts";
-import { hasIdentityVariables } from "./lib/env.ts";
+// Only small modules without heavy imports here: in the CommonJS build a module's `node:` imports
+// load when the module is first used, so a hook outside a bridged session never loads node:crypto
+// (~2 ms).
+import { answerHook, quietly, readHookInput } from "./hooks/io.ts";
+import { hasIdentityVariables, storeUrlOf } from "./lib/env.ts";
 import type { HookResult } from "./hooks/io.ts";
 import { agentFlag } from "./agents/agent.ts";
 import { closest } from "./lib/text.ts";
@@ -52,29 +50,7 @@ export function isHeadless(env: NodeJS.ProcessEnv): boolean {
 export async function runHook(argv: string[]): Promise<number> {
   const name = argv[1];
   const env = process.env;
-  const result = await dispatch(name, env, argv.slice(2));
-  if (result.stdout) writeFully(1, result.stdout);
-  if (result.stderr) writeFully(2, result.stderr);
-  return result.code;
-}
-
-/**
- * Synchronous writes: process.stdout would build a stream for the pipe (~2 ms: it loads net and
- * stream) to print one JSON line, at the end of a run that has nothing else to do.
- */
-function writeFully(fd: number, text: string): void {
-  const buf = Buffer.from(text, "utf8");
-  for (let off = 0; off < buf.length; ) {
-    try {
-      off += writeSync(fd, buf, off, buf.length - off);
-    } catch (err) {
-      // A non-blocking pipe that is full (a parent that set O_NONBLOCK): wait for its reader.
-      if (isErrno(err, "EAGAIN")) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-      // The reader is gone: nobody is left to tell.
-      else if (isErrno(err, "EPIPE")) return;
-      else throw err;
-    }
-  }
+  return answerHook(await dispatch(name, env, argv.slice(2)));
 }
 
 async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: string[]): Promise<HookResult> {
@@ -86,20 +62,7 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
         return env.CLAUDE_ENV_FILE
           ? quietly("recv", async () => (await import("./hooks/git-shim.ts")).removeGitShim(env, readHookInput()))
           : { code: 0 };
-      if (flag instanceof Error) return { code: 0, stderr: `session-bridge hook recv: ${flag.message}; nothing was read\n` };
-      // Half an identity goes on too: the hook tells the session what is wrong (src/hooks/recv.ts),
-      // and the session gets the shim as it gets the guard's denies (it was meant to be bridged).
-      // Whatever fails here fails before the consume commits: nothing is lost, only delayed.
-      return quietly(
-        "recv",
-        async () => {
-          const input = readHookInput();
-          const note = env.CLAUDE_ENV_FILE ? (await import("./hooks/git-shim.ts")).installGitShim(env, input) : undefined;
-          const result = await (await import("./hooks/recv.ts")).hookRecv(env, input, flag);
-          return note ? { ...result, stderr: `${result.stderr ?? ""}session-bridge hook recv: ${note}\n` } : result;
-        },
-        NOTHING_TAKEN,
-      );
+      return (await import("./hooks/recv.ts")).run(env, args);
     case "send":
       if (!isBridged(env) || env.BRIDGE_AUTOSEND !== "1") return { code: 0 };
       return quietly("send", async () => (await import("./hooks/send.ts")).hookSend(env, readHookInput()));
@@ -110,11 +73,11 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
       if (!isBridged(env) || isHeadless(env) || (flag !== undefined && flag !== "claude")) return { code: 0 };
       // On a Redis store (BRIDGE_URL) the waiter has no inbox file to watch: the mail waits for the
       // next prompt (README "Across machines").
-      if (env.BRIDGE_URL?.trim()) return { code: 0 };
+      if (storeUrlOf(env) !== undefined) return { code: 0 };
       return quietly("wait", async () => (await import("./hooks/wait.ts")).hookWait(env));
     case "guard":
       if (!hasIdentityVariables(env) && env.BRIDGE_BLOCK_GIT_ALL !== "1") return { code: 0 };
-      return (await import("./hooks/guard.ts")).hookGuard(env, readHookInput, flag);
+      return (await import("./hooks/guard.ts")).run(env, args);
     case "--help":
     case "-h":
     case "help":
@@ -128,16 +91,5 @@ async function dispatch(name: string | undefined, env: NodeJS.ProcessEnv, args: 
       const hint = near ? ` — did you mean ${near}?` : `; the hooks: ${HOOKS.join(", ")}`;
       return { code: 1, stderr: `session-bridge hook: ${what}${hint} (session-bridge hook --help says what each does)\n` };
     }
-  }
-}
-
-const NOTHING_TAKEN = "nothing was read from the inbox: the messages wait for the next prompt";
-
-/** Runs a non-blocking hook: any failure becomes one stderr line and exit 0. */
-async function quietly(name: string, run: () => Promise<HookResult> | HookResult, consequence?: string): Promise<HookResult> {
-  try {
-    return await run();
-  } catch (err) {
-    return { code: 0, stderr: `session-bridge hook ${name}: ${describeError(err)}${consequence ? `; ${consequence}` : ""}\n` };
   }
 }

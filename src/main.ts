@@ -4,11 +4,12 @@
 // binary and evaluated only when its command runs (src/runtime/embedded.ts). Adding a command takes
 // its module, a line in `commands` (and in src/runtime/bundles.json if it is a new module), and a
 // line in USAGE; a bus command is also a line in src/cli/commands.ts.
-import { describeError, exitCodeFor } from "./lib/errors.ts";
+import { reportFatal } from "./lib/errors.ts";
 import { closest } from "./lib/text.ts";
 // Static: the hooks run on every prompt and tool call of every session, so their dispatcher is
 // part of the entry itself; it is small and loads each hook's own bundle only when bridged.
 import { isBridged, runHook } from "./hooks.ts";
+import { endHook } from "./hooks/io.ts";
 import { cacheDir, resolveRoot } from "./bus/layout.ts";
 import { useCodeCacheFolder } from "./runtime/code-cache.ts";
 import { saveEntryCacheSoon } from "./runtime/entry-cache.ts";
@@ -107,21 +108,12 @@ export async function main(argv: string[]): Promise<number> {
   return run(argv);
 }
 
-function reportFatal(err: unknown): number {
-  process.stderr.write(`session-bridge: ${describeError(err)}\n`);
-  return exitCodeFor(err);
-}
-
 const args = cliArgs();
 main(args).then(
   (code) => {
-    process.exitCode = code;
-    // A hook whose answer is written (synchronously: src/hooks.ts) and that has nothing left
-    // running ends here rather than in Node's teardown, which first runs V8's pending tasks: after
-    // a recv with mail that was a scavenge of the young heap, 2-7 ms on every such prompt
-    // (`node --trace-gc`), for a heap the exit throws away. Anything still pending (a code cache
-    // to write, a socket) keeps the normal ending.
-    if (args[0] === "hook" && process.getActiveResourcesInfo().length === 0) process.exit(code);
+    // A hook's answer is written (src/hooks/io.ts): it ends at once unless something is pending.
+    if (args[0] === "hook") endHook(code);
+    else process.exitCode = code;
   },
   (err: unknown) => {
     process.exitCode = reportFatal(err);

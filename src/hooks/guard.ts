@@ -10,12 +10,19 @@ import { BridgeError, describeError } from "../lib/errors.ts";
 import { isRecord } from "../lib/fs.ts";
 import { checkCommand, parseBlockGit } from "../guard/check.ts";
 import type { GuardPolicy } from "../guard/check.ts";
+import { readHookInput } from "./io.ts";
 import type { HookInput, HookResult } from "./io.ts";
 import { resolveRoot } from "../bus/layout.ts";
 import { detectAgent, exitTwoDeny, SHELL_TOOL_NAMES } from "../agents/agent.ts";
+import { agentFlag } from "../agents/agent.ts";
 import type { AgentName } from "../agents/agent.ts";
 import { agentOf, denyAs } from "./shape.ts";
 import { describeHalfIdentity, identityFromEnv } from "../bus/identity-env.ts";
+
+/** The hook as src/hooks.ts (or the launcher's fast start) runs it: args are what follow `hook guard`. */
+export function run(env: NodeJS.ProcessEnv, args: string[]): HookResult {
+  return hookGuard(env, readHookInput, agentFlag(args));
+}
 
 export function hookGuard(env: NodeJS.ProcessEnv, readInput: () => HookInput, flag?: AgentName | Error): HookResult {
   // A bad --agent: the one deny every CLI honours, so the mistake cannot fail open.

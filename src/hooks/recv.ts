@@ -10,6 +10,7 @@ import { trackPrompt } from "../wake/chain.ts";
 import { loadSettingsLenient } from "../settings/file.ts";
 import { describeError } from "../lib/errors.ts";
 import { chooseBoundary, MessageFrame } from "./frame.ts";
+import { quietly, readHookInput } from "./io.ts";
 import type { HookInput, HookResult } from "./io.ts";
 import { cursorOffsetFor, readCursor } from "../bus/inbox.ts";
 import type { ConsumeResult } from "../bus/inbox.ts";
@@ -19,6 +20,7 @@ import type { EnvIdentity } from "../bus/identity-env.ts";
 import type { RolePaths } from "../bus/layout.ts";
 import { registerSession, sessionFromEnv, touchSession } from "../bus/sessions.ts";
 import type { Settings } from "../settings/schema.ts";
+import { agentFlag } from "../agents/agent.ts";
 import type { AgentName } from "../agents/agent.ts";
 import { agentOf, contextAs } from "./shape.ts";
 import type { ReceiveOptions, Store } from "../store/types.ts";
@@ -33,6 +35,28 @@ const EVENTS = ["UserPromptSubmit", "SessionStart", "BeforeAgent"] as const;
 const TOUCH_FRESH_MS = 60_000;
 const NOTHING: ConsumeResult = { messages: [], remaining: 0, skipped: 0 };
 type RecvEvent = (typeof EVENTS)[number];
+
+const NOTHING_TAKEN = "nothing was read from the inbox: the messages wait for the next prompt";
+
+/**
+ * The hook as src/hooks.ts (or the launcher's fast start) runs it once the session has an identity
+ * variable: args are what follow `hook recv`. At Claude Code's SessionStart (CLAUDE_ENV_FILE) it
+ * also puts the git shim first on the session's PATH.
+ */
+export function run(env: NodeJS.ProcessEnv, args: string[]): Promise<HookResult> {
+  const flag = agentFlag(args);
+  if (flag instanceof Error) return Promise.resolve({ code: 0, stderr: `session-bridge hook recv: ${flag.message}; nothing was read\n` });
+  return quietly(
+    "recv",
+    async () => {
+      const input = readHookInput();
+      const note = env.CLAUDE_ENV_FILE ? (await import("./git-shim.ts")).installGitShim(env, input) : undefined;
+      const result = await hookRecv(env, input, flag);
+      return note ? { ...result, stderr: `${result.stderr ?? ""}session-bridge hook recv: ${note}\n` } : result;
+    },
+    NOTHING_TAKEN,
+  );
+}
 
 /** Synchronous on the file store (as it always was); a promise when BRIDGE_URL names Redis. */
 export function hookRecv(env: NodeJS.ProcessEnv, input: HookInput, flag?: AgentName): HookResult | Promise<HookResult> {

@@ -42,3 +42,9 @@ export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
     .filter((key) => key.startsWith("BRIDGE_") && env[key] && !KNOWN_VARIABLES.includes(key))
     .sort();
 }
+
+/** BRIDGE_URL, which names the Redis store (src/store/url.ts); unset or blank is the file store. */
+export function storeUrlOf(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env.BRIDGE_URL?.trim();
+  return value ? value : undefined;
+}

@@ -62,6 +62,12 @@ export function exitCodeFor(err: unknown): number {
   return err instanceof BridgeError && err.code === "E_USAGE" ? 2 : 1;
 }
 
+/** A command that failed with nothing to catch it: one line on stderr, and its exit status. */
+export function reportFatal(err: unknown): number {
+  process.stderr.write(`session-bridge: ${describeError(err)}\n`);
+  return exitCodeFor(err);
+}
+
 /** A failure as `--json` callers get it on stderr: {"error":{"code","message"}}, the code stable. */
 export function errorJson(err: unknown): { error: { code: string; message: string } } {
   const code = err instanceof BridgeError ? err.code : ((err as NodeJS.ErrnoException | undefined)?.code ?? "E_IO");

@@ -7,7 +7,8 @@
 // daemon. Each bundle has its own copy of the store modules: nothing may rely on module identity
 // across bundles (BridgeError's instanceof goes by a brand for that reason).
 import { closeSync, openSync } from "node:fs";
-import { COMMONJS_WRAPPER, compileWithCache, wrapIn, writeCodeCacheSoon } from "./code-cache.ts";
+import { COMMONJS_WRAPPER, seaCodeCache, writeCodeCacheSoon } from "./code-cache.ts";
+import { evaluateBundle } from "./evaluate.ts";
 import { BridgeError } from "../lib/errors.ts";
 import { readAt } from "../lib/fs.ts";
 import { isSea, nodeRequire, scriptPath } from "./self.ts";
@@ -91,26 +92,22 @@ function remember(name: string, code: string): string {
 export function loadEmbedded<T>(name: string): T {
   if (modules.has(name)) return modules.get(name) as T;
   const stored = storedBundle(name);
-  const { Script } = nodeRequire("node:vm") as typeof import("node:vm");
-  type Script = import("node:vm").Script;
-  // The filename is what stack traces show, with the function names (the bundles keep them).
-  const compile = (wrapped: string, cachedData: Buffer | undefined): Script =>
-    new Script(wrapped, { filename: `session-bridge/${name}.js`, ...(cachedData && { cachedData }) });
-  // Compiled once, with a cache when the bundle keeps one (src/runtime/code-cache.ts), which also
-  // holds its code: the stream is then not even inflated. A damaged one is not worth a
-  // word on a hook's stderr: it is simply rewritten.
-  let script: Script;
-  if (stored.entry.cache) {
-    const compiled = compileWithCache(name, stored.entry.hash, COMMONJS_WRAPPER, compile, stored.code);
-    script = compiled.script;
-    if (compiled.saveTo) writeCodeCacheSoon(name, stored.entry.hash, compiled.saveTo, script, compiled.code);
-  } else script = compile(wrapIn(COMMONJS_WRAPPER, stored.code()), undefined);
-  const module = { exports: {} as unknown };
-  const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: { exports: unknown }, f: string, d: string) => void;
-  const self = isSea() ? process.execPath : scriptPath();
-  wrapper(module.exports, nodeRequire, module, self, (nodeRequire("node:path") as typeof import("node:path")).dirname(self));
-  modules.set(name, module.exports);
-  return module.exports as T;
+  const { hash } = stored.entry;
+  const exports = evaluateBundle(
+    {
+      name,
+      hash,
+      cache: stored.entry.cache === true,
+      source: stored.code,
+      buildTime: () => (isSea() ? seaCodeCache(name, hash, COMMONJS_WRAPPER) : undefined),
+      // A damaged or missing one is not worth a word on a hook's stderr: it is simply rewritten.
+      replaceCache: (file, script, code) => writeCodeCacheSoon(name, hash, file, script, code),
+    },
+    nodeRequire,
+    isSea() ? process.execPath : scriptPath(),
+  );
+  modules.set(name, exports);
+  return exports as T;
 }
 
 // A bundle's own import() (the CLI's or a hook's of the Redis store) goes through the entry's

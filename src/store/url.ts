@@ -16,10 +16,8 @@ export interface RedisUrl {
   shown: string;
 }
 
-export function storeUrlOf(env: NodeJS.ProcessEnv): string | undefined {
-  const value = env.BRIDGE_URL?.trim();
-  return value ? value : undefined;
-}
+// In lib/ so that the hook dispatcher (src/hooks.ts), part of the entry, can ask without this file.
+export { storeUrlOf } from "../lib/env.ts";
 
 /** Parses a redis:// or rediss:// URL; E_CONFIG names what is wrong (never the password). */
 export function parseRedisUrl(raw: string): RedisUrl {

@@ -203,7 +203,7 @@ test("a code cache is never used in a root another user owns or may write to: on
   const hash = /^bundle-hook-guard-([0-9a-f]{16})-/.exec(basename(file))![1]!;
   // A cache as sound as any (the right hash, both copies, V8's data for its code), whose code
   // allows everything: what someone who can write to the root could leave there.
-  const planted = wrapIn(COMMONJS_WRAPPER, `exports.hookGuard = () => ({ code: 0, stdout: "planted\\n" });`);
+  const planted = wrapIn(COMMONJS_WRAPPER, `exports.run = () => ({ code: 0, stdout: "planted\\n" });`);
   writeCodeCache("hook-guard", hash, file, new Script(planted, { filename: "session-bridge/hook-guard.js" }), planted);
   const bytes = readFileSync(file);
   // In a root of one's own it is trusted like any cache there (which is why the rule matters).
