@@ -47,6 +47,18 @@ export function isHeadless(env: NodeJS.ProcessEnv): boolean {
   return env.CLAUDE_CODE_SESSION_ATTENDED === "0";
 }
 
+/**
+ * The bundle of a hook that the launcher's fast start may run on its own in a bridged session
+ * (src/fast-start.ts), without this dispatcher: its `run` is what dispatch below calls there, and
+ * in this environment it loads no other bundle (recv loads the git shim's at Claude Code's
+ * SessionStart, CLAUDE_ENV_FILE, and the Redis store's with BRIDGE_URL). Undefined for the rest.
+ */
+export function bundleRunAlone(name: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (name === "guard") return "hook-guard";
+  if (name === "recv" && !env.CLAUDE_ENV_FILE && storeUrlOf(env) === undefined) return "hook-recv";
+  return undefined;
+}
+
 export async function runHook(argv: string[]): Promise<number> {
   const name = argv[1];
   const env = process.env;

@@ -8,6 +8,8 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, 
 import { dirname, join } from "node:path";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
+import { Script } from "node:vm";
+import { COMMONJS_WRAPPER, wrapIn, writeCodeCache } from "../../src/runtime/code-cache.ts";
 
 const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
 const prompt = JSON.stringify({ hook_event_name: "UserPromptSubmit", session_id: "s1", prompt: "hi" });
@@ -145,13 +147,110 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(opens)}, String(n)));
   const direct = spawnSync(process.execPath, [copy, "hook", "guard"], { env, input: push, encoding: "utf8" });
   assert.match(direct.stderr, /SyntaxError/);
   assert.equal(guard(), first);
-  // Without the entry's cache the launcher runs the file again, and its entry writes the cache.
+  // Without the guard's cache the launcher runs the file again, which writes it (and the entry's).
   writeFileSync(copy, text, "latin1");
-  for (const f of caches) if (f.startsWith("bundle-entry-")) rmSync(join(root, "cache", f));
+  for (const f of caches) rmSync(join(root, "cache", f));
   assert.equal(guard(), first);
-  assert.equal(
-    readdirSync(join(root, "cache")).filter((f) => f.startsWith("bundle-entry-")).length,
-    1,
-    "the entry's cache is written again",
-  );
+  assert.deepEqual(readdirSync(join(root, "cache")).sort(), caches, "both caches are written again");
+});
+
+test("a bridged guard, and recv when it needs no other bundle, run from their own cache without the entry", (t) => {
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  const base = dirname(root);
+  const home = join(base, "home");
+  mkdirSync(home);
+  const PATH = `${dirname(process.execPath)}:/usr/bin:/bin`;
+  const installed = spawnSync(process.execPath, [BIN, "install", "--config-dir", join(base, "claude")], {
+    env: cleanEnv({ HOME: home, PATH, XDG_DATA_HOME: "" }),
+    encoding: "utf8",
+  });
+  assert.equal(installed.status, 0, installed.stderr);
+  const launcher = join(home, ".local/share/session-bridge/bin/session-bridge");
+  const cacheDir = join(root, "cache");
+  const env = cleanEnv({ PATH, HOME: home, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" });
+  const run = (args: string[], input: string, extra: Record<string, string> = {}) => {
+    const r = spawnSync(launcher, args, { env: { ...env, ...extra }, input, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return r;
+  };
+  const send = (body: string): string => {
+    const r = spawnSync(process.execPath, [BIN, "send", "web", body, "--queue", "--json"], {
+      env: cleanEnv({ PATH, HOME: home, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "api" }),
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout).id as string;
+  };
+  const named = (prefix: string) => readdirSync(cacheDir).filter((f) => f.startsWith(prefix));
+  const dropEntryCache = () => {
+    for (const f of named("bundle-entry-")) rmSync(join(cacheDir, f));
+  };
+
+  // First runs, without caches: the file runs, and writes the entry's cache and each hook's.
+  const denied = run(["hook", "guard"], push).stdout;
+  assert.match(denied, /"permissionDecision":"deny"/);
+  const firstId = send("first");
+  assert.match(run(["hook", "recv"], prompt).stdout, new RegExp(firstId));
+  assert.equal(named("bundle-hook-guard-").length, 1);
+  assert.equal(named("bundle-hook-recv-").length, 1);
+
+  // The entry's cache removed: the guard and recv answer as before and the entry never runs, so
+  // nothing writes its cache again.
+  dropEntryCache();
+  assert.equal(run(["hook", "guard"], push).stdout, denied);
+  assert.equal(run(["hook", "guard"], JSON.stringify({ ...JSON.parse(push), tool_input: { command: "git status" } })).stdout, "");
+  const secondId = send("second");
+  const took = run(["hook", "recv"], prompt);
+  assert.match(took.stdout, new RegExp(secondId));
+  assert.doesNotMatch(took.stdout, new RegExp(firstId), "each message once");
+  assert.equal(run(["hook", "recv"], prompt).stdout, "", "nothing left to take");
+  // A bad --agent is answered by the bundle's run as by the dispatcher: a deny every CLI honours.
+  const badAgent = spawnSync(launcher, ["hook", "guard", "--agent", "cursor"], { env, input: push, encoding: "utf8" });
+  assert.equal(badAgent.status, 2);
+  assert.match(badAgent.stderr, /--agent must be one of claude, codex, gemini \(got "cursor"\)/);
+  assert.deepEqual(named("bundle-entry-"), [], "the entry did not run");
+
+  // recv at Claude Code's SessionStart (CLAUDE_ENV_FILE) also loads the git shim's bundle: the
+  // entry runs, and writes its cache.
+  const envFile = join(base, "env.sh");
+  writeFileSync(envFile, "");
+  run(["hook", "recv"], start, { CLAUDE_ENV_FILE: envFile });
+  assert.match(readFileSync(envFile, "utf8"), /PATH=/, "the git shim is put on the session's PATH");
+  assert.equal(named("bundle-entry-").length, 1, "the entry ran");
+
+  // A cache V8 refuses (made under other V8 flags) is dropped by the run that met it, which still
+  // answers; the next run takes the entry's way and writes one made under its flags.
+  dropEntryCache();
+  const [guardCache] = named("bundle-hook-guard-");
+  assert.equal(run(["hook", "guard"], push, { NODE_OPTIONS: "--max-old-space-size=100" }).stdout, denied);
+  assert.deepEqual(named("bundle-hook-guard-"), [], "the refused cache is gone");
+  assert.equal(run(["hook", "guard"], push).stdout, denied);
+  assert.deepEqual(named("bundle-hook-guard-"), [guardCache], "written again");
+  assert.equal(named("bundle-entry-").length, 1, "by the entry");
+
+  // A damaged cache (its two copies differ) is never run: the entry's way rewrites it.
+  dropEntryCache();
+  const file = join(cacheDir, guardCache!);
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
+  writeFileSync(file, bytes);
+  assert.equal(run(["hook", "guard"], push).stdout, denied);
+  assert.notDeepEqual(readFileSync(file), bytes, "rewritten");
+  assert.equal(named("bundle-entry-").length, 1, "by the entry");
+
+  // The fast start trusts a cache only where the entry would: in a root this user alone may write
+  // to. One planted (sound, for the guard's hash, allowing everything) runs in such a root...
+  dropEntryCache();
+  const hash = /^bundle-hook-guard-([0-9a-f]{16})-/.exec(guardCache!)![1]!;
+  const planted = wrapIn(COMMONJS_WRAPPER, `exports.run = () => ({ code: 0, stdout: "planted\\n" });`);
+  writeCodeCache("hook-guard", hash, file, new Script(planted, { filename: "session-bridge/hook-guard.js" }), planted);
+  assert.equal(run(["hook", "guard"], push).stdout, "planted\n");
+  // ...and not in one the group may write to: the guard decides.
+  chmodSync(root, 0o770);
+  try {
+    assert.equal(run(["hook", "guard"], push).stdout, denied);
+  } finally {
+    chmodSync(root, 0o700);
+  }
 });
