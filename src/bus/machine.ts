@@ -14,7 +14,7 @@
 import { closeSync, constants, fstatSync, readFileSync, readlinkSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { openNoFollow, writeFileAtomic } from "../lib/fs.ts";
+import { openNoFollow, readHead, writeFileAtomic } from "../lib/fs.ts";
 import { nodeRequire } from "../lib/builtin.ts";
 import { sha256Hex } from "../lib/sha256.ts";
 
@@ -64,14 +64,17 @@ export function computeMachineId(facts: MachineFacts): string {
   return id;
 }
 
+/**
+ * The start of a small file (the machine id, the hostname), as text; undefined when there is none
+ * (macOS, a minimal container: the next source is asked). Not readFileSync: for a /proc file, whose
+ * size reads as 0, it allocates 64 KiB chunks, and its first call costs a hook ~0.3-0.8 ms.
+ */
 function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    // Not there (macOS, a minimal container): the next source is asked.
-    return undefined;
-  }
+  return readHead(path, SMALL_FILE_BYTES)?.toString("utf8");
 }
+
+/** More than any file readText reads: HOST_NAME_MAX is 64, a machine id 33 bytes. */
+const SMALL_FILE_BYTES = 1024;
 
 function ownCacheFile(): { read(): string | undefined; write(id: string): void } {
   const uid = typeof process.getuid === "function" ? process.getuid() : 0;
