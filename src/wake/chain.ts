@@ -10,6 +10,7 @@ import type { Message, Stamp } from "../bus/message.ts";
 import { DEFAULT_NUDGE } from "../settings/schema.ts";
 import type { Settings } from "../settings/schema.ts";
 import { isoTime } from "../lib/time.ts";
+import { isErrno } from "../lib/errors.ts";
 
 export interface ChainContext {
   chain: string;
@@ -25,9 +26,21 @@ export function readChainContext(paths: RolePaths): ChainContext | undefined {
   return undefined;
 }
 
+/**
+ * Written on every prompt a human types. Its callers hold paths of a checked identity (src/bus.ts
+ * pathsOf refuses a link in the root, projects, project or role folder), so the role's folders are
+ * made only when the write finds them missing (a session's first prompt in a new role), rather than
+ * walked again first: ~10 lstat calls less per prompt.
+ */
 function writeContext(paths: RolePaths, context: ChainContext): ChainContext {
-  ensureRoleDir(paths);
-  writeFileAtomic(paths.chain, JSON.stringify(context) + "\n");
+  const text = JSON.stringify(context) + "\n";
+  try {
+    writeFileAtomic(paths.chain, text);
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+    ensureRoleDir(paths);
+    writeFileAtomic(paths.chain, text);
+  }
   return context;
 }
 
