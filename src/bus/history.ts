@@ -136,8 +136,7 @@ function newestReceiptIn(path: string, id: string): Receipt | undefined {
   try {
     let found: Receipt | undefined;
     eachLine(fd, 0, fstatSync(fd).size, {
-      line(bytes) {
-        const line = bytes.toString("utf8");
+      line(line) {
         if (!line.includes(id)) return;
         const value = parseJson(line);
         if (isRecord(value) && Array.isArray(value.ids) && value.ids.includes(id)) found = value as unknown as Receipt;

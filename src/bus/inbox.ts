@@ -119,8 +119,8 @@ function scanRange(fd: number, from: number, to: number): Pick<Scan, "entries" |
   const entries: Entry[] = [];
   const skippedAt: number[] = [];
   const end = eachLine(fd, from, to, {
-    line(bytes, start, lineEnd) {
-      const message = parseMessage(bytes.toString("utf8"));
+    line(text, start, lineEnd) {
+      const message = parseMessage(text);
       if (message) entries.push({ message, start, end: lineEnd });
       else skippedAt.push(start);
     },

@@ -7,18 +7,26 @@ import { readSync } from "node:fs";
 /** The longest line read as a message; sendMessage refuses a message whose line would be longer. */
 export const LINE_MAX_BYTES = 32 * 1024 * 1024;
 const WINDOW_BYTES = 1024 * 1024;
-const NEWLINE = 0x0a;
 
 export interface LineSink {
-  /** A complete, non-empty line of at most `maxBytes` (without its newline), read from [start, end). */
-  line(bytes: Buffer, start: number, end: number): void;
+  /** A complete, non-empty line of at most `maxBytes` (without its newline), as UTF-8 text, read from [start, end). */
+  line(text: string, start: number, end: number): void;
   /** A complete line longer than `maxBytes`, starting at `start`: not read into memory. */
   tooLong(start: number): void;
 }
 
+/** A byte outside ASCII, as latin1 text shows it (one character per byte). */
+const NOT_ASCII = /[\x80-\xff]/;
+
 /**
  * Hands every complete line of `fd` between `from` and `to` to `sink`, in order; returns the offset
  * just past the last newline (a torn last line is left for later). Empty lines are passed over.
+ *
+ * Each window is decoded once, as latin1 (a character per byte, so string positions are file
+ * offsets), and the newlines are found in that text: a line of ASCII is a slice of it, and only a
+ * line with other bytes is decoded again, as UTF-8. A hook reads a few dozen lines once per run, in
+ * V8's interpreter, where Buffer's indexOf and toString cost ~3 and ~5 µs a call: `hook recv` with
+ * 100 unread spent ~0.8 ms finding and decoding its lines, ~0.1 ms this way (BENCHMARKS.md "Stop 19").
  */
 export function eachLine(fd: number, from: number, to: number, sink: LineSink, maxBytes = LINE_MAX_BYTES): number {
   const window = Buffer.allocUnsafe(Math.max(1, Math.min(WINDOW_BYTES, to - from)));
@@ -30,12 +38,17 @@ export function eachLine(fd: number, from: number, to: number, sink: LineSink, m
     const n = readSync(fd, window, 0, Math.min(window.length, to - pos), pos);
     if (n === 0) break;
     const view = window.subarray(0, n);
+    const text = view.toString("latin1");
+    const ascii = !NOT_ASCII.test(text);
     let i = 0;
-    for (let nl = view.indexOf(NEWLINE, i); nl !== -1; nl = view.indexOf(NEWLINE, i)) {
+    for (let nl = text.indexOf("\n", i); nl !== -1; nl = text.indexOf("\n", i)) {
       const length = carried + nl - i;
       if (skipping || length > maxBytes) sink.tooLong(lineStart);
-      else if (length > 0)
-        sink.line(carried > 0 ? Buffer.concat([...carry, view.subarray(i, nl)]) : view.subarray(i, nl), lineStart, pos + nl + 1);
+      else if (carried > 0) sink.line(Buffer.concat([...carry, view.subarray(i, nl)]).toString("utf8"), lineStart, pos + nl + 1);
+      else if (length > 0) {
+        const line = text.slice(i, nl);
+        sink.line(ascii || !NOT_ASCII.test(line) ? line : view.toString("utf8", i, nl), lineStart, pos + nl + 1);
+      }
       carry = [];
       carried = 0;
       skipping = false;
