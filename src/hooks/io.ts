@@ -81,7 +81,9 @@ function writeFully(fd: number, text: string): void {
     try {
       off += writeSync(fd, buf, off, buf.length - off);
     } catch (err) {
+      // A non-blocking pipe that is full (a parent that set O_NONBLOCK): wait for its reader.
       if (isErrno(err, "EAGAIN")) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      // The reader is gone: nobody is left to tell.
       else if (isErrno(err, "EPIPE")) return;
       else throw err;
     }

@@ -46,6 +46,9 @@ const NOTHING_TAKEN = "nothing was read from the inbox: the messages wait for th
 export function run(env: NodeJS.ProcessEnv, args: string[]): Promise<HookResult> {
   const flag = agentFlag(args);
   if (flag instanceof Error) return Promise.resolve({ code: 0, stderr: `session-bridge hook recv: ${flag.message}; nothing was read\n` });
+  // Half an identity goes on too: the hook tells the session what is wrong (hookRecv below), and
+  // the session gets the shim as it gets the guard's denies (it was meant to be bridged).
+  // Whatever fails here fails before the consume commits: nothing is lost, only delayed.
   return quietly(
     "recv",
     async () => {
