@@ -231,7 +231,7 @@ async function makeTrailer(bundles, entryHash) {
   const stream = `${streamHeader(buildId)}${base64}\n`;
   // `entry` names the entry's code cache: the launcher's fast start finds it from here (src/fast-start.ts).
   const index = { format: FORMAT.format, build: buildId, entry: entryHash, stream: { bytes: stream.length }, bundles: entries };
-  return { buildId, stored: stream.length, text: FORMAT.trailerHead + stream + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
+  return { buildId, stored: stream.length, index, text: FORMAT.trailerHead + stream + JSON.stringify(index) + `\n${FORMAT.indexTail}\n` };
 }
 
 // Node's bootstrap has loaded node:fs and node:path before any script runs. Any other built-in the
@@ -385,19 +385,33 @@ if (Object.hasOwn(TABLE, "entry"))
 /**
  * The body of the prelude's sessionBridgeStart: the code of src/runtime/entry-cache.ts and what it
  * uses (code-cache.ts's reading half, isBridged, resolveRoot), so there is one implementation of
- * the cache's file, format and checks; minified and tree-shaken to ~2.3 KB, since every start of
- * every hook scans it (BENCHMARKS.md "Where start-up goes"). The entry's hash, of the code as
- * compiled, names its cache. The entry writes the cache (saveEntryCacheSoon, src/main.ts): the code
+ * the cache's file, format and checks; minified and tree-shaken, since every start of every hook
+ * scans it (BENCHMARKS.md "Where start-up goes"). A bridged guard, or recv that needs no other
+ * bundle, first runs from its own bundle's cache without the entry, as install's launcher does
+ * (src/fast-start.ts runHookAlone). The entry's hash, of the code as compiled, names its cache. The entry writes the cache (saveEntryCacheSoon, src/main.ts): the code
  * that writes is part of it already, and would only lengthen the prelude.
  */
 async function entryStarter() {
   const hash = ENTRY_HASH;
   const [mod, req, filename, dirname] = STARTER_PARAMS;
+  // The bundles that keep a code cache, by hash: what runHookAlone looks up (the index's own table,
+  // written in here, so the prelude reads nothing from the file to find a hook's cache).
+  const cached = Object.fromEntries(
+    Object.entries(trailer.index.bundles)
+      .filter(([, b]) => b.cache)
+      .map(([name, b]) => [name, { hash: b.hash, cache: true }]),
+  );
   const contents = `import { isBridged } from "./src/hooks.ts";
 import { cacheDir, resolveRoot } from "./src/bus/layout.ts";
+import { useCodeCacheFolder } from "./src/runtime/code-cache.ts";
 import { runEntryCached } from "./src/runtime/entry-cache.ts";
-if (isBridged(process.env)) runEntryCached(cacheDir(resolveRoot(process.env)), ${JSON.stringify(hash)}, ${mod}, ${req}, ${filename}, ${dirname}, sessionBridgeSource);
-else ${mod}._compile(sessionBridgeSource(), ${filename});
+import { runHookAlone } from "./src/fast-start.ts";
+if (isBridged(process.env)) {
+  const folder = cacheDir(resolveRoot(process.env));
+  useCodeCacheFolder(folder);
+  if (!runHookAlone(${JSON.stringify(cached)}, ${req}, ${filename}))
+    runEntryCached(folder, ${JSON.stringify(hash)}, ${mod}, ${req}, ${filename}, ${dirname}, sessionBridgeSource);
+} else ${mod}._compile(sessionBridgeSource(), ${filename});
 `;
   return snippet(contents, "the prelude's starter");
 }

@@ -58,16 +58,23 @@ export function fastStart(req: NodeJS.Require): void {
     if (tail) {
       const folder = cacheDir(resolveRoot(process.env));
       useCodeCacheFolder(folder);
-      if (runHookAlone(tail, req, script) || runEntry(tail, folder, req, script)) return;
+      if (runHookAlone(tail.index.bundles as CachedBundles, req, script) || runEntry(tail, folder, req, script)) return;
     }
   }
   req(script);
 }
 
-/** The hook's own bundle, from its cache, when it runs without the entry; false when it cannot. */
-function runHookAlone(tail: IndexTail, req: NodeJS.Require, script: string): boolean {
+/** What runHookAlone needs of the index's table of bundles: each one's hash, and whether it keeps a cache. */
+export type CachedBundles = Record<string, { hash?: unknown; cache?: unknown } | undefined>;
+
+/**
+ * The hook's own bundle, from its cache, when it runs without the entry; false when it cannot.
+ * The .cjs's prelude tries this first too in a bridged session (build.mjs entryStarter, with the
+ * table written in at build time), `script` then being the file Node runs.
+ */
+export function runHookAlone(bundles: CachedBundles, req: NodeJS.Require, script: string): boolean {
+  if (process.argv[2] !== "hook") return false;
   const name = bundleRunAlone(process.argv[3], process.env);
-  const bundles = tail.index.bundles as Record<string, { hash?: unknown; cache?: unknown } | undefined>;
   const stored = name === undefined ? undefined : bundles[name];
   if (name === undefined || typeof stored?.hash !== "string" || stored.cache !== true) return false;
   let hook: HookModule;

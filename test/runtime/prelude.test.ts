@@ -2,7 +2,8 @@
 // nothing to do (build.mjs "prelude"): then nothing is compiled at all. What the prelude answers
 // alone must be what the entry answers (src/hooks.ts), and everything else must reach the entry:
 // compiled by Module.prototype._compile, or in a bridged session by a vm.Script with the entry's
-// code cache under <root>/cache (src/runtime/entry-cache.ts), exactly once either way.
+// code cache under <root>/cache (src/runtime/entry-cache.ts), exactly once either way; except a
+// bridged guard or recv whose own bundle has a cache, which runs from it (src/fast-start.ts runHookAlone).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -127,7 +128,13 @@ test("a bridged hook compiles the entry once with its code cache, from the secon
   const stale = join(root, "cache", `bundle-entry-0123456789abcdef-${process.version}-${process.arch}.v8cache`);
   writeFileSync(stale, "another build's");
   const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" };
+  // With its own bundle's cache the guard runs without the entry (the next test): without it, the
+  // entry runs, and is what this test watches.
+  const dropGuardCache = () => {
+    for (const f of readdirSync(join(root, "cache"))) if (f.startsWith("bundle-hook-guard-")) rmSync(join(root, "cache", f));
+  };
   const guard = (how: Run["script"], why: string) => {
+    dropGuardCache();
     const r = run(["hook", "guard"], env, push);
     assert.deepEqual([r.script, r.stderr], [how, ""], why);
     assert.match(r.stdout, /"permissionDecision":"deny"/, why);
@@ -168,6 +175,31 @@ test("a bridged hook compiles the entry once with its code cache, from the secon
   writeFileSync(file, other);
   guard("source", "another entry's cache is not used");
   guard("cache", "and is replaced by this entry's");
+});
+
+test("a bridged guard, and recv, with their own bundle's cache run without compiling the entry, and answer as it does", (t) => {
+  const { run, done } = setup();
+  t.after(done);
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  const env = { BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" };
+  const first = run(["hook", "guard"], env, push);
+  assert.equal(first.compiled, true, "no caches yet: the entry runs, and writes them");
+  assert.match(first.stdout, /"permissionDecision":"deny"/);
+  const alone = run(["hook", "guard"], env, push);
+  assert.equal(alone.compiled, false, "the guard's bundle ran from its cache alone");
+  assert.deepEqual([alone.status, alone.stdout, alone.stderr], [first.status, first.stdout, first.stderr]);
+  assert.equal(run(["hook", "recv"], env).compiled, true, "recv's first run writes its cache");
+  const recv = run(["hook", "recv"], env);
+  assert.deepEqual([recv.compiled, recv.status, recv.stderr], [false, 0, ""]);
+  // A hook that needs the entry still gets it: send, and recv at SessionStart (the git shim's bundle).
+  assert.equal(run(["hook", "send"], env).compiled, true);
+  const dir = mkdtempSync(join(tmpdir(), "sb-prelude-env-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const envFile = join(dir, "env.sh");
+  writeFileSync(envFile, "");
+  const start = JSON.stringify({ hook_event_name: "SessionStart", session_id: "s1", source: "startup" });
+  assert.equal(run(["hook", "recv"], { ...env, CLAUDE_ENV_FILE: envFile }, start).compiled, true);
 });
 
 test("no entry cache outside a bridged session, nor without a root: the root is never created for it", (t) => {
