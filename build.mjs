@@ -388,8 +388,9 @@ if (Object.hasOwn(TABLE, "entry"))
  * the cache's file, format and checks; minified and tree-shaken, since every start of every hook
  * scans it (BENCHMARKS.md "Where start-up goes"). A bridged guard, or recv that needs no other
  * bundle, first runs from its own bundle's cache without the entry, as install's launcher does
- * (src/fast-start.ts runHookAlone). The entry's hash, of the code as compiled, names its cache. The entry writes the cache (saveEntryCacheSoon, src/main.ts): the code
- * that writes is part of it already, and would only lengthen the prelude.
+ * (src/fast-start.ts runHookAlone). The entry's hash, of the code as compiled, names its cache.
+ * The entry writes the cache (saveEntryCacheSoon, src/main.ts): the code that writes is part of
+ * it already, and would only lengthen the prelude.
  */
 async function entryStarter() {
   const hash = ENTRY_HASH;

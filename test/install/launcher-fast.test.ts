@@ -2,6 +2,7 @@
 // session in sh, without starting node; every other run reaches node. Either way the answer must
 // be the one the program gives run directly (its prelude and src/hooks.ts).
 import { test } from "node:test";
+import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +24,29 @@ interface Case {
   node: boolean;
 }
 
+/** `session-bridge install` into <base>/home (Claude Code's config in <base>/claude), node found on PATH; the home. */
+function installIn(base: string, PATH: string): string {
+  const home = join(base, "home");
+  mkdirSync(home);
+  const installed = spawnSync(process.execPath, [BIN, "install", "--config-dir", join(base, "claude")], {
+    env: cleanEnv({ HOME: home, PATH, XDG_DATA_HOME: "" }),
+    encoding: "utf8",
+  });
+  assert.equal(installed.status, 0, installed.stderr);
+  return home;
+}
+
+/** An install, a bridge root that exists (code caches are kept only under one), and a bridged session's environment. */
+function bridgedInstall(t: TestContext): { root: string; base: string; bin: string; env: NodeJS.ProcessEnv } {
+  const root = makeRoot(t);
+  mkdirSync(root, { mode: 0o700 });
+  const base = dirname(root);
+  const PATH = `${dirname(process.execPath)}:/usr/bin:/bin`;
+  const home = installIn(base, PATH);
+  const env = cleanEnv({ PATH, HOME: home, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" });
+  return { root, base, bin: join(home, ".local/share/session-bridge/bin"), env };
+}
+
 test("a hook outside a bridged session is answered by the launcher alone; every other run by node, with the program's own answer", (t) => {
   const root = makeRoot(t);
   const base = dirname(root);
@@ -34,13 +58,7 @@ test("a hook outside a bridged session is answered by the launcher alone; every 
   chmodSync(join(fakeBin, "node"), 0o755);
   const PATH = `${fakeBin}:/usr/bin:/bin`;
   // install's launcher, run by the noted node.
-  const home = join(base, "home");
-  mkdirSync(home);
-  const installed = spawnSync(process.execPath, [BIN, "install", "--config-dir", join(base, "claude")], {
-    env: cleanEnv({ HOME: home, PATH, XDG_DATA_HOME: "" }),
-    encoding: "utf8",
-  });
-  assert.equal(installed.status, 0, installed.stderr);
+  const home = installIn(base, PATH);
   // The plugin's launcher, beside a copy of the program where the plugin keeps it.
   const plugin = join(base, "plugin");
   mkdirSync(join(plugin, "bin"), { recursive: true });
@@ -94,21 +112,9 @@ test("a hook outside a bridged session is answered by the launcher alone; every 
 });
 
 test("a bridged hook with its caches runs through install's launcher without Node reading the program, and without them as before", (t) => {
-  const root = makeRoot(t);
-  mkdirSync(root, { mode: 0o700 }); // code caches are kept only under a root that exists
-  const base = dirname(root);
-  const home = join(base, "home");
-  mkdirSync(home);
-  const PATH = `${dirname(process.execPath)}:/usr/bin:/bin`;
-  const installed = spawnSync(process.execPath, [BIN, "install", "--config-dir", join(base, "claude")], {
-    env: cleanEnv({ HOME: home, PATH, XDG_DATA_HOME: "" }),
-    encoding: "utf8",
-  });
-  assert.equal(installed.status, 0, installed.stderr);
-  const bin = join(home, ".local/share/session-bridge/bin");
+  const { root, base, bin, env } = bridgedInstall(t);
   const launcher = join(bin, "session-bridge");
   const copy = join(bin, "session-bridge.cjs");
-  const env = cleanEnv({ PATH, HOME: home, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" });
   const guard = (): string => {
     const r = spawnSync(launcher, ["hook", "guard"], { env, input: push, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
@@ -155,20 +161,9 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(opens)}, String(n)));
 });
 
 test("a bridged guard, and recv when it needs no other bundle, run from their own cache without the entry", (t) => {
-  const root = makeRoot(t);
-  mkdirSync(root, { mode: 0o700 });
-  const base = dirname(root);
-  const home = join(base, "home");
-  mkdirSync(home);
-  const PATH = `${dirname(process.execPath)}:/usr/bin:/bin`;
-  const installed = spawnSync(process.execPath, [BIN, "install", "--config-dir", join(base, "claude")], {
-    env: cleanEnv({ HOME: home, PATH, XDG_DATA_HOME: "" }),
-    encoding: "utf8",
-  });
-  assert.equal(installed.status, 0, installed.stderr);
-  const launcher = join(home, ".local/share/session-bridge/bin/session-bridge");
+  const { root, base, bin, env } = bridgedInstall(t);
+  const launcher = join(bin, "session-bridge");
   const cacheDir = join(root, "cache");
-  const env = cleanEnv({ PATH, HOME: home, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" });
   const run = (args: string[], input: string, extra: Record<string, string> = {}) => {
     const r = spawnSync(launcher, args, { env: { ...env, ...extra }, input, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
@@ -176,7 +171,7 @@ test("a bridged guard, and recv when it needs no other bundle, run from their ow
   };
   const send = (body: string): string => {
     const r = spawnSync(process.execPath, [BIN, "send", "web", body, "--queue", "--json"], {
-      env: cleanEnv({ PATH, HOME: home, BRIDGE_ROOT: root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "api" }),
+      env: { ...env, BRIDGE_ROLE: "api" },
       encoding: "utf8",
     });
     assert.equal(r.status, 0, r.stderr);
