@@ -2,7 +2,9 @@
 // own folder, append-only file on with the default fsync every second), then the store driven
 // by bench/fixtures/redis-worker.ts: send throughput (1 and 4 writers, every send awaited, so
 // acknowledged), the consume round trip, append → wake notification on a subscribed connection,
-// and append → wake through a real `spawner run` on the store (bench/wake.mjs daemonWakes).
+// and append → wake through a real `spawner run` on the store (bench/wake.mjs daemonWakes); last,
+// one writer again with `appendfsync always`, the setting README "Across machines" recommends
+// (an fsync before each answer).
 import { spawn, spawnSync } from "node:child_process";
 import { createServer, createConnection } from "node:net";
 import { join } from "node:path";
@@ -27,15 +29,16 @@ function freePort() {
   });
 }
 
-function ping(port) {
+/** One command on a fresh connection; its first reply chunk as text, "" when the server is away. */
+function command(port, ...args) {
   return new Promise((resolve) => {
     const c = createConnection({ host: "127.0.0.1", port });
     c.on("data", (d) => {
       c.end();
-      resolve(d.toString().startsWith("+PONG"));
+      resolve(d.toString());
     });
-    c.on("error", () => resolve(false));
-    c.write("*1\r\n$4\r\nPING\r\n");
+    c.on("error", () => resolve(""));
+    c.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`);
   });
 }
 
@@ -61,7 +64,7 @@ export async function redisFigures() {
   );
   try {
     const deadline = Date.now() + 20_000;
-    while (!(await ping(port))) {
+    while (!(await command(port, "PING")).startsWith("+PONG")) {
       if (Date.now() > deadline) throw new Error("redis-server did not start");
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -75,9 +78,13 @@ export async function redisFigures() {
     const wake = (await worker(["wake", url, "500"])).samples;
     // Through a real `spawner run` on this store (the spawn driver, a `claude` that exits at once).
     const daemon = await daemonWakes("spawn", 50, 5, { url, send: () => worker(["sendone", url, "shop"]) });
+    const set = await command(port, "CONFIG", "SET", "appendfsync", "always");
+    if (!set.startsWith("+OK")) throw new Error(`redis-server refused CONFIG SET appendfsync always: ${JSON.stringify(set)}`);
+    const always = await worker(["send", url, "w1a", "10000"]);
     return {
       version,
       one: { perSecond: (one.sent / one.ms) * 1000, sent: one.sent },
+      always: { perSecond: (always.sent / always.ms) * 1000, sent: always.sent },
       four: { perSecond: (four.reduce((n, r) => n + r.sent, 0) / wallMs) * 1000, sent: four.reduce((n, r) => n + r.sent, 0) },
       rtt: { p50: percentile(rtt, 50), p95: percentile(rtt, 95), n: rtt.length },
       wake: { p50: percentile(wake, 50), p95: percentile(wake, 95), n: wake.length },

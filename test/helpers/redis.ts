@@ -1,5 +1,7 @@
-// A real redis-server for a test: on 127.0.0.1, a free port, its own folder (append-only file on,
-// no RDB snapshots), stopped by its pid when the test ends, even when it failed. `kill9` and
+// A real redis-server for a test: on 127.0.0.1, a free port, its own folder (append-only file on
+// and fsynced before each answer, as README "Across machines" recommends: with Redis's default
+// `everysec` a kill -9 can lose acknowledged writes, which REDIS_APPENDFSYNC=everysec shows; no RDB
+// snapshots), stopped by its pid when the test ends, even when it failed. `kill9` and
 // `restart` let fault tests crash it and bring it back on the same port and data.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
@@ -71,6 +73,8 @@ export async function startRedis(t: TestContext, extraArgs: string[] = [], admin
     "",
     "--appendonly",
     "yes",
+    "--appendfsync",
+    process.env.REDIS_APPENDFSYNC ?? "always",
     "--daemonize",
     "no",
     "--logfile",

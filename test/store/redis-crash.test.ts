@@ -1,9 +1,12 @@
 // Exactly once, audited: writers send to one role while consumer processes read it and are
 // SIGKILLed at random instants, and redis-server itself is SIGKILLed and restarted (recommended
-// config: append-only file, noeviction, `default` kept on with a secret). After the run every
-// acknowledged message was shown at least once, in order per consumer, and shown again only when
-// marked redelivered (a consumer died between showing and committing it).
+// config: append-only file fsynced before each answer, noeviction, `default` kept on with a
+// secret). After the run every acknowledged message was shown at least once, in order per
+// consumer, and shown again only when marked redelivered (a consumer died between showing and
+// committing it).
 //   REDIS_CRASH_ROUNDS=N scales the run (default 6 rounds).
+//   REDIS_APPENDFSYNC=everysec runs Redis's default instead, which loses acknowledged sends when
+//   the disk is busy (README "Across machines").
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";

@@ -7,13 +7,17 @@ import { test } from "node:test";
 import { bridge, makeRoot } from "../helpers/cli.ts";
 import { freePort, startRedis } from "../helpers/redis.ts";
 
-function storeChecks(root: string, url: string): Record<string, { level: string; detail: string }> {
+type Check = { level: string; detail: string; fix?: string };
+
+function storeChecks(root: string, url: string): Record<string, Check> {
   const r = bridge(["doctor", "--json", "--config-dir", join(root, "..", "claude")], { root, project: "shop", env: { BRIDGE_URL: url } });
-  const checks = r.json().checks as { name: string; level: string; detail: string }[];
-  return Object.fromEntries(checks.filter((c) => c.name.startsWith("store")).map((c) => [c.name, { level: c.level, detail: c.detail }]));
+  const checks = r.json().checks as ({ name: string } & Check)[];
+  return Object.fromEntries(
+    checks.filter((c) => c.name.startsWith("store")).map((c) => [c.name, { level: c.level, detail: c.detail, fix: c.fix }]),
+  );
 }
 
-test("doctor: the recommended setup passes; default user off, an evicting policy, no password are named", async (t) => {
+test("doctor: the recommended setup passes; default user off, an evicting policy, no password, a lazy fsync are named", async (t) => {
   const root = makeRoot(t);
   const good = await startRedis(t, ["--requirepass", "long-secret", "--maxmemory-policy", "noeviction"], "long-secret");
   const ok = storeChecks(root, `redis://:long-secret@127.0.0.1:${good.port}`);
@@ -33,6 +37,17 @@ test("doctor: the recommended setup passes; default user off, an evicting policy
 
   const open = await startRedis(t);
   assert.equal(storeChecks(root, open.url)["store ACL"]!.level, "warn");
+
+  // Redis's own default: acknowledged writes may wait in its memory while an fsync runs.
+  const lazy = await startRedis(t, ["--appendfsync", "everysec"]);
+  const everysec = storeChecks(root, lazy.url)["store persistence"]!;
+  assert.equal(everysec.level, "warn");
+  assert.match(everysec.detail, /appendfsync everysec: .*a crash of redis-server .* loses it/);
+  assert.match(everysec.fix!, /CONFIG SET appendfsync always/);
+  const none = await startRedis(t, ["--appendonly", "no"]);
+  const noAof = storeChecks(root, none.url)["store persistence"]!;
+  assert.equal(noAof.level, "warn");
+  assert.match(noAof.detail, /appendonly no: a restart of redis-server loses/);
 
   const away = storeChecks(root, `redis://127.0.0.1:${await freePort()}`);
   assert.deepEqual(Object.keys(away), ["store"]);

@@ -1,7 +1,8 @@
 // What `doctor` checks of the Redis store BRIDGE_URL names: that it answers, that its user may
-// run the bus's scripts, and the server settings the promises lean on (append-only file,
-// noeviction), with the Redis 7.0 pitfall that loses every acknowledged send on restart when the
-// `default` user is off (redis/redis#14541; README "Across machines").
+// run the bus's scripts, and the server settings the promises lean on (an append-only file
+// written and fsynced before each answer, noeviction), with the Redis 7.0 pitfall that loses every
+// acknowledged send on restart when the `default` user is off (redis/redis#14541; README "Across
+// machines").
 import { describeError } from "../../lib/errors.ts";
 import type { RedisUrl } from "../url.ts";
 import { connectRedis } from "./connect.ts";
@@ -66,6 +67,7 @@ async function configValue(client: Client, key: string): Promise<string | undefi
 
 async function checkConfig(client: Client): Promise<StoreCheck[]> {
   const aof = await configValue(client, "appendonly");
+  const fsync = await configValue(client, "appendfsync");
   const policy = await configValue(client, "maxmemory-policy");
   if (aof === undefined && policy === undefined)
     return [
@@ -73,20 +75,10 @@ async function checkConfig(client: Client): Promise<StoreCheck[]> {
         name: "store persistence",
         level: "info",
         detail:
-          "this user may not read the server's config (CONFIG GET): make sure of appendonly yes and maxmemory-policy noeviction yourself",
+          "this user may not read the server's config (CONFIG GET): make sure of appendonly yes, appendfsync always and maxmemory-policy noeviction yourself",
       },
     ];
-  const checks: StoreCheck[] = [];
-  checks.push(
-    aof === "yes"
-      ? { name: "store persistence", level: "ok", detail: "appendonly yes: an acknowledged send survives a restart" }
-      : {
-          name: "store persistence",
-          level: "warn",
-          detail: `appendonly ${aof}: a restart of redis-server loses what was sent since its last snapshot`,
-          fix: "redis-cli CONFIG SET appendonly yes (and in redis.conf)",
-        },
-  );
+  const checks: StoreCheck[] = [persistenceCheck(aof, fsync)];
   checks.push(
     policy === "noeviction"
       ? { name: "store memory", level: "ok", detail: "maxmemory-policy noeviction: a full server refuses sends, never drops mail" }
@@ -98,6 +90,33 @@ async function checkConfig(client: Client): Promise<StoreCheck[]> {
         },
   );
   return checks;
+}
+
+// With `appendfsync everysec` (Redis's default) the server acknowledges a write before it is in
+// the append-only file whenever the previous fsync is still running: it holds the write in its own
+// memory for up to 2 s, so a kill -9 of redis-server then loses acknowledged sends (as
+// test/store/redis-crash.test.ts did under disk load). Only `always` writes and fsyncs before it
+// answers (README "Across machines").
+function persistenceCheck(aof: string | undefined, fsync: string | undefined): StoreCheck {
+  if (aof !== "yes")
+    return {
+      name: "store persistence",
+      level: "warn",
+      detail: `appendonly ${aof}: a restart of redis-server loses what was sent since its last snapshot`,
+      fix: "redis-cli CONFIG SET appendonly yes, CONFIG SET appendfsync always (and in redis.conf)",
+    };
+  if (fsync === "always")
+    return {
+      name: "store persistence",
+      level: "ok",
+      detail: "appendonly yes, appendfsync always: an acknowledged send survives a crash of redis-server or of the machine",
+    };
+  return {
+    name: "store persistence",
+    level: "warn",
+    detail: `appendonly yes, appendfsync ${fsync}: redis-server may acknowledge a send it has not yet written to its file (while the disk is busy, up to 2 s), and a crash of redis-server or of the machine then loses it`,
+    fix: "redis-cli CONFIG SET appendfsync always (and in redis.conf)",
+  };
 }
 
 async function checkDefaultUser(client: Client, version: string): Promise<StoreCheck> {
