@@ -75,9 +75,8 @@ export function appendMessage(paths: RolePaths, message: Message, options: Store
  * stays behind that a reader could later seal and take as a message.
  */
 function appendLine(path: string, line: Buffer, fsync: boolean): void {
-  const fd = openForAppend(path);
+  const { fd, size } = openForAppend(path);
   try {
-    const size = fstatSync(fd).size;
     const last = Buffer.alloc(1);
     const torn = size > 0 && (readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== NEWLINE);
     try {

@@ -162,10 +162,22 @@ export function madeHere(record: { host?: unknown; machine?: unknown }): boolean
 /**
  * os.hostname(), on Linux read where the kernel keeps it (the same UTS name): every lock a hook
  * takes writes it, and loading node:os for it cost `hook recv` ~0.3 ms (0.38 ms against 0.07 ms in
- * a fresh `node`). Elsewhere, or without /proc, os.hostname(). Asked each time, as before: a
- * long-running process may see it change.
+ * a fresh `node`). Elsewhere, or without /proc, os.hostname(). A long-running process may see it
+ * change, so a read is kept for a second only: enough that a process sending in a loop (the MCP
+ * server, `send` in a script), which takes a lock per message, does not read it (four system calls)
+ * for every one. Records are told apart by `machine`; `host` is for people and old records.
  */
-export function hostName(): string {
+export const hostName = freshFor(1000, () => {
   const kernel = process.platform === "linux" ? readText("/proc/sys/kernel/hostname")?.trim() : undefined;
   return kernel ? kernel : hostname();
+});
+
+/** `read`, asked again once `ms` have passed since its last answer (or the clock went back). */
+export function freshFor<T>(ms: number, read: () => T, clock: () => number = Date.now): () => T {
+  let kept: { value: T; at: number } | undefined;
+  return () => {
+    const now = clock();
+    if (kept === undefined || now < kept.at || now - kept.at >= ms) kept = { value: read(), at: now };
+    return kept.value;
+  };
 }

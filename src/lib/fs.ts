@@ -89,18 +89,21 @@ export function openNoFollow(path: string, flags: number, mode = FILE_MODE): num
 }
 
 /**
- * Opens (creating if needed) a file for appending, forcing mode 0600 whatever the umask.
- * Read-write so the caller can check the last byte; O_APPEND still sends every write to the end.
+ * Opens (creating if needed) a file for appending, forcing mode 0600 whatever the umask, with its
+ * size when opened (from the one fstat the mode check needs: an append takes the role's lock, so
+ * no other writer of ours moves it). Read-write so the caller can check the last byte; O_APPEND
+ * still sends every write to the end.
  */
-export function openForAppend(path: string): number {
+export function openForAppend(path: string): { fd: number; size: number } {
   const fd = openNoFollow(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT);
   try {
-    if ((fstatSync(fd).mode & 0o777) !== FILE_MODE) fchmodSync(fd, FILE_MODE);
+    const st = fstatSync(fd);
+    if ((st.mode & 0o777) !== FILE_MODE) fchmodSync(fd, FILE_MODE);
+    return { fd, size: st.size };
   } catch (err) {
     closeSync(fd);
     throw err;
   }
-  return fd;
 }
 
 /**

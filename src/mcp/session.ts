@@ -59,7 +59,7 @@ export function keepSession(
   const register = (): void => {
     ensureRoleDir(paths);
     // The inbox exists from the first moment the role is connected (watchers and `tail -f` want a file).
-    closeSync(openForAppend(paths.inbox));
+    closeSync(openForAppend(paths.inbox).fd);
     registerSession(paths, info);
   };
   register();

@@ -212,7 +212,7 @@ export function createLogger(root: string, options: { stderr?: (line: string) =>
     const where = entry.project !== undefined ? ` ${entry.project}/${entry.role ?? "?"}` : "";
     options.stderr?.(`${ts} ${entry.event}${where}: ${entry.msg}`);
     try {
-      const fd = openForAppend(paths.log);
+      const { fd } = openForAppend(paths.log);
       try {
         writeAll(fd, JSON.stringify({ ts, t, ...entry }) + "\n");
         if (fstatSync(fd).size > maxBytes) renameSync(paths.log, paths.rotatedLog);

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { computeMachineId, hostName, machineBasis, machineId, machineIdFrom, madeHere } from "../../src/bus/machine.ts";
+import { computeMachineId, freshFor, hostName, machineBasis, machineId, machineIdFrom, madeHere } from "../../src/bus/machine.ts";
 import type { MachineFacts } from "../../src/bus/machine.ts";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { bridge, cleanEnv, makeRoot } from "../helpers/cli.ts";
@@ -151,4 +151,23 @@ test("the hostname a record carries is os.hostname(); a bridged recv that takes 
   assert.equal(record.host, hostname(), "the session record's host");
   const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
   assert.equal(loadsOs("guard", push, /"permissionDecision":"deny"/), false);
+});
+
+test("freshFor: one read per period; asked again once the period has passed or the clock went back", () => {
+  let now = 10_000;
+  let reads = 0;
+  const value = freshFor(
+    1000,
+    () => `read ${++reads}`,
+    () => now,
+  );
+  assert.equal(value(), "read 1");
+  now += 999;
+  assert.equal(value(), "read 1", "within the period: kept");
+  now += 1;
+  assert.equal(value(), "read 2", "the period passed: read again");
+  now -= 5000;
+  assert.equal(value(), "read 3", "the clock went back: read again, never kept for longer");
+  assert.equal(value(), "read 3");
+  assert.equal(reads, 3);
 });

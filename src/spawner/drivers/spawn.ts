@@ -169,7 +169,7 @@ export function describeOutcome(outcome: RunOutcome): string {
 /** Starts the run with its output (and a header and footer) in the run's own log file. */
 export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
   const began = performance.now();
-  const fd = openForAppend(options.log);
+  const { fd } = openForAppend(options.log);
   writeAll(
     fd,
     `# session-bridge spawn run, ${isoTime()}\n# cwd: ${plan.cwd}\n# ${JSON.stringify([plan.command, ...plan.args])}\n# chain ${plan.env.BRIDGE_CHAIN} hop ${plan.env.BRIDGE_HOP}${plan.resumed ? `; resuming ${plan.resumed}` : ""}\n`,
@@ -214,7 +214,7 @@ export function startRun(plan: SpawnPlan, options: RunOptions): RunHandle {
       if (killTimer) clearTimeout(killTimer);
       const full: RunOutcome = { ...outcome, timedOut, ms: performance.now() - began };
       try {
-        const out = openForAppend(options.log);
+        const out = openForAppend(options.log).fd;
         writeAll(out, `\n# ${describeOutcome(full)}\n`);
         closeSync(out);
       } catch {
