@@ -232,20 +232,36 @@ export function writeFileAtomic(
 }
 
 let urandom: number | undefined;
+/** Random bytes read ahead and not yet handed out: one read serves a process's next ~20 sends. */
+const POOL_BYTES = 256;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolAt = POOL_BYTES;
 
 /**
  * `bytes` random bytes as hex, read from /dev/urandom: importing node:crypto costs every process
  * ~2 ms at startup (a tenth of a hook's whole budget), reading the device a few microseconds.
- * Without the device (an odd sandbox) Web Crypto does the same job.
+ * Read 256 bytes at a time, each handed out once: a send takes two draws (its id, its lock's
+ * token), and a process sending in a loop then reads the device once per ~20 sends, not twice per
+ * send. Without the device (an odd sandbox) Web Crypto does the same job.
  */
 export function randomHex(bytes: number): string {
-  const buf = Buffer.alloc(bytes);
+  if (bytes > POOL_BYTES) return readRandom(Buffer.alloc(bytes)).toString("hex");
+  if (poolAt + bytes > POOL_BYTES) {
+    readRandom(pool);
+    poolAt = 0;
+  }
+  const hex = pool.toString("hex", poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return hex;
+}
+
+function readRandom(buf: Buffer): Buffer {
   try {
     // libuv opens every file close-on-exec, so spawned children do not inherit it.
     urandom ??= openSync("/dev/urandom", constants.O_RDONLY);
     let got = 0;
-    while (got < bytes) {
-      const n = readSync(urandom, buf, got, bytes - got, null);
+    while (got < buf.length) {
+      const n = readSync(urandom, buf, got, buf.length - got, null);
       if (n <= 0) throw new Error("/dev/urandom returned no data");
       got += n;
     }
@@ -253,7 +269,7 @@ export function randomHex(bytes: number): string {
     // No /dev/urandom here: the global Web Crypto is loaded on first use only.
     globalThis.crypto.getRandomValues(buf);
   }
-  return buf.toString("hex");
+  return buf;
 }
 
 export function removeQuietly(path: string): void {
