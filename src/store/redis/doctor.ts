@@ -56,7 +56,16 @@ async function checkScripts(url: RedisUrl, env: NodeJS.ProcessEnv): Promise<Stor
   }
 }
 
-async function configValue(client: Client, key: string): Promise<string | undefined> {
+/** What checkConfig needs of a client: CONFIG GET (a fake one in test/store/redis-doctor-config.test.ts). */
+export interface ConfigReader {
+  config(op: "GET", key: string): Promise<unknown>;
+}
+
+// A server may answer CONFIG GET for some settings and not others (a managed or proxied Redis
+// hides some): a setting it did not return is named as unread, never shown as "undefined".
+const UNREAD = "could not be read (CONFIG GET returned no value)";
+
+async function configValue(client: ConfigReader, key: string): Promise<string | undefined> {
   try {
     const reply = (await client.config("GET", key)) as string[];
     return reply[1];
@@ -65,7 +74,7 @@ async function configValue(client: Client, key: string): Promise<string | undefi
   }
 }
 
-async function checkConfig(client: Client): Promise<StoreCheck[]> {
+export async function checkConfig(client: ConfigReader): Promise<StoreCheck[]> {
   const aof = await configValue(client, "appendonly");
   const fsync = await configValue(client, "appendfsync");
   const policy = await configValue(client, "maxmemory-policy");
@@ -78,18 +87,26 @@ async function checkConfig(client: Client): Promise<StoreCheck[]> {
           "this user may not read the server's config (CONFIG GET): make sure of appendonly yes, appendfsync always and maxmemory-policy noeviction yourself",
       },
     ];
-  const checks: StoreCheck[] = [persistenceCheck(aof, fsync)];
-  checks.push(
-    policy === "noeviction"
-      ? { name: "store memory", level: "ok", detail: "maxmemory-policy noeviction: a full server refuses sends, never drops mail" }
-      : {
-          name: "store memory",
-          level: "fail",
-          detail: `maxmemory-policy ${policy}: a full server may evict inboxes, losing unread mail`,
-          fix: "redis-cli CONFIG SET maxmemory-policy noeviction (and in redis.conf)",
-        },
-  );
-  return checks;
+  return [persistenceCheck(aof, fsync), memoryCheck(policy)];
+}
+
+function memoryCheck(policy: string | undefined): StoreCheck {
+  const fix = "redis-cli CONFIG SET maxmemory-policy noeviction (and in redis.conf)";
+  if (policy === "noeviction")
+    return { name: "store memory", level: "ok", detail: "maxmemory-policy noeviction: a full server refuses sends, never drops mail" };
+  if (policy === undefined)
+    return {
+      name: "store memory",
+      level: "warn",
+      detail: `maxmemory-policy ${UNREAD}: make sure of noeviction yourself, or a full server may evict inboxes`,
+      fix,
+    };
+  return {
+    name: "store memory",
+    level: "fail",
+    detail: `maxmemory-policy ${policy}: a full server may evict inboxes, losing unread mail`,
+    fix,
+  };
 }
 
 // With `appendfsync everysec` (Redis's default) the server acknowledges a write before it is in
@@ -102,7 +119,10 @@ function persistenceCheck(aof: string | undefined, fsync: string | undefined): S
     return {
       name: "store persistence",
       level: "warn",
-      detail: `appendonly ${aof}: a restart of redis-server loses what was sent since its last snapshot`,
+      detail:
+        aof === undefined
+          ? `appendonly ${UNREAD}: make sure of appendonly yes and appendfsync always yourself, or a restart of redis-server loses what was sent since its last snapshot`
+          : `appendonly ${aof}: a restart of redis-server loses what was sent since its last snapshot`,
       fix: "redis-cli CONFIG SET appendonly yes, CONFIG SET appendfsync always (and in redis.conf)",
     };
   if (fsync === "always")
@@ -114,7 +134,7 @@ function persistenceCheck(aof: string | undefined, fsync: string | undefined): S
   return {
     name: "store persistence",
     level: "warn",
-    detail: `appendonly yes, appendfsync ${fsync}: redis-server may acknowledge a send it has not yet written to its file (while the disk is busy, up to 2 s), and a crash of redis-server or of the machine then loses it`,
+    detail: `appendonly yes, appendfsync ${fsync ?? UNREAD}: redis-server may acknowledge a send it has not yet written to its file (while the disk is busy, up to 2 s), and a crash of redis-server or of the machine then loses it`,
     fix: "redis-cli CONFIG SET appendfsync always (and in redis.conf)",
   };
 }
