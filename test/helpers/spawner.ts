@@ -86,17 +86,20 @@ export function send(box: Sandbox, project: string, from: string, to: string, bo
 export type LogEntry = LoggedEntry & { t: number; code?: string };
 
 export function readLog(box: Sandbox): LogEntry[] {
-  const path = join(box.root, "spawner", "log.jsonl");
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as LogEntry);
+  return readJsonLines<LogEntry>(join(box.root, "spawner", "log.jsonl"));
 }
 
+/**
+ * The complete lines of a JSON-lines file, which another process may be appending to while this
+ * reads: a last line without its newline is still being written (a write that crosses a page
+ * boundary can be seen half done) and is left for the next read. Any other line that does not
+ * parse throws: that would be a real fault.
+ */
 export function readJsonLines<T = Record<string, unknown>>(path: string): T[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
+  const text = readFileSync(path, "utf8");
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as T);
