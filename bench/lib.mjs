@@ -1,6 +1,5 @@
-// Timing helpers for `npm run bench` (bench/run.mjs). Every startup figure is a ratio to
-// `node -e 0` measured in the same run, interleaved round by round (in a rotated order), so machine
-// noise hits every case alike.
+// Timing helpers for `npm run bench` (bench/run.mjs). Every startup figure is a ratio to a
+// `node -e 0` run right beside it (besideBaseline), so machine noise hits a case and its baseline alike.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, release, tmpdir, totalmem } from "node:os";
@@ -92,20 +91,43 @@ export function timeRun(c) {
 }
 
 /**
- * Runs every case once per round for `rounds` rounds after `warmup` untimed ones, rotating the
- * order each round. Returns ms samples per case name, and per-round baseline pairing.
+ * Runs each case `rounds` times (after `warmup` untimed rounds), each run beside one of
+ * `baseline`: in every round the cases go in a new random order, and a coin toss puts each one's
+ * baseline run right before or right after it. A case is then compared with the baseline run
+ * beside it, and every case, the baseline included, follows the same mix of runs. On these VMs a
+ * process is slower right after certain others (a node start after a few short `sh` runs), and
+ * the fixed rotation this replaces put that cost on whichever case came next: the guard's `allow`
+ * read 1.15-1.18x and `deny` 1.10x where, side by side, both read 1.16-1.17x (BENCHMARKS.md
+ * "How the startup figures are taken"). Returns, per case name, its runs in ms and the baseline run
+ * beside each, and every baseline run.
  */
-export async function interleaved(cases, rounds, { warmup = 2, progress } = {}) {
-  const samples = new Map(cases.map((c) => [c.name, []]));
+export async function besideBaseline(baseline, cases, rounds, { warmup = 2, progress } = {}) {
+  const runs = new Map(cases.map((c) => [c.name, { ms: [], base: [] }]));
+  const baselineRuns = [];
   for (let round = -warmup; round < rounds; round++) {
-    for (let i = 0; i < cases.length; i++) {
-      const c = cases[(i + round + warmup) % cases.length];
-      const ms = await timeRun(c);
-      if (round >= 0) samples.get(c.name).push(ms);
+    for (const c of shuffled(cases)) {
+      const baselineFirst = Math.random() < 0.5;
+      const first = await timeRun(baselineFirst ? baseline : c);
+      const second = await timeRun(baselineFirst ? c : baseline);
+      if (round < 0) continue;
+      const [base, ms] = baselineFirst ? [first, second] : [second, first];
+      runs.get(c.name).ms.push(ms);
+      runs.get(c.name).base.push(base);
+      baselineRuns.push(base);
     }
     progress?.(round + warmup + 1, rounds + warmup);
   }
-  return samples;
+  return { runs, baselineRuns };
+}
+
+/** A copy in a random order (Fisher-Yates). */
+function shuffled(items) {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 export function median(values) {

@@ -8,8 +8,9 @@
 // but not judged: e.g. a copy of the previous build, for a before/after in one run; --realtime
 // runs the startup cases under SCHED_FIFO, for a machine other jobs keep busy: see lib.mjs.)
 //
-// Startup figures: each run divided by the `node -e 0` of its round, median over N interleaved
-// rounds (default 21, after 2 warm-up rounds). Budgets are judged in a clean environment, only
+// Startup figures: each run divided by the `node -e 0` run right beside it, median over N rounds
+// (default 21, after 2 warm-up rounds; lib.mjs besideBaseline: a random order of cases each
+// round, and a coin toss for which of the two goes first). Budgets are judged in a clean environment, only
 // PATH and HOME plus what the case needs (Claude Code's hook variables, BRIDGE_*), as a user's
 // hooks get it; the same cases then run again in the environment the bench inherits (here with
 // NODE_EXTRA_CA_CERTS, which slows every node start and so flatters every ratio), shown beside.
@@ -26,7 +27,7 @@ import {
   envFor,
   installedHookCommands,
   installedLauncher,
-  interleaved,
+  besideBaseline,
   labelOf,
   machine,
   median,
@@ -95,8 +96,8 @@ if (only.includes("startup")) {
     { label: labelOf(SEA), file: SEA, judged: true },
     ...also,
   ].map((a) => ({ ...a, seeded: seedHookRoot() }));
+  const baselineCase = (mode) => ({ name: NODE_BASELINE, argv: [process.execPath, "-e", "0"], env: envFor(mode) });
   const build = (mode) => [
-    { name: NODE_BASELINE, argv: [process.execPath, "-e", "0"], env: envFor(mode) },
     ...artifacts
       .flatMap(({ file, label, judged, seeded }) =>
         [...hookCases(file, label, mode, seeded, file === launcher && installedHookCommands(launcher)), ...mcpCases(file, label, mode)].map(
@@ -117,19 +118,21 @@ if (only.includes("startup")) {
   }
   for (const mode of modes) {
     const cases = build(mode);
-    say(`bench: startup, ${mode} environment: ${cases.length} cases × ${rounds} rounds`);
-    const samples = await interleaved(cases, rounds, { progress: (i, n) => process.stderr.write(`\r  round ${i}/${n}`) });
+    say(`bench: startup, ${mode} environment: ${cases.length} cases × ${rounds} rounds, each beside a run of ${NODE_BASELINE}`);
+    const { runs, baselineRuns } = await besideBaseline(baselineCase(mode), cases, rounds, {
+      progress: (i, n) => process.stderr.write(`\r  round ${i}/${n}`),
+    });
     process.stderr.write("\n");
-    results[mode] = { cases, samples, base: median(samples.get(NODE_BASELINE)) };
+    results[mode] = { cases, runs, base: median(baselineRuns) };
   }
   if (ranRealtime) realtime(false);
-  const { cases, samples, base } = results.clean;
-  // Each run divided by the `node -e 0` of its own round, then the median: a burst of load from
-  // elsewhere that slows some rounds cancels out instead of landing on whichever case ran then.
+  const { cases, runs, base } = results.clean;
+  const samples = new Map([...runs].map(([name, { ms }]) => [name, ms]));
+  // Each run divided by the `node -e 0` run beside it, then the median: a burst of load from
+  // elsewhere slows both alike instead of landing on whichever case ran then.
   const ratio = (mode, name) => {
-    const runs = results[mode].samples.get(name);
-    const baseline = results[mode].samples.get(NODE_BASELINE);
-    return median(runs.map((ms, round) => ms / baseline[round]));
+    const { ms, base: beside } = results[mode].runs.get(name);
+    return median(ms.map((one, i) => one / beside[i]));
   };
   row({
     section: "startup",
@@ -139,7 +142,7 @@ if (only.includes("startup")) {
     ...(withInherited && { inherited: results.inherited.base }),
     detail: "the baseline every ratio divides by",
   });
-  for (const c of cases.slice(1)) {
+  for (const c of cases) {
     const budget = c.judged ? BUDGET[c.group] : undefined;
     row({
       section: "startup",
@@ -155,8 +158,8 @@ if (only.includes("startup")) {
     const old = samples.get(`${label} hook recv, 0 unread, 100,000 old`);
     const none = samples.get(`${label} hook recv, 0 unread, no history`);
     if (!old || !none) continue;
-    // Paired by round like every ratio here: a ratio of two medians let one slow stretch of the
-    // machine land on either side (the .cjs once read 1.07x, its launcher 1.02x, in one run).
+    // Paired by round (each case runs once a round): a ratio of two medians let one slow stretch of
+    // the machine land on either side (the .cjs once read 1.07x, its launcher 1.02x, in one run).
     const flat = median(old.map((ms, round) => ms / none[round]));
     row({
       section: "startup",
@@ -438,7 +441,7 @@ writeFileSync(
 
 const table = [
   `Measured by \`npm run bench\` on ${date.slice(0, 10)}: ${info.cpus} × ${info.cpu}, ${info.memoryGiB} GiB, ${info.os}, Node ${info.node}; load average ${info.load[0]} at the start, ${info.load[1]} at the end (other jobs shared the machine when it is above ${info.cpus})${info.realtime ? "; the startup cases ran under SCHED_FIFO (`--realtime`), so those jobs could not delay them" : ""}.`,
-  `Startup figures: each run divided by the \`node -e 0\` of its round, median of ${rounds} interleaved rounds (spawn → exit; for \`mcp\`, spawn → the answer); the detail column gives the plain medians of the clean run.`,
+  `Startup figures: each run divided by a \`node -e 0\` run right beside it, median of ${rounds} rounds (each round the cases in a random order, and which of a case and its \`node -e 0\` goes first a coin toss; spawn → exit; for \`mcp\`, spawn → the answer); the detail column gives the plain medians of the clean run.`,
   `Judged in the clean environment (only \`PATH\` and \`HOME\`, plus Claude Code's hook variables and \`BRIDGE_*\` where the case needs them); the inherited column is the bench's own environment${process.env.NODE_EXTRA_CA_CERTS ? " (it sets `NODE_EXTRA_CA_CERTS`)" : ""}.`,
   "",
   "| | figure | clean env (judged) | inherited env | budget | detail |",

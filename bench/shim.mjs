@@ -1,12 +1,13 @@
 // The git shim's cost for bench/run.mjs: `git status` through the shim a bridged session gets first
-// on PATH, against the same git run directly, interleaved round by round. The fast path (a
-// built-in the policy allows: sh execs git) is budgeted; the path that asks session-bridge (here
-// an alias, resolved by `session-bridge git-shim`) is shown for each artifact. The shims are
+// on PATH, against the same git run directly, each shim run right beside a direct one (lib.mjs
+// besideBaseline). The fast path (a built-in the policy allows: sh execs git) is budgeted; the
+// path that asks session-bridge (here an alias, resolved by `session-bridge git-shim`) is shown
+// for each artifact. The shims are
 // written the way a session gets them: the built `hook recv` at SessionStart with CLAUDE_ENV_FILE.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { envFor, interleaved, median, runner, scratch } from "./lib.mjs";
+import { besideBaseline, envFor, median, runner, scratch } from "./lib.mjs";
 
 /** Added milliseconds allowed on an allowed `git status` (the fast path). */
 const FAST_BUDGET_MS = 5;
@@ -48,8 +49,8 @@ export async function shimCases({ rounds, withInherited, artifacts }) {
     const status = (repo) => ["git", "-C", repo, "status", "--short"];
     const ok = (out) => out.includes(" M f1.txt") && out.includes("?? new.txt");
     const { repo } = setups[0];
+    const plain = { name: "git status, plain", argv: status(repo), env: base, check: ok };
     const cases = [
-      { name: "git status, plain", argv: status(repo), env: base, check: ok },
       ...setups.flatMap((s) => {
         // As in the session: bridged, so session-bridge keeps its compiled code (under this root).
         const env = { ...base, PATH: `${s.shimDir}:${base.PATH}`, BRIDGE_ROOT: s.root, BRIDGE_PROJECT: "bench", BRIDGE_ROLE: "web" };
@@ -64,25 +65,31 @@ export async function shimCases({ rounds, withInherited, artifacts }) {
         ];
       }),
     ];
-    process.stderr.write(`bench: git shim, ${mode} environment: ${cases.length} cases × ${rounds} rounds\n`);
-    const samples = await interleaved(cases, rounds, { progress: (i, n) => process.stderr.write(`\r  round ${i}/${n}`) });
+    process.stderr.write(
+      `bench: git shim, ${mode} environment: ${cases.length} cases × ${rounds} rounds, each beside a plain git status\n`,
+    );
+    const { runs, baselineRuns } = await besideBaseline(plain, cases, rounds, {
+      progress: (i, n) => process.stderr.write(`\r  round ${i}/${n}`),
+    });
     process.stderr.write("\n");
-    results[mode] = { cases, samples };
+    results[mode] = { cases, runs, plain: median(baselineRuns) };
   }
-  const plain = (mode) => results[mode].samples.get("git status, plain");
-  // Per round, the shim's run minus the plain run of that round, then the median: noise cancels.
-  const added = (mode, name) => median(results[mode].samples.get(name).map((ms, i) => ms - plain(mode)[i]));
+  // Each shim run minus the plain run beside it, then the median: noise cancels.
+  const added = (mode, name) => {
+    const { ms, base } = results[mode].runs.get(name);
+    return median(ms.map((one, i) => one - base[i]));
+  };
   // Judged in the clean environment, as the rest of the bench (bench/run.mjs).
-  const { cases, samples } = results.clean;
+  const { cases, runs } = results.clean;
   rows.push({
     section: "shim",
     name: "git status, plain (the baseline of this section)",
-    value: median(plain("clean")),
+    value: results.clean.plain,
     unit: "ms",
-    ...(withInherited && { inherited: median(plain("inherited")) }),
+    ...(withInherited && { inherited: results.inherited.plain }),
     detail: "git -C repo status --short on 50 files, one changed, one untracked",
   });
-  for (const c of cases.slice(1)) {
+  for (const c of cases) {
     const fast = c.name.includes("fast path");
     rows.push({
       section: "shim",
@@ -91,7 +98,7 @@ export async function shimCases({ rounds, withInherited, artifacts }) {
       unit: "ms",
       ...(withInherited && { inherited: added("inherited", c.name) }),
       ...(fast && { budget: FAST_BUDGET_MS }),
-      detail: `${median(samples.get(c.name)).toFixed(1)} ms vs ${median(plain("clean")).toFixed(1)} ms plain`,
+      detail: `${median(runs.get(c.name).ms).toFixed(1)} ms vs ${results.clean.plain.toFixed(1)} ms plain`,
     });
   }
   return rows;
