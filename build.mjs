@@ -283,7 +283,8 @@ function listFixtures(dir) {
 
 mkdirSync(join(root, "dist"), { recursive: true });
 
-common.define.__FAST_START__ = JSON.stringify(await fastStartCode());
+const FAST_START = await fastStartCode();
+common.define.__FAST_START__ = JSON.stringify(FAST_START);
 
 // 1. The entry, as CommonJS: what src/main.ts imports statically is part of it; every import() is
 //    a stub that loads an embedded bundle.
@@ -489,6 +490,13 @@ chmodSync(mjsOut, 0o755);
 // a marketplace added from a clone reads the plugin folder, and a cached plugin holds only that folder.
 mkdirSync(join(root, "plugin/lib"), { recursive: true });
 writeFileSync(join(root, "plugin/lib/session-bridge.cjs"), cjs);
+// Its launcher's fast start, which install's launcher has written in: sourced by the committed
+// plugin/bin/session-bridge (src/install/plugin.ts PLUGIN_FAST_START), so it comes from this build.
+writeFileSync(
+  join(root, "plugin/lib/fast-start.sh"),
+  `# session-bridge ${pkg.version}: the fast start of session-bridge.cjs beside it (build.mjs), sourced by plugin/bin/session-bridge\n` +
+    `fast='${FAST_START.replace(/'/g, "'\\''")}'\n`,
+);
 
 if (withTests) {
   rmSync(join(root, "dist/test"), { recursive: true, force: true });

@@ -124,8 +124,14 @@ export interface LauncherParts {
   head: string;
   /** Shell lines setting `node` (may be empty: the node on PATH) and `script`. */
   assign: string;
-  /** `node -e` code that starts a hook (src/fast-start.ts); none: hooks run the script as any command. */
+  /** `node -e` code that starts a hook (src/fast-start.ts), written into the launcher. */
   fast?: string;
+  /**
+   * Or a file that sets `fast` to that code, sourced (`.` is built into sh: no fork): the plugin's,
+   * which the build writes beside the program it belongs to (src/install/plugin.ts). Neither:
+   * hooks run the script as any command.
+   */
+  fastFile?: string;
   /** What to say when no node is found. */
   noNode: string;
   /** The fix, as text inside double quotes (backticks escaped). */
@@ -159,6 +165,11 @@ fi`;
 /**
  * The launcher's body, shared with the Claude Code plugin's launcher (src/install/plugin.ts).
  *
+ * The node on PATH is found as `command -v` finds it (the first regular, executable file named
+ * node), but in a loop of the shell's own: `$(command -v node)` forks a subshell, ~2 ms of every
+ * hook of the plugin's launcher, which always looks (its bridged guard 1.19x `node -e 0` against
+ * 1.15x with the loop, interleaved; BENCHMARKS.md "What is missed, and why").
+ *
  * A hook's node runs with one V8 worker thread, not Node's default four: a hook is ~10 ms of
  * work on the main thread, and the three threads it no longer starts (with the GC and compile
  * jobs spread over them, on a 2-core machine) cost it ~1.5 ms: a bridged guard went from 1.16x
@@ -171,8 +182,17 @@ export function launcherScript(parts: LauncherParts): string {
 ${parts.head}
 ${NOTHING_TO_DO}
 ${parts.assign}
-fast=${shellQuote(parts.fast ?? "")}
-[ -n "$node" ] && [ -x "$node" ] || node=$(command -v node 2>/dev/null) || node=
+${parts.fastFile ? `fast=\n[ -r "${parts.fastFile}" ] && . "${parts.fastFile}"` : `fast=${shellQuote(parts.fast ?? "")}`}
+if [ -z "$node" ] || [ ! -x "$node" ]; then
+  node= saved=$IFS
+  IFS=:
+  set -f
+  for dir in $PATH; do
+    [ -f "\${dir:-.}/node" ] && [ -x "\${dir:-.}/node" ] && node=\${dir:-.}/node && break
+  done
+  IFS=$saved
+  set +f
+fi
 if [ -z "$node" ] || [ ! -r "$script" ]; then
   if [ -z "$node" ]; then what=${shellQuote(parts.noNode)}; else what="$script is missing"; fi
   msg="session-bridge cannot run ($what); ${parts.fix}"

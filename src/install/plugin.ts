@@ -16,6 +16,14 @@ export const PLUGIN_LAUNCHER = "bin/session-bridge";
 /** The program, relative to the plugin folder: outside bin/, so only `session-bridge` lands on PATH. */
 export const PLUGIN_SCRIPT = "lib/session-bridge.cjs";
 
+/**
+ * The fast start of that program (src/fast-start.ts), as a line of sh setting `fast`: the build
+ * writes it with the program (build.mjs), so the two are always of one build, as install's
+ * launcher and its copy are. The launcher is committed and cannot hold it: the code changes with
+ * every build.
+ */
+export const PLUGIN_FAST_START = "lib/fast-start.sh";
+
 export const PLUGIN_LAUNCHER_MARK = "# session-bridge plugin launcher";
 
 /**
@@ -28,6 +36,7 @@ export function pluginLauncherText(): string {
     head: `${PLUGIN_LAUNCHER_MARK} (plugin/bin/session-bridge: runs ../${PLUGIN_SCRIPT}, which \`npm run build\` puts there; made by src/install/plugin.ts)`,
     // The launcher's folder without a $(dirname) subshell: a fork on every bridged hook.
     assign: `node=\ncase $0 in */*) here=\${0%/*} ;; *) here=. ;; esac\nscript="$here/../${PLUGIN_SCRIPT}"`,
+    fastFile: `$here/../${PLUGIN_FAST_START}`,
     noNode: "no node on PATH",
     fix: "install Node 20+, or run \\`npm run build\\` in the clone the plugin comes from, and \\`session-bridge doctor\\`",
   });

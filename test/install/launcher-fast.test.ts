@@ -11,6 +11,7 @@ import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 import { Script } from "node:vm";
 import { COMMONJS_WRAPPER, wrapIn, writeCodeCache } from "../../src/runtime/code-cache.ts";
+import { launcherText } from "../../src/install/home.ts";
 
 const push = JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } });
 const prompt = JSON.stringify({ hook_event_name: "UserPromptSubmit", session_id: "s1", prompt: "hi" });
@@ -47,6 +48,20 @@ function bridgedInstall(t: TestContext): { root: string; base: string; bin: stri
   return { root, base, bin: join(home, ".local/share/session-bridge/bin"), env };
 }
 
+/**
+ * The plugin's launcher as a marketplace holds it: the committed plugin/bin/session-bridge beside
+ * the build's program and its fast start (plugin/lib, build.mjs). Its launcher and its program.
+ */
+function pluginIn(base: string): { launcher: string; copy: string } {
+  const plugin = join(base, "plugin");
+  mkdirSync(join(plugin, "bin"), { recursive: true });
+  mkdirSync(join(plugin, "lib"));
+  copyFileSync(join(REPO, "plugin/bin/session-bridge"), join(plugin, "bin/session-bridge"));
+  copyFileSync(BIN, join(plugin, "lib/session-bridge.cjs"));
+  copyFileSync(join(REPO, "plugin/lib/fast-start.sh"), join(plugin, "lib/fast-start.sh"));
+  return { launcher: join(plugin, "bin/session-bridge"), copy: join(plugin, "lib/session-bridge.cjs") };
+}
+
 test("a hook outside a bridged session is answered by the launcher alone; every other run by node, with the program's own answer", (t) => {
   const root = makeRoot(t);
   const base = dirname(root);
@@ -60,12 +75,7 @@ test("a hook outside a bridged session is answered by the launcher alone; every 
   // install's launcher, run by the noted node.
   const home = installIn(base, PATH);
   // The plugin's launcher, beside a copy of the program where the plugin keeps it.
-  const plugin = join(base, "plugin");
-  mkdirSync(join(plugin, "bin"), { recursive: true });
-  mkdirSync(join(plugin, "lib"));
-  copyFileSync(join(REPO, "plugin/bin/session-bridge"), join(plugin, "bin/session-bridge"));
-  copyFileSync(BIN, join(plugin, "lib/session-bridge.cjs"));
-  const launchers = [join(home, ".local/share/session-bridge/bin/session-bridge"), join(plugin, "bin/session-bridge")];
+  const launchers = [join(home, ".local/share/session-bridge/bin/session-bridge"), pluginIn(base).launcher];
 
   const envFile = join(base, "env.sh");
   writeFileSync(envFile, "");
@@ -111,10 +121,15 @@ test("a hook outside a bridged session is answered by the launcher alone; every 
   }
 });
 
-test("a bridged hook with its caches runs through install's launcher without Node reading the program, and without them as before", (t) => {
-  const { root, base, bin, env } = bridgedInstall(t);
-  const launcher = join(bin, "session-bridge");
-  const copy = join(bin, "session-bridge.cjs");
+for (const which of ["install's launcher", "the plugin's launcher"])
+  test(`a bridged hook with its caches runs through ${which} without Node reading the program, and without them as before`, (t) => {
+    const { root, base, bin, env } = bridgedInstall(t);
+    const { launcher, copy } =
+      which === "install's launcher" ? { launcher: join(bin, "session-bridge"), copy: join(bin, "session-bridge.cjs") } : pluginIn(base);
+    fastStartRuns(root, base, launcher, copy, env);
+  });
+
+function fastStartRuns(root: string, base: string, launcher: string, copy: string, env: NodeJS.ProcessEnv): void {
   const guard = (): string => {
     const r = spawnSync(launcher, ["hook", "guard"], { env, input: push, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
@@ -134,7 +149,7 @@ test("a bridged hook with its caches runs through install's launcher without Nod
   writeFileSync(
     probe,
     `const fs = require("node:fs"); const open = fs.openSync; let n = 0;
-fs.openSync = function (path, ...rest) { if (path === ${JSON.stringify(copy)}) n++; return open.call(this, path, ...rest); };
+fs.openSync = function (path, ...rest) { if (require("node:path").resolve(String(path)) === ${JSON.stringify(copy)}) n++; return open.call(this, path, ...rest); };
 process.on("exit", () => fs.writeFileSync(${JSON.stringify(opens)}, String(n)));\n`,
   );
   const counted = spawnSync(launcher, ["hook", "guard"], {
@@ -158,7 +173,7 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(opens)}, String(n)));
   for (const f of caches) rmSync(join(root, "cache", f));
   assert.equal(guard(), first);
   assert.deepEqual(readdirSync(join(root, "cache")).sort(), caches, "both caches are written again");
-});
+}
 
 test("a bridged guard, and recv when it needs no other bundle, run from their own cache without the entry", (t) => {
   const { root, base, bin, env } = bridgedInstall(t);
@@ -247,5 +262,39 @@ test("a bridged guard, and recv when it needs no other bundle, run from their ow
     assert.equal(run(["hook", "guard"], push).stdout, denied);
   } finally {
     chmodSync(root, 0o700);
+  }
+});
+
+test("the launchers find node on PATH as `command -v` does: the first regular, executable file named node", (t) => {
+  const root = makeRoot(t);
+  const base = dirname(root);
+  const dir = (name: string): string => {
+    const d = join(base, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  // Passed over, in this order: a folder without node, a node that is not executable, a folder
+  // named node, and an entry with a glob character (the launcher must not expand it).
+  const empty = dir("empty");
+  writeFileSync(join(dir("not-executable"), "node"), "#!/bin/sh\nexit 97\n", { mode: 0o644 });
+  dir("node-is-a-folder/node");
+  const glob = dir("glob*");
+  const found = dir("found");
+  const log = join(base, "started.log");
+  writeFileSync(join(found, "node"), `#!/bin/sh\necho "$0" >> '${log}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+  const PATH = [empty, join(base, "not-executable"), join(base, "node-is-a-folder"), glob, found, "/usr/bin", "/bin"].join(":");
+  const env = cleanEnv({ PATH, HOME: base });
+  const viaCommand = spawnSync("sh", ["-c", "command -v node"], { env, encoding: "utf8" });
+  assert.equal(viaCommand.stdout.trim(), join(found, "node"), "the shell's own answer, for comparison");
+
+  // install's launcher written for the node on PATH alone (no node chosen), and the plugin's.
+  const bin = dir("bin");
+  const launcher = join(bin, "session-bridge");
+  writeFileSync(launcher, launcherText(undefined, BIN), { mode: 0o755 });
+  for (const l of [launcher, pluginIn(base).launcher]) {
+    rmSync(log, { force: true });
+    const r = spawnSync(l, ["--version"], { env, encoding: "utf8" });
+    assert.equal(r.status, 0, `${l}: ${r.stderr}`);
+    assert.equal(readFileSync(log, "utf8").trim(), join(found, "node"), l);
   }
 });

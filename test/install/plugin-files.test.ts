@@ -54,6 +54,10 @@ test("the marketplace names the plugin folder, whose version is the package's", 
 
 test("the build puts this very program in plugin/lib, and the launcher runs it", () => {
   assert.equal(readFileSync(join(PLUGIN, "lib/session-bridge.cjs"), "utf8"), readFileSync(BIN, "utf8"));
+  // Its fast start beside it, as sh reads it: the very code install's launcher has written in.
+  const sourced = spawnSync("sh", ["-c", '. "$1" && printf %s "$fast"', "sh", join(PLUGIN, "lib/fast-start.sh")], { encoding: "utf8" });
+  assert.equal(sourced.status, 0, sourced.stderr);
+  assert.equal(sourced.stdout, __FAST_START__);
   const r = spawnSync(join(PLUGIN, "bin/session-bridge"), ["--version"], { encoding: "utf8", timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), readJson(join(REPO, "package.json")).version);
