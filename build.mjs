@@ -21,7 +21,7 @@ import { createHash } from "node:crypto";
 import { brotliDecompressSync, constants as zlibConstants, createBrotliCompress } from "node:zlib";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { noAjvPlugin, pureSchemasPlugin } from "./scripts/sdk-plugins.mjs";
 
 const root = new URL(".", import.meta.url).pathname;
@@ -490,13 +490,15 @@ chmodSync(mjsOut, 0o755);
 // a marketplace added from a clone reads the plugin folder, and a cached plugin holds only that folder.
 mkdirSync(join(root, "plugin/lib"), { recursive: true });
 writeFileSync(join(root, "plugin/lib/session-bridge.cjs"), cjs);
-// Its launcher's fast start, which install's launcher has written in: sourced by the committed
-// plugin/bin/session-bridge (src/install/plugin.ts PLUGIN_FAST_START), so it comes from this build.
-writeFileSync(
-  join(root, "plugin/lib/fast-start.sh"),
-  `# session-bridge ${pkg.version}: the fast start of session-bridge.cjs beside it (build.mjs), sourced by plugin/bin/session-bridge\n` +
-    `fast='${FAST_START.replace(/'/g, "'\\''")}'\n`,
-);
+// The program's fast start, which install's launcher has written in, as a line of sh beside each
+// place the program is run from where it is: sourced by the committed plugin/bin/session-bridge
+// (src/install/plugin.ts PLUGIN_FAST_START) and by the launcher `install --in-place` writes
+// (src/install/home.ts placeInPlace), so it always comes from the program's own build.
+const fastStartLine =
+  `# session-bridge ${pkg.version}: the fast start of session-bridge.cjs beside it (build.mjs), sourced by the launchers that run it in place\n` +
+  `fast='${FAST_START.replace(/'/g, "'\\''")}'\n`;
+writeFileSync(join(root, "plugin/lib/fast-start.sh"), fastStartLine);
+writeFileSync(join(dirname(cjsOut), "fast-start.sh"), fastStartLine);
 
 if (withTests) {
   rmSync(join(root, "dist/test"), { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { findOnPath } from "./lib/proc.ts";
 import { badAgent, isAgentName } from "./agents/agent.ts";
 import type { AgentName } from "./agents/agent.ts";
 import { installVendor, uninstallVendor } from "./install/vendors.ts";
-import { dataHome, placeCopy } from "./install/home.ts";
+import { dataHome, placeCopy, placeInPlace } from "./install/home.ts";
 import { pluginActive, readPluginState } from "./install/doctor-plugin.ts";
 import { PLUGIN_ID } from "./agents/tool-names.ts";
 
@@ -29,7 +29,7 @@ const INSTALL_USAGE = `usage: session-bridge install [--agent claude|codex|gemin
   --no-block-git    leave out the PreToolUse guard that denies git commit/push/reset in bridged sessions
   --wake rewake     add the Stop hook that wakes an idle session when mail arrives (no tmux, no daemon)
   --autosend        add the Stop hook that sends each final answer (only where BRIDGE_AUTOSEND=1)
-  --in-place        register this very file instead of a copy (a clone you rebuild; breaks if it moves)
+  --in-place        run this very file instead of a copy (a clone you rebuild; breaks if it moves)
   --dry-run         print the exact changes and change nothing`;
 
 const UNINSTALL_USAGE = `usage: session-bridge uninstall [--agent claude|codex|gemini] [--config-dir DIR] [--dry-run]
@@ -157,14 +157,10 @@ function agentOption(value: unknown, command: "install" | "uninstall"): AgentNam
   throw new BridgeError("E_USAGE", `${badAgent(value)}; \`session-bridge ${command} --help\` says what each does`);
 }
 
-/** What Claude Code will run: a stable copy of this binary (src/install/home.ts), or with --in-place this very file. */
+/** What Claude Code will run: a stable copy of this binary (src/install/home.ts), or with --in-place a launcher of this very file. */
 function launchCommand(say: Say, inPlace: boolean, dryRun: boolean): string[] {
   const self = selfCommand();
-  if (inPlace) {
-    say(`launch: ${self.join(" ")} in place (--in-place): moving or deleting it, or upgrading this node, breaks the hooks`);
-    return self;
-  }
-  const placed = placeCopy(dataHome(process.env), self, process.env, dryRun);
+  const placed = (inPlace ? placeInPlace : placeCopy)(dataHome(process.env), self, process.env, dryRun);
   for (const line of placed.lines) say(line);
   return placed.command;
 }

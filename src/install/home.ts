@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
-import { basename, delimiter, isAbsolute, join } from "node:path";
+import { basename, delimiter, dirname, isAbsolute, join } from "node:path";
 import { writeFileAtomic } from "../lib/fs.ts";
 import { isSea } from "../runtime/self.ts";
 import { shellQuote } from "./plan.ts";
@@ -101,19 +101,50 @@ export function placeCopy(home: string, self: readonly string[], env: NodeJS.Pro
   };
 }
 
+/** What the build writes beside the program (build.mjs): a line of sh setting `fast` to its fast start. */
+export const FAST_START_FILE = "fast-start.sh";
+
+/**
+ * `install --in-place` (a clone you rebuild): a launcher where placeCopy puts one, running the file
+ * where it is instead of a copy. Not `node <file>`: a file moved or deleted then fails as the
+ * launcher does, closed (the guard exits 2), where node's "Cannot find module" (exit 1) is a
+ * non-blocking error that lets Bash run. A rebuild replaces the file, so the launcher cannot carry
+ * this build's fast start: it sources the one the build writes beside the file (as the plugin's
+ * launcher does, src/install/plugin.ts), and without it runs the file as any command. The
+ * executable is registered as it is.
+ */
+export function placeInPlace(home: string, self: readonly string[], env: NodeJS.ProcessEnv, dryRun = false): Placed {
+  const file = self[self.length - 1]!;
+  if (isSea()) return { command: [...self], lines: [`launch: ${file} in place (--in-place): moving or deleting it breaks the hooks`] };
+  const bin = join(home, "bin");
+  const target = join(bin, "session-bridge");
+  if (dryRun) return { command: [target], lines: [`launch: would write ${target}, a launcher that runs ${file} where it is`] };
+  mkdirSync(bin, { recursive: true, mode: 0o700 });
+  const node = chooseNode(env);
+  writeFileAtomic(target, launcherText(node.path, file, join(dirname(file), FAST_START_FILE)), { mode: 0o755 });
+  return {
+    command: [target],
+    lines: [
+      `launch: ${file} in place (--in-place), run by the launcher ${target}: moving or deleting it breaks the hooks (a bridged session's guard then blocks Bash), \`install\` again points the launcher at it`,
+      `node: ${node.why}`,
+    ],
+  };
+}
+
 /**
  * The launcher: the chosen node, else the node on PATH. With neither, a bridged session must not
  * fail open: `hook guard` exits 2 (Bash blocked, the reason shown to the model), `hook recv` says
  * it on stdout (context at SessionStart and on each prompt); outside bridged sessions, where those
  * hooks do nothing anyway, they stay silent (the same test as src/hooks.ts).
  */
-export function launcherText(node: string | undefined, script: string): string {
+export function launcherText(node: string | undefined, script: string, fastFile?: string): string {
   const q = shellQuote;
   return launcherScript({
     head: `${LAUNCHER_MARK} (written by \`session-bridge install\` ${__VERSION__}; \`install\` again rewrites it)`,
     assign: `node=${q(node ?? "")}\nscript=${q(script)}`,
-    // The fast start of this very build, which the copy is: the two cannot drift.
-    fast: __FAST_START__,
+    // The fast start of this very build, which the copy is: the two cannot drift. In place, the
+    // one beside the file (placeInPlace).
+    ...(fastFile ? { fastFile } : { fast: __FAST_START__ }),
     noNode: node ? `no node: ${node} is gone and none is on PATH` : "no node on PATH",
     fix: "install Node 20+ or run \\`session-bridge install\\` again, and \\`session-bridge doctor\\`",
   });

@@ -104,17 +104,26 @@ test("nothing installed: exit 1 and the fix is the install command for that fold
   assert.match(d.check("bus folder")!.detail, /does not exist yet/);
 });
 
-test("a moved or deleted binary installed --in-place: the registered paths are reported missing", (t) => {
+test("a moved or deleted binary installed --in-place: doctor names it, and a bridged session's guard blocks Bash", (t) => {
   const b = box(t);
-  const copy = join(b.home, "session-bridge.cjs");
-  copyFileSync(BIN, copy);
-  assert.equal(run(b, ["install", "--config-dir", b.config, "--in-place"], copy).status, 0);
-  rmSync(copy);
+  const file = join(b.home, "session-bridge.cjs");
+  copyFileSync(BIN, file);
+  assert.equal(run(b, ["install", "--config-dir", b.config, "--in-place"], file).status, 0);
+  rmSync(file);
   const d = doctor(b);
   assert.equal(d.status, 1);
-  assert.match(d.check("MCP server")!.detail, new RegExp(`${copy} does not exist`));
-  assert.match(d.check("hook recv (UserPromptSubmit)")!.detail, new RegExp(`points at ${copy}, which does not exist`));
-  assert.equal(d.check("hook recv (UserPromptSubmit)")!.fix, `session-bridge install --config-dir ${b.config}`);
+  const launcher = join(b.home, ".local/share/session-bridge/bin/session-bridge");
+  assert.equal(d.check("launch")?.level, "fail");
+  assert.equal(d.check("launch")!.detail, `${launcher} runs ${file}, which is missing (deleted?)`);
+  assert.equal(d.check("launch")!.fix, `session-bridge install --config-dir ${b.config}`);
+  // Fails closed, where `node <the missing file>` exited 1, which Claude Code lets Bash past.
+  const guard = spawnSync(launcher, ["hook", "guard"], {
+    env: cleanEnv({ HOME: b.home, PATH: "/usr/local/bin:/usr/bin:/bin", BRIDGE_ROOT: b.root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" }),
+    input: JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "ls" } }),
+    encoding: "utf8",
+  });
+  assert.equal(guard.status, 2);
+  assert.match(guard.stderr, new RegExp(`session-bridge cannot run \\(${file} is missing\\)`));
 });
 
 test("an unreadable Claude Code file is a failure naming the file and the parse error", (t) => {

@@ -8,6 +8,7 @@ import type { TestContext } from "node:test";
 import { BIN, REPO } from "../helpers/bin.ts";
 import { cleanEnv, makeRoot } from "../helpers/cli.ts";
 import { hookCommand, isOurMcpEntry, ourHookName, programName } from "../../src/install/plan.ts";
+import { readLauncher } from "../../src/install/home.ts";
 
 const CLAUDE_BIN_DIR = join(REPO, "node_modules/.bin");
 const NO_CLAUDE_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -131,33 +132,45 @@ test("install keeps everything else, backs up first, and a second run leaves byt
   assert.equal(readdirSync(s.config).filter((f) => f.includes(".session-bridge-backup-")).length, 2, "no new backup when nothing changes");
 });
 
-test("with --in-place, moving the binary and re-running install updates the paths in place, without duplicates", (t) => {
+test("with --in-place, a launcher runs the file where it is; moved, install again points the launcher there, without duplicates", (t) => {
   const s = setup(t);
   assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"]).status, 0);
+  assert.deepEqual(readLauncher(launcher(s)), { node: process.execPath, script: BIN });
+  assert.ok(!existsSync(join(dirname(launcher(s)), "session-bridge.cjs")), "no copy");
   const moved = join(s.home, "bin", "session-bridge.cjs");
   mkdirSync(dirname(moved));
   copyFileSync(BIN, moved);
   const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"], { bin: moved });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /~ hooks\.UserPromptSubmit/);
-  const text = readFileSync(join(s.config, "settings.json"), "utf8");
-  assert.ok(!text.includes(BIN), "no trace of the old path");
+  assert.match(r.stdout, new RegExp(`launch: ${moved} in place \\(--in-place\\), run by the launcher ${launcher(s)}`));
+  assert.deepEqual(readLauncher(launcher(s)), { node: process.execPath, script: moved });
+  // The fast start sourced from beside the file, where the build writes it with the program.
+  assert.ok(readFileSync(launcher(s), "utf8").includes(`. "${join(dirname(moved), "fast-start.sh")}"`));
   const hooks = read(join(s.config, "settings.json")).hooks;
   for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks[event].length, 1, event);
-  assert.equal(hooks.Stop[0].hooks[0].command, nodeCmd(moved, "wait"));
-  assert.deepEqual(read(join(s.config, ".claude.json")).mcpServers["session-bridge"].args, [moved, "mcp"]);
+  assert.equal(hooks.Stop[0].hooks[0].command, launchCmd(s, "wait"));
+  const mcp = read(join(s.config, ".claude.json")).mcpServers["session-bridge"];
+  assert.deepEqual([mcp.command, ...mcp.args], [launcher(s), "mcp"]);
+  assert.match(
+    run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"], { bin: moved }).stdout,
+    /already up to date/,
+  );
 });
 
-test("an install that names the old session-bridge.mjs is moved by running install again: to the stable copy of the .cjs, or with --in-place to the .cjs", (t) => {
+test("an install that names the old session-bridge.mjs is moved by running install again: to the stable copy of the .cjs, or with --in-place to a launcher of the .cjs", (t) => {
   const s = setup(t);
   const forwarder = join(REPO, "dist/session-bridge.mjs");
-  // What the builds whose program was the .mjs wrote: the same entries, naming the .mjs.
+  // What the builds whose program was the .mjs wrote with --in-place: the same entries, each
+  // running node with the .mjs.
   const writeOld = () => {
     assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"]).status, 0);
-    for (const file of ["settings.json", ".claude.json"]) {
-      const path = join(s.config, file);
-      writeFileSync(path, readFileSync(path, "utf8").replaceAll(BIN, forwarder));
-    }
+    const settings = join(s.config, "settings.json");
+    const stable = join(s.home, ".local/share/session-bridge/bin/session-bridge");
+    writeFileSync(settings, readFileSync(settings, "utf8").replaceAll(stable, `${process.execPath} ${forwarder}`));
+    const claudeJson = join(s.config, ".claude.json");
+    const config = read(claudeJson);
+    config.mcpServers["session-bridge"] = { ...config.mcpServers["session-bridge"], command: process.execPath, args: [forwarder, "mcp"] };
+    writeFileSync(claudeJson, JSON.stringify(config, null, 2));
   };
   const hooks = () => read(join(s.config, "settings.json")).hooks;
   const mcp = () => read(join(s.config, ".claude.json")).mcpServers["session-bridge"];
@@ -179,13 +192,14 @@ test("an install that names the old session-bridge.mjs is moved by running insta
   assert.equal(hooks().Stop[0].hooks[0].command, `exec ${launcher} hook wait`);
   assert.deepEqual([mcp().command, ...mcp().args], [launcher, "mcp"]);
   assert.match(run(s, ["install", "--config-dir", s.config, "--wake", "rewake"]).stdout, /already up to date/);
-  // With --in-place, the .cjs itself.
+  // With --in-place, the launcher of the .cjs itself.
   writeOld();
   assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"], { bin: forwarder }).status, 0);
   for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks()[event].length, 1, event);
-  assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, nodeCmd(BIN, "recv"));
-  assert.equal(hooks().PreToolUse[0].hooks[0].command, nodeCmd(BIN, "guard"));
-  assert.deepEqual(mcp().args, [BIN, "mcp"]);
+  assert.equal(hooks().UserPromptSubmit[0].hooks[0].command, launchCmd(s, "recv"));
+  assert.equal(hooks().PreToolUse[0].hooks[0].command, launchCmd(s, "guard"));
+  assert.deepEqual([mcp().command, ...mcp().args], [launcher, "mcp"]);
+  assert.equal(readLauncher(launcher)?.script, BIN);
 });
 
 test("invalid JSON is refused with the path and the parse error, and nothing is changed", (t) => {
