@@ -2,8 +2,8 @@
 // on PATH, against the same git run directly, each shim run right beside a direct one (lib.mjs
 // besideBaseline). The fast path (a built-in the policy allows: sh execs git) is budgeted; the
 // path that asks session-bridge (here an alias, resolved by `session-bridge git-shim`) is shown
-// for each artifact. The shims are
-// written the way a session gets them: the built `hook recv` at SessionStart with CLAUDE_ENV_FILE.
+// for each artifact. The shims are written the way a session gets them: the built `hook recv` at
+// SessionStart with CLAUDE_ENV_FILE.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -144,7 +144,7 @@ export function launcherText(node: string | undefined, script: string, fastFile?
     assign: `node=${q(node ?? "")}\nscript=${q(script)}`,
     // The fast start of this very build, which the copy is: the two cannot drift. In place, the
     // one beside the file (placeInPlace).
-    ...(fastFile ? { fastFile } : { fast: __FAST_START__ }),
+    ...(fastFile ? { fastFile: q(fastFile) } : { fast: __FAST_START__ }),
     noNode: node ? `no node: ${node} is gone and none is on PATH` : "no node on PATH",
     fix: "install Node 20+ or run \\`session-bridge install\\` again, and \\`session-bridge doctor\\`",
   });
@@ -158,9 +158,10 @@ export interface LauncherParts {
   /** `node -e` code that starts a hook (src/fast-start.ts), written into the launcher. */
   fast?: string;
   /**
-   * Or a file that sets `fast` to that code, sourced (`.` is built into sh: no fork): the plugin's,
-   * which the build writes beside the program it belongs to (src/install/plugin.ts). Neither:
-   * hooks run the script as any command.
+   * Or a file that sets `fast` to that code, as a shell word (quoted), sourced (`.` is built into
+   * sh: no fork): the one the build writes beside the program, for a launcher that runs a program a
+   * rebuild replaces (the plugin's, src/install/plugin.ts; `install --in-place`'s, placeInPlace).
+   * Neither: hooks run the script as any command.
    */
   fastFile?: string;
   /** What to say when no node is found. */
@@ -213,7 +214,7 @@ export function launcherScript(parts: LauncherParts): string {
 ${parts.head}
 ${NOTHING_TO_DO}
 ${parts.assign}
-${parts.fastFile ? `fast=\n[ -r "${parts.fastFile}" ] && . "${parts.fastFile}"` : `fast=${shellQuote(parts.fast ?? "")}`}
+${parts.fastFile ? `fast=\n[ -r ${parts.fastFile} ] && . ${parts.fastFile}` : `fast=${shellQuote(parts.fast ?? "")}`}
 if [ -z "$node" ] || [ ! -x "$node" ]; then
   node= saved=$IFS
   IFS=:

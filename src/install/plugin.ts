@@ -36,7 +36,7 @@ export function pluginLauncherText(): string {
     head: `${PLUGIN_LAUNCHER_MARK} (plugin/bin/session-bridge: runs ../${PLUGIN_SCRIPT}, which \`npm run build\` puts there; made by src/install/plugin.ts)`,
     // The launcher's folder without a $(dirname) subshell: a fork on every bridged hook.
     assign: `node=\ncase $0 in */*) here=\${0%/*} ;; *) here=. ;; esac\nscript="$here/../${PLUGIN_SCRIPT}"`,
-    fastFile: `$here/../${PLUGIN_FAST_START}`,
+    fastFile: `"$here/../${PLUGIN_FAST_START}"`,
     noNode: "no node on PATH",
     fix: "install Node 20+, or run \\`npm run build\\` in the clone the plugin comes from, and \\`session-bridge doctor\\`",
   });

@@ -137,15 +137,26 @@ test("with --in-place, a launcher runs the file where it is; moved, install agai
   assert.equal(run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"]).status, 0);
   assert.deepEqual(readLauncher(launcher(s)), { node: process.execPath, script: BIN });
   assert.ok(!existsSync(join(dirname(launcher(s)), "session-bridge.cjs")), "no copy");
-  const moved = join(s.home, "bin", "session-bridge.cjs");
+  // Into a folder whose name sh would expand unquoted; with the fast start the build writes beside the program.
+  const moved = join(s.home, "my $HOME `x`", "session-bridge.cjs");
   mkdirSync(dirname(moved));
   copyFileSync(BIN, moved);
+  copyFileSync(join(dirname(BIN), "fast-start.sh"), join(dirname(moved), "fast-start.sh"));
   const r = run(s, ["install", "--config-dir", s.config, "--wake", "rewake", "--in-place"], { bin: moved });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`launch: ${moved} in place \\(--in-place\\), run by the launcher ${launcher(s)}`));
+  assert.ok(r.stdout.includes(`launch: ${moved} in place (--in-place), run by the launcher ${launcher(s)}`), r.stdout);
   assert.deepEqual(readLauncher(launcher(s)), { node: process.execPath, script: moved });
   // The fast start sourced from beside the file, where the build writes it with the program.
-  assert.ok(readFileSync(launcher(s), "utf8").includes(`. "${join(dirname(moved), "fast-start.sh")}"`));
+  assert.ok(readFileSync(launcher(s), "utf8").includes(`. '${join(dirname(moved), "fast-start.sh")}'`));
+  // The launcher runs it there: a bridged guard answers (a bridge root of this user's alone).
+  mkdirSync(s.root, { recursive: true, mode: 0o700 });
+  const guard = spawnSync(launcher(s), ["hook", "guard"], {
+    env: cleanEnv({ HOME: s.home, PATH: NO_CLAUDE_PATH, BRIDGE_ROOT: s.root, BRIDGE_PROJECT: "shop", BRIDGE_ROLE: "web" }),
+    input: JSON.stringify({ hook_event_name: "PreToolUse", tool_name: "Bash", tool_input: { command: "git push" } }),
+    encoding: "utf8",
+  });
+  assert.equal(guard.status, 0, guard.stderr);
+  assert.match(guard.stdout, /"permissionDecision":"deny"/);
   const hooks = read(join(s.config, "settings.json")).hooks;
   for (const event of ["UserPromptSubmit", "SessionStart", "PreToolUse", "Stop"]) assert.equal(hooks[event].length, 1, event);
   assert.equal(hooks.Stop[0].hooks[0].command, launchCmd(s, "wait"));
