@@ -125,7 +125,7 @@ export function placeInPlace(home: string, self: readonly string[], env: NodeJS.
   return {
     command: [target],
     lines: [
-      `launch: ${file} in place (--in-place), run by the launcher ${target}: moving or deleting it breaks the hooks (a bridged session's guard then blocks Bash), \`install\` again points the launcher at it`,
+      `launch: ${file} in place (--in-place), run by the launcher ${target}: moving or deleting it breaks the hooks (a bridged session's guard then blocks Bash) until \`install --in-place\` is run from its new place`,
       `node: ${node.why}`,
     ],
   };
