@@ -4,7 +4,7 @@
 // `npm run build` (build.mjs) puts the program beside them, in plugin/lib/session-bridge.cjs.
 // Facts about plugins: docs/claude-code.md "The plugin" (seen on 2.1.328).
 import { MCP_SERVER_NAME } from "../agents/tool-names.ts";
-import { launcherScript } from "./home.ts";
+import { FAST_START_FILE, launcherScript } from "./home.ts";
 import { desiredHooks } from "./plan.ts";
 
 /** Claude Code puts the plugin's folder here in hook commands and MCP server commands. */
@@ -22,7 +22,7 @@ export const PLUGIN_SCRIPT = "lib/session-bridge.cjs";
  * launcher and its copy are. The launcher is committed and cannot hold it: the code changes with
  * every build.
  */
-export const PLUGIN_FAST_START = "lib/fast-start.sh";
+export const PLUGIN_FAST_START = `lib/${FAST_START_FILE}`;
 
 export const PLUGIN_LAUNCHER_MARK = "# session-bridge plugin launcher";
 

@@ -234,7 +234,8 @@ export function writeFileAtomic(
 let urandom: number | undefined;
 /** Random bytes read ahead and not yet handed out: one read serves a process's next ~20 sends. */
 const POOL_BYTES = 256;
-const pool = Buffer.alloc(POOL_BYTES);
+/** Allocated on the first draw: most processes that import this module (a hook outside a bridged session) never draw. */
+let pool: Buffer | undefined;
 let poolAt = POOL_BYTES;
 
 /**
@@ -246,8 +247,8 @@ let poolAt = POOL_BYTES;
  */
 export function randomHex(bytes: number): string {
   if (bytes > POOL_BYTES) return readRandom(Buffer.alloc(bytes)).toString("hex");
-  if (poolAt + bytes > POOL_BYTES) {
-    readRandom(pool);
+  if (pool === undefined || poolAt + bytes > POOL_BYTES) {
+    pool = readRandom(pool ?? Buffer.alloc(POOL_BYTES));
     poolAt = 0;
   }
   const hex = pool.toString("hex", poolAt, poolAt + bytes);

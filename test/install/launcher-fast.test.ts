@@ -121,11 +121,33 @@ test("a hook outside a bridged session is answered by the launcher alone; every 
   }
 });
 
-for (const which of ["install's launcher", "the plugin's launcher"])
+/**
+ * `install --in-place` run from a program where a build leaves it, beside the fast start the build
+ * writes (dist/fast-start.sh): the launcher it writes in place of install's, and that program.
+ */
+function inPlaceIn(base: string, env: NodeJS.ProcessEnv): { launcher: string; copy: string } {
+  const clone = join(base, "clone", "dist");
+  mkdirSync(clone, { recursive: true });
+  const copy = join(clone, "session-bridge.cjs");
+  copyFileSync(BIN, copy);
+  copyFileSync(join(dirname(BIN), "fast-start.sh"), join(clone, "fast-start.sh"));
+  const installed = spawnSync(process.execPath, [copy, "install", "--in-place", "--config-dir", join(base, "claude")], {
+    env: { ...env, XDG_DATA_HOME: "" },
+    encoding: "utf8",
+  });
+  assert.equal(installed.status, 0, installed.stderr);
+  return { launcher: join(env.HOME!, ".local/share/session-bridge/bin/session-bridge"), copy };
+}
+
+for (const which of ["install's launcher", "the plugin's launcher", "install --in-place's launcher"])
   test(`a bridged hook with its caches runs through ${which} without Node reading the program, and without them as before`, (t) => {
     const { root, base, bin, env } = bridgedInstall(t);
     const { launcher, copy } =
-      which === "install's launcher" ? { launcher: join(bin, "session-bridge"), copy: join(bin, "session-bridge.cjs") } : pluginIn(base);
+      which === "install's launcher"
+        ? { launcher: join(bin, "session-bridge"), copy: join(bin, "session-bridge.cjs") }
+        : which === "the plugin's launcher"
+          ? pluginIn(base)
+          : inPlaceIn(base, env);
     fastStartRuns(root, base, launcher, copy, env);
   });
 
