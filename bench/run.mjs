@@ -12,8 +12,9 @@
 // (default 21, after 2 warm-up rounds; lib.mjs besideBaseline: a random order of cases each
 // round, and a coin toss for which of the two goes first). Budgets are judged in a clean
 // environment, only PATH and HOME plus what the case needs (Claude Code's hook variables,
-// BRIDGE_*), as a user's hooks get it; the same cases then run again in the environment the bench inherits (here with
-// NODE_EXTRA_CA_CERTS, which slows every node start and so flatters every ratio), shown beside.
+// BRIDGE_*), as a user's hooks get it; the same cases then run again in the environment the bench
+// inherits (here with NODE_EXTRA_CA_CERTS, which slows every node start and so flatters every
+// ratio), shown beside.
 // Judged: what `install` points at (the sh launcher of its stable copy, or with --in-place of the
 // file itself; the executable's copy is the executable). The `bin` file run by node is shown, not
 // judged: no hook runs it so (the plugin's launcher too runs it through the fast start).
