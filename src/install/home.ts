@@ -208,6 +208,14 @@ fi`;
  * to 1.14x `node -e 0` (interleaved runs; BENCHMARKS.md "Where start-up goes"). `--v8-pool-size`
  * is Node's, not V8's, so it leaves the code caches' flag hash alone: a cache made by a run
  * without it (the program run directly, or by `mcp`) still serves a hook, and the other way round.
+ *
+ * The fast start is `-e` code, and Node decides what `-e` code is from its options, which
+ * NODE_OPTIONS can set: `--input-type=module` or `--experimental-default-type=module` there made
+ * it an ES module, where `require` is undefined, so the bridged guard threw, exited 1 and let the
+ * command run. `--input-type=commonjs` on the command line wins over NODE_OPTIONS, and it also
+ * spares Node (20.20 here, whose module detection is on) a second parse of the code looking for
+ * module syntax: 1.2M instructions of every bridged hook (callgrind; BENCHMARKS.md "What is
+ * missed, and why"). Only the `-e` line carries it: the option is about string input alone.
  */
 export function launcherScript(parts: LauncherParts): string {
   return `#!/bin/sh
@@ -238,7 +246,7 @@ if [ -z "$node" ] || [ ! -r "$script" ]; then
   exit 127
 fi
 if [ "$1" = hook ]; then
-  [ -n "$fast" ] && exec "$node" --v8-pool-size=1 -e "$fast" "$script" "$@"
+  [ -n "$fast" ] && exec "$node" --v8-pool-size=1 --input-type=commonjs -e "$fast" "$script" "$@"
   exec "$node" --v8-pool-size=1 "$script" "$@"
 fi
 exec "$node" "$script" "$@"

@@ -181,6 +181,12 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(opens)}, String(n)));
   });
   assert.equal(counted.stdout, first, counted.stderr);
   assert.equal(readFileSync(opens, "utf8"), "1", "the copy is opened once, by the fast start");
+  // NODE_OPTIONS asking for ES modules would make the fast start's `-e` code one (no `require`):
+  // the launcher's own option wins, and the guard still denies.
+  for (const options of ["--input-type=module", "--experimental-default-type=module"]) {
+    const r = spawnSync(launcher, ["hook", "guard"], { env: { ...env, NODE_OPTIONS: options }, input: push, encoding: "utf8" });
+    assert.deepEqual([r.status, r.stdout], [0, first], `NODE_OPTIONS=${options}: ${r.stderr}`);
+  }
   // The program's code made unparseable, its index (the last line) left whole: run directly it
   // fails; through the launcher the hook still answers, so Node did not compile the file.
   const text = readFileSync(copy, "latin1");
