@@ -165,7 +165,8 @@ function fastStartRuns(root: string, base: string, launcher: string, copy: strin
   assert.equal(caches.filter((f) => f.startsWith("bundle-hook-guard-")).length, 1, caches.join(", "));
   assert.equal(guard(), first);
   // The index the fast start read is handed to the entry, which does not open the copy again: a
-  // preload (NODE_OPTIONS, which the launcher's node inherits) counts the opens of the copy.
+  // preload (NODE_OPTIONS, which the launcher's node inherits for every hook but the guard) counts
+  // the opens of the copy by recv, which the fast start runs the same way.
   const probe = join(base, "count-opens.cjs");
   const opens = join(base, "opens.json");
   writeFileSync(
@@ -174,18 +175,25 @@ function fastStartRuns(root: string, base: string, launcher: string, copy: strin
 fs.openSync = function (path, ...rest) { if (require("node:path").resolve(String(path)) === ${JSON.stringify(copy)}) n++; return open.call(this, path, ...rest); };
 process.on("exit", () => fs.writeFileSync(${JSON.stringify(opens)}, String(n)));\n`,
   );
-  const counted = spawnSync(launcher, ["hook", "guard"], {
-    env: { ...env, NODE_OPTIONS: `--require=${probe}` },
-    input: push,
-    encoding: "utf8",
-  });
-  assert.equal(counted.stdout, first, counted.stderr);
+  const recv = (options?: string) =>
+    spawnSync(launcher, ["hook", "recv"], { env: { ...env, ...(options && { NODE_OPTIONS: options }) }, input: prompt, encoding: "utf8" });
+  const plain = recv();
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(recv(`--require=${probe}`).stdout, plain.stdout);
   assert.equal(readFileSync(opens, "utf8"), "1", "the copy is opened once, by the fast start");
   // NODE_OPTIONS asking for ES modules would make the fast start's `-e` code one (no `require`):
-  // the launcher's own option wins, and the guard still denies.
+  // the launcher's own option wins.
   for (const options of ["--input-type=module", "--experimental-default-type=module"]) {
+    const r = recv(options);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [0, plain.stdout, ""], `recv, NODE_OPTIONS=${options}`);
+  }
+  // The guard runs without NODE_OPTIONS, so none stops it from denying: not one that stops node
+  // before any code runs (an option node refuses there; a preload that throws), nor those above.
+  const throws = join(base, "throws.cjs");
+  writeFileSync(throws, 'throw new Error("a broken preload");\n');
+  for (const options of ["--cpu-prof", "--no-such-option", `--require=${throws}`, "--input-type=module", "--max-old-space-size=100"]) {
     const r = spawnSync(launcher, ["hook", "guard"], { env: { ...env, NODE_OPTIONS: options }, input: push, encoding: "utf8" });
-    assert.deepEqual([r.status, r.stdout], [0, first], `NODE_OPTIONS=${options}: ${r.stderr}`);
+    assert.deepEqual([r.status, r.stdout], [0, first], `guard, NODE_OPTIONS=${options}: ${r.stderr}`);
   }
   // The program's code made unparseable, its index (the last line) left whole: run directly it
   // fails; through the launcher the hook still answers, so Node did not compile the file.
@@ -198,7 +206,7 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(opens)}, String(n)));
   assert.equal(guard(), first);
   // Without the guard's cache the launcher runs the file again, which writes it (and the entry's).
   writeFileSync(copy, text, "latin1");
-  for (const f of caches) rmSync(join(root, "cache", f));
+  for (const f of readdirSync(join(root, "cache"))) rmSync(join(root, "cache", f));
   assert.equal(guard(), first);
   assert.deepEqual(readdirSync(join(root, "cache")).sort(), caches, "both caches are written again");
 }
@@ -258,10 +266,28 @@ test("a bridged guard, and recv when it needs no other bundle, run from their ow
   assert.equal(named("bundle-entry-").length, 1, "the entry ran");
 
   // A cache V8 refuses (made under other V8 flags) is dropped by the run that met it, which still
-  // answers; the next run takes the entry's way and writes one made under its flags.
-  dropEntryCache();
+  // answers; the next run takes the entry's way and writes one made under its flags. recv's node
+  // keeps NODE_OPTIONS, so it meets one made without them; the guard's runs without NODE_OPTIONS
+  // (the launcher drops them), so it meets one the program made, run directly under other flags.
+  const [recvCache] = named("bundle-hook-recv-");
   const [guardCache] = named("bundle-hook-guard-");
-  assert.equal(run(["hook", "guard"], push, { NODE_OPTIONS: "--max-old-space-size=100" }).stdout, denied);
+  dropEntryCache();
+  assert.equal(run(["hook", "recv"], prompt, { NODE_OPTIONS: "--max-old-space-size=100" }).stdout, "");
+  assert.deepEqual(named("bundle-hook-recv-"), [], "the refused cache is gone");
+  assert.equal(run(["hook", "recv"], prompt).stdout, "");
+  assert.deepEqual(named("bundle-hook-recv-"), [recvCache], "written again");
+  assert.equal(named("bundle-entry-").length, 1, "by the entry");
+  dropEntryCache();
+  rmSync(join(cacheDir, guardCache!));
+  const otherFlags = spawnSync(process.execPath, ["--max-old-space-size=100", join(bin, "session-bridge.cjs"), "hook", "guard"], {
+    env,
+    input: push,
+    encoding: "utf8",
+  });
+  assert.equal(otherFlags.stdout, denied, otherFlags.stderr);
+  assert.deepEqual(named("bundle-hook-guard-"), [guardCache], "made under other flags");
+  dropEntryCache();
+  assert.equal(run(["hook", "guard"], push).stdout, denied);
   assert.deepEqual(named("bundle-hook-guard-"), [], "the refused cache is gone");
   assert.equal(run(["hook", "guard"], push).stdout, denied);
   assert.deepEqual(named("bundle-hook-guard-"), [guardCache], "written again");
