@@ -214,13 +214,13 @@ fi`;
  * it an ES module, where `require` is undefined, so the bridged guard threw, exited 1 and let the
  * command run. `--input-type=commonjs` on the command line wins over NODE_OPTIONS, and it also
  * spares Node (20.20 here, whose module detection is on) a second parse of the code looking for
- * module syntax: 1.2M instructions of every bridged hook (callgrind; BENCHMARKS.md "What is
- * missed, and why"). Only the `-e` line carries it: the option is about string input alone.
+ * module syntax: 1.2M instructions of every bridged hook (callgrind; BENCHMARKS.md "Stop 22").
+ * Only the `-e` line carries it: the option is about string input alone.
  *
  * The guard runs without NODE_OPTIONS, as the git shim's decider does (src/shim/script.ts): a
  * guard that does not answer lets the command run, and NODE_OPTIONS can stop node before any code
- * of ours (an option this node does not know or allows there, `--cpu-prof`: exit 9; a preload that
- * throws), slow every Bash call (`--require` of a tool's agent) or change V8's flags and with them
+ * of ours (an option this node does not know, or does not allow there such as `--cpu-prof`: exit 9;
+ * a preload that throws), slow every Bash call (`--require` of a tool's agent) or change V8's flags and with them
  * the code caches'. The guard needs nothing from it: no network, little memory. The other hooks
  * keep it (they may reach a Redis server over TLS, as the user configured Node to).
  */

@@ -164,9 +164,9 @@ function fastStartRuns(root: string, base: string, launcher: string, copy: strin
   assert.equal(caches.filter((f) => f.startsWith("bundle-entry-")).length, 1, caches.join(", "));
   assert.equal(caches.filter((f) => f.startsWith("bundle-hook-guard-")).length, 1, caches.join(", "));
   assert.equal(guard(), first);
-  // The index the fast start read is handed to the entry, which does not open the copy again: a
-  // preload (NODE_OPTIONS, which the launcher's node inherits for every hook but the guard) counts
-  // the opens of the copy by recv, which the fast start runs the same way.
+  // A bridged hook with its cache opens the copy once, for the index: a preload (NODE_OPTIONS,
+  // which the launcher's node inherits for every hook but the guard) counts the opens by recv,
+  // which the fast start runs as it runs the guard, once recv's cache is written.
   const probe = join(base, "count-opens.cjs");
   const opens = join(base, "opens.json");
   writeFileSync(
