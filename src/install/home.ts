@@ -219,10 +219,11 @@ fi`;
  *
  * The guard runs without NODE_OPTIONS, as the git shim's decider does (src/shim/script.ts): a
  * guard that does not answer lets the command run, and NODE_OPTIONS can stop node before any code
- * of ours (an option this node does not know, or does not allow there such as `--cpu-prof`: exit 9;
- * a preload that throws), slow every Bash call (`--require` of a tool's agent) or change V8's flags and with them
- * the code caches'. The guard needs nothing from it: no network, little memory. The other hooks
- * keep it (they may reach a Redis server over TLS, as the user configured Node to).
+ * of ours (an option this node does not know, or does not allow there such as `--cpu-prof`: exit
+ * 9; a preload that throws), slow every Bash call (`--require` of a tool's agent) or change V8's
+ * flags and with them the code caches'. The guard needs nothing from it: no network, little
+ * memory. The other hooks keep it (they may reach a Redis server over TLS, as the user configured
+ * Node to).
  */
 export function launcherScript(parts: LauncherParts): string {
   return `#!/bin/sh
